@@ -1,0 +1,51 @@
+"""Structured JSON logs (structlog) that never carry a CPF, phone or amount in clear."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+# 11 digits, formatted or not, and Brazilian phones: scrubbed from every string a log line carries.
+_CPF = re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)")
+_PHONE = re.compile(r"\+?55\d{10,11}(?!\d)")
+_SENSITIVE_KEYS = {"cpf", "debtor_cpf", "phone", "to", "wa_id", "amount", "debt_amount", "text", "body"}
+
+
+def scrub(value: str) -> str:
+    value = _PHONE.sub(lambda m: "+55*******" + m.group(0)[-4:], value)
+    return _CPF.sub("***.***.***-**", value)
+
+
+def _scrub_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, val in list(event.items()):
+        if key in _SENSITIVE_KEYS and val is not None:
+            event[key] = "***"
+        elif isinstance(val, str):
+            event[key] = scrub(val)
+    return event
+
+
+def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        _scrub_event,
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False),
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

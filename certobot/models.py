@@ -1,0 +1,6 @@
+"""Every table of the bot, imported once so that Alembic and tests see the whole metadata."""
+
+from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
+from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
+
+__all__ = ["Conversation", "InboundEvent", "Message", "Outbox", "StatusEvent", "ValidationAttempt"]

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from certobot.db import BotBase, JsonDoc, UtcDateTime, utcnow
+
+
+class Conversation(BotBase):
+    """The durable record of a session; the live state machine sits in Redis."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # One debtor, one live conversation, whichever way WhatsApp writes the number.
+        Index(
+            "uq_conversations_live_phone",
+            "phone_key",
+            unique=True,
+            postgresql_where=text("status IN ('active', 'handoff')"),
+            sqlite_where=text("status IN ('active', 'handoff')"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    debtor_cpf: Mapped[str | None] = mapped_column(String(11), index=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    phone_key: Mapped[str] = mapped_column(String(16), index=True)
+    wa_id: Mapped[str | None] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(10))  # inbound, outbound, campaign
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    phase: Mapped[str] = mapped_column(String(12), default="validation")
+    validation_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    outcome_kind: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ValidationAttempt(BotBase):
+    """Audit of the CPF challenge. The digits typed are never stored."""
+
+    __tablename__ = "validation_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    success: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Outbox(BotBase):
+    """Side effects written in the same transaction as the state change that causes them.
+
+    `kind` is `whatsapp` (a message to send), `crm_outcome` or `crm_contact`. The key makes each
+    effect happen once however often a worker retries it.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

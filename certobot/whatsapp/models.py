@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from certobot.db import BotBase, JsonDoc, UtcDateTime, utcnow
+
+
+class InboundEvent(BotBase):
+    """A message as Meta delivered it. The unique wamid is the durable dedupe (redeliveries for 7 days).
+
+    `payload` holds the raw message until it is processed, then is cleared: the masked text stays
+    in `messages`.
+    """
+
+    __tablename__ = "inbound_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    wamid: Mapped[str] = mapped_column(String(128), unique=True)
+    phone_key: Mapped[str] = mapped_column(String(16), index=True)
+    wa_id: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class Message(BotBase):
+    """Every message in and out of a conversation, CPF digits masked; outbound ones track their wamid."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in, out
+    author: Mapped[str] = mapped_column(String(10), default="bot")  # debtor, bot, operator, system
+    phone: Mapped[str] = mapped_column(String(16))
+    wamid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # received (inbound); queued, sent, delivered, read, failed (outbound)
+    status: Mapped[str] = mapped_column(String(12), default="received")
+    error: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StatusEvent(BotBase):
+    """Status webhooks seen, deduplicated on (wamid, status)."""
+
+    __tablename__ = "status_events"
+    __table_args__ = (UniqueConstraint("wamid", "status", name="uq_status_events_wamid_status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    wamid: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

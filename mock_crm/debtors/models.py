@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from certobot.db import CrmBase, UtcDateTime, utcnow
+
+
+class Debtor(CrmBase):
+    __tablename__ = "crm_debtors"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    cpf: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(16))  # E.164
+    # The mobile without its ninth digit: both writings WhatsApp uses map to it.
+    phone_key: Mapped[str] = mapped_column(String(16), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    debts: Mapped[list[Debt]] = relationship(
+        back_populates="debtor", cascade="all, delete-orphan", order_by="Debt.id", lazy="selectin"
+    )
+    contacts: Mapped[list[ContactLog]] = relationship(
+        back_populates="debtor", cascade="all, delete-orphan", order_by="ContactLog.id", lazy="raise"
+    )
+
+
+class Debt(CrmBase):
+    __tablename__ = "crm_debts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("crm_debtors.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(200))
+    contract_number: Mapped[str] = mapped_column(String(40))
+    original_creditor: Mapped[str] = mapped_column(String(120))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, agreed, paid
+    max_discount_percentage: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    min_payment_cents: Mapped[int] = mapped_column(BigInteger)
+    max_installments: Mapped[int] = mapped_column(Integer)
+
+    debtor: Mapped[Debtor] = relationship(back_populates="debts", lazy="raise")
+
+
+class ContactLog(CrmBase):
+    __tablename__ = "crm_contact_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("crm_debtors.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20), default="whatsapp")
+    session_id: Mapped[str | None] = mapped_column(String(64))
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    debtor: Mapped[Debtor] = relationship(back_populates="contacts", lazy="raise")

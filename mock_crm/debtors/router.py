@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from certobot.cpf import normalize_cpf
+from certobot.errors import Unauthorized, error_responses
+from certobot.money import to_cents
+from mock_crm.debtors.models import Debtor
+from mock_crm.debtors.repository import DebtorRepository
+from mock_crm.debtors.schemas import ContactCreate, ContactEntry, DebtorCreate, DebtorInfo, DebtorUpdate, Page
+from mock_crm.debtors.service import DebtorExists, DebtorNotFound, DebtorService, InvalidCpf, InvalidPhone
+from mock_crm.deps import ApiKey, SessionDep
+
+router = APIRouter(
+    prefix="/api/debtors",
+    tags=["devedores"],
+    dependencies=[ApiKey],
+    responses=error_responses(Unauthorized),
+)
+
+
+def get_service(session: SessionDep) -> DebtorService:
+    return DebtorService(DebtorRepository(session))
+
+
+ServiceDep = Annotated[DebtorService, Depends(get_service)]
+
+CpfPath = Annotated[
+    str,
+    Path(description="CPF com ou sem formatação: `123.456.789-09` ou `12345678909`.", examples=["111.444.777-35"]),
+]
+
+
+async def current_debtor(cpf: CpfPath, service: ServiceDep) -> Debtor:
+    digits = normalize_cpf(cpf)
+    if digits is None:
+        raise InvalidCpf()
+    return await service.get(digits)
+
+
+CurrentDebtor = Annotated[Debtor, Depends(current_debtor)]
+
+
+@router.get(
+    "/{cpf}",
+    response_model=DebtorInfo,
+    responses=error_responses(DebtorNotFound, InvalidCpf),
+    summary="Devedor por CPF",
+)
+async def get_debtor(debtor: CurrentDebtor, service: ServiceDep) -> DebtorInfo:
+    return await service.info(debtor)
+
+
+@router.get(
+    "",
+    response_model=Page[DebtorInfo],
+    responses=error_responses(InvalidPhone),
+    summary="Lista devedores, ou busca por telefone",
+)
+async def list_debtors(
+    service: ServiceDep,
+    phone: Annotated[
+        str | None,
+        Query(
+            max_length=30,
+            description="E.164 (`+5511987654321`) ou como o WhatsApp envia (`5511987654321`, "
+            "também sem o nono dígito).",
+        ),
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    min_days_past_due: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    max_days_past_due: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    min_amount: Annotated[Decimal | None, Query(ge=0, le=100_000_000, allow_inf_nan=False)] = None,
+    max_amount: Annotated[Decimal | None, Query(ge=0, le=100_000_000, allow_inf_nan=False)] = None,
+) -> Page[DebtorInfo]:
+    return await service.search(
+        phone=phone,
+        page=page,
+        page_size=page_size,
+        min_days_past_due=min_days_past_due,
+        max_days_past_due=max_days_past_due,
+        min_amount_cents=to_cents(min_amount) if min_amount is not None else None,
+        max_amount_cents=to_cents(max_amount) if max_amount is not None else None,
+    )
+
+
+@router.post(
+    "",
+    response_model=DebtorInfo,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(DebtorExists),
+    summary="Cadastra um devedor com sua dívida",
+)
+async def create_debtor(data: DebtorCreate, service: ServiceDep) -> DebtorInfo:
+    return await service.info(await service.create(data))
+
+
+@router.put(
+    "/{cpf}",
+    response_model=DebtorInfo,
+    responses=error_responses(DebtorNotFound, InvalidCpf),
+    summary="Atualiza dados do devedor ou da dívida",
+)
+async def update_debtor(data: DebtorUpdate, debtor: CurrentDebtor, service: ServiceDep) -> DebtorInfo:
+    return await service.info(await service.update(debtor, data))
+
+
+@router.post(
+    "/{cpf}/contacts",
+    response_model=ContactEntry,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(DebtorNotFound, InvalidCpf),
+    summary="Registra um contato (opt-out, número errado, pagamento alegado, promessa, tentativa)",
+)
+async def add_contact(data: ContactCreate, debtor: CurrentDebtor, service: ServiceDep) -> ContactEntry:
+    return await service.log_contact(debtor, data)
+
+
+@router.get(
+    "/{cpf}/contacts",
+    response_model=list[ContactEntry],
+    responses=error_responses(DebtorNotFound, InvalidCpf),
+    summary="Histórico de contatos do devedor",
+)
+async def list_contacts(debtor: CurrentDebtor, service: ServiceDep) -> list[ContactEntry]:
+    return await service.contacts(debtor)

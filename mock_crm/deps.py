@@ -1,0 +1,46 @@
+"""Dependencies of the CRM's routes, declared once as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from certobot.auth import check_bearer
+from certobot.config import CrmSettings
+
+
+def get_settings(request: Request) -> CrmSettings:
+    settings: CrmSettings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[CrmSettings, Depends(get_settings)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; the boundary commits (before the response) or rolls back."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response leaves, so a 201 means stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def require_key(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    check_bearer(authorization, settings.crm_api_key)
+
+
+ApiKey = Depends(require_key)

@@ -1,0 +1,64 @@
+"""The mock CRM: debtors, negotiation results, boletos and their delivery on WhatsApp."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+
+from fastapi import FastAPI
+
+from certobot.config import CrmSettings, load_settings
+from certobot.db import make_engine, make_sessionmaker
+from certobot.errors import install_error_handlers
+from certobot.logging import configure_logging, get_logger
+from certobot.startup import SettingsGate
+from mock_crm.background import run_background
+from mock_crm.debtors.router import router as debtors_router
+from mock_crm.debtors.seed import seed_if_empty
+from mock_crm.negotiations.router import router as negotiations_router
+
+log = get_logger("mock_crm")
+
+
+@cache
+def _env_settings() -> CrmSettings:
+    return load_settings(CrmSettings)
+
+
+def create_app(settings: CrmSettings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        s = settings or _env_settings()
+        configure_logging(s.log_level, json=s.log_json)
+        engine = make_engine(s.database_url)
+        app.state.settings = s
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        await seed_if_empty(app.state.sessionmaker, s)
+        async with run_background(app.state.sessionmaker, s):
+            log.info("crm_started", sandbox=s.whatsapp_sandbox)
+            yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Mock CRM — Certobot",
+        version="0.1.0",
+        description=(
+            "CRM de demonstração: devedores, resultados de negociação, boletos FEBRABAN com PIX e "
+            "entrega no WhatsApp. Toda rota `/api/*` exige `Authorization: Bearer $CRM_API_KEY`."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(debtors_router)
+    app.include_router(negotiations_router)
+
+    @app.get("/health", tags=["saúde"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+app = SettingsGate(create_app(), _env_settings)

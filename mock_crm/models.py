@@ -1,0 +1,7 @@
+"""Every table of the CRM, imported once so that Alembic and tests see the whole metadata."""
+
+from mock_crm.boletos.models import Boleto, BoletoDelivery
+from mock_crm.debtors.models import ContactLog, Debt, Debtor
+from mock_crm.negotiations.models import NegotiationResult
+
+__all__ = ["Boleto", "BoletoDelivery", "ContactLog", "Debt", "Debtor", "NegotiationResult"]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response, status
+
+from certobot.errors import Unauthorized, error_responses
+from mock_crm.debtors.repository import DebtorRepository
+from mock_crm.debtors.service import DebtorNotFound
+from mock_crm.deps import ApiKey, SessionDep
+from mock_crm.negotiations.repository import NegotiationRepository
+from mock_crm.negotiations.schemas import ConversationOutcome, StoredOutcome
+from mock_crm.negotiations.service import NegotiationService, OutcomeNotFound
+
+router = APIRouter(
+    prefix="/api/negotiations",
+    tags=["negociações"],
+    dependencies=[ApiKey],
+    responses=error_responses(Unauthorized),
+)
+
+
+def get_service(session: SessionDep) -> NegotiationService:
+    return NegotiationService(NegotiationRepository(session), DebtorRepository(session))
+
+
+ServiceDep = Annotated[NegotiationService, Depends(get_service)]
+
+
+@router.post(
+    "/results",
+    response_model=StoredOutcome,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": StoredOutcome, "description": "Já registrado: o registro existente."},
+        **error_responses(DebtorNotFound),
+    },
+    summary="Registra o resultado de uma conversa (idempotente por session_id)",
+)
+async def post_result(outcome: ConversationOutcome, service: ServiceDep, response: Response) -> StoredOutcome:
+    stored, created = await service.record(outcome)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return stored
+
+
+@router.get(
+    "/results/{session_id}",
+    response_model=StoredOutcome,
+    responses=error_responses(OutcomeNotFound),
+    summary="Resultado de uma conversa, com as referências dos boletos",
+)
+async def get_result(session_id: Annotated[str, Path(max_length=64)], service: ServiceDep) -> StoredOutcome:
+    return await service.get(session_id)

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from certobot.cpf import format_cpf
+from tests.factories import create_debtor, debtor_payload, make_cpf
+
+
+class TestAuth:
+    async def test_request_without_key_is_401_in_portuguese(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.get("/api/debtors", headers={"Authorization": ""})
+        assert r.status_code == 401
+        assert "Authorization: Bearer" in r.json()["detail"]
+
+    async def test_wrong_key_is_401(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.get("/api/debtors", headers={"Authorization": "Bearer nope"})
+        assert r.status_code == 401
+        assert r.json()["detail"] == "Chave de acesso inválida."
+
+    async def test_health_needs_no_key(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.get("/health", headers={"Authorization": ""})
+        assert r.status_code == 200
+
+
+class TestGetByCpf:
+    async def test_found_formatted_or_not(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, debt="1234.56", max_installments=6)
+        for cpf in (d["cpf"], format_cpf(d["cpf"])):
+            r = await crm.get(f"/api/debtors/{cpf}")
+            assert r.status_code == 200
+            body = r.json()
+            assert body["cpf"] == d["cpf"]
+            assert body["debt_amount"] == "1234.56"
+            assert body["negotiation_params"]["max_installments"] == 6
+            assert body["days_past_due"] == 200
+            assert body["previous_contacts"] == 0
+
+    async def test_unknown_cpf_is_404(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.get(f"/api/debtors/{make_cpf()}")
+        assert r.status_code == 404
+        assert r.json()["detail"] == "Devedor não encontrado para este CPF."
+
+    @pytest.mark.parametrize("cpf", ["12345678900", "111.111.111-11", "123", "abcdefghijk"])
+    async def test_malformed_cpf_is_422(self, crm: httpx.AsyncClient, cpf: str) -> None:
+        r = await crm.get(f"/api/debtors/{cpf}")
+        assert r.status_code == 422
+        assert r.json()["detail"].startswith("CPF inválido")
+
+
+class TestFindByPhone:
+    async def test_with_and_without_ninth_digit_and_plus(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, phone="+5511987654321")
+        await create_debtor(crm, phone="+5521998765432")
+        for phone in ("+5511987654321", "5511987654321", "551187654321", "11987654321"):
+            r = await crm.get("/api/debtors", params={"phone": phone})
+            assert r.status_code == 200
+            items = r.json()["items"]
+            assert [i["cpf"] for i in items] == [d["cpf"]], phone
+
+    async def test_unknown_phone_is_empty_page(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.get("/api/debtors", params={"phone": "5511912345678"})
+        assert r.status_code == 200
+        assert r.json() == {"items": [], "total": 0, "page": 1, "page_size": 50}
+
+    async def test_invalid_phone_is_422(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.get("/api/debtors", params={"phone": "123"})
+        assert r.status_code == 422
+        assert r.json()["detail"].startswith("Telefone inválido")
+
+    async def test_pages(self, crm: httpx.AsyncClient) -> None:
+        for _ in range(5):
+            await create_debtor(crm)
+        r = await crm.get("/api/debtors", params={"page": 2, "page_size": 2})
+        body = r.json()
+        assert body["total"] == 5
+        assert len(body["items"]) == 2
+        assert body["page"] == 2
+
+    async def test_filter_by_days_past_due_and_amount(self, crm: httpx.AsyncClient) -> None:
+        old = await create_debtor(crm, days_past_due=400, debt="500.00")
+        await create_debtor(crm, days_past_due=30, debt="500.00")
+        await create_debtor(crm, days_past_due=400, debt="5000.00")
+        r = await crm.get("/api/debtors", params={"min_days_past_due": 365, "min_amount": "100", "max_amount": "1000"})
+        assert [i["cpf"] for i in r.json()["items"]] == [old["cpf"]]
+
+
+class TestCreate:
+    async def test_created_with_e164_phone(self, crm: httpx.AsyncClient) -> None:
+        payload = debtor_payload(phone="(11) 98765-4321")
+        r = await crm.post("/api/debtors", json=payload)
+        assert r.status_code == 201
+        assert r.json()["phone"] == "+5511987654321"
+        assert r.json()["name"] == "Maria da Conceição"
+
+    async def test_duplicate_cpf_is_409(self, crm: httpx.AsyncClient) -> None:
+        payload = debtor_payload()
+        assert (await crm.post("/api/debtors", json=payload)).status_code == 201
+        r = await crm.post("/api/debtors", json={**payload, "phone": "+5521998765432"})
+        assert r.status_code == 409
+        assert r.json()["detail"] == "Já existe um devedor com este CPF."
+
+    async def test_invalid_cpf_is_422_in_portuguese(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.post("/api/debtors", json=debtor_payload(cpf="12345678900"))
+        assert r.status_code == 422
+        assert "cpf: CPF inválido" in r.json()["detail"]
+
+    @pytest.mark.parametrize(
+        ("field", "value", "expected"),
+        [
+            ("debt_amount", "-5", "debt_amount"),
+            ("debt_amount", "10.005", "duas casas"),
+            ("phone", "+14155550100", "telefone inválido"),
+            ("name", "A\x00B", "caractere nulo"),
+            ("name", "x" * 300, "longo demais"),
+        ],
+    )
+    async def test_bad_fields_are_422(self, crm: httpx.AsyncClient, field: str, value: str, expected: str) -> None:
+        r = await crm.post("/api/debtors", json={**debtor_payload(), field: value})
+        assert r.status_code == 422
+        assert expected in r.json()["detail"]
+
+    async def test_non_json_body_is_422_not_500(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.post("/api/debtors", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert r.status_code == 422
+        assert r.json()["detail"].startswith("Dados inválidos")
+
+
+class TestUpdate:
+    async def test_updates_phone_and_params(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        r = await crm.put(
+            f"/api/debtors/{d['cpf']}",
+            json={
+                "phone": "21998765432",
+                "negotiation_params": {
+                    "max_discount_percentage": "15.5",
+                    "min_payment_amount": "80.00",
+                    "max_installments": 4,
+                },
+            },
+        )
+        assert r.status_code == 200
+        body = r.json()
+        assert body["phone"] == "+5521998765432"
+        assert body["negotiation_params"] == {
+            "max_discount_percentage": "15.50",
+            "min_payment_amount": "80.00",
+            "max_installments": 4,
+        }
+        found = await crm.get("/api/debtors", params={"phone": "552198765432"})
+        assert [i["cpf"] for i in found.json()["items"]] == [d["cpf"]]
+
+    async def test_unknown_is_404(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.put(f"/api/debtors/{make_cpf()}", json={"name": "Fulano"})
+        assert r.status_code == 404
+
+    async def test_invalid_is_422(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        r = await crm.put(f"/api/debtors/{d['cpf']}", json={"unknown_field": 1})
+        assert r.status_code == 422
+        assert "campo não reconhecido" in r.json()["detail"]
+
+
+class TestContacts:
+    async def test_opt_out_is_logged_and_marks_debtor(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        r = await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "opt_out", "notes": "PARAR"})
+        assert r.status_code == 201
+        assert r.json()["kind"] == "opt_out"
+        info = (await crm.get(f"/api/debtors/{d['cpf']}")).json()
+        assert info["opted_out"] is True
+        assert info["previous_contacts"] == 1
+        assert info["last_contact_at"] is not None
+
+    async def test_payment_promise_needs_a_date_and_shows_on_debtor(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        r = await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise"})
+        assert r.status_code == 422
+        assert "promised_date" in r.json()["detail"]
+        r = await crm.post(
+            f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise", "promised_date": "2030-01-15"}
+        )
+        assert r.status_code == 201
+        info = (await crm.get(f"/api/debtors/{d['cpf']}")).json()
+        assert info["promised_payment_date"] == "2030-01-15"
+        history = (await crm.get(f"/api/debtors/{d['cpf']}/contacts")).json()
+        assert [h["kind"] for h in history] == ["payment_promise"]
+
+    async def test_unknown_kind_is_422(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        r = await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "spam"})
+        assert r.status_code == 422
+
+    async def test_unknown_debtor_is_404(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.post(f"/api/debtors/{make_cpf()}/contacts", json={"kind": "attempt"})
+        assert r.status_code == 404
