@@ -1,0 +1,58 @@
+"""`mock-crm`: serve the CRM alone, or seed it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from certobot.config import ConfigError, CrmSettings, load_settings
+
+app = typer.Typer(help="CRM de demonstração do Certobot.", no_args_is_help=True)
+
+
+def _settings() -> CrmSettings:
+    try:
+        return load_settings(CrmSettings)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8001,
+) -> None:
+    """Sobe o CRM (aplica as migrações antes)."""
+    from certobot.cli import migrate_to_head
+    from mock_crm.main import create_app
+
+    settings = _settings()
+    migrate_to_head(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@app.command()
+def seed(
+    count: Annotated[int | None, typer.Option(help="Quantos devedores (padrão: MOCK_DEBTORS_COUNT).")] = None,
+) -> None:
+    """Semeia devedores de exemplo num banco vazio."""
+    from certobot.db import make_engine, make_sessionmaker
+    from mock_crm.debtors.seed import seed_if_empty
+
+    settings = _settings()
+    if count is not None:
+        settings = settings.model_copy(update={"mock_debtors_count": count})
+
+    async def go() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            return await seed_if_empty(make_sessionmaker(engine), settings)
+        finally:
+            await engine.dispose()
+
+    added = asyncio.run(go())
+    typer.echo(f"{added} devedores criados." if added else "O banco já tinha devedores: nada foi criado.")
