@@ -43,6 +43,8 @@ class _Base(BaseSettings):
     whatsapp_opening_template: str = "cobranca_abertura"
     whatsapp_template_language: str = "pt_BR"
     whatsapp_rate_per_second: int = Field(default=80, ge=1, le=1000)
+    # Where sends go when no access token is set: the bot's built-in fake Graph API.
+    whatsapp_sandbox_url: str = "http://127.0.0.1:8000/sandbox/v25.0"
 
     # Who collects (CDC art. 42-A): shown on request and on every boleto.
     creditor_name: str = "Certo Recuperadora de Créditos Ltda"
