@@ -1,0 +1,81 @@
+"""What the bot says outside the negotiation itself: identity, special cases, endings.
+
+Nothing here mentions the debt: most of these lines are said before identity is confirmed. Each
+situation has a few phrasings, picked by the turn number so that the bot does not sound like a menu
+and tests stay reproducible.
+"""
+
+from __future__ import annotations
+
+
+def pick(options: tuple[str, ...], turn: int) -> str:
+    return options[turn % len(options)]
+
+
+GREETING = (
+    "Oi! Tudo bem? Aqui é a Certa, assistente virtual da {creditor}. Tenho um assunto pessoal pra tratar "
+    "com o titular deste número. Pra sua segurança, me confirma só os 3 primeiros dígitos do seu CPF?",
+    "Olá! Sou a Certa, assistente virtual da {creditor} 😊 Antes de qualquer coisa, preciso confirmar que "
+    "estou falando com a pessoa certa: quais são os 3 primeiros números do seu CPF?",
+)
+ASK_DIGITS_AGAIN = (
+    "Não consegui entender 🤔 Me manda só os 3 primeiros números do seu CPF, tipo 123.",
+    "Desculpa, não peguei. Pode me mandar só os três primeiros dígitos do CPF? Pode ser em número mesmo.",
+    "Pra seguir eu preciso só dos 3 primeiros números do seu CPF, tá? Só eles, nada mais.",
+)
+WRONG_DIGITS = (
+    "Hmm, esses números não batem com o cadastro. Pode conferir e me mandar de novo? "
+    "Você ainda tem {left} tentativa{s}.",
+    "Não conferiu aqui 😕 Dá uma olhadinha no documento e me manda os 3 primeiros dígitos de novo "
+    "({left} tentativa{s} restante{s}).",
+)
+VALIDATION_FAILED = (
+    "Não consegui confirmar sua identidade, então, por segurança, vou encerrar por aqui. "
+    "Se você for o titular, pode nos chamar de novo mais tarde. Obrigado pela paciência!",
+)
+UNKNOWN_NUMBER = (
+    "Oi! Aqui é a Certa, assistente virtual da {creditor}. Não encontrei nenhum cadastro ligado a este "
+    "número. Se você recebeu uma mensagem nossa, pode ser que o número esteja desatualizado. "
+    "Obrigado pelo contato!",
+)
+OPT_OUT = (
+    "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigado!",
+    "Pode deixar: anotei aqui e você não vai mais receber nossas mensagens. Qualquer coisa, é só chamar.",
+)
+WRONG_PERSON = (
+    "Poxa, desculpa o incômodo! Vou registrar que este número não é da pessoa que procuramos e não vamos "
+    "mais te chamar. Tenha um ótimo dia!",
+)
+HANDOFF = (
+    "Claro! Vou chamar uma pessoa da nossa equipe pra continuar com você. É só aguardar um pouquinho aqui mesmo.",
+    "Combinado, já estou passando sua conversa pra alguém da equipe. Logo, logo te respondem por aqui.",
+)
+MEDIA = (
+    "Ainda não consigo ouvir áudio nem ver foto ou figurinha por aqui 🙈 Pode me escrever em texto?",
+    "Opa, esse tipo de mensagem eu não consigo abrir. Me conta por escrito, por favor?",
+)
+BOT_BEFORE_VALIDATION = (
+    "Sou sim, sou uma assistente virtual! Se preferir falar com uma pessoa, é só pedir. "
+    "Mas antes, me confirma os 3 primeiros dígitos do seu CPF?",
+)
+IDENTITY_BEFORE_VALIDATION = (
+    "Aqui é a assistente virtual da {creditor}, CNPJ {cnpj}. Você pode conferir esse CNPJ no site da "
+    "Receita Federal. A gente nunca pede senha e nunca pede pagamento para outro nome. "
+    "Pra continuar, me confirma os 3 primeiros dígitos do seu CPF?",
+)
+TIMEOUT = (
+    "Como não tive mais resposta, vou encerrar nossa conversa por enquanto. Quando quiser retomar, "
+    "é só mandar um oi por aqui! 😊",
+)
+AGREEMENT_DELIVERY = (
+    "Já já te mando o boleto em PDF e o código PIX copia e cola aqui mesmo.",
+    "Em instantes chegam aqui o boleto em PDF e o código PIX pra você pagar como preferir.",
+)
+OPERATOR_RETURNED = (
+    "Voltei! Sou a Certa, assistente virtual. Se quiser continuar a negociação comigo, é só me responder.",
+)
+
+
+def wrong_digits(left: int, turn: int) -> str:
+    s = "" if left == 1 else "s"
+    return pick(WRONG_DIGITS, turn).format(left=left, s=s)
