@@ -80,3 +80,9 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIt
     """One unit of work for a job: commit on success, roll back on error."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """`postgresql` or `sqlite`: a few statements (upserts, SKIP LOCKED) differ between them."""
+    bind = session.get_bind()
+    return bind.dialect.name

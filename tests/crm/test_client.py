@@ -1,0 +1,176 @@
+"""The bot's CRM client against the real mock CRM app, with real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+import stamina
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
+from certobot.crm.outbox import deliver_due, queue_outcome
+from certobot.crm.schemas import ContactRequest, ConversationOutcome
+from certobot.negotiation.models import Outbox
+from mock_crm.main import create_app
+from mock_crm.negotiations.models import NegotiationResult
+from tests.conftest import CRM_KEY, crm_settings
+from tests.factories import create_debtor, make_cpf
+
+
+class FlakyTransport(httpx.AsyncBaseTransport):
+    """The real CRM app behind a switch: counts requests, can fail with 503 or refuse connections."""
+
+    def __init__(self, app: object) -> None:
+        self.inner = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        self.requests = 0
+        self.fail_with: int | None = None
+        self.fail_times = 0
+        self.down = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            return httpx.Response(self.fail_with or 503, json={"detail": "fora do ar"})
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture(autouse=True)
+def _no_sleep() -> AsyncIterator[None]:
+    stamina.set_testing(True, attempts=3)
+    yield  # type: ignore[misc]
+    stamina.set_testing(False)
+
+
+@pytest.fixture
+async def stack(
+    database_url: str, redis_url: str
+) -> AsyncIterator[tuple[CrmClient, FlakyTransport, httpx.AsyncClient]]:
+    app = create_app(crm_settings(database_url))
+    async with app.router.lifespan_context(app):
+        transport = FlakyTransport(app)
+        redis = aioredis.from_url(redis_url)
+        async with (
+            httpx.AsyncClient(transport=transport) as http,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://crm.test",
+                headers={"Authorization": f"Bearer {CRM_KEY}"},
+            ) as admin,
+        ):
+            yield CrmClient(http, "http://crm.test", CRM_KEY, redis, breaker_threshold=3), transport, admin
+        await redis.aclose()
+
+
+def outcome(cpf: str, session_id: str = "sess-1") -> ConversationOutcome:
+    return ConversationOutcome(
+        session_id=session_id,
+        debtor_cpf=cpf,
+        outcome="unsuccessful",
+        interaction_timestamp=datetime(2026, 11, 22, 14, 0, tzinfo=UTC),
+        duration=30,
+    )
+
+
+class TestLookups:
+    async def test_by_cpf_and_unknown(self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]) -> None:
+        client, _, admin = stack
+        d = await create_debtor(admin, debt="321.09")
+        got = await client.get_debtor(d["cpf"])
+        assert got is not None
+        assert str(got.debt_amount) == "321.09"
+        assert await client.get_debtor(make_cpf()) is None
+
+    async def test_by_phone_with_and_without_ninth_digit(
+        self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]
+    ) -> None:
+        client, _, admin = stack
+        d = await create_debtor(admin, phone="+5511987650000")
+        for phone in ("5511987650000", "551187650000"):
+            found = await client.find_by_phone(phone)
+            assert found is not None
+            assert found.cpf == d["cpf"]
+        assert await client.find_by_phone("5511912340000") is None
+
+    async def test_second_lookup_comes_from_cache_until_a_write(
+        self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]
+    ) -> None:
+        client, transport, admin = stack
+        d = await create_debtor(admin)
+        await client.get_debtor(d["cpf"])
+        before = transport.requests
+        await client.get_debtor(d["cpf"])
+        assert transport.requests == before
+        await client.log_contact(d["cpf"], ContactRequest(kind="attempt"))
+        after_write = transport.requests
+        fresh = await client.get_debtor(d["cpf"])
+        assert transport.requests == after_write + 1
+        assert fresh is not None
+        assert fresh.previous_contacts == 1
+
+
+class TestFailures:
+    async def test_retries_503_then_succeeds(self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]) -> None:
+        client, transport, admin = stack
+        d = await create_debtor(admin)
+        transport.fail_times = 2
+        assert (await client.get_debtor(d["cpf"])) is not None
+
+    async def test_no_retry_on_4xx(self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]) -> None:
+        client, transport, _ = stack
+        before = transport.requests
+        with pytest.raises(CrmError) as err:
+            await client.log_contact(make_cpf(), ContactRequest(kind="attempt"))
+        assert err.value.status == 404
+        assert transport.requests == before + 1
+
+    async def test_breaker_opens_then_recovers(
+        self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]
+    ) -> None:
+        client, transport, admin = stack
+        d = await create_debtor(admin)
+        transport.down = True
+        for _ in range(3):
+            with pytest.raises(CrmUnavailable):
+                await client.get_outcome("x")
+        calls = transport.requests
+        with pytest.raises(CrmUnavailable, match="circuito aberto"):
+            await client.get_debtor(d["cpf"])
+        assert transport.requests == calls  # failed fast, no request
+        transport.down = False
+        await client.redis.hset("certobot:crm:breaker", "open_until", 0)  # the window passes
+        assert (await client.get_debtor(d["cpf"])) is not None
+
+
+class TestOutbox:
+    async def test_outcome_survives_outage_and_lands_once(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        client, transport, admin = stack
+        d = await create_debtor(admin)
+        async with sessionmaker() as s, s.begin():
+            assert await queue_outcome(s, outcome(d["cpf"]))
+            assert not await queue_outcome(s, outcome(d["cpf"]))  # queued twice: one row
+        transport.down = True
+        assert await deliver_due(sessionmaker, client) == 0
+        transport.down = False
+        await client.redis.delete("certobot:crm:breaker")
+        async with sessionmaker() as s, s.begin():
+            row = await s.scalar(select(Outbox))
+            assert row is not None
+            assert row.attempts == 1
+            row.next_attempt_at = datetime.now(UTC)  # the backoff elapses
+        assert await deliver_due(sessionmaker, client) == 1
+        assert await deliver_due(sessionmaker, client) == 0
+        async with sessionmaker() as s:
+            assert await s.scalar(select(func.count()).select_from(NegotiationResult)) == 1
+            assert (await s.scalar(select(Outbox)) or Outbox()).status == "done"
