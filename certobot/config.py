@@ -144,6 +144,13 @@ class BotSettings(_Base):
         return v.rstrip("/")
 
     @property
+    def webhook_secret(self) -> str | None:
+        if self.whatsapp_app_secret is not None:
+            return self.whatsapp_app_secret.get_secret_value()
+        # The sandbox signs its own simulated webhooks; a real number always has its app secret.
+        return "sandbox-app-secret" if self.whatsapp_sandbox else None
+
+    @property
     def offline_only(self) -> bool:
         return self.certobot_model == "rules" or (self.certobot_model.startswith("groq:") and self.groq_api_key is None)
 

@@ -142,9 +142,7 @@ def text_message(text: str) -> dict[str, Any]:
 def template_message(name: str, language: str, body_params: list[str]) -> dict[str, Any]:
     template: dict[str, Any] = {"name": name, "language": {"code": language}}
     if body_params:
-        template["components"] = [
-            {"type": "body", "parameters": [{"type": "text", "text": p} for p in body_params]}
-        ]
+        template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in body_params]}]
     return {"type": "template", "template": template}
 
 

@@ -1,0 +1,177 @@
+"""Campaigns: many debtors contacted at a bounded pace, inside contact hours, resumable.
+
+Everything lives in Postgres: the campaign row carries the pace (`next_send_at`, taken under a row
+lock so that several processes share one pace) and each debtor is an item claimed with
+FOR UPDATE SKIP LOCKED. A restart resumes where the rows say it stopped; nothing is held in memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot.campaigns.models import Campaign, CampaignItem
+from certobot.campaigns.schemas import CampaignCreate, CampaignView, Progress
+from certobot.config import BotSettings
+from certobot.conversations.contact_policy import within_contact_hours
+from certobot.conversations.service import ConversationService
+from certobot.crm.client import CrmClient, CrmUnavailable
+from certobot.db import dialect_of
+from certobot.errors import DomainError, NotFound
+from certobot.money import to_cents
+from certobot.negotiation.models import Conversation
+from certobot.whatsapp.models import Message
+
+BATCH = 500
+VALIDATED_OUTCOMES = ("successful", "partially_successful", "unsuccessful")
+
+
+class CampaignNotFound(NotFound):
+    detail = "Campanha não encontrada."
+
+
+def _for_update(stmt: Select[Any], db: AsyncSession) -> Select[Any]:
+    return stmt.with_for_update(skip_locked=True) if dialect_of(db) == "postgresql" else stmt
+
+
+async def create(db: AsyncSession, data: CampaignCreate) -> Campaign:
+    campaign = Campaign(
+        id=str(uuid.uuid4()),
+        name=data.name,
+        per_minute=data.per_minute,
+        source={"filter": data.filter.model_dump(mode="json"), "next_page": 1}
+        if data.filter
+        else {"cpfs": len(data.cpfs or [])},
+        status="loading" if data.filter else "running",
+        total=len(data.cpfs or []),
+    )
+    db.add(campaign)
+    await db.flush()
+    cpfs = list(dict.fromkeys(data.cpfs or []))
+    campaign.total = len(cpfs)
+    for start in range(0, len(cpfs), BATCH):
+        await db.execute(
+            insert(CampaignItem), [{"campaign_id": campaign.id, "cpf": c} for c in cpfs[start : start + BATCH]]
+        )
+    return campaign
+
+
+async def load_page(db: AsyncSession, campaign: Campaign, crm: CrmClient) -> None:
+    """Bring one page of a CRM filter into items; the page cursor is saved, so a restart continues."""
+    f = dict(campaign.source["filter"])
+    page = int(campaign.source.get("next_page", 1))
+    filters = {k: v for k, v in f.items() if v is not None}
+    for k in ("min_amount", "max_amount"):
+        if k in filters:
+            filters[k] = str(filters[k])
+    debtors, total = await crm.list_debtors(page, BATCH, **filters)
+    if debtors:
+        await db.execute(insert(CampaignItem), [{"campaign_id": campaign.id, "cpf": d.cpf} for d in debtors])
+        campaign.total += len(debtors)
+    if not debtors or page * BATCH >= total:
+        campaign.status = "running"
+        campaign.source = {**campaign.source, "next_page": None}
+    else:
+        campaign.source = {**campaign.source, "next_page": page + 1}
+
+
+async def step(db: AsyncSession, conversations: ConversationService, settings: BotSettings, now: datetime) -> int:
+    """Send what is due now across campaigns; returns how many conversations were opened."""
+    if not within_contact_hours(now, settings):
+        return 0  # paused until the window opens again
+    campaigns = (
+        await db.scalars(
+            _for_update(
+                select(Campaign).where(Campaign.status == "running", Campaign.next_send_at <= now).limit(10), db
+            )
+        )
+    ).all()
+    opened = 0
+    for campaign in campaigns:
+        item = await db.scalar(
+            _for_update(
+                select(CampaignItem)
+                .where(CampaignItem.campaign_id == campaign.id, CampaignItem.status == "queued")
+                .order_by(CampaignItem.id)
+                .limit(1),
+                db,
+            )
+        )
+        if item is None:
+            campaign.status, campaign.finished_at = "done", now
+            continue
+        try:
+            async with db.begin_nested():
+                item.session_id = await conversations.start(
+                    item.cpf, now=now, origin="campaign", campaign_id=campaign.id
+                )
+            item.status = "sent"
+            opened += 1
+        except CrmUnavailable:
+            return opened  # try again on the next step, nothing consumed
+        except DomainError as exc:
+            item.status, item.reason = ("refused" if exc.status_code < 500 else "failed"), exc.detail
+        # Stagger: the next send of this campaign waits its turn, whatever process does it.
+        campaign.next_send_at = now + timedelta(seconds=60 / campaign.per_minute)
+    return opened
+
+
+async def view(db: AsyncSession, campaign_id: str, settings: BotSettings) -> CampaignView:
+    campaign = await db.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound()
+    counts = dict(
+        (
+            await db.execute(
+                select(CampaignItem.status, func.count())
+                .where(CampaignItem.campaign_id == campaign_id)
+                .group_by(CampaignItem.status)
+            )
+        ).all()
+    )
+    conv = select(Conversation).where(Conversation.campaign_id == campaign_id).subquery()
+    replied = await db.scalar(select(func.count()).select_from(conv).where(conv.c.last_inbound_at.is_not(None)))
+    validated = await db.scalar(
+        select(func.count())
+        .select_from(conv)
+        .where(conv.c.phase.in_(("negotiation", "agreement")) | conv.c.outcome_kind.in_(VALIDATED_OUTCOMES))
+    )
+    agreed = await db.scalar(select(func.count()).select_from(conv).where(conv.c.outcome_kind == "successful"))
+    delivered = await db.scalar(
+        select(func.count(func.distinct(Message.conversation_id))).where(
+            Message.conversation_id.in_(select(conv.c.id)),
+            Message.direction == "out",
+            Message.status.in_(("delivered", "read")),
+        )
+    )
+    now = datetime.now(UTC)
+    paused = None
+    if campaign.status == "running" and not within_contact_hours(now, settings):
+        paused = "Fora do horário de contato: retoma sozinha quando a janela abrir."
+    return CampaignView(
+        id=campaign.id,
+        name=campaign.name,
+        status=campaign.status,
+        per_minute=campaign.per_minute,
+        total=campaign.total,
+        progress=Progress(
+            queued=counts.get("queued", 0),
+            sent=counts.get("sent", 0),
+            refused=counts.get("refused", 0),
+            failed=counts.get("failed", 0),
+            delivered=delivered or 0,
+            replied=replied or 0,
+            validated=validated or 0,
+            agreed=agreed or 0,
+        ),
+        paused_reason=paused,
+        created_at=campaign.created_at,
+        finished_at=campaign.finished_at,
+    )
+
+
+__all__ = ["create", "load_page", "step", "to_cents", "view"]

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, status
+
+from certobot.conversations.schemas import (
+    ConversationDetail,
+    ConversationSummary,
+    Handoff,
+    OperatorMessage,
+    Page,
+    StartConversation,
+    Started,
+)
+from certobot.conversations.service import (
+    AlreadyActive,
+    ContactRefused,
+    ConversationNotFound,
+    ConversationService,
+    CrmDown,
+    DebtorUnknown,
+    NotInHandoff,
+)
+from certobot.crm.client import CrmClient
+from certobot.deps import OperatorKey, ResourcesDep, SessionDep
+from certobot.errors import Unauthorized, error_responses
+from certobot.negotiation.session import SessionStore
+
+router = APIRouter(
+    prefix="/api/conversations",
+    tags=["conversas"],
+    dependencies=[OperatorKey],
+    responses=error_responses(Unauthorized),
+)
+
+
+def get_service(db: SessionDep, resources: ResourcesDep) -> ConversationService:
+    s = resources.settings
+    crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
+    sessions = SessionStore(resources.redis, keep_seconds=max(3600, s.conversation_timeout_seconds * 10))
+    return ConversationService(db, s, crm, sessions)
+
+
+ServiceDep = Annotated[ConversationService, Depends(get_service)]
+SessionId = Annotated[str, Path(max_length=64, description="O session_id da conversa.")]
+
+
+@router.post(
+    "",
+    response_model=Started,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(DebtorUnknown, AlreadyActive, ContactRefused, CrmDown),
+    summary="Inicia uma conversa com o modelo aprovado no telefone cadastrado",
+)
+async def start(data: StartConversation, service: ServiceDep) -> Started:
+    return Started(session_id=await service.start(data.cpf))
+
+
+@router.get("", response_model=Page[ConversationSummary], summary="Lista conversas, com filtros")
+async def list_conversations(
+    service: ServiceDep,
+    status_: Annotated[
+        Literal["active", "completed", "failed", "abandoned", "handoff"] | None, Query(alias="status")
+    ] = None,
+    phone: Annotated[str | None, Query(max_length=30)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ConversationSummary]:
+    return await service.list(status=status_, phone=phone, page=page, page_size=page_size)
+
+
+@router.get(
+    "/{session_id}",
+    response_model=ConversationDetail,
+    responses=error_responses(ConversationNotFound),
+    summary="Detalhe: fase, tentativas, transcrição mascarada e resultado",
+)
+async def detail(session_id: SessionId, service: ServiceDep) -> ConversationDetail:
+    return await service.detail(session_id)
+
+
+@router.post(
+    "/{session_id}/handoff",
+    response_model=ConversationSummary,
+    responses=error_responses(ConversationNotFound),
+    summary="Um operador assume a conversa: o bot fica em silêncio",
+)
+async def handoff(session_id: SessionId, service: ServiceDep, _: Handoff | None = None) -> ConversationSummary:
+    return await service.handoff(session_id)
+
+
+@router.post(
+    "/{session_id}/handback",
+    response_model=ConversationSummary,
+    responses=error_responses(ConversationNotFound, NotInHandoff),
+    summary="O operador devolve a conversa ao bot",
+)
+async def handback(session_id: SessionId, service: ServiceDep) -> ConversationSummary:
+    return await service.handback(session_id)
+
+
+@router.post(
+    "/{session_id}/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(ConversationNotFound, NotInHandoff),
+    summary="O operador escreve na conversa que assumiu",
+)
+async def operator_message(session_id: SessionId, data: OperatorMessage, service: ServiceDep) -> dict[str, str]:
+    await service.operator_message(session_id, data.text)
+    return {"status": "queued"}

@@ -1,0 +1,59 @@
+"""Dependencies of the bot's routes, declared once as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot.auth import check_bearer
+from certobot.config import BotSettings
+from certobot.resources import Resources
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_settings(resources: ResourcesDep) -> BotSettings:
+    return resources.settings
+
+
+SettingsDep = Annotated[BotSettings, Depends(get_settings)]
+
+
+def get_redis(resources: ResourcesDep) -> Redis:
+    return resources.redis
+
+
+RedisDep = Annotated[Redis, Depends(get_redis)]
+
+
+async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    async with resources.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+# scope="function": committed before the response leaves, so a 200/202 means stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def require_operator(
+    settings: SettingsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> None:
+    check_bearer(authorization, settings.certobot_api_key)
+
+
+OperatorKey = Depends(require_operator)

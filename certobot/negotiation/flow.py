@@ -1,0 +1,448 @@
+"""One conversation turn, from a debtor's message to the bot's replies and the CRM's outcome.
+
+This is the one place where the domains meet: WhatsApp (what came in, what goes out), identity
+(the CPF challenge), the negotiation brain, and the CRM (debtor lookups, outcomes, contact log).
+It runs inside the transaction that marks the inbound message processed, while the caller holds the
+conversation's lock, so every side effect it decides (replies, outcome, contact entries) is written
+to the outbox in that same transaction and happens once, after the commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot.config import BotSettings
+from certobot.crm.client import CrmClient, CrmUnavailable
+from certobot.crm.outbox import queue_contact, queue_outcome
+from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
+from certobot.db import utcnow
+from certobot.logging import get_logger, scrub
+from certobot.money import from_cents
+from certobot.negotiation import texts
+from certobot.negotiation.brain import DebtContext, Negotiator, TurnDecision, build_negotiator, opening_after_validation
+from certobot.negotiation.models import Conversation, ValidationAttempt
+from certobot.negotiation.nlu import Intent, understand
+from certobot.negotiation.policy import DebtTerms, Offer
+from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.validation.challenge import extract_first_digits, matches
+from certobot.whatsapp.graph import text_message
+from certobot.whatsapp.models import Message
+from certobot.whatsapp.outbound import queue_message
+from certobot.whatsapp.schemas import InboundMessage
+
+log = get_logger("certobot.flow")
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+TEXT_KINDS = frozenset({"text", "button", "interactive"})
+
+
+def today_sp() -> date:
+    return datetime.now(SAO_PAULO).date()
+
+
+def mask_digits(text: str) -> str:
+    """What the transcript keeps of an answer to the CPF challenge: no digit, no number word."""
+    masked = re.sub(r"\d", "•", text)
+    return re.sub(r"\b(zero|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove)\b", "•", masked, flags=re.I)
+
+
+@dataclass
+class Turn:
+    """What one turn decided; written out by `ConversationFlow._commit`."""
+
+    replies: list[str]
+    contact: ContactRequest | None = None
+    outcome: ConversationOutcome | None = None
+
+
+class ConversationFlow:
+    def __init__(
+        self,
+        settings: BotSettings,
+        crm: CrmClient,
+        sessions: SessionStore,
+        negotiator: Negotiator,
+    ) -> None:
+        self.settings = settings
+        self.crm = crm
+        self.sessions = sessions
+        self.negotiator = negotiator
+
+    # --- entry point (the TurnHandler protocol) -------------------------------------------------
+
+    async def __call__(self, db: AsyncSession, msg: InboundMessage) -> None:
+        conv = await self._live_conversation(db, msg.phone_key)
+        if conv is None:
+            conv, debtor = await self._open_inbound(db, msg)
+            if debtor is None:
+                await self._record_inbound(db, conv, msg, masked=True)
+                await self._say(
+                    db,
+                    conv,
+                    f"reply:{msg.wamid}",
+                    [texts.pick(texts.UNKNOWN_NUMBER, 0).format(creditor=self._creditor)],
+                )
+                conv.status, conv.phase, conv.ended_at = "completed", "completion", utcnow()
+                return
+        state = await self._state(conv)
+        await self._record_inbound(db, conv, msg, masked=state.phase == "validation")
+        conv.last_inbound_at = utcnow()
+        if msg.wa_id and conv.wa_id != msg.wa_id:
+            conv.wa_id = msg.wa_id
+        if state.status == "handoff":
+            return  # an operator owns the conversation: the bot stays silent
+        turn = await self._turn(db, conv, state, msg)
+        await self._commit(db, conv, state, f"{msg.wamid}", turn)
+
+    # --- the turn ------------------------------------------------------------------------------
+
+    async def _turn(self, db: AsyncSession, conv: Conversation, state: SessionState, msg: InboundMessage) -> Turn:
+        n = state.negotiation.turns + state.validation_attempts
+        if msg.kind not in TEXT_KINDS or not (msg.text or "").strip():
+            return Turn([texts.pick(texts.MEDIA, n)])
+        text = msg.text or ""
+        if state.phase == "validation":
+            return await self._validation_turn(db, conv, state, text, n)
+        debtor = await self._debtor(conv)
+        if debtor is None:
+            return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])  # CRM unreachable: ask to wait
+        decision = await self.negotiator.respond(self._context(debtor), state.negotiation, text)
+        return self._apply(conv, state, debtor, decision)
+
+    async def _validation_turn(
+        self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int
+    ) -> Turn:
+        heard = understand(text, today_sp())
+        special = self._special_before_validation(conv, state, heard.intent, n)
+        if special is not None:
+            return special
+        digits = extract_first_digits(text)
+        if digits is None:
+            state.prompts += 1
+            if state.prompts == 1:
+                return Turn([texts.pick(texts.GREETING, 0).format(creditor=self._creditor)])
+            return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
+        state.validation_attempts += 1
+        conv.validation_attempts = state.validation_attempts
+        ok = conv.debtor_cpf is not None and matches(text, conv.debtor_cpf)
+        db.add(
+            ValidationAttempt(
+                conversation_id=conv.id,
+                attempt=state.validation_attempts,
+                success=ok,
+                reason=None if ok else "digits_mismatch",
+            )
+        )
+        if ok:
+            debtor = await self._debtor(conv)
+            if debtor is None:
+                state.validation_attempts -= 1  # not the debtor's fault: try again later
+                return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
+            state.move("negotiation")
+            decision = opening_after_validation(self._context(debtor), state.negotiation)
+            return self._apply(conv, state, debtor, decision)
+        left = self.settings.max_validation_attempts - state.validation_attempts
+        if left > 0:
+            return Turn([texts.wrong_digits(left, n)])
+        state.end("failed")
+        return Turn(
+            [texts.pick(texts.VALIDATION_FAILED, n)],
+            contact=ContactRequest(
+                kind="validation_failed",
+                session_id=conv.id,
+                notes=f"{state.validation_attempts} tentativas sem sucesso",
+            ),
+            outcome=self._outcome(conv, state, "no_contact", notes="Identidade não confirmada (CPF)."),
+        )
+
+    def _special_before_validation(
+        self, conv: Conversation, state: SessionState, intent: Intent, n: int
+    ) -> Turn | None:
+        """What may be answered before identity is confirmed: nothing about the debt."""
+        if intent == Intent.opt_out:
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.OPT_OUT, n)],
+                contact=ContactRequest(kind="opt_out", session_id=conv.id, notes="Pediu para não receber mensagens."),
+                outcome=self._outcome(conv, state, "no_contact", notes="Opt-out antes da validação."),
+            )
+        if intent == Intent.wrong_person:
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.WRONG_PERSON, n)],
+                contact=ContactRequest(kind="wrong_number", session_id=conv.id, notes="Disse não ser o titular."),
+                outcome=self._outcome(conv, state, "no_contact", notes="Número não pertence ao devedor."),
+            )
+        if intent == Intent.human:
+            state.status = "handoff"
+            return Turn(
+                [texts.pick(texts.HANDOFF, n)],
+                contact=ContactRequest(kind="handoff", session_id=conv.id, notes="Pediu atendimento humano."),
+            )
+        if intent == Intent.bot_question:
+            return Turn([texts.pick(texts.BOT_BEFORE_VALIDATION, n)])
+        if intent == Intent.identity_question:
+            return Turn(
+                [
+                    texts.pick(texts.IDENTITY_BEFORE_VALIDATION, n).format(
+                        creditor=self._creditor, cnpj=self.settings.creditor_cnpj
+                    )
+                ]
+            )
+        return None
+
+    def _apply(self, conv: Conversation, state: SessionState, debtor: DebtorInfo, d: TurnDecision) -> Turn:
+        """Turn the brain's decision into state, replies and CRM effects."""
+        state.negotiation = d.state
+        replies = [d.reply]
+        if d.action == "continue":
+            state.move("agreement" if d.state.awaiting_confirmation else "negotiation")
+            return Turn(replies)
+        if d.action == "handoff":
+            state.status = "handoff"
+            return Turn(replies, contact=ContactRequest(kind="handoff", session_id=conv.id, notes=d.notes))
+        if d.action == "agreement" and d.agreement is not None:
+            state.end("completed")
+            replies.append(texts.pick(texts.AGREEMENT_DELIVERY, d.state.turns))
+            return Turn(replies, outcome=self._agreement_outcome(conv, state, d.agreement, d))
+        state.end("completed")
+        if d.action == "opt_out":
+            return Turn(
+                replies,
+                contact=ContactRequest(kind="opt_out", session_id=conv.id, notes=d.notes),
+                outcome=self._outcome(conv, state, "unsuccessful", notes="Opt-out durante a negociação."),
+            )
+        if d.action == "wrong_person":
+            return Turn(
+                replies,
+                contact=ContactRequest(kind="wrong_number", session_id=conv.id, notes=d.notes),
+                outcome=self._outcome(conv, state, "no_contact", notes="Disse não ser o titular."),
+            )
+        if d.action == "claimed_paid":
+            note = "Alega que já pagou" + (f" em {d.promised_date:%d/%m/%Y}" if d.promised_date else "") + "."
+            return Turn(
+                replies,
+                contact=ContactRequest(kind="claimed_payment", session_id=conv.id, notes=note),
+                outcome=self._outcome(conv, state, "unsuccessful", notes=note),
+            )
+        if d.action == "promise" and d.promised_date is not None:
+            note = f"Prometeu pagar em {d.promised_date:%d/%m/%Y}, sem fechar condições agora."
+            return Turn(
+                replies,
+                contact=ContactRequest(
+                    kind="payment_promise", session_id=conv.id, promised_date=d.promised_date, notes=note
+                ),
+                outcome=self._outcome(conv, state, "partially_successful", notes=note, payment_date=d.promised_date),
+            )
+        return Turn(
+            replies,
+            contact=ContactRequest(kind="refused", session_id=conv.id, notes=d.notes),
+            outcome=self._outcome(conv, state, "unsuccessful", notes=d.notes or "Recusou as propostas."),
+        )
+
+    # --- writing the turn out -------------------------------------------------------------------
+
+    async def _commit(self, db: AsyncSession, conv: Conversation, state: SessionState, cause: str, turn: Turn) -> None:
+        """Write the turn's effects; `cause` (the inbound wamid, or the timer) keys them idempotently."""
+        await self._say(db, conv, f"reply:{cause}", turn.replies)
+        if turn.contact is not None and conv.debtor_cpf is not None:
+            await queue_contact(db, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
+        if turn.outcome is not None:
+            await self._finish(db, conv, turn.outcome)
+        conv.phase = state.phase
+        conv.status = state.status
+        if state.status not in LIVE and conv.ended_at is None:
+            conv.ended_at = utcnow()
+        await self.sessions.save(state)
+
+    async def _finish(self, db: AsyncSession, conv: Conversation, outcome: ConversationOutcome) -> None:
+        """The one outcome of a conversation: stored on it and sent to the CRM through the outbox."""
+        if conv.outcome_kind is not None:
+            return
+        conv.outcome = outcome.model_dump(mode="json")
+        conv.outcome_kind = outcome.outcome
+        await queue_outcome(db, outcome)
+        log.info("conversation_outcome", session_id=conv.id, outcome=outcome.outcome)
+
+    async def _say(self, db: AsyncSession, conv: Conversation, key: str, replies: list[str]) -> None:
+        for i, reply in enumerate(replies):
+            await queue_message(
+                db,
+                conversation_id=conv.id,
+                to=conv.wa_id or conv.phone.lstrip("+"),
+                message=text_message(reply),
+                transcript=scrub(reply),
+                key=f"{key}:{i}",
+            )
+
+    async def _record_inbound(self, db: AsyncSession, conv: Conversation, msg: InboundMessage, *, masked: bool) -> None:
+        text = msg.text or f"[{msg.kind}]"
+        db.add(
+            Message(
+                conversation_id=conv.id,
+                direction="in",
+                author="debtor",
+                phone=conv.phone,
+                wamid=None,
+                kind=msg.kind,
+                body=mask_digits(text) if masked else scrub(text),
+                status="received",
+            )
+        )
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    async def _live_conversation(self, db: AsyncSession, phone_key: str) -> Conversation | None:
+        return await db.scalar(
+            select(Conversation)
+            .where(Conversation.phone_key == phone_key, Conversation.status.in_(tuple(LIVE)))
+            .with_for_update()
+        )
+
+    async def _open_inbound(self, db: AsyncSession, msg: InboundMessage) -> tuple[Conversation, DebtorInfo | None]:
+        """A debtor who writes first: found by phone (with or without the ninth digit)."""
+        debtor = None
+        try:
+            debtor = await self.crm.find_by_phone(msg.phone)
+        except CrmUnavailable:
+            log.warning("crm_unavailable_on_inbound")
+        conv = Conversation(
+            id=str(uuid.uuid4()),
+            debtor_cpf=debtor.cpf if debtor else None,
+            phone=debtor.phone if debtor else msg.phone,
+            phone_key=msg.phone_key,
+            wa_id=msg.wa_id,
+            origin="inbound",
+            status="active",
+            phase="validation",
+        )
+        db.add(conv)
+        await db.flush()
+        if debtor is not None:
+            state = self._new_state(conv)
+            await self.sessions.save(state)
+            # The greeting is this turn's first reply when the debtor only said "oi".
+        return conv, debtor
+
+    def _new_state(self, conv: Conversation) -> SessionState:
+        return SessionState(
+            session_id=conv.id,
+            phone_key=conv.phone_key,
+            debtor_cpf=conv.debtor_cpf,
+            started_at=conv.created_at or utcnow(),
+        )
+
+    async def _state(self, conv: Conversation) -> SessionState:
+        state = await self.sessions.load(conv.id)
+        if state is None:
+            # Redis lost it: rebuild from the durable row; the negotiation restarts from the first offer.
+            state = self._new_state(conv)
+            state.phase = conv.phase  # type: ignore[assignment]
+            state.status = conv.status  # type: ignore[assignment]
+            state.validation_attempts = conv.validation_attempts
+        return state
+
+    async def _debtor(self, conv: Conversation) -> DebtorInfo | None:
+        if conv.debtor_cpf is None:
+            return None
+        try:
+            return await self.crm.get_debtor(conv.debtor_cpf)
+        except CrmUnavailable:
+            return None
+
+    @property
+    def _creditor(self) -> str:
+        return self.settings.creditor_name
+
+    def _context(self, debtor: DebtorInfo) -> DebtContext:
+        return DebtContext(
+            first_name=debtor.name.split()[0],
+            debt_description=debtor.debt_description,
+            original_creditor=debtor.original_creditor,
+            amount_cents=int(debtor.debt_amount * 100),
+            due_date=debtor.due_date,
+            days_past_due=debtor.days_past_due,
+            terms=DebtTerms.from_debtor(debtor.model_dump(mode="json")),
+            creditor_name=self.settings.creditor_name,
+            creditor_cnpj=self.settings.creditor_cnpj,
+            today=today_sp(),
+        )
+
+    # --- outcomes -------------------------------------------------------------------------------
+
+    def _outcome(
+        self,
+        conv: Conversation,
+        state: SessionState,
+        kind: str,
+        *,
+        notes: str | None = None,
+        payment_date: date | None = None,
+    ) -> ConversationOutcome:
+        started = conv.created_at or utcnow()
+        return ConversationOutcome(
+            session_id=conv.id,
+            debtor_cpf=conv.debtor_cpf or "",
+            outcome=kind,
+            payment_date=payment_date,
+            qualitative_notes=notes,
+            interaction_timestamp=started,
+            duration=max(0, int((utcnow() - started).total_seconds())),
+        )
+
+    def _agreement_outcome(
+        self, conv: Conversation, state: SessionState, offer: Offer, d: TurnDecision
+    ) -> ConversationOutcome:
+        base = self._outcome(conv, state, "successful", notes=d.notes)
+        return base.model_copy(
+            update={
+                "agreed_amount": from_cents(offer.total_cents),
+                "discount_amount": from_cents(offer.discount_cents),
+                "installments": offer.installments,
+                "payment_date": offer.due_dates[0],
+                "scheduled_payment_dates": list(offer.due_dates),
+                "payment_method": d.state.payment_method,
+            }
+        )
+
+    # --- time and operators ---------------------------------------------------------------------
+
+    async def expire(self, db: AsyncSession, conv: Conversation) -> bool:
+        """End a conversation left silent for CONVERSATION_TIMEOUT_SECONDS: say so kindly, report it."""
+        if conv.status != "active":
+            return False
+        state = await self._state(conv)
+        validated = state.phase in ("negotiation", "agreement")
+        state.end("abandoned")
+        outcome = self._outcome(
+            conv,
+            state,
+            "unsuccessful" if validated else "no_contact",
+            notes="Conversa encerrada por falta de resposta.",
+        )
+        turn = Turn(
+            [texts.pick(texts.TIMEOUT, 0)],
+            outcome=outcome,
+            contact=ContactRequest(kind="abandoned", session_id=conv.id, notes="Sem resposta."),
+        )
+        await self._commit(db, conv, state, f"timeout:{conv.id}", turn)
+        return True
+
+
+def timeout_cutoff(settings: BotSettings) -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=settings.conversation_timeout_seconds)
+
+
+def build_turn_handler(resources: Any) -> ConversationFlow:
+    """The TurnHandler the WhatsApp pipeline calls for every inbound message."""
+    settings: BotSettings = resources.settings
+    crm = CrmClient(resources.http, settings.crm_base_url, settings.crm_api_key.get_secret_value(), resources.redis)
+    sessions = SessionStore(resources.redis, keep_seconds=max(3600, settings.conversation_timeout_seconds * 10))
+    return ConversationFlow(settings, crm, sessions, build_negotiator(settings))

@@ -1,0 +1,175 @@
+"""The policy engine: every amount the debtor may read is computed and checked here, by plain code.
+
+From the debt and the creditor's limits (maximum discount, smallest installment, most installments)
+it builds offers: cash with a discount that grows step by step up to the maximum, and installment
+plans. `check` is the gate any proposal (including one a language model suggests) must pass.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from certobot.money import brl, split_installments, to_cents
+
+# Share of the maximum discount offered at each step: the first offer keeps room to move.
+STEP_SHARES = (Decimal("0.4"), Decimal("0.7"), Decimal("1.0"))
+FIRST_DUE_DAYS = 3
+MAX_FIRST_DUE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DebtTerms:
+    amount_cents: int
+    max_discount_pct: Decimal
+    min_installment_cents: int
+    max_installments: int
+    days_past_due: int = 0
+
+    @classmethod
+    def from_debtor(cls, debtor: Mapping[str, Any]) -> DebtTerms:
+        p = debtor["negotiation_params"]
+        return cls(
+            amount_cents=to_cents(Decimal(str(debtor["debt_amount"]))),
+            max_discount_pct=Decimal(str(p["max_discount_percentage"])),
+            min_installment_cents=to_cents(Decimal(str(p["min_payment_amount"]))),
+            max_installments=int(p["max_installments"]),
+            days_past_due=int(debtor.get("days_past_due", 0)),
+        )
+
+    @property
+    def max_discount_cents(self) -> int:
+        return int((Decimal(self.amount_cents) * self.max_discount_pct / 100).to_integral_value(ROUND_DOWN))
+
+
+class Offer(BaseModel):
+    id: str
+    kind: Literal["cash", "installments"]
+    total_cents: int
+    discount_cents: int
+    installments: int
+    installment_amounts_cents: list[int]
+    due_dates: list[date]
+
+    def describe(self) -> str:
+        first = self.due_dates[0].strftime("%d/%m/%Y")
+        if self.kind == "cash":
+            off = f" (desconto de {brl(self.discount_cents)})" if self.discount_cents else ""
+            return f"{brl(self.total_cents)} à vista{off}, com vencimento em {first}"
+        amounts = self.installment_amounts_cents
+        if len(set(amounts)) == 1:
+            parts = f"{self.installments}x de {brl(amounts[0])}"
+        else:
+            parts = f"{self.installments}x (1ª de {brl(amounts[0])} e as demais de {brl(amounts[1])})"
+        off = f", já com {brl(self.discount_cents)} de desconto" if self.discount_cents else ""
+        return f"{parts}, total de {brl(self.total_cents)}{off}, 1ª parcela em {first}"
+
+
+def add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+class PolicyEngine:
+    def __init__(self, terms: DebtTerms, today: date) -> None:
+        self.terms = terms
+        self.today = today
+
+    @property
+    def max_step(self) -> int:
+        return len(STEP_SHARES) - 1
+
+    def discount_at(self, step: int) -> int:
+        share = STEP_SHARES[max(0, min(step, self.max_step))]
+        return int((Decimal(self.terms.max_discount_cents) * share).to_integral_value(ROUND_DOWN))
+
+    def first_due(self, wanted: date | None) -> date:
+        earliest = self.today + timedelta(days=1)
+        latest = self.today + timedelta(days=MAX_FIRST_DUE_DAYS)
+        if wanted is None:
+            return self.today + timedelta(days=FIRST_DUE_DAYS)
+        return min(max(wanted, earliest), latest)
+
+    def cash_offer(self, step: int = 0, first_due: date | None = None) -> Offer:
+        discount = self.discount_at(step)
+        total = self.terms.amount_cents - discount
+        due = self.first_due(first_due)
+        return Offer(
+            id=f"cash-{step}",
+            kind="cash",
+            total_cents=total,
+            discount_cents=discount,
+            installments=1,
+            installment_amounts_cents=[total],
+            due_dates=[due],
+        )
+
+    def max_installments_for(self, total_cents: int) -> int:
+        if self.terms.min_installment_cents <= 0:
+            return self.terms.max_installments
+        return max(1, min(self.terms.max_installments, total_cents // self.terms.min_installment_cents))
+
+    def installment_offer(
+        self,
+        count: int | None = None,
+        monthly_budget_cents: int | None = None,
+        step: int = 0,
+        first_due: date | None = None,
+    ) -> Offer | None:
+        """The plan closest to what the debtor asked that the limits allow; None if no plan of 2+ fits."""
+        # Installments keep half the cash discount: paying over time costs the creditor more.
+        discount = self.discount_at(step) // 2
+        total = self.terms.amount_cents - discount
+        most = self.max_installments_for(total)
+        if most < 2:
+            return None
+        if count is None and monthly_budget_cents:
+            count = -(-total // max(1, monthly_budget_cents))  # ceil: the fewest months within budget
+        n = max(2, min(count or most, most))
+        amounts = split_installments(total, n)
+        due0 = self.first_due(first_due)
+        return Offer(
+            id=f"inst-{n}-{step}",
+            kind="installments",
+            total_cents=total,
+            discount_cents=discount,
+            installments=n,
+            installment_amounts_cents=amounts,
+            due_dates=[add_months(due0, i) for i in range(n)],
+        )
+
+    def check(self, offer: Offer) -> list[str]:
+        """Empty when the offer respects every limit; otherwise the reasons, in Portuguese."""
+        t = self.terms
+        reasons: list[str] = []
+        if offer.discount_cents < 0 or offer.discount_cents > t.max_discount_cents:
+            reasons.append(f"desconto acima do máximo permitido ({brl(t.max_discount_cents)})")
+        if offer.total_cents != t.amount_cents - offer.discount_cents:
+            reasons.append("total diferente de valor da dívida menos desconto")
+        if offer.total_cents <= 0:
+            reasons.append("total precisa ser positivo")
+        if not 1 <= offer.installments <= t.max_installments:
+            reasons.append(f"no máximo {t.max_installments} parcelas")
+        if len(offer.installment_amounts_cents) != offer.installments or len(offer.due_dates) != offer.installments:
+            reasons.append("parcelas e vencimentos não batem com a quantidade")
+        if sum(offer.installment_amounts_cents) != offer.total_cents:
+            reasons.append("a soma das parcelas precisa dar o total, centavo por centavo")
+        if offer.installments > 1 and min(offer.installment_amounts_cents, default=0) < t.min_installment_cents:
+            reasons.append(f"parcela mínima de {brl(t.min_installment_cents)}")
+        if offer.installments > 1 and offer.discount_cents > self.discount_at(self.max_step) // 2:
+            reasons.append("parcelado aceita no máximo metade do desconto à vista")
+        if offer.due_dates:
+            if offer.due_dates[0] <= self.today or offer.due_dates[0] > self.today + timedelta(days=MAX_FIRST_DUE_DAYS):
+                reasons.append(f"1º vencimento entre amanhã e {MAX_FIRST_DUE_DAYS} dias")
+            for i, d in enumerate(offer.due_dates):
+                if d != add_months(offer.due_dates[0], i):
+                    reasons.append("vencimentos precisam ser mensais")
+                    break
+        return reasons

@@ -1,0 +1,81 @@
+"""The live state of a conversation, kept in Redis, and the state machine it obeys.
+
+Postgres keeps the durable record (`conversations`); Redis keeps what a turn needs quickly: the phase,
+the validation attempts and the negotiation state (offers, discount step, model history). If Redis
+loses a session, it is rebuilt from the row with a fresh negotiation state: the debtor sees the
+current offer again, never an amount the policy has not checked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+
+from certobot.negotiation.brain import NegotiationState
+
+Phase = Literal["validation", "negotiation", "agreement", "completion"]
+Status = Literal["active", "completed", "failed", "abandoned", "handoff"]
+
+# validation → negotiation → agreement → completion; agreement may go back to negotiation when the
+# debtor changes their mind; any phase may end (completion) on opt-out, wrong person or timeout.
+TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    "validation": frozenset({"validation", "negotiation", "completion"}),
+    "negotiation": frozenset({"negotiation", "agreement", "completion"}),
+    "agreement": frozenset({"agreement", "negotiation", "completion"}),
+    "completion": frozenset({"completion"}),
+}
+LIVE: frozenset[Status] = frozenset({"active", "handoff"})
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+class SessionState(BaseModel):
+    session_id: str
+    phone_key: str
+    debtor_cpf: str | None
+    phase: Phase = "validation"
+    status: Status = "active"
+    validation_attempts: int = 0
+    prompts: int = 0  # times the CPF question was asked (the opening template counts as one)
+    started_at: datetime
+    negotiation: NegotiationState = Field(default_factory=NegotiationState)
+
+    def move(self, phase: Phase) -> None:
+        if phase not in TRANSITIONS[self.phase]:
+            raise InvalidTransition(f"{self.phase} → {phase}")
+        self.phase = phase
+
+    def end(self, status: Status) -> None:
+        self.move("completion")
+        self.status = status
+
+    @property
+    def validated(self) -> bool:
+        return self.phase in ("negotiation", "agreement") or (self.phase == "completion" and self.negotiation.turns > 0)
+
+
+class SessionStore:
+    """Sessions as JSON under `certobot:session:{id}`; kept a while after the end for late messages."""
+
+    def __init__(self, redis: Redis, *, keep_seconds: int) -> None:
+        self.redis = redis
+        self.keep_seconds = keep_seconds
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return f"certobot:session:{session_id}"
+
+    async def load(self, session_id: str) -> SessionState | None:
+        raw = await self.redis.get(self._key(session_id))
+        return SessionState.model_validate_json(raw) if raw else None
+
+    async def save(self, state: SessionState) -> None:
+        await self.redis.set(self._key(state.session_id), state.model_dump_json(), ex=self.keep_seconds)
+
+    async def delete(self, session_id: str) -> None:
+        await self.redis.delete(self._key(session_id))

@@ -1,0 +1,30 @@
+"""Everything the bot connects to, built once in the lifespan (or the worker) and closed there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from certobot.config import BotSettings
+from certobot.whatsapp.graph import GraphClient
+
+
+@dataclass
+class Resources:
+    settings: BotSettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    http: httpx.AsyncClient
+    graph: GraphClient
+    extra: list[httpx.AsyncClient] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for client in self.extra:
+            await client.aclose()
+        await self.http.aclose()
+        await self.redis.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Storing what Meta delivers, durably and once: the dedupe survives restarts (Meta redelivers for 7 days)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot.db import dialect_of, utcnow
+from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
+from certobot.whatsapp.schemas import InboundMessage, Status
+
+# A status only moves forward; `failed` may follow any of them.
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
+
+
+async def store_messages(session: AsyncSession, messages: list[InboundMessage]) -> list[str]:
+    """Insert new inbound events; returns the phone keys that have new work (duplicates are skipped)."""
+    fresh: list[str] = []
+    insert = _insert(session)
+    for m in messages:
+        stmt = (
+            insert(InboundEvent)
+            .values(
+                wamid=m.wamid,
+                phone_key=m.phone_key,
+                wa_id=m.wa_id,
+                sent_at=m.timestamp,
+                payload=m.model_dump(mode="json"),
+                received_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["wamid"])
+        )
+        result = await session.execute(stmt)
+        if result.rowcount:  # type: ignore[attr-defined]
+            fresh.append(m.phone_key)
+    return fresh
+
+
+async def store_statuses(session: AsyncSession, statuses: list[Status]) -> int:
+    """Record status webhooks once each and move the stored message along; returns how many were new."""
+    insert = _insert(session)
+    applied = 0
+    for s in statuses:
+        result = await session.execute(
+            insert(StatusEvent)
+            .values(wamid=s.id, status=s.status, payload=s.model_dump(mode="json", by_alias=True), received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["wamid", "status"])
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            continue
+        applied += 1
+        msg = await session.scalar(select(Message).where(Message.wamid == s.id).with_for_update())
+        if msg is None:
+            continue  # a message sent by someone else on this number (e.g. the CRM's boletos)
+        if STATUS_RANK.get(s.status, -1) > STATUS_RANK.get(msg.status, -1):
+            msg.status = s.status
+            if s.status == "failed" and s.errors:
+                msg.error = {"errors": [e.model_dump(mode="json") for e in s.errors]}
+    return applied

@@ -1,0 +1,45 @@
+"""Queueing a WhatsApp message in the caller's transaction; the sender delivers it after the commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot import outbox
+from certobot.whatsapp.models import Message
+
+
+async def queue_message(
+    session: AsyncSession,
+    *,
+    conversation_id: str | None,
+    to: str,
+    message: dict[str, Any],
+    transcript: str,
+    key: str,
+    author: str = "bot",
+) -> Message | None:
+    """A `messages` row (masked transcript) and its outbox row; None if `key` was queued before."""
+    row = Message(
+        conversation_id=conversation_id,
+        direction="out",
+        author=author,
+        phone="+" + to.lstrip("+"),
+        kind=str(message.get("type", "text")),
+        body=transcript,
+        status="queued",
+    )
+    session.add(row)
+    await session.flush()
+    fresh = await outbox.put(
+        session,
+        kind="whatsapp",
+        key=key,
+        conversation_id=conversation_id,
+        payload={"message_id": row.id, "to": to.lstrip("+"), "message": message},
+    )
+    if not fresh:
+        await session.delete(row)
+        return None
+    return row

@@ -1,0 +1,206 @@
+"""Processing accepted messages: at least once, in order per conversation, one at a time.
+
+The webhook stores each event in Postgres (the truth, deduplicated by wamid) and announces its
+phone key on a Redis Stream. Workers read the stream through a consumer group; for an entry they
+take that conversation's lock and process every unprocessed event of the phone in the order
+WhatsApp stamped them, each in its own transaction with the turn handler, then send the replies.
+An entry is acknowledged only after that; entries of a dead worker are claimed by another after
+`CLAIM_IDLE_MS`; a sweeper re-announces anything stored but never announced (a crash between the
+commit and the XADD). Several API processes and workers can run at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot.db import utcnow
+from certobot.logging import get_logger
+from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
+from certobot.negotiation.models import Conversation
+from certobot.resources import Resources
+from certobot.whatsapp.models import InboundEvent
+from certobot.whatsapp.schemas import InboundMessage
+from certobot.whatsapp.sender import Sender
+
+log = get_logger("certobot.pipeline")
+
+STREAM = "certobot:inbound"
+GROUP = "workers"
+CLAIM_IDLE_MS = 30_000
+MAX_ATTEMPTS = 5
+
+
+class TurnHandler(Protocol):
+    async def __call__(self, session: AsyncSession, msg: InboundMessage, /) -> None: ...
+
+
+@asynccontextmanager
+async def conversation_lock(redis: Redis, phone_key: str, *, hold_seconds: float = 120.0) -> AsyncIterator[None]:
+    """The one lock of a conversation: message processing, sending and expiry all take it."""
+    lock = redis.lock(f"certobot:lock:conv:{phone_key}", timeout=hold_seconds, blocking_timeout=hold_seconds)
+    acquired = await lock.acquire()
+    if not acquired:
+        raise TimeoutError("conversation lock busy")
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # expired meanwhile: the next holder already owns it
+            await lock.release()
+
+
+async def announce(redis: Redis, phone_keys: list[str]) -> None:
+    if not phone_keys:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in dict.fromkeys(phone_keys):
+            pipe.xadd(STREAM, {"k": key}, maxlen=200_000, approximate=True)
+        await pipe.execute()
+
+
+class Pipeline:
+    def __init__(self, resources: Resources, handler: TurnHandler) -> None:
+        self.res = resources
+        self.handler = handler
+        self.sender = Sender(resources)
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+
+    async def process_phone(self, phone_key: str) -> int:
+        """Process every pending event of one phone, in order; returns how many."""
+        done = 0
+        async with conversation_lock(self.res.redis, phone_key):
+            while True:
+                async with self.res.sessionmaker() as session:
+                    event = await session.scalar(
+                        select(InboundEvent)
+                        .where(InboundEvent.phone_key == phone_key, InboundEvent.processed_at.is_(None))
+                        .order_by(InboundEvent.sent_at, InboundEvent.id)
+                        .limit(1)
+                    )
+                if event is None:
+                    break
+                await self._process(event.id)
+                done += 1
+            await self._send_pending(phone_key)
+        return done
+
+    async def _process(self, event_id: int) -> None:
+        try:
+            async with self.res.sessionmaker() as session, session.begin():
+                event = await session.get(InboundEvent, event_id, with_for_update=True)
+                if event is None or event.processed_at is not None:
+                    return
+                msg = InboundMessage.model_validate(event.payload)
+                MESSAGES_IN.labels(kind=msg.kind).inc()
+                await self.handler(session, msg)
+                event.processed_at = utcnow()
+                event.payload = None  # the raw text (maybe CPF digits) is not kept once processed
+            REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
+        except Exception:
+            attempts = await self.res.redis.incr(f"certobot:attempts:{event_id}")
+            await self.res.redis.expire(f"certobot:attempts:{event_id}", 86_400)
+            log.exception("turn_failed", event_id=event_id, attempt=attempts)
+            if attempts >= MAX_ATTEMPTS:
+                # A message that breaks the handler every time must not block the conversation forever.
+                async with self.res.sessionmaker() as session, session.begin():
+                    event = await session.get(InboundEvent, event_id)
+                    if event is not None:
+                        event.processed_at = utcnow()
+                log.error("turn_given_up", event_id=event_id)
+            else:
+                raise
+
+    async def _send_pending(self, phone_key: str) -> None:
+        async with self.res.sessionmaker() as session:
+            ids = (await session.scalars(select(Conversation.id).where(Conversation.phone_key == phone_key))).all()
+        for conv_id in ids:
+            await self.sender.deliver_conversation(conv_id)
+
+    # --- loops -----------------------------------------------------------------------------------
+
+    async def ensure_group(self) -> None:
+        with suppress(ResponseError):  # BUSYGROUP: it exists
+            await self.res.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+
+    async def consume(self, stop: asyncio.Event) -> None:
+        await self.ensure_group()
+        redis = self.res.redis
+        claim_every, last_claim = 10.0, 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                entries: list[tuple[bytes, dict[bytes, bytes]]] = []
+                if loop.time() - last_claim > claim_every:
+                    last_claim = loop.time()
+                    claimed: Any = await redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=50)
+                    entries.extend(claimed[1])
+                got: Any = await redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=20, block=1000)
+                for _, batch in got or []:
+                    entries.extend(batch)
+                await self._handle_entries(entries)
+            except asyncio.CancelledError:
+                raise
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    await self.ensure_group()  # Redis was restarted empty
+                else:
+                    log.exception("consume_failed")
+                    await asyncio.sleep(1)
+            except Exception:
+                log.exception("consume_failed")
+                await asyncio.sleep(1)
+
+    async def _handle_entries(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        by_phone: dict[str, list[bytes]] = {}
+        for entry_id, fields in entries:
+            key = fields.get(b"k")
+            if key:
+                by_phone.setdefault(key.decode(), []).append(entry_id)
+
+        async def one(key: str, ids: list[bytes]) -> None:
+            try:
+                await self.process_phone(key)
+            except Exception:
+                log.exception("process_phone_failed")
+                return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
+            await self.res.redis.xack(STREAM, GROUP, *ids)
+
+        await asyncio.gather(*(one(k, ids) for k, ids in by_phone.items()))
+
+    async def sweep(self, stop: asyncio.Event, every: float = 5.0) -> None:
+        """Re-announce stored events nobody processed, and send replies whose first try failed."""
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            try:
+                async with self.res.sessionmaker() as session:
+                    keys = (
+                        await session.scalars(
+                            select(InboundEvent.phone_key)
+                            .where(
+                                InboundEvent.processed_at.is_(None),
+                                InboundEvent.received_at < utcnow() - timedelta(seconds=every),
+                            )
+                            .distinct()
+                            .limit(500)
+                        )
+                    ).all()
+                await announce(self.res.redis, list(keys))
+                for conv_id, phone_key in await self.sender.due_conversations():
+                    if phone_key is None:
+                        await self.sender.deliver_conversation(conv_id)
+                        continue
+                    async with conversation_lock(self.res.redis, phone_key, hold_seconds=30):
+                        await self.sender.deliver_conversation(conv_id)
+            except Exception:
+                log.exception("sweep_failed")

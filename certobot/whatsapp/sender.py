@@ -1,0 +1,125 @@
+"""Delivering queued WhatsApp messages in order, once, at the number's pace.
+
+Rows of one conversation go out in the order they were queued; a row that must wait (rate limit,
+Meta 5xx) holds the ones behind it, so a debtor never reads answers out of order. Meta's errors:
+130429/131056/5xx are retried with backoff and jitter (in the Graph client, then by the outbox);
+131047 (outside the 24-hour window) falls back to the approved opening template; anything else is
+permanent and recorded on the message.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot import outbox
+from certobot.db import utcnow
+from certobot.logging import get_logger
+from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
+from certobot.negotiation.models import Conversation, Outbox
+from certobot.resources import Resources
+from certobot.whatsapp.graph import GraphError, template_message
+from certobot.whatsapp.models import Message
+from certobot.whatsapp.ratelimit import SendRateLimiter
+
+log = get_logger("certobot.sender")
+
+
+class Sender:
+    def __init__(self, resources: Resources) -> None:
+        self.res = resources
+        s = resources.settings
+        self.limiter = SendRateLimiter(resources.redis, resources.graph.phone_number_id, s.whatsapp_rate_per_second)
+
+    async def deliver_conversation(self, conversation_id: str | None) -> int:
+        """Send the due rows of one conversation in order; the caller holds its lock."""
+        sent = 0
+        while True:
+            async with self.res.sessionmaker() as session, session.begin():
+                row = await session.scalar(
+                    outbox.claimable(
+                        session,
+                        select(Outbox)
+                        .where(
+                            Outbox.kind == "whatsapp",
+                            Outbox.status == "pending",
+                            Outbox.conversation_id == conversation_id,
+                        )
+                        .order_by(Outbox.id)
+                        .limit(1),
+                    )
+                )
+                if row is None or row.next_attempt_at > utcnow():
+                    return sent
+                if not await self._send(session, row):
+                    return sent
+                sent += 1
+
+    async def _send(self, session: AsyncSession, row: Outbox) -> bool:
+        """Try one row; True when it is settled (sent or failed for good), False to retry later."""
+        msg = await session.get(Message, row.payload.get("message_id"))
+        to, message = row.payload["to"], row.payload["message"]
+        await self.limiter.acquire()
+        try:
+            result = await self.res.graph.send(to, message)
+        except GraphError as exc:
+            GRAPH_ERRORS.labels(code=str(exc.code or exc.status)).inc()
+            if exc.outside_window and message.get("type") != "template":
+                return await self._fallback_template(session, row, msg, exc)
+            if exc.retryable:
+                outbox.mark_retry(row, str(exc))
+                return False
+            outbox.mark_failed(row, str(exc))
+            if msg is not None:
+                msg.status, msg.error = "failed", exc.as_dict()
+            MESSAGES_OUT.labels(result="failed").inc()
+            log.warning("whatsapp_send_failed", code=exc.code, status=exc.status)
+            return True
+        except Exception as exc:  # network trouble past the client's own retries
+            outbox.mark_retry(row, f"{type(exc).__name__}: {exc}")
+            return False
+        outbox.mark_done(row)
+        MESSAGES_OUT.labels(result="sent").inc()
+        if msg is not None:
+            msg.wamid = result.wamid or None
+            if msg.status == "queued":
+                msg.status = "sent"
+        if row.conversation_id and result.wa_id:
+            conv = await session.get(Conversation, row.conversation_id)
+            if conv is not None and conv.wa_id != result.wa_id:
+                conv.wa_id = result.wa_id  # Meta's answer names the account that really exists
+        return True
+
+    async def _fallback_template(
+        self, session: AsyncSession, row: Outbox, msg: Message | None, exc: GraphError
+    ) -> bool:
+        s = self.res.settings
+        if msg is not None:
+            msg.status, msg.error = "failed", exc.as_dict()
+        outbox.mark_failed(row, str(exc))
+        await outbox.put(
+            session,
+            kind="whatsapp",
+            key=f"{row.idempotency_key}:template",
+            conversation_id=row.conversation_id,
+            payload={
+                "message_id": None,
+                "to": row.payload["to"],
+                "message": template_message(
+                    s.whatsapp_opening_template, s.whatsapp_template_language, ["cliente", s.creditor_name]
+                ),
+            },
+        )
+        return True
+
+    async def due_conversations(self, limit: int = 100) -> list[tuple[str | None, str | None]]:
+        """(conversation id, phone key) of conversations with due rows: for the periodic pass."""
+        async with self.res.sessionmaker() as session:
+            rows = await session.execute(
+                select(Outbox.conversation_id, Conversation.phone_key)
+                .outerjoin(Conversation, Conversation.id == Outbox.conversation_id)
+                .where(Outbox.kind == "whatsapp", Outbox.status == "pending", Outbox.next_attempt_at <= utcnow())
+                .group_by(Outbox.conversation_id, Conversation.phone_key)
+                .limit(limit)
+            )
+            return [(r[0], r[1]) for r in rows.all()]

@@ -1,0 +1,58 @@
+"""Background work of the bot: the stream consumer, the sweeper/sender, the CRM outbox, expiry.
+
+The API runs these in its lifespan; `certobot worker` runs them alone, to scale out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import suppress
+
+from certobot.config import BotSettings
+from certobot.crm.client import CrmClient
+from certobot.crm.outbox import run_outbox_loop
+from certobot.logging import configure_logging, get_logger
+from certobot.resources import Resources
+from certobot.whatsapp.pipeline import Pipeline, TurnHandler
+
+log = get_logger("certobot.worker")
+
+
+def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    s = resources.settings
+    pipeline = Pipeline(resources, handler)
+    crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
+    tasks = [
+        asyncio.create_task(pipeline.consume(stop), name="consume"),
+        asyncio.create_task(pipeline.sweep(stop), name="sweep"),
+        asyncio.create_task(run_outbox_loop(resources.sessionmaker, crm, stop), name="crm-outbox"),
+    ]
+    with suppress(ImportError):
+        from certobot.negotiation.expiry import run_expiry_loop
+
+        flow = handler if hasattr(handler, "expire") else None
+        if flow is not None:
+            tasks.append(asyncio.create_task(run_expiry_loop(resources, flow, stop), name="expiry"))  # type: ignore[arg-type]
+    return tasks
+
+
+async def run_worker(settings: BotSettings) -> None:
+    from certobot.main import build_resources
+    from certobot.negotiation.flow import build_turn_handler
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    resources = build_resources(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = start_background(resources, build_turn_handler(resources), stop)
+    log.info("worker_started")
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+    await resources.aclose()
