@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 
+import httpx
 from fastapi import FastAPI
 
 from certobot.config import CrmSettings, load_settings
@@ -13,7 +14,9 @@ from certobot.db import make_engine, make_sessionmaker
 from certobot.errors import install_error_handlers
 from certobot.logging import configure_logging, get_logger
 from certobot.startup import SettingsGate
+from certobot.whatsapp.graph import GraphClient
 from mock_crm.background import run_background
+from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.negotiations.router import router as negotiations_router
@@ -26,7 +29,30 @@ def _env_settings() -> CrmSettings:
     return load_settings(CrmSettings)
 
 
-def create_app(settings: CrmSettings | None = None) -> FastAPI:
+def graph_client(s: CrmSettings, http: httpx.AsyncClient) -> GraphClient:
+    """The Cloud API when a token is set; otherwise the bot's sandbox (WHATSAPP_SANDBOX_URL)."""
+    if s.whatsapp_sandbox:
+        return GraphClient(
+            http,
+            base_url=s.whatsapp_sandbox_url,
+            access_token="sandbox",
+            phone_number_id="sandbox",
+            attempts=3,
+            timeout=15,
+        )
+    assert s.whatsapp_access_token is not None
+    assert s.whatsapp_phone_number_id is not None
+    return GraphClient(
+        http,
+        base_url=s.whatsapp_api_base_url,
+        access_token=s.whatsapp_access_token.get_secret_value(),
+        phone_number_id=s.whatsapp_phone_number_id,
+        attempts=3,
+        timeout=15,
+    )
+
+
+def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncClient | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
@@ -36,9 +62,13 @@ def create_app(settings: CrmSettings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
-        async with run_background(app.state.sessionmaker, s):
+        http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0))
+        app.state.graph = graph_client(s, http)
+        async with run_background(app.state.sessionmaker, s, app.state.graph):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield
+        if graph_http is None:
+            await http.aclose()
         await engine.dispose()
 
     app = FastAPI(
@@ -53,6 +83,7 @@ def create_app(settings: CrmSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)
+    app.include_router(boletos_router)
 
     @app.get("/health", tags=["saúde"])
     async def health() -> dict[str, str]:

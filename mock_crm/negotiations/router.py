@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from certobot.errors import Unauthorized, error_responses
+from mock_crm.boletos.repository import BoletoRepository
+from mock_crm.boletos.service import AgreementInvalid, BoletoService
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import DebtorNotFound
-from mock_crm.deps import ApiKey, SessionDep
+from mock_crm.deps import ApiKey, SessionDep, SettingsDep
 from mock_crm.negotiations.repository import NegotiationRepository
 from mock_crm.negotiations.schemas import ConversationOutcome, StoredOutcome
 from mock_crm.negotiations.service import NegotiationService, OutcomeNotFound
@@ -20,8 +22,10 @@ router = APIRouter(
 )
 
 
-def get_service(session: SessionDep) -> NegotiationService:
-    return NegotiationService(NegotiationRepository(session), DebtorRepository(session))
+def get_service(session: SessionDep, settings: SettingsDep, request: Request) -> NegotiationService:
+    debtors = DebtorRepository(session)
+    boletos = BoletoService(BoletoRepository(session), debtors, settings, str(request.base_url))
+    return NegotiationService(NegotiationRepository(session), debtors, boletos)
 
 
 ServiceDep = Annotated[NegotiationService, Depends(get_service)]
@@ -33,7 +37,7 @@ ServiceDep = Annotated[NegotiationService, Depends(get_service)]
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": StoredOutcome, "description": "Já registrado: o registro existente."},
-        **error_responses(DebtorNotFound),
+        **error_responses(DebtorNotFound, AgreementInvalid),
     },
     summary="Registra o resultado de uma conversa (idempotente por session_id)",
 )

@@ -6,6 +6,8 @@ from sqlalchemy.exc import IntegrityError
 
 from certobot.errors import NotFound
 from certobot.money import to_cents
+from mock_crm.boletos.schemas import PaymentAgreement
+from mock_crm.boletos.service import BoletoService
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import DebtorNotFound
 from mock_crm.negotiations.models import NegotiationResult
@@ -18,9 +20,10 @@ class OutcomeNotFound(NotFound):
 
 
 class NegotiationService:
-    def __init__(self, repo: NegotiationRepository, debtors: DebtorRepository) -> None:
+    def __init__(self, repo: NegotiationRepository, debtors: DebtorRepository, boletos: BoletoService) -> None:
         self.repo = repo
         self.debtors = debtors
+        self.boletos = boletos
 
     async def record(self, outcome: ConversationOutcome) -> tuple[StoredOutcome, bool]:
         """Store the outcome; the same `session_id` again returns the stored record (created=False)."""
@@ -53,6 +56,12 @@ class NegotiationService:
             if winner is None:
                 raise
             return await self.view(winner), False
+        agreement = agreement_of(outcome)
+        if agreement is not None:
+            # The boletos are born with the outcome, in its transaction: both or neither.
+            batch, _ = await self.boletos.issue(agreement)
+            row.payment_slip_reference = ",".join(b.boleto_id for b in batch.boletos)
+            row.payload = {**row.payload, "payment_slip_reference": row.payment_slip_reference}
         return await self.view(row), True
 
     async def get(self, session_id: str) -> StoredOutcome:
@@ -67,4 +76,33 @@ class NegotiationService:
         )
 
     async def boletos_of(self, row: NegotiationResult) -> list[BoletoRef]:
-        return []
+        rows = await self.boletos.repo.by_session(row.session_id)
+        return [
+            BoletoRef(
+                boleto_id=b.boleto_id,
+                installment=b.installment,
+                installments=b.installments,
+                amount=b.amount,
+                due_date=b.due_date,
+                status=b.status,
+                pdf_url=b.pdf_url,
+            )
+            for b in await self.boletos.out(rows)
+        ]
+
+
+def agreement_of(outcome: ConversationOutcome) -> PaymentAgreement | None:
+    """The agreement a successful (or partially successful) outcome carries, if it carries one."""
+    if outcome.outcome not in ("successful", "partially_successful") or outcome.agreed_amount is None:
+        return None
+    if not outcome.installments or outcome.payment_date is None:
+        return None
+    return PaymentAgreement(
+        debtor_cpf=outcome.debtor_cpf,
+        total_amount=outcome.agreed_amount,
+        installments=outcome.installments,
+        first_due_date=outcome.payment_date,
+        payment_method=outcome.payment_method or "boleto",
+        session_id=outcome.session_id,
+        scheduled_payment_dates=outcome.scheduled_payment_dates or None,
+    )
