@@ -33,9 +33,12 @@ def _env_settings() -> BotSettings:
     return load_settings(BotSettings)
 
 
-def build_resources(settings: BotSettings, app: FastAPI | None = None) -> Resources:
+def build_resources(
+    settings: BotSettings, app: FastAPI | None = None, *, http: httpx.AsyncClient | None = None
+) -> Resources:
+    """`http` may be injected (tests route the CRM and the Graph API to in-process stand-ins)."""
     engine = make_engine(settings.database_url)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
+    http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
     extra: list[httpx.AsyncClient] = []
     if settings.whatsapp_sandbox and app is not None:
         # In-process: the sandbox answers on this very app, whatever port it listens on.
@@ -64,12 +67,17 @@ def build_resources(settings: BotSettings, app: FastAPI | None = None) -> Resour
     )
 
 
-def create_app(settings: BotSettings | None = None, *, turn_handler: TurnHandler | None = None) -> FastAPI:
+def create_app(
+    settings: BotSettings | None = None,
+    *,
+    turn_handler: TurnHandler | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
         configure_logging(s.log_level, json=s.log_json)
-        resources = build_resources(s, app)
+        resources = build_resources(s, app, http=http)
         app.state.resources = resources
         handler = turn_handler
         if handler is None:

@@ -79,7 +79,11 @@ class TestSettings:
         env = {**os.environ, "CREDITOR_CNPJ": "12.345.678/0001-00", "DATABASE_URL": "sqlite+aiosqlite:///x.db"}
         proc = subprocess.run(
             [sys.executable, "-m", "uvicorn", "mock_crm.main:app", "--port", "0"],
-            capture_output=True, text=True, env={**env, "PYTHONPATH": os.getcwd()}, cwd=tmp_path, timeout=60,
+            capture_output=True,
+            text=True,
+            env={**env, "PYTHONPATH": os.getcwd()},
+            cwd=tmp_path,
+            timeout=60,
         )
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr
@@ -163,11 +167,14 @@ class TestSeed:
 
         for _ in range(2):  # a restart does not seed again
             app = create_app(crm_settings(database_url, mock_debtors_count=120))
-            async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://crm.test",
-                headers={"Authorization": f"Bearer {CRM_KEY}"},
-            ) as c:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://crm.test",
+                    headers={"Authorization": f"Bearer {CRM_KEY}"},
+                ) as c,
+            ):
                 page = (await c.get("/api/debtors", params={"page_size": 500})).json()
         assert page["total"] == 120
         assert all(normalize_cpf(i["cpf"]) == i["cpf"] for i in page["items"])

@@ -60,7 +60,8 @@ class NegotiationService:
         if agreement is not None:
             # The boletos are born with the outcome, in its transaction: both or neither.
             batch, _ = await self.boletos.issue(agreement)
-            row.payment_slip_reference = ",".join(b.boleto_id for b in batch.boletos)
+            # One reference for the whole agreement; each boleto is listed under `boletos`.
+            row.payment_slip_reference = batch.agreement_key
             row.payload = {**row.payload, "payment_slip_reference": row.payment_slip_reference}
         return await self.view(row), True
 

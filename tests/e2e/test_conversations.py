@@ -1,0 +1,162 @@
+"""Whole conversations, as a debtor lives them, ending with exactly one outcome in the CRM."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mock_crm.negotiations.models import NegotiationResult
+from tests.e2e.conftest import Stack
+from tests.factories import create_debtor
+
+
+def digits(phone: str) -> str:
+    return phone.lstrip("+")
+
+
+async def results(db: AsyncSession) -> int:
+    return await db.scalar(select(func.count()).select_from(NegotiationResult)) or 0
+
+
+class TestAgreements:
+    async def test_cash_agreement_with_boleto_and_pix_on_whatsapp(self, stack: Stack, db: AsyncSession) -> None:
+        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650001")
+        phone = digits(d["phone"])
+        first = await stack.say(phone, "oi")
+        assert "3 primeiros" in first[0]
+        assert "1.000,00" not in " ".join(first)  # nothing about the debt before identity
+        opened = await stack.say(phone, d["cpf"][:3])
+        assert "R$ 1.000,00" in opened[0]
+        offer = await stack.say(phone, "quero pagar à vista")
+        assert "R$ 880,00 à vista" in offer[0]  # 40% of the 30% maximum at the first step
+        done = await stack.say(phone, "fechou", wait=15)
+        assert "acordo" in done[0].lower()
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "successful"
+        assert outcome["agreed_amount"] == "880.00"
+        assert outcome["discount_amount"] == "120.00"
+        assert len(outcome["boletos"]) == 1
+        for _ in range(100):
+            if any(t.startswith("[documento]") for t in stack.graph.texts_to(phone)):
+                break
+            await asyncio.sleep(0.1)
+        texts = stack.graph.texts_to(phone)
+        assert any(t.startswith("[documento] Boleto do seu acordo") for t in texts)
+        assert any("br.gov.bcb.pix" in t for t in texts)
+        assert any(s.path.endswith("/media") and s.media_bytes.count(b"%PDF") for s in stack.graph.sent)
+        assert await results(db) == 1
+
+    async def test_installments_after_hardship(self, stack: Stack, db: AsyncSession) -> None:
+        d = await create_debtor(
+            stack.crm,
+            debt="1200.00",
+            max_discount="20.00",
+            min_payment="100.00",
+            max_installments=10,
+            phone="+5521987650002",
+        )
+        phone = digits(d["phone"])
+        await stack.say(phone, "boa tarde")
+        await stack.say(phone, " ".join(d["cpf"][:3]))
+        empathy = await stack.say(phone, "tô desempregado, tá difícil")
+        assert re.search(r"sinto muito|entendo", empathy[0], re.I)
+        plan = await stack.say(phone, "dá pra fazer em 6x?")
+        assert "6x de" in plan[0]
+        await stack.say(phone, "pode mandar", wait=15)
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "successful"
+        assert outcome["installments"] == 6
+        assert len(outcome["scheduled_payment_dates"]) == 6
+        assert len(outcome["boletos"]) == 6
+        assert "dificuldade" in (outcome["qualitative_notes"] or "").lower()
+
+
+class TestEndings:
+    async def test_three_failed_validations_end_as_no_contact(self, stack: Stack, db: AsyncSession) -> None:
+        d = await create_debtor(stack.crm, phone="+5531987650003")
+        phone = digits(d["phone"])
+        wrong = "999" if not d["cpf"].startswith("999") else "888"
+        await stack.say(phone, "oi")
+        for _ in range(3):
+            last = await stack.say(phone, wrong)
+        assert "encerrar" in last[0]
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "no_contact"
+        everything = " ".join(stack.graph.texts_to(phone))
+        assert d["debt_amount"].replace(".", ",") not in everything
+        detail = (await stack.bot.get(f"/api/conversations/{outcome['session_id']}")).json()
+        assert detail["validation_attempts"] == 3
+        assert detail["status"] == "failed"
+        assert all("999" not in line["text"] and "888" not in line["text"] for line in detail["transcript"])
+
+    async def test_opt_out(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5541987650004")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        bye = await stack.say(phone, "PARAR")
+        assert "não vou mais" in bye[0]
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "no_contact"
+        for _ in range(50):
+            info = (await stack.crm.get(f"/api/debtors/{d['cpf']}")).json()
+            if info["opted_out"]:
+                break
+            await asyncio.sleep(0.1)
+        assert info["opted_out"] is True
+
+    async def test_wrong_person_hears_nothing(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="777.77", phone="+5551987650005")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        bye = await stack.say(phone, "não sou eu, número errado")
+        assert "desculpa" in bye[0].lower()
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "no_contact"
+        assert "777,77" not in " ".join(stack.graph.texts_to(phone))
+        contacts = (await stack.crm.get(f"/api/debtors/{d['cpf']}/contacts")).json()
+        assert "wrong_number" in [c["kind"] for c in contacts]
+
+    async def test_unknown_number_discloses_nothing(self, stack: Stack, db: AsyncSession) -> None:
+        replies = await stack.say("5511911112222", "oi, quanto eu devo?")
+        assert "Não encontrei nenhum cadastro" in replies[0]
+        assert await results(db) == 0
+
+
+class TestSilence:
+    async def test_silent_debtor_is_told_and_reported(self, stack: Stack, db: AsyncSession) -> None:
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import update
+
+        from certobot.negotiation.expiry import expire_due
+        from certobot.negotiation.models import Conversation
+
+        d = await create_debtor(stack.crm, phone="+5561987650006")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        await stack.say(phone, d["cpf"][:3])
+        long_ago = datetime.now(UTC) - timedelta(hours=1)
+        await db.execute(update(Conversation).values(updated_at=long_ago))
+        await db.commit()
+        resources = stack.bot_app.state.resources
+        before = len(stack.graph.messages_to(phone))
+        ended = await expire_due(resources, stack.bot_app.state.turn_handler)
+        assert len(ended) == 1
+        assert await expire_due(resources, stack.bot_app.state.turn_handler) == []  # acted on once
+        sessions = (await stack.bot.get("/api/conversations", params={"phone": phone})).json()["items"]
+        assert sessions[0]["status"] == "abandoned"
+        # The goodbye is queued with the outcome; the periodic sender delivers it.
+        texts = await stack.replies(phone, before, wait=10)
+        assert "encerrar nossa conversa" in texts[0]
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "unsuccessful"
+        assert "falta de resposta" in outcome["qualitative_notes"]

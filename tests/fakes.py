@@ -1,0 +1,121 @@
+"""Stand-ins for the edges we cannot reach, speaking their real wire format.
+
+`FakeGraph` answers like Meta's Graph API (WhatsApp Cloud API): `/{phone-number-id}/messages` with
+`contacts[].wa_id` and `messages[].id`, `/{phone-number-id}/media` with `{"id": ...}`, and Meta's error
+body `{"error": {"message", "type", "code", "fbtrace_id"}}` when told to fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Sent:
+    path: str
+    body: dict[str, Any] | None
+    at: float
+    media_bytes: bytes = b""
+
+
+@dataclass
+class FakeGraph:
+    sent: list[Sent] = field(default_factory=list)
+    failures: list[tuple[int, int]] = field(default_factory=list)  # (http status, Meta code), consumed in order
+    wa_id_map: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+
+    def fail_next(self, n: int, status: int = 429, code: int = 130429) -> None:
+        self.failures.extend([(status, code)] * n)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.failures:
+            status, code = self.failures.pop(0)
+            return httpx.Response(
+                status,
+                json={"error": {"message": "injected", "type": "OAuthException", "code": code, "fbtrace_id": "Afake"}},
+            )
+        path = request.url.path
+        if path.endswith("/media"):
+            media_id = str(uuid.uuid4().int)[:16]
+            self.sent.append(Sent(path, None, time.monotonic(), request.content))
+            return httpx.Response(200, json={"id": media_id})
+        body = json.loads(request.content)
+        if body.get("status") == "read":
+            return httpx.Response(200, json={"success": True})
+        self.sent.append(Sent(path, body, time.monotonic()))
+        to = str(body.get("to", ""))
+        return httpx.Response(
+            200,
+            json={
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": self.wa_id_map.get(to, to)}],
+                "messages": [{"id": "wamid.FAKE" + uuid.uuid4().hex.upper()}],
+            },
+        )
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+    def messages_to(self, phone_digits: str) -> list[dict[str, Any]]:
+        def key(p: str) -> str:
+            d = "".join(c for c in p if c.isdigit())
+            return d[:4] + d[5:] if len(d) == 13 else d
+
+        return [s.body for s in self.sent if s.body is not None and key(str(s.body.get("to"))) == key(phone_digits)]
+
+    def texts_to(self, phone_digits: str) -> list[str]:
+        out = []
+        for b in self.messages_to(phone_digits):
+            if b.get("type") == "text":
+                out.append(b["text"]["body"])
+            elif b.get("type") == "document":
+                out.append("[documento] " + b["document"].get("caption", ""))
+            elif b.get("type") == "template":
+                out.append("[modelo] " + b["template"]["name"])
+        return out
+
+
+def text_webhook(phone: str, text: str, *, wamid: str | None = None, ts: int | None = None) -> dict[str, Any]:
+    """A text message exactly as the Cloud API delivers it (Webhooks reference, `messages`)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": phone}],
+                            "messages": [
+                                {
+                                    "from": phone,
+                                    "id": wamid or "wamid." + uuid.uuid4().hex.upper(),
+                                    "timestamp": str(ts or int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def sign(raw: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
