@@ -1,0 +1,215 @@
+"""Boleto routes, the PDF a person reads, and delivery on WhatsApp through a Graph API stand-in."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from certobot.config import CrmSettings
+from mock_crm.boletos.delivery import deliver_due
+from mock_crm.boletos.febraban import barcode_from_linha
+from mock_crm.boletos.models import Boleto, BoletoDelivery
+from mock_crm.boletos.pix import verify
+from mock_crm.main import create_app, graph_client
+from tests.conftest import CRM_KEY, crm_settings
+from tests.factories import create_debtor, make_cpf
+from tests.fakes import FakeGraph
+
+
+def agreement(cpf: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "debtor_cpf": cpf,
+        "total_amount": "1000.00",
+        "installments": 3,
+        "first_due_date": (date.today() + timedelta(days=5)).isoformat(),
+        **extra,
+    }
+
+
+@pytest.fixture
+def settings(database_url: str) -> CrmSettings:
+    return crm_settings(
+        database_url,
+        whatsapp_access_token=SecretStr("token"),
+        whatsapp_phone_number_id="106540352242922",
+        whatsapp_api_base_url="http://graph.test/v25.0",
+    )
+
+
+@pytest.fixture
+async def graph_and_crm(settings: CrmSettings, engine: object) -> AsyncIterator[tuple[FakeGraph, httpx.AsyncClient]]:
+    graph = FakeGraph()
+    app = create_app(settings, graph_http=httpx.AsyncClient(transport=graph.transport))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://crm.test",
+            headers={"Authorization": f"Bearer {CRM_KEY}"},
+        ) as client,
+    ):
+        yield graph, client
+
+
+class TestGenerate:
+    async def test_three_installments_add_up_to_the_cent(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, debt="1500.00")
+        r = await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        assert r.status_code == 201
+        boletos = r.json()["boletos"]
+        assert [b["installment"] for b in boletos] == [1, 2, 3]
+        assert sum(Decimal(b["amount"]) for b in boletos) == Decimal("1000.00")
+        assert [b["amount"] for b in boletos] == ["333.34", "333.33", "333.33"]
+        dues = [date.fromisoformat(b["due_date"]) for b in boletos]
+        assert all(later.month != earlier.month for earlier, later in zip(dues, dues[1:], strict=False))
+        for b in boletos:
+            assert barcode_from_linha(b["linha_digitavel_formatada"]) == b["barcode"]
+            assert verify(b["pix_copia_e_cola"])
+            assert b["pdf_url"].endswith(f"/api/boletos/{b['boleto_id']}/pdf")
+        got = await crm.get(f"/api/boletos/{boletos[0]['boleto_id']}")
+        assert got.json()["linha_digitavel"] == boletos[0]["linha_digitavel"]
+
+    async def test_same_agreement_twice_gives_the_same_boletos(self, crm: httpx.AsyncClient, db: AsyncSession) -> None:
+        d = await create_debtor(crm, debt="1500.00")
+        first = await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        again = await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        assert again.status_code == 200
+        assert [b["boleto_id"] for b in again.json()["boletos"]] == [b["boleto_id"] for b in first.json()["boletos"]]
+        assert await db.scalar(select(func.count()).select_from(Boleto)) == 3
+
+    @pytest.mark.parametrize(
+        ("change", "status", "detail"),
+        [
+            ({"installments": 0}, 422, "installments"),
+            ({"total_amount": "-10.00"}, 422, "total_amount"),
+            ({"total_amount": "5000.00"}, 422, "passa do valor da dívida"),
+            ({"first_due_date": "2020-01-01"}, 422, "primeiro vencimento já passou"),
+        ],
+    )
+    async def test_agreement_that_does_not_hold_is_refused(
+        self, crm: httpx.AsyncClient, db: AsyncSession, change: dict[str, Any], status: int, detail: str
+    ) -> None:
+        d = await create_debtor(crm, debt="1500.00")
+        r = await crm.post("/api/boletos/generate", json={**agreement(d["cpf"]), **change})
+        assert r.status_code == status
+        assert detail in r.json()["detail"]
+        assert await db.scalar(select(func.count()).select_from(Boleto)) == 0
+
+    async def test_unknown_cpf_is_404(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.post("/api/boletos/generate", json=agreement(make_cpf()))
+        assert r.status_code == 404
+
+    async def test_unknown_boleto_is_404(self, crm: httpx.AsyncClient) -> None:
+        assert (await crm.get("/api/boletos/nao-existe")).status_code == 404
+        assert (await crm.get("/api/boletos/nao-existe/pdf")).status_code == 404
+
+
+class TestOutcomeGeneratesBoletos:
+    async def test_successful_outcome_carries_its_boletos(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, debt="900.00")
+        due = date.today() + timedelta(days=3)
+        r = await crm.post(
+            "/api/negotiations/results",
+            json={
+                "session_id": "s-agreement-1",
+                "debtor_cpf": d["cpf"],
+                "outcome": "successful",
+                "agreed_amount": "600.00",
+                "discount_amount": "300.00",
+                "installments": 2,
+                "payment_date": due.isoformat(),
+                "payment_method": "boleto",
+                "interaction_timestamp": "2026-11-22T14:00:00Z",
+                "duration": 200,
+            },
+        )
+        assert r.status_code == 201
+        body = r.json()
+        assert [b["amount"] for b in body["boletos"]] == ["300.00", "300.00"]
+        assert body["payment_slip_reference"]
+        stored = (await crm.get("/api/negotiations/results/s-agreement-1")).json()
+        assert [b["boleto_id"] for b in stored["boletos"]] == [b["boleto_id"] for b in body["boletos"]]
+
+
+class TestPdf:
+    async def test_pdf_renders_with_linha_and_amount(self, crm: httpx.AsyncClient, tmp_path: Path) -> None:
+        d = await create_debtor(crm, debt="1500.00", name="Conceição Araújo")
+        b = (await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))).json()["boletos"][1]
+        r = await crm.get(f"/api/boletos/{b['boleto_id']}/pdf")
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/pdf"
+        pdf = tmp_path / "boleto.pdf"
+        pdf.write_bytes(r.content)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert b["linha_digitavel_formatada"] in text
+        assert "R$ 333,33" in text
+        assert "Parcela 2 de 3" in text
+        assert "Conceição Araújo" in text
+        assert "CNPJ 11.222.333/0001-81" in text
+        assert date.fromisoformat(b["due_date"]).strftime("%d/%m/%Y") in text
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(tmp_path / "page")], check=True)
+        assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+class TestDelivery:
+    async def test_three_boletos_uploaded_and_sent_to_the_debtor(
+        self,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        graph, crm = graph_and_crm
+        d = await create_debtor(crm, debt="1500.00", phone="+5511987654321")
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        client = graph_client(settings, httpx.AsyncClient(transport=graph.transport))
+        assert await deliver_due(sessionmaker, client, settings) == 3
+        uploads = [s for s in graph.sent if s.path.endswith("/media")]
+        assert len(uploads) == 3
+        assert all(s.media_bytes.count(b"%PDF-") == 1 for s in uploads)
+        docs = [b for b in graph.messages_to("5511987654321") if b["type"] == "document"]
+        assert len(docs) == 3
+        assert all(doc["to"] == "5511987654321" for doc in docs)
+        assert "parcela 1 de 3" in docs[0]["document"]["caption"]
+        pix_texts = [b for b in graph.messages_to("5511987654321") if b["type"] == "text"]
+        assert len(pix_texts) == 3
+        assert await deliver_due(sessionmaker, client, settings) == 0  # nothing twice
+
+    async def test_failures_are_retried_and_each_part_sent_once(
+        self,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        import stamina
+
+        stamina.set_testing(True, attempts=1)
+        try:
+            graph, crm = graph_and_crm
+            d = await create_debtor(crm, debt="1500.00", phone="+5511987654322")
+            await crm.post("/api/boletos/generate", json=agreement(d["cpf"], installments=1, total_amount="100.00"))
+            client = graph_client(settings, httpx.AsyncClient(transport=graph.transport))
+            graph.fail_next(1, status=500, code=131000)
+            assert await deliver_due(sessionmaker, client, settings) == 0
+            async with sessionmaker() as s, s.begin():
+                row = await s.scalar(select(BoletoDelivery))
+                assert row is not None
+                assert row.attempts == 1
+                assert "131000" in (row.last_error or "")
+                row.next_attempt_at = row.created_at  # the backoff elapses
+            assert await deliver_due(sessionmaker, client, settings) == 1
+            assert await deliver_due(sessionmaker, client, settings) == 0
+            docs = [b for b in graph.messages_to("5511987654322") if b["type"] == "document"]
+            assert len(docs) == 1
+            assert len([s for s in graph.sent if s.path.endswith("/media")]) == 1
+        finally:
+            stamina.set_testing(False)
