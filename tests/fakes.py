@@ -24,6 +24,7 @@ class Sent:
     body: dict[str, Any] | None
     at: float
     media_bytes: bytes = b""
+    wall: float = field(default_factory=time.time)
 
 
 @dataclass

@@ -57,7 +57,8 @@ class Sender:
 
     async def _send(self, session: AsyncSession, row: Outbox) -> bool:
         """Try one row; True when it is settled (sent or failed for good), False to retry later."""
-        msg = await session.get(Message, row.payload.get("message_id"))
+        message_id = row.payload.get("message_id")
+        msg = await session.get(Message, message_id) if message_id is not None else None
         to, message = row.payload["to"], row.payload["message"]
         await self.limiter.acquire()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -71,7 +72,7 @@ class TestGenerate:
         assert sum(Decimal(b["amount"]) for b in boletos) == Decimal("1000.00")
         assert [b["amount"] for b in boletos] == ["333.34", "333.33", "333.33"]
         dues = [date.fromisoformat(b["due_date"]) for b in boletos]
-        assert all(later.month != earlier.month for earlier, later in zip(dues, dues[1:], strict=False))
+        assert all(later.month != earlier.month for earlier, later in itertools.pairwise(dues))
         for b in boletos:
             assert barcode_from_linha(b["linha_digitavel_formatada"]) == b["barcode"]
             assert verify(b["pix_copia_e_cola"])

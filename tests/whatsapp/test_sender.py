@@ -1,0 +1,128 @@
+"""Sending through the Graph API: retries on 429, pacing per number, the 24-hour window fallback."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import stamina
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from certobot.db import utcnow
+from certobot.main import create_app
+from certobot.negotiation.models import Conversation, Outbox
+from certobot.whatsapp.graph import text_message
+from certobot.whatsapp.models import Message
+from certobot.whatsapp.outbound import queue_message
+from certobot.whatsapp.sender import Sender
+from tests.e2e.conftest import bot_settings
+from tests.fakes import FakeGraph
+
+
+async def _noop(*_: Any) -> None:
+    return None
+
+
+@pytest.fixture
+async def sending(database_url: str, redis_url: str, engine: AsyncEngine) -> AsyncIterator[tuple[Any, FakeGraph]]:
+    graph = FakeGraph()
+    app = create_app(
+        bot_settings(database_url, redis_url, run_background_workers=False, whatsapp_rate_per_second=5),
+        turn_handler=_noop,
+        http=httpx.AsyncClient(mounts={"http://graph.test": graph.transport}),
+    )
+    stamina.set_testing(True, attempts=1)
+    try:
+        async with app.router.lifespan_context(app):
+            yield app.state.resources, graph
+    finally:
+        stamina.set_testing(False)
+
+
+async def conversation(resources: Any, phone: str = "+5511987654321") -> str:
+    conv_id = str(uuid.uuid4())
+    async with resources.sessionmaker() as s, s.begin():
+        s.add(Conversation(id=conv_id, phone=phone, phone_key=phone[1:5] + phone[6:], origin="outbound"))
+    return conv_id
+
+
+async def queue(resources: Any, conv_id: str, texts: list[str], to: str = "5511987654321") -> None:
+    async with resources.sessionmaker() as s, s.begin():
+        for t in texts:
+            await queue_message(s, conversation_id=conv_id, to=to, message=text_message(t), transcript=t, key=f"k:{t}")
+
+
+async def drain(resources: Any, sender: Sender, conv_id: str, passes: int = 20) -> None:
+    for _ in range(passes):
+        await sender.deliver_conversation(conv_id)
+        async with resources.sessionmaker() as s, s.begin():
+            await s.execute(update(Outbox).where(Outbox.status == "pending").values(next_attempt_at=utcnow()))
+
+
+class TestRetries:
+    async def test_429_for_a_while_then_every_message_sent_once_in_order(self, sending: tuple[Any, FakeGraph]) -> None:
+        resources, graph = sending
+        conv_id = await conversation(resources)
+        texts = [f"mensagem {i}" for i in range(8)]
+        await queue(resources, conv_id, texts)
+        graph.fail_next(5, status=429, code=130429)
+        await drain(resources, Sender(resources), conv_id)
+        assert graph.texts_to("5511987654321") == texts
+        async with resources.sessionmaker() as s:
+            rows = (await s.scalars(select(Message).where(Message.conversation_id == conv_id))).all()
+            assert {m.status for m in rows} == {"sent"}
+            assert all(m.wamid and m.wamid.startswith("wamid.FAKE") for m in rows)
+
+    async def test_permanent_error_recorded_on_the_message(self, sending: tuple[Any, FakeGraph]) -> None:
+        resources, graph = sending
+        conv_id = await conversation(resources)
+        await queue(resources, conv_id, ["oi"])
+        graph.fail_next(1, status=400, code=131026)  # message undeliverable
+        await drain(resources, Sender(resources), conv_id, passes=2)
+        async with resources.sessionmaker() as s:
+            msg = await s.scalar(select(Message).where(Message.conversation_id == conv_id))
+            assert msg is not None
+            assert msg.status == "failed"
+            assert msg.error is not None
+            assert msg.error["code"] == 131026
+        assert graph.texts_to("5511987654321") == []
+
+    async def test_outside_24h_window_falls_back_to_the_template(self, sending: tuple[Any, FakeGraph]) -> None:
+        resources, graph = sending
+        conv_id = await conversation(resources)
+        await queue(resources, conv_id, ["voltou?"])
+        graph.fail_next(1, status=400, code=131047)
+        await drain(resources, Sender(resources), conv_id, passes=3)
+        sent = graph.messages_to("5511987654321")
+        assert [m["type"] for m in sent] == ["template"]
+        assert sent[0]["template"]["name"] == "cobranca_abertura"
+        assert sent[0]["template"]["language"] == {"code": "pt_BR"}
+
+    async def test_meta_wa_id_is_remembered(self, sending: tuple[Any, FakeGraph]) -> None:
+        resources, graph = sending
+        graph.wa_id_map["5511987654321"] = "551187654321"  # an account from before the ninth digit
+        conv_id = await conversation(resources)
+        await queue(resources, conv_id, ["oi"])
+        await drain(resources, Sender(resources), conv_id, passes=1)
+        async with resources.sessionmaker() as s:
+            conv = await s.get(Conversation, conv_id)
+            assert conv is not None
+            assert conv.wa_id == "551187654321"
+
+
+class TestPacing:
+    async def test_rate_per_number_holds(self, sending: tuple[Any, FakeGraph]) -> None:
+        resources, graph = sending
+        sender = Sender(resources)
+        for i in range(3):
+            conv_id = await conversation(resources, phone=f"+551198765{i:04d}")
+            await queue(resources, conv_id, [f"c{i}-{j}" for j in range(5)], to=f"551198765{i:04d}")
+            await sender.deliver_conversation(conv_id)
+        per_second = Counter(int(s.wall) for s in graph.sent)
+        assert sum(per_second.values()) == 15
+        assert max(per_second.values()) <= 5
