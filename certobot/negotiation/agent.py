@@ -20,7 +20,7 @@ from typing import Literal
 from groq import AsyncGroq
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ModelRetry, RunContext
-from pydantic_ai.messages import ModelMessagesTypeAdapter
+from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelRequest, UserPromptPart
 from pydantic_ai.models import Model
 from pydantic_ai.models.groq import GroqModel
 from pydantic_ai.providers.groq import GroqProvider
@@ -151,6 +151,15 @@ def groq_model(settings: BotSettings) -> Model:
     return GroqModel(name, provider=GroqProvider(groq_client=client))
 
 
+def bounded(messages: list[ModelMessage]) -> list[ModelMessage]:
+    """The last turns only, cut where a user turn starts (never between a tool call and its return)."""
+    keep = messages[-HISTORY_MESSAGES:]
+    for i, m in enumerate(keep):
+        if isinstance(m, ModelRequest) and any(isinstance(p, UserPromptPart) for p in m.parts):
+            return keep[i:]
+    return []
+
+
 class AgentNegotiator:
     def __init__(self, agent: Agent[AgentDeps, AgentOutput], fallback: OfflineNegotiator, timeout: float) -> None:
         self.agent = agent
@@ -174,6 +183,6 @@ class AgentNegotiator:
             return await self.fallback.respond(ctx, state, text)
         out = result.output
         decision = self.fallback.decide(ctx, state, understanding(out))
-        messages = result.all_messages()[-HISTORY_MESSAGES:]
+        messages = bounded(result.all_messages())
         decision.state.history = ModelMessagesTypeAdapter.dump_json(messages).decode()
         return decision.model_copy(update={"reply": out.reply, "engine": "model"})

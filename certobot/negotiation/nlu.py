@@ -116,6 +116,8 @@ def _has(t: str, *patterns: str) -> bool:
 
 
 OPT_OUT = (
+    r"\bnao quero (mais )?(contato|mensage)",
+    r"\bsair da lista\b",
     r"^(parar|pare|sair|stop|cancelar|descadastrar)\W*$",
     r"\bn[a-z]o (me )?(mand|envi)[a-z]* mais\b",
     r"\bpar[ae] de (me )?(mandar|enviar|encher|ligar)",
@@ -125,6 +127,8 @@ OPT_OUT = (
     r"\bbloque(ar|ia|ei)",
 )
 WRONG = (
+    r"\bnao tem (nenhum|nenhuma|ninguem)\b",
+    r"\bnumero errado\b",
     r"\bnao sou (eu|ele|ela|o|a)\b",
     r"\bnumero errado\b",
     r"\bengano\b",
@@ -137,15 +141,19 @@ WRONG = (
     r"\bcomprei esse (chip|numero)\b",
 )
 HUMAN = (
+    r"\bme liga\b",
+    r"\balguem da empresa\b",
     r"\batendente\b",
-    r"\bfalar com (uma |um |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
+    r"\bfalar com (uma |um |1 |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
     r"\bhumano\b",
     r"\boperador[a]?\b",
-    r"\bpessoa de verdade\b",
-    r"\bquero (um|uma) pessoa\b",
+    r"\b(pessoa|alguem|gente) de verdade\b",
+    r"\bquero (um|uma|1) pessoa\b",
 )
 BOT = (
-    r"\b(vc|voce|tu) (e|eh) (um |uma )?(robo|bot|maquina|ia)\b",
+    r"\b(e|eh) (um |1 )?robo\b",
+    r"\bautomatic[oa]\s*\?",
+    r"\b(vc|voce|tu) (e|eh) (um |uma |1 )?(robo|bot|maquina|ia)\b",
     r"\be (um )?(robo|bot)\b",
     r"\b(robo|bot|robozinho|inteligencia artificial)\s*\?",
     r"\bfalando com (um |uma )?(robo|maquina|bot)",
@@ -179,6 +187,11 @@ PROMISE = (
     r"\bconsigo pagar (so )?(no )?dia \d",
 )
 HARDSHIP = (
+    r"\bmandad[oa] embora\b",
+    r"\bdemitid[oa]\b",
+    r"\bnecessidade\b",
+    r"\bta osso\b",
+    r"\bpassando fome\b",
     r"\bdesempregad",
     r"\bsem (grana|dinheiro|trabalho|emprego|condic|renda)",
     r"\bdificil\b",
@@ -196,6 +209,8 @@ HARDSHIP = (
     r"\bcaro demais\b",
     r"\bauxilio\b",
     r"\bbolsa familia\b",
+    r"\brenda (caiu|diminuiu)\b",
+    r"\bsem trabalho\b",
     r"\bbico\b",
     r"\bsalario minimo\b",
     r"\bcrise\b",
@@ -213,14 +228,16 @@ INSTALL = (
 )
 CASH = (
     r"\ba vista\b",
-    r"\bde uma vez\b",
-    r"\btudo de uma vez\b",
+    r"\bde (uma|1) vez\b",
+    r"\btudo de (uma|1) vez\b",
     r"\bpagamento unico\b",
     r"\bquitar (tudo|hoje|agora)\b",
     r"\bpagar tudo\b",
     r"\bnum pagamento so\b",
 )
 ACCEPT = (
+    r"\bfecha(mos|r|do)?\b",
+    r"\baceit(o|ar|amos|ei)\b",
     r"^(sim|s|ss|si|isso|ok|okay|blz|beleza|fechou|fechado|bora|show|claro|pode|perfeito|combinado|certo|top|uhum|aham)\b",
     r"\bfechou\b",
     r"\bbora\b",
@@ -245,6 +262,7 @@ REFUSE = (
     r"^(nao|n|nop|nem|jamais|nunca)\b",
     r"\bnao quero\b",
     r"\bnao vou pagar\b",
+    r"\bnunca vou pagar\b",
     r"\bnao (da|posso|aceito)\b",
     r"\bagora nao\b",
     r"\bsem interesse\b",
@@ -258,6 +276,9 @@ REFUSE = (
 )
 GREETING = (r"^(oi+|ola|opa|e ai|eai|bom dia|boa tarde|boa noite|salve|oie|alo|hello|hi)\b",)
 DEBT_Q = (
+    r"\bcobranca\b.*\?",
+    r"\btotal da divida\b",
+    r"\bde que (e|eh)\b",
     r"\bquanto (eu )?(devo|to devendo|estou devendo|e a divida|fica)\b",
     r"\bqual (e )?(o )?valor\b",
     r"\bque divida\b",
@@ -273,7 +294,7 @@ METHOD_BOLETO = (r"\bboleto\b",)
 
 
 def _installment_count(t: str) -> int | None:
-    m = re.search(r"\b(\d{1,2})\s*(x|vezes|parcelas?|prestac\w*|meses)\b", t)
+    m = re.search(r"\b(\d{1,2})\s*(x|vezes|parcelas?|prestac\w*)\b", t) or re.search(r"\bem (\d{1,2}) meses\b", t)
     if m:
         return int(m.group(1))
     m = re.search(r"\bem (\d{1,2})\b", t)
@@ -375,11 +396,12 @@ def understand(text: str, today: date) -> Understanding:
     for intent, patterns in ordered:
         if _has(t, *patterns):
             return u(intent)
-    if _has(t, *PROMISE) and day is not None and count is None:
+    paying = _has(t, *PROMISE) or _has(t, r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
+    if paying and day is not None and count is None and amount is None:
         return u(Intent.promise)
     if count is not None or (_has(t, *INSTALL) and not _has(t, *CASH)):
         return u(Intent.installments)
-    if _has(t, *HARDSHIP) or (_has(t, *PROMISE) and day is None):
+    if _has(t, *HARDSHIP) or _has(t, r"\b(assim que|quando) (eu )?receber\b"):
         return u(Intent.hardship)
     if amount is not None:
         return u(Intent.amount)
