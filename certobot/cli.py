@@ -54,14 +54,20 @@ def up(
     """Sobe o bot e o CRM juntos, com migrações, dados de exemplo e o sandbox do WhatsApp."""
     for name, value in _local_defaults(bot_port, crm_port).items():
         os.environ.setdefault(name, value)
+    embedded = "DATABASE_URL" not in os.environ
     try:
         bot_settings = load_settings(BotSettings)
-        crm_settings = load_settings(CrmSettings)
+        # With the embedded SQLite, each service gets its own file, as it would its own database:
+        # they share no table, and SQLite allows one writer per file.
+        crm_settings = load_settings(
+            CrmSettings, **({"database_url": "sqlite+aiosqlite:///./certobot-crm.db"} if embedded else {})
+        )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     typer.echo("Aplicando migrações…")
-    migrate_to_head(bot_settings.database_url)
+    for url in dict.fromkeys([bot_settings.database_url, crm_settings.database_url]):
+        migrate_to_head(url)
 
     from certobot.main import create_app as create_bot
     from mock_crm.main import create_app as create_crm
@@ -126,3 +132,7 @@ def migrate() -> None:
 def gen_key() -> None:
     """Gera uma chave aleatória para CRM_API_KEY ou CERTOBOT_API_KEY."""
     typer.echo(secrets.token_urlsafe(32))
+
+
+if __name__ == "__main__":
+    app()

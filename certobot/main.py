@@ -154,6 +154,9 @@ def _operator_routers() -> list[APIRouter]:
         from certobot.conversations.router import router as conversations
 
         routers.append(conversations)
+    from certobot.simulator import router as simulator
+
+    routers.append(simulator)
     return routers
 
 

@@ -136,6 +136,7 @@ class Pipeline:
         await self.ensure_group()
         redis = self.res.redis
         claim_every, last_claim = 10.0, 0.0
+        in_process = self.res.settings.redis_url is None
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
@@ -144,10 +145,16 @@ class Pipeline:
                     last_claim = loop.time()
                     claimed: Any = await redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=50)
                     entries.extend(claimed[1])
-                got: Any = await redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=20, block=1000)
+                got: Any = await redis.xreadgroup(
+                    GROUP, self.consumer, {STREAM: ">"}, count=20, block=None if in_process else 1000
+                )
                 for _, batch in got or []:
                     entries.extend(batch)
-                await self._handle_entries(entries)
+                if entries:
+                    await self._handle_entries(entries)
+                elif in_process:
+                    # The in-process stand-in would block the whole event loop on a blocking read.
+                    await asyncio.sleep(0.05)
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
