@@ -154,7 +154,10 @@ def _operator_routers() -> list[APIRouter]:
         from certobot.conversations.router import router as conversations
 
         routers.append(conversations)
+    from certobot.campaigns.router import router as campaigns
     from certobot.simulator import router as simulator
+
+    routers.append(campaigns)
 
     routers.append(simulator)
     return routers

@@ -34,6 +34,9 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
         flow = handler if hasattr(handler, "expire") else None
         if flow is not None:
             tasks.append(asyncio.create_task(run_expiry_loop(resources, flow, stop), name="expiry"))  # type: ignore[arg-type]
+    from certobot.campaigns.runner import run_campaigns
+
+    tasks.append(asyncio.create_task(run_campaigns(resources, stop), name="campaigns"))
     return tasks
 
 

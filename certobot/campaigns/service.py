@@ -22,7 +22,6 @@ from certobot.conversations.service import ConversationService
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.db import dialect_of
 from certobot.errors import DomainError, NotFound
-from certobot.money import to_cents
 from certobot.negotiation.models import Conversation
 from certobot.whatsapp.models import Message
 
@@ -34,7 +33,7 @@ class CampaignNotFound(NotFound):
     detail = "Campanha não encontrada."
 
 
-def _for_update(stmt: Select[Any], db: AsyncSession) -> Select[Any]:
+def for_update(stmt: Select[Any], db: AsyncSession) -> Select[Any]:
     return stmt.with_for_update(skip_locked=True) if dialect_of(db) == "postgresql" else stmt
 
 
@@ -79,44 +78,51 @@ async def load_page(db: AsyncSession, campaign: Campaign, crm: CrmClient) -> Non
         campaign.source = {**campaign.source, "next_page": page + 1}
 
 
-async def step(db: AsyncSession, conversations: ConversationService, settings: BotSettings, now: datetime) -> int:
-    """Send what is due now across campaigns; returns how many conversations were opened."""
+async def step(
+    db: AsyncSession, conversations: ConversationService, settings: BotSettings, now: datetime, *, batch: int = 50
+) -> list[str]:
+    """Open the conversations due now across campaigns; returns their session ids."""
     if not within_contact_hours(now, settings):
-        return 0  # paused until the window opens again
+        return []  # paused: the window opens again by itself
     campaigns = (
         await db.scalars(
-            _for_update(
-                select(Campaign).where(Campaign.status == "running", Campaign.next_send_at <= now).limit(10), db
-            )
+            for_update(select(Campaign).where(Campaign.status == "running", Campaign.next_send_at <= now).limit(10), db)
         )
     ).all()
-    opened = 0
+    opened: list[str] = []
     for campaign in campaigns:
-        item = await db.scalar(
-            _for_update(
-                select(CampaignItem)
-                .where(CampaignItem.campaign_id == campaign.id, CampaignItem.status == "queued")
-                .order_by(CampaignItem.id)
-                .limit(1),
-                db,
+        interval = timedelta(seconds=60 / campaign.per_minute)
+        # After a pause (night, a restart), no burst to "catch up": at most one second of backlog.
+        campaign.next_send_at = max(campaign.next_send_at, now - timedelta(seconds=1))
+        items = (
+            await db.scalars(
+                for_update(
+                    select(CampaignItem)
+                    .where(CampaignItem.campaign_id == campaign.id, CampaignItem.status == "queued")
+                    .order_by(CampaignItem.id)
+                    .limit(batch),
+                    db,
+                )
             )
-        )
-        if item is None:
+        ).all()
+        if not items:
             campaign.status, campaign.finished_at = "done", now
             continue
-        try:
-            async with db.begin_nested():
-                item.session_id = await conversations.start(
-                    item.cpf, now=now, origin="campaign", campaign_id=campaign.id
-                )
-            item.status = "sent"
-            opened += 1
-        except CrmUnavailable:
-            return opened  # try again on the next step, nothing consumed
-        except DomainError as exc:
-            item.status, item.reason = ("refused" if exc.status_code < 500 else "failed"), exc.detail
-        # Stagger: the next send of this campaign waits its turn, whatever process does it.
-        campaign.next_send_at = now + timedelta(seconds=60 / campaign.per_minute)
+        for item in items:
+            if campaign.next_send_at > now:
+                break  # this campaign's pace: the rest waits for a later step
+            try:
+                async with db.begin_nested():
+                    item.session_id = await conversations.start(
+                        item.cpf, now=now, origin="campaign", campaign_id=campaign.id
+                    )
+                item.status = "sent"
+                opened.append(item.session_id)
+            except CrmUnavailable:
+                return opened  # nothing consumed: the item is tried again
+            except DomainError as exc:
+                item.status, item.reason = ("refused" if exc.status_code < 500 else "failed"), exc.detail
+            campaign.next_send_at += interval
     return opened
 
 
@@ -172,6 +178,3 @@ async def view(db: AsyncSession, campaign_id: str, settings: BotSettings) -> Cam
         created_at=campaign.created_at,
         finished_at=campaign.finished_at,
     )
-
-
-__all__ = ["create", "load_page", "step", "to_cents", "view"]

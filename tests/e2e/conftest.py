@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +95,10 @@ class Stack:
         return None
 
 
-@pytest.fixture
-async def stack(database_url: str, redis_url: str, engine: object) -> AsyncIterator[Stack]:
+@asynccontextmanager
+async def make_stack(
+    database_url: str, redis_url: str, *, crm_seed: int = 0, **bot_overrides: Any
+) -> AsyncIterator[Stack]:
     graph = FakeGraph()
     crm_app = create_crm(
         crm_settings(
@@ -104,13 +107,14 @@ async def stack(database_url: str, redis_url: str, engine: object) -> AsyncItera
             whatsapp_access_token=SecretStr("token"),
             whatsapp_phone_number_id=PNID,
             whatsapp_api_base_url="http://graph.test/v25.0",
+            mock_debtors_count=crm_seed,
         ),
         graph_http=httpx.AsyncClient(transport=graph.transport),
     )
     bot_http = httpx.AsyncClient(
         mounts={"http://crm.test": httpx.ASGITransport(app=crm_app), "http://graph.test": graph.transport}
     )
-    bot_app = create_bot(bot_settings(database_url, redis_url), http=bot_http)
+    bot_app = create_bot(bot_settings(database_url, redis_url, **bot_overrides), http=bot_http)
     async with (
         crm_app.router.lifespan_context(crm_app),
         bot_app.router.lifespan_context(bot_app),
@@ -126,3 +130,9 @@ async def stack(database_url: str, redis_url: str, engine: object) -> AsyncItera
         ) as crm,
     ):
         yield Stack(bot, crm, graph, bot_app)
+
+
+@pytest.fixture
+async def stack(database_url: str, redis_url: str, engine: object) -> AsyncIterator[Stack]:
+    async with make_stack(database_url, redis_url) as s:
+        yield s

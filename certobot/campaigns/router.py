@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from certobot.campaigns import service
+from certobot.campaigns.schemas import CampaignCreate, CampaignView
+from certobot.deps import OperatorKey, SessionDep, SettingsDep
+from certobot.errors import Unauthorized, error_responses
+
+router = APIRouter(
+    prefix="/api/campaigns", tags=["campanhas"], dependencies=[OperatorKey], responses=error_responses(Unauthorized)
+)
+
+
+@router.post(
+    "",
+    response_model=CampaignView,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cria uma campanha (lista de CPFs ou filtro do CRM) que abre conversas em ritmo controlado",
+)
+async def create(data: CampaignCreate, db: SessionDep, settings: SettingsDep) -> CampaignView:
+    campaign = await service.create(db, data)
+    await db.flush()
+    return await service.view(db, campaign.id, settings)
+
+
+@router.get(
+    "/{campaign_id}",
+    response_model=CampaignView,
+    responses=error_responses(service.CampaignNotFound),
+    summary="Progresso: na fila, enviadas, entregues, respondidas, validadas, acordos, falhas",
+)
+async def get(campaign_id: Annotated[str, Path(max_length=64)], db: SessionDep, settings: SettingsDep) -> CampaignView:
+    return await service.view(db, campaign_id, settings)
