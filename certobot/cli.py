@@ -128,6 +128,73 @@ def migrate() -> None:
     typer.echo("Banco de dados atualizado.")
 
 
+campaign_app = typer.Typer(help="Campanhas de contato.", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+
+
+def read_cpfs(path: Path) -> list[str]:
+    """CPFs from a CSV: the `cpf` column if there is a header with one, else the first column."""
+    import csv
+
+    from certobot.cpf import normalize_cpf
+
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return []
+    header = [c.strip().lower() for c in rows[0]]
+    col = header.index("cpf") if "cpf" in header else 0
+    body = rows[1:] if "cpf" in header or normalize_cpf(rows[0][0]) is None else rows
+    cpfs = [normalize_cpf(r[col]) for r in body if len(r) > col and r[col].strip()]
+    return [c for c in cpfs if c is not None]
+
+
+@campaign_app.command("start")
+def campaign_start(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV com uma coluna cpf.")],
+    url: Annotated[str, typer.Option(help="Endereço do bot.")] = "http://127.0.0.1:8000",
+    per_minute: Annotated[int, typer.Option(min=1, max=600, help="Conversas abertas por minuto.")] = 30,
+    name: Annotated[str, typer.Option(help="Nome da campanha.")] = "",
+    wait: Annotated[bool, typer.Option(help="Acompanhar o progresso até o fim.")] = True,
+) -> None:
+    """Cria uma campanha a partir de um CSV e mostra o progresso."""
+    import time
+
+    import httpx
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    key = os.environ.get("CERTOBOT_API_KEY", "dev-operator-key")
+    cpfs = read_cpfs(file)
+    if not cpfs:
+        typer.echo("Nenhum CPF válido no arquivo.", err=True)
+        raise typer.Exit(2)
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        r = http.post("/api/campaigns", json={"name": name or file.stem, "cpfs": cpfs, "per_minute": per_minute})
+        if r.status_code != 202:
+            typer.echo(f"Campanha recusada ({r.status_code}): {r.json().get('detail')}", err=True)
+            raise typer.Exit(1)
+        campaign = r.json()
+        typer.echo(f"Campanha {campaign['id']}: {campaign['total']} devedores, {per_minute}/min.")
+        if not wait:
+            return
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        with Progress(*columns) as bar:
+            task = bar.add_task("Abrindo conversas", total=campaign["total"])
+            while True:
+                view = http.get(f"/api/campaigns/{campaign['id']}").json()
+                p = view["progress"]
+                bar.update(
+                    task,
+                    completed=p["sent"] + p["refused"] + p["failed"],
+                    description=view.get("paused_reason") or "Abrindo conversas",
+                )
+                if view["status"] == "done":
+                    break
+                time.sleep(1)
+        typer.echo(f"Enviadas {p['sent']}, recusadas {p['refused']}, falhas {p['failed']}, respondidas {p['replied']}.")
+
+
 @app.command("gen-key")
 def gen_key() -> None:
     """Gera uma chave aleatória para CRM_API_KEY ou CERTOBOT_API_KEY."""

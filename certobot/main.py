@@ -155,9 +155,11 @@ def _operator_routers() -> list[APIRouter]:
 
         routers.append(conversations)
     from certobot.campaigns.router import router as campaigns
+    from certobot.console import router as console
     from certobot.simulator import router as simulator
 
     routers.append(campaigns)
+    routers.append(console)
 
     routers.append(simulator)
     return routers

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, status
 
 from certobot.conversations.schemas import (
     ConversationDetail,
@@ -22,10 +22,12 @@ from certobot.conversations.service import (
     DebtorUnknown,
     NotInHandoff,
 )
+from certobot.conversations.stats import Funnel, funnel
 from certobot.crm.client import CrmClient
 from certobot.deps import OperatorKey, ResourcesDep, SessionDep
 from certobot.errors import Unauthorized, error_responses
 from certobot.negotiation.session import SessionStore
+from certobot.whatsapp.pipeline import deliver_now
 
 router = APIRouter(
     prefix="/api/conversations",
@@ -46,6 +48,13 @@ ServiceDep = Annotated[ConversationService, Depends(get_service)]
 SessionId = Annotated[str, Path(max_length=64, description="O session_id da conversa.")]
 
 
+@router.get(
+    "/stats/funnel", response_model=Funnel, summary="Funil: contatados → responderam → validados → acordos → boleto"
+)
+async def stats(db: SessionDep) -> Funnel:
+    return await funnel(db)
+
+
 @router.post(
     "",
     response_model=Started,
@@ -53,8 +62,12 @@ SessionId = Annotated[str, Path(max_length=64, description="O session_id da conv
     responses=error_responses(DebtorUnknown, AlreadyActive, ContactRefused, CrmDown),
     summary="Inicia uma conversa com o modelo aprovado no telefone cadastrado",
 )
-async def start(data: StartConversation, service: ServiceDep) -> Started:
-    return Started(session_id=await service.start(data.cpf))
+async def start(
+    data: StartConversation, service: ServiceDep, resources: ResourcesDep, background: BackgroundTasks
+) -> Started:
+    session_id = await service.start(data.cpf)
+    background.add_task(deliver_now, resources, session_id)  # runs after the commit and the 202
+    return Started(session_id=session_id)
 
 
 @router.get("", response_model=Page[ConversationSummary], summary="Lista conversas, com filtros")
@@ -96,8 +109,12 @@ async def handoff(session_id: SessionId, service: ServiceDep, _: Handoff | None 
     responses=error_responses(ConversationNotFound, NotInHandoff),
     summary="O operador devolve a conversa ao bot",
 )
-async def handback(session_id: SessionId, service: ServiceDep) -> ConversationSummary:
-    return await service.handback(session_id)
+async def handback(
+    session_id: SessionId, service: ServiceDep, resources: ResourcesDep, background: BackgroundTasks
+) -> ConversationSummary:
+    out = await service.handback(session_id)
+    background.add_task(deliver_now, resources, session_id)
+    return out
 
 
 @router.post(
@@ -106,6 +123,13 @@ async def handback(session_id: SessionId, service: ServiceDep) -> ConversationSu
     responses=error_responses(ConversationNotFound, NotInHandoff),
     summary="O operador escreve na conversa que assumiu",
 )
-async def operator_message(session_id: SessionId, data: OperatorMessage, service: ServiceDep) -> dict[str, str]:
+async def operator_message(
+    session_id: SessionId,
+    data: OperatorMessage,
+    service: ServiceDep,
+    resources: ResourcesDep,
+    background: BackgroundTasks,
+) -> dict[str, str]:
     await service.operator_message(session_id, data.text)
+    background.add_task(deliver_now, resources, session_id)
     return {"status": "queued"}

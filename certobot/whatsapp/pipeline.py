@@ -211,3 +211,16 @@ class Pipeline:
                         await self.sender.deliver_conversation(conv_id)
             except Exception:
                 log.exception("sweep_failed")
+
+
+async def deliver_now(resources: Resources, conversation_id: str) -> None:
+    """Send a conversation's queued messages right away (after an operator action), in order."""
+    async with resources.sessionmaker() as session:
+        key = await session.scalar(select(Conversation.phone_key).where(Conversation.id == conversation_id))
+    if key is None:
+        return
+    try:
+        async with conversation_lock(resources.redis, key, hold_seconds=30):
+            await Sender(resources).deliver_conversation(conversation_id)
+    except Exception:
+        log.exception("deliver_now_failed")  # the periodic sender will retry it
