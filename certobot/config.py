@@ -33,6 +33,7 @@ class _Base(BaseSettings):
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
     log_level: str = "INFO"
     log_json: bool = True
+    log_file: str | None = None
 
     # WhatsApp Cloud API: the CRM sends boletos through it too.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL

@@ -17,6 +17,7 @@ from certobot.errors import install_error_handlers
 from certobot.logging import configure_logging, get_logger
 from certobot.metrics import render
 from certobot.redis import make_redis
+from certobot.requestlog import RequestLog
 from certobot.resources import Resources
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
@@ -76,7 +77,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
-        configure_logging(s.log_level, json=s.log_json)
+        configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         resources = build_resources(s, app, http=http)
         app.state.resources = resources
         handler = turn_handler
@@ -107,6 +108,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestLog)
     app.include_router(webhook_router)
     app.include_router(sandbox_router)
     for router in _operator_routers():

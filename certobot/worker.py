@@ -44,7 +44,7 @@ async def run_worker(settings: BotSettings) -> None:
     from certobot.main import build_resources
     from certobot.negotiation.flow import build_turn_handler
 
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.log_level, json=settings.log_json, file=settings.log_file)
     resources = build_resources(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ from certobot.config import CrmSettings, load_settings
 from certobot.db import make_engine, make_sessionmaker
 from certobot.errors import install_error_handlers
 from certobot.logging import configure_logging, get_logger
+from certobot.requestlog import RequestLog
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
 from mock_crm.background import run_background
@@ -56,7 +57,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
-        configure_logging(s.log_level, json=s.log_json)
+        configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         engine = make_engine(s.database_url)
         app.state.settings = s
         app.state.engine = engine
@@ -81,6 +82,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)
     app.include_router(boletos_router)
