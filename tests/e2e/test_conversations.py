@@ -160,3 +160,103 @@ class TestSilence:
         assert outcome is not None
         assert outcome["outcome"] == "unsuccessful"
         assert "falta de resposta" in outcome["qualitative_notes"]
+
+
+class TestSpecialCases:
+    async def test_claims_already_paid_recorded_without_pressure(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5511987650301")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        await stack.say(phone, d["cpf"][:3])
+        reply = await stack.say(phone, "já paguei dia 3")
+        assert "registrar" in reply[0]
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "unsuccessful"
+        assert "Alega que já pagou" in outcome["qualitative_notes"]
+        contacts = (await stack.crm.get(f"/api/debtors/{d['cpf']}/contacts")).json()
+        assert "claimed_payment" in [c["kind"] for c in contacts]
+
+    async def test_promise_to_pay_is_recorded_and_blocks_contact_until_then(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5511987650302")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        await stack.say(phone, d["cpf"][:3])
+        reply = await stack.say(phone, "vou pagar dia 28")
+        assert "Anotei" in reply[0]
+        outcome = await stack.outcome(phone)
+        assert outcome is not None
+        assert outcome["outcome"] == "partially_successful"
+        assert outcome["payment_date"] is not None
+        assert outcome["boletos"] == []
+        for _ in range(50):
+            info = (await stack.crm.get(f"/api/debtors/{d['cpf']}")).json()
+            if info["promised_payment_date"]:
+                break
+            await asyncio.sleep(0.1)
+        r = await stack.bot.post("/api/conversations", json={"cpf": d["cpf"]})
+        assert r.status_code == 422
+        assert "prometeu pagar" in r.json()["detail"]
+
+    async def test_scam_question_bot_question_and_media(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5511987650303", debt="4321.00")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        scam = await stack.say(phone, "isso é golpe?")
+        assert "CNPJ 11.222.333/0001-81" in scam[0]
+        assert "4.321,00" not in scam[0]  # still before identity: nothing about the debt
+        robot = await stack.say(phone, "vc é um robô?")
+        assert "assistente virtual" in robot[0]
+        before = len(stack.graph.messages_to(phone))
+        audio = {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "1",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {"display_phone_number": "1", "phone_number_id": "1"},
+                                "messages": [
+                                    {
+                                        "from": phone,
+                                        "id": "wamid.AUDIO1",
+                                        "timestamp": "1763820000",
+                                        "type": "audio",
+                                        "audio": {"id": "123", "mime_type": "audio/ogg; codecs=opus"},
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        assert (await stack.webhook(audio)).status_code == 200
+        said = await stack.replies(phone, before)
+        assert "escrever em texto" in said[0] or "por escrito" in said[0]
+
+    async def test_asking_for_a_person_hands_off_and_the_bot_goes_quiet(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5511987650304")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        await stack.say(phone, d["cpf"][:3])
+        reply = await stack.say(phone, "quero falar com um atendente")
+        assert "pessoa da equipe" in reply[0]
+        items = (await stack.bot.get("/api/conversations", params={"status": "handoff"})).json()["items"]
+        assert [i["phone"][-4:] for i in items] == [phone[-4:]]
+        before = len(stack.graph.messages_to(phone))
+        await stack.webhook(__import__("tests.fakes", fromlist=["text_webhook"]).text_webhook(phone, "alô?"))
+        await asyncio.sleep(1.0)
+        assert len(stack.graph.messages_to(phone)) == before
+
+    async def test_nonsense_gets_a_kind_question(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5511987650305")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        await stack.say(phone, d["cpf"][:3])
+        reply = await stack.say(phone, "batata frita azul")
+        assert "?" in reply[0]
+        assert "entendi" in reply[0].lower() or "peguei" in reply[0].lower()
