@@ -427,8 +427,11 @@ class ConversationFlow:
             "unsuccessful" if validated else "no_contact",
             notes="Conversa encerrada por falta de resposta.",
         )
+        # A debtor who never answered the opening gets no goodbye: outside the 24-hour window it
+        # could only go out as the template again, a second unsolicited contact.
+        goodbye = [texts.pick(texts.TIMEOUT, 0)] if conv.last_inbound_at is not None else []
         turn = Turn(
-            [texts.pick(texts.TIMEOUT, 0)],
+            goodbye,
             outcome=outcome,
             contact=ContactRequest(kind="abandoned", session_id=conv.id, notes="Sem resposta."),
         )

@@ -181,3 +181,42 @@ class TestCampaign:
         assert len(templates) == view["progress"]["sent"]
         assert max(Counter(templates).values()) == 1  # each opening exactly once
         assert 9 <= sent_first / elapsed_first <= 11.5  # the pace: 600 per minute, give or take a tick
+
+
+class TestUnanswered:
+    async def test_unanswered_opening_ends_as_no_contact_without_a_second_message(
+        self, stack: Stack, db: AsyncSession
+    ) -> None:
+        from sqlalchemy import update
+
+        from certobot.negotiation.expiry import expire_due
+        from certobot.negotiation.models import Conversation
+
+        d = await create_debtor(stack.crm, phone="+5511987650401")
+        r = await stack.bot.post("/api/conversations", json={"cpf": d["cpf"]})
+        for _ in range(50):
+            if stack.graph.messages_to("5511987650401"):
+                break
+            await asyncio.sleep(0.1)
+        await db.execute(update(Conversation).values(updated_at=datetime.now(UTC) - timedelta(hours=1)))
+        await db.commit()
+        app = stack.bot_app
+        assert await expire_due(app.state.resources, app.state.turn_handler) == [r.json()["session_id"]]
+        outcome = await stack.outcome("5511987650401")
+        assert outcome is not None
+        assert outcome["outcome"] == "no_contact"
+        await asyncio.sleep(0.5)
+        assert [m["type"] for m in stack.graph.messages_to("5511987650401")] == ["template"]
+
+
+class TestCli:
+    def test_csv_with_or_without_header(self, tmp_path: object) -> None:
+        from pathlib import Path
+
+        from certobot.cli import read_cpfs
+
+        base = Path(str(tmp_path))
+        (base / "a.csv").write_text("nome,cpf\nAna,111.444.777-35\nBia,123\n", encoding="utf-8")
+        (base / "b.csv").write_text("11144477735\n52998224725\n", encoding="utf-8")
+        assert read_cpfs(base / "a.csv") == ["11144477735"]
+        assert read_cpfs(base / "b.csv") == ["11144477735", "52998224725"]
