@@ -48,12 +48,13 @@ def wait_http(url: str, seconds: float = 60) -> None:
 
 
 @pytest.fixture(scope="module")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """`certobot up` with nothing configured, in an empty folder: SQLite, in-process store, sandbox."""
     workdir: Path = tmp_path_factory.mktemp("up")
     bot, crm = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "WHATSAPP_", "GROQ"))}
     env["CONTACT_HOURS"] = "mon-sun 00:00-24:00"
+    env["LOG_FILE"] = os.environ.get("LOG_FILE", str(workdir / "app.log"))
     log = (workdir / "up.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "certobot.cli", "up", "--bot-port", str(bot), "--crm-port", str(crm)],
@@ -65,7 +66,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         wait_http(f"http://127.0.0.1:{bot}/health")
         wait_http(f"http://127.0.0.1:{crm}/health")
-        yield f"http://127.0.0.1:{bot}"
+        yield f"http://127.0.0.1:{bot}", f"http://127.0.0.1:{crm}"
     finally:
         proc.terminate()
         proc.wait(15)
@@ -77,3 +78,8 @@ async def browser() -> AsyncIterator[Browser]:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         await b.close()
+
+
+@pytest.fixture(scope="module")
+def local_stack(local_urls: tuple[str, str]) -> str:
+    return local_urls[0]
