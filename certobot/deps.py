@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.auth import check_bearer
 from certobot.config import BotSettings
+from certobot.db import transaction
 from certobot.resources import Resources
 
 
@@ -37,13 +38,9 @@ RedisDep = Annotated[Redis, Depends(get_redis)]
 
 
 async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
-    async with resources.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    """One transaction per request: committed when the route returns, rolled back if it raises."""
+    async with transaction(resources.sessionmaker) as session:
+        yield session
 
 
 # scope="function": committed before the response leaves, so a 200/202 means stored.

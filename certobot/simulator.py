@@ -17,9 +17,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from certobot.conversations.service import CrmDown
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.deps import RedisDep, ResourcesDep
-from certobot.errors import DomainError, NotFound
+from certobot.errors import NotFound
 from certobot.phones import phone_key, to_e164
 from certobot.whatsapp.sandbox import SENT
 from certobot.whatsapp.signature import sign
@@ -30,11 +31,6 @@ TYPED = "certobot:sandbox:typed:"
 
 class SandboxOnly(NotFound):
     detail = "O simulador só existe no modo sandbox (sem WHATSAPP_ACCESS_TOKEN)."
-
-
-class CrmDown(DomainError):
-    status_code = 503
-    detail = "O CRM não respondeu; tente de novo em instantes."
 
 
 class Typed(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.auth import check_bearer
 from certobot.config import CrmSettings
+from certobot.db import transaction
 
 
 def get_settings(request: Request) -> CrmSettings:
@@ -23,13 +24,8 @@ SettingsDep = Annotated[CrmSettings, Depends(get_settings)]
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; the boundary commits (before the response) or rolls back."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with transaction(maker) as session:
+        yield session
 
 
 # scope="function": the commit happens before the response leaves, so a 201 means stored.
