@@ -69,11 +69,13 @@ async def announce(redis: Redis, phone_keys: list[str]) -> None:
 
 
 class Pipeline:
-    def __init__(self, resources: Resources, handler: TurnHandler) -> None:
+    def __init__(self, resources: Resources, handler: TurnHandler, *, concurrency: int = 64) -> None:
         self.res = resources
         self.handler = handler
         self.sender = Sender(resources)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def process_phone(self, phone_key: str) -> int:
         """Process every pending event of one phone, in order; returns how many."""
@@ -133,6 +135,13 @@ class Pipeline:
             await self.res.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
 
     async def consume(self, stop: asyncio.Event) -> None:
+        try:
+            await self._consume(stop)
+        finally:
+            for task in list(self._tasks):
+                task.cancel()  # unacknowledged: another worker claims them
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
         redis = self.res.redis
         claim_every, last_claim = 10.0, 0.0
@@ -146,7 +155,7 @@ class Pipeline:
                     claimed: Any = await redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=50)
                     entries.extend(claimed[1])
                 got: Any = await redis.xreadgroup(
-                    GROUP, self.consumer, {STREAM: ">"}, count=20, block=None if in_process else 1000
+                    GROUP, self.consumer, {STREAM: ">"}, count=50, block=None if in_process else 1000
                 )
                 for _, batch in got or []:
                     entries.extend(batch)
@@ -168,21 +177,27 @@ class Pipeline:
                 await asyncio.sleep(1)
 
     async def _handle_entries(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        """Start one task per phone (bounded); a slow conversation does not hold up the others."""
         by_phone: dict[str, list[bytes]] = {}
         for entry_id, fields in entries:
             key = fields.get(b"k")
             if key:
                 by_phone.setdefault(key.decode(), []).append(entry_id)
+        for phone, ids in by_phone.items():
+            await self._slots.acquire()
+            task = asyncio.create_task(self._one_phone(phone, ids))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-        async def one(key: str, ids: list[bytes]) -> None:
-            try:
-                await self.process_phone(key)
-            except Exception:
-                log.exception("process_phone_failed")
-                return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
-            await self.res.redis.xack(STREAM, GROUP, *ids)
-
-        await asyncio.gather(*(one(k, ids) for k, ids in by_phone.items()))
+    async def _one_phone(self, key: str, ids: list[bytes]) -> None:
+        try:
+            await self.process_phone(key)
+        except Exception:
+            log.exception("process_phone_failed")
+            return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
+        finally:
+            self._slots.release()
+        await self.res.redis.xack(STREAM, GROUP, *ids)
 
     async def sweep(self, stop: asyncio.Event, every: float = 5.0) -> None:
         """Re-announce stored events nobody processed, and send replies whose first try failed."""
