@@ -39,6 +39,7 @@ def _local_defaults(bot_port: int, crm_port: int) -> dict[str, str]:
         "WHATSAPP_VERIFY_TOKEN": "sandbox-verify-token",
         "WHATSAPP_SANDBOX_URL": f"http://127.0.0.1:{bot_port}/sandbox/v25.0",
         "BOT_PUBLIC_URL": f"http://127.0.0.1:{bot_port}",
+        "LOG_JSON": "false",  # a person reads this terminal
     }
     if not os.environ.get("GROQ_API_KEY"):
         defaults["CERTOBOT_MODEL"] = "rules"

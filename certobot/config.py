@@ -127,6 +127,8 @@ class BotSettings(_Base):
     contact_hours: str = "mon-fri 08:00-20:00; sat 08:00-14:00"
     holidays: str = ""
     min_contact_interval_hours: int = Field(default=24, ge=0)
+    # Messages per minute one phone may make us process; beyond it they are stored, not answered.
+    flood_limit_per_minute: int = Field(default=30, ge=1)
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CERTOBOT_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -16,11 +16,15 @@ def make_redis(settings: BotSettings, *, name: str = "certobot") -> Redis:
 
         client: Redis = FakeAsyncRedis()
         return client
-    return Redis.from_url(
+    # A blocking pool: under a burst, requests wait a moment for a connection instead of failing.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=256,
+        timeout=5,
         client_name=name,
         socket_timeout=5,
         socket_connect_timeout=3,
         health_check_interval=30,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
     )
+    return Redis(connection_pool=pool)

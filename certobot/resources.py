@@ -27,4 +27,5 @@ class Resources:
             await client.aclose()
         await self.http.aclose()
         await self.redis.aclose()
+        await self.redis.connection_pool.disconnect()  # a pool we built ourselves is ours to close
         await self.engine.dispose()

@@ -19,11 +19,18 @@ def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
     return pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
 
 
-async def store_messages(session: AsyncSession, messages: list[InboundMessage]) -> list[str]:
-    """Insert new inbound events; returns the phone keys that have new work (duplicates are skipped)."""
+async def store_messages(
+    session: AsyncSession, messages: list[InboundMessage], flooded: frozenset[str] = frozenset()
+) -> list[str]:
+    """Insert new inbound events; returns the phone keys that have new work (duplicates are skipped).
+
+    Messages whose wamid is in `flooded` are kept (dedupe, audit) but stored as already processed: a
+    phone flooding us gets no answers for a while, and everyone else's conversations go on.
+    """
     fresh: list[str] = []
     insert = _insert(session)
     for m in messages:
+        throttled = m.wamid in flooded
         stmt = (
             insert(InboundEvent)
             .values(
@@ -31,13 +38,14 @@ async def store_messages(session: AsyncSession, messages: list[InboundMessage]) 
                 phone_key=m.phone_key,
                 wa_id=m.wa_id,
                 sent_at=m.timestamp,
-                payload=m.model_dump(mode="json"),
+                payload=None if throttled else m.model_dump(mode="json"),
                 received_at=utcnow(),
+                processed_at=utcnow() if throttled else None,
             )
             .on_conflict_do_nothing(index_elements=["wamid"])
         )
         result = await session.execute(stmt)
-        if result.rowcount:  # type: ignore[attr-defined]
+        if result.rowcount and not throttled:  # type: ignore[attr-defined]
             fresh.append(m.phone_key)
     return fresh
 

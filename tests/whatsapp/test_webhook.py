@@ -240,8 +240,8 @@ class TestOrdering:
             for i in range(200)
         ]
         # Two API processes with their own consumers, sharing Postgres and Redis.
-        async for one in _bot(database_url, redis_url, recorder):
-            async for two in _bot(database_url, redis_url, recorder):
+        async for one in _bot(database_url, redis_url, recorder, flood_limit_per_minute=1000):
+            async for two in _bot(database_url, redis_url, recorder, flood_limit_per_minute=1000):
                 answers = await asyncio.gather(
                     *((one if i % 2 else two).post(b) for i, b in enumerate(reversed(bodies)))
                 )
@@ -262,7 +262,9 @@ class TestOrdering:
             json.dumps(text_webhook("5511987654322", f"n{i}", wamid=f"wamid.BURST{i:03d}", ts=base + i)).encode()
             for i in range(200)
         ]
-        async for front in _bot(database_url, redis_url, Recorder(), run_background_workers=False):
+        async for front in _bot(
+            database_url, redis_url, Recorder(), run_background_workers=False, flood_limit_per_minute=1000
+        ):
             answers = await asyncio.gather(*(front.post(b) for b in reversed(bodies)))
             assert {a.status_code for a in answers} == {200}
         recorder = Recorder()
@@ -271,3 +273,28 @@ class TestOrdering:
                 await wait_for(lambda: len(recorder.seen) == 200, timeout=60)
         assert [m.text for m in recorder.seen] == [f"n{i}" for i in range(200)]
         assert recorder.overlaps == 0
+
+
+class TestFlood:
+    async def test_one_phone_flooding_is_throttled_without_hurting_others(
+        self, database_url: str, redis_url: str, engine: AsyncEngine, db: AsyncSession
+    ) -> None:
+        recorder = Recorder()
+        async for bot in _bot(database_url, redis_url, recorder, flood_limit_per_minute=10):
+            base = int(time.time()) - 100
+            flood = [
+                json.dumps(
+                    text_webhook("5511987650999", f"spam {i}", wamid=f"wamid.FLOOD{i:02d}", ts=base + i)
+                ).encode()
+                for i in range(25)
+            ]
+            answers = await asyncio.gather(*(bot.post(b) for b in flood))
+            assert {a.status_code for a in answers} == {200}  # accepted: Meta must not retry them
+            assert (
+                await bot.post(json.dumps(text_webhook("5521987650998", "oi, tudo bem?")).encode())
+            ).status_code == 200
+            await wait_for(lambda: any(m.phone_key == "552187650998" for m in recorder.seen))
+            await asyncio.sleep(0.5)
+        spam = [m for m in recorder.seen if m.phone_key == "551187650999"]
+        assert len(spam) == 10
+        assert await db.scalar(select(func.count()).select_from(InboundEvent)) == 26  # all kept, deduplicated
