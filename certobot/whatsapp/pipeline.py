@@ -69,12 +69,15 @@ async def announce(redis: Redis, phone_keys: list[str]) -> None:
 
 
 class Pipeline:
-    def __init__(self, resources: Resources, handler: TurnHandler, *, concurrency: int = 64) -> None:
+    def __init__(
+        self, resources: Resources, handler: TurnHandler, *, concurrency: int = 64, claim_idle_ms: int = CLAIM_IDLE_MS
+    ) -> None:
         self.res = resources
         self.handler = handler
         self.sender = Sender(resources)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
+        self.claim_idle_ms = claim_idle_ms
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def process_phone(self, phone_key: str) -> int:
@@ -144,7 +147,7 @@ class Pipeline:
     async def _consume(self, stop: asyncio.Event) -> None:
         await self.ensure_group()
         redis = self.res.redis
-        claim_every, last_claim = 10.0, 0.0
+        claim_every, last_claim = min(10.0, self.claim_idle_ms / 1000), 0.0
         in_process = self.res.settings.redis_url is None
         loop = asyncio.get_running_loop()
         while not stop.is_set():
@@ -152,7 +155,9 @@ class Pipeline:
                 entries: list[tuple[bytes, dict[bytes, bytes]]] = []
                 if loop.time() - last_claim > claim_every:
                     last_claim = loop.time()
-                    claimed: Any = await redis.xautoclaim(STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=50)
+                    claimed: Any = await redis.xautoclaim(
+                        STREAM, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=50
+                    )
                     entries.extend(claimed[1])
                 got: Any = await redis.xreadgroup(
                     GROUP, self.consumer, {STREAM: ">"}, count=50, block=None if in_process else 1000
