@@ -220,3 +220,26 @@ class TestCli:
         (base / "b.csv").write_text("11144477735\n52998224725\n", encoding="utf-8")
         assert read_cpfs(base / "a.csv") == ["11144477735"]
         assert read_cpfs(base / "b.csv") == ["11144477735", "52998224725"]
+
+
+class TestCampaignHours:
+    async def test_pauses_outside_hours_and_resumes_inside(
+        self, database_url: str, redis_url: str, engine: AsyncEngine, db: AsyncSession
+    ) -> None:
+        async with make_stack(
+            database_url, redis_url, run_background_workers=False, contact_hours="mon-fri 08:00-20:00"
+        ) as stack:
+            cpfs = [(await create_debtor(stack.crm))["cpf"] for _ in range(3)]
+            r = await stack.bot.post("/api/campaigns", json={"cpfs": cpfs, "per_minute": 600})
+            campaign_id = r.json()["id"]
+            resources = stack.bot_app.state.resources
+            sunday = datetime(2026, 11, 22, 11, 0, tzinfo=SP)
+            assert await tick(resources, sunday) == 0
+            view = (await stack.bot.get(f"/api/campaigns/{campaign_id}")).json()
+            assert view["progress"]["queued"] == 3
+            monday = datetime(2026, 11, 23, 9, 0, tzinfo=SP)
+            opened = 0
+            for second in range(5):
+                opened += await tick(resources, monday + timedelta(seconds=second))
+            assert opened == 3
+            assert len([s for s in stack.graph.sent if s.body and s.body["type"] == "template"]) == 3
