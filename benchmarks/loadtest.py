@@ -7,6 +7,7 @@ would. Reports webhook acceptance latency, reply latency (webhook to the reply r
 API), throughput, and checks that no message was lost, none answered twice, and replies came in order.
 
     uv run python benchmarks/loadtest.py --debtors 300 [--api-processes 1] [--json results.json]
+    uv run python benchmarks/loadtest.py --debtors 200 --kill-api-after 4   # fault: kill -9 mid-load
 """
 
 from __future__ import annotations
@@ -67,22 +68,32 @@ class Graph:
             return {"id": uuid.uuid4().hex[:16]}
 
 
+async def deliver(client: httpx.AsyncClient, raw: bytes, stats: dict[str, list[Any]]) -> bool:
+    """Post a webhook like Meta does: anything but a 200, or no answer, is delivered again for a while."""
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)}
+    for _attempt in range(120):
+        try:
+            r = await client.post("/webhooks/whatsapp", content=raw, headers=headers)
+        except httpx.HTTPError:
+            r = None
+        if r is not None and r.status_code == 200:
+            return True
+        stats["redelivered"].append(1)
+        await asyncio.sleep(0.5)
+    return False
+
+
 async def debtor(client: httpx.AsyncClient, graph: Graph, phone: str, cpf: str, stats: dict[str, list[Any]]) -> None:
     wa = phone.lstrip("+")
     for turn, text in enumerate(["oi", cpf[:3], "quero pagar à vista"]):
         raw = json.dumps(text_webhook(wa, text), ensure_ascii=False).encode()
         t0 = time.perf_counter()
-        r = await client.post(
-            "/webhooks/whatsapp",
-            content=raw,
-            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)},
-        )
-        stats["accept"].append(time.perf_counter() - t0)
-        if r.status_code != 200:
-            stats["rejected"].append(r.status_code)
+        if not await deliver(client, raw, stats):
+            stats["rejected"].append(wa)
             return
+        stats["accept"].append(time.perf_counter() - t0)
         try:
-            at, reply = await asyncio.wait_for(graph.inbox[wa].get(), timeout=60)
+            at, reply = await asyncio.wait_for(graph.inbox[wa].get(), timeout=90)
         except TimeoutError:
             stats["lost"].append((wa, turn))
             return
@@ -187,9 +198,37 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         stats: dict[str, list[Any]] = defaultdict(list)
         limits = httpx.Limits(max_connections=args.concurrency)
         clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", limits=limits, timeout=60) for p in bports]
+
+        async def chaos() -> None:
+            """kill -9 the first API process mid-load, then start it again on the same port."""
+            if not args.kill_api_after:
+                return
+            await asyncio.sleep(args.kill_api_after)
+            victim = procs[1]
+            victim.kill()
+            victim.wait()
+            stats["killed"].append(victim.pid)
+            await asyncio.sleep(2)
+            procs[1] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "certobot.main:app",
+                    "--port",
+                    str(bports[0]),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+
         start = time.perf_counter()
         await asyncio.gather(
-            *(debtor(clients[i % len(clients)], graph, d["phone"], d["cpf"], stats) for i, d in enumerate(items))
+            chaos(),
+            *(debtor(clients[i % len(clients)], graph, d["phone"], d["cpf"], stats) for i, d in enumerate(items)),
         )
         elapsed = time.perf_counter() - start - 2
         for c in clients:
@@ -207,6 +246,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "duplicates": len(stats["duplicates"]),
             "out_of_order": len(stats["out_of_order"]),
             "rejected": len(stats["rejected"]),
+            "redelivered": len(stats["redelivered"]),
+            "api_killed": len(stats["killed"]),
         }
         return result
     finally:
@@ -225,6 +266,7 @@ def main() -> None:
     parser.add_argument("--api-processes", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--kill-api-after", type=float, default=0.0, help="kill -9 the API after N seconds, restart it")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     for k, v in result.items():

@@ -46,8 +46,12 @@ class TurnHandler(Protocol):
 
 
 @asynccontextmanager
-async def conversation_lock(redis: Redis, phone_key: str, *, hold_seconds: float = 120.0) -> AsyncIterator[None]:
-    """The one lock of a conversation: message processing, sending and expiry all take it."""
+async def conversation_lock(redis: Redis, phone_key: str, *, hold_seconds: float = 20.0) -> AsyncIterator[None]:
+    """The one lock of a conversation: message processing, sending and expiry all take it.
+
+    It expires after `hold_seconds`, so a process killed while holding it blocks that conversation
+    only that long; a turn (model timeout included) takes well under it.
+    """
     lock = redis.lock(f"certobot:lock:conv:{phone_key}", timeout=hold_seconds, blocking_timeout=hold_seconds)
     acquired = await lock.acquire()
     if not acquired:
@@ -227,8 +231,11 @@ class Pipeline:
                     if phone_key is None:
                         await self.sender.deliver_conversation(conv_id)
                         continue
-                    async with conversation_lock(self.res.redis, phone_key, hold_seconds=30):
-                        await self.sender.deliver_conversation(conv_id)
+                    try:
+                        async with conversation_lock(self.res.redis, phone_key, hold_seconds=20):
+                            await self.sender.deliver_conversation(conv_id)
+                    except TimeoutError:
+                        continue  # busy: its holder sends, or the next pass does
             except Exception:
                 log.exception("sweep_failed")
 
