@@ -37,7 +37,7 @@ class CrmError(Exception):
 
 
 class _Retryable(Exception):
-    pass
+    """A 5xx or 429: worth another try."""
 
 
 class CrmClient:

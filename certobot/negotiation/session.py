@@ -31,7 +31,7 @@ LIVE: frozenset[Status] = frozenset({"active", "handoff"})
 
 
 class InvalidTransition(Exception):
-    pass
+    """A phase change the state machine does not allow (a bug, never the debtor's doing)."""
 
 
 class SessionState(BaseModel):
