@@ -8,6 +8,7 @@ API), throughput, and checks that no message was lost, none answered twice, and 
 
     uv run python benchmarks/loadtest.py --debtors 300 [--api-processes 1] [--json results.json]
     uv run python benchmarks/loadtest.py --debtors 200 --kill-api-after 4   # fault: kill -9 mid-load
+    uv run python benchmarks/loadtest.py --debtors 200 --model              # a model taking 300-800 ms
 """
 
 from __future__ import annotations
@@ -66,6 +67,58 @@ class Graph:
         @self.app.post("/v25.0/{pnid}/media")
         async def media(pnid: str) -> dict[str, str]:
             return {"id": uuid.uuid4().hex[:16]}
+
+
+class StandInModel:
+    """Groq's chat-completions API, answering in 300–800 ms like a hosted model would.
+
+    It "understands" with the offline NLU and answers through the agent's output tool, wording the
+    reply without amounts (the policy's output validator accepts it; the numbers stay the engine's).
+    """
+
+    def __init__(self) -> None:
+        import random
+        from datetime import date
+
+        from certobot.negotiation.nlu import understand
+
+        self.app = FastAPI()
+        self.calls = 0
+
+        @self.app.post("/openai/v1/chat/completions")
+        async def completions(request: Request) -> dict[str, Any]:
+            self.calls += 1
+            body = await request.json()
+            await asyncio.sleep(random.uniform(0.3, 0.8))
+            user = next((m.get("content") for m in reversed(body["messages"]) if m["role"] == "user"), "") or ""
+            heard = understand(str(user), date.today())
+            args = {"intent": heard.intent.value, "reply": "Entendi! Posso fechar assim? Posso fechar o acordo?"}
+            if heard.installments:
+                args["installments"] = heard.installments
+            return {
+                "id": "chatcmpl-" + uuid.uuid4().hex,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "openai/gpt-oss-120b"),
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "tool_calls",
+                        "message": {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {
+                                    "id": "call_" + uuid.uuid4().hex[:12],
+                                    "type": "function",
+                                    "function": {"name": "final_result", "arguments": json.dumps(args)},
+                                }
+                            ],
+                        },
+                    }
+                ],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+            }
 
 
 async def deliver(client: httpx.AsyncClient, raw: bytes, stats: dict[str, list[Any]]) -> bool:
@@ -134,6 +187,18 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     subprocess.run(["redis-cli", "-n", "13", "FLUSHDB"], check=False, capture_output=True)
     server = uvicorn.Server(uvicorn.Config(graph.app, port=gport, log_level="warning"))
     graph_task = asyncio.create_task(server.serve())
+    model = StandInModel()
+    if args.model:
+        mport = free_port()
+        env.update(
+            {
+                "CERTOBOT_MODEL": "groq:openai/gpt-oss-120b",
+                "GROQ_API_KEY": "gsk_load",
+                "GROQ_BASE_URL": f"http://127.0.0.1:{mport}",
+            }
+        )
+        model_server = uvicorn.Server(uvicorn.Config(model.app, port=mport, log_level="warning"))
+        model_task = asyncio.create_task(model_server.serve())
     procs: list[subprocess.Popen[bytes]] = []
     try:
         subprocess.run(
@@ -248,6 +313,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "rejected": len(stats["rejected"]),
             "redelivered": len(stats["redelivered"]),
             "api_killed": len(stats["killed"]),
+            "engine": "stand-in model 300-800 ms" if args.model else "offline rules",
+            "model_calls": model.calls,
         }
         return result
     finally:
@@ -257,6 +324,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             p.wait(15)
         server.should_exit = True
         await graph_task
+        if args.model:
+            model_server.should_exit = True
+            await model_task
         subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
 
 
@@ -266,6 +336,7 @@ def main() -> None:
     parser.add_argument("--api-processes", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--model", action="store_true", help="a stand-in Groq answering in 300-800 ms")
     parser.add_argument("--kill-api-after", type=float, default=0.0, help="kill -9 the API after N seconds, restart it")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
