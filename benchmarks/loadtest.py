@@ -9,6 +9,7 @@ API), throughput, and checks that no message was lost, none answered twice, and 
     uv run python benchmarks/loadtest.py --debtors 300 [--api-processes 1] [--json results.json]
     uv run python benchmarks/loadtest.py --debtors 200 --kill-api-after 4   # fault: kill -9 mid-load
     uv run python benchmarks/loadtest.py --debtors 200 --model              # a model taking 300-800 ms
+    uv run python benchmarks/loadtest.py --debtors 200 --floor              # the same load on the floor
 """
 
 from __future__ import annotations
@@ -221,6 +222,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 env=env,
             )
         )
+        app_path = "benchmarks.floor:app" if args.floor else "certobot.main:app"
         for p in bports:
             procs.append(
                 subprocess.Popen(
@@ -228,7 +230,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                         sys.executable,
                         "-m",
                         "uvicorn",
-                        "certobot.main:app",
+                        app_path,
                         "--port",
                         str(p),
                         "--log-level",
@@ -279,7 +281,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "certobot.main:app",
+                    app_path,
                     "--port",
                     str(bports[0]),
                     "--log-level",
@@ -313,7 +315,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "rejected": len(stats["rejected"]),
             "redelivered": len(stats["redelivered"]),
             "api_killed": len(stats["killed"]),
-            "engine": "stand-in model 300-800 ms" if args.model else "offline rules",
+            "engine": "floor" if args.floor else ("stand-in model 300-800 ms" if args.model else "offline rules"),
             "model_calls": model.calls,
         }
         return result
@@ -337,6 +339,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--model", action="store_true", help="a stand-in Groq answering in 300-800 ms")
+    parser.add_argument("--floor", action="store_true", help="run the load against benchmarks/floor.py instead")
     parser.add_argument("--kill-api-after", type=float, default=0.0, help="kill -9 the API after N seconds, restart it")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))

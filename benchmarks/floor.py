@@ -1,0 +1,70 @@
+"""The floor: the least a webhook-to-reply service must do per message, to compare ours against.
+
+One Redis round trip, one Postgres insert, one outgoing HTTP call to the Graph API per message, and
+nothing else: no dedupe, no ordering, no negotiation. `benchmarks/loadtest.py --floor` runs the same
+load against it, so our cost per message can be read as a ratio to this one, on the same machine.
+
+    uvicorn benchmarks.floor:app   (DATABASE_URL, REDIS_URL, WHATSAPP_API_BASE_URL from the environment)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+from fastapi import FastAPI, Request
+from redis.asyncio import Redis
+
+EXPECT = ["3 primeiros", "Identidade confirmada", "Posso fechar"]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    app.state.pg = await asyncpg.create_pool(dsn, min_size=5, max_size=20)
+    await app.state.pg.execute("CREATE TABLE IF NOT EXISTS floor_messages (id bigserial primary key, body jsonb)")
+    app.state.redis = Redis.from_url(os.environ["REDIS_URL"])
+    app.state.http = httpx.AsyncClient(base_url=os.environ["WHATSAPP_API_BASE_URL"])
+    app.state.tasks = set()
+    yield
+    await app.state.http.aclose()
+    await app.state.redis.aclose()
+    await app.state.pg.close()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.post("/webhooks/whatsapp")
+async def webhook(request: Request) -> dict[str, str]:
+    raw = await request.body()
+    await request.app.state.pg.execute("INSERT INTO floor_messages (body) VALUES ($1::jsonb)", raw.decode())
+    msg: dict[str, Any] = (await request.json())["entry"][0]["changes"][0]["value"]["messages"][0]
+    turn = await request.app.state.redis.incr(f"floor:{msg['from']}")
+
+    async def reply() -> None:
+        # The answer goes out after the 200, as ours does; the text only has to match the script.
+        await request.app.state.http.post(
+            "/106540352242922/messages",
+            json={
+                "messaging_product": "whatsapp",
+                "to": msg["from"],
+                "type": "text",
+                "text": {"body": EXPECT[(int(turn) - 1) % 3]},
+            },
+        )
+
+    task = asyncio.create_task(reply())
+    request.app.state.tasks.add(task)
+    task.add_done_callback(request.app.state.tasks.discard)
+    return {"status": "ok"}
