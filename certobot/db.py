@@ -68,7 +68,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout (several per turn). A connection broken by
+    # a Postgres restart fails its one operation, SQLAlchemy then discards the whole pool, and the
+    # caller's retry (Meta's redelivery, the pipeline's at-least-once loop) finds fresh connections.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=1800)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,7 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from certobot.logging import get_logger
+
+log = get_logger("certobot.errors")
 
 
 class DomainError(Exception):
@@ -115,6 +122,23 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Postgres or Redis is unreachable (restarting, failing over): nothing was accepted, and a
+        # 503 tells Meta and API clients to try again, which they do.
+        if isinstance(exc, DBAPIError) and not (
+            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        ):
+            raise exc  # a bug, not an outage: the server error handler logs it
+        log.warning("dependency_unavailable", error=type(exc).__name__)
+        return JSONResponse(
+            {"detail": "Serviço temporariamente indisponível. Tente novamente em instantes."},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    for exc_type in (DBAPIError, RedisConnectionError, RedisTimeoutError, ConnectionError):
+        app.add_exception_handler(exc_type, _unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -88,46 +88,48 @@ class Pipeline:
         """Process every pending event of one phone, in order; returns how many."""
         done = 0
         async with conversation_lock(self.res.redis, phone_key):
-            while True:
-                async with self.res.sessionmaker() as session:
-                    event = await session.scalar(
-                        select(InboundEvent)
-                        .where(InboundEvent.phone_key == phone_key, InboundEvent.processed_at.is_(None))
-                        .order_by(InboundEvent.sent_at, InboundEvent.id)
-                        .limit(1)
-                    )
-                if event is None:
-                    break
-                await self._process(event.id)
+            while await self._process_next(phone_key):
                 done += 1
             await self._send_pending(phone_key)
         return done
 
-    async def _process(self, event_id: int) -> None:
+    async def _process_next(self, phone_key: str) -> bool:
+        """Process the phone's oldest pending event in one transaction; False when there is none."""
+        event_id: int | None = None
         try:
             async with self.res.sessionmaker() as session, session.begin():
-                event = await session.get(InboundEvent, event_id, with_for_update=True)
-                if event is None or event.processed_at is not None:
-                    return
+                event = await session.scalar(
+                    select(InboundEvent)
+                    .where(InboundEvent.phone_key == phone_key, InboundEvent.processed_at.is_(None))
+                    .order_by(InboundEvent.sent_at, InboundEvent.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if event is None:
+                    return False
+                event_id = event.id
                 msg = InboundMessage.model_validate(event.payload)
                 MESSAGES_IN.labels(kind=msg.kind).inc()
                 await self.handler(session, msg)
                 event.processed_at = utcnow()
                 event.payload = None  # the raw text (maybe CPF digits) is not kept once processed
             REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
+            return True
         except Exception:
+            if event_id is None:
+                raise
             attempts = await self.res.redis.incr(f"certobot:attempts:{event_id}")
             await self.res.redis.expire(f"certobot:attempts:{event_id}", 86_400)
             log.exception("turn_failed", event_id=event_id, attempt=attempts)
-            if attempts >= MAX_ATTEMPTS:
-                # A message that breaks the handler every time must not block the conversation forever.
-                async with self.res.sessionmaker() as session, session.begin():
-                    event = await session.get(InboundEvent, event_id)
-                    if event is not None:
-                        event.processed_at = utcnow()
-                log.error("turn_given_up", event_id=event_id)
-            else:
+            if attempts < MAX_ATTEMPTS:
                 raise
+            # A message that breaks the handler every time must not block the conversation forever.
+            async with self.res.sessionmaker() as session, session.begin():
+                failed = await session.get(InboundEvent, event_id)
+                if failed is not None:
+                    failed.processed_at = utcnow()
+            log.error("turn_given_up", event_id=event_id)
+            return True
 
     async def _send_pending(self, phone_key: str) -> None:
         async with self.res.sessionmaker() as session:

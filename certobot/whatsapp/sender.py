@@ -85,7 +85,7 @@ class Sender:
             msg.wamid = result.wamid or None
             if msg.status == "queued":
                 msg.status = "sent"
-        if row.conversation_id and result.wa_id:
+        if row.conversation_id and result.wa_id and result.wa_id != to:
             conv = await session.get(Conversation, row.conversation_id)
             if conv is not None and conv.wa_id != result.wa_id:
                 conv.wa_id = result.wa_id  # Meta's answer names the account that really exists

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -119,6 +120,22 @@ class TestSignatureAndBadBodies:
     async def test_oversize_is_413(self, bot: Bot) -> None:
         raw = b'{"pad": "' + b"x" * (3 * 1024 * 1024 + 10) + b'"}'
         assert (await bot.post(raw)).status_code == 413
+
+
+    async def test_redis_down_is_503_and_meta_redelivery_is_processed(self, bot: Bot) -> None:
+        raw = json.dumps(text_webhook("5511987650077", "oi")).encode()
+        res = bot.app.state.resources
+        healthy, res.redis = res.redis, Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
+        try:
+            down = await bot.post(raw)
+        finally:
+            await res.redis.aclose()
+            res.redis = healthy
+        assert down.status_code == 503
+        assert down.headers["retry-after"] == "5"
+        assert "temporariamente indisponível" in down.json()["detail"]
+        assert (await bot.post(raw)).status_code == 200  # Meta delivers it again
+        await wait_for(lambda: len(bot.recorder.seen) == 1)
 
 
 class TestMetaPayloads:
