@@ -121,7 +121,6 @@ class TestSignatureAndBadBodies:
         raw = b'{"pad": "' + b"x" * (3 * 1024 * 1024 + 10) + b'"}'
         assert (await bot.post(raw)).status_code == 413
 
-
     async def test_redis_down_is_503_and_meta_redelivery_is_processed(self, bot: Bot) -> None:
         raw = json.dumps(text_webhook("5511987650077", "oi")).encode()
         res = bot.app.state.resources
