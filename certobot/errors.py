@@ -28,6 +28,14 @@ class DomainError(Exception):
         super().__init__(self.detail)
 
 
+class TryLater(Exception):
+    """A turn could not be done now because something it needs is down (the CRM, say).
+
+    The pipeline leaves the message pending and tries again shortly, without counting it as a
+    failure: an outage must not turn a debtor's message into a "poison" one that is given up.
+    """
+
+
 class NotFound(DomainError):
     status_code = 404
     detail = "Registro não encontrado."

@@ -24,6 +24,7 @@ from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact, queue_outcome
 from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
 from certobot.db import utcnow
+from certobot.errors import TryLater
 from certobot.logging import get_logger, scrub
 from certobot.money import from_cents
 from certobot.negotiation import texts
@@ -112,7 +113,7 @@ class ConversationFlow:
             return await self._validation_turn(db, conv, state, text, n)
         debtor = await self._debtor(conv)
         if debtor is None:
-            return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])  # CRM unreachable: ask to wait
+            return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
         decision = await self.negotiator.respond(self._context(debtor), state.negotiation, text)
         return self._apply(conv, state, debtor, decision)
 
@@ -308,11 +309,11 @@ class ConversationFlow:
 
     async def _open_inbound(self, db: AsyncSession, msg: InboundMessage) -> tuple[Conversation, DebtorInfo | None]:
         """A debtor who writes first: found by phone (with or without the ninth digit)."""
-        debtor = None
         try:
             debtor = await self.crm.find_by_phone(msg.phone)
-        except CrmUnavailable:
-            log.warning("crm_unavailable_on_inbound")
+        except CrmUnavailable as exc:
+            # Answering "I don't know this number" to a real debtor would be wrong: wait for the CRM.
+            raise TryLater("crm_unavailable") from exc
         conv = Conversation(
             id=str(uuid.uuid4()),
             debtor_cpf=debtor.cpf if debtor else None,
@@ -354,8 +355,8 @@ class ConversationFlow:
             return None
         try:
             return await self.crm.get_debtor(conv.debtor_cpf)
-        except CrmUnavailable:
-            return None
+        except CrmUnavailable as exc:
+            raise TryLater("crm_unavailable") from exc
 
     @property
     def _creditor(self) -> str:

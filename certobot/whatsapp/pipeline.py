@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.db import utcnow
+from certobot.errors import TryLater
 from certobot.logging import get_logger
 from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
@@ -115,6 +116,8 @@ class Pipeline:
                 event.payload = None  # the raw text (maybe CPF digits) is not kept once processed
             REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
             return True
+        except TryLater:
+            raise  # not the message's fault: no attempt counted, tried again by the sweeper
         except Exception:
             if event_id is None:
                 raise
@@ -203,6 +206,9 @@ class Pipeline:
     async def _one_phone(self, key: str, ids: list[bytes]) -> None:
         try:
             await self.process_phone(key)
+        except TryLater as exc:
+            log.warning("turn_deferred", reason=str(exc))
+            return  # not acked; the sweeper announces the pending event again in a few seconds
         except Exception:
             log.exception("process_phone_failed")
             return  # not acked: redelivered to some worker after CLAIM_IDLE_MS

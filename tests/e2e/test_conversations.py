@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mock_crm.negotiations.models import NegotiationResult
 from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
+from tests.fakes import text_webhook
 
 
 def digits(phone: str) -> str:
@@ -260,3 +261,26 @@ class TestSpecialCases:
         reply = await stack.say(phone, "batata frita azul")
         assert "?" in reply[0]
         assert "entendi" in reply[0].lower() or "peguei" in reply[0].lower()
+
+
+class TestCrmOutage:
+    async def test_first_message_waits_for_the_crm_instead_of_calling_the_debtor_a_stranger(
+        self, stack: Stack, db: AsyncSession
+    ) -> None:
+        d = await create_debtor(stack.crm, debt="500.00", phone="+5511987650041")
+        phone = digits(d["phone"])
+        crm = stack.bot_app.state.turn_handler.crm
+        crm.base_url = "http://crm-down.test"  # nothing answers there
+        try:
+            r = await stack.webhook(text_webhook(phone, "oi"))
+            assert r.status_code == 200  # accepted and kept while the CRM is away
+            await asyncio.sleep(8)
+            assert stack.graph.texts_to(phone) == []
+        finally:
+            crm.base_url = "http://crm.test"
+        replies = await stack.replies(phone, 0, wait=40)
+        assert len(replies) == 1
+        assert "3 primeiros" in replies[0]
+        assert "Não encontrei" not in replies[0]
+        opened = await stack.say(phone, d["cpf"][:3])
+        assert "R$ 500,00" in opened[0]
