@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 
-EXPECT = ["3 primeiros", "Identidade confirmada", "Posso fechar"]
+EXPECT = ["3 primeiros", "Identidade confirmada", "Posso fechar", "acordo feito"]
 
 
 @asynccontextmanager
@@ -53,16 +53,19 @@ async def webhook(request: Request) -> dict[str, str]:
     turn = await request.app.state.redis.incr(f"floor:{msg['from']}")
 
     async def reply() -> None:
-        # The answer goes out after the 200, as ours does; the text only has to match the script.
-        await request.app.state.http.post(
-            "/106540352242922/messages",
-            json={
-                "messaging_product": "whatsapp",
-                "to": msg["from"],
-                "type": "text",
-                "text": {"body": EXPECT[(int(turn) - 1) % 3]},
-            },
-        )
+        # The answers go out after the 200, as ours do; the texts only have to match the script,
+        # and the agreement turn sends two messages, as ours does.
+        step = (int(turn) - 1) % len(EXPECT)
+        for _ in range(2 if step == len(EXPECT) - 1 else 1):
+            await request.app.state.http.post(
+                "/106540352242922/messages",
+                json={
+                    "messaging_product": "whatsapp",
+                    "to": msg["from"],
+                    "type": "text",
+                    "text": {"body": EXPECT[step]},
+                },
+            )
 
     task = asyncio.create_task(reply())
     request.app.state.tasks.add(task)

@@ -1,15 +1,27 @@
-"""Load: many simulated debtors talking to a running bot at once, end to end.
+"""Load and faults: many simulated debtors talking to running processes at once, end to end.
 
-Starts real processes on loopback — a Graph API stand-in (in this process), the mock CRM and the bot
-(uvicorn, Postgres and Redis from the environment) — seeds N debtors, and lets each one live the
-first three turns of a conversation through signed webhooks, waiting for each answer as a person
-would. Reports webhook acceptance latency, reply latency (webhook to the reply reaching the Graph
-API), throughput, and checks that no message was lost, none answered twice, and replies came in order.
+Starts real processes on loopback — a Redis server of its own, a Postgres database of its own, the
+mock CRM, one or more bot API processes and, if asked, separate workers — plus, in this process, a
+Graph API stand-in (and a stand-in Groq with `--model`). Seeds N debtors; each lives a whole
+conversation through signed webhooks ("oi", the CPF digits, "quero pagar à vista", "fechou"),
+waiting for each answer as a person would and sending again whatever is not answered 200, as Meta
+does. A fault can be injected mid-load. At the end it checks, from the outside and in the databases:
 
-    uv run python benchmarks/loadtest.py --debtors 300 [--api-processes 1] [--json results.json]
-    uv run python benchmarks/loadtest.py --debtors 200 --kill-api-after 4   # fault: kill -9 mid-load
-    uv run python benchmarks/loadtest.py --debtors 200 --model              # a model taking 300-800 ms
-    uv run python benchmarks/loadtest.py --debtors 200 --floor              # the same load on the floor
+- every accepted message answered once, in order (nothing lost, nothing doubled);
+- every conversation with exactly one outcome in the CRM, and one conversation per debtor;
+- every agreement's boleto delivered on WhatsApp once;
+
+and reports webhook acceptance and reply latency (p50, p99), messages per second and Redis memory.
+
+    uv run python benchmarks/loadtest.py --debtors 300 [--api-processes 2 --workers 2] [--json out.json]
+    uv run python benchmarks/loadtest.py --debtors 200 --fault kill-api      # kill -9 mid-load, restart
+    uv run python benchmarks/loadtest.py --debtors 200 --fault crm-down      # the CRM away for 60 s
+    uv run python benchmarks/loadtest.py --debtors 200 --model               # a model taking 300-800 ms
+    uv run python benchmarks/loadtest.py --debtors 200 --floor               # the same load on the floor
+
+Faults (`--fault`, at `--fault-at` seconds, for `--fault-for` seconds): kill-api, kill-worker,
+redis-restart (restarted empty), crm-down, graph-storm (the Graph API answers 429 and 500),
+model-hang (with --model: the model never answers).
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -25,18 +38,32 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
 
 from tests.fakes import sign, text_webhook
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET, CRM_KEY = "load-secret", "load-crm-key"
-EXPECT = ["3 primeiros", "Identidade confirmada", "Posso fechar"]
+SECRET, CRM_KEY, CRM_TOKEN = "load-secret", "load-crm-key", "load-crm"
+PG = "postgresql://postgres@127.0.0.1:5432"
+SCRIPT = ["oi", "{cpf3}", "quero pagar à vista", "fechou"]
+# What each turn's first reply says (any of), and how many messages the turn brings.
+EXPECT: list[tuple[tuple[str, ...], int]] = [
+    (("3 primeiros",), 1),
+    (("Identidade confirmada",), 1),
+    (("Posso fechar",), 1),
+    (("acordo feito", "Acordo fechado"), 2),  # the agreement, then how the boleto arrives
+]
+FAULTS = ["kill-api", "kill-worker", "redis-restart", "crm-down", "graph-storm", "model-hang"]
+DEFAULT_FAULT_FOR = {"crm-down": 60.0, "graph-storm": 20.0, "model-hang": 20.0}  # else 5 s down
 
 
 def free_port() -> int:
@@ -46,28 +73,54 @@ def free_port() -> int:
         return port
 
 
+def pct(values: list[float], q: int) -> float:
+    return round(statistics.quantiles(values, n=100)[q - 1] * 1000, 1) if len(values) > 1 else float("nan")
+
+
 class Graph:
-    """Meta's Graph API as far as sending goes; wakes the simulated debtor waiting for its reply."""
+    """Meta's Graph API as far as sending goes. The bot's replies wake the debtor waiting for them;
+    the CRM's sends (told apart by its access token) are counted as boleto deliveries."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, asyncio.Queue[tuple[float, str]]] = defaultdict(asyncio.Queue)
+        self.documents: dict[str, int] = defaultdict(int)
+        self.storm_until = 0.0
+        self.storm_errors = 0
         self.app = FastAPI()
 
-        @self.app.post("/v25.0/{pnid}/messages")
-        async def messages(pnid: str, request: Request) -> dict[str, Any]:
+        @self.app.post("/v25.0/{pnid}/messages", response_model=None)
+        async def messages(pnid: str, request: Request) -> dict[str, Any] | JSONResponse:
+            if time.monotonic() < self.storm_until:
+                return self.storm()
             body = await request.json()
             to = str(body.get("to", ""))
-            text = body.get("text", {}).get("body") or json.dumps(body.get("template", {}))
-            self.inbox[to].put_nowait((time.perf_counter(), text))
+            if request.headers.get("authorization") == f"Bearer {CRM_TOKEN}":
+                if body.get("type") == "document":
+                    self.documents[to] += 1
+            else:
+                text = body.get("text", {}).get("body") or json.dumps(body.get("template", {}))
+                self.inbox[to].put_nowait((time.perf_counter(), text))
             return {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
                 "messages": [{"id": "wamid.LOAD" + uuid.uuid4().hex}],
             }
 
-        @self.app.post("/v25.0/{pnid}/media")
-        async def media(pnid: str) -> dict[str, str]:
+        @self.app.post("/v25.0/{pnid}/media", response_model=None)
+        async def media(pnid: str) -> dict[str, str] | JSONResponse:
+            if time.monotonic() < self.storm_until:
+                return self.storm()
             return {"id": uuid.uuid4().hex[:16]}
+
+    def storm(self) -> JSONResponse:
+        """Meta's throughput error and its generic server error, as the Cloud API words them."""
+        self.storm_errors += 1
+        if self.storm_errors % 2:
+            status, code, message = 429, 130429, "Rate limit hit"
+        else:
+            status, code, message = 500, 131000, "Something went wrong"
+        error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "ALoad"}
+        return JSONResponse({"error": error}, status_code=status)
 
 
 class StandInModel:
@@ -75,27 +128,32 @@ class StandInModel:
 
     It "understands" with the offline NLU and answers through the agent's output tool, wording the
     reply without amounts (the policy's output validator accepts it; the numbers stay the engine's).
+    During a `model-hang` fault it never answers.
     """
 
     def __init__(self) -> None:
-        import random
-        from datetime import date
-
         from certobot.negotiation.nlu import understand
 
         self.app = FastAPI()
         self.calls = 0
+        self.hang_until = 0.0
 
         @self.app.post("/openai/v1/chat/completions")
         async def completions(request: Request) -> dict[str, Any]:
             self.calls += 1
             body = await request.json()
+            if time.monotonic() < self.hang_until:
+                await asyncio.sleep(3600)
             await asyncio.sleep(random.uniform(0.3, 0.8))
             user = next((m.get("content") for m in reversed(body["messages"]) if m["role"] == "user"), "") or ""
             heard = understand(str(user), date.today())
-            args = {"intent": heard.intent.value, "reply": "Entendi! Posso fechar assim? Posso fechar o acordo?"}
+            reply = "Entendi! Posso fechar assim?"
+            if heard.intent.value == "accept":
+                reply = "Prontinho, acordo feito! O boleto chega já já."
+            args: dict[str, Any] = {"intent": heard.intent.value, "reply": reply}
             if heard.installments:
                 args["installments"] = heard.installments
+            call = {"name": "final_result", "arguments": json.dumps(args)}
             return {
                 "id": "chatcmpl-" + uuid.uuid4().hex,
                 "object": "chat.completion",
@@ -109,11 +167,7 @@ class StandInModel:
                             "role": "assistant",
                             "content": None,
                             "tool_calls": [
-                                {
-                                    "id": "call_" + uuid.uuid4().hex[:12],
-                                    "type": "function",
-                                    "function": {"name": "final_result", "arguments": json.dumps(args)},
-                                }
+                                {"id": "call_" + uuid.uuid4().hex[:12], "type": "function", "function": call}
                             ],
                         },
                     }
@@ -122,10 +176,157 @@ class StandInModel:
             }
 
 
+class Cluster:
+    """The processes under test, each started as an operator would, and the means to hurt them."""
+
+    def __init__(self, args: argparse.Namespace, graph_port: int, model_port: int | None) -> None:
+        self.args = args
+        self.db = f"load_{os.getpid()}"
+        self.redis_port, self.crm_port = free_port(), free_port()
+        self.api_ports = [free_port() for _ in range(args.api_processes)]
+        self.redis_proc: subprocess.Popen[bytes] | None = None
+        self.crm: subprocess.Popen[bytes] | None = None
+        self.apis: list[subprocess.Popen[bytes]] = []
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.db}",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "CRM_BASE_URL": f"http://127.0.0.1:{self.crm_port}",
+            "CRM_API_KEY": CRM_KEY,
+            "WHATSAPP_APP_SECRET": SECRET,
+            "WHATSAPP_ACCESS_TOKEN": "load",
+            "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+            "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{graph_port}/v25.0",
+            "CERTOBOT_MODEL": "rules",
+            "MOCK_DEBTORS_COUNT": str(args.debtors),
+            "LOG_LEVEL": "WARNING",
+            "WHATSAPP_RATE_PER_SECOND": "1000",
+            "FLOOD_LIMIT_PER_MINUTE": "1000",
+        }
+        if model_port is not None:
+            self.env.update(
+                {
+                    "CERTOBOT_MODEL": "groq:openai/gpt-oss-120b",
+                    "GROQ_API_KEY": "gsk_load",
+                    "GROQ_BASE_URL": f"http://127.0.0.1:{model_port}",
+                }
+            )
+
+    def _spawn(self, argv: list[str], quiet: bool = False, **env: str) -> subprocess.Popen[bytes]:
+        out = subprocess.DEVNULL if quiet else None
+        return subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=out)
+
+    def start_redis(self) -> None:
+        argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--loglevel", "warning"]
+        self.redis_proc = self._spawn([*argv, "--save", "", "--appendonly", "no"], quiet=True)
+
+    def start_crm(self) -> None:
+        argv = [sys.executable, "-m", "uvicorn", "mock_crm.main:app", "--port", str(self.crm_port)]
+        self.crm = self._spawn([*argv, "--log-level", "warning", "--no-access-log"], WHATSAPP_ACCESS_TOKEN=CRM_TOKEN)
+
+    def start_api(self, i: int) -> subprocess.Popen[bytes]:
+        app = "benchmarks.floor:app" if self.args.floor else "certobot.main:app"
+        argv = [sys.executable, "-m", "uvicorn", app, "--port", str(self.api_ports[i])]
+        own_workers = "false" if self.args.workers else "true"
+        return self._spawn([*argv, "--log-level", "warning", "--no-access-log"], RUN_BACKGROUND_WORKERS=own_workers)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        return self._spawn([sys.executable, "-m", "certobot.cli", "worker"])
+
+    async def start(self) -> None:
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {self.db}"], check=True)
+        self.start_redis()
+        subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        self.start_crm()
+        await self.wait_healthy(f"http://127.0.0.1:{self.crm_port}/health", within=600)  # seeding 10,000 takes a while
+        self.apis = [self.start_api(i) for i in range(len(self.api_ports))]
+        self.workers = [self.start_worker() for _ in range(self.args.workers)]
+        for port in self.api_ports:
+            await self.wait_healthy(f"http://127.0.0.1:{port}/health")
+
+    @staticmethod
+    async def wait_healthy(url: str, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        async with httpx.AsyncClient(timeout=5) as probe:
+            while time.monotonic() < deadline:
+                try:
+                    if (await probe.get(url)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"{url} did not come up")
+
+    async def debtors(self) -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(f"{PG}/{self.db}")
+        try:
+            rows = await conn.fetch("SELECT cpf, phone FROM crm_debtors ORDER BY cpf LIMIT $1", self.args.debtors)
+        finally:
+            await conn.close()
+        return [dict(r) for r in rows]
+
+    def stop(self) -> None:
+        procs = [*self.apis, *self.workers, self.crm, self.redis_proc]
+        for p in procs:
+            if p is not None and p.poll() is None:
+                p.terminate()
+        for p in procs:
+            if p is not None:
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        subprocess.run(
+            ["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)"], check=False
+        )
+
+
+async def chaos(cluster: Cluster, graph: Graph, model: StandInModel, args: argparse.Namespace, log: list[str]) -> None:
+    """Inject the chosen fault once, `fault_at` seconds into the load."""
+    if not args.fault:
+        return
+    await asyncio.sleep(args.fault_at)
+    lasting = args.fault_for or DEFAULT_FAULT_FOR.get(args.fault, 5.0)
+    log.append(f"{args.fault} at {args.fault_at:.0f} s for {lasting:.0f} s")
+    if args.fault == "kill-api":
+        cluster.apis[0].kill()
+        cluster.apis[0].wait()
+        await asyncio.sleep(lasting)
+        cluster.apis[0] = cluster.start_api(0)
+    elif args.fault == "kill-worker":
+        cluster.workers[0].kill()
+        cluster.workers[0].wait()
+        await asyncio.sleep(lasting)
+        cluster.workers[0] = cluster.start_worker()
+    elif args.fault == "redis-restart":
+        assert cluster.redis_proc is not None
+        cluster.redis_proc.kill()
+        cluster.redis_proc.wait()
+        await asyncio.sleep(lasting)
+        cluster.start_redis()  # empty: no stream, no group, no sessions, no locks
+    elif args.fault == "crm-down":
+        assert cluster.crm is not None
+        cluster.crm.kill()
+        cluster.crm.wait()
+        await asyncio.sleep(lasting)
+        cluster.start_crm()
+    elif args.fault == "graph-storm":
+        graph.storm_until = time.monotonic() + lasting
+    elif args.fault == "model-hang":
+        model.hang_until = time.monotonic() + lasting
+
+
 async def deliver(client: httpx.AsyncClient, raw: bytes, stats: dict[str, list[Any]]) -> bool:
     """Post a webhook like Meta does: anything but a 200, or no answer, is delivered again for a while."""
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)}
-    for _attempt in range(120):
+    for _attempt in range(600):
         try:
             r = await client.post("/webhooks/whatsapp", content=raw, headers=headers)
         except httpx.HTTPError:
@@ -137,215 +338,201 @@ async def deliver(client: httpx.AsyncClient, raw: bytes, stats: dict[str, list[A
     return False
 
 
-async def debtor(client: httpx.AsyncClient, graph: Graph, phone: str, cpf: str, stats: dict[str, list[Any]]) -> None:
-    wa = phone.lstrip("+")
-    for turn, text in enumerate(["oi", cpf[:3], "quero pagar à vista"]):
-        raw = json.dumps(text_webhook(wa, text), ensure_ascii=False).encode()
+async def debtor(
+    client: httpx.AsyncClient, graph: Graph, d: dict[str, Any], turns: int, stats: dict[str, list[Any]]
+) -> None:
+    wa = d["phone"].lstrip("+")
+    script = [t.format(cpf3=d["cpf"][:3]) for t in SCRIPT[:turns]]
+    turn = 0
+    asked_again = 0
+    while turn < len(script):
+        raw = json.dumps(text_webhook(wa, script[turn]), ensure_ascii=False).encode()
         t0 = time.perf_counter()
         if not await deliver(client, raw, stats):
             stats["rejected"].append(wa)
             return
         stats["accept"].append(time.perf_counter() - t0)
         try:
-            at, reply = await asyncio.wait_for(graph.inbox[wa].get(), timeout=90)
+            at, reply = await asyncio.wait_for(graph.inbox[wa].get(), timeout=240)
         except TimeoutError:
             stats["lost"].append((wa, turn))
             return
         stats["reply"].append(at - t0)
-        if EXPECT[turn] not in reply:
+        markers, count = EXPECT[turn]
+        if any(m in reply for m in markers):
+            for _ in range(count - 1):
+                try:
+                    await asyncio.wait_for(graph.inbox[wa].get(), timeout=240)
+                except TimeoutError:
+                    stats["lost"].append((wa, turn))
+                    return
+            turn += 1
+        elif turn == 3 and EXPECT[2][0][0] in reply and asked_again < 2:
+            # The bot asks again (its session was rebuilt after Redis lost it): a person confirms again.
+            asked_again += 1
+            stats["asked_again"].append(wa)
+        else:
             stats["out_of_order"].append((wa, turn, reply[:60]))
-    await asyncio.sleep(2)  # anything more for this phone would be a duplicate
-    while not graph.inbox[wa].empty():
-        stats["duplicates"].append((wa, graph.inbox[wa].get_nowait()[1][:60]))
+            turn += 1
+    stats["finished"].append(wa)
 
 
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")
+async def sample_redis(url: str, stop: asyncio.Event, peak: dict[str, int]) -> None:
+    """Follow Redis's memory and the number of live sessions; keep the moment with the most sessions."""
+    redis = Redis.from_url(url)
+    try:
+        while not stop.is_set():
+            try:
+                info = await redis.info("memory")
+                sessions = 0
+                async for _ in redis.scan_iter(match="certobot:session:*", count=1000):
+                    sessions += 1
+                if sessions >= peak.get("sessions", 0):
+                    peak.update(sessions=sessions, used=int(info["used_memory"]))
+                    sizes = []
+                    async for key in redis.scan_iter(match="certobot:session:*", count=100):
+                        sizes.append(int(await redis.memory_usage(key) or 0))
+                        if len(sizes) >= 50:
+                            break
+                    if sizes:
+                        peak["session_key_bytes"] = int(statistics.mean(sizes))
+            except Exception:  # Redis restarting during a fault run: sample again later
+                pass
+            await asyncio.sleep(2)
+    finally:
+        await redis.aclose()
+
+
+async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], settle: float) -> dict[str, Any]:
+    """Every conversation with exactly one outcome in the CRM; one conversation per debtor; one boleto each."""
+    conn = await asyncpg.connect(f"{PG}/{cluster.db}")
+    try:
+        deadline = time.monotonic() + settle
+        while True:
+            rows = await conn.fetch(
+                """SELECT c.id, c.phone_key, c.status, count(r.id) AS outcomes, max(r.outcome) AS outcome
+                   FROM conversations c LEFT JOIN crm_negotiation_results r ON r.session_id = c.id
+                   GROUP BY c.id, c.phone_key, c.status"""
+            )
+            boletos = await conn.fetchval(
+                "SELECT count(*) FROM crm_boleto_deliveries WHERE document_wamid IS NOT NULL AND pix_wamid IS NOT NULL"
+            )
+            agreed = sum(1 for r in rows if r["outcome"] == "successful")
+            settled = all(r["outcomes"] >= 1 for r in rows) and boletos >= agreed
+            if settled or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        per_debtor: dict[str, int] = defaultdict(int)
+        for r in rows:
+            per_debtor[r["phone_key"]] += 1
+    finally:
+        await conn.close()
+    return {
+        "conversations": len(rows),
+        "with_one_outcome": sum(1 for r in rows if r["outcomes"] == 1),
+        "without_outcome": sum(1 for r in rows if r["outcomes"] == 0),
+        "with_several_outcomes": sum(1 for r in rows if r["outcomes"] > 1),
+        "debtors_with_several_conversations": sum(1 for n in per_debtor.values() if n > 1),
+        "agreements": agreed,
+        "boletos_delivered": int(boletos),
+        "boleto_documents_sent": sum(graph.documents.values()),
+        "boleto_documents_sent_twice": sum(1 for n in graph.documents.values() if n > 1),
+    }
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    db = f"load_{os.getpid()}"
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {db}"], check=True)
-    graph = Graph()
-    gport, cport = free_port(), free_port()
-    bports = [free_port() for _ in range(args.api_processes)]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}",
-        "REDIS_URL": os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13"),
-        "CRM_BASE_URL": f"http://127.0.0.1:{cport}",
-        "CRM_API_KEY": CRM_KEY,
-        "WHATSAPP_APP_SECRET": SECRET,
-        "WHATSAPP_ACCESS_TOKEN": "load",
-        "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
-        "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{gport}/v25.0",
-        "CERTOBOT_MODEL": "rules",
-        "MOCK_DEBTORS_COUNT": str(args.debtors),
-        "LOG_LEVEL": "WARNING",
-        "WHATSAPP_RATE_PER_SECOND": "1000",
-    }
-    subprocess.run(["redis-cli", "-n", "13", "FLUSHDB"], check=False, capture_output=True)
-    server = uvicorn.Server(uvicorn.Config(graph.app, port=gport, log_level="warning"))
-    graph_task = asyncio.create_task(server.serve())
-    model = StandInModel()
+    graph, model = Graph(), StandInModel()
+    gport, mport = free_port(), free_port()
+    servers = [uvicorn.Server(uvicorn.Config(graph.app, port=gport, log_level="warning"))]
     if args.model:
-        mport = free_port()
-        env.update(
-            {
-                "CERTOBOT_MODEL": "groq:openai/gpt-oss-120b",
-                "GROQ_API_KEY": "gsk_load",
-                "GROQ_BASE_URL": f"http://127.0.0.1:{mport}",
-            }
-        )
-        model_server = uvicorn.Server(uvicorn.Config(model.app, port=mport, log_level="warning"))
-        model_task = asyncio.create_task(model_server.serve())
-    procs: list[subprocess.Popen[bytes]] = []
+        servers.append(uvicorn.Server(uvicorn.Config(model.app, port=mport, log_level="warning")))
+    server_tasks = [asyncio.create_task(s.serve()) for s in servers]
+    cluster = Cluster(args, gport, mport if args.model else None)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
-        )
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "mock_crm.main:app",
-                    "--port",
-                    str(cport),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
-        app_path = "benchmarks.floor:app" if args.floor else "certobot.main:app"
-        for p in bports:
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        app_path,
-                        "--port",
-                        str(p),
-                        "--log-level",
-                        "warning",
-                        "--no-access-log",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                )
-            )
-        async with httpx.AsyncClient(timeout=30) as probe:
-            for url in [f"http://127.0.0.1:{cport}/health", *(f"http://127.0.0.1:{p}/health" for p in bports)]:
-                for _ in range(200):
-                    try:
-                        if (await probe.get(url)).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        await asyncio.sleep(0.1)
-            items: list[dict[str, Any]] = []
-            page = 1
-            while len(items) < args.debtors:
-                r = await probe.get(
-                    f"http://127.0.0.1:{cport}/api/debtors",
-                    params={"page": page, "page_size": 500},
-                    headers={"Authorization": f"Bearer {CRM_KEY}"},
-                )
-                batch = r.json()["items"]
-                if not batch:
-                    break
-                items += batch
-                page += 1
+        await cluster.start()
+        items = await cluster.debtors()
         stats: dict[str, list[Any]] = defaultdict(list)
         limits = httpx.Limits(max_connections=args.concurrency)
-        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", limits=limits, timeout=60) for p in bports]
-
-        async def chaos() -> None:
-            """kill -9 the first API process mid-load, then start it again on the same port."""
-            if not args.kill_api_after:
-                return
-            await asyncio.sleep(args.kill_api_after)
-            victim = procs[1]
-            victim.kill()
-            victim.wait()
-            stats["killed"].append(victim.pid)
-            await asyncio.sleep(2)
-            procs[1] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    app_path,
-                    "--port",
-                    str(bports[0]),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-
+        clients = [
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", limits=limits, timeout=60) for p in cluster.api_ports
+        ]
+        faults: list[str] = []
+        stop_sampling, peak = asyncio.Event(), {}
+        sampler = asyncio.create_task(sample_redis(cluster.env["REDIS_URL"], stop_sampling, peak))
         start = time.perf_counter()
         await asyncio.gather(
-            chaos(),
-            *(debtor(clients[i % len(clients)], graph, d["phone"], d["cpf"], stats) for i, d in enumerate(items)),
+            chaos(cluster, graph, model, args, faults),
+            *(debtor(clients[i % len(clients)], graph, d, args.turns, stats) for i, d in enumerate(items)),
         )
-        elapsed = time.perf_counter() - start - 2
+        elapsed = time.perf_counter() - start
+        await asyncio.sleep(3)  # anything more for a phone now would be a second answer
+        stop_sampling.set()
+        await sampler
+        for wa, queue in graph.inbox.items():
+            while not queue.empty():
+                stats["duplicates"].append((wa, queue.get_nowait()[1][:60]))
         for c in clients:
             await c.aclose()
-        result = {
+        result: dict[str, Any] = {
+            "engine": "floor" if args.floor else ("stand-in model 300-800 ms" if args.model else "offline rules"),
             "debtors": len(items),
+            "turns": args.turns,
             "api_processes": args.api_processes,
+            "workers": args.workers or "in the API processes",
+            "fault": faults[0] if faults else None,
             "messages": len(stats["accept"]),
-            "accept_p50_ms": round(pct(stats["accept"], 50), 1),
-            "accept_p99_ms": round(pct(stats["accept"], 99), 1),
-            "reply_p50_ms": round(pct(stats["reply"], 50), 1),
-            "reply_p99_ms": round(pct(stats["reply"], 99), 1),
+            "accept_p50_ms": pct(stats["accept"], 50),
+            "accept_p99_ms": pct(stats["accept"], 99),
+            "reply_p50_ms": pct(stats["reply"], 50),
+            "reply_p99_ms": pct(stats["reply"], 99),
             "messages_per_s": round(len(stats["accept"]) / elapsed, 1),
             "lost": len(stats["lost"]),
             "duplicates": len(stats["duplicates"]),
+            "duplicate_examples": stats["duplicates"][:3],
             "out_of_order": len(stats["out_of_order"]),
             "rejected": len(stats["rejected"]),
             "redelivered": len(stats["redelivered"]),
-            "api_killed": len(stats["killed"]),
-            "engine": "floor" if args.floor else ("stand-in model 300-800 ms" if args.model else "offline rules"),
+            "asked_again": len(stats["asked_again"]),
+            "graph_errors_injected": graph.storm_errors,
             "model_calls": model.calls,
+            "redis_peak_live_sessions": peak.get("sessions", 0),
+            "redis_used_memory_at_peak_mb": round(peak.get("used", 0) / 2**20, 1),
+            "redis_bytes_per_session_key": peak.get("session_key_bytes", 0),
         }
+        if not args.floor and args.turns == len(SCRIPT):
+            result.update(await check_outcomes(cluster, graph, set(stats["finished"]), args.settle))
         return result
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(15)
-        server.should_exit = True
-        await graph_task
-        if args.model:
-            model_server.should_exit = True
-            await model_task
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
+        cluster.stop()
+        for s in servers:
+            s.should_exit = True
+        await asyncio.gather(*server_tasks)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debtors", type=int, default=300)
+    parser.add_argument("--turns", type=int, default=len(SCRIPT), choices=range(1, len(SCRIPT) + 1))
     parser.add_argument("--api-processes", type=int, default=1)
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=0, help="separate `certobot worker` processes (0: in the API)")
+    parser.add_argument("--concurrency", type=int, default=100, help="connections per API process")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--model", action="store_true", help="a stand-in Groq answering in 300-800 ms")
     parser.add_argument("--floor", action="store_true", help="run the load against benchmarks/floor.py instead")
-    parser.add_argument("--kill-api-after", type=float, default=0.0, help="kill -9 the API after N seconds, restart it")
+    parser.add_argument("--fault", choices=FAULTS)
+    parser.add_argument("--fault-at", type=float, default=5.0)
+    parser.add_argument("--fault-for", type=float, default=0.0, help="default: 60 s CRM, 20 s storm/hang, else 5 s")
+    parser.add_argument("--settle", type=float, default=120.0, help="seconds to wait for outcomes and boletos")
     args = parser.parse_args()
+    if args.fault == "kill-worker" and not args.workers:
+        parser.error("--fault kill-worker needs --workers 1 or more")
+    if args.fault == "model-hang" and not args.model:
+        parser.error("--fault model-hang needs --model")
     result = asyncio.run(main_async(args))
     for k, v in result.items():
-        print(f"{k:>16}: {v}")
+        print(f"{k:>36}: {v}")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))
 
 

@@ -1,0 +1,88 @@
+"""Every load and fault scenario of docs/performance.md, one after the other, with one command.
+
+Each scenario is one run of `benchmarks/loadtest.py` (its own processes, Redis and database); the
+results go to `artifacts/perf/<name>.json` and a Markdown table is printed at the end, ready for the
+document. Pass names to run only some of them.
+
+    uv run python benchmarks/scenarios.py                 # all but `big` (about 25 minutes here)
+    uv run python benchmarks/scenarios.py big             # 10,000 debtors in conversation at once
+    uv run python benchmarks/scenarios.py baseline floor  # just these
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "artifacts" / "perf"
+
+SCENARIOS: dict[str, list[str]] = {
+    "baseline": ["--debtors", "300"],
+    "floor": ["--debtors", "300", "--floor"],
+    "scale-out": ["--debtors", "300", "--api-processes", "2", "--workers", "2"],
+    "model": ["--debtors", "200", "--model"],
+    "kill-api": ["--debtors", "200", "--fault", "kill-api"],
+    "kill-worker": ["--debtors", "200", "--api-processes", "2", "--workers", "2", "--fault", "kill-worker"],
+    "redis-restart": ["--debtors", "200", "--fault", "redis-restart"],
+    "crm-down": ["--debtors", "200", "--fault", "crm-down"],
+    "graph-storm": ["--debtors", "200", "--fault", "graph-storm"],
+    "model-hang": ["--debtors", "200", "--model", "--fault", "model-hang"],
+    "big": ["--debtors", "10000", "--turns", "2", "--concurrency", "200", "--settle", "0"],
+}
+DEFAULT = [name for name in SCENARIOS if name != "big"]
+
+COLUMNS = [
+    ("scenario", "scenario"),
+    ("messages", "messages"),
+    ("accept_p50_ms", "accept p50 ms"),
+    ("accept_p99_ms", "accept p99 ms"),
+    ("reply_p50_ms", "reply p50 ms"),
+    ("reply_p99_ms", "reply p99 ms"),
+    ("messages_per_s", "msg/s"),
+    ("lost", "lost"),
+    ("duplicates", "doubled"),
+    ("out_of_order", "out of order"),
+    ("with_one_outcome", "sessions with one outcome"),
+    ("boletos_delivered", "boletos"),
+]
+
+
+def run(name: str) -> dict[str, Any]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"{name}.json"
+    argv = [sys.executable, "benchmarks/loadtest.py", *SCENARIOS[name], "--json", str(target)]
+    print(f"== {name}: {' '.join(argv[1:])}", flush=True)
+    subprocess.run(argv, cwd=ROOT, check=True)
+    result: dict[str, Any] = json.loads(target.read_text())
+    return {"scenario": name, **result}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + " --- |" * len(COLUMNS)]
+    for row in rows:
+        cells = []
+        for key, _ in COLUMNS:
+            value = row.get(key, "")
+            if key == "with_one_outcome" and "conversations" in row:
+                value = f"{value} / {row['conversations']}"
+            cells.append(f"{value:,}" if isinstance(value, int | float) and key != "scenario" else str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    names = sys.argv[1:] or DEFAULT
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        sys.exit(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    rows = [run(name) for name in names]
+    print()
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
