@@ -48,6 +48,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
+from starlette.requests import ClientDisconnect
 
 from tests.fakes import sign, text_webhook
 
@@ -92,7 +93,10 @@ class Graph:
         async def messages(pnid: str, request: Request) -> dict[str, Any] | JSONResponse:
             if time.monotonic() < self.storm_until:
                 return self.storm()
-            body = await request.json()
+            try:
+                body = await request.json()
+            except ClientDisconnect:  # the sender was killed mid-request (a fault run)
+                return JSONResponse({}, status_code=499)
             to = str(body.get("to", ""))
             if request.headers.get("authorization") == f"Bearer {CRM_TOKEN}":
                 if body.get("type") == "document":
@@ -188,6 +192,8 @@ class Cluster:
         self.crm: subprocess.Popen[bytes] | None = None
         self.apis: list[subprocess.Popen[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
+        args.log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = args.log.open("ab")
         self.env = {
             **os.environ,
             "DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{self.db}",
@@ -214,8 +220,9 @@ class Cluster:
             )
 
     def _spawn(self, argv: list[str], quiet: bool = False, **env: str) -> subprocess.Popen[bytes]:
-        out = subprocess.DEVNULL if quiet else None
-        return subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=out)
+        # The services' own logs (warnings during faults are expected) go to one file, not the screen.
+        out = subprocess.DEVNULL if quiet else self.log
+        return subprocess.Popen(argv, cwd=ROOT, env={**self.env, **env}, stdout=out, stderr=self.log)
 
     def start_redis(self) -> None:
         argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--loglevel", "warning"]
@@ -286,6 +293,7 @@ class Cluster:
         subprocess.run(
             ["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)"], check=False
         )
+        self.log.close()
 
 
 async def chaos(cluster: Cluster, graph: Graph, model: StandInModel, args: argparse.Namespace, log: list[str]) -> None:
@@ -384,6 +392,7 @@ async def sample_redis(url: str, stop: asyncio.Event, peak: dict[str, int]) -> N
         while not stop.is_set():
             try:
                 info = await redis.info("memory")
+                peak.setdefault("baseline", int(info["used_memory"]))
                 sessions = 0
                 async for _ in redis.scan_iter(match="certobot:session:*", count=1000):
                     sessions += 1
@@ -498,6 +507,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "redis_peak_live_sessions": peak.get("sessions", 0),
             "redis_used_memory_at_peak_mb": round(peak.get("used", 0) / 2**20, 1),
             "redis_bytes_per_session_key": peak.get("session_key_bytes", 0),
+            "redis_bytes_per_live_session_all_keys": (
+                (peak.get("used", 0) - peak.get("baseline", 0)) // peak["sessions"] if peak.get("sessions") else 0
+            ),
         }
         if not args.floor and args.turns == len(SCRIPT):
             result.update(await check_outcomes(cluster, graph, set(stats["finished"]), args.settle))
@@ -522,6 +534,7 @@ def main() -> None:
     parser.add_argument("--fault", choices=FAULTS)
     parser.add_argument("--fault-at", type=float, default=5.0)
     parser.add_argument("--fault-for", type=float, default=0.0, help="default: 60 s CRM, 20 s storm/hang, else 5 s")
+    parser.add_argument("--log", type=Path, default=ROOT / "artifacts" / "loadtest.log", help="the services' logs")
     parser.add_argument("--settle", type=float, default=120.0, help="seconds to wait for outcomes and boletos")
     args = parser.parse_args()
     if args.fault == "kill-worker" and not args.workers:

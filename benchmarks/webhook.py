@@ -2,9 +2,18 @@
 
 Drives the real bot app over HTTP (uvicorn on loopback) with signed Cloud API bodies, against the
 Postgres and Redis of DATABASE_URL and REDIS_URL (defaults: the local ones; a scratch database is
-created and dropped). Only the acceptance is measured; workers are off so processing does not compete.
+created and dropped). Two ways to load it:
+
+- closed loop (`--concurrency N`): N senders, each waiting for its answer before the next;
+- open loop (`--rate R`): R webhooks per second on a fixed schedule, whatever the answers, as Meta
+  sends them; the latency of a late answer counts from when the webhook was due. Bodies are signed
+  beforehand and sent with aiohttp, so the load generator takes as little CPU as it can.
+
+Only the acceptance runs here (workers off); `benchmarks/loadtest.py` measures it while messages
+are being answered.
 
     uv run python benchmarks/webhook.py [--messages 5000] [--concurrency 50]
+    uv run python benchmarks/webhook.py --rate 500 --messages 15000
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 from tests.fakes import sign, text_webhook
@@ -72,10 +82,49 @@ async def run(messages: int, concurrency: int, url: str) -> None:
     print(f"vazão: {len(latencies) / elapsed:.0f} mensagens/s")
 
 
+async def run_open_loop(messages: int, rate: float, url: str) -> None:
+    bodies = []
+    for i in range(messages):
+        raw = json.dumps(
+            text_webhook(f"55119{8000_0000 + i % 2000:08d}", f"mensagem {i}", wamid=f"wamid.B{uuid.uuid4().hex}")
+        ).encode()
+        bodies.append((raw, sign(raw, SECRET)))
+    latencies: list[float] = []
+    failures = 0
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(base_url=url, connector=connector) as http:
+
+        async def send(raw: bytes, signature: str, due: float) -> None:
+            nonlocal failures
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+            async with http.post("/webhooks/whatsapp", data=raw, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    failures += 1
+            latencies.append(time.perf_counter() - due)
+
+        start = time.perf_counter()
+        tasks = []
+        for i, (raw, signature) in enumerate(bodies):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(raw, signature, due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100)
+    print(f"mensagens aceitas: {len(latencies) - failures} de {messages} (ritmo pedido {rate:.0f}/s)")
+    print(f"latência p50: {q[49] * 1000:.1f} ms   p99: {q[98] * 1000:.1f} ms   máx: {latencies[-1] * 1000:.1f} ms")
+    print(f"vazão: {len(latencies) / elapsed:.0f} mensagens/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rate", type=float, help="open loop: webhooks per second on a fixed schedule")
     args = parser.parse_args()
     db = f"bench_{os.getpid()}"
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -116,7 +165,11 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            asyncio.run(run(args.messages, args.concurrency, f"http://127.0.0.1:{port}"))
+            url = f"http://127.0.0.1:{port}"
+            if args.rate:
+                asyncio.run(run_open_loop(args.messages, args.rate, url))
+            else:
+                asyncio.run(run(args.messages, args.concurrency, url))
         finally:
             server.terminate()
             server.wait(10)
