@@ -434,6 +434,12 @@ async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], set
         per_debtor: dict[str, int] = defaultdict(int)
         for r in rows:
             per_debtor[r["phone_key"]] += 1
+        several = [k for k, n in per_debtor.items() if n > 1][:3]
+        examples = await conn.fetch(
+            """SELECT phone_key, status, phase, origin, outcome_kind, validation_attempts, created_at::text
+               FROM conversations WHERE phone_key = ANY($1::text[]) ORDER BY phone_key, created_at""",
+            several,
+        )
     finally:
         await conn.close()
     return {
@@ -442,6 +448,7 @@ async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], set
         "without_outcome": sum(1 for r in rows if r["outcomes"] == 0),
         "with_several_outcomes": sum(1 for r in rows if r["outcomes"] > 1),
         "debtors_with_several_conversations": sum(1 for n in per_debtor.values() if n > 1),
+        "several_conversations_examples": [dict(r) for r in examples],
         "agreements": agreed,
         "boletos_delivered": int(boletos),
         "boleto_documents_sent": sum(graph.documents.values()),

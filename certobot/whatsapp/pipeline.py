@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import ResponseError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,18 +51,31 @@ class TurnHandler(Protocol):
 async def conversation_lock(redis: Redis, phone_key: str, *, hold_seconds: float = 20.0) -> AsyncIterator[None]:
     """The one lock of a conversation: message processing, sending and expiry all take it.
 
-    It expires after `hold_seconds`, so a process killed while holding it blocks that conversation
-    only that long; a turn (model timeout included) takes well under it.
+    It lives `hold_seconds` and is renewed every third of that while its holder runs, so a turn slowed
+    down by an overloaded machine keeps it, and a process killed while holding it blocks that
+    conversation for at most `hold_seconds`.
     """
     lock = redis.lock(f"certobot:lock:conv:{phone_key}", timeout=hold_seconds, blocking_timeout=hold_seconds)
     acquired = await lock.acquire()
     if not acquired:
         raise TimeoutError("conversation lock busy")
+    keeper = asyncio.create_task(_keep_alive(lock, hold_seconds / 3))
     try:
         yield
     finally:
-        with suppress(Exception):  # expired meanwhile: the next holder already owns it
+        keeper.cancel()
+        with suppress(Exception):  # expired meanwhile (Redis restarted): the next holder already owns it
             await lock.release()
+
+
+async def _keep_alive(lock: Lock, every: float, *, at_most: float = 300.0) -> None:
+    """Renew the lock while its holder works, for `at_most` seconds: no turn can pin a conversation."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + at_most
+    with suppress(Exception):  # lost (not owned any more) or Redis away: the lock simply expires
+        while loop.time() < until:
+            await asyncio.sleep(every)
+            await lock.reacquire()
 
 
 async def announce(redis: Redis, phone_keys: list[str]) -> None:
@@ -104,7 +118,9 @@ class Pipeline:
                     .where(InboundEvent.phone_key == phone_key, InboundEvent.processed_at.is_(None))
                     .order_by(InboundEvent.sent_at, InboundEvent.id)
                     .limit(1)
-                    .with_for_update(skip_locked=True)
+                    # Blocking, not SKIP LOCKED: should two processors ever meet on one phone (its lock
+                    # lost with a Redis restart), the second waits rather than take a later message first.
+                    .with_for_update()
                 )
                 if event is None:
                     return False

@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 import httpx
+import pytest
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from certobot.whatsapp.pipeline import GROUP, STREAM, Pipeline
+from certobot.whatsapp.pipeline import GROUP, STREAM, Pipeline, conversation_lock
 from tests.fakes import text_webhook
 from tests.whatsapp.test_webhook import Recorder, _bot, wait_for
 
@@ -68,3 +70,19 @@ async def test_injection_strings_are_stored_and_returned_as_text(crm: httpx.Asyn
         assert r.json()["name"] == name
         assert (await crm.get(f"/api/debtors/{body['cpf']}")).json()["name"] == name
     assert (await crm.get("/api/debtors")).json()["total"] == 3
+
+
+async def test_a_slow_turn_keeps_its_conversation_lock_and_a_dead_one_lets_go(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        async with conversation_lock(redis, "551187650001", hold_seconds=0.6):
+            await asyncio.sleep(1.5)  # longer than the lock lives: renewed meanwhile
+            with pytest.raises(TimeoutError):
+                async with conversation_lock(redis, "551187650001", hold_seconds=0.3):
+                    pass
+        # A holder that vanished without releasing (kill -9) stops renewing: the lock expires.
+        await redis.set("certobot:lock:conv:551187650002", "dead-token", px=500)
+        async with conversation_lock(redis, "551187650002", hold_seconds=2):
+            pass
+    finally:
+        await redis.aclose()
