@@ -261,6 +261,7 @@ class ConversationFlow:
         conv.status = state.status
         if state.status not in LIVE and conv.ended_at is None:
             conv.ended_at = utcnow()
+        conv.state_version = state.version = (conv.state_version or 0) + 1
         await self.sessions.save(state)
 
     async def _finish(self, db: AsyncSession, conv: Conversation, outcome: ConversationOutcome) -> None:
@@ -338,12 +339,14 @@ class ConversationFlow:
             phone_key=conv.phone_key,
             debtor_cpf=conv.debtor_cpf,
             started_at=conv.created_at or utcnow(),
+            version=conv.state_version or 0,
         )
 
     async def _state(self, conv: Conversation) -> SessionState:
         state = await self.sessions.load(conv.id)
-        if state is None:
-            # Redis lost it: rebuild from the durable row; the negotiation restarts from the first offer.
+        if state is None or state.version != (conv.state_version or 0):
+            # Redis lost it, or holds a turn that never committed: rebuild from the durable row; the
+            # negotiation restarts from the first offer.
             state = self._new_state(conv)
             state.phase = conv.phase  # type: ignore[assignment]
             state.status = conv.status  # type: ignore[assignment]

@@ -33,6 +33,9 @@ class Conversation(BotBase):
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     phase: Mapped[str] = mapped_column(String(12), default="validation")
     validation_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Turns committed; the Redis session carries the same number, so a session written by a turn
+    # whose transaction then failed (a process killed in between) is recognised and not trusted.
+    state_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     outcome_kind: Mapped[str | None] = mapped_column(String(30))

@@ -43,6 +43,7 @@ class SessionState(BaseModel):
     validation_attempts: int = 0
     prompts: int = 0  # times the CPF question was asked (the opening template counts as one)
     started_at: datetime
+    version: int = 0  # the conversation row's state_version this state belongs to
     negotiation: NegotiationState = Field(default_factory=NegotiationState)
 
     def move(self, phase: Phase) -> None:

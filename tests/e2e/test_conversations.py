@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certobot.whatsapp.schemas import WebhookBody, inbound_messages
 from mock_crm.negotiations.models import NegotiationResult
 from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
@@ -284,3 +286,29 @@ class TestCrmOutage:
         assert "Não encontrei" not in replies[0]
         opened = await stack.say(phone, d["cpf"][:3])
         assert "R$ 500,00" in opened[0]
+
+
+class TestCrashBetweenRedisAndPostgres:
+    async def test_a_turn_that_never_committed_is_not_trusted_from_redis(self, stack: Stack, db: AsyncSession) -> None:
+        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650051")
+        phone = digits(d["phone"])
+        await stack.say(phone, "oi")
+        await stack.say(phone, d["cpf"][:3])
+        # A process writes the offer turn's session to Redis and dies before its transaction commits:
+        # the debtor never saw that offer.
+        flow = stack.bot_app.state.turn_handler
+        msg = inbound_messages(WebhookBody.model_validate(text_webhook(phone, "quero pagar à vista")))[0]
+
+        async def dying_turn() -> None:
+            async with stack.bot_app.state.resources.sessionmaker() as session, session.begin():
+                await flow(session, msg)
+                raise RuntimeError("killed before commit")
+
+        with pytest.raises(RuntimeError):
+            await dying_turn()
+        reply = await stack.say(phone, "fechou")
+        assert "acordo" not in " ".join(reply).lower()  # nothing closed on an offer never delivered
+        assert reply[0].endswith("?")  # the bot asks how they want to pay instead
+        assert await results(db) == 0
+        offer = await stack.say(phone, "à vista")
+        assert "Posso fechar" in offer[0]
