@@ -412,6 +412,27 @@ async def sample_redis(url: str, stop: asyncio.Event, peak: dict[str, int]) -> N
         await redis.aclose()
 
 
+async def redis_breakdown(url: str, sessions: int) -> dict[str, int]:
+    """Bytes per live session, by kind of key (Redis's own MEMORY USAGE of every key)."""
+    redis = Redis.from_url(url)
+    sizes: dict[str, int] = defaultdict(int)
+    try:
+        keys = [key async for key in redis.scan_iter(count=1000)]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            async with redis.pipeline(transaction=False) as pipe:
+                for key in chunk:
+                    pipe.memory_usage(key)
+                used = await pipe.execute()
+            for key, n in zip(chunk, used, strict=True):
+                name = key.decode()
+                kind = ":".join(p for p in name.split(":")[:3] if not any(c.isdigit() for c in p))
+                sizes[kind] += int(n or 0)
+    finally:
+        await redis.aclose()
+    return {kind: total // max(1, sessions) for kind, total in sorted(sizes.items(), key=lambda kv: -kv[1])}
+
+
 async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], settle: float) -> dict[str, Any]:
     """Every conversation with exactly one outcome in the CRM; one conversation per debtor; one boleto each."""
     conn = await asyncpg.connect(f"{PG}/{cluster.db}")
@@ -484,6 +505,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(3)  # anything more for a phone now would be a second answer
         stop_sampling.set()
         await sampler
+        breakdown = await redis_breakdown(cluster.env["REDIS_URL"], peak.get("sessions", 0))
         for wa, queue in graph.inbox.items():
             while not queue.empty():
                 stats["duplicates"].append((wa, queue.get_nowait()[1][:60]))
@@ -514,6 +536,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "redis_peak_live_sessions": peak.get("sessions", 0),
             "redis_used_memory_at_peak_mb": round(peak.get("used", 0) / 2**20, 1),
             "redis_bytes_per_session_key": peak.get("session_key_bytes", 0),
+            "redis_bytes_per_session_by_key_kind": breakdown,
             "redis_bytes_per_live_session_all_keys": (
                 (peak.get("used", 0) - peak.get("baseline", 0)) // peak["sessions"] if peak.get("sessions") else 0
             ),

@@ -132,6 +132,9 @@ class BotSettings(_Base):
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CERTOBOT_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )
+    # Conversations one process works on at once. Kept under the database pool (10 + 20 overflow)
+    # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
+    worker_concurrency: int = Field(default=16, ge=1, le=25)
 
     @field_validator("contact_hours")
     @classmethod

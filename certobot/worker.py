@@ -21,7 +21,7 @@ log = get_logger("certobot.worker")
 
 def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     s = resources.settings
-    pipeline = Pipeline(resources, handler)
+    pipeline = Pipeline(resources, handler, concurrency=s.worker_concurrency)
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
     tasks = [
         asyncio.create_task(pipeline.consume(stop), name="consume"),
