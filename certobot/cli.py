@@ -5,13 +5,25 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from certobot.config import BotSettings, ConfigError, CrmSettings, load_settings
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where there is one, as uvicorn does: asyncpg and Redis traffic cost less CPU."""
+    try:
+        import uvloop
+    except ImportError:  # Windows
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
 
 app = typer.Typer(help="Certobot: negociação de dívidas no WhatsApp.", no_args_is_help=True)
 
@@ -96,7 +108,7 @@ def up(
             ]
         )
     )
-    asyncio.run(_serve_all(servers))
+    run_loop(_serve_all(servers))
 
 
 async def _serve_all(servers: list[uvicorn.Server]) -> None:
@@ -114,7 +126,7 @@ def worker() -> None:
         raise typer.Exit(2) from None
     from certobot.worker import run_worker
 
-    asyncio.run(run_worker(settings))
+    run_loop(run_worker(settings))
 
 
 @app.command()
