@@ -9,7 +9,9 @@ permanent and recorded on the message.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, Literal
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot import outbox
@@ -24,6 +26,8 @@ from certobot.whatsapp.ratelimit import SendRateLimiter
 
 log = get_logger("certobot.sender")
 
+Attempt = Literal["sent", "failed", "requeued", "retry"]
+
 
 class Sender:
     def __init__(self, resources: Resources) -> None:
@@ -32,33 +36,48 @@ class Sender:
         self.limiter = SendRateLimiter(resources.redis, resources.graph.phone_number_id, s.whatsapp_rate_per_second)
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
-        """Send the due rows of one conversation in order; the caller holds its lock."""
-        sent = 0
-        while True:
-            async with self.res.sessionmaker() as session, session.begin():
-                row = await session.scalar(
-                    outbox.claimable(
-                        session,
-                        select(Outbox)
-                        .where(
-                            Outbox.kind == "whatsapp",
-                            Outbox.status == "pending",
-                            Outbox.conversation_id == conversation_id,
-                        )
-                        .order_by(Outbox.id)
-                        .limit(1),
-                    )
-                )
-                if row is None or row.next_attempt_at > utcnow():
-                    return sent
-                if not await self._send(session, row):
-                    return sent
-                sent += 1
+        """Send the due rows of one conversation in order; the caller holds its lock.
 
-    async def _send(self, session: AsyncSession, row: Outbox) -> bool:
-        """Try one row; True when it is settled (sent or failed for good), False to retry later."""
-        message_id = row.payload.get("message_id")
-        msg = await session.get(Message, message_id) if message_id is not None else None
+        The rows are read in one query; each send is committed on its own right after Meta answers,
+        so a crash re-sends at most the one message in flight.
+        """
+        sent = 0
+        async with self.res.sessionmaker() as session:
+            while True:
+                rows = (
+                    await session.scalars(
+                        outbox.claimable(
+                            session,
+                            select(Outbox)
+                            .where(
+                                Outbox.kind == "whatsapp",
+                                Outbox.status == "pending",
+                                Outbox.conversation_id == conversation_id,
+                            )
+                            .order_by(Outbox.id),
+                        )
+                    )
+                ).all()
+                requeued = False
+                for row in rows:
+                    if row.next_attempt_at > utcnow():
+                        break  # waiting out a backoff holds the rows behind it: order first
+                    result = await self._send(session, row)
+                    await session.commit()
+                    if result == "retry":
+                        break
+                    if result == "sent":
+                        sent += 1
+                    requeued = requeued or result == "requeued"
+                else:
+                    if requeued:
+                        continue  # a template took a message's place: send it now, in order
+                break
+            await session.commit()
+        return sent
+
+    async def _send(self, session: AsyncSession, row: Outbox) -> Attempt:
+        """Try one row: sent, failed for good, replaced by a template (requeued), or to retry later."""
         to, message = row.payload["to"], row.payload["message"]
         await self.limiter.acquire()
         try:
@@ -66,37 +85,42 @@ class Sender:
         except GraphError as exc:
             GRAPH_ERRORS.labels(code=str(exc.code or exc.status)).inc()
             if exc.outside_window and message.get("type") != "template":
-                return await self._fallback_template(session, row, msg, exc)
+                return await self._fallback_template(session, row, exc)
             if exc.retryable:
                 outbox.mark_retry(row, str(exc))
-                return False
+                return "retry"
             outbox.mark_failed(row, str(exc))
-            if msg is not None:
-                msg.status, msg.error = "failed", exc.as_dict()
+            await self._transcript(session, row, status="failed", error=exc.as_dict())
             MESSAGES_OUT.labels(result="failed").inc()
             log.warning("whatsapp_send_failed", code=exc.code, status=exc.status)
-            return True
+            return "failed"
         except Exception as exc:  # network trouble past the client's own retries
             outbox.mark_retry(row, f"{type(exc).__name__}: {exc}")
-            return False
+            return "retry"
         outbox.mark_done(row)
         MESSAGES_OUT.labels(result="sent").inc()
-        if msg is not None:
-            msg.wamid = result.wamid or None
-            if msg.status == "queued":
-                msg.status = "sent"
+        await self._transcript(session, row, status="sent", wamid=result.wamid or None)
         if row.conversation_id and result.wa_id and result.wa_id != to:
             conv = await session.get(Conversation, row.conversation_id)
             if conv is not None and conv.wa_id != result.wa_id:
                 conv.wa_id = result.wa_id  # Meta's answer names the account that really exists
-        return True
+        return "sent"
 
-    async def _fallback_template(
-        self, session: AsyncSession, row: Outbox, msg: Message | None, exc: GraphError
-    ) -> bool:
+    @staticmethod
+    async def _transcript(session: AsyncSession, row: Outbox, *, status: str, **values: Any) -> None:
+        """Move this row's transcript line out of `queued`, in one UPDATE without loading it (status
+        webhooks find a message by the wamid set here, so none can have moved it first)."""
+        message_id = row.payload.get("message_id")
+        if message_id is not None:
+            await session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.status == "queued")
+                .values(status=status, **values)
+            )
+
+    async def _fallback_template(self, session: AsyncSession, row: Outbox, exc: GraphError) -> Attempt:
         s = self.res.settings
-        if msg is not None:
-            msg.status, msg.error = "failed", exc.as_dict()
+        await self._transcript(session, row, status="failed", error=exc.as_dict())
         outbox.mark_failed(row, str(exc))
         await outbox.put(
             session,
@@ -111,7 +135,7 @@ class Sender:
                 ),
             },
         )
-        return True
+        return "requeued"
 
     async def due_conversations(self, limit: int = 100) -> list[tuple[str | None, str | None]]:
         """(conversation id, phone key) of conversations with due rows: for the periodic pass."""
