@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -42,13 +43,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
 import uvicorn
+from aiohttp import web
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
-from starlette.requests import ClientDisconnect
 
 from tests.fakes import sign, text_webhook
 
@@ -80,43 +81,44 @@ def pct(values: list[float], q: int) -> float:
 
 class Graph:
     """Meta's Graph API as far as sending goes. The bot's replies wake the debtor waiting for them;
-    the CRM's sends (told apart by its access token) are counted as boleto deliveries."""
+    the CRM's sends (told apart by its access token) are counted as boleto deliveries. On aiohttp's
+    server, the lightest at hand: its CPU is taken from the processes under test."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, asyncio.Queue[tuple[float, str]]] = defaultdict(asyncio.Queue)
         self.documents: dict[str, int] = defaultdict(int)
         self.storm_until = 0.0
         self.storm_errors = 0
-        self.app = FastAPI()
+        self.app = web.Application()
+        self.app.router.add_post("/v25.0/{pnid}/messages", self.messages)
+        self.app.router.add_post("/v25.0/{pnid}/media", self.media)
 
-        @self.app.post("/v25.0/{pnid}/messages", response_model=None)
-        async def messages(pnid: str, request: Request) -> dict[str, Any] | JSONResponse:
-            if time.monotonic() < self.storm_until:
-                return self.storm()
-            try:
-                body = await request.json()
-            except ClientDisconnect:  # the sender was killed mid-request (a fault run)
-                return JSONResponse({}, status_code=499)
-            to = str(body.get("to", ""))
-            if request.headers.get("authorization") == f"Bearer {CRM_TOKEN}":
-                if body.get("type") == "document":
-                    self.documents[to] += 1
-            else:
-                text = body.get("text", {}).get("body") or json.dumps(body.get("template", {}))
-                self.inbox[to].put_nowait((time.perf_counter(), text))
-            return {
+    async def messages(self, request: web.Request) -> web.Response:
+        if time.monotonic() < self.storm_until:
+            return self.storm()
+        body = await request.json()
+        to = str(body.get("to", ""))
+        if request.headers.get("authorization") == f"Bearer {CRM_TOKEN}":
+            if body.get("type") == "document":
+                self.documents[to] += 1
+        else:
+            text = body.get("text", {}).get("body") or json.dumps(body.get("template", {}))
+            self.inbox[to].put_nowait((time.perf_counter(), text))
+        return web.json_response(
+            {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
                 "messages": [{"id": "wamid.LOAD" + uuid.uuid4().hex}],
             }
+        )
 
-        @self.app.post("/v25.0/{pnid}/media", response_model=None)
-        async def media(pnid: str) -> dict[str, str] | JSONResponse:
-            if time.monotonic() < self.storm_until:
-                return self.storm()
-            return {"id": uuid.uuid4().hex[:16]}
+    async def media(self, request: web.Request) -> web.Response:
+        await request.read()
+        if time.monotonic() < self.storm_until:
+            return self.storm()
+        return web.json_response({"id": uuid.uuid4().hex[:16]})
 
-    def storm(self) -> JSONResponse:
+    def storm(self) -> web.Response:
         """Meta's throughput error and its generic server error, as the Cloud API words them."""
         self.storm_errors += 1
         if self.storm_errors % 2:
@@ -124,7 +126,13 @@ class Graph:
         else:
             status, code, message = 500, 131000, "Something went wrong"
         error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "ALoad"}
-        return JSONResponse({"error": error}, status_code=status)
+        return web.json_response({"error": error}, status=status)
+
+    async def serve(self, port: int) -> web.AppRunner:
+        runner = web.AppRunner(self.app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
 
 
 class StandInModel:
@@ -279,6 +287,20 @@ class Cluster:
             await conn.close()
         return [dict(r) for r in rows]
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU each kind of process has used so far (user + system, from /proc): the cost side."""
+        tick = os.sysconf("SC_CLK_TCK")
+        roles = {"api": self.apis, "workers": self.workers, "crm": [self.crm], "redis": [self.redis_proc]}
+        used: dict[str, float] = {}
+        for role, procs in roles.items():
+            total = 0.0
+            for p in procs:
+                with contextlib.suppress(OSError, AttributeError):
+                    fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
+                    total += (int(fields[11]) + int(fields[12])) / tick
+            used[role] = total
+        return used
+
     def stop(self) -> None:
         procs = [*self.apis, *self.workers, self.crm, self.redis_proc]
         for p in procs:
@@ -331,15 +353,18 @@ async def chaos(cluster: Cluster, graph: Graph, model: StandInModel, args: argpa
         model.hang_until = time.monotonic() + lasting
 
 
-async def deliver(client: httpx.AsyncClient, raw: bytes, stats: dict[str, list[Any]]) -> bool:
+async def deliver(client: aiohttp.ClientSession, raw: bytes, stats: dict[str, list[Any]]) -> bool:
     """Post a webhook like Meta does: anything but a 200, or no answer, is delivered again for a while."""
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)}
     for _attempt in range(600):
+        status = 0
         try:
-            r = await client.post("/webhooks/whatsapp", content=raw, headers=headers)
-        except httpx.HTTPError:
-            r = None
-        if r is not None and r.status_code == 200:
+            async with client.post("/webhooks/whatsapp", data=raw, headers=headers) as r:
+                await r.read()
+                status = r.status
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        if status == 200:
             return True
         stats["redelivered"].append(1)
         await asyncio.sleep(0.5)
@@ -347,7 +372,7 @@ async def deliver(client: httpx.AsyncClient, raw: bytes, stats: dict[str, list[A
 
 
 async def debtor(
-    client: httpx.AsyncClient, graph: Graph, d: dict[str, Any], turns: int, stats: dict[str, list[Any]]
+    client: aiohttp.ClientSession, graph: Graph, d: dict[str, Any], turns: int, stats: dict[str, list[Any]]
 ) -> None:
     wa = d["phone"].lstrip("+")
     script = [t.format(cpf3=d["cpf"][:3]) for t in SCRIPT[:turns]]
@@ -480,7 +505,8 @@ async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], set
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     graph, model = Graph(), StandInModel()
     gport, mport = free_port(), free_port()
-    servers = [uvicorn.Server(uvicorn.Config(graph.app, port=gport, log_level="warning"))]
+    graph_runner = await graph.serve(gport)
+    servers = []
     if args.model:
         servers.append(uvicorn.Server(uvicorn.Config(model.app, port=mport, log_level="warning")))
     server_tasks = [asyncio.create_task(s.serve()) for s in servers]
@@ -489,19 +515,26 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await cluster.start()
         items = await cluster.debtors()
         stats: dict[str, list[Any]] = defaultdict(list)
-        limits = httpx.Limits(max_connections=args.concurrency)
         clients = [
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", limits=limits, timeout=60) for p in cluster.api_ports
+            aiohttp.ClientSession(
+                base_url=f"http://127.0.0.1:{p}",
+                connector=aiohttp.TCPConnector(limit=args.concurrency),
+                timeout=aiohttp.ClientTimeout(total=60),
+            )
+            for p in cluster.api_ports
         ]
         faults: list[str] = []
         stop_sampling, peak = asyncio.Event(), {}
         sampler = asyncio.create_task(sample_redis(cluster.env["REDIS_URL"], stop_sampling, peak))
+        cpu_before, own_before = cluster.cpu_seconds(), time.process_time()
         start = time.perf_counter()
         await asyncio.gather(
             chaos(cluster, graph, model, args, faults),
             *(debtor(clients[i % len(clients)], graph, d, args.turns, stats) for i, d in enumerate(items)),
         )
         elapsed = time.perf_counter() - start
+        cpu = {role: sec - cpu_before.get(role, 0.0) for role, sec in cluster.cpu_seconds().items()}
+        messages = max(1, len(stats["accept"]))
         await asyncio.sleep(3)  # anything more for a phone now would be a second answer
         stop_sampling.set()
         await sampler
@@ -510,7 +543,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             while not queue.empty():
                 stats["duplicates"].append((wa, queue.get_nowait()[1][:60]))
         for c in clients:
-            await c.aclose()
+            await c.close()
         result: dict[str, Any] = {
             "engine": "floor" if args.floor else ("stand-in model 300-800 ms" if args.model else "offline rules"),
             "debtors": len(items),
@@ -524,6 +557,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "reply_p50_ms": pct(stats["reply"], 50),
             "reply_p99_ms": pct(stats["reply"], 99),
             "messages_per_s": round(len(stats["accept"]) / elapsed, 1),
+            "cpu_ms_per_message": {role: round(sec * 1000 / messages, 1) for role, sec in cpu.items() if sec},
+            "load_generator_cpu_ms_per_message": round((time.process_time() - own_before) * 1000 / messages, 1),
             "lost": len(stats["lost"]),
             "duplicates": len(stats["duplicates"]),
             "duplicate_examples": stats["duplicates"][:3],
@@ -549,6 +584,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         for s in servers:
             s.should_exit = True
         await asyncio.gather(*server_tasks)
+        await graph_runner.cleanup()
 
 
 def main() -> None:
