@@ -14,6 +14,7 @@ does. A fault can be injected mid-load. At the end it checks, from the outside a
 and reports webhook acceptance and reply latency (p50, p99), messages per second and Redis memory.
 
     uv run python benchmarks/loadtest.py --debtors 300 [--api-processes 2 --workers 2] [--json out.json]
+    uv run python benchmarks/loadtest.py --debtors 300 --arrival-rate 5 --think 2   # a steady, paced load
     uv run python benchmarks/loadtest.py --debtors 200 --fault kill-api      # kill -9 mid-load, restart
     uv run python benchmarks/loadtest.py --debtors 200 --fault crm-down      # the CRM away for 60 s
     uv run python benchmarks/loadtest.py --debtors 200 --model               # a model taking 300-800 ms
@@ -372,8 +373,16 @@ async def deliver(client: aiohttp.ClientSession, raw: bytes, stats: dict[str, li
 
 
 async def debtor(
-    client: aiohttp.ClientSession, graph: Graph, d: dict[str, Any], turns: int, stats: dict[str, list[Any]]
+    client: aiohttp.ClientSession,
+    graph: Graph,
+    d: dict[str, Any],
+    args: argparse.Namespace,
+    stats: dict[str, list[Any]],
+    *,
+    starts_in: float,
 ) -> None:
+    await asyncio.sleep(starts_in)
+    turns, think = args.turns, args.think
     wa = d["phone"].lstrip("+")
     script = [t.format(cpf3=d["cpf"][:3]) for t in SCRIPT[:turns]]
     turn = 0
@@ -391,6 +400,8 @@ async def debtor(
             stats["lost"].append((wa, turn))
             return
         stats["reply"].append(at - t0)
+        if think:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think)  # reading and typing
         markers, count = EXPECT[turn]
         if any(m in reply for m in markers):
             for _ in range(count - 1):
@@ -530,7 +541,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         start = time.perf_counter()
         await asyncio.gather(
             chaos(cluster, graph, model, args, faults),
-            *(debtor(clients[i % len(clients)], graph, d, args.turns, stats) for i, d in enumerate(items)),
+            *(
+                debtor(
+                    clients[i % len(clients)],
+                    graph,
+                    d,
+                    args,
+                    stats,
+                    starts_in=i / args.arrival_rate if args.arrival_rate else 0.0,
+                )
+                for i, d in enumerate(items)
+            ),
         )
         elapsed = time.perf_counter() - start
         cpu = {role: sec - cpu_before.get(role, 0.0) for role, sec in cluster.cpu_seconds().items()}
@@ -547,6 +568,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         result: dict[str, Any] = {
             "engine": "floor" if args.floor else ("stand-in model 300-800 ms" if args.model else "offline rules"),
             "debtors": len(items),
+            "arrival": f"{args.arrival_rate:g} debtors/s, {args.think:g} s to answer"
+            if args.arrival_rate
+            else "all at once",
             "turns": args.turns,
             "api_processes": args.api_processes,
             "workers": args.workers or "in the API processes",
@@ -593,6 +617,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=len(SCRIPT), choices=range(1, len(SCRIPT) + 1))
     parser.add_argument("--api-processes", type=int, default=1)
     parser.add_argument("--workers", type=int, default=0, help="separate `certobot worker` processes (0: in the API)")
+    parser.add_argument("--arrival-rate", type=float, default=0.0, help="debtors starting per second (0: all at once)")
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds a debtor takes to answer a reply")
     parser.add_argument("--concurrency", type=int, default=100, help="connections per API process")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--model", action="store_true", help="a stand-in Groq answering in 300-800 ms")

@@ -23,6 +23,7 @@ OUT = ROOT / "artifacts" / "perf"
 SCENARIOS: dict[str, list[str]] = {
     "baseline": ["--debtors", "300"],
     "floor": ["--debtors", "300", "--floor"],
+    "paced": ["--debtors", "300", "--arrival-rate", "4", "--think", "2"],
     "scale-out": ["--debtors", "300", "--api-processes", "2", "--workers", "2"],
     "model": ["--debtors", "200", "--model"],
     "kill-api": ["--debtors", "200", "--fault", "kill-api"],
