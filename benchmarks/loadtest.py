@@ -218,6 +218,7 @@ class Cluster:
             "LOG_LEVEL": "WARNING",
             "WHATSAPP_RATE_PER_SECOND": "1000",
             "FLOOD_LIMIT_PER_MINUTE": "1000",
+            "CONVERSATION_TIMEOUT_SECONDS": str(args.conversation_timeout),
         }
         if model_port is not None:
             self.env.update(
@@ -287,6 +288,15 @@ class Cluster:
         finally:
             await conn.close()
         return [dict(r) for r in rows]
+
+    async def live_conversations(self) -> int:
+        conn = await asyncpg.connect(f"{PG}/{self.db}")
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM conversations WHERE status IN ('active', 'handoff')"))
+        except asyncpg.UndefinedTableError:  # the floor has no conversations
+            return 0
+        finally:
+            await conn.close()
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU each kind of process has used so far (user + system, from /proc): the cost side."""
@@ -395,7 +405,7 @@ async def debtor(
             return
         stats["accept"].append(time.perf_counter() - t0)
         try:
-            at, reply = await asyncio.wait_for(graph.inbox[wa].get(), timeout=240)
+            at, reply = await asyncio.wait_for(graph.inbox[wa].get(), timeout=args.reply_timeout)
         except TimeoutError:
             stats["lost"].append((wa, turn))
             return
@@ -406,7 +416,7 @@ async def debtor(
         if any(m in reply for m in markers):
             for _ in range(count - 1):
                 try:
-                    await asyncio.wait_for(graph.inbox[wa].get(), timeout=240)
+                    await asyncio.wait_for(graph.inbox[wa].get(), timeout=args.reply_timeout)
                 except TimeoutError:
                     stats["lost"].append((wa, turn))
                     return
@@ -560,6 +570,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         stop_sampling.set()
         await sampler
         breakdown = await redis_breakdown(cluster.env["REDIS_URL"], peak.get("sessions", 0))
+        live = await cluster.live_conversations()
         for wa, queue in graph.inbox.items():
             while not queue.empty():
                 stats["duplicates"].append((wa, queue.get_nowait()[1][:60]))
@@ -592,6 +603,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "asked_again": len(stats["asked_again"]),
             "graph_errors_injected": graph.storm_errors,
             "model_calls": model.calls,
+            "live_conversations_at_end": live,
             "redis_peak_live_sessions": peak.get("sessions", 0),
             "redis_used_memory_at_peak_mb": round(peak.get("used", 0) / 2**20, 1),
             "redis_bytes_per_session_key": peak.get("session_key_bytes", 0),
@@ -627,6 +639,10 @@ def main() -> None:
     parser.add_argument("--fault-at", type=float, default=5.0)
     parser.add_argument("--fault-for", type=float, default=0.0, help="default: 60 s CRM, 20 s storm/hang, else 5 s")
     parser.add_argument("--log", type=Path, default=ROOT / "artifacts" / "loadtest.log", help="the services' logs")
+    parser.add_argument("--reply-timeout", type=float, default=240.0, help="seconds after which a reply is lost")
+    parser.add_argument(
+        "--conversation-timeout", type=int, default=180, help="the bot's CONVERSATION_TIMEOUT_SECONDS (live how long)"
+    )
     parser.add_argument("--settle", type=float, default=120.0, help="seconds to wait for outcomes and boletos")
     args = parser.parse_args()
     if args.fault == "kill-worker" and not args.workers:
