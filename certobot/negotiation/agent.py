@@ -11,7 +11,9 @@ that errs or takes longer than MODEL_TIMEOUT_SECONDS gives way to the offline en
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -160,6 +162,19 @@ def bounded(messages: list[ModelMessage]) -> list[ModelMessage]:
     return []
 
 
+def pack_history(messages: list[ModelMessage]) -> str:
+    """The history as it is kept in the Redis session: compressed, since PydanticAI's JSON of a few
+    turns (tool calls, timestamps, usage) is several kilobytes and a live session should stay small."""
+    return "z:" + base64.b85encode(zlib.compress(ModelMessagesTypeAdapter.dump_json(messages), 6)).decode()
+
+
+def unpack_history(packed: str | None) -> list[ModelMessage] | None:
+    if not packed:
+        return None
+    raw = zlib.decompress(base64.b85decode(packed[2:])) if packed.startswith("z:") else packed.encode()
+    return ModelMessagesTypeAdapter.validate_json(raw)
+
+
 class AgentNegotiator:
     def __init__(self, agent: Agent[AgentDeps, AgentOutput], fallback: OfflineNegotiator, timeout: float) -> None:
         self.agent = agent
@@ -171,7 +186,7 @@ class AgentNegotiator:
         return cls(build_agent(groq_model(settings)), fallback, settings.model_timeout_seconds)
 
     async def respond(self, ctx: DebtContext, state: NegotiationState, text: str) -> TurnDecision:
-        history = ModelMessagesTypeAdapter.validate_json(state.history) if state.history else None
+        history = unpack_history(state.history)
         try:
             result = await asyncio.wait_for(
                 self.agent.run(text, deps=AgentDeps(ctx, state, self.fallback), message_history=history),
@@ -184,5 +199,5 @@ class AgentNegotiator:
         out = result.output
         decision = self.fallback.decide(ctx, state, understanding(out))
         messages = bounded(result.all_messages())
-        decision.state.history = ModelMessagesTypeAdapter.dump_json(messages).decode()
+        decision.state.history = pack_history(messages)
         return decision.model_copy(update={"reply": out.reply, "engine": "model"})

@@ -51,7 +51,7 @@ class NegotiationState(BaseModel):
     first_due: date | None = None
     payment_method: Literal["boleto", "pix"] = "boleto"
     turns: int = 0
-    history: str | None = Field(default=None, description="JSON of the model's message history, bounded")
+    history: str | None = Field(default=None, description="the model's message history, bounded and packed")
 
 
 class TurnDecision(BaseModel):

@@ -13,11 +13,11 @@ import pytest
 import respx
 from pydantic import SecretStr
 from pydantic_ai import models
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelResponse, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from certobot.config import BotSettings
-from certobot.negotiation.agent import AgentNegotiator, build_agent
+from certobot.negotiation.agent import AgentNegotiator, build_agent, unpack_history
 from certobot.negotiation.brain import DebtContext, NegotiationState, OfflineNegotiator, build_negotiator
 from certobot.negotiation.policy import DebtTerms
 
@@ -86,6 +86,23 @@ class TestFunctionModel:
         first = await negotiator.respond(ctx(), NegotiationState(), "oi")
         await negotiator.respond(ctx(), first.state, "tudo bem?")
         assert seen[1] > seen[0]
+
+    async def test_history_is_kept_packed_and_plain_json_of_older_sessions_still_reads(self) -> None:
+        def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+            return ModelResponse(
+                parts=[ToolCallPart(info.output_tools[0].name, json.dumps({"intent": "greeting", "reply": "Oi, Ana!"}))]
+            )
+
+        negotiator = AgentNegotiator(build_agent(FunctionModel(model)), OfflineNegotiator(), timeout=4)
+        state = NegotiationState()
+        for text in ["oi", "tudo bem?", "quanto eu devo?"]:
+            state = (await negotiator.respond(ctx(), state, text)).state
+        assert state.history is not None
+        messages = unpack_history(state.history)
+        assert messages is not None
+        plain = ModelMessagesTypeAdapter.dump_json(messages).decode()
+        assert len(state.history) * 2 < len(plain)
+        assert unpack_history(plain) == messages
 
 
 def groq_settings() -> BotSettings:
