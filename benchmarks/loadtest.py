@@ -156,7 +156,7 @@ class StandInModel:
             self.calls += 1
             body = await request.json()
             if time.monotonic() < self.hang_until:
-                await asyncio.sleep(3600)
+                await asyncio.sleep(self.hang_until - time.monotonic() + 60)  # no answer; the bot gives up
             await asyncio.sleep(random.uniform(0.3, 0.8))
             user = next((m.get("content") for m in reversed(body["messages"]) if m["role"] == "user"), "") or ""
             heard = understand(str(user), date.today())
@@ -529,7 +529,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     graph_runner = await graph.serve(gport)
     servers = []
     if args.model:
-        servers.append(uvicorn.Server(uvicorn.Config(model.app, port=mport, log_level="warning")))
+        config = uvicorn.Config(model.app, port=mport, log_level="warning", timeout_graceful_shutdown=1)
+        servers.append(uvicorn.Server(config))
     server_tasks = [asyncio.create_task(s.serve()) for s in servers]
     cluster = Cluster(args, gport, mport if args.model else None)
     try:
