@@ -7,7 +7,8 @@ document. Pass names to run only some of them.
     uv run python benchmarks/scenarios.py                   # the main set (about 30 minutes here)
     uv run python benchmarks/scenarios.py scale-out-faults  # the faults again on 2 API + 2 workers
     uv run python benchmarks/scenarios.py big               # 10,000 debtors in conversation at once
-    uv run python benchmarks/scenarios.py baseline floor  # just these
+    uv run python benchmarks/scenarios.py baseline floor    # just these
+    uv run python benchmarks/scenarios.py --table           # the table of the runs already made
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ GROUPS = {"scale-out-faults": [name for name in SCENARIOS if name.startswith("sc
 
 COLUMNS = [
     ("scenario", "scenario"),
+    ("api_processes", "API"),
+    ("workers", "workers"),
     ("messages", "messages"),
     ("accept_p50_ms", "accept p50 ms"),
     ("accept_p99_ms", "accept p99 ms"),
@@ -91,17 +94,30 @@ def table(rows: list[dict[str, Any]]) -> str:
             value = row.get(key, "")
             if key == "with_one_outcome" and "conversations" in row:
                 value = f"{value} / {row['conversations']}"
+            if key == "workers" and isinstance(value, str):
+                value = "in API"
             cells.append(f"{value:,}" if isinstance(value, int | float) and key != "scenario" else str(value))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def load(name: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((OUT / f"{name}.json").read_text())
+    return {"scenario": name, **result}
+
+
 def main() -> None:
-    names = [n for arg in sys.argv[1:] for n in GROUPS.get(arg, [arg])] or DEFAULT
+    args = sys.argv[1:]
+    only_table = bool(args) and args[0] == "--table"  # the table of runs already made, without running
+    if only_table:
+        args = args[1:]
+    names = [n for arg in args for n in GROUPS.get(arg, [arg])] or DEFAULT
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         sys.exit(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
-    rows = [run(name) for name in names]
+    if only_table:
+        names = [n for n in names if (OUT / f"{n}.json").exists()]
+    rows = [load(name) if only_table else run(name) for name in names]
     print()
     print(table(rows))
 
