@@ -6,12 +6,13 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from certobot.logging import get_logger
 
@@ -147,6 +148,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for exc_type in (DBAPIError, RedisConnectionError, RedisTimeoutError, ConnectionError):
         app.add_exception_handler(exc_type, _unavailable)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, exc: ClientDisconnect) -> Response:
+        # The sender hung up before its body arrived: nothing was read or stored, nobody to answer.
+        return Response(status_code=499)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
