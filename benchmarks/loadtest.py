@@ -421,10 +421,13 @@ async def debtor(
                     stats["lost"].append((wa, turn))
                     return
             turn += 1
-        elif turn == 3 and EXPECT[2][0][0] in reply and asked_again < 2:
-            # The bot asks again (its session was rebuilt after Redis lost it): a person confirms again.
+        elif turn == 3 and asked_again < 2:
+            # The bot did not close: its session was rebuilt (Redis lost it) and it makes the offer
+            # again, or asks how to pay. A person answers the question: confirms, or says it again.
             asked_again += 1
-            stats["asked_again"].append(wa)
+            stats["asked_again"].append((wa, reply[:60]))
+            if EXPECT[2][0][0] not in reply:
+                turn = 2
         else:
             stats["out_of_order"].append((wa, turn, reply[:60]))
             turn += 1
@@ -602,6 +605,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "rejected": len(stats["rejected"]),
             "redelivered": len(stats["redelivered"]),
             "asked_again": len(stats["asked_again"]),
+            "asked_again_examples": stats["asked_again"][:3],
+            "out_of_order_examples": stats["out_of_order"][:3],
             "graph_errors_injected": graph.storm_errors,
             "model_calls": model.calls,
             "live_conversations_at_end": live,
