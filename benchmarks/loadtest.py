@@ -51,6 +51,7 @@ import uvicorn
 from aiohttp import web
 from fastapi import FastAPI, Request
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from tests.fakes import sign, text_webhook
 
@@ -273,11 +274,9 @@ class Cluster:
         deadline = time.monotonic() + within
         async with httpx.AsyncClient(timeout=5) as probe:
             while time.monotonic() < deadline:
-                try:
+                with contextlib.suppress(httpx.HTTPError):  # not listening yet
                     if (await probe.get(url)).status_code == 200:
                         return
-                except httpx.HTTPError:
-                    pass
                 await asyncio.sleep(0.2)
         raise RuntimeError(f"{url} did not come up")
 
@@ -369,12 +368,10 @@ async def deliver(client: aiohttp.ClientSession, raw: bytes, stats: dict[str, li
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)}
     for _attempt in range(600):
         status = 0
-        try:
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):  # no answer: delivered again
             async with client.post("/webhooks/whatsapp", data=raw, headers=headers) as r:
                 await r.read()
                 status = r.status
-        except (aiohttp.ClientError, TimeoutError):
-            pass
         if status == 200:
             return True
         stats["redelivered"].append(1)
@@ -439,26 +436,29 @@ async def sample_redis(url: str, stop: asyncio.Event, peak: dict[str, int]) -> N
     redis = Redis.from_url(url)
     try:
         while not stop.is_set():
-            try:
-                info = await redis.info("memory")
-                peak.setdefault("baseline", int(info["used_memory"]))
-                sessions = 0
-                async for _ in redis.scan_iter(match="certobot:session:*", count=1000):
-                    sessions += 1
-                if sessions >= peak.get("sessions", 0):
-                    peak.update(sessions=sessions, used=int(info["used_memory"]))
-                    sizes = []
-                    async for key in redis.scan_iter(match="certobot:session:*", count=100):
-                        sizes.append(int(await redis.memory_usage(key) or 0))
-                        if len(sizes) >= 50:
-                            break
-                    if sizes:
-                        peak["session_key_bytes"] = int(statistics.mean(sizes))
-            except Exception:  # Redis restarting during a fault run: sample again later
-                pass
+            with contextlib.suppress(RedisError):  # Redis restarting during a fault run: sample later
+                await _sample(redis, peak)
             await asyncio.sleep(2)
     finally:
         await redis.aclose()
+
+
+async def _sample(redis: Redis, peak: dict[str, int]) -> None:
+    info = await redis.info("memory")
+    peak.setdefault("baseline", int(info["used_memory"]))
+    sessions = 0
+    async for _ in redis.scan_iter(match="certobot:session:*", count=1000):
+        sessions += 1
+    if sessions < peak.get("sessions", 0):
+        return
+    peak.update(sessions=sessions, used=int(info["used_memory"]))
+    sizes = []
+    async for key in redis.scan_iter(match="certobot:session:*", count=100):
+        sizes.append(int(await redis.memory_usage(key) or 0))
+        if len(sizes) >= 50:
+            break
+    if sizes:
+        peak["session_key_bytes"] = int(statistics.mean(sizes))
 
 
 async def redis_breakdown(url: str, sessions: int) -> dict[str, int]:

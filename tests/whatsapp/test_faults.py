@@ -79,10 +79,12 @@ async def test_a_slow_turn_keeps_its_conversation_lock_and_a_dead_one_lets_go(re
             await asyncio.sleep(1.5)  # longer than the lock lives: renewed meanwhile
             with pytest.raises(TimeoutError):
                 async with conversation_lock(redis, "551187650001", hold_seconds=0.3):
-                    pass
+                    pytest.fail("a second holder got the lock of a conversation in use")
         # A holder that vanished without releasing (kill -9) stops renewing: the lock expires.
         await redis.set("certobot:lock:conv:551187650002", "dead-token", px=500)
+        acquired = False
         async with conversation_lock(redis, "551187650002", hold_seconds=2):
-            pass
+            acquired = True
+        assert acquired
     finally:
         await redis.aclose()
