@@ -75,9 +75,13 @@ async def run(messages: int, concurrency: int, url: str) -> None:
         start = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
+    report(f"mensagens aceitas: {len(latencies)} (concorrência {concurrency})", latencies, elapsed)
+
+
+def report(accepted: str, latencies: list[float], elapsed: float) -> None:
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
-    print(f"mensagens aceitas: {len(latencies)} (concorrência {concurrency})")
+    print(accepted)
     print(f"latência p50: {q[49] * 1000:.1f} ms   p99: {q[98] * 1000:.1f} ms   máx: {latencies[-1] * 1000:.1f} ms")
     print(f"vazão: {len(latencies) / elapsed:.0f} mensagens/s")
 
@@ -116,11 +120,9 @@ async def run_open_loop(messages: int, rate: float, url: str, connections: int) 
             tasks.append(asyncio.create_task(send(raw, signature, due)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100)
-    print(f"mensagens aceitas: {len(latencies) - failures} de {messages} (ritmo pedido {rate:.0f}/s)")
-    print(f"latência p50: {q[49] * 1000:.1f} ms   p99: {q[98] * 1000:.1f} ms   máx: {latencies[-1] * 1000:.1f} ms")
-    print(f"vazão: {len(latencies) / elapsed:.0f} mensagens/s")
+    report(
+        f"mensagens aceitas: {len(latencies) - failures} de {messages} (ritmo pedido {rate:.0f}/s)", latencies, elapsed
+    )
 
 
 def main() -> None:

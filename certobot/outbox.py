@@ -6,10 +6,11 @@ taking the same row; each row's idempotency key makes a second insert a no-op.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,10 +40,15 @@ async def put(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def claimable(session: AsyncSession, stmt: Select[Any]) -> Select[Any]:
+async def claim_pending(
+    session: AsyncSession, *where: ColumnElement[bool], limit: int | None = None
+) -> Sequence[Outbox]:
+    """The pending rows matching `where`, oldest first, locked for this session (rows another worker
+    holds are skipped; SQLite, single-process, has no row locks to take)."""
+    stmt = select(Outbox).where(Outbox.status == "pending", *where).order_by(Outbox.id).limit(limit)
     if dialect_of(session) == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
-    return stmt
+        stmt = stmt.with_for_update(skip_locked=True)
+    return (await session.scalars(stmt)).all()
 
 
 def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from contextlib import suppress
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot import outbox
@@ -47,21 +46,12 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: Cr
     """Deliver the due CRM rows; returns how many reached the CRM."""
     delivered = 0
     async with sessionmaker() as session, session.begin():
-        rows = (
-            await session.scalars(
-                outbox.claimable(
-                    session,
-                    select(Outbox)
-                    .where(
-                        Outbox.kind.in_(("crm_outcome", "crm_contact")),
-                        Outbox.status == "pending",
-                        Outbox.next_attempt_at <= utcnow(),
-                    )
-                    .order_by(Outbox.id)
-                    .limit(limit),
-                )
-            )
-        ).all()
+        rows = await outbox.claim_pending(
+            session,
+            Outbox.kind.in_(("crm_outcome", "crm_contact")),
+            Outbox.next_attempt_at <= utcnow(),
+            limit=limit,
+        )
         for row in rows:
             try:
                 if row.kind == "crm_outcome":

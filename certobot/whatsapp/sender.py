@@ -44,20 +44,9 @@ class Sender:
         sent = 0
         async with self.res.sessionmaker() as session:
             while True:
-                rows = (
-                    await session.scalars(
-                        outbox.claimable(
-                            session,
-                            select(Outbox)
-                            .where(
-                                Outbox.kind == "whatsapp",
-                                Outbox.status == "pending",
-                                Outbox.conversation_id == conversation_id,
-                            )
-                            .order_by(Outbox.id),
-                        )
-                    )
-                ).all()
+                rows = await outbox.claim_pending(
+                    session, Outbox.kind == "whatsapp", Outbox.conversation_id == conversation_id
+                )
                 requeued = False
                 for row in rows:
                     if row.next_attempt_at > utcnow():
