@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.auth import check_bearer
+from certobot.clock import Clock
 from certobot.config import BotSettings
 from certobot.db import transaction
 from certobot.resources import Resources
@@ -28,6 +29,13 @@ def get_settings(resources: ResourcesDep) -> BotSettings:
 
 
 SettingsDep = Annotated[BotSettings, Depends(get_settings)]
+
+
+def get_clock(resources: ResourcesDep) -> Clock:
+    return resources.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 def get_redis(resources: ResourcesDep) -> Redis:

@@ -11,6 +11,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Response
 from sqlalchemy import text
 
+from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings, load_settings
 from certobot.db import make_engine, make_sessionmaker
 from certobot.errors import install_error_handlers
@@ -35,7 +36,11 @@ def _env_settings() -> BotSettings:
 
 
 def build_resources(
-    settings: BotSettings, app: FastAPI | None = None, *, http: httpx.AsyncClient | None = None
+    settings: BotSettings,
+    app: FastAPI | None = None,
+    *,
+    http: httpx.AsyncClient | None = None,
+    clock: Clock | None = None,
 ) -> Resources:
     """`http` may be injected (tests route the CRM and the Graph API to in-process stand-ins)."""
     engine = make_engine(settings.database_url)
@@ -65,6 +70,7 @@ def build_resources(
         http=http,
         graph=graph,
         extra=extra,
+        clock=clock or SystemClock(),
     )
 
 
@@ -73,12 +79,13 @@ def create_app(
     *,
     turn_handler: TurnHandler | None = None,
     http: httpx.AsyncClient | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
-        resources = build_resources(s, app, http=http)
+        resources = build_resources(s, app, http=http, clock=clock)
         app.state.resources = resources
         handler = turn_handler
         if handler is None:

@@ -8,6 +8,7 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings
 from certobot.whatsapp.graph import GraphClient
 
@@ -21,6 +22,7 @@ class Resources:
     http: httpx.AsyncClient
     graph: GraphClient
     extra: list[httpx.AsyncClient] = field(default_factory=list)
+    clock: Clock = field(default_factory=SystemClock)
 
     async def aclose(self) -> None:
         for client in self.extra:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, status
 
 from certobot.campaigns import service
 from certobot.campaigns.schemas import CampaignCreate, CampaignView
-from certobot.deps import OperatorKey, SessionDep, SettingsDep
+from certobot.deps import ClockDep, OperatorKey, SessionDep, SettingsDep
 from certobot.errors import Unauthorized, error_responses
 
 router = APIRouter(
@@ -20,10 +20,11 @@ router = APIRouter(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Cria uma campanha (lista de CPFs ou filtro do CRM) que abre conversas em ritmo controlado",
 )
-async def create(data: CampaignCreate, db: SessionDep, settings: SettingsDep) -> CampaignView:
-    campaign = await service.create(db, data)
+async def create(data: CampaignCreate, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> CampaignView:
+    now = clock.now()
+    campaign = await service.create(db, data, now)
     await db.flush()
-    return await service.view(db, campaign.id, settings)
+    return await service.view(db, campaign.id, settings, now)
 
 
 @router.get(
@@ -32,5 +33,7 @@ async def create(data: CampaignCreate, db: SessionDep, settings: SettingsDep) ->
     responses=error_responses(service.CampaignNotFound),
     summary="Progresso: na fila, enviadas, entregues, respondidas, validadas, acordos, falhas",
 )
-async def get(campaign_id: Annotated[str, Path(max_length=64)], db: SessionDep, settings: SettingsDep) -> CampaignView:
-    return await service.view(db, campaign_id, settings)
+async def get(
+    campaign_id: Annotated[str, Path(max_length=64)], db: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> CampaignView:
+    return await service.view(db, campaign_id, settings, clock.now())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -30,7 +30,7 @@ log = get_logger("certobot.campaigns")
 async def tick(resources: Resources, now: datetime | None = None) -> int:
     """One pass: load one page of each loading campaign, then open what is due. Returns conversations opened."""
     s = resources.settings
-    now = now or datetime.now(UTC)
+    now = now or resources.clock.now()
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, s.conversation_timeout_seconds * 10))
     async with transaction(resources.sessionmaker) as db:

@@ -8,7 +8,7 @@ FOR UPDATE SKIP LOCKED. A restart resumes where the rows say it stopped; nothing
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, insert, select
@@ -37,7 +37,7 @@ def for_update(stmt: Select[Any], db: AsyncSession) -> Select[Any]:
     return stmt.with_for_update(skip_locked=True) if dialect_of(db) == "postgresql" else stmt
 
 
-async def create(db: AsyncSession, data: CampaignCreate) -> Campaign:
+async def create(db: AsyncSession, data: CampaignCreate, now: datetime) -> Campaign:
     campaign = Campaign(
         id=str(uuid.uuid4()),
         name=data.name,
@@ -47,6 +47,8 @@ async def create(db: AsyncSession, data: CampaignCreate) -> Campaign:
         else {"cpfs": len(data.cpfs or [])},
         status="loading" if data.filter else "running",
         total=len(data.cpfs or []),
+        next_send_at=now,
+        created_at=now,
     )
     db.add(campaign)
     await db.flush()
@@ -126,7 +128,7 @@ async def step(
     return opened
 
 
-async def view(db: AsyncSession, campaign_id: str, settings: BotSettings) -> CampaignView:
+async def view(db: AsyncSession, campaign_id: str, settings: BotSettings, now: datetime) -> CampaignView:
     campaign = await db.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignNotFound()
@@ -154,7 +156,6 @@ async def view(db: AsyncSession, campaign_id: str, settings: BotSettings) -> Cam
             Message.status.in_(("delivered", "read")),
         )
     )
-    now = datetime.now(UTC)
     paused = None
     if campaign.status == "running" and not within_contact_hours(now, settings):
         paused = "Fora do horário de contato: retoma sozinha quando a janela abrir."

@@ -65,7 +65,7 @@ async def stats(db: SessionDep) -> Funnel:
 async def start(
     data: StartConversation, service: ServiceDep, resources: ResourcesDep, background: BackgroundTasks
 ) -> Started:
-    session_id = await service.start(data.cpf)
+    session_id = await service.start(data.cpf, now=resources.clock.now())
     background.add_task(deliver_now, resources, session_id)  # runs after the commit and the 202
     return Started(session_id=session_id)
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from certobot.clock import Clock
 from certobot.config import BotSettings
 from certobot.main import create_app as create_bot
 from mock_crm.main import create_app as create_crm
@@ -97,7 +98,7 @@ class Stack:
 
 @asynccontextmanager
 async def make_stack(
-    database_url: str, redis_url: str, *, crm_seed: int = 0, **bot_overrides: Any
+    database_url: str, redis_url: str, *, crm_seed: int = 0, clock: Clock | None = None, **bot_overrides: Any
 ) -> AsyncIterator[Stack]:
     graph = FakeGraph()
     crm_app = create_crm(
@@ -114,7 +115,7 @@ async def make_stack(
     bot_http = httpx.AsyncClient(
         mounts={"http://crm.test": httpx.ASGITransport(app=crm_app), "http://graph.test": graph.transport}
     )
-    bot_app = create_bot(bot_settings(database_url, redis_url, **bot_overrides), http=bot_http)
+    bot_app = create_bot(bot_settings(database_url, redis_url, **bot_overrides), http=bot_http, clock=clock)
     async with (
         crm_app.router.lifespan_context(crm_app),
         bot_app.router.lifespan_context(bot_app),

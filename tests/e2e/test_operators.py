@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.campaigns.models import CampaignItem
 from certobot.campaigns.runner import tick
+from certobot.clock import FixedClock
 from certobot.config import BotSettings
 from certobot.conversations.contact_policy import refusal, within_contact_hours
 from certobot.crm.schemas import DebtorInfo
@@ -222,24 +223,34 @@ class TestCli:
         assert read_cpfs(base / "b.csv") == ["11144477735", "52998224725"]
 
 
+def coming(weekday: int, hour: int) -> datetime:
+    """The next such weekday after today, at that hour in São Paulo: always in the future."""
+    today = datetime.now(SP).date()
+    days = (weekday - today.weekday()) % 7 or 7
+    return datetime.combine(today + timedelta(days=days), time(hour), tzinfo=SP)
+
+
 class TestCampaignHours:
     async def test_pauses_outside_hours_and_resumes_inside(
         self, database_url: str, redis_url: str, engine: AsyncEngine, db: AsyncSession
     ) -> None:
+        sunday = coming(6, 11)
+        clock = FixedClock(sunday)
         async with make_stack(
-            database_url, redis_url, run_background_workers=False, contact_hours="mon-fri 08:00-20:00"
+            database_url, redis_url, run_background_workers=False, contact_hours="mon-fri 08:00-20:00", clock=clock
         ) as stack:
             cpfs = [(await create_debtor(stack.crm))["cpf"] for _ in range(3)]
             r = await stack.bot.post("/api/campaigns", json={"cpfs": cpfs, "per_minute": 600})
             campaign_id = r.json()["id"]
             resources = stack.bot_app.state.resources
-            sunday = datetime(2026, 11, 22, 11, 0, tzinfo=SP)
-            assert await tick(resources, sunday) == 0
+            assert await tick(resources) == 0
             view = (await stack.bot.get(f"/api/campaigns/{campaign_id}")).json()
             assert view["progress"]["queued"] == 3
-            monday = datetime(2026, 11, 23, 9, 0, tzinfo=SP)
+            assert view["paused_reason"] == "Fora do horário de contato: retoma sozinha quando a janela abrir."
+            clock.set(sunday + timedelta(hours=22))  # Monday 09:00
             opened = 0
-            for second in range(5):
-                opened += await tick(resources, monday + timedelta(seconds=second))
+            for _ in range(5):
+                opened += await tick(resources)
+                clock.advance(timedelta(seconds=1))
             assert opened == 3
-            assert len([s for s in stack.graph.sent if s.body and s.body["type"] == "template"]) == 3
+        assert len([s for s in stack.graph.sent if s.body and s.body["type"] == "template"]) == 3

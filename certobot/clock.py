@@ -1,0 +1,43 @@
+"""The clock is a dependency: production reads the system time, tests set it.
+
+Anything that decides by the time of day (contact hours, campaign pacing, due dates) asks the
+clock it was handed, so a test can put "now" on a Monday morning of its choosing instead of
+hard-coding a date that will one day be in the past.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class FixedClock:
+    """A clock that stands still until moved; for tests and simulations."""
+
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+
+    def now(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+    def advance(self, delta: timedelta) -> None:
+        self.at += delta
