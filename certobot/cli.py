@@ -149,7 +149,7 @@ def read_cpfs(path: Path) -> list[str]:
     """CPFs from a CSV: the `cpf` column if there is a header with one, else the first column."""
     import csv
 
-    from certobot.cpf import normalize_cpf
+    from certokit.cpf import normalize_cpf
 
     with path.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.reader(f))

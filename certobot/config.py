@@ -9,20 +9,20 @@ from __future__ import annotations
 import re
 from datetime import time
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from certobot.cpf import is_valid_cnpj
+from certokit.cpf import is_valid_cnpj
+
+# Re-exported: the services read them from their own settings module.
+from certokit.startup import ConfigError as ConfigError
+from certokit.startup import load_settings as load_settings
 
 DEV_CRM_KEY = "dev-crm-key"
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot.db"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certokit.db"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message is one line naming it."""
 
 
 class _Base(BaseSettings):
@@ -175,17 +175,3 @@ class CrmSettings(_Base):
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )
-
-
-S = TypeVar("S", bound=BaseSettings)
-
-
-def load_settings(cls: type[S], **overrides: Any) -> S:
-    """Build settings, turning a validation error into one line that names the variable."""
-    try:
-        return cls(**overrides)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "?"
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"Configuração inválida: {name}: {msg}") from None

@@ -9,11 +9,11 @@ from fastapi import Depends, Header, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certobot.auth import check_bearer
-from certobot.clock import Clock
 from certobot.config import BotSettings
-from certobot.db import transaction
 from certobot.resources import Resources
+from certokit.auth import check_bearer
+from certokit.clock import Clock
+from certokit.db import transaction
 
 
 def get_resources(request: Request) -> Resources:

@@ -11,21 +11,21 @@ import httpx
 from fastapi import APIRouter, FastAPI, Response
 from sqlalchemy import text
 
-from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings, load_settings
-from certobot.db import make_engine, make_sessionmaker
-from certobot.errors import install_error_handlers
-from certobot.logging import configure_logging, get_logger
 from certobot.metrics import render
 from certobot.redis import make_redis
-from certobot.requestlog import RequestLog
 from certobot.resources import Resources
-from certobot.startup import SettingsGate
-from certobot.whatsapp.graph import GraphClient
 from certobot.whatsapp.pipeline import TurnHandler
 from certobot.whatsapp.router import router as webhook_router
 from certobot.whatsapp.sandbox import router as sandbox_router
 from certobot.worker import start_background
+from certokit.clock import Clock, SystemClock
+from certokit.db import make_engine, make_sessionmaker
+from certokit.errors import install_error_handlers
+from certokit.graph import GraphClient
+from certokit.logging import configure_logging, get_logger
+from certokit.requestlog import RequestLog
+from certokit.startup import SettingsGate
 
 log = get_logger("certobot")
 

@@ -15,8 +15,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certobot.db import dialect_of, utcnow
 from certobot.negotiation.models import Outbox
+from certokit.db import dialect_of, utcnow
 
 
 async def put(

@@ -8,9 +8,9 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings
-from certobot.whatsapp.graph import GraphClient
+from certokit.clock import Clock, SystemClock
+from certokit.graph import GraphClient
 
 
 @dataclass

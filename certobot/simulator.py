@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 from certobot.conversations.service import CrmDown
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.deps import RedisDep, ResourcesDep
-from certobot.errors import NotFound
-from certobot.phones import phone_key, to_e164
 from certobot.whatsapp.sandbox import SENT
 from certobot.whatsapp.signature import sign
+from certokit.errors import NotFound
+from certokit.phones import phone_key, to_e164
 
 router = APIRouter(prefix="/simulator", tags=["simulador"], include_in_schema=False)
 TYPED = "certobot:sandbox:typed:"

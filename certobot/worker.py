@@ -12,9 +12,9 @@ from contextlib import suppress
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient
 from certobot.crm.outbox import run_outbox_loop
-from certobot.logging import configure_logging, get_logger
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
+from certokit.logging import configure_logging, get_logger
 
 log = get_logger("certobot.worker")
 

@@ -13,8 +13,10 @@ from sqlalchemy.engine import Connection
 
 import certobot.models as _bot_tables  # noqa: F401  (registers the tables)
 import mock_crm.models as _crm_tables  # noqa: F401
+from certobot.base import BotBase
 from certobot.config import BotSettings, load_settings
-from certobot.db import BotBase, CrmBase, make_engine
+from certokit.db import make_engine
+from mock_crm.base import CrmBase
 
 config = context.config
 target_metadata = [CrmBase.metadata, BotBase.metadata]

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, suppress
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.config import CrmSettings
-from certobot.whatsapp.graph import GraphClient
+from certokit.graph import GraphClient
 from mock_crm.boletos.delivery import run_delivery_loop
 
 

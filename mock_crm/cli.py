@@ -40,7 +40,7 @@ def seed(
     count: Annotated[int | None, typer.Option(help="Quantos devedores (padrão: MOCK_DEBTORS_COUNT).")] = None,
 ) -> None:
     """Semeia devedores de exemplo num banco vazio."""
-    from certobot.db import make_engine, make_sessionmaker
+    from certokit.db import make_engine, make_sessionmaker
     from mock_crm.debtors.seed import seed_if_empty
 
     settings = _settings()

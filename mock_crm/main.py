@@ -10,12 +10,12 @@ import httpx
 from fastapi import FastAPI
 
 from certobot.config import CrmSettings, load_settings
-from certobot.db import make_engine, make_sessionmaker
-from certobot.errors import install_error_handlers
-from certobot.logging import configure_logging, get_logger
-from certobot.requestlog import RequestLog
-from certobot.startup import SettingsGate
-from certobot.whatsapp.graph import GraphClient
+from certokit.db import make_engine, make_sessionmaker
+from certokit.errors import install_error_handlers
+from certokit.graph import GraphClient
+from certokit.logging import configure_logging, get_logger
+from certokit.requestlog import RequestLog
+from certokit.startup import SettingsGate
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router

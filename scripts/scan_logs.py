@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-from certobot.cpf import normalize_cpf
+from certokit.cpf import normalize_cpf
 
 CANDIDATE = re.compile(r"(?<![\d.])\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?![\d])")
 

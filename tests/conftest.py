@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import certobot.models as _bot_tables  # noqa: F401  (registers tables)
 import mock_crm.models as _crm_tables  # noqa: F401
+from certobot.base import BotBase
 from certobot.config import CrmSettings
-from certobot.db import BotBase, CrmBase, make_engine, make_sessionmaker
+from certokit.db import make_engine, make_sessionmaker
+from mock_crm.base import CrmBase
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")

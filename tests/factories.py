@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from certobot.cpf import cpf_check_digits
+from certokit.cpf import cpf_check_digits
 
 _counter = 0
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from certobot.cpf import format_cpf
+from certokit.cpf import format_cpf
 from tests.factories import create_debtor, debtor_payload, make_cpf
 
 

@@ -17,10 +17,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from certobot.base import BotBase
 from certobot.config import BotSettings, ConfigError, CrmSettings, load_settings, parse_contact_hours
-from certobot.cpf import normalize_cpf
-from certobot.db import BotBase, CrmBase, make_engine
-from certobot.phones import VALID_DDDS, to_e164
+from certokit.cpf import normalize_cpf
+from certokit.db import make_engine
+from certokit.phones import VALID_DDDS, to_e164
+from mock_crm.base import CrmBase
 from mock_crm.debtors.seed import build_debtors
 from tests.conftest import PG_ADMIN, _admin, alembic_config
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, status
 from certobot.campaigns import service
 from certobot.campaigns.schemas import CampaignCreate, CampaignView
 from certobot.deps import ClockDep, OperatorKey, SessionDep, SettingsDep
-from certobot.errors import Unauthorized, error_responses
+from certokit.errors import Unauthorized, error_responses
 
 router = APIRouter(
     prefix="/api/campaigns", tags=["campanhas"], dependencies=[OperatorKey], responses=error_responses(Unauthorized)

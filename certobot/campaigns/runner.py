@@ -16,13 +16,13 @@ from certobot.campaigns import service
 from certobot.campaigns.models import Campaign
 from certobot.conversations.service import ConversationService
 from certobot.crm.client import CrmClient, CrmUnavailable
-from certobot.db import transaction
-from certobot.logging import get_logger
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import SessionStore
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import conversation_lock
 from certobot.whatsapp.sender import Sender
+from certokit.db import transaction
+from certokit.logging import get_logger
 
 log = get_logger("certobot.campaigns")
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from certobot.types import Cpf
+from certokit.fields import Cpf
 
 
 class CrmFilter(BaseModel):

@@ -20,10 +20,10 @@ from certobot.config import BotSettings
 from certobot.conversations.contact_policy import within_contact_hours
 from certobot.conversations.service import ConversationService
 from certobot.crm.client import CrmClient, CrmUnavailable
-from certobot.db import dialect_of
-from certobot.errors import DomainError, NotFound
 from certobot.negotiation.models import Conversation
 from certobot.whatsapp.models import Message
+from certokit.db import dialect_of
+from certokit.errors import DomainError, NotFound
 
 BATCH = 500
 VALIDATED_OUTCOMES = ("successful", "partially_successful", "unsuccessful")

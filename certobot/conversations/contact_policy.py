@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from certobot.config import BotSettings, parse_contact_hours
 from certobot.crm.schemas import DebtorInfo
-from certobot.money import brl
+from certokit.money import brl
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 

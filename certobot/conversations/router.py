@@ -25,9 +25,9 @@ from certobot.conversations.service import (
 from certobot.conversations.stats import Funnel, funnel
 from certobot.crm.client import CrmClient
 from certobot.deps import OperatorKey, ResourcesDep, SessionDep
-from certobot.errors import Unauthorized, error_responses
 from certobot.negotiation.session import SessionStore
 from certobot.whatsapp.pipeline import deliver_now
+from certokit.errors import Unauthorized, error_responses
 
 router = APIRouter(
     prefix="/api/conversations",

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from certobot.types import Cpf, LongText
+from certokit.fields import Cpf, LongText
 
 T = TypeVar("T")
 

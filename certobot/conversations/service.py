@@ -12,19 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certobot.config import BotSettings
 from certobot.conversations.contact_policy import refusal
 from certobot.conversations.schemas import ConversationDetail, ConversationSummary, Page, TranscriptLine
-from certobot.cpf import mask_cpf
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact
 from certobot.crm.schemas import ContactRequest
-from certobot.errors import Conflict, DomainError, Invalid, NotFound
-from certobot.logging import scrub
 from certobot.negotiation import texts
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
-from certobot.phones import phone_key
-from certobot.whatsapp.graph import template_message, text_message
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
+from certokit.cpf import mask_cpf
+from certokit.errors import Conflict, DomainError, Invalid, NotFound
+from certokit.graph import template_message, text_message
+from certokit.logging import scrub
+from certokit.phones import phone_key
 
 
 class ConversationNotFound(NotFound):

@@ -15,9 +15,9 @@ import stamina
 from redis.asyncio import Redis
 
 from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
-from certobot.logging import get_logger
 from certobot.metrics import CRM_ERRORS
-from certobot.phones import phone_key
+from certokit.logging import get_logger
+from certokit.phones import phone_key
 
 log = get_logger("certobot.crm")
 

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from certobot import outbox
 from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
-from certobot.db import utcnow
-from certobot.logging import get_logger
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
+from certokit.db import utcnow
+from certokit.logging import get_logger
 
 log = get_logger("certobot.crm.outbox")
 

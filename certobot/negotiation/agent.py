@@ -28,11 +28,11 @@ from pydantic_ai.models.groq import GroqModel
 from pydantic_ai.providers.groq import GroqProvider
 
 from certobot.config import BotSettings
-from certobot.logging import get_logger
 from certobot.metrics import MODEL_FALLBACKS
-from certobot.money import brl, to_cents
 from certobot.negotiation.brain import DebtContext, NegotiationState, OfflineNegotiator, TurnDecision
 from certobot.negotiation.nlu import Intent, Understanding
+from certokit.logging import get_logger
+from certokit.money import brl, to_cents
 
 log = get_logger("certobot.agent")
 HISTORY_MESSAGES = 16

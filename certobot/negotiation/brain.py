@@ -13,9 +13,9 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from certobot.config import BotSettings
-from certobot.money import brl
 from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer, PolicyEngine
+from certokit.money import brl
 
 Action = Literal["continue", "agreement", "refused", "claimed_paid", "promise", "handoff", "opt_out", "wrong_person"]
 MAX_REFUSALS = 3

@@ -12,12 +12,12 @@ from contextlib import suppress
 
 from sqlalchemy import select
 
-from certobot.db import transaction
-from certobot.logging import get_logger
 from certobot.negotiation.flow import ConversationFlow, timeout_cutoff
 from certobot.negotiation.models import Conversation
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import conversation_lock
+from certokit.db import transaction
+from certokit.logging import get_logger
 
 log = get_logger("certobot.expiry")
 

@@ -23,10 +23,6 @@ from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact, queue_outcome
 from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
-from certobot.db import utcnow
-from certobot.errors import TryLater
-from certobot.logging import get_logger, scrub
-from certobot.money import from_cents
 from certobot.negotiation import texts
 from certobot.negotiation.brain import DebtContext, Negotiator, TurnDecision, build_negotiator, opening_after_validation
 from certobot.negotiation.models import Conversation, ValidationAttempt
@@ -34,10 +30,14 @@ from certobot.negotiation.nlu import Intent, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.validation.challenge import extract_first_digits, matches
-from certobot.whatsapp.graph import text_message
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.schemas import InboundMessage
+from certokit.db import utcnow
+from certokit.errors import TryLater
+from certokit.graph import text_message
+from certokit.logging import get_logger, scrub
+from certokit.money import from_cents
 
 log = get_logger("certobot.flow")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from certobot.negotiation.policy import add_months
+from certokit.clock import add_months
 
 
 class Intent(StrEnum):

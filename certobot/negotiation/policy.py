@@ -7,7 +7,6 @@ plans. `check` is the gate any proposal (including one a language model suggests
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from certobot.money import brl, split_installments, to_cents
+from certokit.clock import add_months
+from certokit.money import brl, split_installments, to_cents
 
 # Share of the maximum discount offered at each step: the first offer keeps room to move.
 STEP_SHARES = (Decimal("0.4"), Decimal("0.7"), Decimal("1.0"))
@@ -69,12 +69,6 @@ class Offer(BaseModel):
             parts = f"{self.installments}x (1ª de {brl(amounts[0])} e as demais de {brl(amounts[1])})"
         off = f", já com {brl(self.discount_cents)} de desconto" if self.discount_cents else ""
         return f"{parts}, total de {brl(self.total_cents)}{off}, 1ª parcela em {first}"
-
-
-def add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 class PolicyEngine:

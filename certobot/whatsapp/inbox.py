@@ -7,9 +7,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certobot.db import dialect_of, utcnow
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 from certobot.whatsapp.schemas import InboundMessage, Status
+from certokit.db import dialect_of, utcnow
 
 # A status only moves forward; `failed` may follow any of them.
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}

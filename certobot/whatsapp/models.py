@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from certobot.db import BotBase, JsonDoc, UtcDateTime, utcnow
+from certobot.base import BotBase
+from certokit.db import JsonDoc, UtcDateTime, utcnow
 
 
 class InboundEvent(BotBase):

@@ -25,15 +25,15 @@ from redis.exceptions import ResponseError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certobot.db import utcnow
-from certobot.errors import TryLater
-from certobot.logging import get_logger
 from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
 from certobot.resources import Resources
 from certobot.whatsapp.models import InboundEvent
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
+from certokit.db import utcnow
+from certokit.errors import TryLater
+from certokit.logging import get_logger
 
 log = get_logger("certobot.pipeline")
 

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from certobot.deps import ResourcesDep
-from certobot.errors import DomainError, Unauthorized
-from certobot.logging import get_logger
 from certobot.metrics import WEBHOOK_LATENCY
 from certobot.whatsapp.inbox import store_messages, store_statuses
 from certobot.whatsapp.pipeline import announce
 from certobot.whatsapp.schemas import InboundMessage, WebhookBody, inbound_messages, statuses, system_errors
 from certobot.whatsapp.signature import verify
+from certokit.errors import DomainError, Unauthorized
+from certokit.logging import get_logger
 
 router = APIRouter(tags=["whatsapp"])
 log = get_logger("certobot.webhook")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 
 from certobot.deps import RedisDep
-from certobot.phones import phone_key
+from certokit.phones import phone_key
 
 router = APIRouter(prefix="/sandbox/v25.0", tags=["sandbox"], include_in_schema=False)
 

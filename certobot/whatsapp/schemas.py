@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from certobot.phones import phone_key, to_e164
+from certokit.phones import phone_key, to_e164
 
 
 class _Loose(BaseModel):

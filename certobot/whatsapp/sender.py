@@ -15,14 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot import outbox
-from certobot.db import utcnow
-from certobot.logging import get_logger
 from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.resources import Resources
-from certobot.whatsapp.graph import GraphError, template_message
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
+from certokit.db import utcnow
+from certokit.graph import GraphError, template_message
+from certokit.logging import get_logger
 
 log = get_logger("certobot.sender")
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import certobot.db
+import certokit.db
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -31,8 +31,8 @@ def upgrade() -> None:
     sa.Column('city', sa.String(length=100), nullable=True),
     sa.Column('state', sa.String(length=2), nullable=True),
     sa.Column('opted_out', sa.Boolean(), nullable=False),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_debtors')),
     sa.UniqueConstraint('cpf', name=op.f('uq_crm_debtors_cpf'))
     )
@@ -51,7 +51,7 @@ def upgrade() -> None:
     sa.Column('linha_digitavel', sa.String(length=47), nullable=False),
     sa.Column('pix_copia_e_cola', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['debtor_id'], ['crm_debtors.id'], name=op.f('fk_crm_boletos_debtor_id_crm_debtors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_boletos')),
     sa.UniqueConstraint('agreement_key', 'installment', name='uq_crm_boletos_agreement'),
@@ -68,7 +68,7 @@ def upgrade() -> None:
     sa.Column('session_id', sa.String(length=64), nullable=True),
     sa.Column('promised_date', sa.Date(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=True),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['debtor_id'], ['crm_debtors.id'], name=op.f('fk_crm_contact_log_debtor_id_crm_debtors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_contact_log'))
     )
@@ -102,9 +102,9 @@ def upgrade() -> None:
     sa.Column('payment_method', sa.String(length=10), nullable=True),
     sa.Column('payment_slip_reference', sa.String(length=200), nullable=True),
     sa.Column('qualitative_notes', sa.Text(), nullable=True),
-    sa.Column('interaction_timestamp', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('interaction_timestamp', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['debtor_id'], ['crm_debtors.id'], name=op.f('fk_crm_negotiation_results_debtor_id_crm_debtors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_negotiation_results')),
     sa.UniqueConstraint('session_id', name=op.f('uq_crm_negotiation_results_session_id'))
@@ -116,13 +116,13 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('media_id', sa.String(length=64), nullable=True),
     sa.Column('document_wamid', sa.String(length=128), nullable=True),
     sa.Column('pix_wamid', sa.String(length=128), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', certobot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['boleto_id'], ['crm_boletos.id'], name=op.f('fk_crm_boleto_deliveries_boleto_id_crm_boletos'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_boleto_deliveries')),
     sa.UniqueConstraint('boleto_id', name=op.f('uq_crm_boleto_deliveries_boleto_id'))
@@ -141,10 +141,10 @@ def upgrade() -> None:
     sa.Column('campaign_id', sa.String(length=36), nullable=True),
     sa.Column('outcome', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('outcome_kind', sa.String(length=30), nullable=True),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('last_inbound_at', certobot.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', certobot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_inbound_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations'))
     )
     op.create_index(op.f('ix_conversations_campaign_id'), 'conversations', ['campaign_id'], unique=False)
@@ -157,10 +157,10 @@ def upgrade() -> None:
     sa.Column('wamid', sa.String(length=128), nullable=False),
     sa.Column('phone_key', sa.String(length=16), nullable=False),
     sa.Column('wa_id', sa.String(length=20), nullable=False),
-    sa.Column('sent_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('received_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', certobot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_events')),
     sa.UniqueConstraint('wamid', name=op.f('uq_inbound_events_wamid'))
     )
@@ -174,10 +174,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', certobot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('done_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_idempotency_key'))
     )
@@ -190,7 +190,7 @@ def upgrade() -> None:
     sa.Column('wamid', sa.String(length=128), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('received_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_events')),
     sa.UniqueConstraint('wamid', 'status', name='uq_status_events_wamid_status')
     )
@@ -206,8 +206,8 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('error', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('wamid', name=op.f('uq_messages_wamid'))
@@ -219,7 +219,7 @@ def upgrade() -> None:
     sa.Column('attempt', sa.Integer(), nullable=False),
     sa.Column('success', sa.Boolean(), nullable=False),
     sa.Column('reason', sa.String(length=40), nullable=True),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_validation_attempts_conversation_id_conversations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_validation_attempts'))
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import certobot.db
+import certokit.db
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -28,9 +28,9 @@ def upgrade() -> None:
     sa.Column('source', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('per_minute', sa.Integer(), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
-    sa.Column('next_send_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', certobot.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_send_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns'))
     )
     op.create_table('campaign_items',
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('session_id', sa.String(length=36), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('updated_at', certobot.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_items_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_items'))
     )

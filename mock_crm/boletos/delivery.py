@@ -15,11 +15,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.config import CrmSettings
-from certobot.db import utcnow
-from certobot.logging import get_logger
-from certobot.money import brl
-from certobot.phones import wa_form
-from certobot.whatsapp.graph import GraphClient, GraphError
+from certokit.db import utcnow
+from certokit.graph import GraphClient, GraphError
+from certokit.logging import get_logger
+from certokit.money import brl
+from certokit.phones import wa_form
 from mock_crm.boletos import febraban
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository

@@ -5,7 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from certobot.db import CrmBase, UtcDateTime, utcnow
+from certokit.db import UtcDateTime, utcnow
+from mock_crm.base import CrmBase
 
 
 class Boleto(CrmBase):

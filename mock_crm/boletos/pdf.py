@@ -20,8 +20,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from certobot.cpf import format_cpf
-from certobot.money import brl
+from certokit.cpf import format_cpf
+from certokit.money import brl
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certobot.db import dialect_of
+from certokit.db import dialect_of
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from certobot.errors import Unauthorized, error_responses
+from certokit.errors import Unauthorized, error_responses
 from mock_crm.boletos.repository import BoletoRepository
 from mock_crm.boletos.schemas import BoletoBatch, BoletoOut, PaymentAgreement
 from mock_crm.boletos.service import AgreementInvalid, BoletoNotFound, BoletoService

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from certobot.types import Cpf, Money, ShortText
+from certokit.fields import Cpf, Money, ShortText
 
 
 class PaymentAgreement(BaseModel):

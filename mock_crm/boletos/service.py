@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from certobot.config import CrmSettings
-from certobot.errors import Invalid, NotFound
-from certobot.money import from_cents, split_installments, to_cents
-from certobot.negotiation.policy import add_months
+from certokit.clock import add_months
+from certokit.errors import Invalid, NotFound
+from certokit.money import from_cents, split_installments, to_cents
 from mock_crm.boletos import febraban, pdf, pix
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository

@@ -6,7 +6,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from certobot.db import CrmBase, UtcDateTime, utcnow
+from certokit.db import UtcDateTime, utcnow
+from mock_crm.base import CrmBase
 
 
 class Debtor(CrmBase):

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from certobot.cpf import normalize_cpf
-from certobot.errors import Unauthorized, error_responses
-from certobot.money import to_cents
+from certokit.cpf import normalize_cpf
+from certokit.errors import Unauthorized, error_responses
+from certokit.money import to_cents
 from mock_crm.debtors.models import Debtor
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.schemas import ContactCreate, ContactEntry, DebtorCreate, DebtorInfo, DebtorUpdate, Page

@@ -5,7 +5,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from certobot.types import Cpf, LongText, Money, Percent, Phone, ShortText
+from certokit.fields import Cpf, LongText, Money, Percent, Phone, ShortText
 
 T = TypeVar("T")
 

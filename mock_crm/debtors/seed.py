@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.config import CrmSettings
-from certobot.cpf import cpf_check_digits
-from certobot.logging import get_logger
+from certokit.cpf import cpf_check_digits
+from certokit.logging import get_logger
 from mock_crm.debtors.models import Debt, Debtor
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import KIND_LABELS, today_sp

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from certobot.errors import Conflict, Invalid, NotFound
-from certobot.money import from_cents, to_cents
-from certobot.phones import phone_key
+from certokit.errors import Conflict, Invalid, NotFound
+from certokit.money import from_cents, to_cents
+from certokit.phones import phone_key
 from mock_crm.debtors.models import ContactLog, Debt, Debtor
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.schemas import (

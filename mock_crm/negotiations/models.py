@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from certobot.db import CrmBase, JsonDoc, UtcDateTime, utcnow
+from certokit.db import JsonDoc, UtcDateTime, utcnow
+from mock_crm.base import CrmBase
 
 
 class NegotiationResult(CrmBase):

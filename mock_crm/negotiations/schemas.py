@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from certobot.types import Cpf, LongText, Money, ShortText
+from certokit.fields import Cpf, LongText, Money, ShortText
 
 OutcomeKind = Literal["successful", "partially_successful", "unsuccessful", "no_contact"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from certobot.errors import NotFound
-from certobot.money import to_cents
+from certokit.errors import NotFound
+from certokit.money import to_cents
 from mock_crm.boletos.schemas import PaymentAgreement
 from mock_crm.boletos.service import BoletoService
 from mock_crm.debtors.repository import DebtorRepository

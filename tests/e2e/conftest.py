@@ -15,9 +15,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from certobot.clock import Clock
 from certobot.config import BotSettings
 from certobot.main import create_app as create_bot
+from certokit.clock import Clock
 from mock_crm.main import create_app as create_crm
 from tests.conftest import CRM_KEY, OP_KEY, crm_settings
 from tests.fakes import FakeGraph, sign, text_webhook

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.campaigns.models import CampaignItem
 from certobot.campaigns.runner import tick
-from certobot.clock import FixedClock
 from certobot.config import BotSettings
 from certobot.conversations.contact_policy import refusal, within_contact_hours
 from certobot.crm.schemas import DebtorInfo
+from certokit.clock import FixedClock
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
 

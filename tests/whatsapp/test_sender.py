@@ -13,13 +13,13 @@ import stamina
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from certobot.db import utcnow
 from certobot.main import create_app
 from certobot.negotiation.models import Conversation, Outbox
-from certobot.whatsapp.graph import text_message
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.sender import Sender
+from certokit.db import utcnow
+from certokit.graph import text_message
 from tests.e2e.conftest import bot_settings
 from tests.fakes import FakeGraph
 

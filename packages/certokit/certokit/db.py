@@ -1,16 +1,19 @@
-"""Database plumbing shared by both services: engine, sessions, the declarative base."""
+"""Database plumbing shared by both services: column types, engine, sessions, transactions.
+
+No declarative base here: each service owns its own (`certobot.base.BotBase`, `mock_crm.base.CrmBase`)
+and its own tables; `NAMING` keeps constraint names alike in both."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -46,14 +49,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class BotBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-class CrmBase(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     # WAL lets the bot and the CRM of `certobot up` read while the other writes.
     cur = dbapi_conn.cursor()
@@ -63,11 +58,35 @@ def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def async_database_url(v: str) -> str:
+    """The async form of a database URL, or a Portuguese error naming the accepted forms."""
+    if v.startswith(("postgres://", "postgresql://")):
+        # Hosting platforms hand out sync URLs; the services are async only.
+        return re.sub(r"^postgres(ql)?://", "postgresql+asyncpg://", v)
+    if not v.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise ValueError("use postgresql+asyncpg://… ou sqlite+aiosqlite:///…")
+    return v
+
+
+def make_engine(url: str, *, schema: str | None = None, pool_size: int = 10) -> AsyncEngine:
+    """An engine; on Postgres, `schema` becomes the connection's search_path.
+
+    Each service keeps its tables in a schema of its own (`bot`, `crm`), so one database can host
+    both without either seeing the other's tables; unqualified names (models, raw SQL, Alembic's
+    version table) resolve there. SQLite has no schemas: each service gets its own file instead.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    if schema is not None:
+        return create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=20,
+            pool_recycle=1800,
+            connect_args={"server_settings": {"search_path": schema}},
+        )
     # No pre-ping: it costs a round trip on every checkout (several per turn). A connection broken by
     # a Postgres restart fails its one operation, SQLAlchemy then discards the whole pool, and the
     # caller's retry (Meta's redelivery, the pipeline's at-least-once loop) finds fresh connections.

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from certobot.logging import get_logger
+from certokit.logging import get_logger
 
-log = get_logger("certobot.errors")
+log = get_logger("certokit.errors")
 
 
 class DomainError(Exception):

@@ -8,7 +8,7 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from certobot.logging import get_logger
+from certokit.logging import get_logger
 
 log = get_logger("http")
 

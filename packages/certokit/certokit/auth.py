@@ -6,7 +6,7 @@ import hmac
 
 from pydantic import SecretStr
 
-from certobot.errors import Unauthorized
+from certokit.errors import Unauthorized
 
 
 def check_bearer(authorization: str | None, expected: SecretStr | None) -> None:

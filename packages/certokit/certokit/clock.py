@@ -1,4 +1,4 @@
-"""The clock is a dependency: production reads the system time, tests set it.
+"""Dates and the clock. The clock is a dependency: production reads the system time, tests set it.
 
 Anything that decides by the time of day (contact hours, campaign pacing, due dates) asks the
 clock it was handed, so a test can put "now" on a Monday morning of its choosing instead of
@@ -7,9 +7,26 @@ hard-coding a date that will one day be in the past.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+# Brazilian business dates (due dates, contact hours) are read on São Paulo's calendar.
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+def today_sp(now: datetime | None = None) -> date:
+    """The date in São Paulo at `now` (default: the system time)."""
+    return (now or datetime.now(UTC)).astimezone(SAO_PAULO).date()
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's last day (31 Jan + 1 → 28/29 Feb)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 class Clock(Protocol):

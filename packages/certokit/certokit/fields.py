@@ -7,9 +7,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
 
-from certobot.cpf import normalize_cpf
-from certobot.money import q
-from certobot.phones import to_e164
+from certokit.cpf import normalize_cpf
+from certokit.money import q
+from certokit.phones import to_e164
 
 
 def _no_nul(v: str) -> str:

@@ -9,11 +9,29 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from certobot.config import ConfigError
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S], **overrides: Any) -> S:
+    """Build settings, turning a validation error into one line that names the variable."""
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "?"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"Configuração inválida: {name}: {msg}") from None
 
 
 class SettingsGate:

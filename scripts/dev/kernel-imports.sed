@@ -1,0 +1,38 @@
+# Old module -> new module for the kernel move (issue #13, branch `kernel`).
+# Apply to Python files, then let ruff re-sort the imports:
+#   git ls-files '*.py' | xargs sed -i -f scripts/dev/kernel-imports.sed
+#   uv run ruff check --fix --select I . && uv run ruff format .
+# Idempotent: a second run changes nothing.
+
+# Each service owns its declarative base: split it off `certobot.db` imports (one base per line).
+/^\( *\)from certobot\.db import \(.*, \)\{0,1\}BotBase\(, .*\)\{0,1\}$/{
+  s//\1from certobot.base import BotBase\n\1from certokit.db import \2\3/
+  s/, , /, /
+  s/import , /import /
+  s/, $//
+  s/\n *from certokit\.db import $//
+}
+/\(^\|\n\)\( *\)from certo\(bot\|kit\)\.db import \([^\n]*, \)\{0,1\}CrmBase\(, [^\n]*\)\{0,1\}$/{
+  s//\1\2from mock_crm.base import CrmBase\n\2from certokit.db import \4\5/
+  s/, , /, /
+  s/import , /import /
+  s/, $//
+  s/\n *from certokit\.db import $//
+}
+
+# add_months left the negotiation policy for the kernel's dates (only when imported alone).
+s/^\( *\)from certobot\.negotiation\.policy import add_months$/\1from certokit.clock import add_months/
+
+# Whole modules that moved.
+s/\bcertobot\.money\b/certokit.money/g
+s/\bcertobot\.cpf\b/certokit.cpf/g
+s/\bcertobot\.phones\b/certokit.phones/g
+s/\bcertobot\.clock\b/certokit.clock/g
+s/\bcertobot\.types\b/certokit.fields/g
+s/\bcertobot\.logging\b/certokit.logging/g
+s/\bcertobot\.errors\b/certokit.errors/g
+s/\bcertobot\.requestlog\b/certokit.requestlog/g
+s/\bcertobot\.auth\b/certokit.auth/g
+s/\bcertobot\.db\b/certokit.db/g
+s/\bcertobot\.whatsapp\.graph\b/certokit.graph/g
+s/\bcertobot\.startup\b/certokit.startup/g
