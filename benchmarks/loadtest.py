@@ -58,6 +58,8 @@ from tests.fakes import sign, text_webhook
 ROOT = Path(__file__).resolve().parent.parent
 SECRET, CRM_KEY, CRM_TOKEN = "load-secret", "load-crm-key", "load-crm"
 PG = "postgresql://postgres@127.0.0.1:5432"
+# Each service keeps its tables in its own schema; these checks read both.
+BOTH_SCHEMAS = {"search_path": "bot, crm"}
 SCRIPT = ["oi", "{cpf3}", "quero pagar à vista", "fechou"]
 # What each turn's first reply says (any of), and how many messages the turn brings.
 EXPECT: list[tuple[tuple[str, ...], int]] = [
@@ -281,7 +283,7 @@ class Cluster:
         raise RuntimeError(f"{url} did not come up")
 
     async def debtors(self) -> list[dict[str, Any]]:
-        conn = await asyncpg.connect(f"{PG}/{self.db}")
+        conn = await asyncpg.connect(f"{PG}/{self.db}", server_settings=BOTH_SCHEMAS)
         try:
             rows = await conn.fetch("SELECT cpf, phone FROM crm_debtors ORDER BY cpf LIMIT $1", self.args.debtors)
         finally:
@@ -289,7 +291,7 @@ class Cluster:
         return [dict(r) for r in rows]
 
     async def live_conversations(self) -> int:
-        conn = await asyncpg.connect(f"{PG}/{self.db}")
+        conn = await asyncpg.connect(f"{PG}/{self.db}", server_settings=BOTH_SCHEMAS)
         try:
             return int(await conn.fetchval("SELECT count(*) FROM conversations WHERE status IN ('active', 'handoff')"))
         except asyncpg.UndefinedTableError:  # the floor has no conversations
@@ -484,7 +486,7 @@ async def redis_breakdown(url: str, sessions: int) -> dict[str, int]:
 
 async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], settle: float) -> dict[str, Any]:
     """Every conversation with exactly one outcome in the CRM; one conversation per debtor; one boleto each."""
-    conn = await asyncpg.connect(f"{PG}/{cluster.db}")
+    conn = await asyncpg.connect(f"{PG}/{cluster.db}", server_settings=BOTH_SCHEMAS)
     try:
         deadline = time.monotonic() + settle
         while True:

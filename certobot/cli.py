@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 
-from certobot.config import BotSettings, ConfigError, CrmSettings, load_settings
+from certobot.config import BotSettings, ConfigError, load_settings
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -26,18 +29,6 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 
 app = typer.Typer(help="Certobot: negociação de dívidas no WhatsApp.", no_args_is_help=True)
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def migrate_to_head(database_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
 
 
 def _local_defaults(bot_port: int, crm_port: int) -> dict[str, str]:
@@ -67,27 +58,25 @@ def up(
     """Sobe o bot e o CRM juntos, com migrações, dados de exemplo e o sandbox do WhatsApp."""
     for name, value in _local_defaults(bot_port, crm_port).items():
         os.environ.setdefault(name, value)
-    embedded = "DATABASE_URL" not in os.environ
     try:
         bot_settings = load_settings(BotSettings)
-        # With the embedded SQLite, each service gets its own file, as it would its own database:
-        # they share no table, and SQLite allows one writer per file.
-        crm_settings = load_settings(
-            CrmSettings, **({"database_url": "sqlite+aiosqlite:///./certobot-crm.db"} if embedded else {})
-        )
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    # Each service migrates and runs in a process of its own, started by module path: the bot
+    # imports nothing of the CRM. With no DATABASE_URL each keeps its own SQLite file
+    # (certobot.db, certobot-crm.db); with Postgres, its own schema.
     typer.echo("Aplicando migrações…")
-    for url in dict.fromkeys([bot_settings.database_url, crm_settings.database_url]):
-        migrate_to_head(url)
-
-    from certobot.main import create_app as create_bot
-    from mock_crm.main import create_app as create_crm
-
-    servers = [
-        uvicorn.Server(uvicorn.Config(create_crm(crm_settings), host=host, port=crm_port, log_level="warning")),
-        uvicorn.Server(uvicorn.Config(create_bot(bot_settings), host=host, port=bot_port, log_level="warning")),
+    for module in ("mock_crm.migrate", "certobot.migrate"):
+        if subprocess.run([sys.executable, "-m", module], env=os.environ.copy(), check=False).returncode != 0:
+            raise typer.Exit(1)
+    servers = [("mock_crm.main:app", crm_port), ("certobot.main:app", bot_port)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", target, "--host", host, "--port", str(port), "--log-level", "warning"],
+            env=os.environ.copy(),
+        )
+        for target, port in servers
     ]
     bot_url, crm_url = f"http://{host}:{bot_port}", f"http://{host}:{crm_port}"
     typer.echo(
@@ -99,7 +88,7 @@ def up(
                 f"  Simulador:  {bot_url}/simulator"
                 + ("" if bot_settings.whatsapp_sandbox else "   (desligado: WhatsApp real configurado)"),
                 f"  Motor:      {'offline (regras)' if bot_settings.offline_only else bot_settings.certobot_model}",
-                f"  Chave CRM:  {crm_settings.crm_api_key.get_secret_value()}",
+                f"  Chave CRM:  {bot_settings.crm_api_key.get_secret_value()}",
                 "  Chave operador: "
                 + (bot_settings.certobot_api_key.get_secret_value() if bot_settings.certobot_api_key else "—"),
                 "",
@@ -108,12 +97,28 @@ def up(
             ]
         )
     )
-    run_loop(_serve_all(servers))
+    stop = threading.Event()
 
+    def _stop(signum: int, frame: object) -> None:
+        stop.set()
 
-async def _serve_all(servers: list[uvicorn.Server]) -> None:
-    # One event loop for both: the in-process Redis stand-in is shared only within a process.
-    await asyncio.gather(*(server.serve() for server in servers))
+    # Ctrl+C, or a supervisor's SIGTERM: stop both services, not just this launcher.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    # When one service stops (a port taken, a crash), stop the other too: half a demo misleads.
+    while not stop.is_set() and all(p.poll() is None for p in procs):
+        stop.wait(0.5)
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    if not stop.is_set():
+        typer.echo("Um dos serviços parou; o outro foi encerrado também.", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -131,14 +136,16 @@ def worker() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Aplica as migrações (alembic upgrade head) no DATABASE_URL configurado."""
+    """Aplica as migrações do bot (esquema `bot`) no BOT_DATABASE_URL ou DATABASE_URL."""
     try:
         settings = load_settings(BotSettings)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    migrate_to_head(settings.database_url)
-    typer.echo("Banco de dados atualizado.")
+    from certobot.migrate import upgrade
+
+    upgrade(settings.database_url)
+    typer.echo("Banco de dados do bot atualizado (esquema `bot`). O CRM migra com `mock-crm migrate`.")
 
 
 campaign_app = typer.Typer(help="Campanhas de contato.", no_args_is_help=True)

@@ -1,41 +1,48 @@
-"""Settings of the bot, and the pieces of configuration both services share.
+"""Settings of the bot (the CRM has its own, `mock_crm.settings`).
 
-Names follow CONTRACT §2. Each service builds its settings once, in its lifespan or CLI, through
-`load_settings`; a missing or malformed value becomes one line that names the variable.
+Names follow CONTRACT §2. `BOT_DATABASE_URL` overrides `DATABASE_URL` for the bot only; on Postgres
+the bot's tables live in the `bot` schema of whichever database that is. Each service builds its
+settings once, in its lifespan or CLI, through `load_settings`; a missing or malformed value becomes
+one line that names the variable.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import time
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certokit.cpf import is_valid_cnpj
+from certokit.db import async_database_url
 
 # Re-exported: the services read them from their own settings module.
 from certokit.startup import ConfigError as ConfigError
+from certokit.startup import blank_is_unset
 from certokit.startup import load_settings as load_settings
 
 DEV_CRM_KEY = "dev-crm-key"
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certokit.db"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot.db"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"
+# The Postgres schema holding the bot's tables and its migrations' version table.
+SCHEMA = "bot"
 
 
 class _Base(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "production"] = "development"
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("BOT_DATABASE_URL", "DATABASE_URL")
+    )
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
 
-    # WhatsApp Cloud API: the CRM sends boletos through it too.
+    # WhatsApp Cloud API.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
@@ -55,12 +62,19 @@ class _Base(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, v: str) -> str:
-        if v.startswith(("postgres://", "postgresql://")):
-            # Hosting platforms hand out sync URLs; the services are async only.
-            return re.sub(r"^postgres(ql)?://", "postgresql+asyncpg://", v)
-        if not v.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-            raise ValueError("use postgresql+asyncpg://… ou sqlite+aiosqlite:///…")
-        return v
+        return async_database_url(v)
+
+    @field_validator(
+        "log_file",
+        "whatsapp_access_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        mode="before",
+    )
+    @classmethod
+    def _blank(cls, v: object) -> object:
+        return blank_is_unset(v)
 
     @field_validator("creditor_cnpj")
     @classmethod
@@ -136,6 +150,11 @@ class BotSettings(_Base):
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
 
+    @field_validator("redis_url", "certobot_api_key", "groq_api_key", "groq_base_url", mode="before")
+    @classmethod
+    def _blank_bot(cls, v: object) -> object:
+        return blank_is_unset(v)
+
     @field_validator("contact_hours")
     @classmethod
     def _hours(cls, v: str) -> str:
@@ -159,19 +178,3 @@ class BotSettings(_Base):
     @property
     def offline_only(self) -> bool:
         return self.certobot_model == "rules" or (self.certobot_model.startswith("groq:") and self.groq_api_key is None)
-
-
-class CrmSettings(_Base):
-    pix_key: str = "11222333000181"
-    boleto_bank_code: Annotated[str, Field(pattern=r"^\d{3}$")] = "341"
-    boleto_agency: Annotated[str, Field(pattern=r"^\d{4}$")] = "1500"
-    boleto_account: Annotated[str, Field(pattern=r"^\d{5,6}$")] = "12345"
-    boleto_carteira: Annotated[str, Field(pattern=r"^\d{3}$")] = "109"
-    pix_merchant_city: str = "SAO PAULO"
-    public_base_url: str | None = None
-    mock_debtors_count: int = Field(default=120, ge=0, le=100_000)
-    seed: int = Field(default=20261122, validation_alias="MOCK_SEED")
-    late_fee_percentage: Decimal = Decimal("2.00")
-    run_background_workers: bool = Field(
-        default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
-    )

@@ -11,7 +11,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Response
 from sqlalchemy import text
 
-from certobot.config import BotSettings, load_settings
+from certobot.config import SCHEMA, BotSettings, load_settings
 from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.resources import Resources
@@ -43,7 +43,7 @@ def build_resources(
     clock: Clock | None = None,
 ) -> Resources:
     """`http` may be injected (tests route the CRM and the Graph API to in-process stand-ins)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, schema=SCHEMA)
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
     extra: list[httpx.AsyncClient] = []
     if settings.whatsapp_sandbox and app is not None:

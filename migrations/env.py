@@ -1,56 +1,34 @@
-"""Async Alembic environment for both services' tables (one tree, one database).
+"""`alembic upgrade head` from the repository root migrates both services.
 
-The URL comes from `DATABASE_URL` (the same setting the services read) unless a caller, such as the
-test suite, sets `sqlalchemy.url` on the config.
+There are no revisions here: each service owns its Alembic tree (`certobot/migrations`,
+`mock_crm/migrations`), its Postgres schema (`bot`, `crm`) and its version table. This root
+environment runs each service's own migration command in a process of its own, so neither
+service's code is imported into the other's (and Alembic's per-run context is not nested).
+A URL set on the config (`sqlalchemy.url`, as the tests do) is handed to both services;
+otherwise each reads its own setting (`BOT_DATABASE_URL` / `CRM_DATABASE_URL`, else `DATABASE_URL`).
+Other operations (downgrade, revision) go to a service's own tree: `alembic -c certobot/migrations/alembic.ini ...`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
+import subprocess
+import sys
 
 from alembic import context
-from sqlalchemy.engine import Connection
 
-import certobot.models as _bot_tables  # noqa: F401  (registers the tables)
-import mock_crm.models as _crm_tables  # noqa: F401
-from certobot.base import BotBase
-from certobot.config import BotSettings, load_settings
-from certokit.db import make_engine
-from mock_crm.base import CrmBase
-
-config = context.config
-target_metadata = [CrmBase.metadata, BotBase.metadata]
-
-
-def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or load_settings(BotSettings).database_url
-
-
-def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+# This tree has no revisions, so Alembic's own revision argument is empty; the command's options say
+# what was asked (`upgrade` to `head`).
+_asked = context._proxy.context_opts
+if not (_asked.get("fn").__qualname__.startswith("upgrade.") and _asked.get("destination_rev") in ("head", "heads")):
+    raise SystemExit(
+        "Na raiz só existe `alembic upgrade head` (migra os dois serviços). Para outras operações, use a "
+        "árvore de cada serviço: alembic -c certobot/migrations/alembic.ini … ou mock_crm/migrations/alembic.ini …"
     )
-    with context.begin_transaction():
-        context.run_migrations()
 
-
-async def run_migrations_online() -> None:
-    engine = make_engine(_url())
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-        await connection.commit()
-    await engine.dispose()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    asyncio.run(run_migrations_online())
+url = context.config.get_main_option("sqlalchemy.url")
+for module, variable in (("mock_crm.migrate", "CRM_DATABASE_URL"), ("certobot.migrate", "BOT_DATABASE_URL")):
+    env = dict(os.environ)
+    if url:
+        env[variable] = url
+    subprocess.run([sys.executable, "-m", module], check=True, env=env)

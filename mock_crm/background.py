@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.config import CrmSettings
 from certokit.graph import GraphClient
 from mock_crm.boletos.delivery import run_delivery_loop
+from mock_crm.settings import CrmSettings
 
 
 @asynccontextmanager

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from certobot.config import ConfigError, CrmSettings, load_settings
+from certokit.startup import ConfigError, load_settings
+from mock_crm.settings import CrmSettings
 
 app = typer.Typer(help="CRM de demonstração do Certobot.", no_args_is_help=True)
 
@@ -26,13 +27,22 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8001,
 ) -> None:
-    """Sobe o CRM (aplica as migrações antes)."""
-    from certobot.cli import migrate_to_head
+    """Sobe o CRM (aplica as migrações dele antes)."""
     from mock_crm.main import create_app
+    from mock_crm.migrate import upgrade
 
     settings = _settings()
-    migrate_to_head(settings.database_url)
+    upgrade(settings.database_url)
     uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@app.command()
+def migrate() -> None:
+    """Aplica as migrações do CRM (esquema `crm`) no CRM_DATABASE_URL ou DATABASE_URL."""
+    from mock_crm.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    typer.echo("Banco de dados do CRM atualizado.")
 
 
 @app.command()
@@ -42,13 +52,14 @@ def seed(
     """Semeia devedores de exemplo num banco vazio."""
     from certokit.db import make_engine, make_sessionmaker
     from mock_crm.debtors.seed import seed_if_empty
+    from mock_crm.settings import SCHEMA
 
     settings = _settings()
     if count is not None:
         settings = settings.model_copy(update={"mock_debtors_count": count})
 
     async def go() -> int:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, schema=SCHEMA)
         try:
             return await seed_if_empty(make_sessionmaker(engine), settings)
         finally:
@@ -56,3 +67,7 @@ def seed(
 
     added = asyncio.run(go())
     typer.echo(f"{added} devedores criados." if added else "O banco já tinha devedores: nada foi criado.")
+
+
+if __name__ == "__main__":
+    app()

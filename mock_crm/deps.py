@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.config import CrmSettings
 from certokit.auth import check_bearer
 from certokit.db import transaction
+from mock_crm.settings import CrmSettings
 
 
 def get_settings(request: Request) -> CrmSettings:

@@ -9,18 +9,18 @@ from functools import cache
 import httpx
 from fastapi import FastAPI
 
-from certobot.config import CrmSettings, load_settings
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
 from certokit.graph import GraphClient
 from certokit.logging import configure_logging, get_logger
 from certokit.requestlog import RequestLog
-from certokit.startup import SettingsGate
+from certokit.startup import SettingsGate, load_settings
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.negotiations.router import router as negotiations_router
+from mock_crm.settings import SCHEMA, CrmSettings
 
 log = get_logger("mock_crm")
 
@@ -58,7 +58,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
-        engine = make_engine(s.database_url)
+        engine = make_engine(s.database_url, schema=SCHEMA)
         app.state.settings = s
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import certobot.models as _bot_tables  # noqa: F401  (registers tables)
 import mock_crm.models as _crm_tables  # noqa: F401
 from certobot.base import BotBase
-from certobot.config import CrmSettings
 from certokit.db import make_engine, make_sessionmaker
 from mock_crm.base import CrmBase
+from mock_crm.settings import CrmSettings
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -73,7 +73,8 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = make_engine(database_url)
+    # Both services' schemas on the path: tests read and clean either's tables by plain name.
+    eng = make_engine(database_url, schema="bot, crm")
     yield eng
     await eng.dispose()
 

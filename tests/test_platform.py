@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from alembic import command
@@ -16,14 +19,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import DeclarativeBase
 
+from certobot import migrate as bot_migrate
 from certobot.base import BotBase
-from certobot.config import BotSettings, ConfigError, CrmSettings, load_settings, parse_contact_hours
+from certobot.config import BotSettings, ConfigError, load_settings, parse_contact_hours
 from certokit.cpf import normalize_cpf
 from certokit.db import make_engine
 from certokit.phones import VALID_DDDS, to_e164
+from mock_crm import migrate as crm_migrate
 from mock_crm.base import CrmBase
 from mock_crm.debtors.seed import build_debtors
+from mock_crm.settings import CrmSettings
 from tests.conftest import PG_ADMIN, _admin, alembic_config
 
 
@@ -93,36 +100,69 @@ class TestSettings:
         assert ours == ["Configuração inválida: CREDITOR_CNPJ: CNPJ inválido (dígitos verificadores não conferem)"]
 
 
-class TestMigrations:
-    async def test_models_and_migrations_do_not_drift(self, engine: AsyncEngine) -> None:
-        def diff(conn: object) -> list[object]:
-            ctx = MigrationContext.configure(conn)  # type: ignore[arg-type]
-            # Both services' tables live in one database and one migrations tree.
-            return list(compare_metadata(ctx, [CrmBase.metadata, BotBase.metadata]))  # type: ignore[arg-type]
+SERVICES = [
+    pytest.param(BotBase, "bot", bot_migrate, id="bot"),
+    pytest.param(CrmBase, "crm", crm_migrate, id="crm"),
+]
 
-        async with engine.connect() as conn:
-            changes = await conn.run_sync(diff)
+
+class TestMigrations:
+    @pytest.mark.parametrize(("base", "schema", "migrate"), SERVICES)
+    async def test_models_and_migrations_do_not_drift(
+        self, database_url: str, base: type[DeclarativeBase], schema: str, migrate: ModuleType
+    ) -> None:
+        """Each service's models against its own tree, in its own schema of the database."""
+
+        def diff(conn: object) -> list[object]:
+            ctx = MigrationContext.configure(conn, opts={"version_table": migrate.VERSION_TABLE})  # type: ignore[arg-type]
+            return list(compare_metadata(ctx, base.metadata))
+
+        engine = make_engine(database_url, schema=schema)
+        try:
+            async with engine.connect() as conn:
+                changes = await conn.run_sync(diff)
+        finally:
+            await engine.dispose()
         assert changes == []
 
-    def test_upgrade_then_downgrade_on_empty_database(self) -> None:
+    def test_root_upgrade_puts_each_service_in_its_schema_and_each_downgrades_alone(self) -> None:
         name = f"certobot_mig_{os.getpid()}"
         url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
         try:
-            cfg = alembic_config(url)
-            command.upgrade(cfg, "head")
-            assert _tables(url) >= {"crm_debtors", "crm_boletos", "conversations", "messages", "outbox"}
-            command.downgrade(cfg, "base")
-            assert _tables(url) == {"alembic_version"}
+            command.upgrade(alembic_config(url), "head")  # the repository root's `alembic upgrade head`
+            assert _tables(url, "crm") >= {"crm_debtors", "crm_boletos", "alembic_version_crm"}
+            assert _tables(url, "bot") >= {"conversations", "messages", "outbox", "alembic_version_bot"}
+            assert _tables(url, "public") == set()
+            crm_migrate.downgrade(url, "base")
+            assert _tables(url, "crm") == {"alembic_version_crm"}
+            assert "conversations" in _tables(url, "bot")  # the bot's tables are not the CRM's business
+            bot_migrate.downgrade(url, "base")
+            assert _tables(url, "bot") == {"alembic_version_bot"}
         finally:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
+    def test_each_service_migrates_its_own_sqlite_file(self, tmp_path: Path) -> None:
+        bot_url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+        crm_url = f"sqlite+aiosqlite:///{tmp_path}/crm.db"
+        bot_migrate.upgrade(bot_url)
+        crm_migrate.upgrade(crm_url)
+        assert "conversations" in _sqlite_tables(tmp_path / "bot.db")
+        assert not any(t.startswith("crm_") for t in _sqlite_tables(tmp_path / "bot.db"))
+        assert "crm_debtors" in _sqlite_tables(tmp_path / "crm.db")
+        assert "conversations" not in _sqlite_tables(tmp_path / "crm.db")
 
-def _tables(url: str) -> set[str]:
+
+def _sqlite_tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _tables(url: str, schema: str) -> set[str]:
     async def go() -> set[str]:
         engine = make_engine(url)
         async with engine.connect() as conn:
-            rows = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            rows = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema})
             names = {r[0] for r in rows}
         await engine.dispose()
         return names

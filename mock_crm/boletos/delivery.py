@@ -14,7 +14,6 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.config import CrmSettings
 from certokit.db import utcnow
 from certokit.graph import GraphClient, GraphError
 from certokit.logging import get_logger
@@ -25,6 +24,7 @@ from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository
 from mock_crm.boletos.service import BoletoService
 from mock_crm.debtors.repository import DebtorRepository
+from mock_crm.settings import CrmSettings
 
 log = get_logger("mock_crm.delivery")
 MAX_ATTEMPTS = 10

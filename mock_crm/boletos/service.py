@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from certobot.config import CrmSettings
+from mock_crm.settings import CrmSettings
 from certokit.clock import add_months
 from certokit.errors import Invalid, NotFound
 from certokit.money import from_cents, split_installments, to_cents

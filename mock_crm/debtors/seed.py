@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.config import CrmSettings
 from certokit.cpf import cpf_check_digits
 from certokit.logging import get_logger
 from mock_crm.debtors.models import Debt, Debtor
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import KIND_LABELS, today_sp
+from mock_crm.settings import CrmSettings
 
 log = get_logger("mock_crm.seed")
 

@@ -33,6 +33,12 @@ s/\bcertobot\.logging\b/certokit.logging/g
 s/\bcertobot\.errors\b/certokit.errors/g
 s/\bcertobot\.requestlog\b/certokit.requestlog/g
 s/\bcertobot\.auth\b/certokit.auth/g
-s/\bcertobot\.db\b/certokit.db/g
+# Not the SQLite file name "./certobot.db" (followed by a quote).
+s/\bcertobot\.db\([^\"'a-zA-Z0-9_]\|$\)/certokit.db\1/g
 s/\bcertobot\.whatsapp\.graph\b/certokit.graph/g
 s/\bcertobot\.startup\b/certokit.startup/g
+
+# Step 2: each service has its own settings; the loader and ConfigError live in the kernel.
+s/^\( *\)from certobot\.config import CrmSettings$/\1from mock_crm.settings import CrmSettings/
+s/^\( *\)from certobot\.config import ConfigError, CrmSettings, load_settings$/\1from certokit.startup import ConfigError, load_settings\n\1from mock_crm.settings import CrmSettings/
+s/^\( *\)from certobot\.config import CrmSettings, load_settings$/\1from certokit.startup import load_settings\n\1from mock_crm.settings import CrmSettings/

@@ -16,12 +16,12 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.config import CrmSettings
 from mock_crm.boletos.delivery import deliver_due
 from mock_crm.boletos.febraban import barcode_from_linha
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.pix import verify
 from mock_crm.main import create_app, graph_client
+from mock_crm.settings import CrmSettings
 from tests.conftest import CRM_KEY, crm_settings
 from tests.factories import create_debtor, make_cpf
 from tests.fakes import FakeGraph

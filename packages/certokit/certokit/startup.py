@@ -7,11 +7,12 @@ lifespan runs and turns a `ConfigError` into that sentence.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from pydantic_settings import BaseSettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,9 +30,29 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         return cls(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "?"
+        name = _variable_named(cls, str(err["loc"][0])) if err["loc"] else "?"
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"Configuração inválida: {name}: {msg}") from None
+
+
+def blank_is_unset(v: object) -> object:
+    """An empty variable means "not set": compose writes `GROQ_API_KEY: ${GROQ_API_KEY:-}`, and a key of
+    "" must not make every turn try Groq and fall back, nor an empty token leave the sandbox."""
+    return None if isinstance(v, str) and not v.strip() else v
+
+
+def _variable_named(cls: type[BaseSettings], loc: str) -> str:
+    """The variable the operator actually set, when a setting has several names.
+
+    `BOT_DATABASE_URL` and `DATABASE_URL` both feed one field; pydantic names the first choice, but
+    the operator who mistyped `DATABASE_URL` should read `DATABASE_URL`.
+    """
+    for field in cls.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and loc in alias.choices:
+            names = [c for c in alias.choices if isinstance(c, str)]
+            return next((n.upper() for n in names if n.upper() in os.environ or n.lower() in os.environ), loc.upper())
+    return loc.upper()
 
 
 class SettingsGate:

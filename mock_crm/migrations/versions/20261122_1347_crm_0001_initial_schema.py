@@ -1,6 +1,6 @@
-"""initial schema
+"""initial schema of the CRM
 
-Revision ID: 0001
+Revision ID: crm_0001
 Revises: 
 Create Date: 2026-11-22 13:47:50.101980+00:00
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import certokit.db
 
-revision: str = '0001'
+revision: str = 'crm_0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -128,127 +128,11 @@ def upgrade() -> None:
     sa.UniqueConstraint('boleto_id', name=op.f('uq_crm_boleto_deliveries_boleto_id'))
     )
     op.create_index(op.f('ix_crm_boleto_deliveries_next_attempt_at'), 'crm_boleto_deliveries', ['next_attempt_at'], unique=False)
-    op.create_table('conversations',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('debtor_cpf', sa.String(length=11), nullable=True),
-    sa.Column('phone', sa.String(length=16), nullable=False),
-    sa.Column('phone_key', sa.String(length=16), nullable=False),
-    sa.Column('wa_id', sa.String(length=20), nullable=True),
-    sa.Column('origin', sa.String(length=10), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('phase', sa.String(length=12), nullable=False),
-    sa.Column('validation_attempts', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.String(length=36), nullable=True),
-    sa.Column('outcome', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('outcome_kind', sa.String(length=30), nullable=True),
-    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('last_inbound_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations'))
-    )
-    op.create_index(op.f('ix_conversations_campaign_id'), 'conversations', ['campaign_id'], unique=False)
-    op.create_index(op.f('ix_conversations_debtor_cpf'), 'conversations', ['debtor_cpf'], unique=False)
-    op.create_index(op.f('ix_conversations_phone_key'), 'conversations', ['phone_key'], unique=False)
-    op.create_index(op.f('ix_conversations_status'), 'conversations', ['status'], unique=False)
-    op.create_index('uq_conversations_live_phone', 'conversations', ['phone_key'], unique=True, postgresql_where=sa.text("status IN ('active', 'handoff')"), sqlite_where=sa.text("status IN ('active', 'handoff')"))
-    op.create_table('inbound_events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('wamid', sa.String(length=128), nullable=False),
-    sa.Column('phone_key', sa.String(length=16), nullable=False),
-    sa.Column('wa_id', sa.String(length=20), nullable=False),
-    sa.Column('sent_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('received_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_events')),
-    sa.UniqueConstraint('wamid', name=op.f('uq_inbound_events_wamid'))
-    )
-    op.create_index(op.f('ix_inbound_events_phone_key'), 'inbound_events', ['phone_key'], unique=False)
-    op.create_index(op.f('ix_inbound_events_processed_at'), 'inbound_events', ['processed_at'], unique=False)
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
-    sa.Column('conversation_id', sa.String(length=36), nullable=True),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', certokit.db.UtcDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_idempotency_key'))
-    )
-    op.create_index(op.f('ix_outbox_conversation_id'), 'outbox', ['conversation_id'], unique=False)
-    op.create_index(op.f('ix_outbox_kind'), 'outbox', ['kind'], unique=False)
-    op.create_index(op.f('ix_outbox_next_attempt_at'), 'outbox', ['next_attempt_at'], unique=False)
-    op.create_index(op.f('ix_outbox_status'), 'outbox', ['status'], unique=False)
-    op.create_table('status_events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('wamid', sa.String(length=128), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('received_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_status_events')),
-    sa.UniqueConstraint('wamid', 'status', name='uq_status_events_wamid_status')
-    )
-    op.create_index(op.f('ix_status_events_wamid'), 'status_events', ['wamid'], unique=False)
-    op.create_table('messages',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('conversation_id', sa.String(length=36), nullable=True),
-    sa.Column('direction', sa.String(length=3), nullable=False),
-    sa.Column('author', sa.String(length=10), nullable=False),
-    sa.Column('phone', sa.String(length=16), nullable=False),
-    sa.Column('wamid', sa.String(length=128), nullable=True),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('error', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_messages_conversation_id_conversations'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
-    sa.UniqueConstraint('wamid', name=op.f('uq_messages_wamid'))
-    )
-    op.create_index(op.f('ix_messages_conversation_id'), 'messages', ['conversation_id'], unique=False)
-    op.create_table('validation_attempts',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('conversation_id', sa.String(length=36), nullable=False),
-    sa.Column('attempt', sa.Integer(), nullable=False),
-    sa.Column('success', sa.Boolean(), nullable=False),
-    sa.Column('reason', sa.String(length=40), nullable=True),
-    sa.Column('created_at', certokit.db.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_validation_attempts_conversation_id_conversations'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_validation_attempts'))
-    )
-    op.create_index(op.f('ix_validation_attempts_conversation_id'), 'validation_attempts', ['conversation_id'], unique=False)
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_index(op.f('ix_validation_attempts_conversation_id'), table_name='validation_attempts')
-    op.drop_table('validation_attempts')
-    op.drop_index(op.f('ix_messages_conversation_id'), table_name='messages')
-    op.drop_table('messages')
-    op.drop_index(op.f('ix_status_events_wamid'), table_name='status_events')
-    op.drop_table('status_events')
-    op.drop_index(op.f('ix_outbox_status'), table_name='outbox')
-    op.drop_index(op.f('ix_outbox_next_attempt_at'), table_name='outbox')
-    op.drop_index(op.f('ix_outbox_kind'), table_name='outbox')
-    op.drop_index(op.f('ix_outbox_conversation_id'), table_name='outbox')
-    op.drop_table('outbox')
-    op.drop_index(op.f('ix_inbound_events_processed_at'), table_name='inbound_events')
-    op.drop_index(op.f('ix_inbound_events_phone_key'), table_name='inbound_events')
-    op.drop_table('inbound_events')
-    op.drop_index('uq_conversations_live_phone', table_name='conversations', postgresql_where=sa.text("status IN ('active', 'handoff')"), sqlite_where=sa.text("status IN ('active', 'handoff')"))
-    op.drop_index(op.f('ix_conversations_status'), table_name='conversations')
-    op.drop_index(op.f('ix_conversations_phone_key'), table_name='conversations')
-    op.drop_index(op.f('ix_conversations_debtor_cpf'), table_name='conversations')
-    op.drop_index(op.f('ix_conversations_campaign_id'), table_name='conversations')
-    op.drop_table('conversations')
     op.drop_index(op.f('ix_crm_boleto_deliveries_next_attempt_at'), table_name='crm_boleto_deliveries')
     op.drop_table('crm_boleto_deliveries')
     op.drop_index(op.f('ix_crm_negotiation_results_debtor_id'), table_name='crm_negotiation_results')

@@ -1,0 +1,95 @@
+"""Settings of the mock CRM, its own: it reads no setting class of the bot.
+
+Names follow CONTRACT §2; where the bot uses the same name (WhatsApp, creditor, `CRM_API_KEY`) it
+means the same thing. `CRM_DATABASE_URL` overrides `DATABASE_URL` for this service only; on Postgres
+the CRM's tables live in the `crm` schema of whichever database that is.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from certokit.cpf import is_valid_cnpj
+from certokit.db import async_database_url
+from certokit.startup import blank_is_unset
+
+DEV_CRM_KEY = "dev-crm-key"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot-crm.db"
+DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"
+# The Postgres schema holding the CRM's tables and its migrations' version table.
+SCHEMA = "crm"
+
+
+class CrmSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("CRM_DATABASE_URL", "DATABASE_URL")
+    )
+    crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
+    log_level: str = "INFO"
+    log_json: bool = True
+    log_file: str | None = None
+
+    # The CRM sends boletos through the WhatsApp Cloud API.
+    whatsapp_api_base_url: str = DEFAULT_GRAPH_URL
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    # Where sends go when no access token is set: the bot's built-in fake Graph API.
+    whatsapp_sandbox_url: str = "http://127.0.0.1:8000/sandbox/v25.0"
+
+    # Who collects (CDC art. 42-A): shown on every boleto.
+    creditor_name: str = "Certo Recuperadora de Créditos Ltda"
+    creditor_cnpj: str = "11.222.333/0001-81"
+    creditor_address: str = "Av. Paulista, 1000, 10º andar, Bela Vista, São Paulo - SP, 01310-100"
+
+    pix_key: str = "11222333000181"
+    boleto_bank_code: Annotated[str, Field(pattern=r"^\d{3}$")] = "341"
+    boleto_agency: Annotated[str, Field(pattern=r"^\d{4}$")] = "1500"
+    boleto_account: Annotated[str, Field(pattern=r"^\d{5,6}$")] = "12345"
+    boleto_carteira: Annotated[str, Field(pattern=r"^\d{3}$")] = "109"
+    pix_merchant_city: str = "SAO PAULO"
+    public_base_url: str | None = None
+    mock_debtors_count: int = Field(default=120, ge=0, le=100_000)
+    seed: int = Field(default=20261122, validation_alias="MOCK_SEED")
+    late_fee_percentage: Decimal = Decimal("2.00")
+    run_background_workers: bool = Field(
+        default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, v: str) -> str:
+        return async_database_url(v)
+
+    @field_validator("log_file", "whatsapp_access_token", "whatsapp_phone_number_id", "public_base_url", mode="before")
+    @classmethod
+    def _blank(cls, v: object) -> object:
+        return blank_is_unset(v)
+
+    @field_validator("creditor_cnpj")
+    @classmethod
+    def _cnpj(cls, v: str) -> str:
+        if not is_valid_cnpj(v):
+            raise ValueError("CNPJ inválido (dígitos verificadores não conferem)")
+        return v
+
+    @field_validator("whatsapp_api_base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def whatsapp_sandbox(self) -> bool:
+        return not (self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
+    @model_validator(mode="after")
+    def _no_placeholders_in_production(self) -> CrmSettings:
+        if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
+            raise ValueError("CRM_API_KEY: defina uma chave real em produção")
+        return self
