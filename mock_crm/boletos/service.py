@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from mock_crm.settings import CrmSettings
 from certokit.clock import add_months
 from certokit.errors import Invalid, NotFound
 from certokit.money import from_cents, split_installments, to_cents
@@ -20,6 +19,7 @@ from mock_crm.boletos.schemas import BoletoBatch, BoletoOut, PaymentAgreement
 from mock_crm.debtors.models import Debtor
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import DebtorNotFound, primary_debt, today_sp
+from mock_crm.settings import CrmSettings
 
 BANK_NAMES = {"341": "Banco Itaú S.A.", "001": "Banco do Brasil S.A.", "237": "Banco Bradesco S.A."}
 
@@ -99,7 +99,8 @@ class BoletoService:
             # The outbox row lives in the same transaction: a restart before delivery loses nothing.
             self.repo.session.add(BoletoDelivery(boleto_id=row.id, phone=debtor.phone))
         await self.repo.session.flush()
-        return await self.batch(key, rows), True
+        original = to_cents(a.original_amount) if a.original_amount is not None else None
+        return await self.batch(key, rows, original), True
 
     def _check(self, a: PaymentAgreement, debtor: Debtor) -> None:
         debt = primary_debt(debtor)
@@ -111,7 +112,10 @@ class BoletoService:
         today = today_sp()
         dates = due_dates(a)
         if dates[0] < today:
-            raise AgreementInvalid("Acordo inválido: o primeiro vencimento já passou.")
+            raise AgreementInvalid(
+                "Acordo inválido: o primeiro vencimento já passou "
+                f"(dueDate {dates[0]:%d/%m/%Y}, hoje é {today:%d/%m/%Y})."
+            )
         if a.scheduled_payment_dates and len(a.scheduled_payment_dates) != a.installments:
             raise AgreementInvalid("Acordo inválido: scheduled_payment_dates precisa de uma data por parcela.")
         if any(b <= x for x, b in itertools.pairwise(dates)):
@@ -159,8 +163,20 @@ class BoletoService:
             for r in rows
         ]
 
-    async def batch(self, key: str, rows: Sequence[Boleto]) -> BoletoBatch:
-        return BoletoBatch(agreement_key=key, boletos=await self.out(rows))
+    async def batch(self, key: str, rows: Sequence[Boleto], original_cents: int | None = None) -> BoletoBatch:
+        """The boletos, and what the CRM derived: the agreed sum, the discount on the original, the schedule."""
+        agreed = sum(r.amount_cents for r in rows)
+        if original_cents is None and rows:
+            debtor = await self.debtors.session.get(Debtor, rows[0].debtor_id)
+            original_cents = primary_debt(debtor).amount_cents if debtor is not None else None
+        return BoletoBatch(
+            agreement_key=key,
+            boletos=await self.out(rows),
+            agreed_amount=from_cents(agreed),
+            original_amount=from_cents(original_cents) if original_cents is not None else None,
+            discount_applied=from_cents(max(original_cents - agreed, 0)) if original_cents is not None else None,
+            scheduled_payment_dates=[r.due_date for r in sorted(rows, key=lambda r: r.installment)],
+        )
 
     async def pdf_of(self, row: Boleto) -> bytes:
         debtor = await self.debtors.session.get(Debtor, row.debtor_id)
