@@ -9,6 +9,7 @@ from functools import cache
 
 import httpx
 from fastapi import APIRouter, FastAPI, Response
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from certobot.config import SCHEMA, BotSettings, load_settings
@@ -107,7 +108,8 @@ def create_app(
                     await task
             await resources.aclose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files this service serves itself: /docs works without internet.
+    app = FastAPIOffline(
         title="Certobot",
         version="0.1.0",
         description="Assistente de negociação de dívidas no WhatsApp. Rotas `/api/*` exigem "

@@ -8,6 +8,7 @@ from functools import cache
 
 import httpx
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
@@ -72,7 +73,8 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
             await http.aclose()
         await engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files this service serves itself: /docs works without internet.
+    app = FastAPIOffline(
         title="Mock CRM — Certobot",
         version="0.1.0",
         description=(
