@@ -24,7 +24,7 @@ from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
 from certokit.graph import GraphClient
-from certokit.logging import configure_logging, get_logger
+from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate
 
@@ -117,6 +117,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    scrub_access_log()
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
     app.include_router(sandbox_router)

@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
 from certokit.graph import GraphClient
-from certokit.logging import configure_logging, get_logger
+from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate, load_settings
 from mock_crm.background import run_background
@@ -84,6 +84,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    scrub_access_log()
     app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)

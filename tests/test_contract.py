@@ -84,7 +84,7 @@ def test_what_the_bot_sends_is_what_the_crm_takes(model: type[BaseModel], method
 
 
 READ = [
-    pytest.param(DebtorInfo, _answer("get", "/api/debtors/{cpf}"), id="debtor"),
+    pytest.param(DebtorInfo, _answer("post", "/api/debtors/lookup"), id="debtor"),
     pytest.param(DebtorInfo, _object(_answer("get", "/api/debtors")["properties"]["items"]), id="debtor-page"),
     pytest.param(
         NegotiationParams,

@@ -126,7 +126,8 @@ class CrmClient:
         cached = await self.redis.get(CACHE_PREFIX + cpf)
         if cached:
             return DebtorInfo.model_validate_json(cached)
-        r = await self._request("GET", f"/api/debtors/{cpf}", "get_debtor")
+        # The CPF goes in the body, never in a URL (URLs end up in access logs and proxies).
+        r = await self._request("POST", "/api/debtors/lookup", "get_debtor", json={"cpf": cpf})
         if r.status_code == 404:
             return None
         self._raise_for(r)
@@ -180,8 +181,13 @@ class CrmClient:
         return body
 
     async def log_contact(self, cpf: str, entry: ContactRequest) -> None:
+        debtor = await self.get_debtor(cpf)
+        if debtor is None:
+            raise CrmError(404, "Devedor não encontrado.")
+        # The debtor's opaque id addresses it; a CRM that predates ids still takes the CPF there.
+        ref = debtor.id or cpf
         r = await self._request(
-            "POST", f"/api/debtors/{cpf}/contacts", "log_contact", json=entry.model_dump(mode="json", exclude_none=True)
+            "POST", f"/api/debtors/{ref}/contacts", "log_contact", json=entry.model_dump(mode="json", exclude_none=True)
         )
         self._raise_for(r)
         await self.forget(cpf)

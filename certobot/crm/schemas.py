@@ -22,6 +22,7 @@ class NegotiationParams(BaseModel):
 class DebtorInfo(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
+    id: str | None = None  # opaque: what URLs carry instead of the CPF
     cpf: str
     name: str
     phone: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ class Debtor(CrmBase):
     __tablename__ = "crm_debtors"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # The debtor's address in URLs: opaque, so a path or an access log never carries a CPF.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
     cpf: Mapped[str] = mapped_column(String(11), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(16))  # E.164

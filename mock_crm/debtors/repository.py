@@ -17,6 +17,9 @@ class DebtorRepository:
     async def by_cpf(self, cpf: str) -> Debtor | None:
         return await self.session.scalar(select(Debtor).where(Debtor.cpf == cpf))
 
+    async def by_public_id(self, public_id: str) -> Debtor | None:
+        return await self.session.scalar(select(Debtor).where(Debtor.public_id == public_id))
+
     async def add(self, debtor: Debtor) -> Debtor:
         self.session.add(debtor)
         await self.session.flush()

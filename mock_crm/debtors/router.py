@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,7 +11,15 @@ from certokit.errors import Unauthorized, error_responses
 from certokit.money import to_cents
 from mock_crm.debtors.models import Debtor
 from mock_crm.debtors.repository import DebtorRepository
-from mock_crm.debtors.schemas import ContactCreate, ContactEntry, DebtorCreate, DebtorInfo, DebtorUpdate, Page
+from mock_crm.debtors.schemas import (
+    ContactCreate,
+    ContactEntry,
+    DebtorCreate,
+    DebtorInfo,
+    DebtorLookup,
+    DebtorUpdate,
+    Page,
+)
 from mock_crm.debtors.service import DebtorExists, DebtorNotFound, DebtorService, InvalidCpf, InvalidPhone
 from mock_crm.deps import ApiKey, SessionDep
 
@@ -28,13 +37,22 @@ def get_service(session: SessionDep) -> DebtorService:
 
 ServiceDep = Annotated[DebtorService, Depends(get_service)]
 
-CpfPath = Annotated[
+DebtorRef = Annotated[
     str,
-    Path(description="CPF com ou sem formatação: `123.456.789-09` ou `12345678909`.", examples=["111.444.777-35"]),
+    Path(
+        max_length=40,
+        description="O `id` opaco do devedor (preferível: nada pessoal no caminho) ou, por compatibilidade, "
+        "o CPF com ou sem formatação.",
+        examples=["3f9d2c4b8a1e4f6b9c0d7e5a2b1c8f40"],
+    ),
 ]
+_PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
 
-async def current_debtor(cpf: CpfPath, service: ServiceDep) -> Debtor:
+async def current_debtor(cpf: DebtorRef, service: ServiceDep) -> Debtor:
+    # An opaque id is 32 hex characters; a CPF is 11 digits (or formatted): they never collide.
+    if _PUBLIC_ID.fullmatch(cpf):
+        return await service.by_public_id(cpf)
     digits = normalize_cpf(cpf)
     if digits is None:
         raise InvalidCpf()
@@ -44,11 +62,24 @@ async def current_debtor(cpf: CpfPath, service: ServiceDep) -> Debtor:
 CurrentDebtor = Annotated[Debtor, Depends(current_debtor)]
 
 
+@router.post(
+    "/lookup",
+    response_model=DebtorInfo,
+    responses=error_responses(DebtorNotFound, InvalidCpf),
+    summary="Devedor por CPF, com o CPF no corpo (fora da URL e dos logs de acesso)",
+)
+async def lookup_debtor(data: DebtorLookup, service: ServiceDep) -> DebtorInfo:
+    digits = normalize_cpf(data.cpf)
+    if digits is None:
+        raise InvalidCpf()
+    return await service.info(await service.get(digits))
+
+
 @router.get(
     "/{cpf}",
     response_model=DebtorInfo,
     responses=error_responses(DebtorNotFound, InvalidCpf),
-    summary="Devedor por CPF",
+    summary="Devedor pelo id opaco (ou pelo CPF, por compatibilidade)",
 )
 async def get_debtor(debtor: CurrentDebtor, service: ServiceDep) -> DebtorInfo:
     return await service.info(debtor)

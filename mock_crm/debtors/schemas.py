@@ -48,6 +48,7 @@ class DebtInfo(BaseModel):
 
 
 class DebtorInfo(BaseModel):
+    id: str = Field(description="Identificador opaco do devedor: use-o nos caminhos (`/api/debtors/{id}`), não o CPF.")
     cpf: str
     name: str
     phone: str
@@ -70,6 +71,7 @@ class DebtorInfo(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
+                "id": "3f9d2c4b8a1e4f6b9c0d7e5a2b1c8f40",
                 "cpf": "11144477735",
                 "name": "Maria da Conceição Souza",
                 "phone": "+5511987654321",
@@ -182,3 +184,11 @@ class ContactEntry(BaseModel):
     promised_date: date | None
     notes: str | None
     created_at: datetime
+
+
+class DebtorLookup(BaseModel):
+    """A CPF lookup in the body, so the CPF stays out of the URL (and of every access log)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"cpf": "111.444.777-35"}]})
+
+    cpf: Annotated[str, Field(max_length=20, description="CPF com ou sem formatação.")]

@@ -100,6 +100,7 @@ def to_info(
     debt = primary_debt(debtor)
     dpd = max(0, (today - debt.due_date).days)
     return DebtorInfo(
+        id=debtor.public_id,
         cpf=debtor.cpf,
         name=debtor.name,
         phone=debtor.phone,
@@ -138,6 +139,12 @@ class DebtorService:
 
     async def get(self, cpf: str) -> Debtor:
         debtor = await self.repo.by_cpf(cpf)
+        if debtor is None:
+            raise DebtorNotFound()
+        return debtor
+
+    async def by_public_id(self, public_id: str) -> Debtor:
+        debtor = await self.repo.by_public_id(public_id)
         if debtor is None:
             raise DebtorNotFound()
         return debtor

@@ -54,3 +54,22 @@ def configure_logging(level: str = "INFO", *, json: bool = True, file: str | Non
 
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)
+
+
+class ScrubAccessLog(logging.Filter):
+    """Uvicorn's access log prints each request line (path and query) as it came; masked here like
+    every other log line, so `GET /api/debtors/<cpf>` or `?phone=` leave no CPF or phone behind."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = scrub(record.msg)
+        return True
+
+
+def scrub_access_log() -> None:
+    """Install the mask on uvicorn's access logger (once; each app calls it when it is built)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, ScrubAccessLog) for f in access.filters):
+        access.addFilter(ScrubAccessLog())

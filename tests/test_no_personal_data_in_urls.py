@@ -1,0 +1,127 @@
+"""No CPF or phone in URLs or access logs: debtors have an opaque id for paths, CPF lookups go in a
+POST body, and uvicorn's access log masks whatever a caller still puts in a URL."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from certobot.crm.client import CrmClient
+from certobot.crm.schemas import ContactRequest
+from mock_crm.main import create_app
+from tests.conftest import CRM_KEY, crm_settings
+from tests.factories import create_debtor, make_cpf
+
+
+async def test_debtor_by_opaque_id_and_cpf_lookup_in_the_body(crm: httpx.AsyncClient) -> None:
+    d = await create_debtor(crm)
+    assert re.fullmatch(r"[0-9a-f]{32}", d["id"])
+    found = await crm.post("/api/debtors/lookup", json={"cpf": d["cpf"]})
+    assert found.status_code == 200
+    assert found.json()["id"] == d["id"]
+    assert (await crm.get(f"/api/debtors/{d['id']}")).json()["cpf"] == d["cpf"]
+    assert (await crm.put(f"/api/debtors/{d['id']}", json={"name": "Fulana de Tal"})).json()["name"] == "Fulana de Tal"
+    contact = await crm.post(f"/api/debtors/{d['id']}/contacts", json={"kind": "attempt"})
+    assert contact.status_code == 201
+    assert (await crm.get(f"/api/debtors/{'0' * 32}")).status_code == 404
+    unknown = await crm.post("/api/debtors/lookup", json={"cpf": make_cpf()})
+    assert unknown.status_code == 404
+    bad = await crm.post("/api/debtors/lookup", json={"cpf": "123"})
+    assert bad.status_code == 422
+    assert "CPF" in bad.json()["detail"]
+
+
+async def test_bot_client_puts_no_cpf_in_any_url(database_url: str, redis_url: str) -> None:
+    app = create_app(crm_settings(database_url))
+    urls: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        urls.append(str(request.url))
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, event_hooks={"request": [record]}) as http:
+            setup = httpx.AsyncClient(
+                transport=transport, base_url="http://crm", headers={"Authorization": f"Bearer {CRM_KEY}"}
+            )
+            async with setup:
+                d = await create_debtor(setup)
+            redis = aioredis.from_url(redis_url)
+            try:
+                client = CrmClient(http, "http://crm", CRM_KEY, redis)
+                debtor = await client.get_debtor(d["cpf"])
+                assert debtor is not None
+                assert debtor.id == d["id"]
+                await client.log_contact(d["cpf"], ContactRequest(kind="attempt"))
+            finally:
+                await redis.aclose()
+    assert urls
+    digits = d["cpf"]
+    assert [u for u in urls if digits in u or digits[:3] + "." in u] == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("service", ["mock_crm", "certobot"])
+def test_uvicorn_access_log_prints_no_cpf_or_phone(service: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL") and k not in ("REDIS_URL", "LOG_FILE")}
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite",
+            "CRM_API_KEY": "k",
+            "CERTOBOT_API_KEY": "op",
+            "RUN_BACKGROUND_WORKERS": "false",
+            "CERTOBOT_MODEL": "rules",
+        }
+    )
+    migrated = subprocess.run([sys.executable, "-m", f"{service}.migrate"], env=env, cwd=tmp_path, capture_output=True)
+    assert migrated.returncode == 0, migrated.stderr
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{service}.main:app", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    cpf, phone = "11144477735", "5511987654321"
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        paths = (
+            [f"/api/debtors/{cpf}", "/api/debtors/111.444.777-35", f"/api/debtors?phone=%2B{phone}"]
+            if service == "mock_crm"
+            else [f"/api/conversations?phone=%2B{phone}", f"/api/conversations?phone={phone}&x={cpf}"]
+        )
+        key = "k" if service == "mock_crm" else "op"
+        for path in paths:
+            httpx.get(base + path, headers={"Authorization": f"Bearer {key}"})
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    text = log.read_text(errors="replace")
+    assert '"GET /api/' in text  # the access log is on, and saw the requests
+    assert cpf not in text
+    assert "444.777" not in text
+    assert phone not in text
