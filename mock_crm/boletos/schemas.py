@@ -26,7 +26,10 @@ def _first_due(v: object) -> object:
         except ValueError:
             return v  # pydantic then says, in Portuguese, that it is not a date
     if isinstance(v, datetime):
-        return v.astimezone(SAO_PAULO).date() if v.tzinfo is not None else v.date()
+        try:
+            return v.astimezone(SAO_PAULO).date() if v.tzinfo is not None else v.date()
+        except OverflowError:
+            raise ValueError("data fora do intervalo aceito") from None
     return v
 
 

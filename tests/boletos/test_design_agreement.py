@@ -64,6 +64,7 @@ async def test_snake_case_with_strings_and_a_due_datetime(crm: httpx.AsyncClient
         ({"dueDate": "yesterday"}, "primeiro vencimento já passou"),
         ({"paymentMethod": "cheque"}, "paymentMethod"),
         ({"agreementTimestamp": "2026-11-30"}, "agreementTimestamp"),
+        ({"dueDate": "0001-01-01T00:00:00+14:00"}, "dueDate: data fora do intervalo"),
     ],
 )
 async def test_inconsistent_agreement_is_refused_naming_the_field(
