@@ -9,6 +9,7 @@ from functools import cache
 
 import httpx
 from fastapi import APIRouter, FastAPI, Response
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from certobot.clock import Clock, SystemClock
@@ -23,8 +24,11 @@ from certobot.resources import Resources
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
 from certobot.whatsapp.pipeline import TurnHandler
+from certobot.whatsapp.provider import MetaProvider, Provider
 from certobot.whatsapp.router import router as webhook_router
 from certobot.whatsapp.sandbox import router as sandbox_router
+from certobot.whatsapp.waha.provider import build_waha
+from certobot.whatsapp.waha.router import router as waha_router
 from certobot.worker import start_background
 
 log = get_logger("certobot")
@@ -62,16 +66,25 @@ def build_resources(
             else "sandbox",
             phone_number_id=settings.whatsapp_phone_number_id or "sandbox",
         )
+    redis = make_redis(settings)
     return Resources(
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
-        redis=make_redis(settings),
+        redis=redis,
         http=http,
         graph=graph,
+        provider=build_provider(settings, graph, http, redis),
         extra=extra,
         clock=clock or SystemClock(),
     )
+
+
+def build_provider(settings: BotSettings, graph: GraphClient, http: httpx.AsyncClient, redis: Redis) -> Provider:
+    """WHATSAPP_PROVIDER: Meta's Cloud API (or its sandbox) through `graph`, or a WAHA server."""
+    if settings.whatsapp_provider == "waha":
+        return build_waha(settings, http, redis)
+    return MetaProvider(graph, settings.webhook_secret)
 
 
 def create_app(
@@ -117,6 +130,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
+    app.include_router(waha_router)
     app.include_router(sandbox_router)
     for router in _operator_routers():
         app.include_router(router)
@@ -147,6 +161,10 @@ def create_app(
             checks["crm"] = "falhou"
         if any(v != "ok" for v in checks.values()):
             response.status_code = 503
+        if res.provider.name == "waha":
+            # Shown, not gating: with the session down (QR code to scan) the bot still accepts and
+            # queues; the outbox sends once the number is back. Taking the bot out would lose webhooks.
+            checks["whatsapp_waha"] = (await res.provider.session_status()) or "desconhecido"
         return checks
 
     @app.get("/metrics", tags=["saúde"], response_class=Response)

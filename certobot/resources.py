@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings
 from certobot.whatsapp.graph import GraphClient
+from certobot.whatsapp.provider import Provider
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Resources:
     redis: Redis
     http: httpx.AsyncClient
     graph: GraphClient
+    provider: Provider  # what the sender speaks: Meta (wrapping `graph`) or WAHA
     extra: list[httpx.AsyncClient] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
 

@@ -16,6 +16,8 @@ from certobot.logging import configure_logging, get_logger
 from certobot.requestlog import RequestLog
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
+from certobot.whatsapp.provider import MetaProvider, Provider
+from certobot.whatsapp.waha.provider import build_waha
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
@@ -53,6 +55,13 @@ def graph_client(s: CrmSettings, http: httpx.AsyncClient) -> GraphClient:
     )
 
 
+def whatsapp_provider(s: CrmSettings, http: httpx.AsyncClient) -> Provider:
+    """WHATSAPP_PROVIDER: a WAHA server, or the Cloud API (its sandbox without a token)."""
+    if s.whatsapp_provider == "waha":
+        return build_waha(s, http)
+    return MetaProvider(graph_client(s, http))
+
+
 def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncClient | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,8 +73,8 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
         http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0))
-        app.state.graph = graph_client(s, http)
-        async with run_background(app.state.sessionmaker, s, app.state.graph):
+        app.state.whatsapp = whatsapp_provider(s, http)
+        async with run_background(app.state.sessionmaker, s, app.state.whatsapp):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield
         if graph_http is None:
