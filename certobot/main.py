@@ -67,6 +67,7 @@ def build_resources(
             phone_number_id=settings.whatsapp_phone_number_id or "sandbox",
         )
     redis = make_redis(settings)
+    clock = clock or SystemClock()
     return Resources(
         settings=settings,
         engine=engine,
@@ -74,16 +75,18 @@ def build_resources(
         redis=redis,
         http=http,
         graph=graph,
-        provider=build_provider(settings, graph, http, redis),
+        provider=build_provider(settings, graph, http, redis, clock),
         extra=extra,
-        clock=clock or SystemClock(),
+        clock=clock,
     )
 
 
-def build_provider(settings: BotSettings, graph: GraphClient, http: httpx.AsyncClient, redis: Redis) -> Provider:
+def build_provider(
+    settings: BotSettings, graph: GraphClient, http: httpx.AsyncClient, redis: Redis, clock: Clock
+) -> Provider:
     """WHATSAPP_PROVIDER: Meta's Cloud API (or its sandbox) through `graph`, or a WAHA server."""
     if settings.whatsapp_provider == "waha":
-        return build_waha(settings, http, redis)
+        return build_waha(settings, http, redis, clock)
     return MetaProvider(graph, settings.webhook_secret)
 
 

@@ -20,6 +20,7 @@ import httpx
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings, CrmSettings
 from certobot.logging import get_logger
 from certobot.whatsapp.graph import SendResult
@@ -97,6 +98,7 @@ class WahaProvider:
         hmac_key: str | None = None,
         openings_per_minute: int = 4,
         delay_seconds: tuple[float, float] = (0.0, 0.0),
+        clock: Clock | None = None,
     ) -> None:
         self.client = client
         self.account_id = f"waha:{client.session}"
@@ -105,6 +107,7 @@ class WahaProvider:
         self.openings_per_minute = openings_per_minute
         self.delay_seconds = delay_seconds
         self._chats: dict[str, str] = {}
+        self.clock = clock or SystemClock()
 
     # --- receiving ------------------------------------------------------------------------------
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> bool:
@@ -134,7 +137,8 @@ class WahaProvider:
         """One of this minute's openings, or a retryable refusal (the outbox tries again later)."""
         if self.redis is None:
             return
-        key = f"certobot:waha:openings:{self.client.session}:{int(time.time() // 60)}"
+        minute = int(self.clock.now().timestamp() // 60)
+        key = f"certobot:waha:openings:{self.client.session}:{minute}"
         count = await self.redis.incr(key)
         if count == 1:
             await self.redis.expire(key, 120)
@@ -205,7 +209,10 @@ class WahaProvider:
 
 
 def build_waha(
-    settings: BotSettings | CrmSettings, http: httpx.AsyncClient, redis: Redis | None = None
+    settings: BotSettings | CrmSettings,
+    http: httpx.AsyncClient,
+    redis: Redis | None = None,
+    clock: Clock | None = None,
 ) -> WahaProvider:
     """The bot's WAHA (signature key, pacing) or the CRM's (boletos only: no webhook, no openings)."""
     client = WahaClient(
@@ -222,4 +229,5 @@ def build_waha(
         hmac_key=settings.waha_webhook_hmac_key.get_secret_value() if settings.waha_webhook_hmac_key else None,
         openings_per_minute=settings.waha_openings_per_minute,
         delay_seconds=(settings.waha_send_delay_min_seconds, settings.waha_send_delay_max_seconds),
+        clock=clock,
     )

@@ -63,6 +63,7 @@ class Call:
     path: str
     body: dict[str, Any] | None
     api_key: str | None
+    delivered: bool = True  # False: WAHA refused it (or never answered), the phone shows nothing
 
 
 @dataclass
@@ -95,6 +96,7 @@ class FakeWaha:
             return httpx.Response(422, json={"message": "session is required", "statusCode": 422})
         if path in SEND_PATHS and self.failures:
             failure = self.failures.pop(0)
+            self.calls[-1].delivered = isinstance(failure, type) and issubclass(failure, httpx.ReadTimeout)
             if isinstance(failure, int):
                 return httpx.Response(failure, json={"statusCode": failure, "message": "injected failure"})
             raise failure("injected", request=request)
@@ -125,7 +127,7 @@ class FakeWaha:
 
     # --- what the debtor's phone shows ----------------------------------------------------------
     def sends(self) -> list[Call]:
-        return [c for c in self.calls if c.path in SEND_PATHS and c.body is not None]
+        return [c for c in self.calls if c.path in SEND_PATHS and c.body is not None and c.delivered]
 
     def to(self, phone_digits: str) -> list[Call]:
         def key(chat: str) -> str:
