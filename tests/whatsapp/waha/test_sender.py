@@ -55,7 +55,7 @@ def make_sending(database_url: str, redis_url: str, engine: AsyncEngine) -> Fact
 
 async def messages(resources: Any, conv_id: str) -> list[Message]:
     async with resources.sessionmaker() as s:
-        return list((await s.scalars(select(Message).where(Message.conversation_id == conv_id).order_by(Message.id))))
+        return list(await s.scalars(select(Message).where(Message.conversation_id == conv_id).order_by(Message.id)))
 
 
 async def opening(resources: Any, conv_id: str, first_name: str = "Ana") -> None:
