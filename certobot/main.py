@@ -22,6 +22,7 @@ from certobot.redis import make_redis
 from certobot.requestlog import RequestLog
 from certobot.resources import Resources
 from certobot.startup import SettingsGate
+from certobot.whatsapp.channel import router as channel_router
 from certobot.whatsapp.graph import GraphClient
 from certobot.whatsapp.pipeline import TurnHandler
 from certobot.whatsapp.provider import MetaProvider, Provider
@@ -134,6 +135,7 @@ def create_app(
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
     app.include_router(waha_router)
+    app.include_router(channel_router)
     app.include_router(sandbox_router)
     for router in _operator_routers():
         app.include_router(router)

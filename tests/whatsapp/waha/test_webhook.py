@@ -18,6 +18,7 @@ from certobot.config import BotSettings, ConfigError, load_settings
 from certobot.main import create_app
 from certobot.phones import phone_key
 from certobot.whatsapp.models import InboundEvent, Message
+from tests.conftest import OP_KEY
 from tests.e2e.conftest import bot_settings
 from tests.whatsapp.test_webhook import Recorder, wait_for
 from tests.whatsapp.waha.conftest import HMAC_KEY, WAHA_URL, waha_overrides
@@ -206,6 +207,12 @@ class TestSessionHealth:
             assert (await b.client.get("/ready")).json()["whatsapp_waha"] == "SCAN_QR_CODE"
             await b.post(load("session_status_working"))
             assert (await b.client.get("/ready")).json()["whatsapp_waha"] == "WORKING"
+
+    async def test_console_sees_the_session_waiting_for_its_qr_code(self, make_bot: BotFactory) -> None:
+        async with make_bot(FakeWaha(status="SCAN_QR_CODE")) as b:
+            assert (await b.client.get("/api/whatsapp/channel")).status_code == 401
+            r = await b.client.get("/api/whatsapp/channel", headers={"Authorization": f"Bearer {OP_KEY}"})
+            assert r.json() == {"provider": "waha", "session": "default", "status": "SCAN_QR_CODE", "working": False}
 
     async def test_waha_webhook_is_404_when_the_provider_is_meta(self, make_bot: BotFactory) -> None:
         async with make_bot(whatsapp_provider="meta") as b:
