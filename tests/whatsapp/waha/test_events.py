@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from certobot.whatsapp.graph import GraphClient
+from certobot.whatsapp.provider import MetaProvider
 from certobot.whatsapp.waha.client import message_id
 from certobot.whatsapp.waha.provider import parse_events
+from tests.fakes import sign
 from tests.whatsapp.waha.fake import load, message_event
 
 
@@ -69,3 +74,14 @@ def test_not_waha_json_is_refused() -> None:
 )
 def test_the_sent_message_id_is_read_from_any_engine_answer(answer: Any, expected: str | None) -> None:
     assert message_id(answer, "5511987650101@c.us") == expected
+
+
+async def test_meta_behind_the_same_interface_verifies_and_parses_its_own_body() -> None:
+    body = (Path(__file__).parent.parent.parent / "data" / "meta" / "text.json").read_bytes()
+    async with httpx.AsyncClient() as http:
+        graph = GraphClient(http, base_url="http://graph.test", access_token="t", phone_number_id="1")
+    meta = MetaProvider(graph, "app-secret")
+    assert meta.verify(body, {"x-hub-signature-256": sign(body, "app-secret")})
+    assert not meta.verify(body, {"x-hub-signature-256": sign(body, "other")})
+    [msg] = meta.parse(body).messages
+    assert msg.kind == "text"
