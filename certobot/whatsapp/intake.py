@@ -8,16 +8,36 @@ sweeper re-announces what was stored).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+
+from redis.asyncio import Redis
 
 from certobot.logging import get_logger
 from certobot.resources import Resources
 from certobot.whatsapp.inbox import store_messages, store_statuses
 from certobot.whatsapp.pipeline import announce
 from certobot.whatsapp.provider import Inbound
-from certobot.whatsapp.router import flood_check
+from certobot.whatsapp.schemas import InboundMessage
 
 log = get_logger("certobot.intake")
+
+
+async def flood_check(redis: Redis, messages: list[InboundMessage], limit: int) -> frozenset[str]:
+    """The wamids past their phone's per-minute allowance (a Redis counter per phone and minute)."""
+    if not messages:
+        return frozenset()
+    minute = int(time.time() // 60)
+    async with redis.pipeline(transaction=False) as pipe:
+        for m in messages:
+            key = f"certobot:flood:{m.phone_key}:{minute}"
+            pipe.incr(key)
+            pipe.expire(key, 120)
+        counts = (await pipe.execute())[::2]
+    over = frozenset(m.wamid for m, n in zip(messages, counts, strict=True) if int(n) > limit)
+    if over:
+        log.warning("phone_throttled", messages=len(over))
+    return over
 
 
 @dataclass(frozen=True)
