@@ -44,6 +44,17 @@ class WahaFile:
         return out
 
 
+def session_not_ready(status: int, body: Any) -> bool:
+    """WAHA refusing because the session is not WORKING (QR code to scan, starting, stopped): 422
+    with the status it found and the one it expected, or 404 for a session not started. Nothing was
+    sent, and it will go once the number is back: retryable."""
+    if not isinstance(body, dict):
+        return False
+    if status == 422:
+        return "expected" in body or "Session status" in str(body.get("error") or body.get("message") or "")
+    return status == 404 and "session" in str(body.get("message") or "").lower()
+
+
 def chat_id(to: str) -> str:
     """`5511987654321` (or an id WAHA already gave us) → `5511987654321@c.us`."""
     if "@" in to:
@@ -91,12 +102,12 @@ class WahaClient:
             body = None
         if r.is_success:
             return body
-        detail = body.get("message") if isinstance(body, dict) else None
+        detail = (body.get("error") or body.get("message")) if isinstance(body, dict) else None
         raise WahaError(
             r.status_code,
             r.status_code,
             str(detail or r.reason_phrase or "erro"),
-            retryable=r.status_code in RETRYABLE_STATUS,
+            retryable=r.status_code in RETRYABLE_STATUS or session_not_ready(r.status_code, body),
         )
 
     async def send_text(self, to: str, text: str) -> str | None:

@@ -87,6 +87,17 @@ class FakeWaha:
             return httpx.Response(401, json={"message": "Unauthorized", "statusCode": 401})
         if path == f"/api/sessions/{self.session}":
             return httpx.Response(200, json={"name": self.session, "status": self.status, "config": {}})
+        if self.status != "WORKING" and (path in SEND_PATHS or path == "/api/contacts/check-exists"):
+            # WAHA's manager.waitUntilStatus: 422 with the status found and the one expected.
+            return httpx.Response(
+                422,
+                json={
+                    "error": "Session status is not as expected. Try again later or restart the session",
+                    "session": self.session,
+                    "status": self.status,
+                    "expected": ["WORKING"],
+                },
+            )
         if path == "/api/contacts/check-exists":
             phone = request.url.params.get("phone", "")
             if request.url.params.get("session") != self.session:

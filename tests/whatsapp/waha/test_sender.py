@@ -110,6 +110,24 @@ class TestFailures:
             assert waha.texts_to(PHONE) == texts
             assert [m.status for m in await messages(resources, conv_id)] == ["sent"] * 4
 
+    async def test_a_session_waiting_for_its_qr_code_holds_the_messages_until_it_works(
+        self, make_sending: Factory
+    ) -> None:
+        async with make_sending(FakeWaha(status="SCAN_QR_CODE")) as (resources, waha):
+            conv_id = await conversation(resources)
+            await queue(resources, conv_id, ["primeira", "segunda"])
+            sender = Sender(resources)
+            await drain(resources, sender, conv_id, passes=3)
+            assert waha.sends() == []
+            async with resources.sessionmaker() as s:
+                row = await s.scalar(select(Outbox).where(Outbox.conversation_id == conv_id).order_by(Outbox.id))
+                assert row is not None
+                assert row.status == "pending"
+                assert "Session status is not as expected" in (row.last_error or "")
+            waha.status = "WORKING"  # the phone scanned the QR code
+            await drain(resources, sender, conv_id)
+            assert waha.texts_to(PHONE) == ["primeira", "segunda"]
+
     async def test_a_refusal_is_final_recorded_and_the_next_message_goes(self, make_sending: Factory) -> None:
         async with make_sending() as (resources, waha):
             conv_id = await conversation(resources)
