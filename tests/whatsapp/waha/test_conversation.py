@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certobot.whatsapp.models import InboundEvent
 from tests.factories import create_debtor
 from tests.whatsapp.waha.conftest import WahaStack
+from tests.whatsapp.waha.fake import message_event
 
 
 class TestWholeConversation:
@@ -59,3 +60,31 @@ class TestWholeConversation:
         assert result.json()["outcome"] == "successful"
         assert result.json()["agreed_amount"] == "880.00"
         assert await db.scalar(select(func.count()).select_from(InboundEvent)) == 3
+
+
+class TestSameDebtorSameAnswers:
+    async def test_message_and_its_message_any_copy_get_one_answer(self, waha_stack: WahaStack) -> None:
+        s = waha_stack
+        d = await create_debtor(s.crm, phone="+5521987650202")
+        phone = d["phone"].lstrip("+")
+        event = message_event(phone, "oi", msg_id="3EB0TWICE")
+        for kind in ("message", "message.any", "message"):
+            assert (await s.webhook({**event, "event": kind})).status_code == 200
+        first = await s.replies(phone, 0)
+        assert len(first) == 1
+        assert "3 primeiros" in first[0]
+        second = await s.say(phone, d["cpf"][:3])  # the next message is answered: nothing was stuck
+        assert "Identidade confirmada" in second[0]
+        assert len(s.waha.to(phone)) == 2
+
+    async def test_an_account_without_the_ninth_digit_is_answered_in_its_own_chat(self, waha_stack: WahaStack) -> None:
+        s = waha_stack
+        d = await create_debtor(s.crm, phone="+5531987650203")  # the CRM has the ninth digit
+        old_chat = "553187650203"  # WhatsApp knows the account from before it
+        answer = await s.say(old_chat, "oi")
+        assert "3 primeiros" in answer[0]
+        [reply] = s.waha.to(old_chat)
+        assert reply.body is not None
+        assert reply.body["chatId"] == "553187650203@c.us"
+        opened = await s.say(old_chat, d["cpf"][:3])
+        assert "Identidade confirmada" in opened[0]
