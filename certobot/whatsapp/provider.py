@@ -100,6 +100,14 @@ class Provider(Protocol):
         self, to: str, data: bytes, filename: str, caption: str, mime_type: str = "application/pdf"
     ) -> SendResult: ...
 
+    async def send_image(
+        self, to: str, data: bytes, filename: str, caption: str, mime_type: str = "image/jpeg"
+    ) -> SendResult: ...
+
+    async def send_opening(self, to: str, name: str, language: str, params: list[str]) -> SendResult:
+        """The approved template where there are templates (Meta); its words as text where not (WAHA)."""
+        ...
+
     async def session_status(self) -> str | None:
         """The channel's session state where it has one (WAHA: WORKING, SCAN_QR_CODE…); None for Meta."""
         ...
@@ -143,6 +151,21 @@ class MetaProvider:
         try:
             media_id = await self.graph.upload_media(data, filename, mime_type)
             return await self.graph.send_document(to, media_id, filename, caption)
+        except GraphError as exc:
+            raise ProviderError.from_graph(exc) from exc
+
+    async def send_image(
+        self, to: str, data: bytes, filename: str, caption: str, mime_type: str = "image/jpeg"
+    ) -> SendResult:
+        try:
+            media_id = await self.graph.upload_media(data, filename, mime_type)
+            return await self.graph.send(to, {"type": "image", "image": {"id": media_id, "caption": caption}})
+        except GraphError as exc:
+            raise ProviderError.from_graph(exc) from exc
+
+    async def send_opening(self, to: str, name: str, language: str, params: list[str]) -> SendResult:
+        try:
+            return await self.graph.send_template(to, name, language, params)
         except GraphError as exc:
             raise ProviderError.from_graph(exc) from exc
 

@@ -197,6 +197,17 @@ class WahaProvider:
         file = WahaFile(mimetype=mime_type, filename=filename, data=data)
         return self._result(chat, await self.client.send_file(chat, file, caption))
 
+    async def send_image(
+        self, to: str, data: bytes, filename: str, caption: str, mime_type: str = "image/jpeg"
+    ) -> SendResult:
+        chat = await self._chat(to)
+        file = WahaFile(mimetype=mime_type, filename=filename, data=data)
+        return self._result(chat, await self.client.send_image(chat, file, caption))
+
+    async def send_opening(self, to: str, name: str, language: str, params: list[str]) -> SendResult:
+        # No templates on WAHA: the template's words, as text.
+        return await self.send_text(to, opening_text(params))
+
     async def session_status(self) -> str | None:
         """WAHA's own answer when it gives one; else the last `session.status` webhook."""
         with suppress(ProviderError):

@@ -11,10 +11,10 @@ import pytest
 
 from certobot.whatsapp.graph import GraphClient
 from certobot.whatsapp.provider import MetaProvider
-from certobot.whatsapp.waha.client import message_id
-from certobot.whatsapp.waha.provider import parse_events
-from tests.fakes import sign
-from tests.whatsapp.waha.fake import load, message_event
+from certobot.whatsapp.waha.client import WahaClient, message_id
+from certobot.whatsapp.waha.provider import WahaProvider, parse_events
+from tests.fakes import FakeGraph, sign
+from tests.whatsapp.waha.fake import FakeWaha, load, message_event
 
 
 def raw(body: dict[str, Any]) -> bytes:
@@ -85,3 +85,23 @@ async def test_meta_behind_the_same_interface_verifies_and_parses_its_own_body()
     assert not meta.verify(body, {"x-hub-signature-256": sign(body, "other")})
     [msg] = meta.parse(body).messages
     assert msg.kind == "text"
+
+
+async def test_each_provider_sends_an_image_and_an_opening_its_own_way() -> None:
+    graph, waha = FakeGraph(), FakeWaha()
+    async with (
+        httpx.AsyncClient(transport=graph.transport) as graph_http,
+        httpx.AsyncClient(transport=waha.transport) as waha_http,
+    ):
+        meta = MetaProvider(GraphClient(graph_http, base_url="http://g", access_token="t", phone_number_id="1"))
+        own = WahaProvider(WahaClient(waha_http, base_url="http://w", api_key=waha.api_key, session="default"))
+        for provider in (meta, own):
+            await provider.send_image("5511987650601", b"\xff\xd8jpeg", "foto.jpg", "legenda")
+            await provider.send_opening("5511987650601", "cobranca_abertura", "pt_BR", ["Ana", "Certo"])
+    assert [b["type"] for b in graph.messages_to("5511987650601")] == ["image", "template"]
+    assert [c.path for c in waha.sends()] == ["/api/sendImage", "/api/sendText"]
+    image, opening = waha.sends()
+    assert image.body is not None
+    assert opening.body is not None
+    assert image.body["file"]["mimetype"] == "image/jpeg"
+    assert opening.body["text"].startswith("Olá, Ana! Aqui é a Certo.")
