@@ -65,7 +65,7 @@ def up(
         raise typer.Exit(2) from None
     # Each service migrates and runs in a process of its own, started by module path: the bot
     # imports nothing of the CRM. With no DATABASE_URL each keeps its own SQLite file
-    # (certobot.db, certobot-crm.db); with Postgres, its own schema.
+    # (certokit.db, certobot-crm.db); with Postgres, its own schema.
     typer.echo("Aplicando migrações…")
     for module in ("mock_crm.migrate", "certobot.migrate"):
         if subprocess.run([sys.executable, "-m", module], env=os.environ.copy(), check=False).returncode != 0:

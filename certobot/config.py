@@ -53,6 +53,11 @@ class _Base(BaseSettings):
     whatsapp_rate_per_second: int = Field(default=80, ge=1, le=1000)
     # Where sends go when no access token is set: the bot's built-in fake Graph API.
     whatsapp_sandbox_url: str = "http://127.0.0.1:8000/sandbox/v25.0"
+    # Which WhatsApp channel both services speak: Meta's Cloud API, or a self-hosted WAHA.
+    whatsapp_provider: Literal["meta", "waha"] = "meta"
+    waha_base_url: str = "http://localhost:3000"
+    waha_api_key: SecretStr | None = None
+    waha_session: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,54}$")
 
     # Who collects (CDC art. 42-A): shown on request and on every boleto.
     creditor_name: str = "Certo Recuperadora de Créditos Ltda"
@@ -83,19 +88,23 @@ class _Base(BaseSettings):
             raise ValueError("CNPJ inválido (dígitos verificadores não conferem)")
         return v
 
-    @field_validator("whatsapp_api_base_url")
+    @field_validator("whatsapp_api_base_url", "waha_base_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
     @property
     def whatsapp_sandbox(self) -> bool:
+        if self.whatsapp_provider == "waha":
+            return False  # WAHA is self-hosted: there is always a real (or fake) server to talk to
         return not (self.whatsapp_access_token and self.whatsapp_phone_number_id)
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> _Base:
         if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
             raise ValueError("CRM_API_KEY: defina uma chave real em produção")
+        if self.environment == "production" and self.whatsapp_provider == "waha" and self.waha_api_key is None:
+            raise ValueError("WAHA_API_KEY: obrigatória em produção com WHATSAPP_PROVIDER=waha")
         return self
 
 
@@ -149,6 +158,13 @@ class BotSettings(_Base):
     # Conversations one process works on at once. Kept under the database pool (10 + 20 overflow)
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
+    # WAHA: the key WAHA signs its webhooks with (X-Webhook-Hmac, HMAC-SHA512); required in production.
+    waha_webhook_hmac_key: SecretStr | None = None
+    # An unofficial number is banned for bulk-looking traffic: openings are capped per minute and
+    # every send waits a random human-like delay (with "typing…" shown) first.
+    waha_openings_per_minute: int = Field(default=4, ge=1, le=60)
+    waha_send_delay_min_seconds: float = Field(default=1.0, ge=0, le=60)
+    waha_send_delay_max_seconds: float = Field(default=4.0, ge=0, le=120)
 
     @field_validator("redis_url", "certobot_api_key", "groq_api_key", "groq_base_url", mode="before")
     @classmethod
@@ -167,6 +183,14 @@ class BotSettings(_Base):
         if not v.startswith(("http://", "https://")):
             raise ValueError("use uma URL http:// ou https://")
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _waha_rules(self) -> BotSettings:
+        if self.waha_send_delay_max_seconds < self.waha_send_delay_min_seconds:
+            raise ValueError("WAHA_SEND_DELAY_MAX_SECONDS: menor que WAHA_SEND_DELAY_MIN_SECONDS")
+        if self.environment == "production" and self.whatsapp_provider == "waha" and not self.waha_webhook_hmac_key:
+            raise ValueError("WAHA_WEBHOOK_HMAC_KEY: obrigatória em produção com WHATSAPP_PROVIDER=waha")
+        return self
 
     @property
     def webhook_secret(self) -> str | None:

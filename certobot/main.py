@@ -10,15 +10,20 @@ from functools import cache
 import httpx
 from fastapi import APIRouter, FastAPI, Response
 from fastapi_offline import FastAPIOffline
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from certobot.config import SCHEMA, BotSettings, load_settings
 from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.resources import Resources
+from certobot.whatsapp.channel import router as channel_router
 from certobot.whatsapp.pipeline import TurnHandler
+from certobot.whatsapp.provider import MetaProvider, Provider
 from certobot.whatsapp.router import router as webhook_router
 from certobot.whatsapp.sandbox import router as sandbox_router
+from certobot.whatsapp.waha.provider import build_waha
+from certobot.whatsapp.waha.router import router as waha_router
 from certobot.worker import start_background
 from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
@@ -63,16 +68,28 @@ def build_resources(
             else "sandbox",
             phone_number_id=settings.whatsapp_phone_number_id or "sandbox",
         )
+    redis = make_redis(settings)
+    clock = clock or SystemClock()
     return Resources(
         settings=settings,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
-        redis=make_redis(settings),
+        redis=redis,
         http=http,
         graph=graph,
+        provider=build_provider(settings, graph, http, redis, clock),
         extra=extra,
-        clock=clock or SystemClock(),
+        clock=clock,
     )
+
+
+def build_provider(
+    settings: BotSettings, graph: GraphClient, http: httpx.AsyncClient, redis: Redis, clock: Clock
+) -> Provider:
+    """WHATSAPP_PROVIDER: Meta's Cloud API (or its sandbox) through `graph`, or a WAHA server."""
+    if settings.whatsapp_provider == "waha":
+        return build_waha(settings, http, redis, clock)
+    return MetaProvider(graph, settings.webhook_secret)
 
 
 def create_app(
@@ -120,6 +137,8 @@ def create_app(
     scrub_access_log()
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
+    app.include_router(waha_router)
+    app.include_router(channel_router)
     app.include_router(sandbox_router)
     for router in _operator_routers():
         app.include_router(router)
@@ -150,6 +169,10 @@ def create_app(
             checks["crm"] = "falhou"
         if any(v != "ok" for v in checks.values()):
             response.status_code = 503
+        if res.provider.name == "waha":
+            # Shown, not gating: with the session down (QR code to scan) the bot still accepts and
+            # queues; the outbox sends once the number is back. Taking the bot out would lose webhooks.
+            checks["whatsapp_waha"] = (await res.provider.session_status()) or "desconhecido"
         return checks
 
     @app.get("/metrics", tags=["saúde"], response_class=Response)

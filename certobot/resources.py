@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from certobot.config import BotSettings
+from certobot.whatsapp.provider import Provider
 from certokit.clock import Clock, SystemClock
 from certokit.graph import GraphClient
 
@@ -21,6 +22,7 @@ class Resources:
     redis: Redis
     http: httpx.AsyncClient
     graph: GraphClient
+    provider: Provider  # what the sender speaks: Meta (wrapping `graph`) or WAHA
     extra: list[httpx.AsyncClient] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
 

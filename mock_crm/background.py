@@ -8,20 +8,20 @@ from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certokit.graph import GraphClient
+from certobot.whatsapp.provider import Provider
 from mock_crm.boletos.delivery import run_delivery_loop
 from mock_crm.settings import CrmSettings
 
 
 @asynccontextmanager
 async def run_background(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: CrmSettings, graph: GraphClient
+    sessionmaker: async_sessionmaker[AsyncSession], settings: CrmSettings, provider: Provider
 ) -> AsyncIterator[None]:
     if not settings.run_background_workers:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(run_delivery_loop(sessionmaker, graph, settings, stop), name="boleto-delivery")
+    task = asyncio.create_task(run_delivery_loop(sessionmaker, provider, settings, stop), name="boleto-delivery")
     try:
         yield
     finally:

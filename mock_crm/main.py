@@ -10,6 +10,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from certobot.whatsapp.provider import MetaProvider, Provider
+from certobot.whatsapp.waha.provider import build_waha
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
 from certokit.graph import GraphClient
@@ -54,6 +56,13 @@ def graph_client(s: CrmSettings, http: httpx.AsyncClient) -> GraphClient:
     )
 
 
+def whatsapp_provider(s: CrmSettings, http: httpx.AsyncClient) -> Provider:
+    """WHATSAPP_PROVIDER: a WAHA server, or the Cloud API (its sandbox without a token)."""
+    if s.whatsapp_provider == "waha":
+        return build_waha(s, http)
+    return MetaProvider(graph_client(s, http))
+
+
 def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncClient | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,8 +74,8 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
         http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0))
-        app.state.graph = graph_client(s, http)
-        async with run_background(app.state.sessionmaker, s, app.state.graph):
+        app.state.whatsapp = whatsapp_provider(s, http)
+        async with run_background(app.state.sessionmaker, s, app.state.whatsapp):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield
         if graph_http is None:

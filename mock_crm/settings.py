@@ -42,6 +42,11 @@ class CrmSettings(BaseSettings):
     whatsapp_phone_number_id: str | None = None
     # Where sends go when no access token is set: the bot's built-in fake Graph API.
     whatsapp_sandbox_url: str = "http://127.0.0.1:8000/sandbox/v25.0"
+    # Which WhatsApp channel delivers the boletos: Meta's Cloud API, or a self-hosted WAHA.
+    whatsapp_provider: Literal["meta", "waha"] = "meta"
+    waha_base_url: str = "http://localhost:3000"
+    waha_api_key: SecretStr | None = None
+    waha_session: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,54}$")
 
     # Who collects (CDC art. 42-A): shown on every boleto.
     creditor_name: str = "Certo Recuperadora de Créditos Ltda"
@@ -79,17 +84,21 @@ class CrmSettings(BaseSettings):
             raise ValueError("CNPJ inválido (dígitos verificadores não conferem)")
         return v
 
-    @field_validator("whatsapp_api_base_url")
+    @field_validator("whatsapp_api_base_url", "waha_base_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
 
     @property
     def whatsapp_sandbox(self) -> bool:
+        if self.whatsapp_provider == "waha":
+            return False  # WAHA is self-hosted: there is always a real (or fake) server to talk to
         return not (self.whatsapp_access_token and self.whatsapp_phone_number_id)
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> CrmSettings:
         if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
             raise ValueError("CRM_API_KEY: defina uma chave real em produção")
+        if self.environment == "production" and self.whatsapp_provider == "waha" and self.waha_api_key is None:
+            raise ValueError("WAHA_API_KEY: obrigatória em produção com WHATSAPP_PROVIDER=waha")
         return self

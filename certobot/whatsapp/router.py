@@ -10,13 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
 from certobot.deps import ResourcesDep
 from certobot.metrics import WEBHOOK_LATENCY
-from certobot.whatsapp.inbox import store_messages, store_statuses
-from certobot.whatsapp.pipeline import announce
-from certobot.whatsapp.schemas import InboundMessage, WebhookBody, inbound_messages, statuses, system_errors
+from certobot.whatsapp.intake import accept
+from certobot.whatsapp.provider import Inbound
+from certobot.whatsapp.schemas import WebhookBody, inbound_messages, statuses, system_errors
 from certobot.whatsapp.signature import verify
 from certokit.errors import DomainError, Unauthorized
 from certokit.logging import get_logger
@@ -44,23 +43,6 @@ class BadBody(DomainError):
 class TooLarge(DomainError):
     status_code = 413
     detail = "Corpo do webhook grande demais (máximo 3 MB)."
-
-
-async def flood_check(redis: Redis, messages: list[InboundMessage], limit: int) -> frozenset[str]:
-    """The wamids past their phone's per-minute allowance (a Redis counter per phone and minute)."""
-    if not messages:
-        return frozenset()
-    minute = int(time.time() // 60)
-    async with redis.pipeline(transaction=False) as pipe:
-        for m in messages:
-            key = f"certobot:flood:{m.phone_key}:{minute}"
-            pipe.incr(key)
-            pipe.expire(key, 120)
-        counts = (await pipe.execute())[::2]
-    over = frozenset(m.wamid for m, n in zip(messages, counts, strict=True) if int(n) > limit)
-    if over:
-        log.warning("phone_throttled", messages=len(over))
-    return over
 
 
 @router.get("/webhooks/whatsapp", response_class=PlainTextResponse, summary="Verificação do webhook (Meta)")
@@ -98,17 +80,8 @@ async def receive(request: Request, resources: ResourcesDep) -> dict[str, int | 
         body = WebhookBody.model_validate(json.loads(raw))
     except (ValueError, ValidationError):
         raise BadBody() from None
-    messages = inbound_messages(body)
     for err in system_errors(body):
         log.warning("whatsapp_system_error", code=err.code, title=err.title)
-    flooded = await flood_check(resources.redis, messages, resources.settings.flood_limit_per_minute)
-    async with resources.sessionmaker() as session, session.begin():
-        fresh = await store_messages(session, messages, flooded)
-        applied = await store_statuses(session, statuses(body))
-    # Committed: from here a crash loses nothing (the sweeper re-announces what was stored).
-    try:
-        await announce(resources.redis, fresh)
-    except Exception:
-        log.exception("announce_failed")
+    accepted = await accept(resources, Inbound(messages=inbound_messages(body), statuses=statuses(body)))
     WEBHOOK_LATENCY.observe(time.perf_counter() - started)
-    return {"status": "ok", "messages": len(fresh), "statuses": applied}
+    return {"status": "ok", "messages": accepted.messages, "statuses": accepted.statuses}

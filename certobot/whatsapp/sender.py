@@ -19,9 +19,10 @@ from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.resources import Resources
 from certobot.whatsapp.models import Message
+from certobot.whatsapp.provider import ProviderError
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from certokit.db import utcnow
-from certokit.graph import GraphError, template_message
+from certokit.graph import template_message
 from certokit.logging import get_logger
 
 log = get_logger("certobot.sender")
@@ -33,7 +34,7 @@ class Sender:
     def __init__(self, resources: Resources) -> None:
         self.res = resources
         s = resources.settings
-        self.limiter = SendRateLimiter(resources.redis, resources.graph.phone_number_id, s.whatsapp_rate_per_second)
+        self.limiter = SendRateLimiter(resources.redis, resources.provider.account_id, s.whatsapp_rate_per_second)
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
         """Send the due rows of one conversation in order; the caller holds its lock.
@@ -70,8 +71,9 @@ class Sender:
         to, message = row.payload["to"], row.payload["message"]
         await self.limiter.acquire()
         try:
-            result = await self.res.graph.send(to, message)
-        except GraphError as exc:
+            await self.res.provider.pace(to, message)
+            result = await self.res.provider.send(to, message)
+        except ProviderError as exc:
             GRAPH_ERRORS.labels(code=str(exc.code or exc.status)).inc()
             if exc.outside_window and message.get("type") != "template":
                 return await self._fallback_template(session, row, exc)
@@ -107,7 +109,7 @@ class Sender:
                 .values(status=status, **values)
             )
 
-    async def _fallback_template(self, session: AsyncSession, row: Outbox, exc: GraphError) -> Attempt:
+    async def _fallback_template(self, session: AsyncSession, row: Outbox, exc: ProviderError) -> Attempt:
         s = self.res.settings
         await self._transcript(session, row, status="failed", error=exc.as_dict())
         outbox.mark_failed(row, str(exc))

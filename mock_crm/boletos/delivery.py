@@ -1,8 +1,9 @@
-"""Delivering boletos on WhatsApp: upload the PDF, send it as a document, then the PIX code as text.
+"""Delivering boletos on WhatsApp: the PDF as a document, then the PIX code as text.
 
 Each boleto has a delivery row written with it (the outbox). A loop claims due rows (SKIP LOCKED on
-Postgres, so several CRM processes share them), remembers each step it finished (media id, document
-wamid, PIX wamid) so a retry never sends a part twice, and backs off on 429/5xx/timeouts.
+Postgres, so several CRM processes share them), remembers each step it finished (document id, PIX
+id) so a retry never sends a part twice, and backs off on 429/5xx/timeouts. How the PDF travels is
+the provider's business (Meta: uploaded media; WAHA: inline in /api/sendFile).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certobot.whatsapp.provider import Provider, ProviderError
 from certokit.db import utcnow
-from certokit.graph import GraphClient, GraphError
 from certokit.logging import get_logger
 from certokit.money import brl
 from certokit.phones import wa_form
@@ -46,7 +47,7 @@ def pix_text(b: Boleto) -> str:
     )
 
 
-async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClient, settings: CrmSettings) -> None:
+async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: Provider, settings: CrmSettings) -> None:
     boleto = await session.get(Boleto, d.boleto_id)
     if boleto is None:
         d.status = "failed"
@@ -55,17 +56,16 @@ async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClie
     service = BoletoService(BoletoRepository(session), DebtorRepository(session), settings, "")
     filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
     try:
-        if d.media_id is None:
-            d.media_id = await graph.upload_media(await service.pdf_of(boleto), filename, "application/pdf")
         if d.document_wamid is None:
-            sent = await graph.send_document(to, d.media_id, filename, caption(boleto, settings.creditor_name))
+            pdf = await service.pdf_of(boleto)
+            sent = await provider.send_document(to, pdf, filename, caption(boleto, settings.creditor_name))
             d.document_wamid = sent.wamid
         if d.pix_wamid is None:
-            d.pix_wamid = (await graph.send_text(to, pix_text(boleto))).wamid
-    except (GraphError, httpx.HTTPError) as exc:
+            d.pix_wamid = (await provider.send_text(to, pix_text(boleto))).wamid
+    except (ProviderError, httpx.HTTPError) as exc:
         d.attempts += 1
         d.last_error = str(exc)[:2000]
-        retryable = not isinstance(exc, GraphError) or exc.retryable
+        retryable = not isinstance(exc, ProviderError) or exc.retryable
         if retryable and d.attempts < MAX_ATTEMPTS:
             d.next_attempt_at = utcnow() + timedelta(seconds=min(600, 2**d.attempts))
         else:
@@ -77,25 +77,25 @@ async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClie
 
 
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], graph: GraphClient, settings: CrmSettings, limit: int = 20
+    sessionmaker: async_sessionmaker[AsyncSession], provider: Provider, settings: CrmSettings, limit: int = 20
 ) -> int:
     async with sessionmaker() as session, session.begin():
         rows = await BoletoRepository(session).due_deliveries(utcnow(), limit)
         for d in rows:
-            await deliver_one(session, d, graph, settings)
+            await deliver_one(session, d, provider, settings)
         return sum(1 for d in rows if d.status == "sent")
 
 
 async def run_delivery_loop(
     sessionmaker: async_sessionmaker[AsyncSession],
-    graph: GraphClient,
+    provider: Provider,
     settings: CrmSettings,
     stop: asyncio.Event,
     every: float = 1.0,
 ) -> None:
     while not stop.is_set():
         try:
-            await deliver_due(sessionmaker, graph, settings)
+            await deliver_due(sessionmaker, provider, settings)
         except Exception:
             log.exception("delivery_pass_failed")
         with suppress(TimeoutError):

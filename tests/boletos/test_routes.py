@@ -20,7 +20,7 @@ from mock_crm.boletos.delivery import deliver_due
 from mock_crm.boletos.febraban import barcode_from_linha
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.pix import verify
-from mock_crm.main import create_app, graph_client
+from mock_crm.main import create_app, whatsapp_provider
 from mock_crm.settings import CrmSettings
 from tests.conftest import CRM_KEY, crm_settings
 from tests.factories import create_debtor, make_cpf
@@ -172,7 +172,7 @@ class TestDelivery:
         graph, crm = graph_and_crm
         d = await create_debtor(crm, debt="1500.00", phone="+5511987654321")
         await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
-        client = graph_client(settings, httpx.AsyncClient(transport=graph.transport))
+        client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
         assert await deliver_due(sessionmaker, client, settings) == 3
         uploads = [s for s in graph.sent if s.path.endswith("/media")]
         assert len(uploads) == 3
@@ -198,7 +198,7 @@ class TestDelivery:
             graph, crm = graph_and_crm
             d = await create_debtor(crm, debt="1500.00", phone="+5511987654322")
             await crm.post("/api/boletos/generate", json=agreement(d["cpf"], installments=1, total_amount="100.00"))
-            client = graph_client(settings, httpx.AsyncClient(transport=graph.transport))
+            client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
             graph.fail_next(1, status=500, code=131000)
             assert await deliver_due(sessionmaker, client, settings) == 0
             async with sessionmaker() as s, s.begin():

@@ -1,0 +1,58 @@
+"""Accepting what a provider's webhook carried: stored durably and once, then announced.
+
+The same steps for every provider: flood check, the inbound events (unique by message id, so a
+redelivery or a second event kind carrying the same message is a no-op), the statuses, one commit,
+and only then the announcement to the workers (a crash after the commit loses nothing: the
+sweeper re-announces what was stored).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from certobot.resources import Resources
+from certobot.whatsapp.inbox import store_messages, store_statuses
+from certobot.whatsapp.pipeline import announce
+from certobot.whatsapp.provider import Inbound
+from certobot.whatsapp.schemas import InboundMessage
+from certokit.logging import get_logger
+
+log = get_logger("certobot.intake")
+
+
+async def flood_check(redis: Redis, messages: list[InboundMessage], limit: int) -> frozenset[str]:
+    """The wamids past their phone's per-minute allowance (a Redis counter per phone and minute)."""
+    if not messages:
+        return frozenset()
+    minute = int(time.time() // 60)
+    async with redis.pipeline(transaction=False) as pipe:
+        for m in messages:
+            key = f"certobot:flood:{m.phone_key}:{minute}"
+            pipe.incr(key)
+            pipe.expire(key, 120)
+        counts = (await pipe.execute())[::2]
+    over = frozenset(m.wamid for m, n in zip(messages, counts, strict=True) if int(n) > limit)
+    if over:
+        log.warning("phone_throttled", messages=len(over))
+    return over
+
+
+@dataclass(frozen=True)
+class Accepted:
+    messages: int
+    statuses: int
+
+
+async def accept(resources: Resources, inbound: Inbound) -> Accepted:
+    flooded = await flood_check(resources.redis, inbound.messages, resources.settings.flood_limit_per_minute)
+    async with resources.sessionmaker() as session, session.begin():
+        fresh = await store_messages(session, inbound.messages, flooded)
+        applied = await store_statuses(session, inbound.statuses)
+    try:
+        await announce(resources.redis, fresh)
+    except Exception:
+        log.exception("announce_failed")
+    return Accepted(messages=len(fresh), statuses=applied)
