@@ -124,6 +124,9 @@ class BotSettings(_Base):
     model_timeout_seconds: float = Field(default=4.0, gt=0)
     conversation_timeout_seconds: int = Field(default=180, ge=10)
     max_validation_attempts: int = Field(default=3, ge=1, le=10)
+    # Wrong CPF answers per debtor and per phone, across conversations, before self-service locks.
+    identity_max_failures: int = Field(default=5, ge=1, le=50)
+    identity_lock_hours: float = Field(default=24, gt=0)
     contact_hours: str = "mon-fri 08:00-20:00; sat 08:00-14:00"
     holidays: str = ""
     min_contact_interval_hours: int = Field(default=24, ge=0)

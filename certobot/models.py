@@ -2,12 +2,16 @@
 
 from certobot.campaigns.models import Campaign, CampaignItem
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
+from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
 __all__ = [
+    "BlockedPhone",
     "Campaign",
     "CampaignItem",
     "Conversation",
+    "IdentityFailure",
+    "IdentityLock",
     "InboundEvent",
     "Message",
     "Outbox",

@@ -22,6 +22,7 @@ from certobot.negotiation import texts
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.phones import phone_key
+from certobot.security.blocked import is_blocked
 from certobot.whatsapp.graph import template_message, text_message
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
@@ -92,6 +93,8 @@ class ConversationService:
         key = phone_key(debtor.phone) or debtor.phone
         if await self._live(key) is not None:
             raise AlreadyActive()
+        if await is_blocked(self.db, phone_key=key, cpf=debtor.cpf):
+            raise ContactRefused("Contato recusado: este número foi informado como errado para este devedor.")
         reason = refusal(debtor, now, self.settings)
         if reason is not None:
             raise ContactRefused(f"Contato recusado: {reason}")

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact, queue_outcome
@@ -26,6 +27,7 @@ from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
 from certobot.db import utcnow
 from certobot.errors import TryLater
 from certobot.logging import get_logger, scrub
+from certobot.metrics import VALIDATION_FAILURES
 from certobot.money import from_cents
 from certobot.negotiation import texts
 from certobot.negotiation.brain import DebtContext, Negotiator, TurnDecision, build_negotiator, opening_after_validation
@@ -33,6 +35,8 @@ from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.security.blocked import block_phone, is_blocked
+from certobot.security.identity import LockPolicy, locked_until, record_failure
 from certobot.validation.challenge import extract_first_digits, matches
 from certobot.whatsapp.graph import text_message
 from certobot.whatsapp.models import Message
@@ -70,11 +74,16 @@ class ConversationFlow:
         crm: CrmClient,
         sessions: SessionStore,
         negotiator: Negotiator,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.crm = crm
         self.sessions = sessions
         self.negotiator = negotiator
+        self.clock = clock or SystemClock()
+        self.lock_policy = LockPolicy(
+            max_failures=settings.identity_max_failures, lock_for=timedelta(hours=settings.identity_lock_hours)
+        )
 
     # --- entry point (the TurnHandler protocol) -------------------------------------------------
 
@@ -124,6 +133,9 @@ class ConversationFlow:
         special = self._special_before_validation(conv, state, heard.intent, n)
         if special is not None:
             return special
+        now = self.clock.now()
+        if await locked_until(db, cpf=conv.debtor_cpf, phone_key=conv.phone_key, now=now) is not None:
+            return self._identity_locked(conv, state, "Mensagem durante o bloqueio de autoatendimento.")
         digits = extract_first_digits(text)
         if digits is None:
             state.prompts += 1
@@ -149,6 +161,18 @@ class ConversationFlow:
             state.move("negotiation")
             decision = opening_after_validation(self._context(debtor), state.negotiation)
             return self._apply(conv, state, debtor, decision)
+        VALIDATION_FAILURES.inc()
+        if conv.debtor_cpf is not None:
+            lock = await record_failure(
+                db,
+                cpf=conv.debtor_cpf,
+                phone_key=conv.phone_key,
+                conversation_id=conv.id,
+                now=now,
+                policy=self.lock_policy,
+            )
+            if lock is not None:
+                return self._identity_locked(conv, state, "Autoatendimento bloqueado: tentativas de CPF erradas.")
         left = self.settings.max_validation_attempts - state.validation_attempts
         if left > 0:
             return Turn([texts.wrong_digits(left, n)])
@@ -161,6 +185,14 @@ class ConversationFlow:
                 notes=f"{state.validation_attempts} tentativas sem sucesso",
             ),
             outcome=self._outcome(conv, state, "no_contact", notes="Identidade não confirmada (CPF)."),
+        )
+
+    def _identity_locked(self, conv: Conversation, state: SessionState, notes: str) -> Turn:
+        """Locked: nothing about the debt, a kind word, and a person takes the conversation."""
+        state.status = "handoff"
+        return Turn(
+            [texts.pick(texts.IDENTITY_LOCKED, 0)],
+            contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes),
         )
 
     def _special_before_validation(
@@ -255,6 +287,15 @@ class ConversationFlow:
         await self._say(db, conv, f"reply:{cause}", turn.replies)
         if turn.contact is not None and conv.debtor_cpf is not None:
             await queue_contact(db, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
+            if turn.contact.kind == "wrong_number":
+                await block_phone(
+                    db,
+                    phone_key=conv.phone_key,
+                    cpf=conv.debtor_cpf,
+                    reason="wrong_number",
+                    conversation_id=conv.id,
+                    now=self.clock.now(),
+                )
         if turn.outcome is not None:
             await self._finish(db, conv, turn.outcome)
         conv.phase = state.phase
@@ -315,6 +356,8 @@ class ConversationFlow:
         except CrmUnavailable as exc:
             # Answering "I don't know this number" to a real debtor would be wrong: wait for the CRM.
             raise TryLater("crm_unavailable") from exc
+        if debtor is not None and await is_blocked(db, phone_key=msg.phone_key, cpf=debtor.cpf):
+            debtor = None  # someone here said it is not the debtor's number: a stranger hears nothing
         conv = Conversation(
             id=str(uuid.uuid4()),
             debtor_cpf=debtor.cpf if debtor else None,
@@ -452,4 +495,4 @@ def build_turn_handler(resources: Any) -> ConversationFlow:
     settings: BotSettings = resources.settings
     crm = CrmClient(resources.http, settings.crm_base_url, settings.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, settings.conversation_timeout_seconds * 10))
-    return ConversationFlow(settings, crm, sessions, build_negotiator(settings))
+    return ConversationFlow(settings, crm, sessions, build_negotiator(settings), clock=resources.clock)

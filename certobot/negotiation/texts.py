@@ -71,6 +71,11 @@ AGREEMENT_DELIVERY = (
     "Já já te mando o boleto em PDF e o código PIX copia e cola aqui mesmo.",
     "Em instantes chegam aqui o boleto em PDF e o código PIX pra você pagar como preferir.",
 )
+IDENTITY_LOCKED = (
+    "Por segurança, não consigo seguir com a confirmação de identidade por aqui agora: recebemos "
+    "várias tentativas que não conferiram. Já passei sua conversa pra uma pessoa da nossa equipe, "
+    "que vai te ajudar por aqui mesmo. Desculpa o transtorno!",
+)
 OPERATOR_RETURNED = (
     "Voltei! Sou a Certa, assistente virtual. Se quiser continuar a negociação comigo, é só me responder.",
 )
