@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certobot.cpf import is_valid_cnpj
+from certobot.security.production import production_refusal
 
 DEV_CRM_KEY = "dev-crm-key"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot.db"
@@ -80,9 +81,19 @@ class _Base(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> _Base:
-        if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
-            raise ValueError("CRM_API_KEY: defina uma chave real em produção")
+        if self.environment == "production":
+            refusal = production_refusal(
+                sandbox=self.whatsapp_sandbox, required=self._production_secrets(), optional=self._optional_secrets()
+            )
+            if refusal is not None:
+                raise ValueError(refusal)
         return self
+
+    def _production_secrets(self) -> dict[str, SecretStr | None]:
+        return {"CRM_API_KEY": self.crm_api_key, "WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token}
+
+    def _optional_secrets(self) -> dict[str, SecretStr | None]:
+        return {}
 
 
 def _parse_hhmm(s: str) -> time | None:
@@ -139,6 +150,24 @@ class BotSettings(_Base):
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
 
+    # Swagger and ReDoc: on outside production unless turned off, off in production unless turned on.
+    api_docs: bool | None = None
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    def _production_secrets(self) -> dict[str, SecretStr | None]:
+        # Without the app secret anyone can forge a webhook; without the verify token anyone can subscribe.
+        return {
+            **super()._production_secrets(),
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+        }
+
+    def _optional_secrets(self) -> dict[str, SecretStr | None]:
+        return {"CERTOBOT_API_KEY": self.certobot_api_key}
+
     @field_validator("contact_hours")
     @classmethod
     def _hours(cls, v: str) -> str:
@@ -189,6 +218,8 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         return cls(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "?"
         msg = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a rule across settings names its variable in the message
+            raise ConfigError(f"Configuração inválida: {msg}") from None
+        name = str(err["loc"][0]).upper()
         raise ConfigError(f"Configuração inválida: {name}: {msg}") from None

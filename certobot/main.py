@@ -20,6 +20,7 @@ from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.requestlog import RequestLog
 from certobot.resources import Resources
+from certobot.security.surface import mount_surface
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
 from certobot.whatsapp.pipeline import TurnHandler
@@ -87,6 +88,7 @@ def create_app(
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         resources = build_resources(s, app, http=http, clock=clock)
         app.state.resources = resources
+        mount_surface(app, production=s.environment == "production", docs=s.docs_enabled, demo_routers=_demo_routers())
         handler = turn_handler
         if handler is None:
             from certobot.negotiation.flow import build_turn_handler
@@ -113,11 +115,14 @@ def create_app(
         description="Assistente de negociação de dívidas no WhatsApp. Rotas `/api/*` exigem "
         "`Authorization: Bearer $CERTOBOT_API_KEY`.",
         lifespan=lifespan,
+        # Mounted by the lifespan once the settings say whether they may be (certobot.security.surface).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
-    app.include_router(sandbox_router)
     for router in _operator_routers():
         app.include_router(router)
 
@@ -165,13 +170,17 @@ def _operator_routers() -> list[APIRouter]:
         routers.append(conversations)
     from certobot.campaigns.router import router as campaigns
     from certobot.console import router as console
-    from certobot.simulator import router as simulator
 
     routers.append(campaigns)
     routers.append(console)
-
-    routers.append(simulator)
     return routers
+
+
+def _demo_routers() -> list[APIRouter]:
+    """Only outside production: the fake Graph API and the simulator that chats as any debtor."""
+    from certobot.simulator import router as simulator
+
+    return [sandbox_router, simulator]
 
 
 app = SettingsGate(create_app(), _env_settings)
