@@ -84,7 +84,8 @@ class TestRefusals:
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr
         ours = [line for line in proc.stderr.splitlines() if "Configuração inválida" in line]
-        assert len(ours) == 1 and ours[0].startswith("Configuração inválida: WHATSAPP_ACCESS_TOKEN: o modo sandbox")
+        assert len(ours) == 1
+        assert ours[0].startswith("Configuração inválida: WHATSAPP_ACCESS_TOKEN: o modo sandbox")
 
 
 class TestSurface:
