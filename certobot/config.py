@@ -35,6 +35,8 @@ class _Base(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
+    # Request bodies beyond this are refused while they stream in (the webhook allows Meta's 3 MB).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # WhatsApp Cloud API: the CRM sends boletos through it too.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL
@@ -150,6 +152,9 @@ class BotSettings(_Base):
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
 
+    # Wrong operator keys one client may send per window before every call gets 429.
+    auth_max_failures: int = Field(default=10, ge=1)
+    auth_failure_window_seconds: int = Field(default=300, ge=1)
     # Swagger and ReDoc: on outside production unless turned off, off in production unless turned on.
     api_docs: bool | None = None
 

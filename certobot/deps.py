@@ -14,6 +14,7 @@ from certobot.clock import Clock
 from certobot.config import BotSettings
 from certobot.db import transaction
 from certobot.resources import Resources
+from certobot.security.throttle import throttled
 
 
 def get_resources(request: Request) -> Resources:
@@ -56,9 +57,18 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def require_operator(
-    settings: SettingsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+    request: Request,
+    resources: ResourcesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    check_bearer(authorization, settings.certobot_api_key)
+    settings = resources.settings
+    await throttled(
+        resources.redis,
+        request.client.host if request.client else "?",
+        lambda: check_bearer(authorization, settings.certobot_api_key),
+        max_failures=settings.auth_max_failures,
+        window_seconds=settings.auth_failure_window_seconds,
+    )
 
 
 OperatorKey = Depends(require_operator)

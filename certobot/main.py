@@ -20,6 +20,7 @@ from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.requestlog import RequestLog
 from certobot.resources import Resources
+from certobot.security.limits import BodyLimit
 from certobot.security.surface import mount_surface
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
@@ -88,6 +89,7 @@ def create_app(
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         resources = build_resources(s, app, http=http, clock=clock)
         app.state.resources = resources
+        app.state.max_body_bytes = s.max_body_bytes
         mount_surface(app, production=s.environment == "production", docs=s.docs_enabled, demo_routers=_demo_routers())
         handler = turn_handler
         if handler is None:
@@ -121,6 +123,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
     for router in _operator_routers():

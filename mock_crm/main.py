@@ -14,6 +14,7 @@ from certobot.db import make_engine, make_sessionmaker
 from certobot.errors import install_error_handlers
 from certobot.logging import configure_logging, get_logger
 from certobot.requestlog import RequestLog
+from certobot.security.limits import BodyLimit
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
 from mock_crm.background import run_background
@@ -60,6 +61,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         engine = make_engine(s.database_url)
         app.state.settings = s
+        app.state.max_body_bytes = s.max_body_bytes
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
@@ -82,6 +84,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
     app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)

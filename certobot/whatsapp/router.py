@@ -96,7 +96,7 @@ async def receive(request: Request, resources: ResourcesDep) -> dict[str, int | 
         raise BadSignature()
     try:
         body = WebhookBody.model_validate(json.loads(raw))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested too deep
         raise BadBody() from None
     messages = inbound_messages(body)
     for err in system_errors(body):
