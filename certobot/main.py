@@ -20,6 +20,7 @@ from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.requestlog import RequestLog
 from certobot.resources import Resources
+from certobot.security.headers import SecurityHeaders
 from certobot.security.limits import BodyLimit
 from certobot.security.surface import mount_surface
 from certobot.startup import SettingsGate
@@ -124,6 +125,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
     for router in _operator_routers():

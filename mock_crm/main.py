@@ -14,6 +14,7 @@ from certobot.db import make_engine, make_sessionmaker
 from certobot.errors import install_error_handlers
 from certobot.logging import configure_logging, get_logger
 from certobot.requestlog import RequestLog
+from certobot.security.headers import SecurityHeaders
 from certobot.security.limits import BodyLimit
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
@@ -85,6 +86,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)
