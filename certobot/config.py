@@ -152,6 +152,9 @@ class BotSettings(_Base):
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
 
+    # LGPD: named to the debtor once identity is confirmed (defaults to CREDITOR_NAME).
+    data_controller_name: str | None = None
+    dpo_contact: str = Field(default="e-mail privacidade@certorecuperadora.com.br", min_length=5, max_length=200)
     # Wrong operator keys one client may send per window before every call gets 429.
     auth_max_failures: int = Field(default=10, ge=1)
     auth_failure_window_seconds: int = Field(default=300, ge=1)

@@ -22,6 +22,7 @@ from certobot.negotiation import texts
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.phones import phone_key
+from certobot.privacy.masking import mask_record
 from certobot.security.blocked import is_blocked
 from certobot.whatsapp.graph import template_message, text_message
 from certobot.whatsapp.models import Message
@@ -186,7 +187,9 @@ class ConversationService:
             )
             for m in rows
         ]
-        return ConversationDetail(**summary(conv).model_dump(), transcript=transcript, outcome=conv.outcome)
+        return ConversationDetail(
+            **summary(conv).model_dump(), transcript=transcript, outcome=mask_record(conv.outcome)
+        )
 
     async def handoff(self, session_id: str) -> ConversationSummary:
         conv = await self.get(session_id)

@@ -35,6 +35,7 @@ from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.privacy.notice import privacy_notice
 from certobot.security.blocked import block_phone, is_blocked
 from certobot.security.identity import LockPolicy, locked_until, record_failure
 from certobot.validation.challenge import extract_first_digits, matches
@@ -160,7 +161,9 @@ class ConversationFlow:
                 return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
             state.move("negotiation")
             decision = opening_after_validation(self._context(debtor), state.negotiation)
-            return self._apply(conv, state, debtor, decision)
+            turn = self._apply(conv, state, debtor, decision)
+            turn.replies[0] += privacy_notice(self.settings)
+            return turn
         VALIDATION_FAILURES.inc()
         if conv.debtor_cpf is not None:
             lock = await record_failure(
