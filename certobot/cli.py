@@ -30,6 +30,15 @@ app = typer.Typer(help="Certobot: negociação de dívidas no WhatsApp.", no_arg
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _add_users() -> None:
+    from certobot.operators.cli import users
+
+    app.add_typer(users, name="users")
+
+
+_add_users()
+
+
 def migrate_to_head(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config

@@ -155,6 +155,9 @@ class BotSettings(_Base):
     # LGPD: named to the debtor once identity is confirmed (defaults to CREDITOR_NAME).
     data_controller_name: str | None = None
     dpo_contact: str = Field(default="e-mail privacidade@certorecuperadora.com.br", min_length=5, max_length=200)
+    # People's tokens: signed with this (else a key derived from CERTOBOT_API_KEY), short-lived.
+    operator_token_secret: SecretStr | None = None
+    operator_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     # Wrong operator keys one client may send per window before every call gets 429.
     auth_max_failures: int = Field(default=10, ge=1)
     auth_failure_window_seconds: int = Field(default=300, ge=1)
@@ -174,7 +177,7 @@ class BotSettings(_Base):
         }
 
     def _optional_secrets(self) -> dict[str, SecretStr | None]:
-        return {"CERTOBOT_API_KEY": self.certobot_api_key}
+        return {"CERTOBOT_API_KEY": self.certobot_api_key, "OPERATOR_TOKEN_SECRET": self.operator_token_secret}
 
     @field_validator("contact_hours")
     @classmethod

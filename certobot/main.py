@@ -175,7 +175,9 @@ def _operator_routers() -> list[APIRouter]:
         routers.append(conversations)
     from certobot.campaigns.router import router as campaigns
     from certobot.console import router as console
+    from certobot.operators.router import router as operators
 
+    routers.append(operators)
     routers.append(campaigns)
     routers.append(console)
     return routers

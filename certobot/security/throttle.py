@@ -7,7 +7,8 @@ nothing from the answers meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
@@ -17,19 +18,20 @@ from certobot.logging import get_logger
 
 log = get_logger("certobot.security")
 PREFIX = "certobot:authfail:"
+T = TypeVar("T")
 
 
 async def throttled(
-    redis: Redis, client: str, check: Callable[[], None], *, max_failures: int, window_seconds: int
-) -> None:
-    """Run `check` (which raises Unauthorized on a wrong key) unless this client failed too often."""
+    redis: Redis, client: str, check: Callable[[], Awaitable[T]], *, max_failures: int, window_seconds: int
+) -> T:
+    """Run `check` (which raises Unauthorized on a wrong key or password) unless this client failed too often."""
     key = PREFIX + client
     failures = await redis.get(key)
     if failures is not None and int(failures) >= max_failures:
         ttl = await redis.ttl(key)
         raise HTTPException(429, headers={"Retry-After": str(max(1, ttl))})
     try:
-        check()
+        return await check()
     except Unauthorized:
         async with redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
