@@ -158,6 +158,8 @@ class BotSettings(_Base):
     # People's tokens: signed with this (else a key derived from CERTOBOT_API_KEY), short-lived.
     operator_token_secret: SecretStr | None = None
     operator_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Closed conversations keep the debtor's CPF, phone and texts this long, then are anonymised.
+    personal_data_retention_days: int = Field(default=365, ge=1)
     # Wrong operator keys one client may send per window before every call gets 429.
     auth_max_failures: int = Field(default=10, ge=1)
     auth_failure_window_seconds: int = Field(default=300, ge=1)

@@ -176,8 +176,10 @@ def _operator_routers() -> list[APIRouter]:
     from certobot.campaigns.router import router as campaigns
     from certobot.console import router as console
     from certobot.operators.router import router as operators
+    from certobot.privacy.router import router as privacy
 
     routers.append(operators)
+    routers.append(privacy)
     routers.append(campaigns)
     routers.append(console)
     return routers

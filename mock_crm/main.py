@@ -23,6 +23,7 @@ from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.negotiations.router import router as negotiations_router
+from mock_crm.privacy.router import router as privacy_router
 
 log = get_logger("mock_crm")
 
@@ -91,6 +92,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     app.include_router(debtors_router)
     app.include_router(negotiations_router)
     app.include_router(boletos_router)
+    app.include_router(privacy_router)
 
     @app.get("/health", tags=["saúde"])
     async def health() -> dict[str, str]:
