@@ -69,6 +69,9 @@ class TestExportAndErase:
         assert phone[2:] not in after  # neither with nor without +55
         assert "Joana" not in after
         assert (await stack.crm.get(f"/api/debtors/{cpf}")).status_code == 404
+        assert (await stack.crm.get(f"/api/negotiations/results/{sid}")).status_code == 410
+        listed = (await stack.crm.get("/api/debtors", params={"phone": d["phone"]})).json()
+        assert listed["items"] == []
         # the creditor keeps what happened and the amounts
         assert "250000" in after
         conv = await db.get(Conversation, sid)
