@@ -140,6 +140,8 @@ class BotSettings(_Base):
     # Wrong CPF answers per debtor and per phone, across conversations, before self-service locks.
     identity_max_failures: int = Field(default=5, ge=1, le=50)
     identity_lock_hours: float = Field(default=24, gt=0)
+    # Debts from this amount (R$) ask a second question after the digits: the month they fell due.
+    second_factor_min_amount: Decimal | None = Field(default=None, ge=0)
     contact_hours: str = "mon-fri 08:00-20:00; sat 08:00-14:00"
     holidays: str = ""
     min_contact_interval_hours: int = Field(default=24, ge=0)

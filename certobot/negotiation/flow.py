@@ -38,6 +38,7 @@ from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.privacy.notice import privacy_notice
 from certobot.security.blocked import block_phone, is_blocked
 from certobot.security.identity import LockPolicy, locked_until, record_failure
+from certobot.security.second_factor import needs_second_factor, parse_month
 from certobot.validation.challenge import extract_first_digits, matches
 from certobot.whatsapp.graph import text_message
 from certobot.whatsapp.models import Message
@@ -137,6 +138,8 @@ class ConversationFlow:
         now = self.clock.now()
         if await locked_until(db, cpf=conv.debtor_cpf, phone_key=conv.phone_key, now=now) is not None:
             return self._identity_locked(conv, state, "Mensagem durante o bloqueio de autoatendimento.")
+        if state.second_factor:
+            return await self._second_factor_turn(db, conv, state, text, n, now)
         digits = extract_first_digits(text)
         if digits is None:
             state.prompts += 1
@@ -159,11 +162,48 @@ class ConversationFlow:
             if debtor is None:
                 state.validation_attempts -= 1  # not the debtor's fault: try again later
                 return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
-            state.move("negotiation")
-            decision = opening_after_validation(self._context(debtor), state.negotiation)
-            turn = self._apply(conv, state, debtor, decision)
-            turn.replies[0] += privacy_notice(self.settings)
-            return turn
+            if needs_second_factor(debtor.debt_amount, self.settings.second_factor_min_amount):
+                state.second_factor = True
+                return Turn([texts.pick(texts.SECOND_FACTOR_ASK, 0)])
+            return self._validated(conv, state, debtor)
+        return await self._failed_attempt(db, conv, state, now, n)
+
+    async def _second_factor_turn(
+        self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int, now: datetime
+    ) -> Turn:
+        """High amounts: the 3 digits were right; the month the debt fell due confirms it is the debtor."""
+        month = parse_month(text)
+        if month is None:
+            return Turn([texts.pick(texts.SECOND_FACTOR_AGAIN, n)])
+        debtor = await self._debtor(conv)
+        if debtor is None:
+            return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
+        state.validation_attempts += 1
+        conv.validation_attempts = state.validation_attempts
+        ok = month == debtor.due_date.month
+        db.add(
+            ValidationAttempt(
+                conversation_id=conv.id,
+                attempt=state.validation_attempts,
+                success=ok,
+                reason=None if ok else "second_factor_mismatch",
+            )
+        )
+        state.second_factor = False  # right or wrong, this question is answered; a wrong one starts over
+        if ok:
+            return self._validated(conv, state, debtor)
+        return await self._failed_attempt(db, conv, state, now, n)
+
+    def _validated(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn:
+        state.move("negotiation")
+        decision = opening_after_validation(self._context(debtor), state.negotiation)
+        turn = self._apply(conv, state, debtor, decision)
+        turn.replies[0] += privacy_notice(self.settings)
+        return turn
+
+    async def _failed_attempt(
+        self, db: AsyncSession, conv: Conversation, state: SessionState, now: datetime, n: int
+    ) -> Turn:
         VALIDATION_FAILURES.inc()
         if conv.debtor_cpf is not None:
             lock = await record_failure(

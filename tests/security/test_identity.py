@@ -132,3 +132,49 @@ class TestLockPeriod:
         # one more failure after the lock is one, not three
         assert await fail(after) is None
         await db.rollback()
+
+
+class TestSecondFactor:
+    async def test_high_amounts_also_ask_the_month_of_the_debt(self, database_url: str, redis_url: str) -> None:
+        from decimal import Decimal
+
+        from tests.e2e.conftest import make_stack
+
+        async with make_stack(database_url, redis_url, second_factor_min_amount=Decimal("3000")) as stack:
+            high = await create_debtor(stack.crm, debt="4321.00", phone="+5511987651701")
+            phone = high["phone"].lstrip("+")
+            month = int(high["due_date"][5:7])
+            await stack.say(phone, "oi")
+            asked = await stack.say(phone, high["cpf"][:3])
+            assert "mês" in asked[0]
+            assert "4.321" not in " ".join(stack.graph.texts_to(phone))
+            wrong = await stack.say(phone, f"foi no mês {month % 12 + 1}")
+            assert "não batem" in wrong[0] or "Não conferiu" in wrong[0]
+            assert "4.321" not in " ".join(stack.graph.texts_to(phone))
+            again = await stack.say(phone, high["cpf"][:3])  # a wrong month starts over from the digits
+            assert "mês" in again[0]
+            opened = await stack.say(phone, str(month))
+            assert "R$ 4.321,00" in opened[0]
+
+            low = await create_debtor(stack.crm, debt="999.00", phone="+5511987651702")
+            await stack.say(low["phone"].lstrip("+"), "oi")
+            straight = await stack.say(low["phone"].lstrip("+"), low["cpf"][:3])
+            assert "R$ 999,00" in straight[0]
+
+
+def test_months_as_debtors_write_them() -> None:
+    from certobot.security.second_factor import parse_month
+
+    assert [parse_month(t) for t in ("março", "Marco", "mar", "3", "03", "foi em 3", "dezembro", "out")] == [
+        3,
+        3,
+        3,
+        3,
+        3,
+        3,
+        12,
+        10,
+    ]
+    assert parse_month("março ou abril") is None
+    assert parse_month("13") is None
+    assert parse_month("não lembro") is None
