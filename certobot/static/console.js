@@ -7,6 +7,13 @@ const api = async (path, opts = {}) => {
 function logout() { sessionStorage.removeItem("certobot-key"); document.getElementById("app").hidden = true; document.getElementById("login").hidden = false; }
 document.getElementById("loginForm").onsubmit = async e => {
   e.preventDefault(); key = document.getElementById("key").value.trim();
+  const user = document.getElementById("user").value.trim();
+  if (user) {  // a person: trade the password for a short-lived token; the service key is for machines
+    const login = await fetch("/api/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({username: user, password: key})});
+    if (!login.ok) { document.getElementById("loginError").textContent = login.status === 429 ? "Muitas tentativas; aguarde alguns minutos." : "Usuário ou senha incorretos."; return; }
+    key = (await login.json()).access_token;
+  }
   const r = await fetch("/api/conversations?page_size=1", {headers: {"Authorization": "Bearer " + key}});
   if (!r.ok) { document.getElementById("loginError").textContent = "Chave recusada."; return; }
   sessionStorage.setItem("certobot-key", key); start();
