@@ -31,6 +31,15 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 app = typer.Typer(help="Certobot: negociação de dívidas no WhatsApp.", no_args_is_help=True)
 
 
+def _add_users() -> None:
+    from certobot.operators.cli import users
+
+    app.add_typer(users, name="users")
+
+
+_add_users()
+
+
 def _local_defaults(bot_port: int, crm_port: int) -> dict[str, str]:
     """What `certobot up` fills in when nothing is configured: a complete demo on this machine."""
     defaults = {

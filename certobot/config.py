@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certokit.cpf import is_valid_cnpj
 from certokit.db import async_database_url
+from certokit.production import production_refusal
 
 # Re-exported: the services read them from their own settings module.
 from certokit.startup import ConfigError as ConfigError
@@ -41,6 +43,8 @@ class _Base(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
+    # Request bodies beyond this are refused while they stream in (the webhook allows Meta's 3 MB).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # WhatsApp Cloud API.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL
@@ -101,11 +105,21 @@ class _Base(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> _Base:
-        if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
-            raise ValueError("CRM_API_KEY: defina uma chave real em produção")
-        if self.environment == "production" and self.whatsapp_provider == "waha" and self.waha_api_key is None:
-            raise ValueError("WAHA_API_KEY: obrigatória em produção com WHATSAPP_PROVIDER=waha")
+        if self.environment == "production":
+            refusal = production_refusal(
+                sandbox=self.whatsapp_sandbox, required=self._production_secrets(), optional=self._optional_secrets()
+            )
+            if refusal is not None:
+                raise ValueError(refusal)
         return self
+
+    def _production_secrets(self) -> dict[str, SecretStr | None]:
+        if self.whatsapp_provider == "waha":
+            return {"CRM_API_KEY": self.crm_api_key, "WAHA_API_KEY": self.waha_api_key}
+        return {"CRM_API_KEY": self.crm_api_key, "WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token}
+
+    def _optional_secrets(self) -> dict[str, SecretStr | None]:
+        return {}
 
 
 def _parse_hhmm(s: str) -> time | None:
@@ -147,6 +161,11 @@ class BotSettings(_Base):
     model_timeout_seconds: float = Field(default=4.0, gt=0)
     conversation_timeout_seconds: int = Field(default=180, ge=10)
     max_validation_attempts: int = Field(default=3, ge=1, le=10)
+    # Wrong CPF answers per debtor and per phone, across conversations, before self-service locks.
+    identity_max_failures: int = Field(default=5, ge=1, le=50)
+    identity_lock_hours: float = Field(default=24, gt=0)
+    # Debts from this amount (R$) ask a second question after the digits: the month they fell due.
+    second_factor_min_amount: Decimal | None = Field(default=None, ge=0)
     contact_hours: str = "mon-fri 08:00-20:00; sat 08:00-14:00"
     holidays: str = ""
     min_contact_interval_hours: int = Field(default=24, ge=0)
@@ -170,6 +189,37 @@ class BotSettings(_Base):
     @classmethod
     def _blank_bot(cls, v: object) -> object:
         return blank_is_unset(v)
+
+    # LGPD: named to the debtor once identity is confirmed (defaults to CREDITOR_NAME).
+    data_controller_name: str | None = None
+    dpo_contact: str = Field(default="e-mail privacidade@certorecuperadora.com.br", min_length=5, max_length=200)
+    # People's tokens: signed with this (else a key derived from CERTOBOT_API_KEY), short-lived.
+    operator_token_secret: SecretStr | None = None
+    operator_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Closed conversations keep the debtor's CPF, phone and texts this long, then are anonymised.
+    personal_data_retention_days: int = Field(default=365, ge=1)
+    # Wrong operator keys one client may send per window before every call gets 429.
+    auth_max_failures: int = Field(default=10, ge=1)
+    auth_failure_window_seconds: int = Field(default=300, ge=1)
+    # Swagger and ReDoc: on outside production unless turned off, off in production unless turned on.
+    api_docs: bool | None = None
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.environment != "production"
+
+    def _production_secrets(self) -> dict[str, SecretStr | None]:
+        # Without the app secret anyone can forge a webhook; without the verify token anyone can subscribe.
+        if self.whatsapp_provider == "waha":
+            return {**super()._production_secrets(), "WAHA_WEBHOOK_HMAC_KEY": self.waha_webhook_hmac_key}
+        return {
+            **super()._production_secrets(),
+            "WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+            "WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+        }
+
+    def _optional_secrets(self) -> dict[str, SecretStr | None]:
+        return {"CERTOBOT_API_KEY": self.certobot_api_key, "OPERATOR_TOKEN_SECRET": self.operator_token_secret}
 
     @field_validator("contact_hours")
     @classmethod

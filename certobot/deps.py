@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.config import BotSettings
+from certobot.operators.auth import check_role, identify
+from certobot.operators.roles import Principal, Role
 from certobot.resources import Resources
-from certokit.auth import check_bearer
+from certobot.security.throttle import throttled
 from certokit.clock import Clock
 from certokit.db import transaction
 
@@ -56,9 +58,31 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def require_operator(
-    settings: SettingsDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
-) -> None:
-    check_bearer(authorization, settings.certobot_api_key)
+    request: Request,
+    resources: ResourcesDep,
+    db: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """A person's token or the service key; wrong ones are throttled per client."""
+    settings = resources.settings
+    return await throttled(
+        resources.redis,
+        request.client.host if request.client else "?",
+        lambda: identify(db, settings, authorization, resources.clock.now()),
+        max_failures=settings.auth_max_failures,
+        window_seconds=settings.auth_failure_window_seconds,
+    )
 
 
+PrincipalDep = Annotated[Principal, Depends(require_operator)]
 OperatorKey = Depends(require_operator)
+
+
+def require_role(role: Role) -> Any:
+    """A route dependency: the caller's role must be at least `role` (403 otherwise)."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        check_role(principal, role)
+        return principal
+
+    return Depends(check)

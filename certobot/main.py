@@ -9,7 +9,6 @@ from functools import cache
 
 import httpx
 from fastapi import APIRouter, FastAPI, Response
-from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -17,6 +16,7 @@ from certobot.config import SCHEMA, BotSettings, load_settings
 from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.resources import Resources
+from certobot.security.surface import mount_surface
 from certobot.whatsapp.channel import router as channel_router
 from certobot.whatsapp.pipeline import TurnHandler
 from certobot.whatsapp.provider import MetaProvider, Provider
@@ -29,6 +29,8 @@ from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
 from certokit.graph import GraphClient
+from certokit.headers import SecurityHeaders
+from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate
@@ -105,6 +107,8 @@ def create_app(
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         resources = build_resources(s, app, http=http, clock=clock)
         app.state.resources = resources
+        app.state.max_body_bytes = s.max_body_bytes
+        mount_surface(app, production=s.environment == "production", docs=s.docs_enabled, demo_routers=_demo_routers())
         handler = turn_handler
         if handler is None:
             from certobot.negotiation.flow import build_turn_handler
@@ -126,20 +130,25 @@ def create_app(
             await resources.aclose()
 
     # Swagger UI and ReDoc from files this service serves itself: /docs works without internet.
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Certobot",
         version="0.1.0",
         description="Assistente de negociação de dívidas no WhatsApp. Rotas `/api/*` exigem "
         "`Authorization: Bearer $CERTOBOT_API_KEY`.",
         lifespan=lifespan,
+        # Mounted by the lifespan once the settings say whether they may be (certobot.security.surface).
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     scrub_access_log()
+    app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
     app.include_router(waha_router)
     app.include_router(channel_router)
-    app.include_router(sandbox_router)
     for router in _operator_routers():
         app.include_router(router)
 
@@ -191,13 +200,21 @@ def _operator_routers() -> list[APIRouter]:
         routers.append(conversations)
     from certobot.campaigns.router import router as campaigns
     from certobot.console import router as console
-    from certobot.simulator import router as simulator
+    from certobot.operators.router import router as operators
+    from certobot.privacy.router import router as privacy
 
+    routers.append(operators)
+    routers.append(privacy)
     routers.append(campaigns)
     routers.append(console)
-
-    routers.append(simulator)
     return routers
+
+
+def _demo_routers() -> list[APIRouter]:
+    """Only outside production: the fake Graph API and the simulator that chats as any debtor."""
+    from certobot.simulator import router as simulator
+
+    return [sandbox_router, simulator]
 
 
 app = SettingsGate(create_app(), _env_settings)

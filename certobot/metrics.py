@@ -22,6 +22,9 @@ REPLY_LATENCY = Histogram(
 )
 OUTCOMES = Counter("certobot_outcomes_total", "Conversas encerradas, por resultado", ["outcome"])
 VALIDATION_FAILURES = Counter("certobot_validation_failures_total", "Tentativas de CPF que não conferiram")
+IDENTITY_LOCKS = Counter(
+    "certobot_identity_locks_total", "Autoatendimento bloqueado por tentativas de CPF erradas", ["subject"]
+)
 MODEL_FALLBACKS = Counter("certobot_model_fallbacks_total", "Turnos respondidos pelo motor offline por falha do modelo")
 CRM_ERRORS = Counter("certobot_crm_errors_total", "Falhas ao falar com o CRM", ["operation"])
 GRAPH_ERRORS = Counter("certobot_graph_errors_total", "Erros da Graph API", ["code"])

@@ -2,14 +2,21 @@
 
 from certobot.campaigns.models import Campaign, CampaignItem
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
+from certobot.operators.models import AuditEntry, OperatorUser
+from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
 __all__ = [
+    "AuditEntry",
+    "BlockedPhone",
     "Campaign",
     "CampaignItem",
     "Conversation",
+    "IdentityFailure",
+    "IdentityLock",
     "InboundEvent",
     "Message",
+    "OperatorUser",
     "Outbox",
     "StatusEvent",
     "ValidationAttempt",

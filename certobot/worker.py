@@ -35,8 +35,10 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
         if flow is not None:
             tasks.append(asyncio.create_task(run_expiry_loop(resources, flow, stop), name="expiry"))  # type: ignore[arg-type]
     from certobot.campaigns.runner import run_campaigns
+    from certobot.privacy.retention import run_retention_loop
 
     tasks.append(asyncio.create_task(run_campaigns(resources, stop), name="campaigns"))
+    tasks.append(asyncio.create_task(run_retention_loop(resources, stop), name="retention"))
     return tasks
 
 

@@ -33,7 +33,9 @@ def serve(
 
     settings = _settings()
     upgrade(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    # No uvicorn access log: it prints paths, and paths carry CPFs (/api/debtors/{cpf}). The app's
+    # own request log (certokit.requestlog) writes one scrubbed line per request instead.
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
 
 
 @app.command()

@@ -8,13 +8,15 @@ from functools import cache
 
 import httpx
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from certobot.whatsapp.provider import MetaProvider, Provider
 from certobot.whatsapp.waha.provider import build_waha
 from certokit.db import make_engine, make_sessionmaker
+from certokit.docs import mount_offline_docs
 from certokit.errors import install_error_handlers
 from certokit.graph import GraphClient
+from certokit.headers import SecurityHeaders
+from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate, load_settings
@@ -23,6 +25,7 @@ from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.negotiations.router import router as negotiations_router
+from mock_crm.privacy.router import router as privacy_router
 from mock_crm.settings import SCHEMA, CrmSettings
 
 log = get_logger("mock_crm")
@@ -70,6 +73,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         engine = make_engine(s.database_url, schema=SCHEMA)
         app.state.settings = s
+        app.state.max_body_bytes = s.max_body_bytes
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
@@ -83,7 +87,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         await engine.dispose()
 
     # Swagger UI and ReDoc from files this service serves itself: /docs works without internet.
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Mock CRM — Certobot",
         version="0.1.0",
         description=(
@@ -91,13 +95,19 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
             "entrega no WhatsApp. Toda rota `/api/*` exige `Authorization: Bearer $CRM_API_KEY`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN; certokit.docs serves the same from local files
+        redoc_url=None,
     )
+    mount_offline_docs(app)
     install_error_handlers(app)
     scrub_access_log()
+    app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)
     app.include_router(boletos_router)
+    app.include_router(privacy_router)
 
     @app.get("/health", tags=["saúde"])
     async def health() -> dict[str, str]:

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certokit.cpf import is_valid_cnpj
 from certokit.db import async_database_url
+from certokit.production import production_refusal
 from certokit.startup import blank_is_unset
 
 DEV_CRM_KEY = "dev-crm-key"
@@ -35,6 +36,8 @@ class CrmSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
+    # Request bodies larger than this are refused while they stream in, before parsing or auth.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # The CRM sends boletos through the WhatsApp Cloud API.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL
@@ -97,8 +100,16 @@ class CrmSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> CrmSettings:
-        if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
-            raise ValueError("CRM_API_KEY: defina uma chave real em produção")
-        if self.environment == "production" and self.whatsapp_provider == "waha" and self.waha_api_key is None:
-            raise ValueError("WAHA_API_KEY: obrigatória em produção com WHATSAPP_PROVIDER=waha")
+        if self.environment != "production":
+            return self
+        channel = (
+            {"WAHA_API_KEY": self.waha_api_key}
+            if self.whatsapp_provider == "waha"
+            else {"WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token}
+        )
+        refusal = production_refusal(
+            sandbox=self.whatsapp_sandbox, required={"CRM_API_KEY": self.crm_api_key, **channel}
+        )
+        if refusal is not None:
+            raise ValueError(refusal)
         return self

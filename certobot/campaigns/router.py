@@ -6,11 +6,15 @@ from fastapi import APIRouter, Path, status
 
 from certobot.campaigns import service
 from certobot.campaigns.schemas import CampaignCreate, CampaignView
-from certobot.deps import ClockDep, OperatorKey, SessionDep, SettingsDep
+from certobot.deps import ClockDep, OperatorKey, PrincipalDep, SessionDep, SettingsDep, require_role
+from certobot.operators.service import audit
 from certokit.errors import Unauthorized, error_responses
 
 router = APIRouter(
-    prefix="/api/campaigns", tags=["campanhas"], dependencies=[OperatorKey], responses=error_responses(Unauthorized)
+    prefix="/api/campaigns",
+    tags=["campanhas"],
+    dependencies=[OperatorKey, require_role("supervisor")],
+    responses=error_responses(Unauthorized),
 )
 
 
@@ -20,10 +24,13 @@ router = APIRouter(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Cria uma campanha (lista de CPFs ou filtro do CRM) que abre conversas em ritmo controlado",
 )
-async def create(data: CampaignCreate, db: SessionDep, settings: SettingsDep, clock: ClockDep) -> CampaignView:
+async def create(
+    data: CampaignCreate, db: SessionDep, settings: SettingsDep, clock: ClockDep, who: PrincipalDep
+) -> CampaignView:
     now = clock.now()
     campaign = await service.create(db, data, now)
     await db.flush()
+    await audit(db, who, "create_campaign", target=campaign.id, detail={"total": campaign.total})
     return await service.view(db, campaign.id, settings, now)
 
 

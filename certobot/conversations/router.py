@@ -24,8 +24,9 @@ from certobot.conversations.service import (
 )
 from certobot.conversations.stats import Funnel, funnel
 from certobot.crm.client import CrmClient
-from certobot.deps import OperatorKey, ResourcesDep, SessionDep
+from certobot.deps import OperatorKey, PrincipalDep, ResourcesDep, SessionDep, require_role
 from certobot.negotiation.session import SessionStore
+from certobot.operators.service import audit
 from certobot.whatsapp.pipeline import deliver_now
 from certokit.errors import Unauthorized, error_responses
 
@@ -60,12 +61,19 @@ async def stats(db: SessionDep) -> Funnel:
     response_model=Started,
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(DebtorUnknown, AlreadyActive, ContactRefused, CrmDown),
-    summary="Inicia uma conversa com o modelo aprovado no telefone cadastrado",
+    dependencies=[require_role("supervisor")],
+    summary="Inicia uma conversa com o modelo aprovado no telefone cadastrado (supervisor)",
 )
 async def start(
-    data: StartConversation, service: ServiceDep, resources: ResourcesDep, background: BackgroundTasks
+    data: StartConversation,
+    service: ServiceDep,
+    resources: ResourcesDep,
+    background: BackgroundTasks,
+    db: SessionDep,
+    who: PrincipalDep,
 ) -> Started:
     session_id = await service.start(data.cpf, now=resources.clock.now())
+    await audit(db, who, "start_conversation", target=session_id)
     background.add_task(deliver_now, resources, session_id)  # runs after the commit and the 202
     return Started(session_id=session_id)
 
@@ -89,8 +97,10 @@ async def list_conversations(
     responses=error_responses(ConversationNotFound),
     summary="Detalhe: fase, tentativas, transcrição mascarada e resultado",
 )
-async def detail(session_id: SessionId, service: ServiceDep) -> ConversationDetail:
-    return await service.detail(session_id)
+async def detail(session_id: SessionId, service: ServiceDep, db: SessionDep, who: PrincipalDep) -> ConversationDetail:
+    out = await service.detail(session_id)
+    await audit(db, who, "view_transcript", target=session_id)
+    return out
 
 
 @router.post(
@@ -99,8 +109,12 @@ async def detail(session_id: SessionId, service: ServiceDep) -> ConversationDeta
     responses=error_responses(ConversationNotFound),
     summary="Um operador assume a conversa: o bot fica em silêncio",
 )
-async def handoff(session_id: SessionId, service: ServiceDep, _: Handoff | None = None) -> ConversationSummary:
-    return await service.handoff(session_id)
+async def handoff(
+    session_id: SessionId, service: ServiceDep, db: SessionDep, who: PrincipalDep, _: Handoff | None = None
+) -> ConversationSummary:
+    out = await service.handoff(session_id)
+    await audit(db, who, "takeover", target=session_id)
+    return out
 
 
 @router.post(
@@ -110,9 +124,15 @@ async def handoff(session_id: SessionId, service: ServiceDep, _: Handoff | None 
     summary="O operador devolve a conversa ao bot",
 )
 async def handback(
-    session_id: SessionId, service: ServiceDep, resources: ResourcesDep, background: BackgroundTasks
+    session_id: SessionId,
+    service: ServiceDep,
+    resources: ResourcesDep,
+    background: BackgroundTasks,
+    db: SessionDep,
+    who: PrincipalDep,
 ) -> ConversationSummary:
     out = await service.handback(session_id)
+    await audit(db, who, "handback", target=session_id)
     background.add_task(deliver_now, resources, session_id)
     return out
 
@@ -129,7 +149,10 @@ async def operator_message(
     service: ServiceDep,
     resources: ResourcesDep,
     background: BackgroundTasks,
+    db: SessionDep,
+    who: PrincipalDep,
 ) -> dict[str, str]:
     await service.operator_message(session_id, data.text)
+    await audit(db, who, "send", target=session_id, detail={"chars": len(data.text)})
     background.add_task(deliver_now, resources, session_id)
     return {"status": "queued"}

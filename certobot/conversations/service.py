@@ -18,6 +18,8 @@ from certobot.crm.schemas import ContactRequest
 from certobot.negotiation import texts
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.privacy.masking import mask_record
+from certobot.security.blocked import is_blocked
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certokit.cpf import mask_cpf
@@ -84,7 +86,7 @@ class ConversationService:
         """Open a conversation with the approved template at the debtor's registered phone."""
         now = now or datetime.now(UTC)
         try:
-            debtor = await self.crm.get_debtor(cpf)
+            debtor = await self.crm.get_debtor(cpf, fresh=True)
         except CrmUnavailable:
             raise CrmDown() from None
         if debtor is None:
@@ -92,6 +94,8 @@ class ConversationService:
         key = phone_key(debtor.phone) or debtor.phone
         if await self._live(key) is not None:
             raise AlreadyActive()
+        if await is_blocked(self.db, phone_key=key, cpf=debtor.cpf):
+            raise ContactRefused("Contato recusado: este número foi informado como errado para este devedor.")
         reason = refusal(debtor, now, self.settings)
         if reason is not None:
             raise ContactRefused(f"Contato recusado: {reason}")
@@ -183,7 +187,9 @@ class ConversationService:
             )
             for m in rows
         ]
-        return ConversationDetail(**summary(conv).model_dump(), transcript=transcript, outcome=conv.outcome)
+        return ConversationDetail(
+            **summary(conv).model_dump(), transcript=transcript, outcome=mask_record(conv.outcome)
+        )
 
     async def handoff(self, session_id: str) -> ConversationSummary:
         conv = await self.get(session_id)

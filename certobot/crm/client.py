@@ -122,8 +122,9 @@ class CrmClient:
 
     # --- debtors -------------------------------------------------------------------------------
 
-    async def get_debtor(self, cpf: str) -> DebtorInfo | None:
-        cached = await self.redis.get(CACHE_PREFIX + cpf)
+    async def get_debtor(self, cpf: str, *, fresh: bool = False) -> DebtorInfo | None:
+        """`fresh` skips the cache: opening a contact must use the phone registered right now."""
+        cached = None if fresh else await self.redis.get(CACHE_PREFIX + cpf)
         if cached:
             return DebtorInfo.model_validate_json(cached)
         # The CPF goes in the body, never in a URL (URLs end up in access logs and proxies).

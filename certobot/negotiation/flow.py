@@ -23,16 +23,22 @@ from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact, queue_outcome
 from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
+from certobot.metrics import VALIDATION_FAILURES
 from certobot.negotiation import texts
 from certobot.negotiation.brain import DebtContext, Negotiator, TurnDecision, build_negotiator, opening_after_validation
 from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.privacy.notice import privacy_notice
+from certobot.security.blocked import block_phone, is_blocked
+from certobot.security.identity import LockPolicy, locked_until, record_failure
+from certobot.security.second_factor import needs_second_factor, parse_month
 from certobot.validation.challenge import extract_first_digits, matches
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.schemas import InboundMessage
+from certokit.clock import Clock, SystemClock
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.graph import text_message
@@ -70,11 +76,16 @@ class ConversationFlow:
         crm: CrmClient,
         sessions: SessionStore,
         negotiator: Negotiator,
+        clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.crm = crm
         self.sessions = sessions
         self.negotiator = negotiator
+        self.clock = clock or SystemClock()
+        self.lock_policy = LockPolicy(
+            max_failures=settings.identity_max_failures, lock_for=timedelta(hours=settings.identity_lock_hours)
+        )
 
     # --- entry point (the TurnHandler protocol) -------------------------------------------------
 
@@ -124,6 +135,11 @@ class ConversationFlow:
         special = self._special_before_validation(conv, state, heard.intent, n)
         if special is not None:
             return special
+        now = self.clock.now()
+        if await locked_until(db, cpf=conv.debtor_cpf, phone_key=conv.phone_key, now=now) is not None:
+            return self._identity_locked(conv, state, "Mensagem durante o bloqueio de autoatendimento.")
+        if state.second_factor:
+            return await self._second_factor_turn(db, conv, state, text, n, now)
         digits = extract_first_digits(text)
         if digits is None:
             state.prompts += 1
@@ -146,9 +162,60 @@ class ConversationFlow:
             if debtor is None:
                 state.validation_attempts -= 1  # not the debtor's fault: try again later
                 return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
-            state.move("negotiation")
-            decision = opening_after_validation(self._context(debtor), state.negotiation)
-            return self._apply(conv, state, debtor, decision)
+            if needs_second_factor(debtor.debt_amount, self.settings.second_factor_min_amount):
+                state.second_factor = True
+                return Turn([texts.pick(texts.SECOND_FACTOR_ASK, 0)])
+            return self._validated(conv, state, debtor)
+        return await self._failed_attempt(db, conv, state, now, n)
+
+    async def _second_factor_turn(
+        self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int, now: datetime
+    ) -> Turn:
+        """High amounts: the 3 digits were right; the month the debt fell due confirms it is the debtor."""
+        month = parse_month(text)
+        if month is None:
+            return Turn([texts.pick(texts.SECOND_FACTOR_AGAIN, n)])
+        debtor = await self._debtor(conv)
+        if debtor is None:
+            return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
+        state.validation_attempts += 1
+        conv.validation_attempts = state.validation_attempts
+        ok = month == debtor.due_date.month
+        db.add(
+            ValidationAttempt(
+                conversation_id=conv.id,
+                attempt=state.validation_attempts,
+                success=ok,
+                reason=None if ok else "second_factor_mismatch",
+            )
+        )
+        state.second_factor = False  # right or wrong, this question is answered; a wrong one starts over
+        if ok:
+            return self._validated(conv, state, debtor)
+        return await self._failed_attempt(db, conv, state, now, n)
+
+    def _validated(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn:
+        state.move("negotiation")
+        decision = opening_after_validation(self._context(debtor), state.negotiation)
+        turn = self._apply(conv, state, debtor, decision)
+        turn.replies[0] += privacy_notice(self.settings)
+        return turn
+
+    async def _failed_attempt(
+        self, db: AsyncSession, conv: Conversation, state: SessionState, now: datetime, n: int
+    ) -> Turn:
+        VALIDATION_FAILURES.inc()
+        if conv.debtor_cpf is not None:
+            lock = await record_failure(
+                db,
+                cpf=conv.debtor_cpf,
+                phone_key=conv.phone_key,
+                conversation_id=conv.id,
+                now=now,
+                policy=self.lock_policy,
+            )
+            if lock is not None:
+                return self._identity_locked(conv, state, "Autoatendimento bloqueado: tentativas de CPF erradas.")
         left = self.settings.max_validation_attempts - state.validation_attempts
         if left > 0:
             return Turn([texts.wrong_digits(left, n)])
@@ -161,6 +228,14 @@ class ConversationFlow:
                 notes=f"{state.validation_attempts} tentativas sem sucesso",
             ),
             outcome=self._outcome(conv, state, "no_contact", notes="Identidade não confirmada (CPF)."),
+        )
+
+    def _identity_locked(self, conv: Conversation, state: SessionState, notes: str) -> Turn:
+        """Locked: nothing about the debt, a kind word, and a person takes the conversation."""
+        state.status = "handoff"
+        return Turn(
+            [texts.pick(texts.IDENTITY_LOCKED, 0)],
+            contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes),
         )
 
     def _special_before_validation(
@@ -255,6 +330,15 @@ class ConversationFlow:
         await self._say(db, conv, f"reply:{cause}", turn.replies)
         if turn.contact is not None and conv.debtor_cpf is not None:
             await queue_contact(db, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
+            if turn.contact.kind == "wrong_number":
+                await block_phone(
+                    db,
+                    phone_key=conv.phone_key,
+                    cpf=conv.debtor_cpf,
+                    reason="wrong_number",
+                    conversation_id=conv.id,
+                    now=self.clock.now(),
+                )
         if turn.outcome is not None:
             await self._finish(db, conv, turn.outcome)
         conv.phase = state.phase
@@ -315,6 +399,8 @@ class ConversationFlow:
         except CrmUnavailable as exc:
             # Answering "I don't know this number" to a real debtor would be wrong: wait for the CRM.
             raise TryLater("crm_unavailable") from exc
+        if debtor is not None and await is_blocked(db, phone_key=msg.phone_key, cpf=debtor.cpf):
+            debtor = None  # someone here said it is not the debtor's number: a stranger hears nothing
         conv = Conversation(
             id=str(uuid.uuid4()),
             debtor_cpf=debtor.cpf if debtor else None,
@@ -452,4 +538,4 @@ def build_turn_handler(resources: Any) -> ConversationFlow:
     settings: BotSettings = resources.settings
     crm = CrmClient(resources.http, settings.crm_base_url, settings.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, settings.conversation_timeout_seconds * 10))
-    return ConversationFlow(settings, crm, sessions, build_negotiator(settings))
+    return ConversationFlow(settings, crm, sessions, build_negotiator(settings), clock=resources.clock)

@@ -42,6 +42,7 @@ class SessionState(BaseModel):
     status: Status = "active"
     validation_attempts: int = 0
     prompts: int = 0  # times the CPF question was asked (the opening template counts as one)
+    second_factor: bool = False  # the digits were right; the second question (high amounts) is pending
     started_at: datetime
     version: int = 0  # the conversation row's state_version this state belongs to
     negotiation: NegotiationState = Field(default_factory=NegotiationState)

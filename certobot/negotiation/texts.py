@@ -71,6 +71,19 @@ AGREEMENT_DELIVERY = (
     "Já já te mando o boleto em PDF e o código PIX copia e cola aqui mesmo.",
     "Em instantes chegam aqui o boleto em PDF e o código PIX pra você pagar como preferir.",
 )
+IDENTITY_LOCKED = (
+    "Por segurança, não consigo seguir com a confirmação de identidade por aqui agora: recebemos "
+    "várias tentativas que não conferiram. Já passei sua conversa pra uma pessoa da nossa equipe, "
+    "que vai te ajudar por aqui mesmo. Desculpa o transtorno!",
+)
+SECOND_FACTOR_ASK = (
+    "Obrigada! Só mais uma confirmação, por segurança: em que mês venceu a dívida que a gente vai "
+    "conversar? Pode mandar o nome do mês ou o número (ex.: março ou 3).",
+)
+SECOND_FACTOR_AGAIN = (
+    'Não entendi o mês 🤔 Me manda só o mês do vencimento, tipo "março" ou "3".',
+    "Pra confirmar, preciso só do mês em que a dívida venceu: o nome ou o número, tá?",
+)
 OPERATOR_RETURNED = (
     "Voltei! Sou a Certa, assistente virtual. Se quiser continuar a negociação comigo, é só me responder.",
 )

@@ -78,7 +78,7 @@ async def receive(request: Request, resources: ResourcesDep) -> dict[str, int | 
         raise BadSignature()
     try:
         body = WebhookBody.model_validate(json.loads(raw))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested too deep
         raise BadBody() from None
     for err in system_errors(body):
         log.warning("whatsapp_system_error", code=err.code, title=err.title)

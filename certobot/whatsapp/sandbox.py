@@ -50,7 +50,12 @@ async def media(media_id: str, redis: RedisDep) -> Response:
     if data is None:
         return Response(status_code=404)
     mime = await redis.get(MEDIA + media_id + ":type")
-    return Response(data, media_type=(mime.decode() if isinstance(mime, bytes) else "application/pdf"))
+    # Whatever was uploaded is downloaded, never rendered on the console's origin (an HTML "boleto" included).
+    return Response(
+        data,
+        media_type=(mime.decode() if isinstance(mime, bytes) else "application/pdf"),
+        headers={"Content-Disposition": f'attachment; filename="{media_id}"', "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/sent")

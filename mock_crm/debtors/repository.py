@@ -39,7 +39,8 @@ class DebtorRepository:
         min_cents: int | None = None,
         max_cents: int | None = None,
     ) -> tuple[Sequence[Debtor], int]:
-        stmt = select(Debtor)
+        # Anonymised debtors (mock_crm.privacy: CPF replaced by an "X…" pseudonym) are no one to list.
+        stmt = select(Debtor).where(Debtor.cpf.not_like("X%"))
         if phone_key is not None:
             stmt = stmt.where(Debtor.phone_key == phone_key)
         if any(v is not None for v in (due_before, due_after, min_cents, max_cents)):

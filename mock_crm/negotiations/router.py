@@ -12,7 +12,7 @@ from mock_crm.debtors.service import DebtorNotFound
 from mock_crm.deps import ApiKey, SessionDep, SettingsDep
 from mock_crm.negotiations.repository import NegotiationRepository
 from mock_crm.negotiations.schemas import ConversationOutcome, StoredOutcome
-from mock_crm.negotiations.service import NegotiationService, OutcomeNotFound
+from mock_crm.negotiations.service import NegotiationService, OutcomeAnonymised, OutcomeNotFound
 
 router = APIRouter(
     prefix="/api/negotiations",
@@ -37,7 +37,7 @@ ServiceDep = Annotated[NegotiationService, Depends(get_service)]
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": StoredOutcome, "description": "Já registrado: o registro existente."},
-        **error_responses(DebtorNotFound, AgreementInvalid),
+        **error_responses(DebtorNotFound, AgreementInvalid, OutcomeAnonymised),
     },
     summary="Registra o resultado de uma conversa (idempotente por session_id)",
 )
@@ -51,7 +51,7 @@ async def post_result(outcome: ConversationOutcome, service: ServiceDep, respons
 @router.get(
     "/results/{session_id}",
     response_model=StoredOutcome,
-    responses=error_responses(OutcomeNotFound),
+    responses=error_responses(OutcomeNotFound, OutcomeAnonymised),
     summary="Resultado de uma conversa, com as referências dos boletos",
 )
 async def get_result(session_id: Annotated[str, Path(max_length=64)], service: ServiceDep) -> StoredOutcome:

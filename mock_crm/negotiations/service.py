@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from certokit.errors import NotFound
+from certokit.errors import DomainError, NotFound
 from certokit.money import to_cents
 from mock_crm.boletos.schemas import PaymentAgreement
 from mock_crm.boletos.service import BoletoService
@@ -17,6 +17,11 @@ from mock_crm.negotiations.schemas import BoletoRef, ConversationOutcome, Stored
 
 class OutcomeNotFound(NotFound):
     detail = "Nenhum resultado de negociação para esta sessão."
+
+
+class OutcomeAnonymised(DomainError):
+    status_code = 410
+    detail = "O titular deste resultado pediu a eliminação dos dados (LGPD): ele não é mais exibido."
 
 
 class NegotiationService:
@@ -72,6 +77,8 @@ class NegotiationService:
         return await self.view(row)
 
     async def view(self, row: NegotiationResult) -> StoredOutcome:
+        if "debtor_cpf" not in row.payload:  # anonymised (mock_crm.privacy): kept for totals, not shown
+            raise OutcomeAnonymised()
         return StoredOutcome.model_validate(
             {**row.payload, "boletos": await self.boletos_of(row), "created_at": row.created_at}
         )

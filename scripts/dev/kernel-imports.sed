@@ -42,3 +42,9 @@ s/\bcertobot\.startup\b/certokit.startup/g
 s/^\( *\)from certobot\.config import CrmSettings$/\1from mock_crm.settings import CrmSettings/
 s/^\( *\)from certobot\.config import ConfigError, CrmSettings, load_settings$/\1from certokit.startup import ConfigError, load_settings\n\1from mock_crm.settings import CrmSettings/
 s/^\( *\)from certobot\.config import CrmSettings, load_settings$/\1from certokit.startup import load_settings\n\1from mock_crm.settings import CrmSettings/
+
+# Security plumbing both services mount (from the `sec` branch): generic ASGI middlewares and the
+# production refusal rules.
+s/\bcertobot\.security\.headers\b/certokit.headers/g
+s/\bcertobot\.security\.limits\b/certokit.limits/g
+s/\bcertobot\.security\.production\b/certokit.production/g

@@ -10,15 +10,17 @@ from typing import Any
 
 import structlog
 
-# 11 digits, formatted or not, and Brazilian phones: scrubbed from every string a log line carries.
-_CPF = re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)")
-_PHONE = re.compile(r"\+?55\d{10,11}(?!\d)")
+# A CPF however it is typed (dots, spaces, dashes or none) and Brazilian phones with or without
+# +55, with or without the DDD in parentheses: scrubbed from every log line and transcript.
+_CPF = re.compile(r"(?<!\d)(?:\d{3}\.?\d{3}\.?\d{3}-?\d{2}|\d{3}\s\d{3}\s\d{3}[\s-]?\d{2})(?!\d)")
+_PHONE = re.compile(r"(?<![\d+])(?:\+?55[\s-]?)?\(?[1-9]\d\)?[\s-]?9?\d{4}[\s.-]?\d{4}(?!\d)")
 _SENSITIVE_KEYS = {"cpf", "debtor_cpf", "phone", "to", "wa_id", "amount", "debt_amount", "text", "body"}
 
 
 def scrub(value: str) -> str:
-    value = _PHONE.sub(lambda m: "+55*******" + m.group(0)[-4:], value)
-    return _CPF.sub("***.***.***-**", value)
+    # CPF first: an 11-digit run may read as both, and the CPF mask keeps none of its digits.
+    value = _CPF.sub("***.***.***-**", value)
+    return _PHONE.sub(lambda m: "+55*******" + m.group(0)[-4:], value)
 
 
 def _scrub_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -30,8 +30,10 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         return cls(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = _variable_named(cls, str(err["loc"][0])) if err["loc"] else "?"
         msg = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a rule across settings names its variable in its own message
+            raise ConfigError(f"Configuração inválida: {msg}") from None
+        name = _variable_named(cls, str(err["loc"][0]))
         raise ConfigError(f"Configuração inválida: {name}: {msg}") from None
 
 

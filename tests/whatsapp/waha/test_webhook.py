@@ -105,9 +105,9 @@ class TestSignature:
                 BotSettings,
                 _env_file=None,
                 environment="production",
-                crm_api_key=SecretStr("a-real-key"),
+                crm_api_key=SecretStr("9f2c4e7a1b3d5f60718293a4b5c6d7e8"),
                 whatsapp_provider="waha",
-                waha_api_key=SecretStr("k"),
+                waha_api_key=SecretStr("0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
             )
 
     async def test_not_json_is_400_in_portuguese(self, bot: WahaBot) -> None:
