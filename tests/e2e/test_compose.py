@@ -60,8 +60,10 @@ def _order(services: dict[str, Any]) -> list[str]:
             visit(dep)
         done.append(name)
 
-    for name in services:
-        visit(name)
+    # A service in a profile (waha) is opt-in: `docker compose up` without --profile leaves it out.
+    for name, service in services.items():
+        if not service.get("profiles"):
+            visit(name)
     return [n for n in done if n not in EXTERNAL]
 
 
