@@ -28,12 +28,12 @@ from certobot.worker import start_background
 from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
-from certokit.graph import GraphClient
 from certokit.headers import SecurityHeaders
 from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate
+from certokit.whatsapp.graph import GraphClient
 
 log = get_logger("certobot")
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from certobot.config import BotSettings
 from certobot.whatsapp.provider import Provider
 from certokit.clock import Clock, SystemClock
-from certokit.graph import GraphClient
+from certokit.whatsapp.graph import GraphClient
 
 
 @dataclass

@@ -8,14 +8,14 @@ from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.whatsapp.provider import Provider
+from certokit.whatsapp.channel import ChannelSender
 from mock_crm.boletos.delivery import run_delivery_loop
 from mock_crm.settings import CrmSettings
 
 
 @asynccontextmanager
 async def run_background(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: CrmSettings, provider: Provider
+    sessionmaker: async_sessionmaker[AsyncSession], settings: CrmSettings, provider: ChannelSender
 ) -> AsyncIterator[None]:
     if not settings.run_background_workers:
         yield

@@ -9,17 +9,19 @@ from functools import cache
 import httpx
 from fastapi import FastAPI
 
-from certobot.whatsapp.provider import MetaProvider, Provider
-from certobot.whatsapp.waha.provider import build_waha
 from certokit.db import make_engine, make_sessionmaker
 from certokit.docs import mount_offline_docs
 from certokit.errors import install_error_handlers
-from certokit.graph import GraphClient
 from certokit.headers import SecurityHeaders
 from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate, load_settings
+from certokit.whatsapp.channel import ChannelSender
+from certokit.whatsapp.graph import GraphClient
+from certokit.whatsapp.meta import MetaSender
+from certokit.whatsapp.waha.client import WahaClient
+from certokit.whatsapp.waha.sender import WahaSender
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
@@ -59,11 +61,22 @@ def graph_client(s: CrmSettings, http: httpx.AsyncClient) -> GraphClient:
     )
 
 
-def whatsapp_provider(s: CrmSettings, http: httpx.AsyncClient) -> Provider:
+def build_waha(s: CrmSettings, http: httpx.AsyncClient) -> WahaSender:
+    """The CRM's WAHA sends boletos only: no openings to pace, no "digitando…" delay."""
+    client = WahaClient(
+        http,
+        base_url=s.waha_base_url,
+        api_key=s.waha_api_key.get_secret_value() if s.waha_api_key else None,
+        session=s.waha_session,
+    )
+    return WahaSender(client)
+
+
+def whatsapp_provider(s: CrmSettings, http: httpx.AsyncClient) -> ChannelSender:
     """WHATSAPP_PROVIDER: a WAHA server, or the Cloud API (its sandbox without a token)."""
     if s.whatsapp_provider == "waha":
         return build_waha(s, http)
-    return MetaProvider(graph_client(s, http))
+    return MetaSender(graph_client(s, http))
 
 
 def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncClient | None = None) -> FastAPI:

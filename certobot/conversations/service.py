@@ -24,9 +24,9 @@ from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certokit.cpf import mask_cpf
 from certokit.errors import Conflict, DomainError, Invalid, NotFound
-from certokit.graph import template_message, text_message
 from certokit.logging import scrub
 from certokit.phones import phone_key
+from certokit.whatsapp.graph import template_message, text_message
 
 
 class ConversationNotFound(NotFound):

@@ -41,9 +41,9 @@ from certobot.whatsapp.schemas import InboundMessage
 from certokit.clock import Clock, SystemClock
 from certokit.db import utcnow
 from certokit.errors import TryLater
-from certokit.graph import text_message
 from certokit.logging import get_logger, scrub
 from certokit.money import from_cents
+from certokit.whatsapp.graph import text_message
 
 log = get_logger("certobot.flow")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")

@@ -19,11 +19,11 @@ from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.resources import Resources
 from certobot.whatsapp.models import Message
-from certobot.whatsapp.provider import ProviderError
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from certokit.db import utcnow
-from certokit.graph import template_message
 from certokit.logging import get_logger
+from certokit.whatsapp.channel import ProviderError
+from certokit.whatsapp.graph import template_message
 
 log = get_logger("certobot.sender")
 

@@ -15,11 +15,11 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot.whatsapp.provider import Provider, ProviderError
 from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.money import brl
 from certokit.phones import wa_form
+from certokit.whatsapp.channel import ChannelSender, ProviderError
 from mock_crm.boletos import febraban
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository
@@ -47,7 +47,7 @@ def pix_text(b: Boleto) -> str:
     )
 
 
-async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: Provider, settings: CrmSettings) -> None:
+async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings) -> None:
     boleto = await session.get(Boleto, d.boleto_id)
     if boleto is None:
         d.status = "failed"
@@ -77,7 +77,7 @@ async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: Provid
 
 
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], provider: Provider, settings: CrmSettings, limit: int = 20
+    sessionmaker: async_sessionmaker[AsyncSession], provider: ChannelSender, settings: CrmSettings, limit: int = 20
 ) -> int:
     async with sessionmaker() as session, session.begin():
         rows = await BoletoRepository(session).due_deliveries(utcnow(), limit)
@@ -88,7 +88,7 @@ async def deliver_due(
 
 async def run_delivery_loop(
     sessionmaker: async_sessionmaker[AsyncSession],
-    provider: Provider,
+    provider: ChannelSender,
     settings: CrmSettings,
     stop: asyncio.Event,
     every: float = 1.0,

@@ -35,7 +35,7 @@ s/\bcertobot\.requestlog\b/certokit.requestlog/g
 s/\bcertobot\.auth\b/certokit.auth/g
 # Not the SQLite file name "./certobot.db" (followed by a quote).
 s/\bcertobot\.db\([^\"'a-zA-Z0-9_]\|$\)/certokit.db\1/g
-s/\bcertobot\.whatsapp\.graph\b/certokit.graph/g
+s/\bcertobot\.whatsapp\.graph\b/certokit.whatsapp.graph/g
 s/\bcertobot\.startup\b/certokit.startup/g
 
 # Step 2: each service has its own settings; the loader and ConfigError live in the kernel.
@@ -48,3 +48,14 @@ s/^\( *\)from certobot\.config import CrmSettings, load_settings$/\1from certoki
 s/\bcertobot\.security\.headers\b/certokit.headers/g
 s/\bcertobot\.security\.limits\b/certokit.limits/g
 s/\bcertobot\.security\.production\b/certokit.production/g
+
+# Step 3 (branch `chan`): the sending side of the channel joined the kernel, `certokit.whatsapp`;
+# receiving (webhooks, signatures, Inbound, the bot's Provider and build_waha) stays in the bot.
+# The CRM sends through `certokit.whatsapp.channel.ChannelSender` (its Provider imports are by hand).
+s/\bcertokit\.graph\b/certokit.whatsapp.graph/g
+s/\bcertobot\.whatsapp\.waha\.client\b/certokit.whatsapp.waha.client/g
+s/^\( *\)from certobot\.whatsapp\.provider import \(ProviderError\|SendResult\|opening_text\)$/\1from certokit.whatsapp.channel import \2/
+s/^\( *\)from certobot\.whatsapp\.provider import ProviderError, opening_text$/\1from certokit.whatsapp.channel import ProviderError, opening_text/
+s/^\( *\)from certobot\.whatsapp\.provider import Inbound, ProviderError, opening_text$/\1from certobot.whatsapp.provider import Inbound\n\1from certokit.whatsapp.channel import ProviderError, opening_text/
+s/^\( *\)from certobot\.whatsapp\.provider import Provider, ProviderError$/\1from certobot.whatsapp.provider import Provider\n\1from certokit.whatsapp.channel import ProviderError/
+s/^\( *\)from certobot\.whatsapp\.waha\.provider import \(remember_session_status\|as_text\|template_text\)$/\1from certokit.whatsapp.waha.sender import \2/

@@ -60,7 +60,7 @@ def _order(services: dict[str, Any]) -> list[str]:
             visit(dep)
         done.append(name)
 
-    # As `docker compose up` without --profile: services behind a profile (WAHA) stay off.
+    # A service in a profile (waha) is opt-in: `docker compose up` without --profile leaves it out.
     for name, service in services.items():
         if not service.get("profiles"):
             visit(name)

@@ -19,7 +19,7 @@ from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.sender import Sender
 from certokit.db import utcnow
-from certokit.graph import text_message
+from certokit.whatsapp.graph import text_message
 from tests.e2e.conftest import bot_settings
 from tests.fakes import FakeGraph
 

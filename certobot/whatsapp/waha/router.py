@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from certobot.deps import ResourcesDep
 from certobot.metrics import WEBHOOK_LATENCY
 from certobot.whatsapp.intake import accept
-from certobot.whatsapp.waha.provider import remember_session_status
 from certokit.errors import DomainError, Unauthorized
 from certokit.logging import get_logger
+from certokit.whatsapp.waha.sender import remember_session_status
 
 router = APIRouter(tags=["whatsapp"])
 log = get_logger("certobot.webhook.waha")

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from certobot.whatsapp.provider import MetaProvider
-from certobot.whatsapp.waha.client import WahaClient, message_id
 from certobot.whatsapp.waha.provider import WahaProvider, parse_events
-from certokit.graph import GraphClient
+from certokit.whatsapp.graph import GraphClient
+from certokit.whatsapp.waha.client import WahaClient, message_id
 from tests.fakes import FakeGraph, sign
 from tests.whatsapp.waha.fake import FakeWaha, load, message_event
 

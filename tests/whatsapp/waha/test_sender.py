@@ -19,7 +19,7 @@ from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.sender import Sender
 from certokit.clock import FixedClock
-from certokit.graph import template_message
+from certokit.whatsapp.graph import template_message
 from tests.e2e.conftest import bot_settings
 from tests.whatsapp.test_sender import conversation, drain, queue
 from tests.whatsapp.waha.conftest import WAHA_URL, waha_overrides

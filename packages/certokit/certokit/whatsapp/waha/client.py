@@ -1,4 +1,4 @@
-"""WAHA's REST API, the calls the bot needs; the session is named explicitly on every call.
+"""WAHA's REST API, the calls the services need; the session is named explicitly on every call.
 
 WAHA answers a send with 201 and a body that differs by engine (WEBJS: the message with
 `id._serialized`; NOWEB: `key.id` and `key.remoteJid`) or is empty, so nothing here depends on
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from certobot.whatsapp.provider import ProviderError
+from certokit.whatsapp.channel import ProviderError
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 
