@@ -20,6 +20,7 @@ from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
+from mock_crm.idempotency import IdempotencyMiddleware
 from mock_crm.negotiations.router import router as negotiations_router
 
 log = get_logger("mock_crm")
@@ -82,6 +83,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)

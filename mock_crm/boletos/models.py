@@ -40,6 +40,8 @@ class BoletoDelivery(CrmBase):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # The delivering worker's lease while it talks to Meta outside any transaction (see outbox.py).
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     media_id: Mapped[str | None] = mapped_column(String(64))
     document_wamid: Mapped[str | None] = mapped_column(String(128))
     pix_wamid: Mapped[str | None] = mapped_column(String(128))
