@@ -1,8 +1,13 @@
 """Delivering boletos on WhatsApp: upload the PDF, send it as a document, then the PIX code as text.
 
-Each boleto has a delivery row written with it (the outbox). A loop claims due rows (SKIP LOCKED on
-Postgres, so several CRM processes share them), remembers each step it finished (media id, document
-wamid, PIX wamid) so a retry never sends a part twice, and backs off on 429/5xx/timeouts.
+Each boleto has a delivery row written with it (the outbox). One row, one commit: a pass leases due
+rows in one short UPDATE (SKIP LOCKED only inside it, so several CRM processes share them), talks to
+Meta with no transaction or row lock open, and records each finished step (media id, document
+wamid, PIX wamid) in its own short statement right after Meta answers. A process killed between a
+send and its record repeats that one part of that one boleto when the lease runs out, never a
+batch. 429 and Meta's transient codes, and connections never made, are retried (in the Graph
+client, then with backoff here); a send whose answer was lost is not sent again but left failed
+for a person, since a second POST could put two copies of a boleto in the debtor's chat.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from certobot.db import utcnow
 from certobot.logging import get_logger
 from certobot.money import brl
 from certobot.phones import wa_form
-from certobot.whatsapp.graph import GraphClient, GraphError
+from certobot.whatsapp.graph import GraphClient, GraphError, request_not_sent
 from mock_crm.boletos import febraban
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository
@@ -28,6 +33,8 @@ from mock_crm.debtors.repository import DebtorRepository
 
 log = get_logger("mock_crm.delivery")
 MAX_ATTEMPTS = 10
+# Longer than one delivery's I/O may take (three Graph calls with their retry budgets).
+LEASE = timedelta(seconds=120)
 
 
 def caption(b: Boleto, creditor: str) -> str:
@@ -46,44 +53,61 @@ def pix_text(b: Boleto) -> str:
     )
 
 
-async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClient, settings: CrmSettings) -> None:
-    boleto = await session.get(Boleto, d.boleto_id)
-    if boleto is None:
-        d.status = "failed"
-        return
-    to = wa_form(d.phone)
-    service = BoletoService(BoletoRepository(session), DebtorRepository(session), settings, "")
-    filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
-    try:
-        if d.media_id is None:
-            d.media_id = await graph.upload_media(await service.pdf_of(boleto), filename, "application/pdf")
-        if d.document_wamid is None:
-            sent = await graph.send_document(to, d.media_id, filename, caption(boleto, settings.creditor_name))
-            d.document_wamid = sent.wamid
-        if d.pix_wamid is None:
-            d.pix_wamid = (await graph.send_text(to, pix_text(boleto))).wamid
-    except (GraphError, httpx.HTTPError) as exc:
-        d.attempts += 1
-        d.last_error = str(exc)[:2000]
-        retryable = not isinstance(exc, GraphError) or exc.retryable
-        if retryable and d.attempts < MAX_ATTEMPTS:
-            d.next_attempt_at = utcnow() + timedelta(seconds=min(600, 2**d.attempts))
-        else:
-            d.status = "failed"
-        log.warning("boleto_delivery_failed", attempts=d.attempts, error=type(exc).__name__)
-        return
-    d.status, d.sent_at, d.last_error = "sent", utcnow(), None
-    boleto.status = "sent"
+async def deliver_one(
+    sessionmaker: async_sessionmaker[AsyncSession], d: BoletoDelivery, graph: GraphClient, settings: CrmSettings
+) -> None:
+    """Carry one leased delivery forward, recording each step on its own as soon as Meta answers."""
+    async with sessionmaker() as session:
+        repo = BoletoRepository(session)
+        boleto = await session.get(Boleto, d.boleto_id)
+        if boleto is None:
+            await repo.record_delivery(d, release=True, status="failed")
+            await session.commit()
+            return
+        service = BoletoService(repo, DebtorRepository(session), settings, "")
+        document = await service.pdf_of(boleto) if d.media_id is None else b""
+        await session.commit()  # nothing stays open while Meta answers
+        to = wa_form(d.phone)
+        filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+        try:
+            if d.media_id is None:
+                media_id = await graph.upload_media(document, filename, "application/pdf")
+                async with session.begin():
+                    await repo.record_delivery(d, media_id=media_id)
+            if d.document_wamid is None:
+                assert d.media_id is not None
+                sent = await graph.send_document(to, d.media_id, filename, caption(boleto, settings.creditor_name))
+                async with session.begin():
+                    await repo.record_delivery(d, document_wamid=sent.wamid)
+            if d.pix_wamid is None:
+                pix_wamid = (await graph.send_text(to, pix_text(boleto))).wamid
+                async with session.begin():
+                    await repo.record_delivery(
+                        d, release=True, pix_wamid=pix_wamid, status="sent", sent_at=utcnow(), last_error=None
+                    )
+                    await repo.mark_sent(boleto.id)
+        except (GraphError, httpx.HTTPError) as exc:
+            attempts = d.attempts + 1
+            retryable = exc.retryable if isinstance(exc, GraphError) else request_not_sent(exc)
+            step: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:2000]}
+            if retryable and attempts < MAX_ATTEMPTS:
+                step["next_attempt_at"] = utcnow() + timedelta(seconds=min(600, 2**attempts))
+            else:
+                step["status"] = "failed"  # for a person: final, or its answer was lost after sending
+            async with session.begin():
+                await repo.record_delivery(d, release=True, **step)
+            log.warning("boleto_delivery_failed", attempts=attempts, error=type(exc).__name__)
 
 
 async def deliver_due(
     sessionmaker: async_sessionmaker[AsyncSession], graph: GraphClient, settings: CrmSettings, limit: int = 20
 ) -> int:
+    """Lease the due deliveries, then deliver each with no transaction open; returns how many finished."""
     async with sessionmaker() as session, session.begin():
-        rows = await BoletoRepository(session).due_deliveries(utcnow(), limit)
-        for d in rows:
-            await deliver_one(session, d, graph, settings)
-        return sum(1 for d in rows if d.status == "sent")
+        rows = await BoletoRepository(session).claim_deliveries(utcnow(), limit, LEASE)
+    for d in rows:
+        await deliver_one(sessionmaker, d, graph, settings)
+    return sum(1 for d in rows if d.status == "sent")
 
 
 async def run_delivery_loop(
