@@ -34,6 +34,8 @@ class _Base(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
+    # Outbox loops are woken by Postgres NOTIFY; this slow poll only catches backoffs and misses.
+    outbox_poll_seconds: float = Field(default=15.0, gt=0, le=600)
 
     # WhatsApp Cloud API: the CRM sends boletos through it too.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL

@@ -1,4 +1,8 @@
-"""Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp."""
+"""Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp.
+
+Only in the process(es) with CRM_RUN_WORKERS (default true); the loop sleeps until Postgres
+NOTIFYs a new delivery, with a slow fallback poll.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from contextlib import asynccontextmanager, suppress
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.config import CrmSettings
+from certobot.wakeup import BOLETO_DELIVERY, Wakeups
 from certobot.whatsapp.graph import GraphClient
 from mock_crm.boletos.delivery import run_delivery_loop
 
@@ -21,11 +26,22 @@ async def run_background(
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(run_delivery_loop(sessionmaker, graph, settings, stop), name="boleto-delivery")
+    wakeups = Wakeups(settings.database_url, (BOLETO_DELIVERY,))
+    tasks = [
+        asyncio.create_task(wakeups.run(stop), name="listen"),
+        asyncio.create_task(
+            run_delivery_loop(
+                sessionmaker, graph, settings, stop, wakeups.event(BOLETO_DELIVERY), settings.outbox_poll_seconds
+            ),
+            name="boleto-delivery",
+        ),
+    ]
     try:
         yield
     finally:
         stop.set()
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task

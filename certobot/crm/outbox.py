@@ -7,11 +7,10 @@ CRM's own idempotency on the same id, so it reaches the CRM exactly once however
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certobot import outbox
+from certobot import outbox, wakeup
 from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.db import utcnow
@@ -96,14 +95,13 @@ async def run_outbox_loop(
     client: CrmClient,
     stop: asyncio.Event,
     wake: asyncio.Event | None = None,
-    every: float = 1.0,
+    every: float = 15.0,
 ) -> None:
+    """Deliver whenever `wake` is set (a NOTIFY from the outbox trigger), at the latest every `every` s."""
     wake = wake or asyncio.Event()
     while not stop.is_set():
         try:
             await deliver_due(sessionmaker, client)
         except Exception:
             log.exception("crm_outbox_pass_failed")
-        wake.clear()
-        with suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=every)
+        await wakeup.wait(wake, stop, every)

@@ -13,12 +13,12 @@ for a person, since a second POST could put two copies of a boleto in the debtor
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certobot import wakeup
 from certobot.config import CrmSettings
 from certobot.db import utcnow
 from certobot.logging import get_logger
@@ -115,12 +115,14 @@ async def run_delivery_loop(
     graph: GraphClient,
     settings: CrmSettings,
     stop: asyncio.Event,
-    every: float = 1.0,
+    wake: asyncio.Event | None = None,
+    every: float = 15.0,
 ) -> None:
+    """Deliver whenever `wake` is set (a NOTIFY from the delivery trigger), at the latest every `every` s."""
+    wake = wake or asyncio.Event()
     while not stop.is_set():
         try:
             await deliver_due(sessionmaker, graph, settings)
         except Exception:
             log.exception("delivery_pass_failed")
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+        await wakeup.wait(wake, stop, every)
