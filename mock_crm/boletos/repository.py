@@ -4,11 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import BigInteger, Select, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.db import dialect_of
-from mock_crm.boletos.models import Boleto, BoletoDelivery
+from mock_crm.boletos.models import NOSSO_NUMERO_SEQ, Boleto, BoletoDelivery
 
 
 class BoletoRepository:
@@ -30,8 +30,23 @@ class BoletoRepository:
     async def get(self, boleto_id: str) -> Boleto | None:
         return await self.session.get(Boleto, boleto_id)
 
-    async def nosso_numero_taken(self, nn: str) -> bool:
-        return await self.session.scalar(select(Boleto.id).where(Boleto.nosso_numero == nn)) is not None
+    async def next_nosso_numeros(self, n: int) -> list[int]:
+        """`n` fresh numbers in one statement: the sequence on Postgres, the highest plus one on SQLite."""
+        if dialect_of(self.session) == "postgresql":
+            rows = await self.session.scalars(
+                select(NOSSO_NUMERO_SEQ.next_value()).select_from(func.generate_series(1, n))
+            )
+            return list(rows)
+        top = await self.session.scalar(select(func.max(cast(Boleto.nosso_numero, BigInteger))))
+        return [(top or 0) + i for i in range(1, n + 1)]
+
+    async def pdf(self, boleto_id: str) -> bytes | None:
+        return await self.session.scalar(select(Boleto.pdf).where(Boleto.id == boleto_id))
+
+    async def store_pdf(self, boleto_id: str, pdf: bytes) -> None:
+        await self.session.execute(
+            update(Boleto).where(Boleto.id == boleto_id).values(pdf=pdf).execution_options(synchronize_session=False)
+        )
 
     async def mark_sent(self, boleto_id: str) -> None:
         await self.session.execute(
