@@ -22,6 +22,7 @@ from certobot.whatsapp.graph import GraphClient, SendResult, text_message
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.sender import Sender
+from tests.counting import Tally, counting
 from tests.e2e.conftest import bot_settings
 from tests.fakes import FakeGraph
 
@@ -223,3 +224,31 @@ class TestRetryOnlyWhatCannotHaveBeenDelivered:
         assert isinstance(result, SendResult)
         assert len(attempts) == 7
         assert len(paced) == 7  # every attempt, the six refused ones too, asked the rate limiter first
+
+
+# What sending one message costs (figures in docs/performance.md, "Send side, per message"): the
+# lease is one statement per batch, each message is recorded by one short transaction, the rate
+# limit is one Redis script call. The budgets keep them from creeping back.
+async def _send_counted(resources: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> Tally:
+    conv_id = await conversation(resources, phone=f"+55119876{n:05d}")
+    await queue(resources, conv_id, [f"mensagem {n}-{i}" for i in range(n)], to=f"55119876{n:05d}")
+    sender = Sender(resources)
+    sender.limiter.per_second = 1000  # pacing is tested elsewhere; here no one waits for a window
+    await sender.limiter.acquire()  # the script is loaded once per Redis, not per message
+    with counting(resources.engine, monkeypatch) as tally:
+        assert await sender.deliver_conversation(conv_id) == n
+    return tally
+
+
+@pytest.mark.parametrize("n", [1, 10])
+async def test_send_side_cost_per_message(
+    n: int, sending: tuple[Any, FakeGraph], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resources, graph = sending
+    tally = await _send_counted(resources, n, monkeypatch)
+    assert len(graph.sent) == n
+    kinds = tally.kinds()
+    assert kinds == {"UPDATE": 1 + 2 * n}  # the lease, then the row and its transcript line per message
+    assert tally.begins == tally.commits == 1 + n  # nothing held open across a send
+    assert tally.redis_round_trips == n  # the rate limit, one script call per message
+    assert tally.redis_commands == {"EVALSHA": n}
