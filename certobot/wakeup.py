@@ -34,6 +34,10 @@ class Wakeups:
     def event(self, channel: str) -> asyncio.Event:
         return self.events[channel]
 
+    def poll_every(self, fallback: float) -> float:
+        """How often a loop must look by itself: rarely when NOTIFY wakes it, every second on SQLite."""
+        return fallback if self.enabled else min(fallback, 1.0)
+
     def _notified(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
         event = self.events.get(channel)
         if event is not None:

@@ -30,7 +30,9 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
         asyncio.create_task(pipeline.sweep(stop), name="sweep"),
         asyncio.create_task(wakeups.run(stop), name="listen"),
         asyncio.create_task(
-            run_outbox_loop(resources.sessionmaker, crm, stop, wakeups.event(CRM_OUTBOX), s.outbox_poll_seconds),
+            run_outbox_loop(
+                resources.sessionmaker, crm, stop, wakeups.event(CRM_OUTBOX), wakeups.poll_every(s.outbox_poll_seconds)
+            ),
             name="crm-outbox",
         ),
     ]

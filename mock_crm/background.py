@@ -31,7 +31,12 @@ async def run_background(
         asyncio.create_task(wakeups.run(stop), name="listen"),
         asyncio.create_task(
             run_delivery_loop(
-                sessionmaker, graph, settings, stop, wakeups.event(BOLETO_DELIVERY), settings.outbox_poll_seconds
+                sessionmaker,
+                graph,
+                settings,
+                stop,
+                wakeups.event(BOLETO_DELIVERY),
+                wakeups.poll_every(settings.outbox_poll_seconds),
             ),
             name="boleto-delivery",
         ),
