@@ -1,7 +1,7 @@
 """Counting what one piece of work costs: Postgres statements and transactions, Redis round trips.
 
 Postgres through SQLAlchemy's engine events (every statement the driver runs, and each BEGIN and
-COMMIT, which asyncpg sends as round trips of their own); Redis by wrapping the client's two ways
+COMMIT, which asyncpg sends as round trips of their own, except on an autocommit connection); Redis by wrapping the client's two ways
 out (one command, or a pipeline flushed in one write). Commands inside a Lua script run on the
 server, so they are one round trip here; the caller knows what its scripts do.
 """
@@ -44,11 +44,16 @@ def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[T
     def on_statement(*args: Any) -> None:
         tally.statements.append(str(args[2]).strip())
 
-    def on_begin(*_: Any) -> None:
-        tally.begins += 1
+    def autocommit(conn: Any) -> bool:
+        return bool(conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
 
-    def on_commit(*_: Any) -> None:
-        tally.commits += 1
+    def on_begin(conn: Any) -> None:
+        if not autocommit(conn):  # in autocommit the driver sends no BEGIN
+            tally.begins += 1
+
+    def on_commit(conn: Any) -> None:
+        if not autocommit(conn):
+            tally.commits += 1
 
     real_execute = Redis.execute_command
     real_pipeline = Pipeline.execute

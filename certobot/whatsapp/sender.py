@@ -19,8 +19,9 @@ from typing import Any, Literal
 
 import httpx
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Executable
 
 from certobot import outbox
 from certobot.db import utcnow
@@ -56,31 +57,57 @@ def _nothing_leased_before(conversation_id: str | None, now: Any) -> ColumnEleme
     )
 
 
+def _sent_statement(row: Outbox, result: SendResult) -> Executable:
+    """The row done and its transcript line sent, in one statement (Postgres: a data-modifying CTE)."""
+    now = utcnow()
+    done = (
+        update(Outbox).where(Outbox.id == row.id).values(status="done", done_at=now, last_error=None, locked_until=None)
+    )
+    message_id = row.payload.get("message_id")
+    if message_id is None:
+        return done
+    return (
+        update(Message)
+        .where(Message.id == message_id, Message.status == "queued")
+        # updated_at spelled out: SQLAlchemy leaves the onupdate default unset next to a CTE.
+        .values(status="sent", wamid=result.wamid or None, updated_at=now)
+        .add_cte(done.returning(Outbox.id).cte("done"))
+    )
+
+
 class Sender:
     def __init__(self, resources: Resources) -> None:
         self.res = resources
         s = resources.settings
         self.limiter = SendRateLimiter(resources.redis, resources.graph.phone_number_id, s.whatsapp_rate_per_second)
+        # The lease and a message's "sent" are one statement each on Postgres (a data-modifying CTE
+        # for the latter), so they run in autocommit: one round trip, no BEGIN/COMMIT around it.
+        self._one_statement = resources.engine.dialect.name == "postgresql"
+        self._quick = (
+            async_sessionmaker(resources.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            if self._one_statement
+            else resources.sessionmaker
+        )
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
         """Send the due rows of one conversation in order; the caller holds its lock."""
         sent = 0
         while True:
             now = utcnow()
+            async with self._quick() as quick, quick.begin():
+                rows = await outbox.claim(
+                    quick,
+                    Outbox.kind == "whatsapp",
+                    (
+                        Outbox.conversation_id.is_(None)
+                        if conversation_id is None
+                        else Outbox.conversation_id == conversation_id
+                    ),
+                    _nothing_leased_before(conversation_id, now),
+                    now=now,
+                )
+            # The lease is committed: no transaction is open while Meta answers.
             async with self.res.sessionmaker() as session:
-                async with session.begin():
-                    rows = await outbox.claim(
-                        session,
-                        Outbox.kind == "whatsapp",
-                        (
-                            Outbox.conversation_id.is_(None)
-                            if conversation_id is None
-                            else Outbox.conversation_id == conversation_id
-                        ),
-                        _nothing_leased_before(conversation_id, now),
-                        now=now,
-                    )
-                # The lease is committed: no transaction is open while Meta answers.
                 requeued, rest = False, []
                 for i, row in enumerate(rows):
                     if row.next_attempt_at > now:
@@ -120,10 +147,18 @@ class Sender:
             MESSAGES_OUT.labels(result="unknown").inc()
             log.warning("whatsapp_send_answer_lost", error=type(exc).__name__)
             return "failed"
-        async with session.begin():
-            await self._sent(session, row, to, result)
+        await self._record_sent(session, row, to, result)
         MESSAGES_OUT.labels(result="sent").inc()
         return "sent"
+
+    async def _record_sent(self, session: AsyncSession, row: Outbox, to: str, result: SendResult) -> None:
+        """Right after Meta's answer: one statement on Postgres, one short transaction otherwise."""
+        if self._one_statement and not (row.conversation_id and result.wa_id and result.wa_id != to):
+            async with self._quick() as quick, quick.begin():
+                await quick.execute(_sent_statement(row, result))
+        else:
+            async with session.begin():
+                await self._sent(session, row, to, result)
 
     async def _sent(self, session: AsyncSession, row: Outbox, to: str, result: SendResult) -> None:
         await outbox.mark_done(session, row)

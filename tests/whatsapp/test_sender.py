@@ -151,14 +151,14 @@ class TestCrashBetweenSendAndRecord:
         texts = [f"parte {i}" for i in range(5)]
         await queue(resources, conv_id, texts)
         dying = Sender(resources)
-        record = dying._sent
+        record = dying._record_sent
 
         async def meta_took_the_third_then_the_process_died(*args: Any) -> None:
             if len(graph.sent) == 3:
                 raise Crash
             await record(*args)
 
-        monkeypatch.setattr(dying, "_sent", meta_took_the_third_then_the_process_died)
+        monkeypatch.setattr(dying, "_record_sent", meta_took_the_third_then_the_process_died)
         with pytest.raises(Crash):
             await dying.deliver_conversation(conv_id)
         assert graph.texts_to("5511987654321") == texts[:3]
@@ -227,8 +227,8 @@ class TestRetryOnlyWhatCannotHaveBeenDelivered:
 
 
 # What sending one message costs (figures in docs/performance.md, "Send side, per message"): the
-# lease is one statement per batch, each message is recorded by one short transaction, the rate
-# limit is one Redis script call. The budgets keep them from creeping back.
+# lease is one statement per batch, each message is recorded by one statement, the rate limit is
+# one Redis script call. The budgets keep them from creeping back.
 async def _send_counted(resources: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> Tally:
     conv_id = await conversation(resources, phone=f"+55119876{n:05d}")
     await queue(resources, conv_id, [f"mensagem {n}-{i}" for i in range(n)], to=f"55119876{n:05d}")
@@ -248,7 +248,9 @@ async def test_send_side_cost_per_message(
     tally = await _send_counted(resources, n, monkeypatch)
     assert len(graph.sent) == n
     kinds = tally.kinds()
-    assert kinds == {"UPDATE": 1 + 2 * n}  # the lease, then the row and its transcript line per message
-    assert tally.begins == tally.commits == 1 + n  # nothing held open across a send
+    # The lease; then per message the row and its transcript line in one statement (WITH … UPDATE).
+    assert kinds == {"UPDATE": 1, "WITH": n}
+    assert tally.begins == tally.commits == 0  # each a statement on its own (autocommit): nothing held open
+    assert tally.pg_round_trips == 1 + n
     assert tally.redis_round_trips == n  # the rate limit, one script call per message
     assert tally.redis_commands == {"EVALSHA": n}
