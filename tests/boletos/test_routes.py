@@ -256,7 +256,7 @@ class TestDeliveryCrash:
         async with sessionmaker() as s, s.begin():
             await s.execute(  # the lease runs out
                 update(BoletoDelivery)
-                .where(BoletoDelivery.locked_until.is_not(None))
+                .where(BoletoDelivery.locked_until.is_not(None), BoletoDelivery.phone == "+5511987654323")
                 .values(locked_until=BoletoDelivery.created_at)
             )
         assert await deliver_due(sessionmaker, client, settings) == 2
@@ -270,5 +270,41 @@ class TestDeliveryCrash:
         assert len([b for b in graph.messages_to("5511987654323") if b["type"] == other]) == 3
         assert len([s for s in graph.sent if s.path.endswith("/media")]) == 3
         async with sessionmaker() as s:
-            rows = (await s.scalars(select(BoletoDelivery))).all()
+            rows = (await s.scalars(select(BoletoDelivery).where(BoletoDelivery.phone == "+5511987654323"))).all()
             assert {(r.status, r.locked_until) for r in rows} == {("sent", None)}
+
+
+class TestDeliveryLostAnswer:
+    async def test_a_document_whose_answer_was_lost_is_not_sent_again(
+        self,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        import stamina
+
+        graph, crm = graph_and_crm
+        d = await create_debtor(crm, debt="1500.00", phone="+5511987654324")
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"], installments=1, total_amount="100.00"))
+        real = graph.handler
+
+        def lose_the_document_answer(request: httpx.Request) -> httpx.Response:
+            if b'"document"' in request.content:
+                graph.lose_answers = 1  # Meta takes the document; its answer never arrives
+            return real(request)
+
+        transport = httpx.MockTransport(lose_the_document_answer)
+        client = graph_client(settings, httpx.AsyncClient(transport=transport))
+        stamina.set_testing(True, attempts=3)
+        try:
+            assert await deliver_due(sessionmaker, client, settings) == 0
+            async with sessionmaker() as s, s.begin():
+                row = await s.scalar(select(BoletoDelivery).where(BoletoDelivery.phone == "+5511987654324"))
+                assert row is not None
+                assert row.status == "failed"  # for a person to look at, not a second copy
+                assert "ReadTimeout" in (row.last_error or "") or "timed out" in (row.last_error or "")
+            assert await deliver_due(sessionmaker, client, settings) == 0
+        finally:
+            stamina.set_testing(False)
+        docs = [b for b in graph.messages_to("5511987654324") if b["type"] == "document"]
+        assert len(docs) == 1
