@@ -1,6 +1,10 @@
-"""Boletos per second on this machine: numbers, PIX, QR and PDF, the whole slip.
+"""Boletos per second on this machine: numbers, PIX, QR and PDF, the whole slip — before and after.
 
-uv run python benchmarks/boletos.py [N]
+"antes" draws the PIX QR as the CRM used to (reportlab's QrCodeWidget, which encodes the code twice
+and emits a drawing of one shape per module); "depois" is the CRM's code today (segno, one vector
+path). Same run, same process, same inputs. Pin it to one core for the figure in performance.md:
+
+taskset -c 0 uv run python benchmarks/boletos.py [N]
 """
 
 from __future__ import annotations
@@ -10,7 +14,23 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.pdfgen.canvas import Canvas
+
 from mock_crm.boletos import febraban, pdf, pix
+
+SEGNO_PATH = pdf.draw_qr
+
+
+def widget_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
+    """The QR as the CRM drew it before: reportlab's widget, scaled from its bounds."""
+    qr = QrCodeWidget(data, barLevel="M")
+    b = qr.getBounds()
+    drawing = Drawing(size, size, transform=[size / (b[2] - b[0]), 0, 0, size / (b[3] - b[1]), 0, 0])
+    drawing.add(qr)
+    renderPDF.draw(drawing, c, x, y)
 
 
 def one(i: int) -> bytes:
@@ -46,16 +66,29 @@ def one(i: int) -> bytes:
     )
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+def measure(count: int) -> tuple[float, float, float]:
+    """(boletos per second of wall time, per second of this process's CPU time, mean PDF KiB).
+
+    The CPU-time rate is what one uncontended core would do; on a machine shared with other work
+    the wall-clock rate also counts the time the process waited for a core.
+    """
     one(0)  # warm-up: fonts and imports
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     size = sum(len(one(i)) for i in range(count))
-    elapsed = time.perf_counter() - start
-    print(f"boletos: {count}")
-    print(f"tempo: {elapsed:.2f} s")
-    print(f"boletos por segundo: {count / elapsed:.1f}")
-    print(f"tamanho médio do PDF: {size / count / 1024:.1f} KiB")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return count / wall, count / cpu, size / count / 1024
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    pdf.draw_qr = widget_qr  # type: ignore[assignment]  # the old drawing, for the same-run comparison
+    before = measure(count)
+    pdf.draw_qr = SEGNO_PATH
+    after = measure(count)
+    print(f"boletos por rodada: {count}")
+    for name, (wall, cpu, kib) in (("antes  (QrCodeWidget)", before), ("depois (segno, 1 path)", after)):
+        print(f"{name}: {wall:6.1f}/s de relógio, {cpu:6.1f}/s de CPU, PDF médio {kib:.1f} KiB")
+    print(f"razão depois/antes (CPU): {after[1] / before[1]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ class _Base(BaseSettings):
     log_file: str | None = None
     # Request bodies beyond this are refused while they stream in (the webhook allows Meta's 3 MB).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Outbox loops are woken by Postgres NOTIFY; this slow poll only catches backoffs and misses.
+    outbox_poll_seconds: float = Field(default=15.0, gt=0, le=600)
 
     # WhatsApp Cloud API.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL

@@ -1,7 +1,11 @@
 """The transactional outbox: side effects written with the state change that causes them.
 
-Rows are claimed with FOR UPDATE SKIP LOCKED (Postgres), so several workers share the work without
-taking the same row; each row's idempotency key makes a second insert a no-op.
+Delivery is "one row, one commit": a worker leases due rows in one short UPDATE (the only place
+`FOR UPDATE SKIP LOCKED` appears, so workers never take the same row), commits at once, does the
+network I/O with no transaction or row lock open, then records each row's result in its own short
+statement. A worker killed between a send and its record leaves that one row leased; the lease
+runs out and the row is sent again (at least once), but nothing it had already recorded is, and the
+rest of its batch was never sent. Each row's idempotency key makes a second insert a no-op.
 """
 
 from __future__ import annotations
@@ -10,13 +14,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.negotiation.models import Outbox
 from certokit.db import dialect_of, utcnow
+
+# Longer than any one row's I/O may take (the Graph client's whole retry budget included): a lease
+# that ran out under a live worker would let a second worker send the same row.
+LEASE = timedelta(seconds=120)
 
 
 async def put(
@@ -40,37 +48,77 @@ async def put(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def claim_pending(
-    session: AsyncSession, *where: ColumnElement[bool], limit: int | None = None
-) -> Sequence[Outbox]:
-    """The pending rows matching `where`, oldest first, locked for this session (rows another worker
-    holds are skipped; SQLite, single-process, has no row locks to take)."""
-    stmt = select(Outbox).where(Outbox.status == "pending", *where).order_by(Outbox.id).limit(limit)
+async def claim(
+    session: AsyncSession,
+    *where: ColumnElement[bool],
+    limit: int | None = None,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+) -> list[Outbox]:
+    """Lease the pending rows matching `where` (oldest first) in one UPDATE … RETURNING.
+
+    The caller commits right after: the lease, not a row lock, keeps other workers off the rows while
+    the I/O runs. Rows whose lease ran out (their worker died) are claimable again.
+    """
+    now = now or utcnow()
+    free = or_(Outbox.locked_until.is_(None), Outbox.locked_until <= now)
+    ids = select(Outbox.id).where(Outbox.status == "pending", free, *where).order_by(Outbox.id).limit(limit)
     if dialect_of(session) == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return (await session.scalars(stmt)).all()
+        ids = ids.with_for_update(skip_locked=True)
+    stmt = (
+        update(Outbox)
+        .where(Outbox.id.in_(ids.scalar_subquery()))
+        .values(locked_until=now + lease)
+        .returning(Outbox)
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.scalars(stmt)).all()
+    for row in rows:
+        session.expunge(row)  # a plain copy: recording a result is an explicit UPDATE, never a flush
+    return sorted(rows, key=lambda r: r.id)
+
+
+async def release(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Give back leased rows this worker will not try now (they wait behind one that must retry)."""
+    if ids:
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(ids), Outbox.status == "pending")
+            .values(locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-def mark_done(row: Outbox, now: datetime | None = None) -> None:
-    row.status = "done"
-    row.done_at = now or utcnow()
-    row.last_error = None
+async def _record(session: AsyncSession, row: Outbox, **values: Any) -> None:
+    """One UPDATE for one row's result; the caller commits it on its own."""
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == row.id)
+        .values(locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in values.items():  # keep the caller's copy truthful
+        setattr(row, name, value)
 
 
-def mark_retry(row: Outbox, error: str, *, max_attempts: int = 20) -> None:
-    row.attempts += 1
-    row.last_error = error[:2000]
-    if row.attempts >= max_attempts:
-        row.status = "failed"
+async def mark_done(session: AsyncSession, row: Outbox, now: datetime | None = None) -> None:
+    await _record(session, row, status="done", done_at=now or utcnow(), last_error=None)
+
+
+async def mark_retry(
+    session: AsyncSession, row: Outbox, error: str, *, max_attempts: int = 20, now: datetime | None = None
+) -> None:
+    attempts = row.attempts + 1
+    if attempts >= max_attempts:
+        await _record(session, row, attempts=attempts, last_error=error[:2000], status="failed")
     else:
-        row.next_attempt_at = utcnow() + backoff(row.attempts)
+        retry_at = (now or utcnow()) + backoff(attempts)
+        await _record(session, row, attempts=attempts, last_error=error[:2000], next_attempt_at=retry_at)
 
 
-def mark_failed(row: Outbox, error: str) -> None:
-    row.attempts += 1
-    row.status = "failed"
-    row.last_error = error[:2000]
+async def mark_failed(session: AsyncSession, row: Outbox, error: str) -> None:
+    await _record(session, row, attempts=row.attempts + 1, status="failed", last_error=error[:2000])

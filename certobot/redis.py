@@ -28,3 +28,23 @@ def make_redis(settings: BotSettings, *, name: str = "certobot") -> Redis:
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
     )
     return Redis(connection_pool=pool)
+
+
+# INCR and its expiry in one step: a process dying between two separate commands would leave a
+# counter that never expires (a rate window that stays full, a poison count that never resets).
+_COUNT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or ARGV[2] == '1' then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return n
+"""
+
+
+async def count(redis: Redis, key: str, ttl_seconds: int, *, refresh: bool = False) -> int:
+    """Add one to `key` and return the new count, atomically with its expiry (one Lua script).
+
+    The expiry is set when the key is created, or on every call with `refresh`.
+    """
+    script = redis.register_script(_COUNT)
+    return int(await script(keys=[key], args=[ttl_seconds, "1" if refresh else "0"]))

@@ -15,6 +15,7 @@ from certobot.crm.outbox import run_outbox_loop
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
 from certokit.logging import configure_logging, get_logger
+from certokit.wakeup import CRM_OUTBOX, Wakeups
 
 log = get_logger("certobot.worker")
 
@@ -23,10 +24,17 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
     s = resources.settings
     pipeline = Pipeline(resources, handler, concurrency=s.worker_concurrency)
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
+    wakeups = Wakeups(s.database_url, (CRM_OUTBOX,))
     tasks = [
         asyncio.create_task(pipeline.consume(stop), name="consume"),
         asyncio.create_task(pipeline.sweep(stop), name="sweep"),
-        asyncio.create_task(run_outbox_loop(resources.sessionmaker, crm, stop), name="crm-outbox"),
+        asyncio.create_task(wakeups.run(stop), name="listen"),
+        asyncio.create_task(
+            run_outbox_loop(
+                resources.sessionmaker, crm, stop, wakeups.event(CRM_OUTBOX), wakeups.poll_every(s.outbox_poll_seconds)
+            ),
+            name="crm-outbox",
+        ),
     ]
     with suppress(ImportError):
         from certobot.negotiation.expiry import run_expiry_loop

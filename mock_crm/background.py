@@ -1,4 +1,8 @@
-"""Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp."""
+"""Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp.
+
+Only in the process(es) with CRM_RUN_WORKERS (default true); the loop sleeps until Postgres
+NOTIFYs a new delivery, with a slow fallback poll.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certokit.wakeup import BOLETO_DELIVERY, Wakeups
 from certokit.whatsapp.channel import ChannelSender
 from mock_crm.boletos.delivery import run_delivery_loop
 from mock_crm.settings import CrmSettings
@@ -21,11 +26,27 @@ async def run_background(
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(run_delivery_loop(sessionmaker, provider, settings, stop), name="boleto-delivery")
+    wakeups = Wakeups(settings.database_url, (BOLETO_DELIVERY,))
+    tasks = [
+        asyncio.create_task(wakeups.run(stop), name="listen"),
+        asyncio.create_task(
+            run_delivery_loop(
+                sessionmaker,
+                provider,
+                settings,
+                stop,
+                wakeups.event(BOLETO_DELIVERY),
+                wakeups.poll_every(settings.outbox_poll_seconds),
+            ),
+            name="boleto-delivery",
+        ),
+    ]
     try:
         yield
     finally:
         stop.set()
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task

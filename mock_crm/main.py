@@ -26,6 +26,7 @@ from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
+from mock_crm.idempotency import IdempotencyMiddleware
 from mock_crm.negotiations.router import router as negotiations_router
 from mock_crm.privacy.router import router as privacy_router
 from mock_crm.settings import SCHEMA, CrmSettings
@@ -116,6 +117,7 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     scrub_access_log()
     app.add_middleware(BodyLimit)  # inside the request log, so refusals are logged too
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestLog)
     app.include_router(debtors_router)
     app.include_router(negotiations_router)

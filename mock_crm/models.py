@@ -2,6 +2,7 @@
 
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.debtors.models import ContactLog, Debt, Debtor
+from mock_crm.idempotency import IdempotencyKey
 from mock_crm.negotiations.models import NegotiationResult
 
-__all__ = ["Boleto", "BoletoDelivery", "ContactLog", "Debt", "Debtor", "NegotiationResult"]
+__all__ = ["Boleto", "BoletoDelivery", "ContactLog", "Debt", "Debtor", "IdempotencyKey", "NegotiationResult"]

@@ -38,6 +38,8 @@ class CrmSettings(BaseSettings):
     log_file: str | None = None
     # Request bodies larger than this are refused while they stream in, before parsing or auth.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # The delivery loop is woken by Postgres NOTIFY; this slow poll only catches backoffs and misses.
+    outbox_poll_seconds: float = Field(default=15.0, gt=0, le=600)
 
     # The CRM sends boletos through the WhatsApp Cloud API.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL

@@ -33,11 +33,23 @@ class FakeGraph:
     failures: list[tuple[int, int]] = field(default_factory=list)  # (http status, Meta code), consumed in order
     wa_id_map: dict[str, str] = field(default_factory=dict)
     requests: int = 0
+    refuse: int = 0  # connections refused before the request reaches Meta
+    lose_answers: int = 0  # requests Meta carries out whose answer never arrives (read timeout)
 
     def fail_next(self, n: int, status: int = 429, code: int = 130429) -> None:
         self.failures.extend([(status, code)] * n)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
+        if self.refuse:
+            self.refuse -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        response = self._answer(request)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        return response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
         if self.failures:
             status, code = self.failures.pop(0)

@@ -1,13 +1,19 @@
 """The bot's client of the CRM API: timeouts, retries with backoff, a shared circuit breaker, a cache.
 
-Retries only what can succeed later (transport errors, 5xx, 429), never a 4xx. The breaker lives in
-Redis so that every process of the bot stops hammering a CRM that is down at the same moment. Debtor
-lookups are cached for a few seconds: a conversation asks for the same debtor on every turn.
+Retries only what can succeed later and cannot do anything twice: a GET on transport errors, 5xx
+and 429; a POST always carries an `Idempotency-Key` (the caller's, e.g. the outbox row's key, or a
+fresh one), which the CRM answers from its stored response on a repeat, so a POST whose answer was
+lost (read timeout, 5xx) is retried as safely as a GET. Never a 4xx. This stamina loop is the only
+retry layer; the outbox only defers what it gave up on. The breaker lives in Redis, updated by one
+Lua script per failure, so that every process of the bot stops hammering a CRM that is down at the
+same moment. Debtor lookups are cached for a few seconds: a conversation asks for the same debtor on
+every turn.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -40,6 +46,18 @@ class _Retryable(Exception):
     """A 5xx or 429: worth another try."""
 
 
+# One failure, atomically: count it, keep the count for 5 minutes, and open the breaker when the
+# count reaches the threshold (the first call after the window is the half-open trial).
+_FAILURE = """
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+if failures >= tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'open_until', ARGV[2], 'failures', 0)
+end
+redis.call('EXPIRE', KEYS[1], 300)
+return failures
+"""
+
+
 class CrmClient:
     def __init__(
         self,
@@ -64,6 +82,7 @@ class CrmClient:
         self.breaker_threshold = breaker_threshold
         self.breaker_open_seconds = breaker_open_seconds
         self.timeout = httpx.Timeout(5.0, connect=2.0)
+        self._failure_script = redis.register_script(_FAILURE)
 
     # --- breaker -------------------------------------------------------------------------------
 
@@ -73,13 +92,9 @@ class CrmClient:
             raise CrmUnavailable("circuito aberto")
 
     async def _failure(self) -> None:
-        failures = await self.redis.hincrby(BREAKER_KEY, "failures", 1)
-        await self.redis.expire(BREAKER_KEY, 300)
-        if failures >= self.breaker_threshold:
-            # Open; the first call after the window is the half-open trial.
-            await self.redis.hset(
-                BREAKER_KEY, mapping={"open_until": time.time() + self.breaker_open_seconds, "failures": 0}
-            )
+        open_until = time.time() + self.breaker_open_seconds
+        failures = await self._failure_script(keys=[BREAKER_KEY], args=[self.breaker_threshold, open_until])
+        if int(failures) >= self.breaker_threshold:
             log.warning("crm_breaker_open", seconds=self.breaker_open_seconds)
 
     async def _success(self) -> None:
@@ -87,8 +102,14 @@ class CrmClient:
 
     # --- transport -----------------------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, op: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, op: str, *, idempotency_key: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         await self._check_breaker()
+        headers = self._headers
+        if method == "POST":
+            # Every POST is keyed, so a retry after a lost answer is answered, not carried out, twice.
+            headers = {**headers, "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         try:
             async for attempt in stamina.retry_context(
                 on=(_Retryable, httpx.TransportError),
@@ -99,7 +120,7 @@ class CrmClient:
             ):
                 with attempt:
                     r = await self.http.request(
-                        method, f"{self.base_url}{path}", headers=self._headers, timeout=self.timeout, **kwargs
+                        method, f"{self.base_url}{path}", headers=headers, timeout=self.timeout, **kwargs
                     )
                     if r.status_code >= 500 or r.status_code == 429:
                         raise _Retryable(f"{r.status_code}")
@@ -172,23 +193,31 @@ class CrmClient:
 
     # --- writes --------------------------------------------------------------------------------
 
-    async def post_outcome(self, outcome: ConversationOutcome) -> dict[str, Any]:
+    async def post_outcome(self, outcome: ConversationOutcome, *, idempotency_key: str | None = None) -> dict[str, Any]:
         r = await self._request(
-            "POST", "/api/negotiations/results", "post_outcome", json=outcome.model_dump(mode="json")
+            "POST",
+            "/api/negotiations/results",
+            "post_outcome",
+            idempotency_key=idempotency_key or f"outcome:{outcome.session_id}",
+            json=outcome.model_dump(mode="json"),
         )
         self._raise_for(r)
         await self.forget(outcome.debtor_cpf)
         body: dict[str, Any] = r.json()
         return body
 
-    async def log_contact(self, cpf: str, entry: ContactRequest) -> None:
+    async def log_contact(self, cpf: str, entry: ContactRequest, *, idempotency_key: str | None = None) -> None:
         debtor = await self.get_debtor(cpf)
         if debtor is None:
             raise CrmError(404, "Devedor não encontrado.")
         # The debtor's opaque id addresses it; a CRM that predates ids still takes the CPF there.
         ref = debtor.id or cpf
         r = await self._request(
-            "POST", f"/api/debtors/{ref}/contacts", "log_contact", json=entry.model_dump(mode="json", exclude_none=True)
+            "POST",
+            f"/api/debtors/{ref}/contacts",
+            "log_contact",
+            idempotency_key=idempotency_key,
+            json=entry.model_dump(mode="json", exclude_none=True),
         )
         self._raise_for(r)
         await self.forget(cpf)

@@ -7,7 +7,6 @@ CRM's own idempotency on the same id, so it reaches the CRM exactly once however
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +15,7 @@ from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
+from certokit import wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 
@@ -43,37 +43,52 @@ async def queue_contact(session: AsyncSession, cpf: str, entry: ContactRequest, 
 
 
 async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: CrmClient, *, limit: int = 50) -> int:
-    """Deliver the due CRM rows; returns how many reached the CRM."""
+    """Deliver the due CRM rows, one row one commit; returns how many reached the CRM.
+
+    The rows are leased in one short statement and the POSTs run with no transaction open; each
+    result is recorded on its own, so a crash re-posts at most the row in flight — and that one
+    carries the same `Idempotency-Key`, which the CRM answers from its stored response.
+    """
     delivered = 0
-    async with sessionmaker() as session, session.begin():
-        rows = await outbox.claim_pending(
-            session,
-            Outbox.kind.in_(("crm_outcome", "crm_contact")),
-            Outbox.next_attempt_at <= utcnow(),
-            limit=limit,
-        )
-        for row in rows:
+    async with sessionmaker() as session:
+        async with session.begin():
+            rows = await outbox.claim(
+                session,
+                Outbox.kind.in_(("crm_outcome", "crm_contact")),
+                Outbox.next_attempt_at <= utcnow(),
+                limit=limit,
+            )
+        for i, row in enumerate(rows):
             try:
-                if row.kind == "crm_outcome":
-                    outcome = ConversationOutcome.model_validate(row.payload)
-                    await client.post_outcome(outcome)
-                    OUTCOMES.labels(outcome=outcome.outcome).inc()
-                else:
-                    await client.log_contact(row.payload["cpf"], ContactRequest.model_validate(row.payload["entry"]))
+                await _post(client, row)
             except CrmUnavailable as exc:
-                outbox.mark_retry(row, f"CRM indisponível: {exc}")
+                async with session.begin():
+                    await outbox.mark_retry(session, row, f"CRM indisponível: {exc}")
+                    await outbox.release(session, [r.id for r in rows[i + 1 :]])
                 break  # the CRM is down: the rest waits for the next pass
             except CrmError as exc:
-                if exc.status in (408, 409, 425, 429) or exc.status >= 500:
-                    outbox.mark_retry(row, f"{exc.status}: {exc.detail}")
-                else:
-                    # A 4xx will never succeed: keep the row, visible, for a person to look at.
-                    outbox.mark_failed(row, f"{exc.status}: {exc.detail}")
-                    log.error("crm_delivery_rejected", kind=row.kind, status=exc.status)
+                async with session.begin():
+                    if exc.status in (408, 409, 425, 429) or exc.status >= 500:
+                        await outbox.mark_retry(session, row, f"{exc.status}: {exc.detail}")
+                    else:
+                        # A 4xx will never succeed: keep the row, visible, for a person to look at.
+                        await outbox.mark_failed(session, row, f"{exc.status}: {exc.detail}")
+                        log.error("crm_delivery_rejected", kind=row.kind, status=exc.status)
             else:
-                outbox.mark_done(row)
+                async with session.begin():
+                    await outbox.mark_done(session, row)
                 delivered += 1
     return delivered
+
+
+async def _post(client: CrmClient, row: Outbox) -> None:
+    if row.kind == "crm_outcome":
+        outcome = ConversationOutcome.model_validate(row.payload)
+        await client.post_outcome(outcome, idempotency_key=row.idempotency_key)
+        OUTCOMES.labels(outcome=outcome.outcome).inc()
+    else:
+        entry = ContactRequest.model_validate(row.payload["entry"])
+        await client.log_contact(row.payload["cpf"], entry, idempotency_key=row.idempotency_key)
 
 
 async def run_outbox_loop(
@@ -81,14 +96,13 @@ async def run_outbox_loop(
     client: CrmClient,
     stop: asyncio.Event,
     wake: asyncio.Event | None = None,
-    every: float = 1.0,
+    every: float = 15.0,
 ) -> None:
+    """Deliver whenever `wake` is set (a NOTIFY from the outbox trigger), at the latest every `every` s."""
     wake = wake or asyncio.Event()
     while not stop.is_set():
         try:
             await deliver_due(sessionmaker, client)
         except Exception:
             log.exception("crm_outbox_pass_failed")
-        wake.clear()
-        with suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=every)
+        await wakeup.wait(wake, stop, every)

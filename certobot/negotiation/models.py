@@ -76,6 +76,9 @@ class Outbox(BotBase):
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending, done, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # A worker's lease on the row while it does the I/O outside any transaction; past it, the row
+    # is claimable again (its worker died between the send and the record).
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

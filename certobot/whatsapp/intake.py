@@ -28,7 +28,8 @@ async def flood_check(redis: Redis, messages: list[InboundMessage], limit: int) 
     if not messages:
         return frozenset()
     minute = int(time.time() // 60)
-    async with redis.pipeline(transaction=False) as pipe:
+    # MULTI/EXEC: each INCR lands with its EXPIRE or not at all, still in one round trip.
+    async with redis.pipeline(transaction=True) as pipe:
         for m in messages:
             key = f"certobot:flood:{m.phone_key}:{minute}"
             pipe.incr(key)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
+from certobot.redis import count
 from certobot.resources import Resources
 from certobot.whatsapp.models import InboundEvent
 from certobot.whatsapp.schemas import InboundMessage
@@ -137,8 +138,7 @@ class Pipeline:
         except Exception:
             if event_id is None:
                 raise
-            attempts = await self.res.redis.incr(f"certobot:attempts:{event_id}")
-            await self.res.redis.expire(f"certobot:attempts:{event_id}", 86_400)
+            attempts = await count(self.res.redis, f"certobot:attempts:{event_id}", 86_400, refresh=True)
             log.exception("turn_failed", event_id=event_id, attempt=attempts)
             if attempts < MAX_ATTEMPTS:
                 raise

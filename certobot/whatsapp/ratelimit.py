@@ -1,7 +1,8 @@
 """Messages per second per business number, shared by every process through Redis.
 
-A fixed one-second window keyed by phone number id: INCR, and whoever finds the window full waits
-for the next one. Meta's default is 80 messages/s per number (130429 beyond it).
+A fixed one-second window keyed by phone number id: INCR with its expiry in one Lua script (one
+round trip, and no window left without a TTL by a process dying between two commands), and whoever
+finds the window full waits for the next one. Meta's default is 80 messages/s per number (130429 beyond it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import asyncio
 import time
 
 from redis.asyncio import Redis
+
+from certobot.redis import count
 
 
 class SendRateLimiter:
@@ -23,9 +26,6 @@ class SendRateLimiter:
             now = time.time()
             window = int(now)
             key = f"{self.prefix}{window}"
-            count = await self.redis.incr(key)
-            if count == 1:
-                await self.redis.expire(key, 2)
-            if count <= self.per_second:
+            if await count(self.redis, key, 2) <= self.per_second:
                 return
             await asyncio.sleep(max(0.001, window + 1 - now))

@@ -1,18 +1,27 @@
 """Delivering queued WhatsApp messages in order, once, at the number's pace.
 
 Rows of one conversation go out in the order they were queued; a row that must wait (rate limit,
-Meta 5xx) holds the ones behind it, so a debtor never reads answers out of order. Meta's errors:
-130429/131056/5xx are retried with backoff and jitter (in the Graph client, then by the outbox);
-131047 (outside the 24-hour window) falls back to the approved opening template; anything else is
-permanent and recorded on the message.
+Meta 5xx) holds the ones behind it, so a debtor never reads answers out of order.
+
+One row, one commit: the conversation's due rows are leased in one short statement, each is sent
+with no transaction or row lock open, and each result is recorded in its own short transaction. A
+process killed between a send and its record re-sends that one message when the lease runs out,
+never a batch. Retries happen in one place, the Graph client's stamina loop, which paces every
+attempt through the per-number rate limit and retries only what cannot have been delivered
+(connect errors, 429, Meta's documented transient codes). 131047 (outside the 24-hour window) falls
+back to the approved opening template; a send whose answer was lost (read timeout) is recorded as
+failed rather than sent a second time; anything else is permanent and recorded on the message.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+import httpx
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Executable
 
 from certobot import outbox
 from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
@@ -23,11 +32,48 @@ from certobot.whatsapp.ratelimit import SendRateLimiter
 from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.whatsapp.channel import ProviderError
-from certokit.whatsapp.graph import template_message
+from certokit.whatsapp.graph import SendResult, request_not_sent, template_message
 
 log = get_logger("certobot.sender")
 
 Attempt = Literal["sent", "failed", "requeued", "retry"]
+
+LOST_ANSWER = "sem resposta do WhatsApp depois do envio: não repetida, para não chegar duas vezes"
+
+
+def _nothing_leased_before(conversation_id: str | None, now: Any) -> ColumnElement[bool]:
+    """No earlier row of the conversation is leased by another worker: order before progress."""
+    earlier = aliased(Outbox)
+    same_conv = (
+        earlier.conversation_id.is_(None) if conversation_id is None else earlier.conversation_id == conversation_id
+    )
+    return ~exists().where(
+        and_(
+            same_conv,
+            earlier.kind == "whatsapp",
+            earlier.status == "pending",
+            earlier.locked_until > now,
+            earlier.id < Outbox.id,
+        )
+    )
+
+
+def _sent_statement(row: Outbox, result: SendResult) -> Executable:
+    """The row done and its transcript line sent, in one statement (Postgres: a data-modifying CTE)."""
+    now = utcnow()
+    done = (
+        update(Outbox).where(Outbox.id == row.id).values(status="done", done_at=now, last_error=None, locked_until=None)
+    )
+    message_id = row.payload.get("message_id")
+    if message_id is None:
+        return done
+    return (
+        update(Message)
+        .where(Message.id == message_id, Message.status == "queued")
+        # updated_at spelled out: SQLAlchemy leaves the onupdate default unset next to a CTE.
+        .values(status="sent", wamid=result.wamid or None, updated_at=now)
+        .add_cte(done.returning(Outbox.id).cte("done"))
+    )
 
 
 class Sender:
@@ -35,67 +81,113 @@ class Sender:
         self.res = resources
         s = resources.settings
         self.limiter = SendRateLimiter(resources.redis, resources.provider.account_id, s.whatsapp_rate_per_second)
+        # The lease and a message's "sent" are one statement each on Postgres (a data-modifying CTE
+        # for the latter), so they run in autocommit: one round trip, no BEGIN/COMMIT around it.
+        self._one_statement = resources.engine.dialect.name == "postgresql"
+        self._quick = (
+            async_sessionmaker(resources.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            if self._one_statement
+            else resources.sessionmaker
+        )
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
-        """Send the due rows of one conversation in order; the caller holds its lock.
-
-        The rows are read in one query; each send is committed on its own right after Meta answers,
-        so a crash re-sends at most the one message in flight.
-        """
+        """Send the due rows of one conversation in order; the caller holds its lock."""
         sent = 0
-        async with self.res.sessionmaker() as session:
-            while True:
-                rows = await outbox.claim_pending(
-                    session, Outbox.kind == "whatsapp", Outbox.conversation_id == conversation_id
+        while True:
+            now = utcnow()
+            async with self._quick() as quick, quick.begin():
+                rows = await outbox.claim(
+                    quick,
+                    Outbox.kind == "whatsapp",
+                    (
+                        Outbox.conversation_id.is_(None)
+                        if conversation_id is None
+                        else Outbox.conversation_id == conversation_id
+                    ),
+                    _nothing_leased_before(conversation_id, now),
+                    now=now,
                 )
-                requeued = False
-                for row in rows:
-                    if row.next_attempt_at > utcnow():
-                        break  # waiting out a backoff holds the rows behind it: order first
-                    result = await self._send(session, row)
-                    await session.commit()
-                    if result == "retry":
+            # The lease is committed: no transaction is open while Meta answers.
+            async with self.res.sessionmaker() as session:
+                requeued, rest = False, []
+                for i, row in enumerate(rows):
+                    if row.next_attempt_at > now:
+                        rest = rows[i:]  # waiting out a backoff holds the rows behind it: order first
                         break
-                    if result == "sent":
-                        sent += 1
+                    result = await self._send(session, row)
+                    if result == "retry":
+                        rest = rows[i + 1 :]
+                        break
+                    sent += result == "sent"
                     requeued = requeued or result == "requeued"
-                else:
-                    if requeued:
-                        continue  # a template took a message's place: send it now, in order
-                break
-            await session.commit()
-        return sent
+                if rest:
+                    async with session.begin():
+                        await outbox.release(session, [r.id for r in rest])
+            if not (requeued and not rest):
+                return sent
+            # a template took a message's place: send it now, in order
 
     async def _send(self, session: AsyncSession, row: Outbox) -> Attempt:
-        """Try one row: sent, failed for good, replaced by a template (requeued), or to retry later."""
+        """Try one row and record the result in its own short transaction."""
         to, message = row.payload["to"], row.payload["message"]
-        await self.limiter.acquire()
         try:
             await self.res.provider.pace(to, message)
-            result = await self.res.provider.send(to, message)
+            # The per-number limiter paces every attempt, retries included.
+            result = await self.res.provider.send(to, message, pace=self.limiter.acquire)
         except ProviderError as exc:
             GRAPH_ERRORS.labels(code=str(exc.code or exc.status)).inc()
-            if exc.outside_window and message.get("type") != "template":
-                return await self._fallback_template(session, row, exc)
-            if exc.retryable:
-                outbox.mark_retry(row, str(exc))
-                return "retry"
-            outbox.mark_failed(row, str(exc))
-            await self._transcript(session, row, status="failed", error=exc.as_dict())
-            MESSAGES_OUT.labels(result="failed").inc()
-            log.warning("whatsapp_send_failed", code=exc.code, status=exc.status)
+            async with session.begin():
+                return await self._graph_error(session, row, message, exc)
+        except httpx.HTTPError as exc:
+            async with session.begin():
+                if request_not_sent(exc):  # the client's retries ran out: Meta never saw it
+                    await outbox.mark_retry(session, row, f"{type(exc).__name__}: {exc}")
+                    return "retry"
+                # The request may have reached Meta: sending it again could deliver it twice.
+                error = {"status": None, "code": None, "message": LOST_ANSWER}
+                await outbox.mark_failed(session, row, f"{type(exc).__name__}: {LOST_ANSWER}")
+                await self._transcript(session, row, status="failed", error=error)
+            MESSAGES_OUT.labels(result="unknown").inc()
+            log.warning("whatsapp_send_answer_lost", error=type(exc).__name__)
             return "failed"
-        except Exception as exc:  # network trouble past the client's own retries
-            outbox.mark_retry(row, f"{type(exc).__name__}: {exc}")
-            return "retry"
-        outbox.mark_done(row)
+        await self._record_sent(session, row, to, result)
         MESSAGES_OUT.labels(result="sent").inc()
+        return "sent"
+
+    async def _record_sent(self, session: AsyncSession, row: Outbox, to: str, result: SendResult) -> None:
+        """Right after Meta's answer: one statement on Postgres, one short transaction otherwise."""
+        if self._one_statement and not (row.conversation_id and result.wa_id and result.wa_id != to):
+            async with self._quick() as quick, quick.begin():
+                await quick.execute(_sent_statement(row, result))
+        else:
+            async with session.begin():
+                await self._sent(session, row, to, result)
+
+    async def _sent(self, session: AsyncSession, row: Outbox, to: str, result: SendResult) -> None:
+        await outbox.mark_done(session, row)
         await self._transcript(session, row, status="sent", wamid=result.wamid or None)
         if row.conversation_id and result.wa_id and result.wa_id != to:
-            conv = await session.get(Conversation, row.conversation_id)
-            if conv is not None and conv.wa_id != result.wa_id:
-                conv.wa_id = result.wa_id  # Meta's answer names the account that really exists
-        return "sent"
+            # Meta's answer names the account that really exists (e.g. a number from before the 9th digit).
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == row.conversation_id, Conversation.wa_id.is_distinct_from(result.wa_id))
+                .values(wa_id=result.wa_id)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _graph_error(
+        self, session: AsyncSession, row: Outbox, message: dict[str, Any], exc: ProviderError
+    ) -> Attempt:
+        if exc.outside_window and message.get("type") != "template":
+            return await self._fallback_template(session, row, exc)
+        if exc.retryable:
+            await outbox.mark_retry(session, row, str(exc))
+            return "retry"
+        await outbox.mark_failed(session, row, str(exc))
+        await self._transcript(session, row, status="failed", error=exc.as_dict())
+        MESSAGES_OUT.labels(result="failed").inc()
+        log.warning("whatsapp_send_failed", code=exc.code, status=exc.status)
+        return "failed"
 
     @staticmethod
     async def _transcript(session: AsyncSession, row: Outbox, *, status: str, **values: Any) -> None:
@@ -112,7 +204,7 @@ class Sender:
     async def _fallback_template(self, session: AsyncSession, row: Outbox, exc: ProviderError) -> Attempt:
         s = self.res.settings
         await self._transcript(session, row, status="failed", error=exc.as_dict())
-        outbox.mark_failed(row, str(exc))
+        await outbox.mark_failed(session, row, str(exc))
         await outbox.put(
             session,
             kind="whatsapp",
@@ -134,7 +226,12 @@ class Sender:
             rows = await session.execute(
                 select(Outbox.conversation_id, Conversation.phone_key)
                 .outerjoin(Conversation, Conversation.id == Outbox.conversation_id)
-                .where(Outbox.kind == "whatsapp", Outbox.status == "pending", Outbox.next_attempt_at <= utcnow())
+                .where(
+                    Outbox.kind == "whatsapp",
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= utcnow(),
+                    or_(Outbox.locked_until.is_(None), Outbox.locked_until <= utcnow()),
+                )
                 .group_by(Outbox.conversation_id, Conversation.phone_key)
                 .limit(limit)
             )

@@ -1,25 +1,31 @@
 """Delivering boletos on WhatsApp: the PDF as a document, then the PIX code as text.
 
-Each boleto has a delivery row written with it (the outbox). A loop claims due rows (SKIP LOCKED on
-Postgres, so several CRM processes share them), remembers each step it finished (document id, PIX
-id) so a retry never sends a part twice, and backs off on 429/5xx/timeouts. How the PDF travels is
-the provider's business (Meta: uploaded media; WAHA: inline in /api/sendFile).
+Each boleto has a delivery row written with it (the outbox). One row, one commit: a pass leases due
+rows in one short UPDATE (SKIP LOCKED only inside it, so several CRM processes share them), talks to
+the channel with no transaction or row lock open, and records each finished step (document id, PIX
+id) in its own short statement right after the channel answers. A process killed between a send
+and its record repeats that one part of that one boleto when the lease runs out, never a batch.
+How the PDF travels is the channel's business (Meta: uploaded media; WAHA: inline in /api/sendFile).
+429, transient codes and connections never made are retried with backoff here; a send whose answer
+was lost is not sent again but left failed for a person, since a second POST could put two copies
+of a boleto in the debtor's chat.
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certokit import wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.money import brl
 from certokit.phones import wa_form
 from certokit.whatsapp.channel import ChannelSender, ProviderError
+from certokit.whatsapp.graph import request_not_sent
 from mock_crm.boletos import febraban
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository
@@ -29,6 +35,8 @@ from mock_crm.settings import CrmSettings
 
 log = get_logger("mock_crm.delivery")
 MAX_ATTEMPTS = 10
+# Longer than one delivery's I/O may take (three Graph calls with their retry budgets).
+LEASE = timedelta(seconds=120)
 
 
 def caption(b: Boleto, creditor: str) -> str:
@@ -47,43 +55,56 @@ def pix_text(b: Boleto) -> str:
     )
 
 
-async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings) -> None:
-    boleto = await session.get(Boleto, d.boleto_id)
-    if boleto is None:
-        d.status = "failed"
-        return
-    to = wa_form(d.phone)
-    service = BoletoService(BoletoRepository(session), DebtorRepository(session), settings, "")
-    filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
-    try:
-        if d.document_wamid is None:
-            pdf = await service.pdf_of(boleto)
-            sent = await provider.send_document(to, pdf, filename, caption(boleto, settings.creditor_name))
-            d.document_wamid = sent.wamid
-        if d.pix_wamid is None:
-            d.pix_wamid = (await provider.send_text(to, pix_text(boleto))).wamid
-    except (ProviderError, httpx.HTTPError) as exc:
-        d.attempts += 1
-        d.last_error = str(exc)[:2000]
-        retryable = not isinstance(exc, ProviderError) or exc.retryable
-        if retryable and d.attempts < MAX_ATTEMPTS:
-            d.next_attempt_at = utcnow() + timedelta(seconds=min(600, 2**d.attempts))
-        else:
-            d.status = "failed"
-        log.warning("boleto_delivery_failed", attempts=d.attempts, error=type(exc).__name__)
-        return
-    d.status, d.sent_at, d.last_error = "sent", utcnow(), None
-    boleto.status = "sent"
+async def deliver_one(
+    sessionmaker: async_sessionmaker[AsyncSession], d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings
+) -> None:
+    """Carry one leased delivery forward, recording each step on its own as soon as the channel answers."""
+    async with sessionmaker() as session:
+        repo = BoletoRepository(session)
+        boleto = await session.get(Boleto, d.boleto_id)
+        if boleto is None:
+            await repo.record_delivery(d, release=True, status="failed")
+            await session.commit()
+            return
+        service = BoletoService(repo, DebtorRepository(session), settings, "")
+        document = await service.pdf_of(boleto) if d.document_wamid is None else b""
+        await session.commit()  # nothing stays open while the channel answers
+        to = wa_form(d.phone)
+        filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+        try:
+            if d.document_wamid is None:
+                sent = await provider.send_document(to, document, filename, caption(boleto, settings.creditor_name))
+                async with session.begin():
+                    await repo.record_delivery(d, document_wamid=sent.wamid)
+            if d.pix_wamid is None:
+                pix_wamid = (await provider.send_text(to, pix_text(boleto))).wamid
+                async with session.begin():
+                    await repo.record_delivery(
+                        d, release=True, pix_wamid=pix_wamid, status="sent", sent_at=utcnow(), last_error=None
+                    )
+                    await repo.mark_sent(boleto.id)
+        except (ProviderError, httpx.HTTPError) as exc:
+            attempts = d.attempts + 1
+            retryable = exc.retryable if isinstance(exc, ProviderError) else request_not_sent(exc)
+            step: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:2000]}
+            if retryable and attempts < MAX_ATTEMPTS:
+                step["next_attempt_at"] = utcnow() + timedelta(seconds=min(600, 2**attempts))
+            else:
+                step["status"] = "failed"  # for a person: final, or its answer was lost after sending
+            async with session.begin():
+                await repo.record_delivery(d, release=True, **step)
+            log.warning("boleto_delivery_failed", attempts=attempts, error=type(exc).__name__)
 
 
 async def deliver_due(
     sessionmaker: async_sessionmaker[AsyncSession], provider: ChannelSender, settings: CrmSettings, limit: int = 20
 ) -> int:
+    """Lease the due deliveries, then deliver each with no transaction open; returns how many finished."""
     async with sessionmaker() as session, session.begin():
-        rows = await BoletoRepository(session).due_deliveries(utcnow(), limit)
-        for d in rows:
-            await deliver_one(session, d, provider, settings)
-        return sum(1 for d in rows if d.status == "sent")
+        rows = await BoletoRepository(session).claim_deliveries(utcnow(), limit, LEASE)
+    for d in rows:
+        await deliver_one(sessionmaker, d, provider, settings)
+    return sum(1 for d in rows if d.status == "sent")
 
 
 async def run_delivery_loop(
@@ -91,12 +112,14 @@ async def run_delivery_loop(
     provider: ChannelSender,
     settings: CrmSettings,
     stop: asyncio.Event,
-    every: float = 1.0,
+    wake: asyncio.Event | None = None,
+    every: float = 15.0,
 ) -> None:
+    """Deliver whenever `wake` is set (a NOTIFY from the delivery trigger), at the latest every `every` s."""
+    wake = wake or asyncio.Event()
     while not stop.is_set():
         try:
             await deliver_due(sessionmaker, provider, settings)
         except Exception:
             log.exception("delivery_pass_failed")
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+        await wakeup.wait(wake, stop, every)

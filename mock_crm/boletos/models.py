@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, Sequence, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certokit.db import UtcDateTime, utcnow
 from mock_crm.base import CrmBase
+
+# Nosso número: one nextval per boleto instead of probing for a free number (Postgres; SQLite, one
+# process, takes the highest plus one).
+NOSSO_NUMERO_SEQ = Sequence("crm_nosso_numero_seq", metadata=CrmBase.metadata)
 
 
 class Boleto(CrmBase):
@@ -27,6 +31,9 @@ class Boleto(CrmBase):
     linha_digitavel: Mapped[str] = mapped_column(String(47))
     pix_copia_e_cola: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="issued")  # issued, sent, paid, cancelled
+    # Rendered once when issued; GET /pdf and the WhatsApp delivery read these bytes. Deferred: a
+    # list of boletos never loads them.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -41,6 +48,8 @@ class BoletoDelivery(CrmBase):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # The delivering worker's lease while it talks to Meta outside any transaction (see outbox.py).
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     media_id: Mapped[str | None] = mapped_column(String(64))
     document_wamid: Mapped[str | None] = mapped_column(String(128))
     pix_wamid: Mapped[str | None] = mapped_column(String(128))

@@ -2,8 +2,9 @@
 
 Drawn with reportlab: the ITF (interleaved 2 of 5) barcode from the 44 digits at the FEBRABAN size
 (about 103 x 13 mm, narrow bar 0.25 mm, wide 3x, quiet zones), the formatted linha digitável, the
-creditor's name, CNPJ and address (CDC art. 42-A), and the PIX QR code with its copy-and-paste text.
-CPU-bound: call it from a thread.
+creditor's name, CNPJ and address (CDC art. 42-A), and the PIX QR code (segno, one vector path)
+with its copy-and-paste text. CPU-bound: call it from a thread; the CRM renders each boleto once,
+when it is issued, and stores the bytes.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from reportlab.graphics import renderPDF
+import segno
 from reportlab.graphics.barcode.common import I2of5
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -53,6 +52,34 @@ def _field(c: Canvas, x: float, y: float, w: float, h: float, label: str, value:
     c.drawString(x + 1.2 * mm, y + h - 2.6 * mm, label)
     c.setFont("Helvetica-Bold" if bold else "Helvetica", 9)
     c.drawString(x + 1.2 * mm, y + 1.6 * mm, value)
+
+
+def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
+    """The PIX QR code (level M, quiet zone of 4 modules) as one filled vector path.
+
+    segno encodes it once; each run of dark modules in a row becomes one rectangle of a single path
+    written in module units (small integers) under one transform, so the PDF carries one fill of a
+    few hundred short `re` operators instead of a drawing of one shape per module.
+    """
+    rows = [list(row) for row in segno.make(data, error="m", micro=False).matrix_iter(border=4)]
+    n = len(rows)
+    runs: list[str] = []
+    for r, row in enumerate(rows):
+        col = 0
+        while col < n:
+            if not row[col]:
+                col += 1
+                continue
+            start = col
+            while col < n and row[col]:
+                col += 1
+            runs.append(f"{start} {r} {col - start} 1 re")
+    module = size / n
+    c.saveState()
+    # Module units, row 0 at the top: x grows right, y grows down from the code's top-left corner.
+    c.transform(module, 0, 0, -module, x, y + size)
+    c.addLiteral("\n".join(runs) + "\nf")
+    c.restoreState()
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -95,11 +122,7 @@ def render(doc: BoletoDoc) -> bytes:
     # --- PIX ---
     y -= 8 * mm
     qr_size = 38 * mm
-    qr = QrCodeWidget(doc.pix, barLevel="M")
-    b = qr.getBounds()
-    drawing = Drawing(qr_size, qr_size, transform=[qr_size / (b[2] - b[0]), 0, 0, qr_size / (b[3] - b[1]), 0, 0])
-    drawing.add(qr)
-    renderPDF.draw(drawing, c, left, y - qr_size)
+    draw_qr(c, doc.pix, left, y - qr_size, qr_size)
     c.setFont("Helvetica-Bold", 10)
     c.drawString(left + qr_size + 5 * mm, y - 5 * mm, "Pague com PIX")
     c.setFont("Helvetica", 8)

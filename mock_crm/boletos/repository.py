@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BigInteger, Select, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certokit.db import dialect_of
-from mock_crm.boletos.models import Boleto, BoletoDelivery
+from mock_crm.boletos.models import NOSSO_NUMERO_SEQ, Boleto, BoletoDelivery
 
 
 class BoletoRepository:
@@ -30,8 +30,31 @@ class BoletoRepository:
     async def get(self, boleto_id: str) -> Boleto | None:
         return await self.session.get(Boleto, boleto_id)
 
-    async def nosso_numero_taken(self, nn: str) -> bool:
-        return await self.session.scalar(select(Boleto.id).where(Boleto.nosso_numero == nn)) is not None
+    async def next_nosso_numeros(self, n: int) -> list[int]:
+        """`n` fresh numbers in one statement: the sequence on Postgres, the highest plus one on SQLite."""
+        if dialect_of(self.session) == "postgresql":
+            rows = await self.session.scalars(
+                select(NOSSO_NUMERO_SEQ.next_value()).select_from(func.generate_series(1, n))
+            )
+            return list(rows)
+        top = await self.session.scalar(select(func.max(cast(Boleto.nosso_numero, BigInteger))))
+        return [(top or 0) + i for i in range(1, n + 1)]
+
+    async def pdf(self, boleto_id: str) -> bytes | None:
+        return await self.session.scalar(select(Boleto.pdf).where(Boleto.id == boleto_id))
+
+    async def store_pdf(self, boleto_id: str, pdf: bytes) -> None:
+        await self.session.execute(
+            update(Boleto).where(Boleto.id == boleto_id).values(pdf=pdf).execution_options(synchronize_session=False)
+        )
+
+    async def mark_sent(self, boleto_id: str) -> None:
+        await self.session.execute(
+            update(Boleto)
+            .where(Boleto.id == boleto_id, Boleto.status == "issued")
+            .values(status="sent")
+            .execution_options(synchronize_session=False)
+        )
 
     async def deliveries_of(self, ids: Sequence[str]) -> dict[str, BoletoDelivery]:
         if not ids:
@@ -39,13 +62,38 @@ class BoletoRepository:
         rows = await self.session.scalars(select(BoletoDelivery).where(BoletoDelivery.boleto_id.in_(ids)))
         return {d.boleto_id: d for d in rows}
 
-    async def due_deliveries(self, now: datetime, limit: int) -> Sequence[BoletoDelivery]:
-        stmt: Select[Any] = (
-            select(BoletoDelivery)
-            .where(BoletoDelivery.status == "pending", BoletoDelivery.next_attempt_at <= now)
+    async def claim_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[BoletoDelivery]:
+        """Lease due deliveries in one UPDATE … RETURNING (the caller commits at once; see outbox.py)."""
+        free = or_(BoletoDelivery.locked_until.is_(None), BoletoDelivery.locked_until <= now)
+        ids: Select[Any] = (
+            select(BoletoDelivery.id)
+            .where(BoletoDelivery.status == "pending", BoletoDelivery.next_attempt_at <= now, free)
             .order_by(BoletoDelivery.id)
             .limit(limit)
         )
         if dialect_of(self.session) == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return (await self.session.scalars(stmt)).all()
+            ids = ids.with_for_update(skip_locked=True)
+        stmt = (
+            update(BoletoDelivery)
+            .where(BoletoDelivery.id.in_(ids.scalar_subquery()))
+            .values(locked_until=now + lease)
+            .returning(BoletoDelivery)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await self.session.scalars(stmt)).all()
+        for row in rows:
+            self.session.expunge(row)  # a plain copy: each step is recorded by an explicit UPDATE
+        return sorted(rows, key=lambda r: r.id)
+
+    async def record_delivery(self, d: BoletoDelivery, *, release: bool = False, **values: Any) -> None:
+        """One UPDATE for one step of one delivery; `release` gives the lease back."""
+        if release:
+            values["locked_until"] = None
+        await self.session.execute(
+            update(BoletoDelivery)
+            .where(BoletoDelivery.id == d.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        for name, value in values.items():
+            setattr(d, name, value)

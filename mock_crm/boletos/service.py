@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from certokit.clock import add_months
+from certokit.db import utcnow
 from certokit.errors import Invalid, NotFound
 from certokit.money import from_cents, split_installments, to_cents
 from mock_crm.boletos import febraban, pdf, pix
@@ -18,7 +19,7 @@ from mock_crm.boletos.repository import BoletoRepository
 from mock_crm.boletos.schemas import BoletoBatch, BoletoOut, PaymentAgreement
 from mock_crm.debtors.models import Debtor
 from mock_crm.debtors.repository import DebtorRepository
-from mock_crm.debtors.service import DebtorNotFound, primary_debt, today_sp
+from mock_crm.debtors.service import SAO_PAULO, DebtorNotFound, primary_debt, today_sp
 from mock_crm.settings import CrmSettings
 
 BANK_NAMES = {"341": "Banco Itaú S.A.", "001": "Banco do Brasil S.A.", "237": "Banco Bradesco S.A."}
@@ -64,8 +65,9 @@ class BoletoService:
         amounts = split_installments(total, a.installments)
         dates = due_dates(a)
         rows: list[Boleto] = []
-        for i, (cents, due) in enumerate(zip(amounts, dates, strict=True), start=1):
-            nn = await self._nosso_numero(key, i)
+        numbers = await self.repo.next_nosso_numeros(a.installments)
+        for i, (cents, due, number) in enumerate(zip(amounts, dates, numbers, strict=True), start=1):
+            nn = f"{number % 10**8:08d}"
             free = febraban.itau_free_field(
                 self.settings.boleto_carteira, nn, self.settings.boleto_agency, self.settings.boleto_account
             )
@@ -91,9 +93,14 @@ class BoletoService:
                     txid=f"CB{nn}{i:02d}",
                 ),
                 status="issued",
+                created_at=utcnow(),  # now, not at the flush: the PDF rendered below prints its date
             )
             self.repo.session.add(row)
             rows.append(row)
+        # Rendered once, here, in a thread (CPU-bound): every GET and the delivery read the bytes.
+        docs = [document(row, debtor, self.settings) for row in rows]
+        for row, body in zip(rows, await asyncio.to_thread(lambda: [pdf.render(d) for d in docs]), strict=True):
+            row.pdf = body
         await self.repo.session.flush()
         for row in rows:
             # The outbox row lives in the same transaction: a restart before delivery loses nothing.
@@ -120,14 +127,6 @@ class BoletoService:
             raise AgreementInvalid("Acordo inválido: scheduled_payment_dates precisa de uma data por parcela.")
         if any(b <= x for x, b in itertools.pairwise(dates)):
             raise AgreementInvalid("Acordo inválido: as datas das parcelas precisam ser crescentes.")
-
-    async def _nosso_numero(self, key: str, installment: int) -> str:
-        seed = int(hashlib.sha256(f"{key}:{installment}".encode()).hexdigest(), 16)
-        for bump in range(50):
-            nn = f"{(seed + bump) % 10**8:08d}"
-            if not await self.repo.nosso_numero_taken(nn):
-                return nn
-        raise RuntimeError("sem nosso número livre")  # pragma: no cover
 
     async def get(self, boleto_id: str) -> Boleto:
         row = await self.repo.get(boleto_id)
@@ -179,9 +178,15 @@ class BoletoService:
         )
 
     async def pdf_of(self, row: Boleto) -> bytes:
+        """The stored PDF; a boleto issued before PDFs were stored is rendered once and stored now."""
+        stored = await self.repo.pdf(row.id)
+        if stored is not None:
+            return stored
         debtor = await self.debtors.session.get(Debtor, row.debtor_id)
         assert debtor is not None
-        return await asyncio.to_thread(pdf.render, document(row, debtor, self.settings))
+        body = await asyncio.to_thread(pdf.render, document(row, debtor, self.settings))
+        await self.repo.store_pdf(row.id, body)
+        return body
 
 
 def document(row: Boleto, debtor: Debtor, s: CrmSettings) -> pdf.BoletoDoc:
@@ -201,7 +206,7 @@ def document(row: Boleto, debtor: Debtor, s: CrmSettings) -> pdf.BoletoDoc:
         payer_cpf=debtor.cpf,
         amount_cents=row.amount_cents,
         due_date=row.due_date,
-        issue_date=row.created_at.date(),
+        issue_date=row.created_at.astimezone(SAO_PAULO).date(),
         installment=row.installment,
         installments=row.installments,
         barcode=row.barcode,

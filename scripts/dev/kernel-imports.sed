@@ -59,3 +59,8 @@ s/^\( *\)from certobot\.whatsapp\.provider import ProviderError, opening_text$/\
 s/^\( *\)from certobot\.whatsapp\.provider import Inbound, ProviderError, opening_text$/\1from certobot.whatsapp.provider import Inbound\n\1from certokit.whatsapp.channel import ProviderError, opening_text/
 s/^\( *\)from certobot\.whatsapp\.provider import Provider, ProviderError$/\1from certobot.whatsapp.provider import Provider\n\1from certokit.whatsapp.channel import ProviderError/
 s/^\( *\)from certobot\.whatsapp\.waha\.provider import \(remember_session_status\|as_text\|template_text\)$/\1from certokit.whatsapp.waha.sender import \2/
+
+# Postgres LISTEN/NOTIFY wake-ups (branch `hot`): both services' outbox loops use them.
+s/^\( *\)from certobot import wakeup$/\1from certokit import wakeup/
+s/^\( *\)from certobot import outbox, wakeup$/\1from certobot import outbox\n\1from certokit import wakeup/
+s/\bcertobot\.wakeup\b/certokit.wakeup/g

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,13 +14,14 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from mock_crm.boletos.delivery import deliver_due
 from mock_crm.boletos.febraban import barcode_from_linha
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.pix import verify
+from mock_crm.boletos.repository import BoletoRepository
 from mock_crm.main import create_app, whatsapp_provider
 from mock_crm.settings import CrmSettings
 from tests.conftest import CRM_KEY, crm_settings
@@ -214,3 +216,96 @@ class TestDelivery:
             assert len([s for s in graph.sent if s.path.endswith("/media")]) == 1
         finally:
             stamina.set_testing(False)
+
+
+class Crash(BaseException):
+    """A kill -9 as the code sees it: nothing after this point runs."""
+
+
+class TestDeliveryCrash:
+    @pytest.mark.parametrize(("part", "field"), [("document", "document_wamid"), ("text", "pix_wamid")])
+    async def test_a_crash_after_meta_took_a_part_repeats_that_part_only(
+        self,
+        part: str,
+        field: str,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        graph, crm = graph_and_crm
+        d = await create_debtor(crm, debt="1500.00", phone="+5511987654323")
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
+        record = BoletoRepository.record_delivery
+        recorded = 0
+
+        async def dies_before_recording_the_second(self: BoletoRepository, d: Any, **values: Any) -> None:
+            nonlocal recorded
+            if field in values:
+                recorded += 1
+                if recorded == 2:
+                    raise Crash  # Meta has the second boleto's part; the row does not know it
+            await record(self, d, **values)
+
+        monkeypatch.setattr(BoletoRepository, "record_delivery", dies_before_recording_the_second)
+        with pytest.raises(Crash):
+            await deliver_due(sessionmaker, client, settings)
+        monkeypatch.setattr(BoletoRepository, "record_delivery", record)
+        assert await deliver_due(sessionmaker, client, settings) == 0  # its lease still holds the rows
+        async with sessionmaker() as s, s.begin():
+            await s.execute(  # the lease runs out
+                update(BoletoDelivery)
+                .where(BoletoDelivery.locked_until.is_not(None), BoletoDelivery.phone == "+5511987654323")
+                .values(locked_until=BoletoDelivery.created_at)
+            )
+        assert await deliver_due(sessionmaker, client, settings) == 2
+        sent = [b for b in graph.messages_to("5511987654323") if b["type"] == part]
+        key = (lambda b: b["document"]["caption"]) if part == "document" else (lambda b: b["text"]["body"])
+        counts = Counter(key(b) for b in sent)
+        assert sorted(counts.values()) == [1, 1, 2]  # one part of one boleto twice, never the batch
+        twice = next(k for k, n in counts.items() if n == 2)
+        assert "parcela 2 de 3" in twice.lower()
+        other = "text" if part == "document" else "document"
+        assert len([b for b in graph.messages_to("5511987654323") if b["type"] == other]) == 3
+        # A repeated document uploads its PDF again: a media id the debtor never sees.
+        assert len([s for s in graph.sent if s.path.endswith("/media")]) == 3 + (part == "document")
+        async with sessionmaker() as s:
+            rows = (await s.scalars(select(BoletoDelivery).where(BoletoDelivery.phone == "+5511987654323"))).all()
+            assert {(r.status, r.locked_until) for r in rows} == {("sent", None)}
+
+
+class TestDeliveryLostAnswer:
+    async def test_a_document_whose_answer_was_lost_is_not_sent_again(
+        self,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        import stamina
+
+        graph, crm = graph_and_crm
+        d = await create_debtor(crm, debt="1500.00", phone="+5511987654324")
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"], installments=1, total_amount="100.00"))
+        real = graph.handler
+
+        def lose_the_document_answer(request: httpx.Request) -> httpx.Response:
+            if b'"document"' in request.content:
+                graph.lose_answers = 1  # Meta takes the document; its answer never arrives
+            return real(request)
+
+        transport = httpx.MockTransport(lose_the_document_answer)
+        client = whatsapp_provider(settings, httpx.AsyncClient(transport=transport))
+        stamina.set_testing(True, attempts=3)
+        try:
+            assert await deliver_due(sessionmaker, client, settings) == 0
+            async with sessionmaker() as s, s.begin():
+                row = await s.scalar(select(BoletoDelivery).where(BoletoDelivery.phone == "+5511987654324"))
+                assert row is not None
+                assert row.status == "failed"  # for a person to look at, not a second copy
+                assert "ReadTimeout" in (row.last_error or "") or "timed out" in (row.last_error or "")
+            assert await deliver_due(sessionmaker, client, settings) == 0
+        finally:
+            stamina.set_testing(False)
+        docs = [b for b in graph.messages_to("5511987654324") if b["type"] == "document"]
+        assert len(docs) == 1

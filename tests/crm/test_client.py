@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
 import stamina
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certobot.crm import outbox as crm_outbox
 from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
-from certobot.crm.outbox import deliver_due, queue_outcome
+from certobot.crm.outbox import deliver_due, queue_contact, queue_outcome
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.negotiation.models import Outbox
 from mock_crm.main import create_app
@@ -31,6 +32,8 @@ class FlakyTransport(httpx.AsyncBaseTransport):
         self.fail_with: int | None = None
         self.fail_times = 0
         self.down = False
+        self.lose_answers = 0  # requests the CRM carries out whose answer never arrives
+        self.keys: list[str | None] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
@@ -39,7 +42,13 @@ class FlakyTransport(httpx.AsyncBaseTransport):
         if self.fail_times > 0:
             self.fail_times -= 1
             return httpx.Response(self.fail_with or 503, json={"detail": "fora do ar"})
-        return await self.inner.handle_async_request(request)
+        if request.method == "POST":
+            self.keys.append(request.headers.get("idempotency-key"))
+        response = await self.inner.handle_async_request(request)
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise httpx.ReadTimeout("timed out", request=request)
+        return response
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +132,20 @@ class TestFailures:
         transport.fail_times = 2
         assert (await client.get_debtor(d["cpf"])) is not None
 
+    async def test_a_post_whose_answer_was_lost_is_retried_with_its_key_and_lands_once(
+        self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]
+    ) -> None:
+        client, transport, admin = stack
+        d = await create_debtor(admin)
+        await client.get_debtor(d["cpf"])  # cached: the contact POST is the only request below
+        transport.keys.clear()
+        transport.lose_answers = 1
+        await client.log_contact(d["cpf"], ContactRequest(kind="attempt"))
+        assert len(transport.keys) == 2
+        assert transport.keys[0] is not None
+        assert transport.keys[0] == transport.keys[1]  # the retry is the same request, not a new one
+        assert len((await admin.get(f"/api/debtors/{d['cpf']}/contacts")).json()) == 1
+
     async def test_no_retry_on_4xx(self, stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient]) -> None:
         client, transport, _ = stack
         before = transport.requests
@@ -174,3 +197,49 @@ class TestOutbox:
         async with sessionmaker() as s:
             assert await s.scalar(select(func.count()).select_from(NegotiationResult)) == 1
             assert (await s.scalar(select(Outbox)) or Outbox()).status == "done"
+
+
+class Crash(BaseException):
+    """A kill -9 as the code sees it: nothing after this point runs."""
+
+
+class TestOutboxCrash:
+    async def test_a_crash_between_a_post_and_its_record_reposts_that_row_only(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        client, transport, admin = stack
+        d = await create_debtor(admin)
+        async with sessionmaker() as s, s.begin():
+            for i in range(4):
+                await queue_contact(s, d["cpf"], ContactRequest(kind="attempt", notes=f"tentativa {i}"), f"contact:{i}")
+        record = crm_outbox.outbox.mark_done
+        recorded = 0
+
+        async def the_process_dies_before_recording_the_second(session: AsyncSession, row: Outbox) -> None:
+            nonlocal recorded
+            if recorded == 1:
+                raise Crash
+            recorded += 1
+            await record(session, row)
+
+        monkeypatch.setattr(crm_outbox.outbox, "mark_done", the_process_dies_before_recording_the_second)
+        with pytest.raises(Crash):
+            await deliver_due(sessionmaker, client)
+        monkeypatch.setattr(crm_outbox.outbox, "mark_done", record)
+
+        # The debtor's lookup (a POST with a key of its own) is not one of the outbox's rows.
+        def posted() -> list[str | None]:
+            return [k for k in transport.keys if k and k.startswith("contact:")]
+
+        assert posted() == ["contact:0", "contact:1"]
+        assert await deliver_due(sessionmaker, client) == 0  # the dead worker's lease still holds its rows
+        async with sessionmaker() as s, s.begin():
+            await s.execute(update(Outbox).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+        assert await deliver_due(sessionmaker, client) == 3
+        # One row went out again, with its key; the rows recorded before the crash did not.
+        assert posted() == ["contact:0", "contact:1", "contact:1", "contact:2", "contact:3"]
+        logged = (await admin.get(f"/api/debtors/{d['cpf']}/contacts")).json()
+        assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]  # the CRM logged it once

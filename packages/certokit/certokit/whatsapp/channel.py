@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from certokit.whatsapp.graph import SendResult
+from certokit.whatsapp.graph import Pace, SendResult, no_pace
 
 __all__ = ["OPENING_TEXT", "ChannelSender", "ProviderError", "SendResult", "opening_text"]
 
@@ -57,7 +57,7 @@ class ChannelSender(Protocol):
         """Wait (or raise a retryable ProviderError) as the number's safety requires before a send."""
         ...
 
-    async def send(self, to: str, message: dict[str, Any]) -> SendResult:
+    async def send(self, to: str, message: dict[str, Any], *, pace: Pace = no_pace) -> SendResult:
         """Send one internal (Cloud API-shaped) message; a template is sent as text where there are none."""
         ...
 

@@ -1,13 +1,20 @@
 """The one client of Meta's Graph API (WhatsApp Cloud API) in the repository, used by both services.
 
 It speaks the documented wire format and classifies Meta's errors; retry policy lives here too so
-that the bot and the CRM back off the same way: 130429 (throughput), 131056 (pair rate), 5xx and
-timeouts are retried with exponential backoff and jitter; everything else is final.
+that the bot and the CRM back off the same way. This is the one retry layer: a message POST is
+retried only when it cannot have been delivered — the connection was never made (connect error,
+connect or pool timeout), Meta said 429, or Meta answered one of its documented transient codes
+(Cloud API "Error codes": 1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004) or 503. A read
+timeout or a dropped connection after the body went out is never retried: Meta's messages endpoint
+takes no idempotency key, so a second POST could deliver the message twice. A media upload may be
+retried on those too (an orphan upload is invisible to the debtor). Every attempt is paced by the
+caller's rate limiter, so retries never exceed the per-number rate.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +46,8 @@ class GraphError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.status >= 500 or self.status == 429 or (self.code in RETRYABLE_CODES)
+        """Meta refused it for now and asks for a later try: nothing was delivered."""
+        return self.status in (429, 503) or self.code in RETRYABLE_CODES
 
     @property
     def outside_window(self) -> bool:
@@ -49,10 +57,28 @@ class GraphError(Exception):
         return {"status": self.status, "code": self.code, "message": self.message}
 
 
-def _retryable(exc: Exception) -> bool:
-    if isinstance(exc, GraphError):
-        return exc.retryable
-    return isinstance(exc, httpx.TransportError)
+Pace = Callable[[], Awaitable[None]]
+
+# Raised before a byte of the request reached the server: safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def request_not_sent(exc: BaseException) -> bool:
+    return isinstance(exc, _NOT_SENT)
+
+
+def _retry_send(exc: Exception) -> bool:
+    """For a message POST: only what cannot have been delivered."""
+    return exc.retryable if isinstance(exc, GraphError) else request_not_sent(exc)
+
+
+def _retry_upload(exc: Exception) -> bool:
+    """For a media upload: a lost answer only costs an unused media id."""
+    return exc.retryable if isinstance(exc, GraphError) else isinstance(exc, httpx.TransportError)
+
+
+async def no_pace() -> None:
+    return None
 
 
 class GraphClient:
@@ -75,11 +101,14 @@ class GraphClient:
         self._attempts = attempts
         self._timeout = timeout
 
-    async def _post(self, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _post(
+        self, path: str, *, on: Callable[[Exception], bool] = _retry_send, pace: Pace = no_pace, **kwargs: Any
+    ) -> dict[str, Any]:
         async for attempt in stamina.retry_context(
-            on=_retryable, attempts=self._attempts, timeout=self._timeout, wait_initial=0.5, wait_max=16.0
+            on=on, attempts=self._attempts, timeout=self._timeout, wait_initial=0.5, wait_max=16.0
         ):
             with attempt:
+                await pace()  # every attempt counts against the number's rate, retries included
                 return await self._post_once(path, **kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -94,26 +123,32 @@ class GraphClient:
         err = body.get("error", {}) if isinstance(body, dict) else {}
         raise GraphError(r.status_code, err.get("code"), str(err.get("message", r.reason_phrase)), body)
 
-    async def send(self, to: str, message: dict[str, Any], *, retry: bool = True) -> SendResult:
+    async def send(self, to: str, message: dict[str, Any], *, retry: bool = True, pace: Pace = no_pace) -> SendResult:
         """POST /{phone-number-id}/messages with a message object (`type` and its block)."""
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
-        post = self._post if retry else self._post_once
-        body = await post(f"{self.phone_number_id}/messages", json=payload)
+        path = f"{self.phone_number_id}/messages"
+        if retry:
+            body = await self._post(path, pace=pace, json=payload)
+        else:
+            await pace()
+            body = await self._post_once(path, json=payload)
         contacts = body.get("contacts") or [{}]
         messages = body.get("messages") or [{}]
         return SendResult(
             wamid=str(messages[0].get("id", "")), wa_id=contacts[0].get("wa_id"), input=contacts[0].get("input")
         )
 
-    async def send_text(self, to: str, text: str) -> SendResult:
-        return await self.send(to, text_message(text))
+    async def send_text(self, to: str, text: str, *, pace: Pace = no_pace) -> SendResult:
+        return await self.send(to, text_message(text), pace=pace)
 
     async def send_template(self, to: str, name: str, language: str, body_params: list[str]) -> SendResult:
         return await self.send(to, template_message(name, language, body_params))
 
-    async def send_document(self, to: str, media_id: str, filename: str, caption: str) -> SendResult:
+    async def send_document(
+        self, to: str, media_id: str, filename: str, caption: str, *, pace: Pace = no_pace
+    ) -> SendResult:
         return await self.send(
-            to, {"type": "document", "document": {"id": media_id, "filename": filename, "caption": caption}}
+            to, {"type": "document", "document": {"id": media_id, "filename": filename, "caption": caption}}, pace=pace
         )
 
     async def send_buttons(self, to: str, text: str, buttons: list[tuple[str, str]]) -> SendResult:
@@ -123,6 +158,7 @@ class GraphClient:
         """POST /{phone-number-id}/media (multipart); returns the media id."""
         body = await self._post(
             f"{self.phone_number_id}/media",
+            on=_retry_upload,
             data={"messaging_product": "whatsapp", "type": mime_type},
             files={"file": (filename, data, mime_type)},
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from certokit.whatsapp.channel import ProviderError
-from certokit.whatsapp.graph import GraphClient, GraphError, SendResult
+from certokit.whatsapp.graph import GraphClient, GraphError, Pace, SendResult, no_pace
 
 
 def provider_error(exc: GraphError) -> ProviderError:
@@ -22,9 +22,9 @@ class MetaSender:
     async def pace(self, to: str, message: dict[str, Any]) -> None:
         return None  # Meta's own limits are kept by the sender's per-second limiter
 
-    async def send(self, to: str, message: dict[str, Any]) -> SendResult:
+    async def send(self, to: str, message: dict[str, Any], *, pace: Pace = no_pace) -> SendResult:
         try:
-            return await self.graph.send(to, message)
+            return await self.graph.send(to, message, pace=pace)
         except GraphError as exc:
             raise provider_error(exc) from exc
 

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from certokit.clock import Clock, SystemClock
 from certokit.logging import get_logger
 from certokit.whatsapp.channel import ProviderError, SendResult, opening_text
+from certokit.whatsapp.graph import Pace, no_pace
 from certokit.whatsapp.waha.client import WahaClient, WahaError, WahaFile, chat_id
 
 log = get_logger("certokit.waha")
@@ -131,7 +132,8 @@ class WahaSender:
     def _result(self, chat: str, ident: str | None) -> SendResult:
         return SendResult(wamid=ident or "", wa_id=chat.split("@")[0], input=None)
 
-    async def send(self, to: str, message: dict[str, Any]) -> SendResult:
+    async def send(self, to: str, message: dict[str, Any], *, pace: Pace = no_pace) -> SendResult:
+        await pace()
         chat = await self._chat(to)
         kind = message.get("type")
         if kind in ("document", "image"):

@@ -1,0 +1,83 @@
+"""Wake-ups instead of polling: Postgres LISTEN/NOTIFY on one connection, a slow poll behind it.
+
+A trigger (migration 0006) runs `pg_notify` when a CRM outbox row or a boleto delivery is inserted;
+the notification is delivered at COMMIT, so the woken loop always finds the row. The listener
+keeps one asyncpg connection per process and sets an `asyncio.Event` per channel; loops wait on
+their event with a slow fallback timeout, which also covers rows waiting out a backoff, a lost
+notification and SQLite (`certobot up`), where there is nothing to listen to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import suppress
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from certokit.logging import get_logger
+
+log = get_logger("certokit.wakeup")
+
+CRM_OUTBOX = "certobot_crm_outbox"
+BOLETO_DELIVERY = "crm_boleto_delivery"
+
+
+class Wakeups:
+    def __init__(self, database_url: str, channels: tuple[str, ...]) -> None:
+        url = make_url(database_url)
+        self.enabled = url.get_backend_name() == "postgresql"
+        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.events = {name: asyncio.Event() for name in channels}
+        self.listening = asyncio.Event()
+
+    def event(self, channel: str) -> asyncio.Event:
+        return self.events[channel]
+
+    def poll_every(self, fallback: float) -> float:
+        """How often a loop must look by itself: rarely when NOTIFY wakes it, every second on SQLite."""
+        return fallback if self.enabled else min(fallback, 1.0)
+
+    def _notified(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
+        event = self.events.get(channel)
+        if event is not None:
+            event.set()
+
+    async def run(self, stop: asyncio.Event, *, retry_every: float = 5.0) -> None:
+        """Listen until `stop`; reconnect after a failure, waking every loop once (it may have missed one)."""
+        if not self.enabled:
+            return
+        while not stop.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.dsn, timeout=5)
+                for channel in self.events:
+                    await conn.add_listener(channel, self._notified)
+                for event in self.events.values():
+                    event.set()
+                self.listening.set()
+                log.info("listening", channels=list(self.events))
+                while not stop.is_set() and not conn.is_closed():
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=retry_every)
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("listen_failed", error=type(exc).__name__)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=retry_every)
+            finally:
+                self.listening.clear()
+                if conn is not None:
+                    with suppress(Exception):  # closing a connection that already broke
+                        await conn.close(timeout=2)
+
+
+async def wait(event: asyncio.Event, stop: asyncio.Event, at_most: float) -> None:
+    """Until `event` is set (then cleared, so a wake-up during the next pass is not lost), `stop`, or `at_most` s."""
+    stopper = asyncio.ensure_future(stop.wait())
+    waker = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({stopper, waker}, timeout=at_most, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        waker.cancel()
+    event.clear()

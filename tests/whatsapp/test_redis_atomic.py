@@ -1,0 +1,93 @@
+"""Counters in Redis are one atomic step each (Lua or MULTI), against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from certobot.crm.client import BREAKER_KEY, CrmClient, CrmUnavailable
+from certobot.redis import count
+from certobot.whatsapp import ratelimit
+from certobot.whatsapp.ratelimit import SendRateLimiter
+from tests.counting import counting
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+class TestCount:
+    async def test_a_counter_is_born_with_its_expiry(self, redis: Redis) -> None:
+        key = f"t:{uuid.uuid4().hex}"
+        assert [await count(redis, key, 60) for _ in range(3)] == [1, 2, 3]
+        assert 0 < await redis.ttl(key) <= 60
+
+    async def test_refresh_pushes_the_expiry_on_every_count(self, redis: Redis) -> None:
+        key = f"t:{uuid.uuid4().hex}"
+        await count(redis, key, 5)
+        assert await count(redis, key, 500, refresh=True) == 2
+        assert await redis.ttl(key) > 5
+
+    async def test_one_round_trip_per_count(
+        self, redis: Redis, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key = f"t:{uuid.uuid4().hex}"
+        await count(redis, key, 60)  # loads the script once
+        with counting(engine, monkeypatch) as tally:
+            await count(redis, key, 60)
+        assert tally.redis_round_trips == 1
+        assert tally.redis_commands == {"EVALSHA": 1}
+
+
+class TestSendRate:
+    async def test_many_senders_at_once_never_pass_the_rate(
+        self, redis: Redis, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        limiter = SendRateLimiter(redis, f"n{uuid.uuid4().hex[:8]}", per_second=10)
+        counts: list[tuple[str, int]] = []
+
+        async def seen(r: Redis, key: str, ttl: int, **kw: bool) -> int:
+            n = await count(r, key, ttl, **kw)
+            counts.append((key, n))
+            return n
+
+        monkeypatch.setattr(ratelimit, "count", seen)
+        await asyncio.gather(*(limiter.acquire() for _ in range(25)))
+        granted = Counter(key for key, n in counts if n <= 10)
+        assert sum(granted.values()) == 25
+        assert len(granted) >= 3  # 25 at 10 a second take three windows
+        # Every window's counts are distinct: no two senders were handed the same place.
+        assert all(len({n for k, n in counts if k == key}) == sum(1 for k, _ in counts if k == key) for key in granted)
+        ttls = [await redis.ttl(k) for k in granted]
+        assert -1 not in ttls  # no window without an expiry (-2: one already expired, as it should)
+
+
+class TestBreaker:
+    async def test_failures_open_it_in_one_step_and_the_key_expires(self, redis: Redis) -> None:
+        await redis.delete(BREAKER_KEY)
+
+        def refuse(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("connection refused", request=request)
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+            client = CrmClient(http, "http://crm.test", "k", redis, attempts=1, breaker_threshold=2)
+            for _ in range(2):
+                with pytest.raises(CrmUnavailable):
+                    await client.get_outcome("s")
+            state = await redis.hgetall(BREAKER_KEY)
+            assert float(state[b"open_until"]) > time.time()
+            assert state[b"failures"] == b"0"
+            assert 0 < await redis.ttl(BREAKER_KEY) <= 300
+            with pytest.raises(CrmUnavailable, match="circuito aberto"):
+                await client.get_outcome("s")
