@@ -34,6 +34,10 @@ def refusal(debtor: DebtorInfo, now: datetime, settings: BotSettings) -> str | N
         return "O devedor pediu para não ser contatado (opt-out)."
     if debtor.debt_status == "paid":
         return "A dívida já está paga."
+    if debtor.debt_status == "disputed":
+        return "O devedor contestou a dívida; a cobrança fica suspensa até a resposta."
+    if debtor.debt_status == "deceased":
+        return "Informaram o falecimento do titular; não há cobrança."
     if debtor.prescribed:
         return "A dívida tem mais de 5 anos de atraso (prescrita) e não pode ser cobrada ativamente."
     today = now.astimezone(SAO_PAULO).date()

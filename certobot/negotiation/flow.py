@@ -22,15 +22,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact, queue_outcome
-from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
+from certobot.crm.schemas import (
+    ContactKind,
+    ContactRequest,
+    ConversationOutcome,
+    DebtorInfo,
+    OutcomeKind,
+    OutcomeReason,
+)
 from certobot.db import utcnow
 from certobot.errors import TryLater
 from certobot.logging import get_logger, scrub
 from certobot.money import from_cents
 from certobot.negotiation import texts
-from certobot.negotiation.brain import DebtContext, Negotiator, TurnDecision, build_negotiator, opening_after_validation
+from certobot.negotiation.brain import (
+    DebtContext,
+    NegotiationState,
+    Negotiator,
+    OfflineNegotiator,
+    TurnDecision,
+    build_negotiator,
+    opening_after_validation,
+    plain_yes,
+    third_party_text,
+)
 from certobot.negotiation.models import Conversation, ValidationAttempt
-from certobot.negotiation.nlu import Intent, understand
+from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.validation.challenge import extract_first_digits, matches
@@ -42,6 +59,50 @@ from certobot.whatsapp.schemas import InboundMessage
 log = get_logger("certobot.flow")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 TEXT_KINDS = frozenset({"text", "button", "interactive"})
+# What the rules answer whatever engine is on: the moments with legal weight are decided by the flow,
+# never by how a language model happened to read them.
+RULES_ONLY = frozenset(
+    {
+        Intent.opt_out,
+        Intent.wrong_person,
+        Intent.human,
+        Intent.dispute,
+        Intent.deceased,
+        Intent.third_party,
+        Intent.legal_threat,
+        Intent.anger,
+        Intent.later,
+        Intent.prescription,
+        Intent.breakdown,
+        Intent.cpf_why,
+        Intent.already_paid,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an action that ends (or marks) the conversation is recorded: one row of a table, not an if-chain."""
+
+    outcome: OutcomeKind | None  # None: the conversation goes on, only the contact is logged
+    reason: OutcomeReason
+    contact: ContactKind | None
+    status: str = "completed"
+
+
+ENDINGS: dict[str, Ending] = {
+    "refused": Ending("unsuccessful", "refused", "refused"),
+    "opt_out": Ending("unsuccessful", "opt_out", "opt_out"),
+    "wrong_person": Ending("no_contact", "wrong_number", "wrong_number"),
+    "claimed_paid": Ending("unsuccessful", "claimed_paid", "claimed_payment"),
+    "promise": Ending("partially_successful", "payment_promise", "payment_promise"),
+    "dispute": Ending("unsuccessful", "dispute", "dispute"),
+    "deceased": Ending("no_contact", "deceased", "deceased"),
+    "third_party": Ending("no_contact", "third_party", "third_party"),
+    "later": Ending("unsuccessful", "follow_up", "follow_up"),
+    "legal_threat": Ending(None, "legal_threat", "legal_threat"),
+    "handoff": Ending(None, "refused", "handoff", status="handoff"),
+}
 
 
 def today_sp() -> date:
@@ -52,6 +113,31 @@ def mask_digits(text: str) -> str:
     """What the transcript keeps of an answer to the CPF challenge: no digit, no number word."""
     masked = re.sub(r"\d", "•", text)
     return re.sub(r"\b(zero|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove)\b", "•", masked, flags=re.I)
+
+
+def guard_agreement(
+    rules: OfflineNegotiator, ctx: DebtContext, before: NegotiationState, heard: Understanding, d: TurnDecision
+) -> TurnDecision:
+    """Whatever engine worded the turn, a deal closes only on a plain yes to the terms last shown.
+
+    The rules read the debtor's own words for what they change (a date, an amount, a count, an entrada,
+    a discount, the method): a model that heard "yes" in "sim, mas só dia 5" does not close the deal;
+    the rules' answer (a new proposal, asked again) goes out instead.
+    """
+    if d.action != "agreement":
+        return d
+    shown = before.pending_offer
+    ok = (
+        before.awaiting_confirmation
+        and shown is not None
+        and d.agreement is not None
+        and d.agreement.terms_key() == shown.terms_key()
+        and plain_yes(heard, shown, before, ctx.policy)
+    )
+    if ok:
+        return d
+    log.warning("agreement_refused_by_flow", engine=d.engine)
+    return rules.decide(ctx, before, heard)
 
 
 @dataclass
@@ -75,6 +161,7 @@ class ConversationFlow:
         self.crm = crm
         self.sessions = sessions
         self.negotiator = negotiator
+        self.rules = OfflineNegotiator()
 
     # --- entry point (the TurnHandler protocol) -------------------------------------------------
 
@@ -114,8 +201,11 @@ class ConversationFlow:
         debtor = await self._debtor(conv)
         if debtor is None:
             return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
-        decision = await self.negotiator.respond(self._context(debtor), state.negotiation, text)
-        return self._apply(conv, state, debtor, decision)
+        ctx = self._context(debtor)
+        heard = understand(text, ctx.today)
+        engine = self.rules if heard.intent in RULES_ONLY else self.negotiator
+        decision = await engine.respond(ctx, state.negotiation, text)
+        return self._apply(conv, state, debtor, guard_agreement(self.rules, ctx, state.negotiation, heard, decision))
 
     async def _validation_turn(
         self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int
@@ -160,7 +250,9 @@ class ConversationFlow:
                 session_id=conv.id,
                 notes=f"{state.validation_attempts} tentativas sem sucesso",
             ),
-            outcome=self._outcome(conv, state, "no_contact", notes="Identidade não confirmada (CPF)."),
+            outcome=self._outcome(
+                conv, state, "no_contact", reason="validation_failed", notes="Identidade não confirmada (CPF)."
+            ),
         )
 
     def _special_before_validation(
@@ -172,14 +264,16 @@ class ConversationFlow:
             return Turn(
                 [texts.pick(texts.OPT_OUT, n)],
                 contact=ContactRequest(kind="opt_out", session_id=conv.id, notes="Pediu para não receber mensagens."),
-                outcome=self._outcome(conv, state, "no_contact", notes="Opt-out antes da validação."),
+                outcome=self._outcome(conv, state, "no_contact", reason="opt_out", notes="Opt-out antes da validação."),
             )
         if intent == Intent.wrong_person:
             state.end("completed")
             return Turn(
                 [texts.pick(texts.WRONG_PERSON, n)],
                 contact=ContactRequest(kind="wrong_number", session_id=conv.id, notes="Disse não ser o titular."),
-                outcome=self._outcome(conv, state, "no_contact", notes="Número não pertence ao devedor."),
+                outcome=self._outcome(
+                    conv, state, "no_contact", reason="wrong_number", notes="Número não pertence ao devedor."
+                ),
             )
         if intent == Intent.human:
             state.status = "handoff"
@@ -187,6 +281,41 @@ class ConversationFlow:
                 [texts.pick(texts.HANDOFF, n)],
                 contact=ContactRequest(kind="handoff", session_id=conv.id, notes="Pediu atendimento humano."),
             )
+        if intent == Intent.third_party:
+            # Never a word about the debt to someone else, even if they then type the debtor's digits.
+            state.end("completed")
+            return Turn(
+                [third_party_text(self._creditor, self.settings.creditor_cnpj)],
+                contact=ContactRequest(kind="third_party", session_id=conv.id, notes="Terceiro falando pelo titular."),
+                outcome=self._outcome(
+                    conv, state, "no_contact", reason="third_party", notes="Terceiro; nada informado."
+                ),
+            )
+        if intent == Intent.deceased:
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.DECEASED, n).format(creditor=self._creditor)],
+                contact=ContactRequest(kind="deceased", session_id=conv.id, notes="Informaram o falecimento."),
+                outcome=self._outcome(conv, state, "no_contact", reason="deceased", notes="Falecimento informado."),
+            )
+        if intent == Intent.cpf_why:
+            return Turn([texts.pick(texts.CPF_WHY, n)])
+        if intent in (Intent.anger, Intent.legal_threat):
+            contact = (
+                ContactRequest(kind="legal_threat", session_id=conv.id, notes="Mencionou Procon/advogado/processo.")
+                if intent == Intent.legal_threat
+                else None
+            )
+            return Turn([texts.pick(texts.CALM_BEFORE_VALIDATION, n)], contact=contact)
+        if intent == Intent.later:
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.LATER_BEFORE_VALIDATION, n)],
+                contact=ContactRequest(kind="follow_up", session_id=conv.id, notes="Pediu para falar depois."),
+                outcome=self._outcome(conv, state, "no_contact", reason="follow_up", notes="Pediu para falar depois."),
+            )
+        if intent in (Intent.dispute, Intent.prescription, Intent.breakdown, Intent.debt_question):
+            return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
         if intent == Intent.bot_question:
             return Turn([texts.pick(texts.BOT_BEFORE_VALIDATION, n)])
         if intent == Intent.identity_question:
@@ -200,52 +329,48 @@ class ConversationFlow:
         return None
 
     def _apply(self, conv: Conversation, state: SessionState, debtor: DebtorInfo, d: TurnDecision) -> Turn:
-        """Turn the brain's decision into state, replies and CRM effects."""
+        """Turn the brain's decision into state, replies and CRM effects (the table `ENDINGS`)."""
         state.negotiation = d.state
         replies = [d.reply]
         if d.action == "continue":
             state.move("agreement" if d.state.awaiting_confirmation else "negotiation")
             return Turn(replies)
-        if d.action == "handoff":
-            state.status = "handoff"
-            return Turn(replies, contact=ContactRequest(kind="handoff", session_id=conv.id, notes=d.notes))
         if d.action == "agreement" and d.agreement is not None:
             state.end("completed")
             replies.append(texts.pick(texts.AGREEMENT_DELIVERY, d.state.turns))
             return Turn(replies, outcome=self._agreement_outcome(conv, state, d.agreement, d))
-        state.end("completed")
-        if d.action == "opt_out":
-            return Turn(
-                replies,
-                contact=ContactRequest(kind="opt_out", session_id=conv.id, notes=d.notes),
-                outcome=self._outcome(conv, state, "unsuccessful", notes="Opt-out durante a negociação."),
-            )
-        if d.action == "wrong_person":
-            return Turn(
-                replies,
-                contact=ContactRequest(kind="wrong_number", session_id=conv.id, notes=d.notes),
-                outcome=self._outcome(conv, state, "no_contact", notes="Disse não ser o titular."),
-            )
-        if d.action == "claimed_paid":
-            note = "Alega que já pagou" + (f" em {d.promised_date:%d/%m/%Y}" if d.promised_date else "") + "."
-            return Turn(
-                replies,
-                contact=ContactRequest(kind="claimed_payment", session_id=conv.id, notes=note),
-                outcome=self._outcome(conv, state, "unsuccessful", notes=note),
-            )
+        ending = ENDINGS[d.action]
+        notes = d.notes or ""
+        if d.action in ("claimed_paid",):
+            notes = "Alega que já pagou" + (f" em {d.promised_date:%d/%m/%Y}" if d.promised_date else "") + "."
         if d.action == "promise" and d.promised_date is not None:
-            note = f"Prometeu pagar em {d.promised_date:%d/%m/%Y}, sem fechar condições agora."
-            return Turn(
-                replies,
-                contact=ContactRequest(
-                    kind="payment_promise", session_id=conv.id, promised_date=d.promised_date, notes=note
-                ),
-                outcome=self._outcome(conv, state, "partially_successful", notes=note, payment_date=d.promised_date),
-            )
+            notes = f"Prometeu pagar em {d.promised_date:%d/%m/%Y}, sem fechar condições agora."
+        contact = (
+            ContactRequest(kind=ending.contact, session_id=conv.id, notes=notes, promised_date=d.promised_date)
+            if ending.contact
+            else None
+        )
+        if ending.outcome is None:
+            if ending.status == "handoff":
+                state.status = "handoff"
+            else:
+                state.move("agreement" if d.state.awaiting_confirmation else "negotiation")
+            return Turn(replies, contact=contact)
+        state.end("completed")
+        reason: OutcomeReason = ending.reason
+        if d.state.legal_threat and reason == "refused":
+            reason = "legal_threat"
         return Turn(
             replies,
-            contact=ContactRequest(kind="refused", session_id=conv.id, notes=d.notes),
-            outcome=self._outcome(conv, state, "unsuccessful", notes=d.notes or "Recusou as propostas."),
+            contact=contact,
+            outcome=self._outcome(
+                conv,
+                state,
+                ending.outcome,
+                reason=reason,
+                notes=notes or None,
+                payment_date=d.promised_date if d.action == "promise" else None,
+            ),
         )
 
     # --- writing the turn out -------------------------------------------------------------------
@@ -374,6 +499,7 @@ class ConversationFlow:
             due_date=debtor.due_date,
             days_past_due=debtor.days_past_due,
             terms=DebtTerms.from_debtor(debtor.model_dump(mode="json")),
+            prescribed=debtor.prescribed,
             creditor_name=self.settings.creditor_name,
             creditor_cnpj=self.settings.creditor_cnpj,
             today=today_sp(),
@@ -385,8 +511,9 @@ class ConversationFlow:
         self,
         conv: Conversation,
         state: SessionState,
-        kind: str,
+        kind: OutcomeKind,
         *,
+        reason: OutcomeReason | None = None,
         notes: str | None = None,
         payment_date: date | None = None,
     ) -> ConversationOutcome:
@@ -395,6 +522,7 @@ class ConversationFlow:
             session_id=conv.id,
             debtor_cpf=conv.debtor_cpf or "",
             outcome=kind,
+            reason=reason,
             payment_date=payment_date,
             qualitative_notes=notes,
             interaction_timestamp=started,
@@ -404,7 +532,7 @@ class ConversationFlow:
     def _agreement_outcome(
         self, conv: Conversation, state: SessionState, offer: Offer, d: TurnDecision
     ) -> ConversationOutcome:
-        base = self._outcome(conv, state, "successful", notes=d.notes)
+        base = self._outcome(conv, state, "successful", reason="agreement", notes=d.notes)
         return base.model_copy(
             update={
                 "agreed_amount": from_cents(offer.total_cents),
@@ -413,6 +541,7 @@ class ConversationFlow:
                 "payment_date": offer.due_dates[0],
                 "scheduled_payment_dates": list(offer.due_dates),
                 "payment_method": d.state.payment_method,
+                "down_payment_amount": from_cents(offer.down_payment_cents) if offer.down_payment_cents else None,
             }
         )
 
@@ -429,6 +558,7 @@ class ConversationFlow:
             conv,
             state,
             "unsuccessful" if validated else "no_contact",
+            reason="timeout",
             notes="Conversa encerrada por falta de resposta.",
         )
         # A debtor who never answered the opening gets no goodbye: outside the 24-hour window it

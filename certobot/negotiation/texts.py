@@ -31,15 +31,15 @@ WRONG_DIGITS = (
 )
 VALIDATION_FAILED = (
     "Não consegui confirmar sua identidade, então, por segurança, vou encerrar por aqui. "
-    "Se você for o titular, pode nos chamar de novo mais tarde. Obrigado pela paciência!",
+    "Se você for o titular, pode nos chamar de novo mais tarde. Obrigada pela paciência!",
 )
 UNKNOWN_NUMBER = (
     "Oi! Aqui é a Certa, assistente virtual da {creditor}. Não encontrei nenhum cadastro ligado a este "
     "número. Se você recebeu uma mensagem nossa, pode ser que o número esteja desatualizado. "
-    "Obrigado pelo contato!",
+    "Obrigada pelo contato!",
 )
 OPT_OUT = (
-    "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigado!",
+    "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigada!",
     "Pode deixar: anotei aqui e você não vai mais receber nossas mensagens. Qualquer coisa, é só chamar.",
 )
 WRONG_PERSON = (
@@ -79,3 +79,31 @@ OPERATOR_RETURNED = (
 def wrong_digits(left: int, turn: int) -> str:
     s = "" if left == 1 else "s"
     return pick(WRONG_DIGITS, turn).format(left=left, s=s)
+
+
+DECEASED = (
+    "Sinto muito pela sua perda 🙏 Não vou tratar de cobrança com você. Vou registrar o que me contou e este "
+    "número não vai mais receber nossas mensagens. Se a família precisar de alguma informação, a {creditor} "
+    "atende quando vocês quiserem, sem pressa.",
+)
+CPF_WHY = (
+    "Boa pergunta! Peço só os 3 primeiros dígitos do CPF pra ter certeza de que estou falando com o titular "
+    "antes de tratar de um assunto pessoal: é a proteção de dados (LGPD) funcionando a seu favor. Não peço "
+    "o CPF inteiro, nem senha. Pode me mandar esses 3 primeiros números?",
+    "É pra sua segurança: o assunto é pessoal e, pela LGPD, só posso falar dele com o titular. Por isso confiro "
+    "só os 3 primeiros dígitos do CPF, nada mais. Me manda quando puder?",
+)
+CALM_BEFORE_VALIDATION = (
+    "Entendo, e sinto muito pelo incômodo. Se preferir falar com uma pessoa, é só escrever *atendente*; se "
+    "não quiser mais mensagens, escreva *PARAR*. Se quiser seguir comigo, preciso só dos 3 primeiros dígitos "
+    "do seu CPF.",
+    "Peço desculpas pelo transtorno. Posso te passar pra uma pessoa da equipe (escreva *atendente*) ou parar "
+    "por aqui (escreva *PARAR*), como preferir.",
+)
+LATER_BEFORE_VALIDATION = ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
+DEBT_BEFORE_VALIDATION = (
+    "Consigo te explicar tudo, mas antes preciso confirmar que falo com o titular: me manda os 3 primeiros "
+    "dígitos do seu CPF? Se este número não for seu, é só dizer.",
+    "Pra falar desse assunto eu preciso primeiro confirmar sua identidade. Quais são os 3 primeiros números "
+    "do seu CPF?",
+)

@@ -152,6 +152,12 @@ ContactKind = Literal[
     "validation_failed",
     "refused",
     "abandoned",
+    "dispute",
+    "deceased",
+    "third_party",
+    "legal_threat",
+    "follow_up",
+    "agreement_cancelled",
 ]
 
 

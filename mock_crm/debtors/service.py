@@ -234,6 +234,15 @@ class DebtorService:
         if data.kind == "opt_out":
             # LGPD art. 18: the objection is honoured at once, for every channel.
             debtor.opted_out = True
+        elif data.kind in ("deceased", "dispute"):
+            loaded = await self.repo.with_debts(debtor.id)
+            debts = loaded.debts if loaded is not None else []
+            if data.kind == "deceased":
+                # No collection from the family, and no more messages to that phone.
+                debtor.opted_out = True
+            if debts:
+                # A dispute suspends collection of the debt until it is answered.
+                primary_debt(loaded).status = "deceased" if data.kind == "deceased" else "disputed"  # type: ignore[arg-type]
         entry = await self.repo.add_contact(
             ContactLog(
                 debtor_id=debtor.id,
