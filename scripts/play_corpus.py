@@ -80,6 +80,11 @@ CALM_FORBIDDEN = re.compile(r"\b(perfeit[oa]|show|otimo|oba|maravilha)\b|🎉|�
 NOT_UNDERSTOOD = re.compile(r"nao entendi|nao peguei|nao consegui entender")
 ERRORS = re.compile(r"instabilidade|erro interno|algo deu errado|tente novamente mais tarde")
 PIX_CODE = re.compile(r"000201\S*br\.gov\.bcb\.pix\S*", re.I)
+# The debt's noun and its adjective agree: "empréstimo vencido", "mensalidade vencida".
+WRONG_GENDER = re.compile(
+    r"\bemprestimos?( pessoal| pessoais)? vencidas?\b|\b(mensalidade|conta|fatura|parcela)s?"
+    r"( escolar| de luz| do cartao( de credito)?)? vencidos?\b"
+)
 AGREED_KINDS = {"successful", "partially_successful", "renegotiated"}
 
 
@@ -449,13 +454,31 @@ async def play(d: Driver, case: Case, rng: random.Random) -> Played:
             if _records_complete(case, played.results, played.contacts) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.25)
-        # Boletos and PIX go out after the outcome reaches the CRM: give them a moment to land.
-        await asyncio.sleep(0.5 if not case.expect.get("boletos", True) or _agreed(played.results) else 0)
-        played.all_sent = await d.sent_to(phone)
+        played.all_sent = await _deliveries(d, phone, played.results, case)
     except Exception as exc:  # a case that cannot be played is a robustness failure, not a crash
         played.error = f"{type(exc).__name__}: {exc}"
     judge(played)
     return played
+
+
+async def _deliveries(d: Driver, phone: str, results: list[dict[str, Any]], case: Case) -> list[dict[str, Any]]:
+    """Everything sent to the phone, once the CRM's boletos (sent after the outcome) have landed."""
+    sent = await d.sent_to(phone)
+    if not _agreed(results) and case.expect.get("boletos", True):
+        return sent
+    # The CRM delivers boletos in the background: wait for the first document (or, where none may
+    # come, a moment), then until nothing new arrives for a while, so a flood is seen whole.
+    deadline = time.monotonic() + (d.outcome_wait if _agreed(results) else 2.0)
+    while time.monotonic() < deadline and not any(b.get("type") == "document" for b in sent):
+        await asyncio.sleep(0.25)
+        sent = await d.sent_to(phone)
+    last, changed = len(sent), time.monotonic()
+    while time.monotonic() - changed < 2.0 and time.monotonic() < deadline + d.outcome_wait:
+        await asyncio.sleep(0.25)
+        sent = await d.sent_to(phone)
+        if len(sent) != last:
+            last, changed = len(sent), time.monotonic()
+    return sent
 
 
 def _agreed(results: list[dict[str, Any]]) -> bool:
@@ -542,6 +565,12 @@ def judge(p: Played) -> None:
             break
     for result in p.results:
         f["guardrails"].extend(_check_policy(person, result))
+    docs_sent = sum(1 for b in p.all_sent if b.get("type") == "document")
+    pix_sent = sum(1 for b in p.all_sent if PIX_CODE.search(body_text(b)))
+    if "max_documents" in e and docs_sent > e["max_documents"]:
+        f["robustness"].append(f"{docs_sent} boletos em PDF de uma vez (até {e['max_documents']})")
+    if "max_pix" in e and pix_sent > e["max_pix"]:
+        f["robustness"].append(f"{pix_sent} códigos PIX de uma vez (até {e['max_pix']})")
     if e.get("boletos") is False:
         docs = [b for b in p.all_sent if b.get("type") == "document"]
         pix = [b for b in p.all_sent if PIX_CODE.search(body_text(b))]
@@ -641,6 +670,9 @@ def _check_tone(p: Played, validated_at: int | None) -> list[str]:
                 out.append(f"[{i}] {cheer.group(0)!r} sem acordo: {raw[:80]!r}")
             if re.search(r"\bobrigado\b", text):
                 out.append(f"[{i}] 'Obrigado' (a persona é feminina): {raw[:80]!r}")
+            agreement = WRONG_GENDER.search(text)
+            if agreement:
+                out.append(f"[{i}] concordância: {agreement.group(0)!r}")
             if "tranquil" in text:
                 out.append(f"[{i}] 'tranquilo(a)': {raw[:80]!r}")
             if calm and (validated_at is None or i > validated_at):

@@ -84,6 +84,7 @@ def test_corpus_is_well_formed() -> None:
         "opt_out",
         "wrong_number",
         "human",
+        "delivery",
     ):
         assert needed in situations, needed
     for case in cases:
