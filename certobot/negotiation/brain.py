@@ -85,6 +85,7 @@ class NegotiationState(BaseModel):
     upset: bool = False  # anger or a legal threat was heard: no cheerful words from here on
     legal_threat: bool = False
     agreement: Offer | None = None  # what was closed, for "o que eu combinei?" and changes afterwards
+    replaces: str | None = None  # a renegotiation: the session whose agreement this one replaces
     history: str | None = Field(default=None, description="the model's message history, bounded and packed")
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
-from certobot.crm.outbox import queue_contact, queue_outcome
+from certobot.crm.outbox import queue_cancel, queue_contact, queue_outcome
 from certobot.crm.schemas import (
     ContactKind,
     ContactRequest,
@@ -33,7 +35,7 @@ from certobot.crm.schemas import (
 from certobot.db import utcnow
 from certobot.errors import TryLater
 from certobot.logging import get_logger, scrub
-from certobot.money import from_cents
+from certobot.money import brl, from_cents
 from certobot.negotiation import texts
 from certobot.negotiation.brain import (
     DebtContext,
@@ -47,7 +49,7 @@ from certobot.negotiation.brain import (
     third_party_text,
 )
 from certobot.negotiation.models import Conversation, ValidationAttempt
-from certobot.negotiation.nlu import Intent, Understanding, understand
+from certobot.negotiation.nlu import Intent, Understanding, fold, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.validation.challenge import extract_first_digits, matches
@@ -78,6 +80,54 @@ RULES_ONLY = frozenset(
         Intent.already_paid,
     }
 )
+
+
+AFTER_OUTCOME_WINDOW = timedelta(days=30)
+# Checked after the CPF, whoever started the conversation: (reason, applies, what the debtor reads).
+BLOCKS: list[tuple[OutcomeReason, Callable[[DebtorInfo], bool], str]] = [
+    (
+        "deceased",
+        lambda d: d.debt_status == "deceased",
+        "Consta aqui o falecimento do titular, então não há nenhuma cobrança por este número. Sentimos muito.",
+    ),
+    (
+        "debt_paid",
+        lambda d: d.debt_status == "paid",
+        "Obrigada, {name}! Consta aqui que essa dívida já está paga ✅ Não há nada a pagar, e a gente não vai te "
+        "cobrar por ela.",
+    ),
+    (
+        "debt_disputed",
+        lambda d: d.debt_status == "disputed",
+        "Obrigada, {name}. Sua contestação dessa dívida está em análise, e a cobrança segue suspensa até a "
+        "resposta, que chega por aqui. Não precisa fazer nada agora.",
+    ),
+    (
+        "debt_prescribed",
+        lambda d: d.prescribed,
+        "Obrigada, {name}. Essa dívida venceu em {due:%d/%m/%Y}, há mais de 5 anos: está prescrita e não pode ser "
+        "cobrada, então não vou te oferecer nada por aqui. Se mesmo assim quiser quitar por vontade própria, escreva "
+        "*atendente* que uma pessoa da equipe te ajuda.",
+    ),
+    (
+        "opt_out",
+        lambda d: d.opted_out,
+        "Obrigada, {name}. Você pediu pra não receber mensagens de cobrança, então não vou te oferecer nada por "
+        "aqui. Se quiser negociar mesmo assim, escreva *atendente* que uma pessoa da equipe te atende.",
+    ),
+]
+
+
+def agreement_summary(outcome: dict[str, Any]) -> str:
+    """What was agreed, from the outcome the CRM holds: "R$ 880,00 em 1x, 1º vencimento 25/11/2026, por boleto"."""
+    amount = brl(Decimal(str(outcome.get("agreed_amount") or "0")))
+    n = outcome.get("installments") or 1
+    first = outcome.get("payment_date")
+    when = f", 1º vencimento em {date.fromisoformat(first):%d/%m/%Y}" if first else ""
+    down = outcome.get("down_payment_amount")
+    entrada = f", com entrada de {brl(Decimal(str(down)))}" if down else ""
+    how = "PIX" if outcome.get("payment_method") == "pix" else "boleto"
+    return f"total de {amount} em {n}x{entrada}{when}, por {how}"
 
 
 @dataclass(frozen=True)
@@ -168,6 +218,10 @@ class ConversationFlow:
     async def __call__(self, db: AsyncSession, msg: InboundMessage) -> None:
         conv = await self._live_conversation(db, msg.phone_key)
         if conv is None:
+            # Messages after an outcome reach that conversation's context, not a blank one.
+            recent = await self._recent_outcome(db, msg.phone_key)
+            if recent is not None and await self._after_outcome(db, recent, msg):
+                return
             conv, debtor = await self._open_inbound(db, msg)
             if debtor is None:
                 await self._record_inbound(db, conv, msg, masked=True)
@@ -237,6 +291,9 @@ class ConversationFlow:
                 state.validation_attempts -= 1  # not the debtor's fault: try again later
                 return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
             state.move("negotiation")
+            blocked = self._blocked(conv, state, debtor)
+            if blocked is not None:
+                return blocked
             decision = opening_after_validation(self._context(debtor), state.negotiation)
             return self._apply(conv, state, debtor, decision)
         left = self.settings.max_validation_attempts - state.validation_attempts
@@ -254,6 +311,179 @@ class ConversationFlow:
                 conv, state, "no_contact", reason="validation_failed", notes="Identidade não confirmada (CPF)."
             ),
         )
+
+    def _blocked(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn | None:
+        """Paid, prescribed, disputed, deceased and opted-out apply whoever started the conversation."""
+        for reason, applies, text in BLOCKS:
+            if applies(debtor):
+                state.end("completed")
+                return Turn(
+                    [text.format(name=debtor.name.split()[0], due=debtor.due_date, creditor=self._creditor)],
+                    outcome=self._outcome(conv, state, "unsuccessful", reason=reason, notes=text.split(".")[0] + "."),
+                )
+        return None
+
+    # --- after an outcome: the same thread, the same context --------------------------------------
+
+    async def _recent_outcome(self, db: AsyncSession, phone_key: str) -> Conversation | None:
+        since = utcnow() - AFTER_OUTCOME_WINDOW
+        return await db.scalar(
+            select(Conversation)
+            .where(
+                Conversation.phone_key == phone_key,
+                Conversation.status.not_in(tuple(LIVE)),
+                Conversation.outcome_kind.is_not(None),
+                Conversation.ended_at >= since,
+            )
+            .order_by(Conversation.ended_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+
+    async def _after_outcome(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> bool:
+        """Answer in the context of the conversation that ended; False when a new one should start."""
+        reason = (conv.outcome or {}).get("reason")
+        handler = {
+            "third_party": self._after_third_party,
+            "deceased": self._after_deceased,
+            "dispute": self._after_dispute,
+            "agreement": self._after_agreement,
+            "renegotiated": self._after_agreement,
+        }.get(str(reason))
+        if handler is None:
+            return False
+        masked = reason in ("third_party", "deceased")  # whatever digits they type are not kept
+        await self._record_inbound(db, conv, msg, masked=masked)
+        replies = await handler(db, conv, msg)
+        if replies is None:
+            return False
+        await self._say(db, conv, f"reply:{msg.wamid}", replies)
+        return True
+
+    async def _after_third_party(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+        # Even with the debtor's digits typed now: the person said they are not the debtor.
+        return [texts.pick(texts.AFTER_THIRD_PARTY, conv.validation_attempts + len(msg.wamid))]
+
+    async def _after_deceased(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+        return [texts.pick(texts.AFTER_DECEASED, 0)]
+
+    async def _after_dispute(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+        return [texts.pick(texts.AFTER_DISPUTE, 0).format(creditor=self._creditor)]
+
+    async def _after_agreement(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str] | None:
+        outcome = dict(conv.outcome or {})
+        if outcome.get("cancelled_at"):
+            return None  # a cancelled agreement: a new conversation may start
+        heard = understand(msg.text or "", today_sp())
+        if heard.intent == Intent.cancel or (
+            heard.intent in (Intent.opt_out, Intent.refuse) and "cancel" in fold(msg.text or "")
+        ):
+            return await self._cancel_agreement(db, conv, outcome)
+        if heard.intent == Intent.second_copy:
+            return await self._second_copy(conv)
+        if heard.intent in (Intent.change, Intent.installments, Intent.cash, Intent.amount, Intent.pay_date):
+            return await self._renegotiate(db, conv, msg)
+        summary = agreement_summary(outcome)
+        if heard.intent == Intent.recall:
+            return [f"Seu acordo: {summary}."]
+        return [
+            f"Seu acordo está registrado: {summary}. Se quiser, te mando a 2ª via do boleto, mudo as condições "
+            "ou cancelo (antes do primeiro pagamento). É só me dizer."
+        ]
+
+    async def _cancel_agreement(self, db: AsyncSession, conv: Conversation, outcome: dict[str, Any]) -> list[str]:
+        stored = await self._stored_outcome(conv.id)
+        if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
+            return [
+                "Como já tem parcela paga, não consigo cancelar por aqui. Se quiser, escreva *atendente* que uma "
+                "pessoa da equipe te ajuda."
+            ]
+        await queue_cancel(db, conv.id)
+        if conv.debtor_cpf is not None:
+            await queue_contact(
+                db,
+                conv.debtor_cpf,
+                ContactRequest(kind="agreement_cancelled", session_id=conv.id, notes="Cancelou o acordo."),
+                key=f"contact:{conv.id}:cancel",
+            )
+        conv.outcome = {**outcome, "reason": "agreement_cancelled", "cancelled_at": utcnow().isoformat()}
+        return [
+            "Pronto, cancelei o acordo: os boletos dele não valem mais e você não precisa pagar nada deles. "
+            "Se quiser negociar de novo, é só me chamar por aqui."
+        ]
+
+    async def _stored_outcome(self, session_id: str) -> dict[str, Any] | None:
+        try:
+            return await self.crm.get_outcome(session_id)
+        except CrmUnavailable as exc:
+            raise TryLater("crm_unavailable") from exc
+
+    async def _second_copy(self, conv: Conversation) -> list[str]:
+        stored = await self._stored_outcome(conv.id)
+        open_ones = [b for b in (stored or {}).get("boletos", []) if b.get("status") not in ("paid", "cancelled")]
+        if not open_ones:
+            return ["Os boletos do seu acordo ainda estão sendo gerados. Em instantes chegam aqui!"]
+        ref = open_ones[0]
+        try:
+            boleto = await self.crm.get_boleto(ref["boleto_id"])
+        except CrmUnavailable as exc:
+            raise TryLater("crm_unavailable") from exc
+        head = (
+            f"Aqui está a 2ª via da parcela {ref['installment']} de {ref['installments']}, "
+            f"{brl(Decimal(str(ref['amount'])))}, vencimento {date.fromisoformat(ref['due_date']):%d/%m/%Y}. "
+            f"PDF: {ref['pdf_url']}"
+        )
+        if boleto is None:
+            return [head]
+        # The PIX code alone in its own message, so one long press copies it.
+        return [
+            head + f"\nLinha digitável: {boleto.get('linha_digitavel', '')}",
+            str(boleto.get("pix_copia_e_cola", "")),
+        ]
+
+    async def _renegotiate(self, db: AsyncSession, old: Conversation, msg: InboundMessage) -> list[str] | None:
+        """New terms after an agreement: a new conversation, already validated, whose agreement replaces the old."""
+        stored = await self._stored_outcome(old.id)
+        if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
+            return [
+                "Como já tem parcela paga, não consigo mudar o acordo por aqui. "
+                "Escreva *atendente* que uma pessoa te ajuda."
+            ]
+        debtor = await self._debtor(old)
+        if debtor is None:
+            return None
+        conv = Conversation(
+            id=str(uuid.uuid4()),
+            debtor_cpf=old.debtor_cpf,
+            phone=old.phone,
+            phone_key=old.phone_key,
+            wa_id=msg.wa_id or old.wa_id,
+            origin="inbound",
+            status="active",
+            phase="negotiation",
+        )
+        db.add(conv)
+        await db.flush()
+        state = self._new_state(conv)
+        state.phase = "negotiation"
+        state.negotiation.replaces = old.id
+        await self._record_inbound(db, conv, msg, masked=False)
+        conv.last_inbound_at = utcnow()
+        ctx = self._context(debtor)
+        heard = understand(msg.text or "", ctx.today)
+        if heard.proposes_terms:
+            d = self.rules.decide(ctx, state.negotiation, heard)
+        else:
+            d = opening_after_validation(ctx, state.negotiation)
+            d = d.model_copy(update={"reply": "Claro, vamos refazer. " + d.reply.split("✅ ", 1)[-1]})
+        turn = self._apply(conv, state, debtor, d)
+        turn.replies.insert(
+            0,
+            "Combinado, vamos ajustar o acordo: quando você confirmar o novo, "
+            "o antigo e os boletos dele deixam de valer.",
+        )
+        await self._commit(db, conv, state, msg.wamid, turn)
+        return []
 
     def _special_before_validation(
         self, conv: Conversation, state: SessionState, intent: Intent, n: int
@@ -532,7 +762,10 @@ class ConversationFlow:
     def _agreement_outcome(
         self, conv: Conversation, state: SessionState, offer: Offer, d: TurnDecision
     ) -> ConversationOutcome:
-        base = self._outcome(conv, state, "successful", reason="agreement", notes=d.notes)
+        replaces = d.state.replaces
+        base = self._outcome(
+            conv, state, "successful", reason="renegotiated" if replaces else "agreement", notes=d.notes
+        )
         return base.model_copy(
             update={
                 "agreed_amount": from_cents(offer.total_cents),
@@ -542,6 +775,7 @@ class ConversationFlow:
                 "scheduled_payment_dates": list(offer.due_dates),
                 "payment_method": d.state.payment_method,
                 "down_payment_amount": from_cents(offer.down_payment_cents) if offer.down_payment_cents else None,
+                "replaces_session_id": replaces,
             }
         )
 

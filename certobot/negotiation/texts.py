@@ -107,3 +107,16 @@ DEBT_BEFORE_VALIDATION = (
     "Pra falar desse assunto eu preciso primeiro confirmar sua identidade. Quais são os 3 primeiros números "
     "do seu CPF?",
 )
+AFTER_THIRD_PARTY = (
+    "Como te disse, só posso tratar desse assunto com o próprio titular, então não passo nenhuma informação "
+    "por aqui. Peça pra pessoa falar com a gente direto, pelo WhatsApp dela.",
+    "Por segurança, sigo sem poder falar desse assunto com outra pessoa além do titular. Ele ou ela pode nos "
+    "chamar direto quando quiser.",
+)
+AFTER_DECEASED = (
+    "Sentimos muito. Não vamos tratar de cobrança por aqui e este número não vai mais receber nossas mensagens.",
+)
+AFTER_DISPUTE = (
+    "Sua contestação está registrada e a cobrança dessa dívida segue suspensa enquanto a {creditor} analisa. "
+    "A resposta chega por aqui em até 10 dias úteis.",
+)

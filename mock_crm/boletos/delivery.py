@@ -51,6 +51,9 @@ async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClie
     if boleto is None:
         d.status = "failed"
         return
+    if boleto.status == "cancelled":
+        d.status = "cancelled"  # the agreement was cancelled or replaced before this went out
+        return
     to = wa_form(d.phone)
     service = BoletoService(BoletoRepository(session), DebtorRepository(session), settings, "")
     filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"

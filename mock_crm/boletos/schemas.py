@@ -32,6 +32,8 @@ class PaymentAgreement(BaseModel):
     payment_method: Literal["boleto", "pix"] = "boleto"
     session_id: Annotated[ShortText, Field(max_length=64)] | None = None
     scheduled_payment_dates: Annotated[list[date], Field(max_length=72)] | None = None
+    # An entrada: the first boleto carries it, the rest of the total is split over the others.
+    down_payment_amount: Money | None = None
 
 
 class BoletoOut(BaseModel):

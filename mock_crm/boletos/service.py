@@ -61,7 +61,11 @@ class BoletoService:
             raise DebtorNotFound()
         self._check(a, debtor)
         total = to_cents(a.total_amount)
-        amounts = split_installments(total, a.installments)
+        down = to_cents(a.down_payment_amount) if a.down_payment_amount else 0
+        if 0 < down < total and a.installments > 1:
+            amounts = [down, *split_installments(total - down, a.installments - 1)]
+        else:
+            amounts = split_installments(total, a.installments)
         dates = due_dates(a)
         rows: list[Boleto] = []
         for i, (cents, due) in enumerate(zip(amounts, dates, strict=True), start=1):

@@ -99,3 +99,5 @@ class StoredOutcome(ConversationOutcome):
 
     boletos: list[BoletoRef] = Field(default_factory=list)
     created_at: datetime
+    cancelled_at: datetime | None = None
+    cancel_reason: Literal["agreement_cancelled", "renegotiated"] | None = None
