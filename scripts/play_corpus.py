@@ -53,10 +53,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 CRITERIA = ("outcome", "guardrails", "understanding", "tone", "robustness")
 
-# The result kinds the corpus names, and what the bot/CRM may call them. The lead adjusts this table
-# if the outcome kinds of issue #18 land under other names; the corpus itself does not change.
+# The result kinds the corpus names, and what the bot/CRM may call them. A result matches an expected
+# kind by its `outcome` (the contract's four values), its `reason` (issue #18's finer kinds) or its
+# `cancel_reason` (an agreement cancelled or replaced later). Adjust here, not in the corpus, if a
+# kind lands under another name.
 OUTCOME_ALIASES: dict[str, set[str]] = {
-    "dispute": {"dispute", "disputed"},
+    "dispute": {"dispute", "disputed", "debt_disputed"},
     "deceased": {"deceased", "death"},
     "third_party": {"third_party"},
     "legal_threat": {"legal_threat"},
@@ -64,8 +66,8 @@ OUTCOME_ALIASES: dict[str, set[str]] = {
     "renegotiated": {"renegotiated"},
     "follow_up": {"follow_up", "postponed", "callback"},
     "postponed": {"postponed", "follow_up", "callback"},
-    "prescribed": {"prescribed"},
-    "paid": {"paid", "already_paid"},
+    "prescribed": {"prescribed", "debt_prescribed"},
+    "paid": {"paid", "already_paid", "debt_paid"},
 }
 CONTACT_ALIASES: dict[str, set[str]] = {
     "dispute": {"dispute", "disputed"},
@@ -409,7 +411,7 @@ def _records_complete(case: Case, results: list[dict[str, Any]], contacts: list[
     e = case.expect
     if "outcome" in e and not results:
         return False
-    if "outcome" in e and not _outcome_matches(e["outcome"], results[0]["outcome"]):
+    if "outcome" in e and not _outcome_matches(e["outcome"], results[0]):
         return False  # maybe a later record (a cancellation) has not arrived yet
     return not ("contact" in e and not _contact_matches(e["contact"], contacts))
 
@@ -488,9 +490,17 @@ def _agreed(results: list[dict[str, Any]]) -> bool:
 # --- judging -----------------------------------------------------------------------------------
 
 
-def _outcome_matches(expected: str | list[str], got: str) -> bool:
+def _result_kinds(result: dict[str, Any]) -> set[str]:
+    kinds = {str(result[k]) for k in ("outcome", "reason", "cancel_reason") if result.get(k)}
+    if result.get("cancelled_at") or result.get("cancel_reason"):
+        kinds -= AGREED_KINDS  # an agreement cancelled or replaced since is no longer one
+    return kinds
+
+
+def _outcome_matches(expected: str | list[str], result: dict[str, Any]) -> bool:
     wanted = [expected] if isinstance(expected, str) else list(expected)
-    return any(got in OUTCOME_ALIASES.get(w, {w}) for w in wanted)
+    got = _result_kinds(result)
+    return any(got & OUTCOME_ALIASES.get(w, {w}) for w in wanted)
 
 
 def _contact_matches(expected: list[str], got: Iterable[str]) -> bool:
@@ -535,8 +545,8 @@ def judge(p: Played) -> None:
     if "outcome" in e:
         if final is None:
             f["outcome"].append(f"nenhum resultado no CRM (esperado {e['outcome']})")
-        elif not _outcome_matches(e["outcome"], final["outcome"]):
-            f["outcome"].append(f"resultado {final['outcome']}, esperado {e['outcome']}")
+        elif not _outcome_matches(e["outcome"], final):
+            f["outcome"].append(f"resultado {sorted(_result_kinds(final))}, esperado {e['outcome']}")
     if "contact" in e and not _contact_matches(e["contact"], p.contacts):
         f["outcome"].append(f"contato {e['contact']} não registrado (registrados: {sorted(set(p.contacts))})")
     terms = e.get("terms") or {}
