@@ -493,7 +493,7 @@ def _agreed(results: list[dict[str, Any]]) -> bool:
 def _result_kinds(result: dict[str, Any]) -> set[str]:
     kinds = {str(result[k]) for k in ("outcome", "reason", "cancel_reason") if result.get(k)}
     if result.get("cancelled_at") or result.get("cancel_reason"):
-        kinds -= AGREED_KINDS  # an agreement cancelled or replaced since is no longer one
+        kinds -= {"successful", "partially_successful"}  # cancelled or replaced since: no longer one
     return kinds
 
 
