@@ -246,7 +246,7 @@ class ConversationFlow:
     # --- the turn ------------------------------------------------------------------------------
 
     async def _turn(self, db: AsyncSession, conv: Conversation, state: SessionState, msg: InboundMessage) -> Turn:
-        n = state.negotiation.turns + state.validation_attempts
+        n = state.said
         if msg.kind not in TEXT_KINDS or not (msg.text or "").strip():
             return Turn([texts.pick(texts.MEDIA, n)])
         text = msg.text or ""
@@ -607,6 +607,13 @@ class ConversationFlow:
 
     async def _commit(self, db: AsyncSession, conv: Conversation, state: SessionState, cause: str, turn: Turn) -> None:
         """Write the turn's effects; `cause` (the inbound wamid, or the timer) keys them idempotently."""
+        if turn.replies and turn.replies[0] == state.last_reply:
+            turn.replies[0] = (
+                texts.pick(texts.SAY_AGAIN, state.said) + turn.replies[0][:1].lower() + turn.replies[0][1:]
+            )
+        if turn.replies:
+            state.said += 1
+            state.last_reply = turn.replies[-1]
         await self._say(db, conv, f"reply:{cause}", turn.replies)
         if turn.contact is not None and conv.debtor_cpf is not None:
             await queue_contact(db, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")

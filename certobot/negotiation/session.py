@@ -44,6 +44,8 @@ class SessionState(BaseModel):
     prompts: int = 0  # times the CPF question was asked (the opening template counts as one)
     started_at: datetime
     version: int = 0  # the conversation row's state_version this state belongs to
+    said: int = 0  # turns the bot answered: picks the phrasing, so a repeated situation reads differently
+    last_reply: str | None = None  # never the same sentence twice in a row
     negotiation: NegotiationState = Field(default_factory=NegotiationState)
 
     def move(self, phase: Phase) -> None:
