@@ -30,20 +30,37 @@ log = get_logger("mock_crm.delivery")
 MAX_ATTEMPTS = 10
 
 
-def caption(b: Boleto, creditor: str) -> str:
-    return (
+def caption(b: Boleto, creditor: str, schedule: str = "") -> str:
+    """The document's caption: which boleto, how to pay it, and (with the first) the whole schedule.
+
+    The PIX code itself goes alone in the next message, so one long press copies it.
+    """
+    text = (
         f"Boleto do seu acordo com {creditor} — parcela {b.installment} de {b.installments}, "
-        f"{brl(b.amount_cents)}, vencimento {b.due_date:%d/%m/%Y}. Confira: o beneficiário é {creditor}."
+        f"{brl(b.amount_cents)}, vencimento {b.due_date:%d/%m/%Y}. Confira: o beneficiário é {creditor}.\n"
+        f"Linha digitável: {febraban.format_linha(b.linha_digitavel)}\n"
+        "Pra pagar por PIX, copie o código da próxima mensagem e cole no app do banco em PIX > Copia e cola."
+    )
+    if schedule:
+        text += "\n" + schedule
+    return text[:1024]  # WhatsApp's caption limit
+
+
+def schedule_text(boletos: list[Boleto]) -> str:
+    """One summary of the schedule: '2ª a 18ª: 17x de R$ 100,00, todo dia 5, de 05/01/2027 a 05/05/2028'."""
+    rest = [b for b in boletos if b.installment > 1]
+    if not rest:
+        return ""
+    amounts = {b.amount_cents for b in rest}
+    each = brl(rest[0].amount_cents) if len(amounts) == 1 else f"cerca de {brl(max(amounts))}"
+    return (
+        f"Próximas parcelas: {len(rest)}x de {each}, de {rest[0].due_date:%d/%m/%Y} a {rest[-1].due_date:%d/%m/%Y}. "
+        "Cada boleto chega aqui alguns dias antes do vencimento; se quiser antes, é só pedir a 2ª via."
     )
 
 
 def pix_text(b: Boleto) -> str:
-    return (
-        f"Se preferir pagar por PIX (parcela {b.installment} de {b.installments}, {brl(b.amount_cents)}), "
-        "copie o código abaixo e cole no app do seu banco em PIX > Copia e cola:\n\n"
-        f"{b.pix_copia_e_cola}\n\n"
-        f"Linha digitável do boleto: {febraban.format_linha(b.linha_digitavel)}"
-    )
+    return b.pix_copia_e_cola
 
 
 async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClient, settings: CrmSettings) -> None:
@@ -61,7 +78,12 @@ async def deliver_one(session: AsyncSession, d: BoletoDelivery, graph: GraphClie
         if d.media_id is None:
             d.media_id = await graph.upload_media(await service.pdf_of(boleto), filename, "application/pdf")
         if d.document_wamid is None:
-            sent = await graph.send_document(to, d.media_id, filename, caption(boleto, settings.creditor_name))
+            schedule = ""
+            if boleto.installment == 1 and boleto.installments > 1:
+                schedule = schedule_text(list(await service.repo.by_agreement(boleto.agreement_key)))
+            sent = await graph.send_document(
+                to, d.media_id, filename, caption(boleto, settings.creditor_name, schedule)
+            )
             d.document_wamid = sent.wamid
         if d.pix_wamid is None:
             d.pix_wamid = (await graph.send_text(to, pix_text(boleto))).wamid

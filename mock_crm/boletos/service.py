@@ -7,9 +7,11 @@ import hashlib
 import itertools
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from certobot.config import CrmSettings
+from certobot.db import utcnow
 from certobot.errors import Invalid, NotFound
 from certobot.money import from_cents, split_installments, to_cents
 from certobot.negotiation.policy import add_months
@@ -101,7 +103,11 @@ class BoletoService:
         await self.repo.session.flush()
         for row in rows:
             # The outbox row lives in the same transaction: a restart before delivery loses nothing.
-            self.repo.session.add(BoletoDelivery(boleto_id=row.id, phone=debtor.phone))
+            # Only the first installment goes now; each of the others a few days before it falls due,
+            # so an 18-installment deal is not 18 PDFs at once (the rest also come on request).
+            self.repo.session.add(
+                BoletoDelivery(boleto_id=row.id, phone=debtor.phone, next_attempt_at=delivery_time(row, today_sp()))
+            )
         await self.repo.session.flush()
         return await self.batch(key, rows), True
 
@@ -197,3 +203,17 @@ def document(row: Boleto, debtor: Debtor, s: CrmSettings) -> pdf.BoletoDoc:
         pix=row.pix_copia_e_cola,
         description=f"Acordo de {debt.description.lower()} ({debt.original_creditor}), contrato {debt.contract_number}",
     )
+
+
+SEND_AHEAD_DAYS = 5
+
+
+def delivery_time(b: Boleto, today: date) -> datetime:
+    """When a boleto goes out on WhatsApp: the first at once, the others SEND_AHEAD_DAYS before they fall due
+    (09:00 in São Paulo, inside contact hours)."""
+    if b.installment == 1:
+        return utcnow()
+    day = b.due_date - timedelta(days=SEND_AHEAD_DAYS)
+    if day <= today:
+        return utcnow()
+    return datetime.combine(day, time(9, 0), tzinfo=ZoneInfo("America/Sao_Paulo")).astimezone(UTC)

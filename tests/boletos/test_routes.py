@@ -163,7 +163,7 @@ class TestPdf:
 
 
 class TestDelivery:
-    async def test_three_boletos_uploaded_and_sent_to_the_debtor(
+    async def test_first_boleto_sent_now_with_the_schedule_and_the_pix_code_alone(
         self,
         graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
         settings: CrmSettings,
@@ -173,17 +173,22 @@ class TestDelivery:
         d = await create_debtor(crm, debt="1500.00", phone="+5511987654321")
         await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
         client = graph_client(settings, httpx.AsyncClient(transport=graph.transport))
-        assert await deliver_due(sessionmaker, client, settings) == 3
+        # Only the first installment goes now; the others wait until a few days before they fall due.
+        assert await deliver_due(sessionmaker, client, settings) == 1
         uploads = [s for s in graph.sent if s.path.endswith("/media")]
-        assert len(uploads) == 3
-        assert all(s.media_bytes.count(b"%PDF-") == 1 for s in uploads)
+        assert len(uploads) == 1
+        assert uploads[0].media_bytes.count(b"%PDF-") == 1
         docs = [b for b in graph.messages_to("5511987654321") if b["type"] == "document"]
-        assert len(docs) == 3
-        assert all(doc["to"] == "5511987654321" for doc in docs)
-        assert "parcela 1 de 3" in docs[0]["document"]["caption"]
+        assert len(docs) == 1
+        assert docs[0]["to"] == "5511987654321"
+        caption = docs[0]["document"]["caption"]
+        assert "parcela 1 de 3" in caption
+        assert "Próximas parcelas: 2x" in caption  # one summary of the schedule
         pix_texts = [b for b in graph.messages_to("5511987654321") if b["type"] == "text"]
-        assert len(pix_texts) == 3
-        assert await deliver_due(sessionmaker, client, settings) == 0  # nothing twice
+        assert len(pix_texts) == 1
+        assert pix_texts[0]["text"]["body"].startswith("000201")  # the PIX code alone in its bubble
+        assert "6304" in pix_texts[0]["text"]["body"]
+        assert await deliver_due(sessionmaker, client, settings) == 0  # nothing twice, nothing early
 
     async def test_failures_are_retried_and_each_part_sent_once(
         self,
