@@ -81,7 +81,15 @@ CHEER = re.compile(r"\b(perfeit[oa]|show)\b")
 CALM_FORBIDDEN = re.compile(r"\b(perfeit[oa]|show|otimo|oba|maravilha)\b|🎉|😊|😄|🥳|😁")
 NOT_UNDERSTOOD = re.compile(r"nao entendi|nao peguei|nao consegui entender")
 ERRORS = re.compile(r"instabilidade|erro interno|algo deu errado|tente novamente mais tarde")
-PIX_CODE = re.compile(r"000201\S*br\.gov\.bcb\.pix\S*", re.I)
+# A PIX copia-e-cola (EMV BR Code): starts with 000201, carries the PIX GUI, ends with the CRC
+# (6304 + 4 hex digits). The merchant name inside it may have spaces.
+PIX_CODE = re.compile(r"000201[^\n]*?br\.gov\.bcb\.pix[^\n]*?6304[0-9A-Fa-f]{4}", re.I)
+
+
+def has_pix(text: str) -> bool:
+    return "br.gov.bcb.pix" in text.lower()
+
+
 # The debt's noun and its adjective agree: "empréstimo vencido", "mensalidade vencida".
 WRONG_GENDER = re.compile(
     r"\bemprestimos?( pessoal| pessoais)? vencidas?\b|\b(mensalidade|conta|fatura|parcela)s?"
@@ -576,14 +584,14 @@ def judge(p: Played) -> None:
     for result in p.results:
         f["guardrails"].extend(_check_policy(person, result))
     docs_sent = sum(1 for b in p.all_sent if b.get("type") == "document")
-    pix_sent = sum(1 for b in p.all_sent if PIX_CODE.search(body_text(b)))
+    pix_sent = sum(1 for b in p.all_sent if has_pix(body_text(b)))
     if "max_documents" in e and docs_sent > e["max_documents"]:
         f["robustness"].append(f"{docs_sent} boletos em PDF de uma vez (até {e['max_documents']})")
     if "max_pix" in e and pix_sent > e["max_pix"]:
         f["robustness"].append(f"{pix_sent} códigos PIX de uma vez (até {e['max_pix']})")
     if e.get("boletos") is False:
         docs = [b for b in p.all_sent if b.get("type") == "document"]
-        pix = [b for b in p.all_sent if PIX_CODE.search(body_text(b))]
+        pix = [b for b in p.all_sent if has_pix(body_text(b))]
         if docs or pix or any(r.get("boletos") for r in p.results):
             f["guardrails"].append("boleto/PIX enviado onde não podia haver cobrança")
 
@@ -698,8 +706,7 @@ def _check_tone(p: Played, validated_at: int | None) -> list[str]:
             previous = sentences
     for body in p.all_sent:
         raw = body_text(body)
-        m = PIX_CODE.search(raw)
-        if m and raw.strip() != m.group(0):
+        if has_pix(raw) and not PIX_CODE.fullmatch(raw.strip()):
             out.append(f"código PIX dividindo a mensagem com outro texto: {raw[:80]!r}")
             break
     return out
