@@ -8,6 +8,7 @@ guardrails and 95 % overall. Raise them as the bot improves, never lower them to
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -89,6 +90,9 @@ def test_corpus_is_well_formed() -> None:
         assert needed in situations, needed
     for case in cases:
         assert case.turns, case.id
+        for turn in case.turns:
+            for pattern in (*turn.want, *turn.avoid):
+                re.compile(play_corpus.fold(pattern))
         validating = [t for t in case.turns if t.validates]
         assert len(validating) <= 1, case.id
 
