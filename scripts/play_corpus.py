@@ -502,6 +502,7 @@ def _result_kinds(result: dict[str, Any]) -> set[str]:
     kinds = {str(result[k]) for k in ("outcome", "reason", "cancel_reason") if result.get(k)}
     if result.get("cancelled_at") or result.get("cancel_reason"):
         kinds -= {"successful", "partially_successful"}  # cancelled or replaced since: no longer one
+        kinds.add(str(result.get("cancel_reason") or "agreement_cancelled"))
     return kinds
 
 
