@@ -150,6 +150,16 @@ def test_judge_catches_what_a_debtor_would_notice() -> None:
     assert "PIX" in tone
 
 
+def test_expected_kinds_read_outcome_reason_and_cancellation() -> None:
+    match = play_corpus._outcome_matches
+    assert match("dispute", {"outcome": "unsuccessful", "reason": "dispute"})
+    assert not match("dispute", {"outcome": "unsuccessful", "reason": "refused"})
+    cancelled = {"outcome": "successful", "reason": "agreement", "cancelled_at": "2026-11-30T21:00:00Z"}
+    assert match(["cancelled"], cancelled)
+    assert not match("successful", cancelled)
+    assert match(["renegotiated", "successful"], {"outcome": "successful", "reason": "renegotiated"})
+
+
 async def test_corpus_on_the_offline_engine(corpus_stack: Stack) -> None:
     driver = in_process_driver(corpus_stack)
     report = await play_corpus.run_corpus(driver, play_corpus.load_corpus(), concurrency=6)
