@@ -393,16 +393,20 @@ async def _settle(d: Driver, phone: str, before: int, wait: float) -> list[dict[
     return sent[before:]
 
 
-async def _results(d: Driver, phone: str) -> list[dict[str, Any]]:
+async def _results(d: Driver, phone: str) -> tuple[list[dict[str, Any]], bool]:
+    """The CRM results of the phone's conversations, newest first, and whether every conversation that
+    has ended already has its result (outcomes reach the CRM through an outbox, a moment later)."""
     r = await d.bot.get("/api/conversations", params={"phone": phone.lstrip("+")})
     if r.status_code != 200:
-        return []
-    out = []
+        return [], False
+    out, settled = [], True
     for item in r.json().get("items", []):
         o = await d.crm.get(f"/api/negotiations/results/{item['session_id']}")
         if o.status_code == 200:
             out.append(o.json())
-    return out
+        elif item.get("status") not in ("active", "handoff"):
+            settled = False
+    return out, settled
 
 
 async def _contacts(d: Driver, cpf: str) -> list[str]:
@@ -459,9 +463,10 @@ async def play(d: Driver, case: Case, rng: random.Random) -> Played:
             played.exchanges.append(Exchange(turn, said, replies))
         deadline = time.monotonic() + (d.outcome_wait if _wants_record(case) else 1.0)
         while True:
-            played.results = await _results(d, phone)
+            played.results, settled = await _results(d, phone)
             played.contacts = await _contacts(d, cpf)
-            if _records_complete(case, played.results, played.contacts) or time.monotonic() > deadline:
+            done = settled and _records_complete(case, played.results, played.contacts)
+            if done or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.25)
         played.all_sent = await _deliveries(d, phone, played.results, case)
@@ -698,8 +703,8 @@ def _check_tone(p: Played, validated_at: int | None) -> list[str]:
                 m = CALM_FORBIDDEN.search(text)
                 if m:
                     out.append(f"[{i}] tom alegre num momento delicado ({m.group(0)!r}): {raw[:80]!r}")
-            if body.get("type") != "text":
-                continue
+            if body.get("type") != "text" or has_pix(raw):
+                continue  # a boleto or a PIX code sent again on request is not a repeated sentence
             sentences = _sentences(raw)
             repeated = sentences & previous
             if repeated:
