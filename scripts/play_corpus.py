@@ -393,6 +393,24 @@ async def _settle(d: Driver, phone: str, before: int, wait: float) -> list[dict[
     return sent[before:]
 
 
+async def _delivered(d: Driver, phone: str, seen: int, wait: float = 8.0) -> list[dict[str, Any]]:
+    """What the CRM sends after an agreement (boleto, PIX), if it comes within `wait` seconds."""
+    deadline = time.monotonic() + wait
+    sent = await d.sent_to(phone)
+    while time.monotonic() < deadline and not any(b.get("type") == "document" for b in sent[seen:]):
+        await asyncio.sleep(0.25)
+        sent = await d.sent_to(phone)
+    if not any(b.get("type") == "document" for b in sent[seen:]):
+        return sent[seen:]
+    last, changed = len(sent), time.monotonic()
+    while time.monotonic() - changed < 1.5 and time.monotonic() < deadline + wait:
+        await asyncio.sleep(0.25)
+        sent = await d.sent_to(phone)
+        if len(sent) != last:
+            last, changed = len(sent), time.monotonic()
+    return sent[seen:]
+
+
 async def _results(d: Driver, phone: str) -> tuple[list[dict[str, Any]], bool]:
     """The CRM results of the phone's conversations, newest first, and whether every conversation that
     has ended already has its result (outcomes reach the CRM through an outbox, a moment later)."""
@@ -460,6 +478,9 @@ async def play(d: Driver, case: Case, rng: random.Random) -> Played:
             if status_code != 200:
                 raise RuntimeError(f"webhook respondeu {status_code}")
             replies = await _settle(d, phone, before, 2.5 if turn.quiet else d.turn_wait)
+            if turn.closes:
+                # A debtor who just agreed sees the boleto arrive before typing again.
+                replies += await _delivered(d, phone, before + len(replies))
             played.exchanges.append(Exchange(turn, said, replies))
         deadline = time.monotonic() + (d.outcome_wait if _wants_record(case) else 1.0)
         while True:

@@ -50,7 +50,8 @@ def in_process_driver(stack: Stack) -> Any:
     async def sent(phone: str) -> list[dict[str, Any]]:
         return stack.graph.messages_to(phone.lstrip("+"))
 
-    return play_corpus.Driver(stack.bot, stack.crm, post, sent)
+    # Generous waits: a loaded CI machine answers slower, and a wait only costs time when nothing comes.
+    return play_corpus.Driver(stack.bot, stack.crm, post, sent, turn_wait=20.0, outcome_wait=15.0)
 
 
 @pytest.fixture
