@@ -34,7 +34,7 @@ Action = Literal[
     "legal_threat",
     "later",
 ]
-MAX_REFUSALS = 3
+MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2  # "agora não dá": one follow-up, never sooner than this
 
 
@@ -218,11 +218,14 @@ def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -
             return policy.cash_offer(s.step, s.first_due), " ".join(notes)
         wanted = t.amount_cents - t.amount_cents * heard.discount_pct // 100
         return policy.cash_offer_for(wanted, s.first_due), " ".join(notes)
-    if heard.down_payment_cents is not None:
+    if heard.down_payment_cents is not None or heard.wants_down:
         least, most = policy.down_payment_bounds(s.step)
-        plan = policy.down_payment_offer(heard.down_payment_cents, heard.installments, s.step, s.first_due)
+        asked = heard.down_payment_cents if heard.down_payment_cents is not None else least
+        plan = policy.down_payment_offer(asked, heard.installments, s.step, s.first_due)
         if plan is not None:
-            if heard.down_payment_cents < least:
+            if heard.down_payment_cents is None:
+                notes.append(f"Dá sim: a entrada pode ser de {brl(least)} a {brl(most)}.")
+            elif heard.down_payment_cents < least:
                 notes.append(f"Não consigo entrada de {brl(heard.down_payment_cents)}; a mínima é {brl(least)}.")
             elif heard.down_payment_cents > most:
                 notes.append(f"A entrada pode ser de no máximo {brl(most)}; acima disso, vale mais o à vista.")
@@ -231,10 +234,14 @@ def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -
                 notes.append(f"Não consigo o resto em {heard.installments}x; o máximo com essa entrada é {rest}x.")
             return plan, " ".join(notes)
         notes.append("Com entrada não consigo dividir essa dívida.")
-    wants_cash = heard.wants_cash or (
-        base is not None and base.kind == "cash" and not heard.wants_installments and heard.installments is None
-    )
     amount = heard.amount_cents
+    wants_cash = heard.wants_cash or (
+        base is not None
+        and base.kind == "cash"
+        and amount is None
+        and not heard.wants_installments
+        and heard.installments is None
+    )
     if amount is not None and not heard.wants_installments and amount >= policy.min_cash_cents():
         wants_cash = True  # enough to settle at once: it is a total, not a monthly amount
     if wants_cash and (amount is None or amount >= min(policy.min_cash_cents(), t.min_installment_cents)):
@@ -391,10 +398,7 @@ class OfflineNegotiator:
                 f"{offer.describe()}, por {_method(s)}? Responde *sim* ou me diz o que precisa mudar.",
             )
         if heard.intent == Intent.refuse:
-            s.awaiting_confirmation = False
-            s.refusals += 1
-            s.step = min(s.step + 1, policy.max_step)
-            return _say(s, heard, "Sem problema, a gente ajusta. Consigo " + offers_text(ctx, s) + ". Qual prefere?")
+            return self._refuse(ctx, s, heard)
         return None
 
     # --- the negotiation ------------------------------------------------------------------------
@@ -428,7 +432,7 @@ class OfflineNegotiator:
     def _refuse(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         s.refusals += 1
         s.awaiting_confirmation = False
-        if s.refusals >= MAX_REFUSALS:
+        if s.refusals >= MAX_REFUSALS or s.hardship:  # after "não tenho como", a no is respected at once
             return _say(
                 s,
                 heard,
@@ -569,7 +573,7 @@ class OfflineNegotiator:
                 (
                     "Sinto muito pelo incômodo, de verdade. Não quero te chatear. Se preferir falar com uma "
                     "pessoa da equipe, é só escrever *atendente*; se quiser que eu pare, escreva *PARAR*.",
-                    "Entendo sua irritação e peço desculpas pelo transtorno. Posso te passar pra uma pessoa "
+                    "Entendo sua irritação, e peço desculpas pelo transtorno. Posso te passar pra uma pessoa "
                     "(escreva *atendente*) ou explicar as condições com calma, como você preferir.",
                 ),
                 s.turns,

@@ -83,6 +83,20 @@ RULES_ONLY = frozenset(
 
 
 AFTER_OUTCOME_WINDOW = timedelta(days=30)
+# After these endings the debtor, already identified in this thread, may take the negotiation up again.
+RESUMABLE: frozenset[str] = frozenset({"refused", "follow_up", "payment_promise", "claimed_paid", "legal_threat"})
+NOT_AN_ANSWER = frozenset(
+    {
+        Intent.already_paid,
+        Intent.promise,
+        Intent.hardship,
+        Intent.installments,
+        Intent.cash,
+        Intent.amount,
+        Intent.refuse,
+        Intent.debt_question,
+    }
+)
 # Checked after the CPF, whoever started the conversation: (reason, applies, what the debtor reads).
 BLOCKS: list[tuple[OutcomeReason, Callable[[DebtorInfo], bool], str]] = [
     (
@@ -150,7 +164,7 @@ ENDINGS: dict[str, Ending] = {
     "deceased": Ending("no_contact", "deceased", "deceased"),
     "third_party": Ending("no_contact", "third_party", "third_party"),
     "later": Ending("unsuccessful", "follow_up", "follow_up"),
-    "legal_threat": Ending(None, "legal_threat", "legal_threat"),
+    "legal_threat": Ending("unsuccessful", "legal_threat", "legal_threat"),
     "handoff": Ending(None, "refused", "handoff", status="handoff"),
 }
 
@@ -268,7 +282,12 @@ class ConversationFlow:
         special = self._special_before_validation(conv, state, heard.intent, n)
         if special is not None:
             return special
-        digits = extract_first_digits(text)
+        # A message that says something else ("já paguei 200 reais", "dá pra parcelar em 10x?") is not an
+        # answer to the challenge, whatever digits it holds: no attempt is used up.
+        digits = None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text)
+        if digits is None and heard.intent in NOT_AN_ANSWER:
+            state.prompts += 1
+            return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
         if digits is None:
             state.prompts += 1
             if state.prompts == 1:
@@ -342,14 +361,27 @@ class ConversationFlow:
 
     async def _after_outcome(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> bool:
         """Answer in the context of the conversation that ended; False when a new one should start."""
-        reason = (conv.outcome or {}).get("reason")
+        reason = str((conv.outcome or {}).get("reason"))
+        if reason in RESUMABLE and conv.phase == "completion" and conv.validation_attempts > 0:
+            await self._record_inbound(db, conv, msg, masked=False)
+            return await self._renegotiate(db, conv, msg, replaces=False) is not None
+        blocked_text = {str(r): t for r, _, t in BLOCKS}.get(reason)
+        if blocked_text is not None:
+            await self._record_inbound(db, conv, msg, masked=False)
+            debtor = await self._debtor(conv)
+            first = debtor.name.split()[0] if debtor else ""
+            due = debtor.due_date if debtor else date.today()
+            await self._say(
+                db, conv, f"reply:{msg.wamid}", [blocked_text.format(name=first, due=due, creditor=self._creditor)]
+            )
+            return True
         handler = {
             "third_party": self._after_third_party,
             "deceased": self._after_deceased,
             "dispute": self._after_dispute,
             "agreement": self._after_agreement,
             "renegotiated": self._after_agreement,
-        }.get(str(reason))
+        }.get(reason)
         if handler is None:
             return False
         masked = reason in ("third_party", "deceased")  # whatever digits they type are not kept
@@ -382,7 +414,7 @@ class ConversationFlow:
         if heard.intent == Intent.second_copy:
             return await self._second_copy(conv)
         if heard.intent in (Intent.change, Intent.installments, Intent.cash, Intent.amount, Intent.pay_date):
-            return await self._renegotiate(db, conv, msg)
+            return await self._renegotiate(db, conv, msg, replaces=True)
         summary = agreement_summary(outcome)
         if heard.intent == Intent.recall:
             return [f"Seu acordo: {summary}."]
@@ -441,9 +473,12 @@ class ConversationFlow:
             str(boleto.get("pix_copia_e_cola", "")),
         ]
 
-    async def _renegotiate(self, db: AsyncSession, old: Conversation, msg: InboundMessage) -> list[str] | None:
-        """New terms after an agreement: a new conversation, already validated, whose agreement replaces the old."""
-        stored = await self._stored_outcome(old.id)
+    async def _renegotiate(
+        self, db: AsyncSession, old: Conversation, msg: InboundMessage, *, replaces: bool
+    ) -> list[str] | None:
+        """New terms after an outcome: a new conversation, already validated in this thread; after an
+        agreement (`replaces`), its own agreement replaces the old one and its boletos."""
+        stored = await self._stored_outcome(old.id) if replaces else None
         if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
             return [
                 "Como já tem parcela paga, não consigo mudar o acordo por aqui. "
@@ -466,22 +501,26 @@ class ConversationFlow:
         await db.flush()
         state = self._new_state(conv)
         state.phase = "negotiation"
-        state.negotiation.replaces = old.id
+        state.negotiation.replaces = old.id if replaces else None
         await self._record_inbound(db, conv, msg, masked=False)
         conv.last_inbound_at = utcnow()
         ctx = self._context(debtor)
         heard = understand(msg.text or "", ctx.today)
-        if heard.proposes_terms:
-            d = self.rules.decide(ctx, state.negotiation, heard)
+        if heard.proposes_terms or not replaces:
+            engine = self.rules if heard.intent in RULES_ONLY else self.negotiator
+            d = guard_agreement(
+                self.rules, ctx, state.negotiation, heard, await engine.respond(ctx, state.negotiation, msg.text or "")
+            )
         else:
             d = opening_after_validation(ctx, state.negotiation)
             d = d.model_copy(update={"reply": "Claro, vamos refazer. " + d.reply.split("✅ ", 1)[-1]})
         turn = self._apply(conv, state, debtor, d)
-        turn.replies.insert(
-            0,
-            "Combinado, vamos ajustar o acordo: quando você confirmar o novo, "
-            "o antigo e os boletos dele deixam de valer.",
-        )
+        if replaces:
+            turn.replies.insert(
+                0,
+                "Combinado, vamos ajustar o acordo: quando você confirmar o novo, "
+                "o antigo e os boletos dele deixam de valer.",
+            )
         await self._commit(db, conv, state, msg.wamid, turn)
         return []
 

@@ -67,6 +67,7 @@ class Understanding(BaseModel):
     wants_cash: bool = False  # "à vista", "de uma vez"
     wants_installments: bool = False  # "parcelado", "em 5x"
     conditional: bool = False  # "mas", "só se", "desde que": a yes with a condition is not a plain yes
+    wants_down: bool = False  # "dar uma entrada", with or without an amount
 
     @property
     def proposes_terms(self) -> bool:
@@ -164,6 +165,7 @@ OPT_OUT = (
     r"\bdescadastr",
     r"\bme (tira|tire|remov[ae]) (da|dessa) lista",
     r"\bbloque(ar|ia|ei)",
+    r"\bparar de (me )?(mandar|enviar|ligar|encher)",
 )
 WRONG = (
     r"\bnao tem (nenhum|nenhuma|ninguem)\b",
@@ -178,6 +180,8 @@ WRONG = (
     r"\bpessoa errada\b",
     r"\bnao tem ningu[eé]m com esse nome\b",
     r"\bcomprei esse (chip|numero)\b",
+    r"\bprocurando (outra|outro|a pessoa errada|o cara errado)",
+    r"\bnao (e|eh) (a|o) (pessoa|fulano|cara) que\b",
 )
 HUMAN = (
     r"\bme liga\b",
@@ -312,6 +316,10 @@ REFUSE = (
     r"\bnao rola\b",
     r"\bnao concordo\b",
     r"\bnao devo\b",
+    r"\b(ja )?(disse|falei) que nao\b",
+    r"\bja falei\b",
+    r"\bdeixa (quieto|pra la)\b",
+    r"\bnao (quero|vou) (nao|mesmo)\b",
 )
 DECEASED = (
     r"\bfalec",
@@ -326,6 +334,7 @@ DECEASED = (
 )
 RELATIVE = (
     r"(filh[oa]|espos[oa]|mulher|marido|mae|pai|irma|irmao|sobrinh[oa]|net[oa]|namorad[oa]|cunhad[oa]|"
+    r"secretari[oa]|funcionari[oa]|empregad[oa]|cuidador[a]?|contador[a]?|socio|socia|"
     r"vizinh[oa]|amig[oa]|parente|companheir[oa]|genro|nora|tia|tio|prima|primo|sogr[oa]|avo|vo|"
     r"advogad[oa]|procurador[a]?|patr[aã]o|patroa|colega)"
 )
@@ -342,6 +351,7 @@ THIRD_PARTY = (
     rf"\bquem deve (e|eh) (a |o )?(minha |meu )?{RELATIVE}\b",
     r"\b(dona|dono) (do|desse|deste) (numero|celular|telefone)\b",
     r"\bposso (resolver|pagar|negociar) (por|pra) (ela|ele)\b",
+    r"\b(ele|ela) (me )?pediu pra (eu|mim) (ver|resolver|pagar|falar|negociar|cuidar)",
     r"\b(recado|passar o recado|aviso (ele|ela))\b",
 )
 DISPUTE = (
@@ -379,6 +389,9 @@ BREAKDOWN = (
     r"\bvalor original\b",
     r"\b(era|devia) (so )?(uns )?(r\$ ?)?\d+.*\b(agora|virou|ta)\b",
     r"\bcomposicao\b",
+    r"\bcontrato\b",
+    r"\b(venceu|vence) quando\b",
+    r"\bquando (venceu|foi)\b",
 )
 LEGAL = (
     r"\bprocon\b",
@@ -409,6 +422,8 @@ ANGER = (
     r"\b(to|tou|estou|fiquei) (puto|puta|irritad|nervos|revoltad|furios|indignad|de saco cheio)",
     r"\bvoces sao (uns |umas )?(ladr|safad|pilant|lixo|golpist|bandid)",
     r"\bme (deixa|deixem) em paz\b",
+    r"\b(vergonha|absurdo|revoltante|palhac[oa]s?|humilhante|desrespeito)\b",
+    r"[🤬😡😤🖕]",
     r"\bchega de\b",
 )
 LATER = (
@@ -425,6 +440,10 @@ LATER = (
     r"\bvejo (isso |com calma )?depois\b",
     r"\bdeixa pra (depois|outro dia|amanha|semana)",
     r"\bvou pensar\b",
+    r"\bmais pra frente\b",
+    r"\b(dps|depois) (eu )?(falo|vejo|respondo|te chamo|resolvo)",
+    r"\bno trampo\b",
+    r"\beu vejo isso\b",
     r"\bpreciso pensar\b",
 )
 CPF_WHY = (
@@ -497,7 +516,9 @@ METHOD_BOLETO = (r"\bboleto\b",)
 
 
 def _installment_count(t: str) -> int | None:
-    m = re.search(r"\b(\d{1,2})\s*(x|vezes|parcelas?|prestac\w*)\b", t) or re.search(r"\bem (\d{1,2}) meses\b", t)
+    m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*)\b", t) or re.search(
+        r"\bem (\d{1,2}) meses\b", t
+    )
     if m:
         return int(m.group(1))
     m = re.search(r"\bem (\d{1,2})\b", t)
@@ -521,7 +542,9 @@ def _amount_cents(original: str, t: str) -> int | None:
         )
     if not m:
         m = re.search(
-            r"\b(?:consigo|posso|da pra|dou|pago|tenho)\s+(?:uns |umas |ate |so |tipo )?(\d{2,6}(?:,\d{1,2})?)\b", t
+            r"\b(?:consigo|posso|da pra|dou|pago|tenho|se for|faz por|fecha por|fecho por|fica em|fica por|sai por)"
+            r"\s+(?:uns |umas |ate |so |tipo )?(\d{2,6}(?:,\d{1,2})?)\b",
+            t,
         )
         if m and re.search(rf"{re.escape(m.group(1))}\s*(x|vezes|parcelas?)", t):
             m = None
@@ -580,7 +603,7 @@ def _down_payment_cents(t: str) -> int | None:
     """'dou 500 de entrada', 'entrada de R$ 300,00', '200 reais de entrada' → cents."""
     num = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
     m = re.search(
-        rf"{num}\s*(?:reais|real|conto|contos|pila)?\s*(?:de|como|na|pra|pra dar de) entrada", t
+        rf"{num}\s*(?:reais|real|conto|contos|pila)?\s*(?:de|d|como|na|pra|pra dar de) entrada", t
     ) or re.search(rf"\bentrada (?:de |com |no valor de )?(?:r\$\s*)?(?:uns |so )?{num}", t)
     if not m:
         return None
@@ -612,12 +635,12 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
     (Intent.opt_out, OPT_OUT),
     (Intent.third_party, THIRD_PARTY),
     (Intent.dispute, DISPUTE),
+    (Intent.identity_question, IDENTITY),
     (Intent.wrong_person, WRONG),
     (Intent.human, HUMAN),
     (Intent.legal_threat, LEGAL),
     (Intent.cpf_why, CPF_WHY),
     (Intent.bot_question, BOT),
-    (Intent.identity_question, IDENTITY),
     (Intent.already_paid, PAID),
     (Intent.prescription, PRESCRIPTION),
     (Intent.anger, ANGER),
@@ -640,8 +663,13 @@ def understand(text: str, today: date) -> Understanding:
         "pix" if _has(t, *METHOD_PIX) else "boleto" if _has(t, *METHOD_BOLETO) else None
     )
     accepts = _has(t, *ACCEPT) and not _has(t, *REFUSE[1:])
-    cash = _has(t, *CASH)
-    inst = count is not None or down is not None or (_has(t, *INSTALL) and not cash)
+    monthly = _has(t, r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
+    # An explicit count or entrada wins over "de uma vez" in the same run-on message.
+    cash = _has(t, *CASH) and count is None and down is None and not monthly
+    inst = count is not None or down is not None or monthly or (_has(t, *INSTALL) and not cash)
+    pct = _discount_pct(t)
+    if pct is None and _has(t, r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida"):
+        pct = 100
 
     def u(intent: Intent) -> Understanding:
         return Understanding(
@@ -652,7 +680,8 @@ def understand(text: str, today: date) -> Understanding:
             payment_method=method,
             accepts=accepts,
             down_payment_cents=down,
-            discount_pct=_discount_pct(t),
+            discount_pct=pct,
+            wants_down=down is not None or _has(t, r"\bentrada\b"),
             wants_cash=cash,
             wants_installments=inst,
             conditional=_has(t, *CONDITIONAL),
@@ -668,8 +697,10 @@ def understand(text: str, today: date) -> Understanding:
         return u(Intent.promise)
     if _has(t, *LATER):
         return u(Intent.later)
-    if inst:
+    if count is not None or down is not None or (_has(t, *INSTALL) and not cash) or _has(t, r"\bentrada\b"):
         return u(Intent.installments)
+    if pct is not None:
+        return u(Intent.cash)
     if _has(t, *HARDSHIP) or _has(t, r"\b(assim que|quando) (eu )?receber\b"):
         return u(Intent.hardship)
     if amount is not None:

@@ -20,8 +20,8 @@ GREETING = (
 )
 SAY_AGAIN = ("Reforçando: ", "Só pra lembrar: ", "De novo, com calma: ")
 ASK_DIGITS_AGAIN = (
-    "Não consegui entender 🤔 Me manda só os 3 primeiros números do seu CPF, tipo 123.",
-    "Desculpa, não peguei. Pode me mandar só os três primeiros dígitos do CPF? Pode ser em número mesmo.",
+    "Pra eu seguir, me manda só os 3 primeiros números do seu CPF, tipo 123.",
+    "Antes de tudo, preciso confirmar quem é você: quais são os três primeiros dígitos do seu CPF?",
     "Pra seguir eu preciso só dos 3 primeiros números do seu CPF, tá? Só eles, nada mais.",
 )
 WRONG_DIGITS = (
@@ -54,7 +54,7 @@ HANDOFF = (
 MEDIA = (
     "Ainda não consigo ouvir áudio nem ver foto ou figurinha por aqui 🙈 Pode me escrever em texto?",
     "Opa, esse tipo de mensagem eu não consigo abrir. Me conta por escrito, por favor?",
-    "Esse eu não consigo abrir, desculpa! Se puder digitar, eu te respondo na hora.",
+    "Esse eu não consigo abrir, desculpa! Se puder escrever, eu te respondo na hora.",
 )
 BOT_BEFORE_VALIDATION = (
     "Sou sim, sou uma assistente virtual! Se preferir falar com uma pessoa, é só pedir. "

@@ -41,7 +41,8 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     None when the message is not an answer to the challenge: fewer than `n` digits, the digits
     scattered in a sentence (a date here, a count there), or a message too long to be an answer.
     """
-    folded = _fold(text).strip()
+    # "os 3 primeiros são 184": the 3 names the question, not the answer.
+    folded = re.sub(r"\b(3|tres)\s+(primeiros|digitos|numeros|primeiras)\b", " ", _fold(text)).strip()
     if len(folded) > MAX_ANSWER_CHARS:
         return None
     tokens = re.findall(r"\d|[a-z]+", folded)
