@@ -99,8 +99,14 @@ AGREED_KINDS = {"successful", "partially_successful", "renegotiated"}
 
 
 def fold(text: str) -> str:
-    """Lowercase without accents: patterns and replies are compared this way."""
+    """Lowercase without accents: replies are compared this way."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def pattern(regex: str) -> re.Pattern[str]:
+    """A corpus regex, accent-free and case-insensitive (not lowercased: \\D is not \\d)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", regex) if not unicodedata.combining(c))
+    return re.compile(plain, re.I)
 
 
 # --- the corpus -----------------------------------------------------------------------------------
@@ -625,13 +631,13 @@ def judge(p: Played) -> None:
     # understanding
     for i, ex in enumerate(p.exchanges):
         joined = fold("\n".join(ex.texts))
-        for pattern in ex.turn.want:
-            if not re.search(fold(pattern), joined):
-                f["understanding"].append(f"[{i}] {ex.said[:60]!r}: resposta sem /{pattern}/")
-        for pattern in ex.turn.avoid:
-            m = re.search(fold(pattern), joined)
+        for regex in ex.turn.want:
+            if not pattern(regex).search(joined):
+                f["understanding"].append(f"[{i}] {ex.said[:60]!r}: resposta sem /{regex}/")
+        for regex in ex.turn.avoid:
+            m = pattern(regex).search(joined)
             if m:
-                f["understanding"].append(f"[{i}] {ex.said[:60]!r}: resposta com {m.group(0)!r} (/{pattern}/)")
+                f["understanding"].append(f"[{i}] {ex.said[:60]!r}: resposta com {m.group(0)!r} (/{regex}/)")
 
     # tone
     f["tone"].extend(_check_tone(p, validated_at))
@@ -672,7 +678,7 @@ def _check_terms(terms: dict[str, Any], r: dict[str, Any]) -> list[str]:
             out.append(f"1º vencimento {first}, esperado dia {terms['first_due_day']}")
     if "payment_method" in terms and r.get("payment_method") != terms["payment_method"]:
         out.append(f"pagamento por {r.get('payment_method')}, esperado {terms['payment_method']}")
-    if "notes_match" in terms and not re.search(fold(terms["notes_match"]), fold(r.get("qualitative_notes") or "")):
+    if "notes_match" in terms and not pattern(terms["notes_match"]).search(fold(r.get("qualitative_notes") or "")):
         out.append(f"notas sem /{terms['notes_match']}/")
     return out
 
