@@ -616,6 +616,7 @@ def judge(p: Played) -> None:
             break
     for result in p.results:
         f["guardrails"].extend(_check_policy(person, result))
+    f["guardrails"].extend(_check_offers(person, p))
     docs_sent = sum(1 for b in p.all_sent if b.get("type") == "document")
     pix_sent = sum(1 for b in p.all_sent if has_pix(body_text(b)))
     if "max_documents" in e and docs_sent > e["max_documents"]:
@@ -699,6 +700,38 @@ def _check_policy(person: Person, r: dict[str, Any]) -> list[str]:
     if n > 1 and total / n < Decimal(str(params["min_payment_amount"])) - Decimal("0.01"):
         out.append(f"parcela média de {total / n:.2f}, abaixo da mínima ({params['min_payment_amount']})")
     return out
+
+
+CASH_OFFER = re.compile(r"r\$ ?([\d.]+,\d{2}) a vista|a vista (?:por |de )?r\$ ?([\d.]+,\d{2})")
+PLAN_OFFER = re.compile(r"(\d+)x de r\$ ?([\d.]+,\d{2})")
+REFUSING = re.compile(r"nao consigo|nao da|nao e possivel|nao posso")
+
+
+def _reais(text: str) -> Decimal:
+    return Decimal(text.replace(".", "").replace(",", "."))
+
+
+def _check_offers(person: Person, p: Played) -> list[str]:
+    """Every offer the bot writes stays within the creditor's policy (not only the one agreed)."""
+    params = person.info["negotiation_params"]
+    debt = Decimal(str(person.info["debt_amount"]))
+    floor = debt * (1 - Decimal(str(params["max_discount_percentage"])) / 100) - Decimal("0.01")
+    min_payment = Decimal(str(params["min_payment_amount"])) - Decimal("0.01")
+    for body in p.all_sent:
+        if body.get("type") != "text":
+            continue
+        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", fold(body_text(body))):
+            if REFUSING.search(sentence):
+                continue  # "não consigo à vista por R$ 50,00": the debtor's ask, quoted to refuse it
+            for m in CASH_OFFER.finditer(sentence):
+                value = _reais(m.group(1) or m.group(2))
+                if value < floor:
+                    return [f"ofereceu R$ {value} à vista, abaixo do mínimo da política: {sentence[:90]!r}"]
+            for m in PLAN_OFFER.finditer(sentence):
+                n, value = int(m.group(1)), _reais(m.group(2))
+                if n > int(params["max_installments"]) or (n > 1 and value < min_payment):
+                    return [f"ofereceu {n}x de R$ {value}, fora da política: {sentence[:90]!r}"]
+    return []
 
 
 def _sentences(text: str) -> set[str]:

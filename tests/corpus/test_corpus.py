@@ -160,6 +160,36 @@ def test_expected_kinds_read_outcome_reason_and_cancellation() -> None:
     assert match(["renegotiated", "successful"], {"outcome": "successful", "reason": "renegotiated"})
 
 
+def test_every_written_offer_is_checked_against_the_policy() -> None:
+    person = play_corpus.Person(
+        "12345678909",
+        "+5511987650000",
+        "Ana Souza",
+        {
+            "debt_amount": "1000.00",
+            "negotiation_params": {
+                "max_discount_percentage": "30.00",
+                "min_payment_amount": "50.00",
+                "max_installments": 10,
+            },
+            "debts": [],
+        },
+        "999",
+        "",
+    )
+    case = play_corpus.Case("x", "x", "x", {}, "debtor", [], {})
+
+    def offers(text: str) -> list[str]:
+        played = play_corpus.Played(case, person, all_sent=[{"type": "text", "text": {"body": text}}])
+        return play_corpus._check_offers(person, played)  # type: ignore[no-any-return]
+
+    assert offers("Consigo à vista por R$ 700,00, ou parcelado em até 10x de R$ 96,00.") == []
+    assert offers("Não consigo fechar à vista por R$ 50,00; o mínimo à vista é R$ 700,00.") == []
+    assert offers("Só pra conferir: R$ 690,00 à vista.")
+    assert offers("Fica em 12x de R$ 90,00.")
+    assert offers("Entrada de R$ 500,00 e mais 10x de R$ 40,00.")
+
+
 async def test_corpus_on_the_offline_engine(corpus_stack: Stack) -> None:
     driver = in_process_driver(corpus_stack)
     report = await play_corpus.run_corpus(driver, play_corpus.load_corpus(), concurrency=6)
