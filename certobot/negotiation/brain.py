@@ -112,13 +112,18 @@ def _method(state: NegotiationState) -> str:
     return "PIX (copia e cola)" if state.payment_method == "pix" else "boleto (com PIX junto)"
 
 
+# The question that asks for the plain yes; varied so that two proposals in a row never read alike.
+CONFIRM_QUESTIONS = (
+    "Fecho assim pra você? Se estiver certo, responde *sim*; se não, me fala o que mudar.",
+    "Confirma pra eu fechar? É só responder *sim*, ou me dizer o que ajustar.",
+    "Posso fechar o acordo? Responde *sim* pra confirmar ou me diz o que quer mudar.",
+)
+
+
 def confirmation_text(ctx: DebtContext, offer: Offer, state: NegotiationState) -> str:
     # No "Perfeito!" or "Show!" here: nothing is agreed yet, and the debtor may have just said no.
     lead = _pick(("Então fica assim:", "Deixa eu confirmar direitinho:", "Só pra conferir:"), state.turns)
-    return (
-        f"{lead} {offer.describe()}, pagamento por {_method(state)}. "
-        "Posso fechar o acordo? Responde *sim* pra confirmar ou me diz o que quer mudar."
-    )
+    return f"{lead} {offer.describe()}, pagamento por {_method(state)}. {_pick(CONFIRM_QUESTIONS, state.turns)}"
 
 
 def _best_plan(ctx: DebtContext, state: NegotiationState) -> Offer | None:
@@ -267,6 +272,11 @@ def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -
         step=s.step,
         first_due=s.first_due,
     )
+    budget = s.monthly_budget_cents if count is None else None
+    while budget and plan is not None and plan.installment_amounts_cents[-1] > budget and s.step < policy.max_step:
+        # The nearest feasible offer to a monthly budget: a better discount before a "no".
+        s.step += 1
+        plan = policy.installment_offer(monthly_budget_cents=budget, step=s.step, first_due=s.first_due)
     if plan is None:
         cash = policy.cash_offer(s.step, s.first_due)
         notes.append("Esse valor não dá pra parcelar; o que consigo é à vista.")

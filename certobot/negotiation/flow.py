@@ -371,9 +371,9 @@ class ConversationFlow:
             debtor = await self._debtor(conv)
             first = debtor.name.split()[0] if debtor else ""
             due = debtor.due_date if debtor else date.today()
-            await self._say(
-                db, conv, f"reply:{msg.wamid}", [blocked_text.format(name=first, due=due, creditor=self._creditor)]
-            )
+            n = conv.state_version = (conv.state_version or 0) + 1
+            text = blocked_text if n % 2 else texts.pick(texts.AFTER_BLOCKED, n)
+            await self._say(db, conv, f"reply:{msg.wamid}", [text.format(name=first, due=due, creditor=self._creditor)])
             return True
         handler = {
             "third_party": self._after_third_party,
@@ -389,18 +389,19 @@ class ConversationFlow:
         replies = await handler(db, conv, msg)
         if replies is None:
             return False
+        conv.state_version = (conv.state_version or 0) + 1  # the turn count picks the next phrasing
         await self._say(db, conv, f"reply:{msg.wamid}", replies)
         return True
 
     async def _after_third_party(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
         # Even with the debtor's digits typed now: the person said they are not the debtor.
-        return [texts.pick(texts.AFTER_THIRD_PARTY, conv.validation_attempts + len(msg.wamid))]
+        return [texts.pick(texts.AFTER_THIRD_PARTY, conv.state_version or 0)]
 
     async def _after_deceased(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
-        return [texts.pick(texts.AFTER_DECEASED, 0)]
+        return [texts.pick(texts.AFTER_DECEASED, conv.state_version or 0)]
 
     async def _after_dispute(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
-        return [texts.pick(texts.AFTER_DISPUTE, 0).format(creditor=self._creditor)]
+        return [texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)]
 
     async def _after_agreement(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str] | None:
         outcome = dict(conv.outcome or {})

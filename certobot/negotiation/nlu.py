@@ -181,6 +181,8 @@ WRONG = (
     r"\bnao tem ningu[eé]m com esse nome\b",
     r"\bcomprei esse (chip|numero)\b",
     r"\bprocurando (outra|outro|a pessoa errada|o cara errado)",
+    r"\bnao (trabalha|mora|esta|fica|usa esse numero) mais (aqui|com a gente|nesse numero)",
+    r"\b(saiu|mudou|se mudou) (daqui|da empresa|de casa)",
     r"\bnao (e|eh) (a|o) (pessoa|fulano|cara) que\b",
 )
 HUMAN = (
@@ -192,6 +194,8 @@ HUMAN = (
     r"\boperador[a]?\b",
     r"\b(pessoa|alguem|gente) de verdade\b",
     r"\bquero (um|uma|1) pessoa\b",
+    r"\b(falar com|quero|chama|chame) (o |a |um |uma |seu |teu )?"
+    r"(gerente|supervisor[a]?|responsavel|chefe|coordenador[a]?)",
 )
 BOT = (
     r"\b(e|eh) (um |1 )?robo\b",
@@ -277,6 +281,7 @@ CASH = (
     r"\bquitar (tudo|hoje|agora)\b",
     r"\bpagar tudo\b",
     r"\bnum pagamento so\b",
+    r"\bpagar (hoje|hj|agora)\b",
 )
 ACCEPT = (
     r"\bfecha(mos|r|do)?\b",
@@ -318,6 +323,8 @@ REFUSE = (
     r"\bnao devo\b",
     r"\b(ja )?(disse|falei) que nao\b",
     r"\bja falei\b",
+    r"\bprefiro (resolver|pagar|negociar|ver|tratar) (isso )?(direto|na|no|com a|com o|pessoalmente)",
+    r"\bnao quero (negociar|fazer acordo|acordo)\b",
     r"\bdeixa (quieto|pra la)\b",
     r"\bnao (quero|vou) (nao|mesmo)\b",
 )
@@ -502,6 +509,7 @@ DEBT_Q = (
     r"\btotal da divida\b",
     r"\bde que (e|eh)\b",
     r"\bquanto (eu )?(devo|to devendo|estou devendo|e a divida|fica)\b",
+    r"\b(qnt|qto|quanto) fica\b",
     r"\bqual (e )?(o )?valor\b",
     r"\bque divida\b",
     r"\bdivida de que\b",

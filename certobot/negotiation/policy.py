@@ -94,7 +94,7 @@ class Offer(BaseModel):
         if len(set(amounts)) == 1:
             parts = f"{self.installments}x de {brl(amounts[0])}"
         else:
-            parts = f"{self.installments}x (1ª de {brl(amounts[0])} e as demais de {brl(amounts[1])})"
+            parts = f"{self.installments}x de {brl(amounts[1])} (a 1ª de {brl(amounts[0])})"
         off = f", já com {brl(self.discount_cents)} de desconto" if self.discount_cents else ""
         return f"{parts}, total de {brl(self.total_cents)}{off}, 1ª parcela em {first}"
 

@@ -117,8 +117,17 @@ AFTER_THIRD_PARTY = (
 )
 AFTER_DECEASED = (
     "Sentimos muito. Não vamos tratar de cobrança por aqui e este número não vai mais receber nossas mensagens.",
+    "Está tudo registrado, e ninguém vai cobrar nada por este número. Nossos sentimentos à família.",
 )
 AFTER_DISPUTE = (
     "Sua contestação está registrada e a cobrança dessa dívida segue suspensa enquanto a {creditor} analisa. "
     "A resposta chega por aqui em até 10 dias úteis.",
+    "A análise da sua contestação continua em andamento, sem cobrança enquanto isso. Assim que tiver a "
+    "resposta, a {creditor} te avisa por aqui.",
+)
+AFTER_BLOCKED = (
+    "Como te contei, não há nada a cobrar de você por aqui, {name}, e nenhum boleto vai ser enviado. "
+    "Se quiser falar com uma pessoa, escreva *atendente*.",
+    "Nada mudou desde a última mensagem: não existe cobrança ativa pra você por aqui. Se precisar de uma "
+    "pessoa, é só escrever *atendente*.",
 )
