@@ -365,14 +365,13 @@ class ConversationFlow:
         if reason in RESUMABLE and conv.phase == "completion" and conv.validation_attempts > 0:
             await self._record_inbound(db, conv, msg, masked=False)
             return await self._renegotiate(db, conv, msg, replaces=False) is not None
-        blocked_text = {str(r): t for r, _, t in BLOCKS}.get(reason)
-        if blocked_text is not None:
+        if reason in {str(r) for r, _, _ in BLOCKS}:
             await self._record_inbound(db, conv, msg, masked=False)
             debtor = await self._debtor(conv)
             first = debtor.name.split()[0] if debtor else ""
             due = debtor.due_date if debtor else date.today()
             n = conv.state_version = (conv.state_version or 0) + 1
-            text = blocked_text if n % 2 else texts.pick(texts.AFTER_BLOCKED, n)
+            text = texts.pick(texts.AFTER_BLOCKED, n)  # its first reply said why; this one does not repeat it
             await self._say(db, conv, f"reply:{msg.wamid}", [text.format(name=first, due=due, creditor=self._creditor)])
             return True
         handler = {

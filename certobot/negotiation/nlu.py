@@ -282,6 +282,7 @@ CASH = (
     r"\bpagar tudo\b",
     r"\bnum pagamento so\b",
     r"\bpagar (hoje|hj|agora)\b",
+    r"\bavista\b",
 )
 ACCEPT = (
     r"\bfecha(mos|r|do)?\b",
@@ -510,6 +511,7 @@ DEBT_Q = (
     r"\bde que (e|eh)\b",
     r"\bquanto (eu )?(devo|to devendo|estou devendo|e a divida|fica)\b",
     r"\b(qnt|qto|quanto) fica\b",
+    r"^(qnt|qto|quanto)\b",
     r"\bqual (e )?(o )?valor\b",
     r"\bque divida\b",
     r"\bdivida de que\b",
