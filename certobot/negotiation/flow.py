@@ -362,7 +362,9 @@ class ConversationFlow:
     async def _after_outcome(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> bool:
         """Answer in the context of the conversation that ended; False when a new one should start."""
         reason = str((conv.outcome or {}).get("reason"))
-        if reason in RESUMABLE and conv.phase == "completion" and conv.validation_attempts > 0:
+        # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
+        validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
+        if reason in RESUMABLE and validated:
             await self._record_inbound(db, conv, msg, masked=False)
             return await self._renegotiate(db, conv, msg, replaces=False) is not None
         if reason in {str(r) for r, _, _ in BLOCKS}:

@@ -109,3 +109,29 @@ class TestComplianceOnInbound:
         outcome = await stack.outcome(p)
         assert outcome is not None
         assert outcome["reason"] == "debt_paid"
+
+
+class TestNoShortcutPastTheCpf:
+    async def test_coming_back_after_a_pre_validation_ending_asks_the_cpf_again(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="777.77", phone="+5511987652007")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        wrong = "000" if not d["cpf"].startswith("000") else "999"
+        await stack.say(p, wrong)  # one wrong attempt
+        await stack.say(p, "agora não dá, depois eu vejo")
+        back = await stack.say(p, "oi, quero negociar")
+        everything = " ".join(stack.graph.texts_to(p))
+        assert "777,77" not in everything
+        assert "CPF" in back[0]
+
+    async def test_coming_back_after_a_refusal_resumes_without_the_cpf(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="900.00", phone="+5511987652008")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        await stack.say(p, d["cpf"][:3])
+        await stack.say(p, "não quero")
+        bye = await stack.say(p, "não, obrigado")
+        assert "respeito" in bye[0]
+        back = await stack.say(p, "pensando melhor quero pagar à vista")
+        assert "à vista" in back[0]
+        assert "CPF" not in back[0]
