@@ -38,6 +38,7 @@ class DebtorInfo(BaseModel):
     opted_out: bool = False
     last_contact_at: datetime | None = None
     promised_payment_date: date | None = None
+    follow_up_date: date | None = None
 
 
 OutcomeKind = Literal["successful", "partially_successful", "unsuccessful", "no_contact"]

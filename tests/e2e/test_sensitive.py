@@ -88,6 +88,10 @@ class TestAfterValidation:
         rows = await contacts(stack, d["cpf"], "follow_up")
         assert rows
         assert rows[0]["promised_date"] is not None
+        # One follow-up, on the day the bot named: the operator cannot open a conversation before it.
+        r = await stack.bot.post("/api/conversations", json={"cpf": d["cpf"]})
+        assert r.status_code == 422
+        assert "falar depois" in r.json()["detail"]
 
 
 class TestBeforeValidation:
