@@ -324,7 +324,8 @@ REFUSE = (
     r"\bnao devo\b",
     r"\b(ja )?(disse|falei) que nao\b",
     r"\bja falei\b",
-    r"\bprefiro (resolver|pagar|negociar|ver|tratar) (isso )?(direto|na|no|com a|com o|pessoalmente)",
+    r"\bprefiro (resolver|pagar|negociar|ver|tratar) (isso )?"
+    r"(direto|na loja|no banco|na agencia|com a loja|com o banco|pessoalmente)",
     r"\bnao quero (negociar|fazer acordo|acordo)\b",
     r"\bdeixa (quieto|pra la)\b",
     r"\bnao (quero|vou) (nao|mesmo)\b",
@@ -352,13 +353,15 @@ THIRD_PARTY = (
     r"\b(resolver|pagar|negociar|ver|tratar|falar|acertar|quitar)( isso| a divida| essa divida)? "
     r"(por|pra|para|no lugar d)( )?(ele|ela)\b",
     r"\bno (lugar|nome) d(ele|ela)\b",
-    r"\b(ele|ela) (nao esta|nao ta|ta|esta|ficou) (aqui|ocupad|viajando|trabalhando|internad|pres|doente|sem celular)",
+    r"\b(ele|ela) (nao esta|nao ta|ta|esta|ficou) (aqui|ocupad|viajando|trabalhando|internad|pres[oa]\b|presente|"
+    r"doente|sem celular)",
     rf"\b(esse|este|o) (numero|celular|telefone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
     rf"\b(minha|meu) {RELATIVE} (que deve|e quem deve|que tem (essa|a) divida|e (o|a) titular|"
     r"pediu pra eu|mandou eu)\b",
     rf"\bquem deve (e|eh) (a |o )?(minha |meu )?{RELATIVE}\b",
     r"\b(dona|dono) (do|desse|deste) (numero|celular|telefone)\b",
     r"\bposso (resolver|pagar|negociar) (por|pra) (ela|ele)\b",
+    rf"\b(pagar|resolver|negociar|quitar) (isso |a divida )?(pra|por|pelo|pela|da|do) (minha |meu )?{RELATIVE}\b",
     r"\b(ele|ela) (me )?pediu pra (eu|mim) (ver|resolver|pagar|falar|negociar|cuidar)",
     r"\b(recado|passar o recado|aviso (ele|ela))\b",
 )
@@ -366,6 +369,9 @@ DISPUTE = (
     r"\b(essa|esta|a|tal) (divida|conta|cobranca|fatura) nao (e|eh) (minha|meu)\b",
     r"\bnao (e|eh) (minha|meu) (essa |esta |a )?(divida|conta|cobranca|fatura|cartao|emprestimo)",
     r"\bnao reconhe[cç]",
+    r"\bdesconhe[cç]",
+    r"\bnao fui eu (que|quem) (fiz|fez|comprei|contratei|pedi)",
+    r"\b(alguem|usaram|usou|pegaram|fizeram) .{0,20}\b(meu nome|meu cpf|meus dados|no meu nome)",
     r"\bnunca (fiz|contratei|tive|comprei|usei|pedi|assinei|abri)\b",
     r"\bnao (fiz|contratei|comprei|assinei|pedi|abri|usei) "
     r"(isso|essa|esse|nada|nenhum|nenhuma|compra|emprestimo|cartao|conta)",
@@ -383,6 +389,9 @@ PRESCRIPTION = (
     r"\b(mais de )?(5|cinco) anos\b",
     r"\bnao pode (mais )?(ser )?cobrad",
     r"\bdivida (velha|antiga)\b",
+    r"\bainda vale\b",
+    r"\bdivida de (19|20)\d\d\b",
+    r"\bprazo (de cobranca|pra cobrar|legal)\b",
     r"\bja venceu o prazo\b",
 )
 BREAKDOWN = (
@@ -391,7 +400,7 @@ BREAKDOWN = (
     r"\bmulta\b",
     r"\bcorrecao\b",
     r"\bde onde (vem|veio|saiu) (esse|essa|o|a) (valor|conta|total)",
-    r"\bpor ?que (ta|esta|e|eh|ficou|subiu) (tao )?(alto|caro|esse valor|isso tudo|desse tamanho)",
+    r"\b(pq|por ?que|porque) (ta|esta|e|eh|ficou|subiu) (tao |muito )?(alto|caro|esse valor|isso tudo|desse tamanho)",
     r"\bcomo (chegou|chegaram|chegaram) (nesse|a esse|neste|nisso|nesse) (valor|total)",
     r"\b(detalh|discrimin|demonstrativo|extrato|planilha)",
     r"\bvalor original\b",
@@ -424,6 +433,7 @@ LEGAL = (
 )
 ANGER = (
     r"\b(vai|va) (se|te|tomar|pro|pra|a) ?(fuder|foder|ferrar|catar|lascar|merda|inferno|puta|cu)\b",
+    r"\b(vai|va) tomar no\b",
     r"\b(vsf|vtnc|tnc|fdp|pqp|krl|crl|porra|caralho|merda|idiota|imbecil|otari[oa]s?|babaca|ladr(ao|oes|ona)|safad[oa]s?|"
     r"vagabund[oa]s?|palhacada|lixo|desgraca(do|da|dos)?|cacete|puta|corno|bando de|sanguessuga|urubu|abutre|"
     r"pilantra|canalha|nojent[oa]|ridicul[oa]|incompetente|inferno|saco cheio|que saco|cansad[oa] de voces)\b",
@@ -442,7 +452,7 @@ LATER = (
     r"\bmais tarde\b",
     r"\boutra hora\b",
     r"\boutro dia\b",
-    r"\b(to|tou|estou) (no trabalho|trabalhando|ocupad|dirigindo|no onibus|na rua|sem tempo|corrid)",
+    r"\b(to|tou|estou) (no trabalho|no servico|trabalhando|ocupad|dirigindo|no onibus|na rua|sem tempo|corrid)",
     r"\bnao (posso|consigo|da pra) (falar|ver|responder|conversar) agora",
     r"\bme (chama|chame|procura|liga) (depois|amanha|semana|mais tarde|outro dia|outra hora|no fim)",
     r"\bvejo (isso |com calma )?depois\b",
@@ -479,6 +489,7 @@ CANCEL = (
 )
 SECOND_COPY = (
     r"\bsegunda via\b",
+    r"\breenvi",
     r"\b2 ?a via\b",
     r"\b(manda|envia|reenvia|mandar|enviar|reenviar|mande|envie|passa)( de novo| novamente| outra vez)? "
     r"(o |a |meu |o meu )?(boleto|pix|codigo|linha digitavel|copia e cola)( de novo| novamente| outra vez)",
@@ -496,7 +507,7 @@ RECALL = (
     r"\bquanto (ficou|ficaram|e a parcela|sao as parcelas)\b",
     r"\bquando vence\b",
     r"\bqual (e )?(o )?vencimento",
-    r"\bme (lembra|fala|diz) (de novo )?(o acordo|como ficou|quanto ficou)",
+    r"\bme (lembra|fala|diz|lembre) (de novo )?(o acordo|do acordo|como ficou|quanto ficou|o combinado)",
     r"\bquanto (eu )?(tenho que|vou) pagar\b",
 )
 CHANGE = (
@@ -645,6 +656,7 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
     (Intent.opt_out, OPT_OUT),
     (Intent.third_party, THIRD_PARTY),
     (Intent.dispute, DISPUTE),
+    (Intent.anger, ANGER),
     (Intent.identity_question, IDENTITY),
     (Intent.wrong_person, WRONG),
     (Intent.human, HUMAN),
@@ -653,7 +665,6 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
     (Intent.bot_question, BOT),
     (Intent.already_paid, PAID),
     (Intent.prescription, PRESCRIPTION),
-    (Intent.anger, ANGER),
     (Intent.cancel, CANCEL),
     (Intent.second_copy, SECOND_COPY),
     (Intent.recall, RECALL),
