@@ -373,7 +373,8 @@ class ConversationFlow:
             first = debtor.name.split()[0] if debtor else ""
             due = debtor.due_date if debtor else date.today()
             n = conv.state_version = (conv.state_version or 0) + 1
-            text = texts.pick(texts.AFTER_BLOCKED, n)  # its first reply said why; this one does not repeat it
+            # The first reply said why; this one says it again in other words, never the same sentence.
+            text = texts.pick(texts.AFTER_BLOCKED_BY_REASON.get(reason, texts.AFTER_BLOCKED), n)
             await self._say(db, conv, f"reply:{msg.wamid}", [text.format(name=first, due=due, creditor=self._creditor)])
             return True
         handler = {

@@ -131,3 +131,21 @@ AFTER_BLOCKED = (
     "Nada mudou desde a última mensagem: não existe cobrança ativa pra você por aqui. Se precisar de uma "
     "pessoa, é só escrever *atendente*.",
 )
+# After a paid, prescribed or disputed ending: the reason again, in other words each time.
+AFTER_BLOCKED_BY_REASON = {
+    "debt_paid": (
+        "Como te contei, {name}, essa dívida já está paga: não há boleto nenhum a pagar.",
+        "Aqui consta tudo quitado, {name}, então não existe boleto pra ela. Se algo parecer errado, escreva "
+        "*atendente*.",
+    ),
+    "debt_prescribed": (
+        "Como te contei, {name}, essa dívida está prescrita (mais de 5 anos), então não há boleto pra ela. "
+        "Se quiser quitar por vontade própria, escreva *atendente*.",
+        "Ela segue prescrita, {name}: ninguém pode te cobrar por ela. Pra pagar mesmo assim, uma pessoa da "
+        "equipe te ajuda (escreva *atendente*).",
+    ),
+    "debt_disputed": (
+        "Sua contestação segue em análise, {name}, e enquanto isso não há cobrança nem boleto dessa dívida.",
+        "Ainda estamos analisando a sua contestação, {name}; a resposta chega por aqui, sem boleto até lá.",
+    ),
+}
