@@ -34,11 +34,18 @@ def refusal(debtor: DebtorInfo, now: datetime, settings: BotSettings) -> str | N
         return "O devedor pediu para não ser contatado (opt-out)."
     if debtor.debt_status == "paid":
         return "A dívida já está paga."
+    if debtor.debt_status == "disputed":
+        return "O devedor contestou a dívida; a cobrança fica suspensa até a resposta."
+    if debtor.debt_status == "deceased":
+        return "Informaram o falecimento do titular; não há cobrança."
     if debtor.prescribed:
         return "A dívida tem mais de 5 anos de atraso (prescrita) e não pode ser cobrada ativamente."
     today = now.astimezone(SAO_PAULO).date()
     if debtor.promised_payment_date is not None and debtor.promised_payment_date >= today:
         return f"O devedor prometeu pagar em {debtor.promised_payment_date:%d/%m/%Y}; aguarde essa data."
+    if debtor.follow_up_date is not None and debtor.follow_up_date > today:
+        # "Agora não dá, depois eu vejo": one follow-up, on the day the bot told the debtor, not before.
+        return f"O devedor pediu para falar depois; o retorno combinado é em {debtor.follow_up_date:%d/%m/%Y}."
     if debtor.last_contact_at is not None and settings.min_contact_interval_hours > 0:
         next_ok = debtor.last_contact_at + timedelta(hours=settings.min_contact_interval_hours)
         if now < next_ok:

@@ -222,6 +222,25 @@ class CrmClient:
         self._raise_for(r)
         await self.forget(cpf)
 
+    async def cancel_agreement(self, session_id: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        r = await self._request(
+            "POST",
+            f"/api/negotiations/results/{session_id}/cancel",
+            "cancel_agreement",
+            idempotency_key=idempotency_key,
+        )
+        self._raise_for(r)
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def get_boleto(self, boleto_id: str) -> dict[str, Any] | None:
+        r = await self._request("GET", f"/api/boletos/{boleto_id}", "get_boleto")
+        if r.status_code == 404:
+            return None
+        self._raise_for(r)
+        body: dict[str, Any] = r.json()
+        return body
+
     async def get_outcome(self, session_id: str) -> dict[str, Any] | None:
         r = await self._request("GET", f"/api/negotiations/results/{session_id}", "get_outcome")
         if r.status_code == 404:

@@ -42,6 +42,17 @@ async def queue_contact(session: AsyncSession, cpf: str, entry: ContactRequest, 
     )
 
 
+async def queue_cancel(session: AsyncSession, session_id: str) -> bool:
+    """The CRM cancels an agreement (its boletos stop being valid) once this row is delivered."""
+    return await outbox.put(
+        session,
+        kind="crm_cancel",
+        key=f"cancel:{session_id}",
+        payload={"session_id": session_id},
+        conversation_id=session_id,
+    )
+
+
 async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: CrmClient, *, limit: int = 50) -> int:
     """Deliver the due CRM rows, one row one commit; returns how many reached the CRM.
 
@@ -54,7 +65,7 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: Cr
         async with session.begin():
             rows = await outbox.claim(
                 session,
-                Outbox.kind.in_(("crm_outcome", "crm_contact")),
+                Outbox.kind.in_(("crm_outcome", "crm_contact", "crm_cancel")),
                 Outbox.next_attempt_at <= utcnow(),
                 limit=limit,
             )
@@ -68,7 +79,9 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: Cr
                 break  # the CRM is down: the rest waits for the next pass
             except CrmError as exc:
                 async with session.begin():
-                    if exc.status in (408, 409, 425, 429) or exc.status >= 500:
+                    # A cancel may overtake the outcome it cancels (both wait in this outbox): 404 is "not yet".
+                    not_yet = row.kind == "crm_cancel" and exc.status == 404
+                    if not_yet or exc.status in (408, 409, 425, 429) or exc.status >= 500:
                         await outbox.mark_retry(session, row, f"{exc.status}: {exc.detail}")
                     else:
                         # A 4xx will never succeed: keep the row, visible, for a person to look at.
@@ -86,6 +99,8 @@ async def _post(client: CrmClient, row: Outbox) -> None:
         outcome = ConversationOutcome.model_validate(row.payload)
         await client.post_outcome(outcome, idempotency_key=row.idempotency_key)
         OUTCOMES.labels(outcome=outcome.outcome).inc()
+    elif row.kind == "crm_cancel":
+        await client.cancel_agreement(row.payload["session_id"], idempotency_key=row.idempotency_key)
     else:
         entry = ContactRequest.model_validate(row.payload["entry"])
         await client.log_contact(row.payload["cpf"], entry, idempotency_key=row.idempotency_key)

@@ -39,9 +39,32 @@ class DebtorInfo(BaseModel):
     opted_out: bool = False
     last_contact_at: datetime | None = None
     promised_payment_date: date | None = None
+    follow_up_date: date | None = None
 
 
 OutcomeKind = Literal["successful", "partially_successful", "unsuccessful", "no_contact"]
+# Why the conversation ended, finer than `outcome` (which keeps the contract's four values): the CRM
+# stores it with the outcome and the operator API shows it. Documented in docs/outcomes.md.
+OutcomeReason = Literal[
+    "agreement",
+    "renegotiated",
+    "agreement_cancelled",
+    "refused",
+    "claimed_paid",
+    "payment_promise",
+    "follow_up",
+    "opt_out",
+    "wrong_number",
+    "validation_failed",
+    "timeout",
+    "dispute",
+    "deceased",
+    "third_party",
+    "legal_threat",
+    "debt_paid",
+    "debt_prescribed",
+    "debt_disputed",
+]
 
 
 class ConversationOutcome(BaseModel):
@@ -59,6 +82,9 @@ class ConversationOutcome(BaseModel):
     interaction_timestamp: datetime
     duration: int = 0
     language: Literal["pt-BR"] = "pt-BR"
+    reason: OutcomeReason | None = None
+    down_payment_amount: WireMoney | None = None
+    replaces_session_id: str | None = None  # a renegotiation: this agreement replaces that one and its boletos
 
 
 ContactKind = Literal[
@@ -71,6 +97,12 @@ ContactKind = Literal[
     "validation_failed",
     "refused",
     "abandoned",
+    "dispute",
+    "deceased",
+    "third_party",
+    "legal_threat",
+    "follow_up",
+    "agreement_cancelled",
 ]
 
 

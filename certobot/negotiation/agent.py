@@ -76,6 +76,8 @@ def understanding(out: AgentOutput) -> Understanding:
         day=out.day,
         payment_method=out.payment_method,
         accepts=out.intent == Intent.accept,
+        wants_cash=out.intent == Intent.cash,
+        wants_installments=out.intent == Intent.installments,
     )
 
 

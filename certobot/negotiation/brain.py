@@ -7,18 +7,36 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal, Protocol
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from certobot.config import BotSettings
 from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer, PolicyEngine
+from certokit.clock import add_months
 from certokit.money import brl
 
-Action = Literal["continue", "agreement", "refused", "claimed_paid", "promise", "handoff", "opt_out", "wrong_person"]
-MAX_REFUSALS = 3
+Action = Literal[
+    "continue",
+    "agreement",
+    "refused",
+    "claimed_paid",
+    "promise",
+    "handoff",
+    "opt_out",
+    "wrong_person",
+    # Sensitive moments, each recorded with its own kind (see certobot/crm/schemas.py OutcomeReason).
+    "dispute",
+    "deceased",
+    "third_party",
+    "legal_threat",
+    "later",
+]
+MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
+FOLLOW_UP_DAYS = 2  # "agora não dá": one follow-up, never sooner than this
 
 
 class DebtContext(BaseModel):
@@ -32,6 +50,7 @@ class DebtContext(BaseModel):
     creditor_name: str
     creditor_cnpj: str
     today: date
+    prescribed: bool = False
 
     model_config = {"arbitrary_types_allowed": True}
 
@@ -39,18 +58,35 @@ class DebtContext(BaseModel):
     def policy(self) -> PolicyEngine:
         return PolicyEngine(self.terms, self.today)
 
+    @property
+    def debt(self) -> str:
+        """'empréstimo pessoal vencido em 10/03/2025', 'mensalidade escolar vencida em …': the noun's gender agrees."""
+        return f"{self.debt_description[:1].lower()}{self.debt_description[1:]} {due_word(self.debt_description)}"
+
+
+FEMININE_ENDINGS = ("a", "ade", "cao", "ção", "gem", "ie")
+
+
+def due_word(description: str) -> str:
+    head = (description.split() or ["dívida"])[0].lower()
+    return "vencida" if head.endswith(FEMININE_ENDINGS) else "vencido"
+
 
 class NegotiationState(BaseModel):
     step: int = 0
     refusals: int = 0
     hardship: bool = False
-    pending_offer: Offer | None = None
-    awaiting_confirmation: bool = False
+    pending_offer: Offer | None = None  # the last terms shown to the debtor
+    awaiting_confirmation: bool = False  # the last terms were shown with "posso fechar?"
     preferred_installments: int | None = None
     monthly_budget_cents: int | None = None
     first_due: date | None = None
     payment_method: Literal["boleto", "pix"] = "boleto"
     turns: int = 0
+    upset: bool = False  # anger or a legal threat was heard: no cheerful words from here on
+    legal_threat: bool = False
+    agreement: Offer | None = None  # what was closed, for "o que eu combinei?" and changes afterwards
+    replaces: str | None = None  # a renegotiation: the session whose agreement this one replaces
     history: str | None = Field(default=None, description="the model's message history, bounded and packed")
 
 
@@ -77,19 +113,18 @@ def _method(state: NegotiationState) -> str:
     return "PIX (copia e cola)" if state.payment_method == "pix" else "boleto (com PIX junto)"
 
 
+# The question that asks for the plain yes; varied so that two proposals in a row never read alike.
+CONFIRM_QUESTIONS = (
+    "Fecho assim pra você? Se estiver certo, responde *sim*; se não, me fala o que mudar.",
+    "Confirma pra eu fechar? É só responder *sim*, ou me dizer o que ajustar.",
+    "Posso fechar o acordo? Responde *sim* pra confirmar ou me diz o que quer mudar.",
+)
+
+
 def confirmation_text(ctx: DebtContext, offer: Offer, state: NegotiationState) -> str:
-    lead = _pick(
-        (
-            "Perfeito! Então fica assim:",
-            "Show! Deixa eu confirmar direitinho:",
-            "Combinado, só pra conferir:",
-        ),
-        state.turns,
-    )
-    return (
-        f"{lead} {offer.describe()}, pagamento por {_method(state)}. "
-        "Posso fechar o acordo? Responde *sim* pra confirmar ou me diz o que quer mudar."
-    )
+    # No "Perfeito!" or "Show!" here: nothing is agreed yet, and the debtor may have just said no.
+    lead = _pick(("Então fica assim:", "Deixa eu confirmar direitinho:", "Só pra conferir:"), state.turns)
+    return f"{lead} {offer.describe()}, pagamento por {_method(state)}. {_pick(CONFIRM_QUESTIONS, state.turns)}"
 
 
 def _best_plan(ctx: DebtContext, state: NegotiationState) -> Offer | None:
@@ -112,16 +147,201 @@ def opening_after_validation(ctx: DebtContext, state: NegotiationState) -> TurnD
     state.turns += 1
     state.pending_offer = ctx.policy.cash_offer(state.step, state.first_due)
     reply = (
-        f"Obrigado, {ctx.first_name}! Identidade confirmada ✅ "
-        f"Estou falando sobre {ctx.debt_description.lower()} com {ctx.original_creditor}, "
-        f"no valor de {brl(ctx.amount_cents)}, vencida em {ctx.due_date:%d/%m/%Y}. "
+        f"Obrigada, {ctx.first_name}! Identidade confirmada ✅ "
+        f"Estou falando sobre {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com {ctx.original_creditor}, "
+        f"no valor de {brl(ctx.amount_cents)}. "
         f"Consigo te oferecer {offers_text(ctx, state)}. O que fica melhor pra você?"
     )
     return TurnDecision(reply=reply, intent=Intent.greeting, state=state)
 
 
+def changed_terms(heard: Understanding, offer: Offer, state: NegotiationState, policy: PolicyEngine) -> list[str]:
+    """What an answer changes of the terms just shown; empty when it only says yes to them."""
+    changes: list[str] = []
+    if heard.day is not None and policy.first_due(heard.day) != offer.due_dates[0]:
+        changes.append("data")
+    if heard.installments is not None and heard.installments not in (
+        offer.installments,
+        offer.installments - 1 if offer.down_payment_cents else offer.installments,
+    ):
+        changes.append("parcelas")
+    if heard.amount_cents is not None and heard.amount_cents not in {
+        offer.total_cents,
+        *offer.installment_amounts_cents,
+    }:
+        changes.append("valor")
+    if heard.down_payment_cents is not None and heard.down_payment_cents != offer.down_payment_cents:
+        changes.append("entrada")
+    if heard.discount_pct is not None:
+        changes.append("desconto")
+    if heard.payment_method is not None and heard.payment_method != state.payment_method:
+        changes.append("forma de pagamento")
+    if heard.wants_cash and offer.kind != "cash":
+        changes.append("à vista")
+    if heard.wants_installments and offer.kind == "cash" and heard.installments != 1:
+        changes.append("parcelado")
+    return changes
+
+
+def plain_yes(heard: Understanding, offer: Offer, state: NegotiationState, policy: PolicyEngine) -> bool:
+    """A deal closes only on this: a yes, with no condition, to exactly the terms just shown."""
+    return (
+        heard.accepts
+        and heard.intent in (Intent.accept, Intent.payment_method, Intent.cash, Intent.installments, Intent.pay_date)
+        and not heard.conditional
+        and not changed_terms(heard, offer, state, policy)
+    )
+
+
+def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -> tuple[Offer, str]:
+    """The feasible offer nearest to what the debtor proposed, and a sentence saying what could not be done."""
+    policy, t = ctx.policy, ctx.terms
+    base = s.pending_offer
+    notes: list[str] = []
+    if heard.day is not None:
+        due = policy.first_due(heard.day)
+        if due != heard.day:
+            notes.append(
+                f"Não consigo o 1º vencimento em {heard.day:%d/%m/%Y}; o mais "
+                f"{'longe' if due < heard.day else 'perto'} que consigo é {due:%d/%m/%Y}."
+            )
+    shape_changes = (
+        heard.amount_cents is not None
+        or heard.installments is not None
+        or heard.down_payment_cents is not None
+        or heard.discount_pct is not None
+        or (heard.wants_cash and (base is None or base.kind != "cash"))
+        or (heard.wants_installments and (base is None or base.kind == "cash"))
+    )
+    if base is not None and not shape_changes:
+        # Only the date or the method changed: the same amounts, never a worse deal.
+        return policy.rescheduled(base, s.first_due), " ".join(notes)
+    if heard.discount_pct is not None:
+        top = t.max_discount_pct
+        if heard.discount_pct > top:
+            notes.append(f"Não consigo {heard.discount_pct}% de desconto; o máximo é {top:.0f}%, e só à vista.")
+            s.step = policy.max_step
+            return policy.cash_offer(s.step, s.first_due), " ".join(notes)
+        wanted = t.amount_cents - t.amount_cents * heard.discount_pct // 100
+        return policy.cash_offer_for(wanted, s.first_due), " ".join(notes)
+    if heard.down_payment_cents is not None or heard.wants_down:
+        least, most = policy.down_payment_bounds(s.step)
+        asked = heard.down_payment_cents if heard.down_payment_cents is not None else least
+        plan = policy.down_payment_offer(asked, heard.installments, s.step, s.first_due)
+        if plan is not None:
+            if heard.down_payment_cents is None:
+                notes.append(f"Dá sim: a entrada pode ser de {brl(least)} a {brl(most)}.")
+            elif heard.down_payment_cents < least:
+                notes.append(f"Não consigo entrada de {brl(heard.down_payment_cents)}; a mínima é {brl(least)}.")
+            elif heard.down_payment_cents > most:
+                notes.append(f"A entrada pode ser de no máximo {brl(most)}; acima disso, vale mais o à vista.")
+            rest = plan.installments - 1
+            if heard.installments and heard.installments != rest:
+                notes.append(f"Não consigo o resto em {heard.installments}x; o máximo com essa entrada é {rest}x.")
+            return plan, " ".join(notes)
+        notes.append("Com entrada não consigo dividir essa dívida.")
+    amount = heard.amount_cents
+    wants_cash = heard.wants_cash or (
+        base is not None
+        and base.kind == "cash"
+        and amount is None
+        and not heard.wants_installments
+        and heard.installments is None
+    )
+    if amount is not None and not heard.wants_installments and amount >= policy.min_cash_cents():
+        wants_cash = True  # enough to settle at once: it is a total, not a monthly amount
+    if wants_cash and (amount is None or amount >= min(policy.min_cash_cents(), t.min_installment_cents)):
+        if amount is None:
+            return policy.cash_offer(s.step, s.first_due), " ".join(notes)
+        offer = policy.cash_offer_for(amount, s.first_due)
+        if amount < offer.total_cents:
+            notes.append(f"Não consigo fechar à vista por {brl(amount)}; o mínimo à vista é {brl(offer.total_cents)}.")
+            s.step = policy.max_step
+        elif amount > offer.total_cents:
+            notes.append(f"Nem precisa tanto: à vista fica em {brl(offer.total_cents)}.")
+        return offer, " ".join(notes)
+    count = heard.installments
+    if count is None and amount is None and base is not None and base.kind == "installments":
+        count = base.installments - (1 if base.down_payment_cents else 0)
+    if amount is not None:
+        s.monthly_budget_cents = amount
+    if heard.installments:
+        s.preferred_installments = heard.installments
+    plan = policy.installment_offer(
+        count=count,
+        monthly_budget_cents=s.monthly_budget_cents if count is None else None,
+        step=s.step,
+        first_due=s.first_due,
+    )
+    budget = s.monthly_budget_cents if count is None else None
+    while budget and plan is not None and plan.installment_amounts_cents[-1] > budget and s.step < policy.max_step:
+        # The nearest feasible offer to a monthly budget: a better discount before a "no".
+        s.step += 1
+        plan = policy.installment_offer(monthly_budget_cents=budget, step=s.step, first_due=s.first_due)
+    if plan is None:
+        cash = policy.cash_offer(s.step, s.first_due)
+        notes.append("Esse valor não dá pra parcelar; o que consigo é à vista.")
+        return cash, " ".join(notes)
+    if count and count > plan.installments:
+        notes.append(f"Não consigo em {count}x; o máximo é {plan.installments}x.")
+    elif amount is not None and amount < t.min_installment_cents:
+        notes.append(
+            f"Não consigo parcelas de {brl(amount)}; a parcela mínima é {brl(t.min_installment_cents)}, "
+            f"e à vista o mínimo é {brl(policy.min_cash_cents())}."
+        )
+    elif amount is not None and plan.installment_amounts_cents[-1] > amount:
+        notes.append(f"Com parcelas de {brl(amount)} não fecha; o mais perto que consigo é esse.")
+    return plan, " ".join(notes)
+
+
+def follow_up_date(today: date, wanted: date | None) -> date:
+    """One follow-up: the day the debtor named if it is soon, else in a couple of days; never on a Sunday."""
+    day = wanted if wanted is not None and today < wanted <= today + timedelta(days=30) else None
+    day = day or today + timedelta(days=FOLLOW_UP_DAYS)
+    return day + timedelta(days=1) if day.weekday() == 6 else day
+
+
+Handler = Callable[[DebtContext, NegotiationState, Understanding], "TurnDecision"]
+
+
 class OfflineNegotiator:
-    """Rules only: deterministic, instant, and enough to negotiate a whole debt."""
+    """Rules only: deterministic, instant, and enough to negotiate a whole debt.
+
+    Each intent has its handler (`self.handlers`); the confirmation step comes first, because a yes
+    closes only the exact terms just shown.
+    """
+
+    def __init__(self) -> None:
+        self.handlers: dict[Intent, Handler] = {
+            Intent.opt_out: self._opt_out,
+            Intent.wrong_person: self._dispute,  # after the CPF check, "não sou eu" disputes the debt
+            Intent.dispute: self._dispute,
+            Intent.deceased: self._deceased,
+            Intent.third_party: self._third_party,
+            Intent.human: self._human,
+            Intent.legal_threat: self._legal_threat,
+            Intent.anger: self._anger,
+            Intent.later: self._later,
+            Intent.prescription: self._prescription,
+            Intent.breakdown: self._breakdown,
+            Intent.cpf_why: self._cpf_after_validation,
+            Intent.already_paid: self._already_paid,
+            Intent.promise: self._promise,
+            Intent.bot_question: self._bot,
+            Intent.identity_question: self._identity,
+            Intent.cash: self._terms,
+            Intent.installments: self._terms,
+            Intent.amount: self._terms,
+            Intent.hardship: self._hardship,
+            Intent.refuse: self._refuse,
+            Intent.accept: self._accept_without_pending,
+            Intent.debt_question: self._debt_question,
+            Intent.pay_date: self._pay_date,
+            Intent.payment_method: self._payment_method,
+            Intent.change: self._change,
+            Intent.greeting: self._greeting,
+            Intent.recall: self._recall,
+        }
 
     async def respond(self, ctx: DebtContext, state: NegotiationState, text: str) -> TurnDecision:
         return self.decide(ctx, state, understand(text, ctx.today))
@@ -129,174 +349,382 @@ class OfflineNegotiator:
     def decide(self, ctx: DebtContext, state: NegotiationState, heard: Understanding) -> TurnDecision:
         s = state.model_copy(deep=True)
         s.turns += 1
-        n = s.turns
         policy = ctx.policy
-        if heard.payment_method:
-            s.payment_method = heard.payment_method
-        if heard.day is not None and heard.intent not in (Intent.already_paid, Intent.promise):
+        if heard.day is not None and heard.intent not in (Intent.already_paid, Intent.promise, Intent.later):
             s.first_due = policy.first_due(heard.day)
-
-        def say(reply: str, intent: Intent | None = None, action: Action = "continue", **kw: object) -> TurnDecision:
-            return TurnDecision(reply=reply, intent=intent or heard.intent, action=action, state=s, **kw)
-
-        def propose(offer: Offer, lead: str = "") -> TurnDecision:
-            assert not policy.check(offer), policy.check(offer)  # the engine never builds a bad offer
-            s.pending_offer, s.awaiting_confirmation = offer, True
-            return say((lead + " " if lead else "") + confirmation_text(ctx, offer, s))
-
-        i = heard.intent
-        if i == Intent.opt_out:
-            return say(
-                "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só chamar.",
-                action="opt_out",
-                notes="Pediu para não receber mais mensagens.",
-            )
-        if i == Intent.wrong_person:
-            return say(
-                "Poxa, desculpa o incômodo! Vou registrar e não vamos mais te chamar. Tenha um ótimo dia!",
-                action="wrong_person",
-                notes="Disse não ser o titular após a validação.",
-            )
-        if i == Intent.human:
-            return say(
-                "Claro! Vou chamar uma pessoa da equipe pra continuar com você. É só aguardar um pouquinho.",
-                action="handoff",
-                notes="Pediu atendimento humano.",
-            )
-        if i == Intent.already_paid:
-            when = f" em {heard.day:%d/%m/%Y}" if heard.day else ""
-            return say(
-                f"Entendi, obrigado por avisar! Vou registrar que você informou o pagamento{when}. "
-                "Nossa equipe vai conferir e, se precisar de algo, a gente te chama. Fica tranquilo(a).",
-                action="claimed_paid",
-                promised_date=heard.day,
-            )
-        if i == Intent.promise and heard.day is not None:
-            return say(
-                f"Combinado, {ctx.first_name}! Anotei que você pretende pagar em {heard.day:%d/%m/%Y}. "
-                "Até lá a gente não te chama. Se quiser fechar um acordo com desconto antes, é só me mandar um oi.",
-                action="promise",
-                promised_date=heard.day,
-            )
-        if i == Intent.bot_question:
-            return say(
-                "Sou sim, uma assistente virtual 🤖 Posso fechar o acordo com você por aqui mesmo, mas se "
-                f"preferir uma pessoa é só pedir. Hoje consigo {offers_text(ctx, s)}."
-            )
-        if i == Intent.identity_question:
-            return say(
-                f"Aqui é a assistente virtual da {ctx.creditor_name}, CNPJ {ctx.creditor_cnpj}. Você pode "
-                "conferir o CNPJ no site da Receita Federal, e o boleto sai sempre em nome dessa empresa: "
-                "nunca pague para outro nome. A dívida é de "
-                f"{ctx.debt_description.lower()} com {ctx.original_creditor}."
-            )
-
         if s.awaiting_confirmation and s.pending_offer is not None:
-            if i in (Intent.accept, Intent.payment_method) or (heard.accepts and i not in (Intent.refuse,)):
-                if i == Intent.payment_method and not heard.accepts:
-                    return propose(s.pending_offer, "Fechado, troquei a forma de pagamento.")
-                offer = s.pending_offer
-                s.awaiting_confirmation = False
-                return say(
-                    _pick(
-                        (
-                            f"Acordo fechado, {ctx.first_name}! 🎉 {offer.describe()}.",
-                            f"Prontinho, {ctx.first_name}, acordo feito! {offer.describe()}.",
-                        ),
-                        n,
-                    ),
-                    intent=Intent.accept,
-                    action="agreement",
-                    agreement=offer,
-                    notes=f"Acordo: {offer.describe()}." + (" Relatou dificuldade financeira." if s.hardship else ""),
-                )
-            if i == Intent.refuse:
-                s.awaiting_confirmation = False
-                s.refusals += 1
-                s.step = min(s.step + 1, policy.max_step)
-                return say("Sem problema, a gente ajusta. Consigo " + offers_text(ctx, s) + ". Qual prefere?")
+            confirm = self._confirmation(ctx, s, heard)
+            if confirm is not None:
+                return confirm
+        if heard.payment_method and heard.intent not in (Intent.already_paid,):
+            s.payment_method = heard.payment_method
+        handler = self.handlers.get(heard.intent, self._unknown)
+        return handler(ctx, s, heard)
 
-        if i == Intent.cash:
-            return propose(policy.cash_offer(s.step, s.first_due))
-        if i in (Intent.installments, Intent.amount):
-            if heard.amount_cents is not None and i == Intent.amount:
-                s.monthly_budget_cents = heard.amount_cents
-            if heard.installments:
-                s.preferred_installments = heard.installments
-            plan = policy.installment_offer(
-                count=heard.installments if i == Intent.installments else None,
-                monthly_budget_cents=s.monthly_budget_cents if heard.installments is None else None,
-                step=s.step,
-                first_due=s.first_due,
-            )
-            if plan is None:
-                cash = policy.cash_offer(s.step, s.first_due)
-                return say(
-                    "Pra esse valor não consigo parcelar, mas posso fazer "
-                    f"{brl(cash.total_cents)} à vista. Fica bom pra você?"
-                )
-            lead = ""
-            if heard.installments and heard.installments > plan.installments:
-                lead = f"O máximo que consigo é {plan.installments}x."
-            elif s.monthly_budget_cents and plan.installment_amounts_cents[-1] > s.monthly_budget_cents:
-                lead = f"Com parcelas de {brl(s.monthly_budget_cents)} não fecha, mas o mais perto que consigo é esse."
-            return propose(plan, lead)
-        if i == Intent.hardship:
-            s.hardship = True
-            s.step = min(s.step + 1, policy.max_step)
-            return say(
+    # --- the confirmation step ------------------------------------------------------------------
+
+    def _confirmation(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision | None:
+        offer = s.pending_offer
+        assert offer is not None
+        policy = ctx.policy
+        if plain_yes(heard, offer, s, policy):
+            s.awaiting_confirmation = False
+            s.agreement = offer
+            return _say(
+                s,
+                heard,
                 _pick(
                     (
-                        f"Poxa, {ctx.first_name}, sinto muito, sei que não tá fácil. Vamos achar um jeito que "
-                        f"caiba no seu bolso: consigo {offers_text(ctx, s)}. Quanto você consegue por mês?",
-                        "Entendo demais, e obrigado por me contar. Sem pressão: consigo melhorar pra "
-                        f"{offers_text(ctx, s)}. Me diz o que cabe no seu orçamento.",
+                        f"Acordo fechado, {ctx.first_name}! 🎉 {offer.describe()}.",
+                        f"Prontinho, {ctx.first_name}, acordo feito! {offer.describe()}.",
                     ),
-                    n,
+                    s.turns,
                 )
+                if not s.upset
+                else f"Acordo registrado, {ctx.first_name}: {offer.describe()}.",
+                intent=Intent.accept,
+                action="agreement",
+                agreement=offer,
+                notes=f"Acordo: {offer.describe()}." + (" Relatou dificuldade financeira." if s.hardship else ""),
             )
-        if i == Intent.refuse:
-            s.refusals += 1
-            if s.refusals >= MAX_REFUSALS:
-                return say(
-                    f"Tudo bem, {ctx.first_name}, respeito sua decisão. Se mudar de ideia, é só me mandar "
-                    "uma mensagem por aqui que a gente retoma. Obrigado pela conversa!",
-                    action="refused",
-                    notes=f"Recusou {s.refusals} propostas.",
-                )
-            s.step = min(s.step + 1, policy.max_step)
-            return say(
-                _pick(
-                    (
-                        f"Entendo. Deixa eu ver o que consigo… Melhorei: {offers_text(ctx, s)}. Que tal?",
-                        f"Tranquilo, sem pressão. Consegui uma condição melhor: {offers_text(ctx, s)}. Faz sentido?",
-                    ),
-                    n,
-                )
+        negotiating = heard.accepts or heard.intent in (
+            Intent.cash,
+            Intent.installments,
+            Intent.amount,
+            Intent.pay_date,
+            Intent.payment_method,
+            Intent.change,
+        )
+        if negotiating and changed_terms(heard, offer, s, policy):
+            # An acceptance that changes anything is a new proposal: rebuild it and ask again.
+            if heard.payment_method:
+                s.payment_method = heard.payment_method
+            new, why = counter_offer(ctx, s, heard)
+            return _propose(ctx, s, heard, new, why or _what_changed(offer, new, s.payment_method, heard))
+        if heard.accepts and heard.conditional:
+            return _say(
+                s,
+                heard,
+                "Só pra eu não fechar nada errado: posso fechar exatamente assim, "
+                f"{offer.describe()}, por {_method(s)}? Responde *sim* ou me diz o que precisa mudar.",
             )
-        if i == Intent.accept and s.pending_offer is not None:
-            return propose(s.pending_offer)
-        if i == Intent.debt_question:
-            return say(
-                f"É {ctx.debt_description.lower()} com {ctx.original_creditor}, de {brl(ctx.amount_cents)}, "
-                f"vencida em {ctx.due_date:%d/%m/%Y}. Hoje consigo {offers_text(ctx, s)}."
+        if heard.intent == Intent.refuse:
+            return self._refuse(ctx, s, heard)
+        return None
+
+    # --- the negotiation ------------------------------------------------------------------------
+
+    def _terms(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        offer, why = counter_offer(ctx, s, heard)
+        return _propose(ctx, s, heard, offer, why)
+
+    def _change(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.proposes_terms:
+            return self._terms(ctx, s, heard)
+        return _say(s, heard, "Claro, dá pra ajustar. O que você quer mudar: a data, o valor ou o número de parcelas?")
+
+    def _hardship(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.hardship = True
+        s.step = min(s.step + 1, ctx.policy.max_step)
+        return _say(
+            s,
+            heard,
+            _pick(
+                (
+                    f"Poxa, {ctx.first_name}, sinto muito, sei que não tá fácil. Vamos achar um jeito que "
+                    f"caiba no seu bolso: consigo {offers_text(ctx, s)}. Quanto você consegue por mês?",
+                    "Entendo demais, e obrigada por me contar. Sem pressão: consigo melhorar pra "
+                    f"{offers_text(ctx, s)}. Me diz o que cabe no seu orçamento.",
+                ),
+                s.turns,
+            ),
+        )
+
+    def _refuse(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.refusals += 1
+        s.awaiting_confirmation = False
+        if s.refusals >= MAX_REFUSALS or s.hardship:  # after "não tenho como", a no is respected at once
+            return _say(
+                s,
+                heard,
+                f"Tudo bem, {ctx.first_name}, respeito sua decisão. Se mudar de ideia, é só me mandar "
+                "uma mensagem por aqui que a gente retoma. Obrigada pela conversa!",
+                action="refused",
+                notes=f"Recusou {s.refusals} propostas.",
             )
-        if i == Intent.pay_date and s.first_due is not None:
-            return say(f"Anotado, 1º vencimento em {s.first_due:%d/%m/%Y}. Prefere à vista ou parcelado?")
-        if i == Intent.payment_method:
-            return say(f"Pode ser por {_method(s)} sim! Prefere à vista ou parcelado?")
-        if i == Intent.greeting:
-            return say(f"Oi, {ctx.first_name}! Consigo {offers_text(ctx, s)}. O que acha?")
-        return say(
+        s.step = min(s.step + 1, ctx.policy.max_step)
+        return _say(
+            s,
+            heard,
+            _pick(
+                (
+                    f"Entendo. Deixa eu ver o que consigo… Melhorei: {offers_text(ctx, s)}. Que tal?",
+                    f"Certo, sem pressão. Consegui uma condição melhor: {offers_text(ctx, s)}. Faz sentido?",
+                ),
+                s.turns,
+            ),
+        )
+
+    def _accept_without_pending(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if s.pending_offer is not None:
+            return _propose(ctx, s, heard, s.pending_offer, "")
+        return self._unknown(ctx, s, heard)
+
+    def _debt_question(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            f"É {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com {ctx.original_creditor}, de {brl(ctx.amount_cents)}. "
+            f"Hoje consigo {offers_text(ctx, s)}.",
+        )
+
+    def _pay_date(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if s.pending_offer is not None and heard.day is not None:
+            return self._terms(ctx, s, heard)
+        if s.first_due is not None:
+            return _say(s, heard, f"Anotado, 1º vencimento em {s.first_due:%d/%m/%Y}. Prefere à vista ou parcelado?")
+        return self._unknown(ctx, s, heard)
+
+    def _payment_method(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(s, heard, f"Pode ser por {_method(s)} sim! Prefere à vista ou parcelado?")
+
+    def _greeting(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(s, heard, f"Oi, {ctx.first_name}! Consigo {offers_text(ctx, s)}. O que acha?")
+
+    def _recall(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if s.pending_offer is not None:
+            return _say(s, heard, f"Até agora a proposta é: {s.pending_offer.describe()}. Posso fechar assim?")
+        return self._debt_question(ctx, s, heard)
+
+    def _unknown(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
             _pick(
                 (
                     "Não entendi muito bem 😅 Você prefere pagar à vista com desconto ou parcelado?",
                     "Desculpa, acho que não peguei. Me conta: quer quitar à vista ou dividir em parcelas?",
                     f"Hmm, não entendi. Só lembrando: consigo {offers_text(ctx, s)}. Qual fica melhor?",
                 ),
-                n,
-            )
+                s.turns,
+            ),
         )
+
+    # --- the moments that end or pause the collection -------------------------------------------
+
+    def _opt_out(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só chamar.",
+            action="opt_out",
+            notes="Pediu para não receber mais mensagens.",
+        )
+
+    def _human(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            "Claro! Vou chamar uma pessoa da equipe pra continuar com você. É só aguardar um pouquinho.",
+            action="handoff",
+            notes="Pediu atendimento humano." + (" Ameaçou medida legal." if s.legal_threat else ""),
+        )
+
+    def _dispute(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.awaiting_confirmation = False
+        return _say(
+            s,
+            heard,
+            "Entendi. Vou registrar que você não reconhece essa dívida e a cobrança dela fica suspensa "
+            f"enquanto a {ctx.creditor_name} analisa. Você recebe a resposta por aqui em até 10 dias úteis, "
+            "com a origem e os documentos da contratação. Se tiver algum comprovante (um boletim de "
+            "ocorrência, por exemplo), pode guardar que a equipe vai te pedir.",
+            action="dispute",
+            notes="Contestou a dívida: não reconhece a cobrança.",
+        )
+
+    def _deceased(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            "Sinto muito pela sua perda 🙏 Não vou tratar de cobrança com você. Vou registrar o que me contou "
+            "e este número não vai mais receber nossas mensagens. Se a família precisar de alguma informação, "
+            f"a {ctx.creditor_name} atende quando vocês quiserem, sem pressa.",
+            action="deceased",
+            notes="Informaram o falecimento do titular.",
+        )
+
+    def _third_party(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            third_party_text(ctx.creditor_name, ctx.creditor_cnpj),
+            action="third_party",
+            notes="Terceiro (parente ou conhecido) falando pelo titular; nada foi informado.",
+        )
+
+    def _legal_threat(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.upset, s.legal_threat = True, True
+        return _say(
+            s,
+            heard,
+            "Entendo, e você tem todo o direito de procurar o Procon, um advogado ou a Justiça. Registrei aqui. "
+            "Se preferir, passo agora pra uma pessoa da equipe: é só escrever *atendente*. Se quiser, "
+            "também posso seguir com você por aqui, com calma.",
+            action="legal_threat",
+            notes="Mencionou Procon, advogado ou processo.",
+        )
+
+    def _anger(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.upset = True
+        return _say(
+            s,
+            heard,
+            _pick(
+                (
+                    "Sinto muito pelo incômodo, de verdade. Não quero te chatear. Se preferir falar com uma "
+                    "pessoa da equipe, é só escrever *atendente*; se quiser que eu pare, escreva *PARAR*.",
+                    "Entendo sua irritação, e peço desculpas pelo transtorno. Posso te passar pra uma pessoa "
+                    "(escreva *atendente*) ou explicar as condições com calma, como você preferir.",
+                ),
+                s.turns,
+            ),
+        )
+
+    def _later(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        when = follow_up_date(ctx.today, heard.day)
+        s.awaiting_confirmation = False
+        return _say(
+            s,
+            heard,
+            f"Sem problema, respeito seu tempo. Te chamo de novo uma vez só, no dia {when:%d/%m}, em horário "
+            "comercial. Se quiser antes, é só mandar mensagem aqui.",
+            action="later",
+            promised_date=when,
+            notes=f"Pediu para falar depois; um retorno agendado para {when:%d/%m/%Y}.",
+        )
+
+    def _prescription(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        ends = add_months(ctx.due_date, 12 * PRESCRIPTION_YEARS)
+        if ctx.prescribed or ends <= ctx.today:
+            return _say(
+                s,
+                heard,
+                f"Pelo cadastro, essa dívida venceu em {ctx.due_date:%d/%m/%Y}, há mais de {PRESCRIPTION_YEARS} "
+                "anos, então está prescrita e não pode ser cobrada: ninguém vai te cobrar por ela. Se mesmo "
+                "assim você quiser quitar por vontade própria, é só me dizer.",
+            )
+        return _say(
+            s,
+            heard,
+            f"Ainda não. Pelo cadastro, ela venceu em {ctx.due_date:%d/%m/%Y}. Dívidas de consumo prescrevem "
+            f"em {PRESCRIPTION_YEARS} anos (Código Civil, art. 206, § 5º, I), então essa só prescreveria em "
+            f"{ends:%d/%m/%Y}. Se quiser, seguimos: consigo {offers_text(ctx, s)}.",
+        )
+
+    def _breakdown(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            f"Pelo cadastro do credor: {ctx.debt_description.lower()} com {ctx.original_creditor}, "
+            f"vencimento original em {ctx.due_date:%d/%m/%Y} ({ctx.days_past_due} dias de atraso), valor "
+            f"registrado de {brl(ctx.amount_cents)}. O desconto do acordo sai desse valor, sem juros novos. "
+            "Se quiser o demonstrativo detalhado de juros e encargos, escreva *atendente* que uma pessoa da "
+            "equipe te manda.",
+        )
+
+    def _cpf_after_validation(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            "Pedi só os 3 primeiros dígitos do CPF pra ter certeza de que falava com o titular antes de "
+            "falar da dívida (é o que a LGPD pede). Já está confirmado, não preciso de mais nada. "
+            f"Seguimos? Consigo {offers_text(ctx, s)}.",
+        )
+
+    def _already_paid(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        when = f" em {heard.day:%d/%m/%Y}" if heard.day else ""
+        return _say(
+            s,
+            heard,
+            f"Entendi, obrigada por avisar! Vou registrar que você informou o pagamento{when}. "
+            "Nossa equipe vai conferir e, se precisar de algo, a gente te chama, sem pressão.",
+            action="claimed_paid",
+            promised_date=heard.day,
+        )
+
+    def _promise(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.day is None:
+            return self._later(ctx, s, heard)
+        return _say(
+            s,
+            heard,
+            f"Combinado, {ctx.first_name}! Anotei que você pretende pagar em {heard.day:%d/%m/%Y}. "
+            "Até lá a gente não te chama. Se quiser fechar um acordo com desconto antes, é só me mandar um oi.",
+            action="promise",
+            promised_date=heard.day,
+        )
+
+    def _bot(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            "Sou sim, uma assistente virtual 🤖 Posso fechar o acordo com você por aqui mesmo, mas se "
+            f"preferir uma pessoa é só pedir. Hoje consigo {offers_text(ctx, s)}.",
+        )
+
+    def _identity(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        return _say(
+            s,
+            heard,
+            f"Aqui é a assistente virtual da {ctx.creditor_name}, CNPJ {ctx.creditor_cnpj}. Você pode "
+            "conferir o CNPJ no site da Receita Federal, e o boleto sai sempre em nome dessa empresa: "
+            f"nunca pague para outro nome. A dívida é de {ctx.debt_description.lower()} com {ctx.original_creditor}.",
+        )
+
+
+PRESCRIPTION_YEARS = 5
+
+
+def _what_changed(old: Offer, new: Offer, method: str, heard: Understanding) -> str:
+    said: list[str] = []
+    if new.due_dates[0] != old.due_dates[0]:
+        said.append(f"mudei o vencimento para {new.due_dates[0]:%d/%m/%Y}")
+    if heard.payment_method is not None:
+        said.append(f"troquei a forma de pagamento para {'PIX' if method == 'pix' else 'boleto'}")
+    if new.total_cents != old.total_cents or new.installments != old.installments:
+        said.append("refiz a proposta com o que você pediu")
+    if not said:
+        return "As condições continuam as mesmas."
+    text = ", ".join(said)
+    return text[:1].upper() + text[1:] + "."
+
+
+def third_party_text(creditor: str, cnpj: str) -> str:
+    return (
+        "Obrigada por avisar. Por segurança e pela LGPD, só posso tratar desse assunto com o próprio titular, "
+        "então não posso passar nenhuma informação por aqui, nem confirmar dados. Peça pra pessoa falar com "
+        f"a gente direto, por este WhatsApp do número dela ou pelos canais da {creditor} (CNPJ {cnpj})."
+    )
+
+
+def _say(
+    s: NegotiationState,
+    heard: Understanding,
+    reply: str,
+    intent: Intent | None = None,
+    action: Action = "continue",
+    **kw: Any,
+) -> TurnDecision:
+    return TurnDecision(reply=reply, intent=intent or heard.intent, action=action, state=s, **kw)
+
+
+def _propose(ctx: DebtContext, s: NegotiationState, heard: Understanding, offer: Offer, lead: str) -> TurnDecision:
+    problems = ctx.policy.check(offer)
+    if problems:  # the engine never builds a bad offer; if it did, the debtor must not read it
+        raise ValueError(f"oferta fora da política: {problems}")
+    s.pending_offer, s.awaiting_confirmation = offer, True
+    return _say(s, heard, (lead + " " if lead else "") + confirmation_text(ctx, offer, s))
 
 
 def build_negotiator(settings: BotSettings) -> Negotiator:

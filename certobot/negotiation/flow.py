@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,13 +23,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
-from certobot.crm.outbox import queue_contact, queue_outcome
-from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
+from certobot.crm.outbox import queue_cancel, queue_contact, queue_outcome
+from certobot.crm.schemas import (
+    ContactKind,
+    ContactRequest,
+    ConversationOutcome,
+    DebtorInfo,
+    OutcomeKind,
+    OutcomeReason,
+)
 from certobot.metrics import VALIDATION_FAILURES
 from certobot.negotiation import texts
-from certobot.negotiation.brain import DebtContext, Negotiator, TurnDecision, build_negotiator, opening_after_validation
+from certobot.negotiation.brain import (
+    DebtContext,
+    NegotiationState,
+    Negotiator,
+    OfflineNegotiator,
+    TurnDecision,
+    build_negotiator,
+    opening_after_validation,
+    plain_yes,
+    third_party_text,
+)
 from certobot.negotiation.models import Conversation, ValidationAttempt
-from certobot.negotiation.nlu import Intent, understand
+from certobot.negotiation.nlu import Intent, Understanding, fold, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.privacy.notice import privacy_notice
@@ -42,12 +61,118 @@ from certokit.clock import Clock, SystemClock
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.logging import get_logger, scrub
-from certokit.money import from_cents
+from certokit.money import brl, from_cents
 from certokit.whatsapp.graph import text_message
 
 log = get_logger("certobot.flow")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 TEXT_KINDS = frozenset({"text", "button", "interactive"})
+# What the rules answer whatever engine is on: the moments with legal weight are decided by the flow,
+# never by how a language model happened to read them.
+RULES_ONLY = frozenset(
+    {
+        Intent.opt_out,
+        Intent.wrong_person,
+        Intent.human,
+        Intent.dispute,
+        Intent.deceased,
+        Intent.third_party,
+        Intent.legal_threat,
+        Intent.anger,
+        Intent.later,
+        Intent.prescription,
+        Intent.breakdown,
+        Intent.cpf_why,
+        Intent.already_paid,
+    }
+)
+
+
+AFTER_OUTCOME_WINDOW = timedelta(days=30)
+# After these endings the debtor, already identified in this thread, may take the negotiation up again.
+RESUMABLE: frozenset[str] = frozenset({"refused", "follow_up", "payment_promise", "claimed_paid", "legal_threat"})
+NOT_AN_ANSWER = frozenset(
+    {
+        Intent.already_paid,
+        Intent.promise,
+        Intent.hardship,
+        Intent.installments,
+        Intent.cash,
+        Intent.amount,
+        Intent.refuse,
+        Intent.debt_question,
+    }
+)
+# Checked after the CPF, whoever started the conversation: (reason, applies, what the debtor reads).
+BLOCKS: list[tuple[OutcomeReason, Callable[[DebtorInfo], bool], str]] = [
+    (
+        "deceased",
+        lambda d: d.debt_status == "deceased",
+        "Consta aqui o falecimento do titular, então não há nenhuma cobrança por este número. Sentimos muito.",
+    ),
+    (
+        "debt_paid",
+        lambda d: d.debt_status == "paid",
+        "Obrigada, {name}! Consta aqui que essa dívida já está paga ✅ Não há nada a pagar, e a gente não vai te "
+        "cobrar por ela.",
+    ),
+    (
+        "debt_disputed",
+        lambda d: d.debt_status == "disputed",
+        "Obrigada, {name}. Sua contestação dessa dívida está em análise, e a cobrança segue suspensa até a "
+        "resposta, que chega por aqui. Não precisa fazer nada agora.",
+    ),
+    (
+        "debt_prescribed",
+        lambda d: d.prescribed,
+        "Obrigada, {name}. Essa dívida venceu em {due:%d/%m/%Y}, há mais de 5 anos: está prescrita e não pode ser "
+        "cobrada, então não vou te oferecer nada por aqui. Se mesmo assim quiser quitar por vontade própria, escreva "
+        "*atendente* que uma pessoa da equipe te ajuda.",
+    ),
+    (
+        "opt_out",
+        lambda d: d.opted_out,
+        "Obrigada, {name}. Você pediu pra não receber mensagens de cobrança, então não vou te oferecer nada por "
+        "aqui. Se quiser negociar mesmo assim, escreva *atendente* que uma pessoa da equipe te atende.",
+    ),
+]
+
+
+def agreement_summary(outcome: dict[str, Any]) -> str:
+    """What was agreed, from the outcome the CRM holds: "R$ 880,00 em 1x, 1º vencimento 25/11/2026, por boleto"."""
+    amount = brl(Decimal(str(outcome.get("agreed_amount") or "0")))
+    n = outcome.get("installments") or 1
+    first = outcome.get("payment_date")
+    when = f", 1º vencimento em {date.fromisoformat(first):%d/%m/%Y}" if first else ""
+    down = outcome.get("down_payment_amount")
+    entrada = f", com entrada de {brl(Decimal(str(down)))}" if down else ""
+    how = "PIX" if outcome.get("payment_method") == "pix" else "boleto"
+    return f"total de {amount} em {n}x{entrada}{when}, por {how}"
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an action that ends (or marks) the conversation is recorded: one row of a table, not an if-chain."""
+
+    outcome: OutcomeKind | None  # None: the conversation goes on, only the contact is logged
+    reason: OutcomeReason
+    contact: ContactKind | None
+    status: str = "completed"
+
+
+ENDINGS: dict[str, Ending] = {
+    "refused": Ending("unsuccessful", "refused", "refused"),
+    "opt_out": Ending("unsuccessful", "opt_out", "opt_out"),
+    "wrong_person": Ending("no_contact", "wrong_number", "wrong_number"),
+    "claimed_paid": Ending("unsuccessful", "claimed_paid", "claimed_payment"),
+    "promise": Ending("partially_successful", "payment_promise", "payment_promise"),
+    "dispute": Ending("unsuccessful", "dispute", "dispute"),
+    "deceased": Ending("no_contact", "deceased", "deceased"),
+    "third_party": Ending("no_contact", "third_party", "third_party"),
+    "later": Ending("unsuccessful", "follow_up", "follow_up"),
+    "legal_threat": Ending("unsuccessful", "legal_threat", "legal_threat"),
+    "handoff": Ending(None, "refused", "handoff", status="handoff"),
+}
 
 
 def today_sp() -> date:
@@ -58,6 +183,31 @@ def mask_digits(text: str) -> str:
     """What the transcript keeps of an answer to the CPF challenge: no digit, no number word."""
     masked = re.sub(r"\d", "•", text)
     return re.sub(r"\b(zero|um|uma|dois|duas|tr[eê]s|quatro|cinco|seis|sete|oito|nove)\b", "•", masked, flags=re.I)
+
+
+def guard_agreement(
+    rules: OfflineNegotiator, ctx: DebtContext, before: NegotiationState, heard: Understanding, d: TurnDecision
+) -> TurnDecision:
+    """Whatever engine worded the turn, a deal closes only on a plain yes to the terms last shown.
+
+    The rules read the debtor's own words for what they change (a date, an amount, a count, an entrada,
+    a discount, the method): a model that heard "yes" in "sim, mas só dia 5" does not close the deal;
+    the rules' answer (a new proposal, asked again) goes out instead.
+    """
+    if d.action != "agreement":
+        return d
+    shown = before.pending_offer
+    ok = (
+        before.awaiting_confirmation
+        and shown is not None
+        and d.agreement is not None
+        and d.agreement.terms_key() == shown.terms_key()
+        and plain_yes(heard, shown, before, ctx.policy)
+    )
+    if ok:
+        return d
+    log.warning("agreement_refused_by_flow", engine=d.engine)
+    return rules.decide(ctx, before, heard)
 
 
 @dataclass
@@ -86,12 +236,17 @@ class ConversationFlow:
         self.lock_policy = LockPolicy(
             max_failures=settings.identity_max_failures, lock_for=timedelta(hours=settings.identity_lock_hours)
         )
+        self.rules = OfflineNegotiator()
 
     # --- entry point (the TurnHandler protocol) -------------------------------------------------
 
     async def __call__(self, db: AsyncSession, msg: InboundMessage) -> None:
         conv = await self._live_conversation(db, msg.phone_key)
         if conv is None:
+            # Messages after an outcome reach that conversation's context, not a blank one.
+            recent = await self._recent_outcome(db, msg.phone_key)
+            if recent is not None and await self._after_outcome(db, recent, msg):
+                return
             conv, debtor = await self._open_inbound(db, msg)
             if debtor is None:
                 await self._record_inbound(db, conv, msg, masked=True)
@@ -116,7 +271,7 @@ class ConversationFlow:
     # --- the turn ------------------------------------------------------------------------------
 
     async def _turn(self, db: AsyncSession, conv: Conversation, state: SessionState, msg: InboundMessage) -> Turn:
-        n = state.negotiation.turns + state.validation_attempts
+        n = state.said
         if msg.kind not in TEXT_KINDS or not (msg.text or "").strip():
             return Turn([texts.pick(texts.MEDIA, n)])
         text = msg.text or ""
@@ -125,8 +280,11 @@ class ConversationFlow:
         debtor = await self._debtor(conv)
         if debtor is None:
             return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
-        decision = await self.negotiator.respond(self._context(debtor), state.negotiation, text)
-        return self._apply(conv, state, debtor, decision)
+        ctx = self._context(debtor)
+        heard = understand(text, ctx.today)
+        engine = self.rules if heard.intent in RULES_ONLY else self.negotiator
+        decision = await engine.respond(ctx, state.negotiation, text)
+        return self._apply(conv, state, debtor, guard_agreement(self.rules, ctx, state.negotiation, heard, decision))
 
     async def _validation_turn(
         self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int
@@ -140,7 +298,12 @@ class ConversationFlow:
             return self._identity_locked(conv, state, "Mensagem durante o bloqueio de autoatendimento.")
         if state.second_factor:
             return await self._second_factor_turn(db, conv, state, text, n, now)
-        digits = extract_first_digits(text)
+        # A message that says something else ("já paguei 200 reais", "dá pra parcelar em 10x?") is not an
+        # answer to the challenge, whatever digits it holds: no attempt is used up.
+        digits = None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text)
+        if digits is None and heard.intent in NOT_AN_ANSWER:
+            state.prompts += 1
+            return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
         if digits is None:
             state.prompts += 1
             if state.prompts == 1:
@@ -196,6 +359,9 @@ class ConversationFlow:
 
     def _validated(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn:
         state.move("negotiation")
+        blocked = self._blocked(conv, state, debtor)
+        if blocked is not None:
+            return blocked
         decision = opening_after_validation(self._context(debtor), state.negotiation)
         turn = self._apply(conv, state, debtor, decision)
         turn.replies[0] += privacy_notice(self.settings)
@@ -227,7 +393,9 @@ class ConversationFlow:
                 session_id=conv.id,
                 notes=f"{state.validation_attempts} tentativas sem sucesso",
             ),
-            outcome=self._outcome(conv, state, "no_contact", notes="Identidade não confirmada (CPF)."),
+            outcome=self._outcome(
+                conv, state, "no_contact", reason="validation_failed", notes="Identidade não confirmada (CPF)."
+            ),
         )
 
     def _identity_locked(self, conv: Conversation, state: SessionState, notes: str) -> Turn:
@@ -238,6 +406,204 @@ class ConversationFlow:
             contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes),
         )
 
+    def _blocked(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn | None:
+        """Paid, prescribed, disputed, deceased and opted-out apply whoever started the conversation."""
+        for reason, applies, text in BLOCKS:
+            if applies(debtor):
+                state.end("completed")
+                return Turn(
+                    [text.format(name=debtor.name.split()[0], due=debtor.due_date, creditor=self._creditor)],
+                    outcome=self._outcome(conv, state, "unsuccessful", reason=reason, notes=text.split(".")[0] + "."),
+                )
+        return None
+
+    # --- after an outcome: the same thread, the same context --------------------------------------
+
+    async def _recent_outcome(self, db: AsyncSession, phone_key: str) -> Conversation | None:
+        since = utcnow() - AFTER_OUTCOME_WINDOW
+        return await db.scalar(
+            select(Conversation)
+            .where(
+                Conversation.phone_key == phone_key,
+                Conversation.status.not_in(tuple(LIVE)),
+                Conversation.outcome_kind.is_not(None),
+                Conversation.ended_at >= since,
+            )
+            .order_by(Conversation.ended_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+
+    async def _after_outcome(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> bool:
+        """Answer in the context of the conversation that ended; False when a new one should start."""
+        reason = str((conv.outcome or {}).get("reason"))
+        # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
+        validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
+        if reason in RESUMABLE and validated:
+            await self._record_inbound(db, conv, msg, masked=False)
+            return await self._renegotiate(db, conv, msg, replaces=False) is not None
+        # Said to a phone whose identity was never confirmed, even "nothing to collect" and a first name
+        # would tell a stranger about the debtor: such a thread starts over at the CPF question.
+        if reason in {str(r) for r, _, _ in BLOCKS} and validated:
+            await self._record_inbound(db, conv, msg, masked=False)
+            debtor = await self._debtor(conv)
+            first = debtor.name.split()[0] if debtor else ""
+            due = debtor.due_date if debtor else date.today()
+            n = conv.state_version = (conv.state_version or 0) + 1
+            # The first reply said why; this one says it again in other words, never the same sentence.
+            text = texts.pick(texts.AFTER_BLOCKED_BY_REASON.get(reason, texts.AFTER_BLOCKED), n)
+            await self._say(db, conv, f"reply:{msg.wamid}", [text.format(name=first, due=due, creditor=self._creditor)])
+            return True
+        handler = {
+            "third_party": self._after_third_party,
+            "deceased": self._after_deceased,
+            "dispute": self._after_dispute,
+            "agreement": self._after_agreement,
+            "renegotiated": self._after_agreement,
+        }.get(reason)
+        if handler is None:
+            return False
+        masked = reason in ("third_party", "deceased")  # whatever digits they type are not kept
+        await self._record_inbound(db, conv, msg, masked=masked)
+        replies = await handler(db, conv, msg)
+        if replies is None:
+            return False
+        conv.state_version = (conv.state_version or 0) + 1  # the turn count picks the next phrasing
+        await self._say(db, conv, f"reply:{msg.wamid}", replies)
+        return True
+
+    async def _after_third_party(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+        # Even with the debtor's digits typed now: the person said they are not the debtor.
+        return [texts.pick(texts.AFTER_THIRD_PARTY, conv.state_version or 0)]
+
+    async def _after_deceased(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+        return [texts.pick(texts.AFTER_DECEASED, conv.state_version or 0)]
+
+    async def _after_dispute(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+        return [texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)]
+
+    async def _after_agreement(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str] | None:
+        outcome = dict(conv.outcome or {})
+        if outcome.get("cancelled_at"):
+            return None  # a cancelled agreement: a new conversation may start
+        heard = understand(msg.text or "", today_sp())
+        if heard.intent == Intent.cancel or (
+            heard.intent in (Intent.opt_out, Intent.refuse) and "cancel" in fold(msg.text or "")
+        ):
+            return await self._cancel_agreement(db, conv, outcome)
+        if heard.intent == Intent.second_copy:
+            return await self._second_copy(conv)
+        if heard.intent in (Intent.change, Intent.installments, Intent.cash, Intent.amount, Intent.pay_date):
+            return await self._renegotiate(db, conv, msg, replaces=True)
+        summary = agreement_summary(outcome)
+        if heard.intent == Intent.recall:
+            return [f"Seu acordo: {summary}."]
+        return [
+            f"Seu acordo está registrado: {summary}. Se quiser, te mando a 2ª via do boleto, mudo as condições "
+            "ou cancelo (antes do primeiro pagamento). É só me dizer."
+        ]
+
+    async def _cancel_agreement(self, db: AsyncSession, conv: Conversation, outcome: dict[str, Any]) -> list[str]:
+        stored = await self._stored_outcome(conv.id)
+        if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
+            return [
+                "Como já tem parcela paga, não consigo cancelar por aqui. Se quiser, escreva *atendente* que uma "
+                "pessoa da equipe te ajuda."
+            ]
+        await queue_cancel(db, conv.id)
+        if conv.debtor_cpf is not None:
+            await queue_contact(
+                db,
+                conv.debtor_cpf,
+                ContactRequest(kind="agreement_cancelled", session_id=conv.id, notes="Cancelou o acordo."),
+                key=f"contact:{conv.id}:cancel",
+            )
+        conv.outcome = {**outcome, "reason": "agreement_cancelled", "cancelled_at": utcnow().isoformat()}
+        return [
+            "Pronto, cancelei o acordo: os boletos dele não valem mais e você não precisa pagar nada deles. "
+            "Se quiser negociar de novo, é só me chamar por aqui."
+        ]
+
+    async def _stored_outcome(self, session_id: str) -> dict[str, Any] | None:
+        try:
+            return await self.crm.get_outcome(session_id)
+        except CrmUnavailable as exc:
+            raise TryLater("crm_unavailable") from exc
+
+    async def _second_copy(self, conv: Conversation) -> list[str]:
+        stored = await self._stored_outcome(conv.id)
+        open_ones = [b for b in (stored or {}).get("boletos", []) if b.get("status") not in ("paid", "cancelled")]
+        if not open_ones:
+            return ["Os boletos do seu acordo ainda estão sendo gerados. Em instantes chegam aqui!"]
+        ref = open_ones[0]
+        try:
+            boleto = await self.crm.get_boleto(ref["boleto_id"])
+        except CrmUnavailable as exc:
+            raise TryLater("crm_unavailable") from exc
+        head = (
+            f"Aqui está a 2ª via da parcela {ref['installment']} de {ref['installments']}, "
+            f"{brl(Decimal(str(ref['amount'])))}, vencimento {date.fromisoformat(ref['due_date']):%d/%m/%Y}. "
+            f"PDF: {ref['pdf_url']}"
+        )
+        if boleto is None:
+            return [head]
+        # The PIX code alone in its own message, so one long press copies it.
+        return [
+            head + f"\nLinha digitável: {boleto.get('linha_digitavel', '')}",
+            str(boleto.get("pix_copia_e_cola", "")),
+        ]
+
+    async def _renegotiate(
+        self, db: AsyncSession, old: Conversation, msg: InboundMessage, *, replaces: bool
+    ) -> list[str] | None:
+        """New terms after an outcome: a new conversation, already validated in this thread; after an
+        agreement (`replaces`), its own agreement replaces the old one and its boletos."""
+        stored = await self._stored_outcome(old.id) if replaces else None
+        if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
+            return [
+                "Como já tem parcela paga, não consigo mudar o acordo por aqui. "
+                "Escreva *atendente* que uma pessoa te ajuda."
+            ]
+        debtor = await self._debtor(old)
+        if debtor is None:
+            return None
+        conv = Conversation(
+            id=str(uuid.uuid4()),
+            debtor_cpf=old.debtor_cpf,
+            phone=old.phone,
+            phone_key=old.phone_key,
+            wa_id=msg.wa_id or old.wa_id,
+            origin="inbound",
+            status="active",
+            phase="negotiation",
+        )
+        db.add(conv)
+        await db.flush()
+        state = self._new_state(conv)
+        state.phase = "negotiation"
+        state.negotiation.replaces = old.id if replaces else None
+        await self._record_inbound(db, conv, msg, masked=False)
+        conv.last_inbound_at = utcnow()
+        ctx = self._context(debtor)
+        heard = understand(msg.text or "", ctx.today)
+        if heard.proposes_terms or not replaces:
+            engine = self.rules if heard.intent in RULES_ONLY else self.negotiator
+            d = guard_agreement(
+                self.rules, ctx, state.negotiation, heard, await engine.respond(ctx, state.negotiation, msg.text or "")
+            )
+        else:
+            d = opening_after_validation(ctx, state.negotiation)
+            d = d.model_copy(update={"reply": "Claro, vamos refazer. " + d.reply.split("✅ ", 1)[-1]})
+        turn = self._apply(conv, state, debtor, d)
+        if replaces:
+            turn.replies.insert(
+                0,
+                "Combinado, vamos ajustar o acordo: quando você confirmar o novo, "
+                "o antigo e os boletos dele deixam de valer.",
+            )
+        await self._commit(db, conv, state, msg.wamid, turn)
+        return []
+
     def _special_before_validation(
         self, conv: Conversation, state: SessionState, intent: Intent, n: int
     ) -> Turn | None:
@@ -247,14 +613,16 @@ class ConversationFlow:
             return Turn(
                 [texts.pick(texts.OPT_OUT, n)],
                 contact=ContactRequest(kind="opt_out", session_id=conv.id, notes="Pediu para não receber mensagens."),
-                outcome=self._outcome(conv, state, "no_contact", notes="Opt-out antes da validação."),
+                outcome=self._outcome(conv, state, "no_contact", reason="opt_out", notes="Opt-out antes da validação."),
             )
         if intent == Intent.wrong_person:
             state.end("completed")
             return Turn(
                 [texts.pick(texts.WRONG_PERSON, n)],
                 contact=ContactRequest(kind="wrong_number", session_id=conv.id, notes="Disse não ser o titular."),
-                outcome=self._outcome(conv, state, "no_contact", notes="Número não pertence ao devedor."),
+                outcome=self._outcome(
+                    conv, state, "no_contact", reason="wrong_number", notes="Número não pertence ao devedor."
+                ),
             )
         if intent == Intent.human:
             state.status = "handoff"
@@ -262,6 +630,41 @@ class ConversationFlow:
                 [texts.pick(texts.HANDOFF, n)],
                 contact=ContactRequest(kind="handoff", session_id=conv.id, notes="Pediu atendimento humano."),
             )
+        if intent == Intent.third_party:
+            # Never a word about the debt to someone else, even if they then type the debtor's digits.
+            state.end("completed")
+            return Turn(
+                [third_party_text(self._creditor, self.settings.creditor_cnpj)],
+                contact=ContactRequest(kind="third_party", session_id=conv.id, notes="Terceiro falando pelo titular."),
+                outcome=self._outcome(
+                    conv, state, "no_contact", reason="third_party", notes="Terceiro; nada informado."
+                ),
+            )
+        if intent == Intent.deceased:
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.DECEASED, n).format(creditor=self._creditor)],
+                contact=ContactRequest(kind="deceased", session_id=conv.id, notes="Informaram o falecimento."),
+                outcome=self._outcome(conv, state, "no_contact", reason="deceased", notes="Falecimento informado."),
+            )
+        if intent == Intent.cpf_why:
+            return Turn([texts.pick(texts.CPF_WHY, n)])
+        if intent in (Intent.anger, Intent.legal_threat):
+            contact = (
+                ContactRequest(kind="legal_threat", session_id=conv.id, notes="Mencionou Procon/advogado/processo.")
+                if intent == Intent.legal_threat
+                else None
+            )
+            return Turn([texts.pick(texts.CALM_BEFORE_VALIDATION, n)], contact=contact)
+        if intent == Intent.later:
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.LATER_BEFORE_VALIDATION, n)],
+                contact=ContactRequest(kind="follow_up", session_id=conv.id, notes="Pediu para falar depois."),
+                outcome=self._outcome(conv, state, "no_contact", reason="follow_up", notes="Pediu para falar depois."),
+            )
+        if intent in (Intent.dispute, Intent.prescription, Intent.breakdown, Intent.debt_question):
+            return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
         if intent == Intent.bot_question:
             return Turn([texts.pick(texts.BOT_BEFORE_VALIDATION, n)])
         if intent == Intent.identity_question:
@@ -275,58 +678,61 @@ class ConversationFlow:
         return None
 
     def _apply(self, conv: Conversation, state: SessionState, debtor: DebtorInfo, d: TurnDecision) -> Turn:
-        """Turn the brain's decision into state, replies and CRM effects."""
+        """Turn the brain's decision into state, replies and CRM effects (the table `ENDINGS`)."""
         state.negotiation = d.state
         replies = [d.reply]
         if d.action == "continue":
             state.move("agreement" if d.state.awaiting_confirmation else "negotiation")
             return Turn(replies)
-        if d.action == "handoff":
-            state.status = "handoff"
-            return Turn(replies, contact=ContactRequest(kind="handoff", session_id=conv.id, notes=d.notes))
         if d.action == "agreement" and d.agreement is not None:
             state.end("completed")
             replies.append(texts.pick(texts.AGREEMENT_DELIVERY, d.state.turns))
             return Turn(replies, outcome=self._agreement_outcome(conv, state, d.agreement, d))
-        state.end("completed")
-        if d.action == "opt_out":
-            return Turn(
-                replies,
-                contact=ContactRequest(kind="opt_out", session_id=conv.id, notes=d.notes),
-                outcome=self._outcome(conv, state, "unsuccessful", notes="Opt-out durante a negociação."),
-            )
-        if d.action == "wrong_person":
-            return Turn(
-                replies,
-                contact=ContactRequest(kind="wrong_number", session_id=conv.id, notes=d.notes),
-                outcome=self._outcome(conv, state, "no_contact", notes="Disse não ser o titular."),
-            )
-        if d.action == "claimed_paid":
-            note = "Alega que já pagou" + (f" em {d.promised_date:%d/%m/%Y}" if d.promised_date else "") + "."
-            return Turn(
-                replies,
-                contact=ContactRequest(kind="claimed_payment", session_id=conv.id, notes=note),
-                outcome=self._outcome(conv, state, "unsuccessful", notes=note),
-            )
+        ending = ENDINGS[d.action]
+        notes = d.notes or ""
+        if d.action in ("claimed_paid",):
+            notes = "Alega que já pagou" + (f" em {d.promised_date:%d/%m/%Y}" if d.promised_date else "") + "."
         if d.action == "promise" and d.promised_date is not None:
-            note = f"Prometeu pagar em {d.promised_date:%d/%m/%Y}, sem fechar condições agora."
-            return Turn(
-                replies,
-                contact=ContactRequest(
-                    kind="payment_promise", session_id=conv.id, promised_date=d.promised_date, notes=note
-                ),
-                outcome=self._outcome(conv, state, "partially_successful", notes=note, payment_date=d.promised_date),
-            )
+            notes = f"Prometeu pagar em {d.promised_date:%d/%m/%Y}, sem fechar condições agora."
+        contact = (
+            ContactRequest(kind=ending.contact, session_id=conv.id, notes=notes, promised_date=d.promised_date)
+            if ending.contact
+            else None
+        )
+        if ending.outcome is None:
+            if ending.status == "handoff":
+                state.status = "handoff"
+            else:
+                state.move("agreement" if d.state.awaiting_confirmation else "negotiation")
+            return Turn(replies, contact=contact)
+        state.end("completed")
+        reason: OutcomeReason = ending.reason
+        if d.state.legal_threat and reason == "refused":
+            reason = "legal_threat"
         return Turn(
             replies,
-            contact=ContactRequest(kind="refused", session_id=conv.id, notes=d.notes),
-            outcome=self._outcome(conv, state, "unsuccessful", notes=d.notes or "Recusou as propostas."),
+            contact=contact,
+            outcome=self._outcome(
+                conv,
+                state,
+                ending.outcome,
+                reason=reason,
+                notes=notes or None,
+                payment_date=d.promised_date if d.action == "promise" else None,
+            ),
         )
 
     # --- writing the turn out -------------------------------------------------------------------
 
     async def _commit(self, db: AsyncSession, conv: Conversation, state: SessionState, cause: str, turn: Turn) -> None:
         """Write the turn's effects; `cause` (the inbound wamid, or the timer) keys them idempotently."""
+        if turn.replies and turn.replies[0] == state.last_reply:
+            turn.replies[0] = (
+                texts.pick(texts.SAY_AGAIN, state.said) + turn.replies[0][:1].lower() + turn.replies[0][1:]
+            )
+        if turn.replies:
+            state.said += 1
+            state.last_reply = turn.replies[-1]
         await self._say(db, conv, f"reply:{cause}", turn.replies)
         if turn.contact is not None and conv.debtor_cpf is not None:
             await queue_contact(db, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
@@ -460,6 +866,7 @@ class ConversationFlow:
             due_date=debtor.due_date,
             days_past_due=debtor.days_past_due,
             terms=DebtTerms.from_debtor(debtor.model_dump(mode="json")),
+            prescribed=debtor.prescribed,
             creditor_name=self.settings.creditor_name,
             creditor_cnpj=self.settings.creditor_cnpj,
             today=today_sp(),
@@ -471,8 +878,9 @@ class ConversationFlow:
         self,
         conv: Conversation,
         state: SessionState,
-        kind: str,
+        kind: OutcomeKind,
         *,
+        reason: OutcomeReason | None = None,
         notes: str | None = None,
         payment_date: date | None = None,
     ) -> ConversationOutcome:
@@ -481,6 +889,7 @@ class ConversationFlow:
             session_id=conv.id,
             debtor_cpf=conv.debtor_cpf or "",
             outcome=kind,
+            reason=reason,
             payment_date=payment_date,
             qualitative_notes=notes,
             interaction_timestamp=started,
@@ -490,7 +899,10 @@ class ConversationFlow:
     def _agreement_outcome(
         self, conv: Conversation, state: SessionState, offer: Offer, d: TurnDecision
     ) -> ConversationOutcome:
-        base = self._outcome(conv, state, "successful", notes=d.notes)
+        replaces = d.state.replaces
+        base = self._outcome(
+            conv, state, "successful", reason="renegotiated" if replaces else "agreement", notes=d.notes
+        )
         return base.model_copy(
             update={
                 "agreed_amount": from_cents(offer.total_cents),
@@ -499,6 +911,8 @@ class ConversationFlow:
                 "payment_date": offer.due_dates[0],
                 "scheduled_payment_dates": list(offer.due_dates),
                 "payment_method": d.state.payment_method,
+                "down_payment_amount": from_cents(offer.down_payment_cents) if offer.down_payment_cents else None,
+                "replaces_session_id": replaces,
             }
         )
 
@@ -515,6 +929,7 @@ class ConversationFlow:
             conv,
             state,
             "unsuccessful" if validated else "no_contact",
+            reason="timeout",
             notes="Conversa encerrada por falta de resposta.",
         )
         # A debtor who never answered the opening gets no goodbye: outside the 24-hour window it

@@ -37,6 +37,21 @@ class Intent(StrEnum):
     debt_question = "debt_question"
     payment_method = "payment_method"
     media = "media"
+    # Sensitive moments: each has its own handling and its own recorded outcome.
+    dispute = "dispute"
+    prescription = "prescription"
+    breakdown = "breakdown"
+    legal_threat = "legal_threat"
+    deceased = "deceased"
+    third_party = "third_party"
+    anger = "anger"
+    later = "later"
+    cpf_why = "cpf_why"
+    # After an agreement, in the same thread.
+    cancel = "cancel"
+    second_copy = "second_copy"
+    recall = "recall"
+    change = "change"
     unknown = "unknown"
 
 
@@ -47,6 +62,31 @@ class Understanding(BaseModel):
     day: date | None = None
     payment_method: Literal["boleto", "pix"] | None = None
     accepts: bool = False  # an acceptance word is present, whatever the main intent
+    down_payment_cents: int | None = None  # "dou 500 de entrada"
+    discount_pct: int | None = None  # "fecha com 90%"
+    wants_cash: bool = False  # "à vista", "de uma vez"
+    wants_installments: bool = False  # "parcelado", "em 5x"
+    conditional: bool = False  # "mas", "só se", "desde que": a yes with a condition is not a plain yes
+    wants_down: bool = False  # "dar uma entrada", with or without an amount
+
+    @property
+    def proposes_terms(self) -> bool:
+        """The message carries terms of its own (a date, an amount, a count, an entrada, a discount, a method)."""
+        return (
+            any(
+                v is not None
+                for v in (
+                    self.installments,
+                    self.amount_cents,
+                    self.day,
+                    self.payment_method,
+                    self.down_payment_cents,
+                    self.discount_pct,
+                )
+            )
+            or self.wants_cash
+            or self.wants_installments
+        )
 
 
 NUMBER_WORDS = {
@@ -125,6 +165,7 @@ OPT_OUT = (
     r"\bdescadastr",
     r"\bme (tira|tire|remov[ae]) (da|dessa) lista",
     r"\bbloque(ar|ia|ei)",
+    r"\bparar de (me )?(mandar|enviar|ligar|encher)",
 )
 WRONG = (
     r"\bnao tem (nenhum|nenhuma|ninguem)\b",
@@ -139,6 +180,10 @@ WRONG = (
     r"\bpessoa errada\b",
     r"\bnao tem ningu[eé]m com esse nome\b",
     r"\bcomprei esse (chip|numero)\b",
+    r"\bprocurando (outra|outro|a pessoa errada|o cara errado)",
+    r"\bnao (trabalha|mora|esta|fica|usa esse numero) mais (aqui|com a gente|nesse numero)",
+    r"\b(saiu|mudou|se mudou) (daqui|da empresa|de casa)",
+    r"\bnao (e|eh) (a|o) (pessoa|fulano|cara) que\b",
 )
 HUMAN = (
     r"\bme liga\b",
@@ -149,6 +194,8 @@ HUMAN = (
     r"\boperador[a]?\b",
     r"\b(pessoa|alguem|gente) de verdade\b",
     r"\bquero (um|uma|1) pessoa\b",
+    r"\b(falar com|quero|chama|chame) (o |a |um |uma |seu |teu )?"
+    r"(gerente|supervisor[a]?|responsavel|chefe|coordenador[a]?)",
 )
 BOT = (
     r"\b(e|eh) (um |1 )?robo\b",
@@ -234,6 +281,8 @@ CASH = (
     r"\bquitar (tudo|hoje|agora)\b",
     r"\bpagar tudo\b",
     r"\bnum pagamento so\b",
+    r"\bpagar (hoje|hj|agora)\b",
+    r"\bavista\b",
 )
 ACCEPT = (
     r"\bfecha(mos|r|do)?\b",
@@ -273,13 +322,207 @@ REFUSE = (
     r"\bnao rola\b",
     r"\bnao concordo\b",
     r"\bnao devo\b",
+    r"\b(ja )?(disse|falei) que nao\b",
+    r"\bja falei\b",
+    r"\bprefiro (resolver|pagar|negociar|ver|tratar) (isso )?"
+    r"(direto|na loja|no banco|na agencia|com a loja|com o banco|pessoalmente)",
+    r"\bnao quero (negociar|fazer acordo|acordo)\b",
+    r"\bdeixa (quieto|pra la)\b",
+    r"\bnao (quero|vou) (nao|mesmo)\b",
 )
+DECEASED = (
+    r"\bfalec",
+    r"\bmorreu\b",
+    r"\bmorreram\b",
+    r"\bobito\b",
+    r"\bnao esta mais entre nos\b",
+    r"\bnao (ta|esta) mais (aqui|com a gente|vivo|viva)\b",
+    r"\b(sou|fiquei) viuv[oa]\b",
+    r"\bsepultad|\benterr(o|ei|amos|aram)\b",
+    r"\bquem (devia|tinha a divida|era o titular) (ja )?(morreu|faleceu)",
+)
+RELATIVE = (
+    r"(filh[oa]|espos[oa]|mulher|marido|mae|pai|irma|irmao|sobrinh[oa]|net[oa]|namorad[oa]|cunhad[oa]|"
+    r"secretari[oa]|funcionari[oa]|empregad[oa]|cuidador[a]?|contador[a]?|socio|socia|"
+    r"vizinh[oa]|amig[oa]|parente|companheir[oa]|genro|nora|tia|tio|prima|primo|sogr[oa]|avo|vo|"
+    r"advogad[oa]|procurador[a]?|patr[aã]o|patroa|colega)"
+)
+THIRD_PARTY = (
+    rf"\bsou (a |o |tipo )?{RELATIVE}\b",
+    rf"\b(aqui|quem fala) (e|eh) (a |o )?{RELATIVE}\b",
+    r"\b(resolver|pagar|negociar|ver|tratar|falar|acertar|quitar)( isso| a divida| essa divida)? "
+    r"(por|pra|para|no lugar d)( )?(ele|ela)\b",
+    r"\bno (lugar|nome) d(ele|ela)\b",
+    r"\b(ele|ela) (nao esta|nao ta|ta|esta|ficou) (aqui|ocupad|viajando|trabalhando|internad|pres[oa]\b|presente|"
+    r"doente|sem celular)",
+    rf"\b(esse|este|o) (numero|celular|telefone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
+    rf"\b(minha|meu) {RELATIVE} (que deve|e quem deve|que tem (essa|a) divida|e (o|a) titular|"
+    r"pediu pra eu|mandou eu)\b",
+    rf"\bquem deve (e|eh) (a |o )?(minha |meu )?{RELATIVE}\b",
+    r"\b(dona|dono) (do|desse|deste) (numero|celular|telefone)\b",
+    r"\bposso (resolver|pagar|negociar) (por|pra) (ela|ele)\b",
+    rf"\b(pagar|resolver|negociar|quitar) (isso |a divida )?(pra|por|pelo|pela|da|do) (minha |meu )?{RELATIVE}\b",
+    r"\b(ele|ela) (me )?pediu pra (eu|mim) (ver|resolver|pagar|falar|negociar|cuidar)",
+    r"\b(recado|passar o recado|aviso (ele|ela))\b",
+)
+DISPUTE = (
+    r"\b(essa|esta|a|tal) (divida|conta|cobranca|fatura) nao (e|eh) (minha|meu)\b",
+    r"\bnao (e|eh) (minha|meu) (essa |esta |a )?(divida|conta|cobranca|fatura|cartao|emprestimo)",
+    r"\bnao reconhe[cç]",
+    r"\bdesconhe[cç]",
+    r"\bnao fui eu (que|quem) (fiz|fez|comprei|contratei|pedi)",
+    r"\b(alguem|usaram|usou|pegaram|fizeram) .{0,20}\b(meu nome|meu cpf|meus dados|no meu nome)",
+    r"\bnunca (fiz|contratei|tive|comprei|usei|pedi|assinei|abri)\b",
+    r"\bnao (fiz|contratei|comprei|assinei|pedi|abri|usei) "
+    r"(isso|essa|esse|nada|nenhum|nenhuma|compra|emprestimo|cartao|conta)",
+    r"\bcontest",
+    r"\bclonad[oa]\b",
+    r"\b(divida|cobranca|conta) (indevida|errada|falsa)\b",
+    r"\bnao devo (nada|isso|essa|esse|nenhum|pra ningu)",
+    r"\busaram (o )?meu (nome|cpf|documento)",
+    r"\bnao conhe[cç]o (essa|esta|esse|a|o) (divida|conta|cobranca|empresa|banco|loja)",
+    r"\bnao tenho (divida|conta|cartao|nada) (com|na|no)\b",
+)
+PRESCRIPTION = (
+    r"\bprescr",
+    r"\bcaduc",
+    r"\b(mais de )?(5|cinco) anos\b",
+    r"\bnao pode (mais )?(ser )?cobrad",
+    r"\bdivida (velha|antiga)\b",
+    r"\bainda vale\b",
+    r"\bdivida de (19|20)\d\d\b",
+    r"\bprazo (de cobranca|pra cobrar|legal)\b",
+    r"\bja venceu o prazo\b",
+)
+BREAKDOWN = (
+    r"(?<!sem )\bjuros?\b",
+    r"\bencargo",
+    r"\bmulta\b",
+    r"\bcorrecao\b",
+    r"\bde onde (vem|veio|saiu) (esse|essa|o|a) (valor|conta|total)",
+    r"\b(pq|por ?que|porque) (ta|esta|e|eh|ficou|subiu) (tao |muito )?(alto|caro|esse valor|isso tudo|desse tamanho)",
+    r"\bcomo (chegou|chegaram|chegaram) (nesse|a esse|neste|nisso|nesse) (valor|total)",
+    r"\b(detalh|discrimin|demonstrativo|extrato|planilha)",
+    r"\bvalor original\b",
+    r"\b(era|devia) (so )?(uns )?(r\$ ?)?\d+.*\b(agora|virou|ta)\b",
+    r"\bcomposicao\b",
+    r"\bcontrato\b",
+    r"\b(venceu|vence) quando\b",
+    r"\bquando (venceu|foi)\b",
+)
+LEGAL = (
+    r"\bprocon\b",
+    r"\badvogad",
+    r"\bprocess(ar|o|ando|ei|ou|a voces|a vcs)\b",
+    r"\bjusti[cç]a\b",
+    r"\bjuiz\b",
+    r"\breclame ?aqui\b",
+    r"\bdefensoria\b",
+    r"\bbanco central\b",
+    r"\bbacen\b",
+    r"\bdenunci",
+    r"\bpolicia\b",
+    r"\bpequenas causas\b",
+    r"\bjuizado\b",
+    r"\bconsumidor\.gov",
+    r"\bindeniza",
+    r"\bdanos? mora",
+    r"\bmeus direitos\b",
+    r"\bcodigo de defesa\b",
+    r"\bboletim de ocorrencia\b",
+)
+ANGER = (
+    r"\b(vai|va) (se|te|tomar|pro|pra|a) ?(fuder|foder|ferrar|catar|lascar|merda|inferno|puta|cu)\b",
+    r"\b(vai|va) tomar no\b",
+    r"\b(vsf|vtnc|tnc|fdp|pqp|krl|crl|porra|caralho|merda|idiota|imbecil|otari[oa]s?|babaca|ladr(ao|oes|ona)|safad[oa]s?|"
+    r"vagabund[oa]s?|palhacada|lixo|desgraca(do|da|dos)?|cacete|puta|corno|bando de|sanguessuga|urubu|abutre|"
+    r"pilantra|canalha|nojent[oa]|ridicul[oa]|incompetente|inferno|saco cheio|que saco|cansad[oa] de voces)\b",
+    r"\b(to|tou|estou|fiquei) (puto|puta|irritad|nervos|revoltad|furios|indignad|de saco cheio)",
+    r"\bvoces sao (uns |umas )?(ladr|safad|pilant|lixo|golpist|bandid)",
+    r"\bme (deixa|deixem) em paz\b",
+    r"\b(vergonha|absurdo|revoltante|palhac[oa]s?|humilhante|desrespeito)\b",
+    r"[🤬😡😤🖕]",
+    r"\bchega de\b",
+)
+LATER = (
+    r"\bagora nao (da|posso|consigo|rola|vai dar)\b.*\b(depois|mais tarde|outra hora|amanha|semana|mes)",
+    r"\bagora nao (tenho tempo|e uma boa|e um bom momento)",
+    r"\bdepois (eu )?(vejo|falo|respondo|resolvo|te chamo|te respondo|converso|penso)",
+    r"\bdepois a gente (ve|fala|conversa|resolve)",
+    r"\bmais tarde\b",
+    r"\boutra hora\b",
+    r"\boutro dia\b",
+    r"\b(to|tou|estou) (no trabalho|no servico|trabalhando|ocupad|dirigindo|no onibus|na rua|sem tempo|corrid)",
+    r"\bnao (posso|consigo|da pra) (falar|ver|responder|conversar) agora",
+    r"\bme (chama|chame|procura|liga) (depois|amanha|semana|mais tarde|outro dia|outra hora|no fim)",
+    r"\bvejo (isso |com calma )?depois\b",
+    r"\bdeixa pra (depois|outro dia|amanha|semana)",
+    r"\bvou pensar\b",
+    r"\bmais pra frente\b",
+    r"\b(dps|depois) (eu )?(falo|vejo|respondo|te chamo|resolvo)",
+    r"\bno trampo\b",
+    r"\beu vejo isso\b",
+    r"\bpreciso pensar\b",
+)
+CPF_WHY = (
+    r"\bpra que (vc |voce |vcs |voces )?(quer|precisa|pede|pedem|querem)",
+    r"\bpor ?que (vc |voce |vcs |voces )?(quer|precisa|pede|pediu|pedem|querem|preciso)",
+    r"\bpra que (o |meu |os )?(cpf|digitos|numeros)",
+    r"\bpor ?que (o |meu |os )?(cpf|digitos|numeros)",
+    r"\bnao (vou|quero) (te )?(passar|dar|mandar|informar|falar) (meu |o |os |nenhum )?"
+    r"(cpf|dado|documento|numer|digito)",
+    r"\bnao passo (meu |o )?(cpf|dado|documento)",
+    r"\b(pq|pra q|pra que|por que|porque)\b.*\b(cpf|digitos|meus numeros|meus dados)\b",
+    r"\blgpd\b",
+    r"\bdados pessoais\b",
+    r"\bvazar (meu|os) dados\b",
+)
+CANCEL = (
+    r"\bcancel\w* (o |esse |este |meu |a |essa )?(acordo|boleto|parcelamento|negociacao|isso|tudo|pagamento)",
+    r"\bdesist",
+    r"\bdesfaz",
+    r"\bpensando bem\b.*\bnao\b",
+    r"\bnao quero mais (o acordo|esse acordo|fazer|pagar|o boleto)",
+    r"\bvolta atras\b",
+    r"\bme arrependi\b",
+    r"^cancela(r)?\W*$",
+)
+SECOND_COPY = (
+    r"\bsegunda via\b",
+    r"\breenvi",
+    r"\b2 ?a via\b",
+    r"\b(manda|envia|reenvia|mandar|enviar|reenviar|mande|envie|passa)( de novo| novamente| outra vez)? "
+    r"(o |a |meu |o meu )?(boleto|pix|codigo|linha digitavel|copia e cola)( de novo| novamente| outra vez)",
+    r"\bnao (recebi|chegou|veio) (o |a |nenhum |nada)?(boleto|pix|codigo)?",
+    r"\bperdi (o|a) (boleto|pix|codigo)",
+    r"\bcade (o|a|meu) (boleto|pix|codigo)",
+    r"\b(boleto|pix|codigo) de novo\b",
+    r"\bproxim[oa] (boleto|parcela)",
+    r"\bboleto da (\d+|segunda|terceira|proxima) parcela",
+)
+RECALL = (
+    r"\bo que (eu )?(combinei|acertei|fechei|ficou combinado|ficou acertado|a gente combinou)",
+    r"\bcomo (ficou|ficaram) (o |meu |nosso )?(acordo|as parcelas|combinado|pagamento)",
+    r"\bqual (e |foi )?(o )?(meu |nosso )?acordo",
+    r"\bquanto (ficou|ficaram|e a parcela|sao as parcelas)\b",
+    r"\bquando vence\b",
+    r"\bqual (e )?(o )?vencimento",
+    r"\bme (lembra|fala|diz|lembre) (de novo )?(o acordo|do acordo|como ficou|quanto ficou|o combinado)",
+    r"\bquanto (eu )?(tenho que|vou) pagar\b",
+)
+CHANGE = (
+    r"\b(mudar|trocar|alterar|remarcar|adiar|mudo|troco|altero|muda|troca|altera)\b",
+    r"\bda pra (mudar|trocar|passar|adiar)",
+)
+CONDITIONAL = (r"\b(mas|so que|porem|desde que|contanto que|so se|se for|se der|se puder|entretanto|contudo)\b",)
 GREETING = (r"^(oi+|ola|opa|e ai|eai|bom dia|boa tarde|boa noite|salve|oie|alo|hello|hi)\b",)
 DEBT_Q = (
     r"\bcobranca\b.*\?",
     r"\btotal da divida\b",
     r"\bde que (e|eh)\b",
     r"\bquanto (eu )?(devo|to devendo|estou devendo|e a divida|fica)\b",
+    r"\b(qnt|qto|quanto) fica\b",
+    r"^(qnt|qto|quanto)\b",
     r"\bqual (e )?(o )?valor\b",
     r"\bque divida\b",
     r"\bdivida de que\b",
@@ -294,7 +537,9 @@ METHOD_BOLETO = (r"\bboleto\b",)
 
 
 def _installment_count(t: str) -> int | None:
-    m = re.search(r"\b(\d{1,2})\s*(x|vezes|parcelas?|prestac\w*)\b", t) or re.search(r"\bem (\d{1,2}) meses\b", t)
+    m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*)\b", t) or re.search(
+        r"\bem (\d{1,2}) meses\b", t
+    )
     if m:
         return int(m.group(1))
     m = re.search(r"\bem (\d{1,2})\b", t)
@@ -312,8 +557,15 @@ def _amount_cents(original: str, t: str) -> int | None:
             t,
         )
     if not m:
+        m = re.search(r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d{2,7}(?:,\d{1,2})?)\s*(?:a vista|de (?:uma|1) vez)", t)
+        m = m or re.search(
+            r"\ba vista (?:por|de|com|em) (?:r\$\s*)?(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d{2,7}(?:,\d{1,2})?)", t
+        )
+    if not m:
         m = re.search(
-            r"\b(?:consigo|posso|da pra|dou|pago|tenho)\s+(?:uns |umas |ate |so |tipo )?(\d{2,6}(?:,\d{1,2})?)\b", t
+            r"\b(?:consigo|posso|da pra|dou|pago|tenho|se for|faz por|fecha por|fecho por|fica em|fica por|sai por)"
+            r"\s+(?:uns |umas |ate |so |tipo )?(\d{2,6}(?:,\d{1,2})?)\b",
+            t,
         )
         if m and re.search(rf"{re.escape(m.group(1))}\s*(x|vezes|parcelas?)", t):
             m = None
@@ -368,44 +620,113 @@ def _day(t: str, today: date) -> date | None:
     return None
 
 
+def _down_payment_cents(t: str) -> int | None:
+    """'dou 500 de entrada', 'entrada de R$ 300,00', '200 reais de entrada' → cents."""
+    num = r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)"
+    m = re.search(
+        rf"{num}\s*(?:reais|real|conto|contos|pila)?\s*(?:de|d|como|na|pra|pra dar de) entrada", t
+    ) or re.search(rf"\bentrada (?:de |com |no valor de )?(?:r\$\s*)?(?:uns |so )?{num}", t)
+    if not m:
+        return None
+    return _cents_of(m.group(1))
+
+
+def _cents_of(raw: str) -> int | None:
+    if "," in raw:
+        raw = raw.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", raw):
+        raw = raw.replace(".", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return int(value * 100) if value > 0 else None
+
+
+def _discount_pct(t: str) -> int | None:
+    m = re.search(r"\b(\d{1,3})\s*(%|por ?cento)", t)
+    return int(m.group(1)) if m and 0 < int(m.group(1)) <= 100 else None
+
+
+# Checked in this order: the first family that matches is what the message means. Deaths and third
+# parties come before anything that would make the bot talk about the debt; legal and anger before
+# the negotiation words that may share their sentence ("vou no procon, não pago isso").
+ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
+    (Intent.deceased, DECEASED),
+    (Intent.opt_out, OPT_OUT),
+    (Intent.third_party, THIRD_PARTY),
+    (Intent.dispute, DISPUTE),
+    (Intent.anger, ANGER),
+    (Intent.identity_question, IDENTITY),
+    (Intent.wrong_person, WRONG),
+    (Intent.human, HUMAN),
+    (Intent.legal_threat, LEGAL),
+    (Intent.cpf_why, CPF_WHY),
+    (Intent.bot_question, BOT),
+    (Intent.already_paid, PAID),
+    (Intent.prescription, PRESCRIPTION),
+    (Intent.cancel, CANCEL),
+    (Intent.second_copy, SECOND_COPY),
+    (Intent.recall, RECALL),
+    (Intent.breakdown, BREAKDOWN),
+]
+
+
 def understand(text: str, today: date) -> Understanding:
     t = _words_to_numbers(fold(text))
+    down = _down_payment_cents(t)
     count = _installment_count(t)
     amount = _amount_cents(text, t)
+    if amount is not None and amount == down:
+        amount = None  # the number was the entrada, not a monthly amount
     day = _day(t, today)
     method: Literal["boleto", "pix"] | None = (
         "pix" if _has(t, *METHOD_PIX) else "boleto" if _has(t, *METHOD_BOLETO) else None
     )
     accepts = _has(t, *ACCEPT) and not _has(t, *REFUSE[1:])
+    monthly = _has(t, r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
+    # An explicit count or entrada wins over "de uma vez" in the same run-on message.
+    cash = _has(t, *CASH) and count is None and down is None and not monthly
+    inst = count is not None or down is not None or monthly or (_has(t, *INSTALL) and not cash)
+    pct = _discount_pct(t)
+    if pct is None and _has(t, r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida"):
+        pct = 100
 
     def u(intent: Intent) -> Understanding:
         return Understanding(
-            intent=intent, installments=count, amount_cents=amount, day=day, payment_method=method, accepts=accepts
+            intent=intent,
+            installments=count,
+            amount_cents=amount,
+            day=day,
+            payment_method=method,
+            accepts=accepts,
+            down_payment_cents=down,
+            discount_pct=pct,
+            wants_down=down is not None or _has(t, r"\bentrada\b"),
+            wants_cash=cash,
+            wants_installments=inst,
+            conditional=_has(t, *CONDITIONAL),
         )
 
     if not t:
         return u(Intent.unknown)
-    ordered: list[tuple[Intent, tuple[str, ...]]] = [
-        (Intent.opt_out, OPT_OUT),
-        (Intent.wrong_person, WRONG),
-        (Intent.human, HUMAN),
-        (Intent.bot_question, BOT),
-        (Intent.identity_question, IDENTITY),
-        (Intent.already_paid, PAID),
-    ]
-    for intent, patterns in ordered:
+    for intent, patterns in ORDERED:
         if _has(t, *patterns):
             return u(intent)
     paying = _has(t, *PROMISE) or _has(t, r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
     if paying and day is not None and count is None and amount is None:
         return u(Intent.promise)
-    if count is not None or (_has(t, *INSTALL) and not _has(t, *CASH)):
+    if _has(t, *LATER):
+        return u(Intent.later)
+    if count is not None or down is not None or (_has(t, *INSTALL) and not cash) or _has(t, r"\bentrada\b"):
         return u(Intent.installments)
+    if pct is not None:
+        return u(Intent.cash)
     if _has(t, *HARDSHIP) or _has(t, r"\b(assim que|quando) (eu )?receber\b"):
         return u(Intent.hardship)
     if amount is not None:
         return u(Intent.amount)
-    if _has(t, *CASH):
+    if cash:
         return u(Intent.cash)
     if _has(t, *DEBT_Q):
         return u(Intent.debt_question)
@@ -413,6 +734,8 @@ def understand(text: str, today: date) -> Understanding:
         return u(Intent.refuse)
     if accepts:
         return u(Intent.accept)
+    if _has(t, *CHANGE):
+        return u(Intent.change)
     if method is not None:
         return u(Intent.payment_method)
     if day is not None:

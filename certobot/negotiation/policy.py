@@ -22,6 +22,10 @@ from certokit.money import brl, split_installments, to_cents
 STEP_SHARES = (Decimal("0.4"), Decimal("0.7"), Decimal("1.0"))
 FIRST_DUE_DAYS = 3
 MAX_FIRST_DUE_DAYS = 30
+# A down payment (entrada) is a share of the plan's total: enough to be worth a plan of its own
+# shape, not so much that it is a cash payment in disguise (that is what the cash offer is for).
+DOWN_PAYMENT_MIN_SHARE = Decimal("0.10")
+DOWN_PAYMENT_MAX_SHARE = Decimal("0.60")
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,33 @@ class Offer(BaseModel):
     installments: int
     installment_amounts_cents: list[int]
     due_dates: list[date]
+    down_payment_cents: int = 0  # the first amount, when the debtor pays an entrada and the rest in installments
+
+    def terms_key(self) -> tuple[object, ...]:
+        """What the debtor agrees to: two offers with the same key are the same deal."""
+        return (
+            self.kind,
+            self.total_cents,
+            self.discount_cents,
+            tuple(self.installment_amounts_cents),
+            tuple(self.due_dates),
+            self.down_payment_cents,
+        )
 
     def describe(self) -> str:
         first = self.due_dates[0].strftime("%d/%m/%Y")
+        if self.down_payment_cents:
+            rest = self.installment_amounts_cents[1:]
+            parts = (
+                f"{len(rest)}x de {brl(rest[0])}"
+                if len(set(rest)) == 1
+                else (f"{len(rest)}x (a 1ª de {brl(rest[0])} e as demais de {brl(rest[-1])})")
+            )
+            off = f", já com {brl(self.discount_cents)} de desconto" if self.discount_cents else ""
+            return (
+                f"entrada de {brl(self.down_payment_cents)} em {first} e mais {parts} "
+                f"(total de {brl(self.total_cents)}{off}), a partir de {self.due_dates[1]:%d/%m/%Y}"
+            )
         if self.kind == "cash":
             off = f" (desconto de {brl(self.discount_cents)})" if self.discount_cents else ""
             return f"{brl(self.total_cents)} à vista{off}, com vencimento em {first}"
@@ -66,7 +94,7 @@ class Offer(BaseModel):
         if len(set(amounts)) == 1:
             parts = f"{self.installments}x de {brl(amounts[0])}"
         else:
-            parts = f"{self.installments}x (1ª de {brl(amounts[0])} e as demais de {brl(amounts[1])})"
+            parts = f"{self.installments}x de {brl(amounts[1])} (a 1ª de {brl(amounts[0])})"
         off = f", já com {brl(self.discount_cents)} de desconto" if self.discount_cents else ""
         return f"{parts}, total de {brl(self.total_cents)}{off}, 1ª parcela em {first}"
 
@@ -103,6 +131,65 @@ class PolicyEngine:
             installments=1,
             installment_amounts_cents=[total],
             due_dates=[due],
+        )
+
+    def rescheduled(self, offer: Offer, first_due: date | None) -> Offer:
+        """The same amounts from another first due date (kept within the allowed window)."""
+        due0 = self.first_due(first_due)
+        return offer.model_copy(update={"due_dates": [add_months(due0, i) for i in range(offer.installments)]})
+
+    def min_cash_cents(self) -> int:
+        """The least the debtor may pay at once: the debt less the maximum discount."""
+        return self.terms.amount_cents - self.discount_at(self.max_step)
+
+    def cash_offer_for(self, wanted_total_cents: int, first_due: date | None = None) -> Offer:
+        """The cash offer nearest to a total the debtor proposed: theirs when the limits allow it."""
+        total = min(self.terms.amount_cents, max(wanted_total_cents, self.min_cash_cents()))
+        return Offer(
+            id=f"cash-for-{total}",
+            kind="cash",
+            total_cents=total,
+            discount_cents=self.terms.amount_cents - total,
+            installments=1,
+            installment_amounts_cents=[total],
+            due_dates=[self.first_due(first_due)],
+        )
+
+    def down_payment_bounds(self, step: int = 0) -> tuple[int, int]:
+        """(least, most) entrada for a plan at this step, in cents."""
+        total = self.terms.amount_cents - self.discount_at(step) // 2
+        least = max(self.terms.min_installment_cents, int(Decimal(total) * DOWN_PAYMENT_MIN_SHARE))
+        most = int(Decimal(total) * DOWN_PAYMENT_MAX_SHARE)
+        return least, most
+
+    def down_payment_offer(
+        self, down_cents: int, count: int | None = None, step: int = 0, first_due: date | None = None
+    ) -> Offer | None:
+        """Entrada plus the rest in monthly installments, nearest to what was asked; None if no such plan fits.
+
+        `count` is the number of installments after the entrada.
+        """
+        discount = self.discount_at(step) // 2
+        total = self.terms.amount_cents - discount
+        least, most = self.down_payment_bounds(step)
+        if least > most:
+            return None
+        down = min(max(down_cents, least), most)
+        rest = total - down
+        most_rest = min(self.terms.max_installments - 1, rest // max(1, self.terms.min_installment_cents))
+        if most_rest < 1:
+            return None
+        n = max(1, min(count or most_rest, most_rest))
+        due0 = self.first_due(first_due)
+        return Offer(
+            id=f"down-{down}-{n}-{step}",
+            kind="installments",
+            total_cents=total,
+            discount_cents=discount,
+            installments=n + 1,
+            installment_amounts_cents=[down, *split_installments(rest, n)],
+            due_dates=[add_months(due0, i) for i in range(n + 1)],
+            down_payment_cents=down,
         )
 
     def max_installments_for(self, total_cents: int) -> int:
@@ -159,6 +246,12 @@ class PolicyEngine:
             reasons.append(f"parcela mínima de {brl(t.min_installment_cents)}")
         if offer.installments > 1 and offer.discount_cents > self.discount_at(self.max_step) // 2:
             reasons.append("parcelado aceita no máximo metade do desconto à vista")
+        if offer.down_payment_cents:
+            least, most = self.down_payment_bounds(self.max_step)
+            if offer.installment_amounts_cents[:1] != [offer.down_payment_cents] or offer.installments < 2:
+                reasons.append("a entrada é a primeira parcela de um parcelamento")
+            elif not least <= offer.down_payment_cents <= max(most, self.down_payment_bounds(0)[1]):
+                reasons.append(f"entrada entre {brl(least)} e {brl(most)}")
         if offer.due_dates:
             if offer.due_dates[0] <= self.today or offer.due_dates[0] > self.today + timedelta(days=MAX_FIRST_DUE_DAYS):
                 reasons.append(f"1º vencimento entre amanhã e {MAX_FIRST_DUE_DAYS} dias")

@@ -45,6 +45,8 @@ class SessionState(BaseModel):
     second_factor: bool = False  # the digits were right; the second question (high amounts) is pending
     started_at: datetime
     version: int = 0  # the conversation row's state_version this state belongs to
+    said: int = 0  # turns the bot answered: picks the phrasing, so a repeated situation reads differently
+    last_reply: str | None = None  # never the same sentence twice in a row
     negotiation: NegotiationState = Field(default_factory=NegotiationState)
 
     def move(self, phase: Phase) -> None:

@@ -18,9 +18,10 @@ GREETING = (
     "Olá! Sou a Certa, assistente virtual da {creditor} 😊 Antes de qualquer coisa, preciso confirmar que "
     "estou falando com a pessoa certa: quais são os 3 primeiros números do seu CPF?",
 )
+SAY_AGAIN = ("Reforçando: ", "Só pra lembrar: ", "De novo, com calma: ")
 ASK_DIGITS_AGAIN = (
-    "Não consegui entender 🤔 Me manda só os 3 primeiros números do seu CPF, tipo 123.",
-    "Desculpa, não peguei. Pode me mandar só os três primeiros dígitos do CPF? Pode ser em número mesmo.",
+    "Pra eu seguir, me manda só os 3 primeiros números do seu CPF, tipo 123.",
+    "Antes de tudo, preciso confirmar quem é você: quais são os três primeiros dígitos do seu CPF?",
     "Pra seguir eu preciso só dos 3 primeiros números do seu CPF, tá? Só eles, nada mais.",
 )
 WRONG_DIGITS = (
@@ -31,15 +32,15 @@ WRONG_DIGITS = (
 )
 VALIDATION_FAILED = (
     "Não consegui confirmar sua identidade, então, por segurança, vou encerrar por aqui. "
-    "Se você for o titular, pode nos chamar de novo mais tarde. Obrigado pela paciência!",
+    "Se você for o titular, pode nos chamar de novo mais tarde. Obrigada pela paciência!",
 )
 UNKNOWN_NUMBER = (
     "Oi! Aqui é a Certa, assistente virtual da {creditor}. Não encontrei nenhum cadastro ligado a este "
     "número. Se você recebeu uma mensagem nossa, pode ser que o número esteja desatualizado. "
-    "Obrigado pelo contato!",
+    "Obrigada pelo contato!",
 )
 OPT_OUT = (
-    "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigado!",
+    "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigada!",
     "Pode deixar: anotei aqui e você não vai mais receber nossas mensagens. Qualquer coisa, é só chamar.",
 )
 WRONG_PERSON = (
@@ -53,6 +54,7 @@ HANDOFF = (
 MEDIA = (
     "Ainda não consigo ouvir áudio nem ver foto ou figurinha por aqui 🙈 Pode me escrever em texto?",
     "Opa, esse tipo de mensagem eu não consigo abrir. Me conta por escrito, por favor?",
+    "Esse eu não consigo abrir, desculpa! Se puder escrever, eu te respondo na hora.",
 )
 BOT_BEFORE_VALIDATION = (
     "Sou sim, sou uma assistente virtual! Se preferir falar com uma pessoa, é só pedir. "
@@ -92,3 +94,71 @@ OPERATOR_RETURNED = (
 def wrong_digits(left: int, turn: int) -> str:
     s = "" if left == 1 else "s"
     return pick(WRONG_DIGITS, turn).format(left=left, s=s)
+
+
+DECEASED = (
+    "Sinto muito pela sua perda 🙏 Não vou tratar de cobrança com você. Vou registrar o que me contou e este "
+    "número não vai mais receber nossas mensagens. Se a família precisar de alguma informação, a {creditor} "
+    "atende quando vocês quiserem, sem pressa.",
+)
+CPF_WHY = (
+    "Boa pergunta! Peço só os 3 primeiros dígitos do CPF pra ter certeza de que estou falando com o titular "
+    "antes de tratar de um assunto pessoal: é a proteção de dados (LGPD) funcionando a seu favor. Não peço "
+    "o CPF inteiro, nem senha. Pode me mandar esses 3 primeiros números?",
+    "É pra sua segurança: o assunto é pessoal e, pela LGPD, só posso falar dele com o titular. Por isso confiro "
+    "só os 3 primeiros dígitos do CPF, nada mais. Me manda quando puder?",
+)
+CALM_BEFORE_VALIDATION = (
+    "Entendo, e sinto muito pelo incômodo. Se preferir falar com uma pessoa, é só escrever *atendente*; se "
+    "não quiser mais mensagens, escreva *PARAR*. Se quiser seguir comigo, preciso só dos 3 primeiros dígitos "
+    "do seu CPF.",
+    "Peço desculpas pelo transtorno. Posso te passar pra uma pessoa da equipe (escreva *atendente*) ou parar "
+    "por aqui (escreva *PARAR*), como preferir.",
+)
+LATER_BEFORE_VALIDATION = ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
+DEBT_BEFORE_VALIDATION = (
+    "Consigo te explicar tudo, mas antes preciso confirmar que falo com o titular: me manda os 3 primeiros "
+    "dígitos do seu CPF? Se este número não for seu, é só dizer.",
+    "Pra falar desse assunto eu preciso primeiro confirmar sua identidade. Quais são os 3 primeiros números "
+    "do seu CPF?",
+)
+AFTER_THIRD_PARTY = (
+    "Como te disse, só posso tratar desse assunto com o próprio titular, então não passo nenhuma informação "
+    "por aqui. Peça pra pessoa falar com a gente direto, pelo WhatsApp dela.",
+    "Por segurança, sigo sem poder falar desse assunto com outra pessoa além do titular. Ele ou ela pode nos "
+    "chamar direto quando quiser.",
+)
+AFTER_DECEASED = (
+    "Sentimos muito. Não vamos tratar de cobrança por aqui e este número não vai mais receber nossas mensagens.",
+    "Está tudo registrado, e ninguém vai cobrar nada por este número. Nossos sentimentos à família.",
+)
+AFTER_DISPUTE = (
+    "Sua contestação está registrada e a cobrança dessa dívida segue suspensa enquanto a {creditor} analisa. "
+    "A resposta chega por aqui em até 10 dias úteis.",
+    "A análise da sua contestação continua em andamento, sem cobrança enquanto isso. Assim que tiver a "
+    "resposta, a {creditor} te avisa por aqui.",
+)
+AFTER_BLOCKED = (
+    "Como te contei, não há nada a cobrar de você por aqui, {name}, e nenhum boleto vai ser enviado. "
+    "Se quiser falar com uma pessoa, escreva *atendente*.",
+    "Nada mudou desde a última mensagem: não existe cobrança ativa pra você por aqui. Se precisar de uma "
+    "pessoa, é só escrever *atendente*.",
+)
+# After a paid, prescribed or disputed ending: the reason again, in other words each time.
+AFTER_BLOCKED_BY_REASON = {
+    "debt_paid": (
+        "Como te contei, {name}, essa dívida já está paga: não há boleto nenhum a pagar.",
+        "Aqui consta tudo quitado, {name}, então não existe boleto pra ela. Se algo parecer errado, escreva "
+        "*atendente*.",
+    ),
+    "debt_prescribed": (
+        "Como te contei, {name}, essa dívida está prescrita (mais de 5 anos), então não há boleto pra ela. "
+        "Se quiser quitar por vontade própria, escreva *atendente*.",
+        "Ela segue prescrita, {name}: ninguém pode te cobrar por ela. Pra pagar mesmo assim, uma pessoa da "
+        "equipe te ajuda (escreva *atendente*).",
+    ),
+    "debt_disputed": (
+        "Sua contestação segue em análise, {name}, e enquanto isso não há cobrança nem boleto dessa dívida.",
+        "Ainda estamos analisando a sua contestação, {name}; a resposta chega por aqui, sem boleto até lá.",
+    ),
+}

@@ -28,17 +28,38 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+# An answer to "the first three digits of your CPF" is short. A story that happens to hold numbers
+# ("recebi msg de vcs dia 15... tenho 2 filhos", or thousands of characters) is not one, and must not
+# use up an attempt.
+MAX_ANSWER_CHARS = 60
+MAX_ANSWER_WORDS = 8
+
+
 def extract_first_digits(text: str, n: int = 3) -> str | None:
     """The first `n` digits the debtor gave: "123", "1 2 3", "123.4", "um dois três", "1-2-3".
 
-    None when the message holds fewer than `n` digits: then it was not an answer to the challenge.
+    None when the message is not an answer to the challenge: fewer than `n` digits, the digits
+    scattered in a sentence (a date here, a count there), or a message too long to be an answer.
     """
-    tokens = re.findall(r"\d|[a-z]+", _fold(text))
-    digits = "".join(t if t.isdigit() else WORDS.get(t, "") for t in tokens)
-    # Number words like "um" may also be articles ("é um prazer"): only trust words when no digit came.
+    # "os 3 primeiros são 184": the 3 names the question, not the answer.
+    folded = re.sub(r"\b(3|tres)\s+(primeiros|digitos|numeros|primeiras)\b", " ", _fold(text)).strip()
+    if len(folded) > MAX_ANSWER_CHARS:
+        return None
+    tokens = re.findall(r"\d|[a-z]+", folded)
+    words = [t for t in tokens if not t.isdigit()]
     if any(t.isdigit() for t in tokens):
-        digits = "".join(t for t in tokens if t.isdigit())
-    return digits[:n] if len(digits) >= n else None
+        # The answer is one group of digits (spaces, dots and dashes allowed inside it).
+        groups = [re.sub(r"\D", "", g) for g in re.findall(r"\d(?:[\s.\-/]*\d)*", folded)]
+        first = groups[0]
+        if len(first) < n or len(words) > MAX_ANSWER_WORDS:
+            return None
+        return first[:n]
+    # Number words like "um" may also be articles ("é um prazer"): trust them only when they are
+    # most of a short message.
+    spoken = [WORDS[t] for t in tokens if t in WORDS]
+    if len(spoken) < n or len(spoken) * 2 < len(tokens):
+        return None
+    return "".join(spoken)[:n]
 
 
 def matches(answer: str, cpf: str, n: int = 3) -> bool:

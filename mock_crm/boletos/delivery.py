@@ -39,20 +39,37 @@ MAX_ATTEMPTS = 10
 LEASE = timedelta(seconds=120)
 
 
-def caption(b: Boleto, creditor: str) -> str:
-    return (
+def caption(b: Boleto, creditor: str, schedule: str = "") -> str:
+    """The document's caption: which boleto, how to pay it, and (with the first) the whole schedule.
+
+    The PIX code itself goes alone in the next message, so one long press copies it.
+    """
+    text = (
         f"Boleto do seu acordo com {creditor} — parcela {b.installment} de {b.installments}, "
-        f"{brl(b.amount_cents)}, vencimento {b.due_date:%d/%m/%Y}. Confira: o beneficiário é {creditor}."
+        f"{brl(b.amount_cents)}, vencimento {b.due_date:%d/%m/%Y}. Confira: o beneficiário é {creditor}.\n"
+        f"Linha digitável: {febraban.format_linha(b.linha_digitavel)}\n"
+        "Pra pagar por PIX, copie o código da próxima mensagem e cole no app do banco em PIX > Copia e cola."
+    )
+    if schedule:
+        text += "\n" + schedule
+    return text[:1024]  # WhatsApp's caption limit
+
+
+def schedule_text(boletos: list[Boleto]) -> str:
+    """One summary of the schedule: '2ª a 18ª: 17x de R$ 100,00, todo dia 5, de 05/01/2027 a 05/05/2028'."""
+    rest = [b for b in boletos if b.installment > 1]
+    if not rest:
+        return ""
+    amounts = {b.amount_cents for b in rest}
+    each = brl(rest[0].amount_cents) if len(amounts) == 1 else f"cerca de {brl(max(amounts))}"
+    return (
+        f"Próximas parcelas: {len(rest)}x de {each}, de {rest[0].due_date:%d/%m/%Y} a {rest[-1].due_date:%d/%m/%Y}. "
+        "Cada boleto chega aqui alguns dias antes do vencimento; se quiser antes, é só pedir a 2ª via."
     )
 
 
 def pix_text(b: Boleto) -> str:
-    return (
-        f"Se preferir pagar por PIX (parcela {b.installment} de {b.installments}, {brl(b.amount_cents)}), "
-        "copie o código abaixo e cole no app do seu banco em PIX > Copia e cola:\n\n"
-        f"{b.pix_copia_e_cola}\n\n"
-        f"Linha digitável do boleto: {febraban.format_linha(b.linha_digitavel)}"
-    )
+    return b.pix_copia_e_cola
 
 
 async def deliver_one(
@@ -66,14 +83,23 @@ async def deliver_one(
             await repo.record_delivery(d, release=True, status="failed")
             await session.commit()
             return
+        if boleto.status == "cancelled":  # the agreement was cancelled or replaced before this went out
+            await repo.record_delivery(d, release=True, status="cancelled")
+            await session.commit()
+            return
         service = BoletoService(repo, DebtorRepository(session), settings, "")
         document = await service.pdf_of(boleto) if d.document_wamid is None else b""
+        schedule = ""
+        if boleto.installment == 1 and boleto.installments > 1:
+            schedule = schedule_text(list(await repo.by_agreement(boleto.agreement_key)))
         await session.commit()  # nothing stays open while the channel answers
         to = wa_form(d.phone)
         filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
         try:
             if d.document_wamid is None:
-                sent = await provider.send_document(to, document, filename, caption(boleto, settings.creditor_name))
+                sent = await provider.send_document(
+                    to, document, filename, caption(boleto, settings.creditor_name, schedule)
+                )
                 async with session.begin():
                     await repo.record_delivery(d, document_wamid=sent.wamid)
             if d.pix_wamid is None:

@@ -107,6 +107,11 @@ class PaymentAgreement(BaseModel):
         default=None, validation_alias=_names("scheduledPaymentDates", "scheduled_payment_dates")
     )
 
+    # An entrada: the first boleto carries it, the rest of the total is split over the others.
+    down_payment_amount: Money | None = Field(
+        default=None, validation_alias=_names("downPaymentAmount", "down_payment_amount")
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> PaymentAgreement:
         problems: list[str] = []

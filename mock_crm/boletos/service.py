@@ -7,7 +7,8 @@ import hashlib
 import itertools
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from certokit.clock import add_months
 from certokit.db import utcnow
@@ -62,7 +63,11 @@ class BoletoService:
             raise DebtorNotFound()
         self._check(a, debtor)
         total = to_cents(a.total_amount)
-        amounts = split_installments(total, a.installments)
+        down = to_cents(a.down_payment_amount) if a.down_payment_amount else 0
+        if 0 < down < total and a.installments > 1:
+            amounts = [down, *split_installments(total - down, a.installments - 1)]
+        else:
+            amounts = split_installments(total, a.installments)
         dates = due_dates(a)
         rows: list[Boleto] = []
         numbers = await self.repo.next_nosso_numeros(a.installments)
@@ -104,7 +109,11 @@ class BoletoService:
         await self.repo.session.flush()
         for row in rows:
             # The outbox row lives in the same transaction: a restart before delivery loses nothing.
-            self.repo.session.add(BoletoDelivery(boleto_id=row.id, phone=debtor.phone))
+            # Only the first installment goes now; each of the others a few days before it falls due,
+            # so an 18-installment deal is not 18 PDFs at once (the rest also come on request).
+            self.repo.session.add(
+                BoletoDelivery(boleto_id=row.id, phone=debtor.phone, next_attempt_at=delivery_time(row, today_sp()))
+            )
         await self.repo.session.flush()
         original = to_cents(a.original_amount) if a.original_amount is not None else None
         return await self.batch(key, rows, original), True
@@ -214,3 +223,17 @@ def document(row: Boleto, debtor: Debtor, s: CrmSettings) -> pdf.BoletoDoc:
         pix=row.pix_copia_e_cola,
         description=f"Acordo de {debt.description.lower()} ({debt.original_creditor}), contrato {debt.contract_number}",
     )
+
+
+SEND_AHEAD_DAYS = 5
+
+
+def delivery_time(b: Boleto, today: date) -> datetime:
+    """When a boleto goes out on WhatsApp: the first at once, the others SEND_AHEAD_DAYS before they fall due
+    (09:00 in São Paulo, inside contact hours)."""
+    if b.installment == 1:
+        return utcnow()
+    day = b.due_date - timedelta(days=SEND_AHEAD_DAYS)
+    if day <= today:
+        return utcnow()
+    return datetime.combine(day, time(9, 0), tzinfo=ZoneInfo("America/Sao_Paulo")).astimezone(UTC)

@@ -58,8 +58,10 @@ class DebtorRepository:
         rows = await self.session.scalars(stmt.order_by(Debtor.id).offset(offset).limit(limit))
         return rows.all(), total
 
-    async def contact_stats(self, debtor_ids: Sequence[int]) -> dict[int, tuple[int, ContactLog | None]]:
-        """For each debtor: how many contacts, and the latest payment promise if any."""
+    async def contact_stats(
+        self, debtor_ids: Sequence[int], kind: str = "payment_promise"
+    ) -> dict[int, tuple[int, ContactLog | None]]:
+        """For each debtor: how many contacts, and the latest contact of `kind` (a payment promise) if any."""
         if not debtor_ids:
             return {}
         result = await self.session.execute(
@@ -71,7 +73,7 @@ class DebtorRepository:
         promises: dict[int, ContactLog] = {}
         rows = await self.session.scalars(
             select(ContactLog)
-            .where(ContactLog.debtor_id.in_(debtor_ids), ContactLog.kind == "payment_promise")
+            .where(ContactLog.debtor_id.in_(debtor_ids), ContactLog.kind == kind)
             .order_by(ContactLog.id)
         )
         for row in rows:

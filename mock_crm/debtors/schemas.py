@@ -66,6 +66,9 @@ class DebtorInfo(BaseModel):
     opted_out: bool
     last_contact_at: datetime | None = None
     promised_payment_date: date | None = None
+    follow_up_date: date | None = Field(
+        default=None, description="O devedor pediu para falar depois: nenhum contato ativo antes desta data."
+    )
     debts: list[DebtInfo]
 
     model_config = ConfigDict(
@@ -154,6 +157,12 @@ ContactKind = Literal[
     "validation_failed",
     "refused",
     "abandoned",
+    "dispute",
+    "deceased",
+    "third_party",
+    "legal_threat",
+    "follow_up",
+    "agreement_cancelled",
 ]
 
 

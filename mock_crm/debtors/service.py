@@ -94,6 +94,7 @@ def to_info(
     contacts: int,
     last_contact: ContactLog | None,
     promise: ContactLog | None,
+    follow_up: ContactLog | None = None,
     today: date | None = None,
 ) -> DebtorInfo:
     today = today or today_sp()
@@ -118,6 +119,7 @@ def to_info(
         opted_out=debtor.opted_out,
         last_contact_at=last_contact.created_at if last_contact else None,
         promised_payment_date=promise.promised_date if promise else None,
+        follow_up_date=follow_up.promised_date if follow_up else None,
         debts=[_debt_info(d, today) for d in debtor.debts],
     )
 
@@ -132,9 +134,17 @@ class DebtorService:
     async def infos(self, debtors: Sequence[Debtor]) -> list[DebtorInfo]:
         ids = [d.id for d in debtors]
         stats = await self.repo.contact_stats(ids)
+        follow_ups = await self.repo.contact_stats(ids, kind="follow_up")
         last = await self.repo.last_contact(ids)
         return [
-            to_info(d, contacts=stats[d.id][0], promise=stats[d.id][1], last_contact=last.get(d.id)) for d in debtors
+            to_info(
+                d,
+                contacts=stats[d.id][0],
+                promise=stats[d.id][1],
+                follow_up=follow_ups[d.id][1],
+                last_contact=last.get(d.id),
+            )
+            for d in debtors
         ]
 
     async def get(self, cpf: str) -> Debtor:
@@ -241,6 +251,15 @@ class DebtorService:
         if data.kind == "opt_out":
             # LGPD art. 18: the objection is honoured at once, for every channel.
             debtor.opted_out = True
+        elif data.kind in ("deceased", "dispute"):
+            loaded = await self.repo.with_debts(debtor.id)
+            debts = loaded.debts if loaded is not None else []
+            if data.kind == "deceased":
+                # No collection from the family, and no more messages to that phone.
+                debtor.opted_out = True
+            if debts:
+                # A dispute suspends collection of the debt until it is answered.
+                primary_debt(loaded).status = "deceased" if data.kind == "deceased" else "disputed"  # type: ignore[arg-type]
         entry = await self.repo.add_contact(
             ContactLog(
                 debtor_id=debtor.id,

@@ -12,7 +12,7 @@ from mock_crm.debtors.service import DebtorNotFound
 from mock_crm.deps import ApiKey, SessionDep, SettingsDep
 from mock_crm.negotiations.repository import NegotiationRepository
 from mock_crm.negotiations.schemas import ConversationOutcome, StoredOutcome
-from mock_crm.negotiations.service import NegotiationService, OutcomeAnonymised, OutcomeNotFound
+from mock_crm.negotiations.service import AgreementAlreadyPaid, NegotiationService, OutcomeAnonymised, OutcomeNotFound
 
 router = APIRouter(
     prefix="/api/negotiations",
@@ -56,3 +56,13 @@ async def post_result(outcome: ConversationOutcome, service: ServiceDep, respons
 )
 async def get_result(session_id: Annotated[str, Path(max_length=64)], service: ServiceDep) -> StoredOutcome:
     return await service.get(session_id)
+
+
+@router.post(
+    "/results/{session_id}/cancel",
+    response_model=StoredOutcome,
+    responses=error_responses(OutcomeNotFound, AgreementAlreadyPaid),
+    summary="Cancela o acordo de uma conversa antes do primeiro pagamento (os boletos deixam de valer)",
+)
+async def cancel_result(session_id: Annotated[str, Path(max_length=64)], service: ServiceDep) -> StoredOutcome:
+    return await service.cancel(session_id)

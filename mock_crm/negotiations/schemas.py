@@ -8,6 +8,27 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from certokit.fields import Cpf, LongText, Money, ShortText
 
 OutcomeKind = Literal["successful", "partially_successful", "unsuccessful", "no_contact"]
+# Why the conversation ended, finer than `outcome` (README, docs/outcomes.md).
+OutcomeReason = Literal[
+    "agreement",
+    "renegotiated",
+    "agreement_cancelled",
+    "refused",
+    "claimed_paid",
+    "payment_promise",
+    "follow_up",
+    "opt_out",
+    "wrong_number",
+    "validation_failed",
+    "timeout",
+    "dispute",
+    "deceased",
+    "third_party",
+    "legal_threat",
+    "debt_paid",
+    "debt_prescribed",
+    "debt_disputed",
+]
 
 
 class ConversationOutcome(BaseModel):
@@ -49,6 +70,9 @@ class ConversationOutcome(BaseModel):
     interaction_timestamp: datetime
     duration: Annotated[int, Field(ge=0, le=30 * 86400)] = 0
     language: Literal["pt-BR"] = "pt-BR"
+    reason: OutcomeReason | None = None
+    down_payment_amount: Money | None = None
+    replaces_session_id: Annotated[ShortText, Field(max_length=64)] | None = None
 
     @model_validator(mode="after")
     def _agreement_is_whole(self) -> ConversationOutcome:
@@ -75,3 +99,5 @@ class StoredOutcome(ConversationOutcome):
 
     boletos: list[BoletoRef] = Field(default_factory=list)
     created_at: datetime
+    cancelled_at: datetime | None = None
+    cancel_reason: Literal["agreement_cancelled", "renegotiated"] | None = None

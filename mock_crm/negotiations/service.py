@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from certokit.errors import DomainError, NotFound
+from certokit.db import utcnow
+from certokit.errors import Conflict, DomainError, NotFound
 from certokit.money import to_cents
 from mock_crm.boletos.schemas import PaymentAgreement
 from mock_crm.boletos.service import BoletoService
@@ -22,6 +23,10 @@ class OutcomeNotFound(NotFound):
 class OutcomeAnonymised(DomainError):
     status_code = 410
     detail = "O titular deste resultado pediu a eliminação dos dados (LGPD): ele não é mais exibido."
+
+
+class AgreementAlreadyPaid(Conflict):
+    detail = "O acordo já tem parcela paga e não pode ser cancelado ou substituído; fale com a equipe."
 
 
 class NegotiationService:
@@ -61,6 +66,9 @@ class NegotiationService:
             if winner is None:
                 raise
             return await self.view(winner), False
+        if outcome.replaces_session_id:
+            # A renegotiation: the old agreement and its boletos give way to this one.
+            await self.cancel(outcome.replaces_session_id, reason="renegotiated")
         agreement = agreement_of(outcome)
         if agreement is not None:
             # The boletos are born with the outcome, in its transaction: both or neither.
@@ -69,6 +77,29 @@ class NegotiationService:
             row.payment_slip_reference = batch.agreement_key
             row.payload = {**row.payload, "payment_slip_reference": row.payment_slip_reference}
         return await self.view(row), True
+
+    async def cancel(self, session_id: str, *, reason: str = "agreement_cancelled") -> StoredOutcome:
+        """Cancel an agreement before its first payment: its boletos stop being valid and are not sent.
+
+        Cancelling again answers with the cancelled record.
+        """
+        row = await self.repo.by_session(session_id)
+        if row is None:
+            raise OutcomeNotFound()
+        if row.payload.get("cancelled_at"):
+            return await self.view(row)
+        boletos = await self.boletos.repo.by_session(session_id)
+        if any(b.status == "paid" for b in boletos):
+            raise AgreementAlreadyPaid()
+        for b in boletos:
+            b.status = "cancelled"
+        deliveries = await self.boletos.repo.deliveries_of([b.id for b in boletos])
+        for d in deliveries.values():
+            if d.status == "pending":
+                d.status = "cancelled"
+        row.payload = {**row.payload, "cancelled_at": utcnow().isoformat(), "cancel_reason": reason}
+        await self.repo.session.flush()
+        return await self.view(row)
 
     async def get(self, session_id: str) -> StoredOutcome:
         row = await self.repo.by_session(session_id)
@@ -113,4 +144,5 @@ def agreement_of(outcome: ConversationOutcome) -> PaymentAgreement | None:
         payment_method=outcome.payment_method or "boleto",
         session_id=outcome.session_id,
         scheduled_payment_dates=outcome.scheduled_payment_dates or None,
+        down_payment_amount=outcome.down_payment_amount,
     )

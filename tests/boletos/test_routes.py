@@ -165,7 +165,7 @@ class TestPdf:
 
 
 class TestDelivery:
-    async def test_three_boletos_uploaded_and_sent_to_the_debtor(
+    async def test_first_boleto_sent_now_with_the_schedule_and_the_pix_code_alone(
         self,
         graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
         settings: CrmSettings,
@@ -175,17 +175,22 @@ class TestDelivery:
         d = await create_debtor(crm, debt="1500.00", phone="+5511987654321")
         await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
         client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
-        assert await deliver_due(sessionmaker, client, settings) == 3
+        # Only the first installment goes now; the others wait until a few days before they fall due.
+        assert await deliver_due(sessionmaker, client, settings) == 1
         uploads = [s for s in graph.sent if s.path.endswith("/media")]
-        assert len(uploads) == 3
-        assert all(s.media_bytes.count(b"%PDF-") == 1 for s in uploads)
+        assert len(uploads) == 1
+        assert uploads[0].media_bytes.count(b"%PDF-") == 1
         docs = [b for b in graph.messages_to("5511987654321") if b["type"] == "document"]
-        assert len(docs) == 3
-        assert all(doc["to"] == "5511987654321" for doc in docs)
-        assert "parcela 1 de 3" in docs[0]["document"]["caption"]
+        assert len(docs) == 1
+        assert docs[0]["to"] == "5511987654321"
+        caption = docs[0]["document"]["caption"]
+        assert "parcela 1 de 3" in caption
+        assert "Próximas parcelas: 2x" in caption  # one summary of the schedule
         pix_texts = [b for b in graph.messages_to("5511987654321") if b["type"] == "text"]
-        assert len(pix_texts) == 3
-        assert await deliver_due(sessionmaker, client, settings) == 0  # nothing twice
+        assert len(pix_texts) == 1
+        assert pix_texts[0]["text"]["body"].startswith("000201")  # the PIX code alone in its bubble
+        assert "6304" in pix_texts[0]["text"]["body"]
+        assert await deliver_due(sessionmaker, client, settings) == 0  # nothing twice, nothing early
 
     async def test_failures_are_retried_and_each_part_sent_once(
         self,
@@ -235,7 +240,13 @@ class TestDeliveryCrash:
     ) -> None:
         graph, crm = graph_and_crm
         d = await create_debtor(crm, debt="1500.00", phone="+5511987654323")
-        await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        generated = (await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))).json()
+        async with sessionmaker() as s, s.begin():  # every installment due to go out now (their dates came)
+            await s.execute(
+                update(BoletoDelivery)
+                .where(BoletoDelivery.phone == "+5511987654323")
+                .values(next_attempt_at=BoletoDelivery.created_at)
+            )
         client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
         record = BoletoRepository.record_delivery
         recorded = 0
@@ -265,7 +276,9 @@ class TestDeliveryCrash:
         counts = Counter(key(b) for b in sent)
         assert sorted(counts.values()) == [1, 1, 2]  # one part of one boleto twice, never the batch
         twice = next(k for k, n in counts.items() if n == 2)
-        assert "parcela 2 de 3" in twice.lower()
+        second = next(b for b in generated["boletos"] if b["installment"] == 2)
+        # The PIX code travels alone in its message (one long press copies it): it names the boleto.
+        assert "parcela 2 de 3" in twice.lower() if part == "document" else twice == second["pix_copia_e_cola"]
         other = "text" if part == "document" else "document"
         assert len([b for b in graph.messages_to("5511987654323") if b["type"] == other]) == 3
         # A repeated document uploads its PDF again: a media id the debtor never sees.

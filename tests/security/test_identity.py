@@ -55,6 +55,15 @@ class TestBruteForce:
         everything = " ".join(stack.graph.texts_to(phone))
         assert "4.321" not in everything
 
+    async def test_a_phone_that_never_passed_the_check_hears_no_name_after_an_ending(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="4321.00", phone="+5511987651203")
+        phone, first = d["phone"].lstrip("+"), d["name"].split()[0]
+        await stack.say(phone, "oi")
+        await stack.say(phone, "PARAR")
+        again = await stack.say(phone, "oi, quem é?")
+        assert again
+        assert not [r for r in again if first in r or "cobrar" in r.lower()]  # whoever holds the phone
+
     async def test_the_right_digits_from_another_phone_disclose_nothing_while_locked(
         self, stack: Stack, db: AsyncSession
     ) -> None:

@@ -1,0 +1,137 @@
+"""After an outcome, the same thread keeps its context; compliance applies whoever writes first."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.e2e.conftest import Stack
+from tests.factories import create_debtor
+
+
+def digits(phone: str) -> str:
+    return phone.lstrip("+")
+
+
+async def agreed(stack: Stack, phone: str, *, installments: str = "quero à vista") -> tuple[dict[str, Any], str]:
+    d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone=phone)
+    p = digits(d["phone"])
+    await stack.say(p, "oi")
+    await stack.say(p, d["cpf"][:3])
+    await stack.say(p, installments)
+    done = await stack.say(p, "sim", wait=15)
+    assert "acordo" in done[0].lower()
+    outcome = await stack.outcome(p)
+    assert outcome is not None
+    assert outcome["reason"] == "agreement"
+    return d, p
+
+
+async def stored(stack: Stack, session_id: str, until: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(100):
+        body = (await stack.crm.get(f"/api/negotiations/results/{session_id}")).json()
+        if body.get(until):
+            return body
+        await asyncio.sleep(0.1)
+    return body
+
+
+class TestAfterAnAgreement:
+    async def test_cancel_right_after_the_deal_cancels_the_boletos_without_asking_the_cpf(self, stack: Stack) -> None:
+        d, p = await agreed(stack, "+5511987652001")
+        conversations = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
+        reply = await stack.say(p, "pensando bem não quero, cancela")
+        assert "cancelei" in reply[0]
+        assert "CPF" not in " ".join(reply)
+        body = await stored(stack, conversations[0]["session_id"], "cancelled_at")
+        assert body["cancelled_at"] is not None
+        assert body["boletos"]
+        assert all(b["status"] == "cancelled" for b in body["boletos"])
+        kinds = [c["kind"] for c in (await stack.crm.get(f"/api/debtors/{d['cpf']}/contacts")).json()]
+        assert "agreement_cancelled" in kinds
+        after = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
+        assert len(after) == 1  # no blank conversation was opened
+
+    async def test_what_was_agreed_is_told_from_the_record(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652002")
+        reply = await stack.say(p, "o que eu combinei?")
+        assert "R$ 880,00" in reply[0]
+        assert "CPF" not in reply[0]
+
+    async def test_second_copy_sends_the_pix_code_alone(self, stack: Stack) -> None:
+        _d, p = await agreed(stack, "+5511987652003")
+        conversations = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
+        await stored(stack, conversations[0]["session_id"], "boletos")
+        reply = await stack.say(p, "manda a segunda via do boleto")
+        assert "2ª via" in reply[0]
+        assert reply[1].startswith("000201")  # the BR Code, nothing else in the bubble
+
+    async def test_new_terms_replace_the_old_agreement_and_its_boletos(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652004")
+        first = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"][0]["session_id"]
+        await stored(stack, first, "boletos")
+        proposal = await stack.say(p, "quero mudar, prefiro em 4x")
+        assert any("4x" in r for r in proposal)
+        done = await stack.say(p, "sim", wait=15)
+        assert "acordo" in done[0].lower()
+        items = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
+        new = next(i["session_id"] for i in items if i["session_id"] != first)
+        body = await stored(stack, new, "boletos")
+        assert body["reason"] == "renegotiated"
+        assert body["replaces_session_id"] == first
+        assert len(body["boletos"]) == 4
+        old = await stored(stack, first, "cancelled_at")
+        assert all(b["status"] == "cancelled" for b in old["boletos"])
+
+
+class TestComplianceOnInbound:
+    async def test_a_prescribed_debt_is_not_collected_when_the_debtor_writes_first(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="900.00", days_past_due=6 * 365, phone="+5511987652005")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        reply = await stack.say(p, d["cpf"][:3])
+        assert "prescrita" in reply[0]
+        assert "à vista" not in reply[0]
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "debt_prescribed"
+        assert outcome["boletos"] == []
+
+    async def test_a_paid_debt_is_not_collected(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="900.00", phone="+5511987652006")
+        r = await stack.crm.put(f"/api/debtors/{d['cpf']}", json={"debt_status": "paid"})
+        assert r.status_code == 200
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        reply = await stack.say(p, d["cpf"][:3])
+        assert "já está paga" in reply[0]
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "debt_paid"
+
+
+class TestNoShortcutPastTheCpf:
+    async def test_coming_back_after_a_pre_validation_ending_asks_the_cpf_again(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="777.77", phone="+5511987652007")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        wrong = "000" if not d["cpf"].startswith("000") else "999"
+        await stack.say(p, wrong)  # one wrong attempt
+        await stack.say(p, "agora não dá, depois eu vejo")
+        back = await stack.say(p, "oi, quero negociar")
+        everything = " ".join(stack.graph.texts_to(p))
+        assert "777,77" not in everything
+        assert "CPF" in back[0]
+
+    async def test_coming_back_after_a_refusal_resumes_without_the_cpf(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="900.00", phone="+5511987652008")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        await stack.say(p, d["cpf"][:3])
+        await stack.say(p, "não quero")
+        bye = await stack.say(p, "não, obrigado")
+        assert "respeito" in bye[0]
+        back = await stack.say(p, "pensando melhor quero pagar à vista")
+        assert "à vista" in back[0]
+        assert "CPF" not in back[0]

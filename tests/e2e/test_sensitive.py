@@ -1,0 +1,188 @@
+"""The sensitive moments, each with its handling and its own recorded outcome, on both engines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pydantic_ai import models
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from certobot.config import BotSettings
+from certobot.negotiation import flow
+from certobot.negotiation.agent import AgentNegotiator, build_agent
+from certobot.negotiation.brain import CONFIRM_QUESTIONS, Negotiator, OfflineNegotiator
+from tests.e2e.conftest import Stack, make_stack
+from tests.factories import create_debtor
+
+models.ALLOW_MODEL_REQUESTS = False
+
+
+def digits(phone: str) -> str:
+    return phone.lstrip("+")
+
+
+async def contacts(stack: Stack, cpf: str, kind: str) -> list[dict[str, Any]]:
+    for _ in range(80):
+        rows = [c for c in (await stack.crm.get(f"/api/debtors/{cpf}/contacts")).json() if c["kind"] == kind]
+        if rows:
+            return rows
+        await asyncio.sleep(0.1)
+    return []
+
+
+async def validated(stack: Stack, *, phone: str, debt: str = "1000.00") -> tuple[dict[str, Any], str]:
+    d = await create_debtor(stack.crm, debt=debt, max_discount="30.00", phone=phone)
+    p = digits(d["phone"])
+    await stack.say(p, "oi")
+    opened = await stack.say(p, d["cpf"][:3])
+    assert "Identidade confirmada" in opened[0]
+    return d, p
+
+
+class TestAfterValidation:
+    @pytest.mark.parametrize("text", ["essa dívida não é minha", "nunca fiz cartão nesse banco", "nao reconheço isso"])
+    async def test_dispute_is_recorded_and_collection_suspended(self, stack: Stack, text: str) -> None:
+        d, p = await validated(stack, phone="+5511987651001")
+        reply = await stack.say(p, text)
+        assert "suspensa" in reply[0]
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "dispute"
+        assert outcome["boletos"] == []
+        assert await contacts(stack, d["cpf"], "dispute")
+        info = (await stack.crm.get(f"/api/debtors/{d['cpf']}")).json()
+        assert info["debt_status"] == "disputed"
+
+    async def test_death_is_met_with_condolences_and_contact_stops(self, stack: Stack) -> None:
+        d, p = await validated(stack, phone="+5511987651002")
+        reply = await stack.say(p, "sou a esposa, ele faleceu mês passado")
+        assert "Sinto muito" in reply[0]
+        assert "R$" not in reply[0]
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "deceased"
+        assert await contacts(stack, d["cpf"], "deceased")
+        info = (await stack.crm.get(f"/api/debtors/{d['cpf']}")).json()
+        assert info["opted_out"] is True
+
+    async def test_legal_threat_is_calm_recorded_and_offers_a_person(self, stack: Stack) -> None:
+        d, p = await validated(stack, phone="+5511987651003")
+        reply = await stack.say(p, "vou colocar vcs no procon e no reclame aqui")
+        assert "atendente" in reply[0]
+        assert not any(w in reply[0] for w in ("Perfeito", "Show", "🎉"))
+        assert await contacts(stack, d["cpf"], "legal_threat")
+
+    async def test_later_schedules_one_follow_up(self, stack: Stack) -> None:
+        d, p = await validated(stack, phone="+5511987651004")
+        reply = await stack.say(p, "agora não dá, depois eu vejo")
+        assert "uma vez só" in reply[0]
+        assert "R$" not in reply[0]  # no better offer pushed
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "follow_up"
+        rows = await contacts(stack, d["cpf"], "follow_up")
+        assert rows
+        assert rows[0]["promised_date"] is not None
+        # One follow-up, on the day the bot named: the operator cannot open a conversation before it.
+        r = await stack.bot.post("/api/conversations", json={"cpf": d["cpf"]})
+        assert r.status_code == 422
+        assert "falar depois" in r.json()["detail"]
+
+
+class TestBeforeValidation:
+    async def test_third_party_hears_nothing_even_with_the_digits(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="777.77", phone="+5511987651005")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        reply = await stack.say(p, "sou a filha dela, posso resolver por ela?")
+        assert "titular" in reply[0]
+        later = await stack.say(p, d["cpf"][:3])
+        everything = " ".join(stack.graph.texts_to(p))
+        assert "777,77" not in everything
+        assert "R$" not in everything
+        assert later  # answered, but never with the debt
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "third_party"
+        assert await contacts(stack, d["cpf"], "third_party")
+
+    async def test_why_the_cpf_is_explained_before_asking_again(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, phone="+5511987651006")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        reply = await stack.say(p, "pra que vc quer meu cpf?")
+        assert "LGPD" in reply[0]
+        assert "3 primeiros" in reply[0]
+
+
+def scripted(plan: dict[str, dict[str, Any]]) -> FunctionModel:
+    """A model that answers each debtor message with the output the test gives it."""
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        last = messages[-1].parts[-1]
+        text = getattr(last, "content", "")
+        args = plan.get(str(text), {"intent": "unknown", "reply": "Hmm?"})
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, json.dumps(args))])
+
+    return FunctionModel(model)
+
+
+@pytest.fixture
+async def agent_stack(
+    database_url: str, redis_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Stack, dict[str, dict[str, Any]]]]:
+    plan: dict[str, dict[str, Any]] = {}
+
+    def negotiator(settings: BotSettings) -> Negotiator:
+        return AgentNegotiator(build_agent(scripted(plan)), OfflineNegotiator(), timeout=4)
+
+    monkeypatch.setattr(flow, "build_negotiator", negotiator)
+    async with make_stack(database_url, redis_url) as s:
+        yield s, plan
+
+
+class TestTheModelCannotOverrule:
+    async def test_model_closing_on_changed_terms_is_refused(
+        self, agent_stack: tuple[Stack, dict[str, dict[str, Any]]]
+    ) -> None:
+        stack, plan = agent_stack
+        plan["quero à vista"] = {"intent": "cash", "reply": "Fica R$ 880,00 à vista. Posso fechar?"}
+        # The model hears a yes and drops the condition.
+        plan["pode ser mas só consigo no dia 5"] = {"intent": "accept", "reply": "Acordo fechado! 🎉"}
+        _d, p = await validated(stack, phone="+5511987651007")
+        await stack.say(p, "quero à vista")
+        reply = await stack.say(p, "pode ser mas só consigo no dia 5")
+        assert any(q in reply[0] for q in CONFIRM_QUESTIONS)
+        assert "Acordo fechado" not in " ".join(reply)
+        r = await stack.bot.get("/api/conversations", params={"phone": p})
+        assert r.json()["items"][0]["status"] == "active"
+
+    async def test_model_ignoring_a_dispute_does_not_keep_collecting(
+        self, agent_stack: tuple[Stack, dict[str, dict[str, Any]]]
+    ) -> None:
+        stack, plan = agent_stack
+        plan["essa dívida não é minha"] = {"intent": "cash", "reply": "Fica R$ 880,00 à vista. Posso fechar?"}
+        _d, p = await validated(stack, phone="+5511987651008")
+        reply = await stack.say(p, "essa dívida não é minha")
+        assert "R$" not in reply[0]
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "dispute"
+
+    async def test_model_cannot_disclose_to_a_third_party(
+        self, agent_stack: tuple[Stack, dict[str, dict[str, Any]]]
+    ) -> None:
+        stack, plan = agent_stack
+        plan["sou o filho dele, posso pagar por ele?"] = {"intent": "debt_question", "reply": "Claro! São R$ 1.000,00."}
+        _d, p = await validated(stack, phone="+5511987651009")
+        reply = await stack.say(p, "sou o filho dele, posso pagar por ele?")
+        assert "R$" not in reply[0]
+        assert "titular" in reply[0]
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "third_party"

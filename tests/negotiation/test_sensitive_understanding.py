@@ -1,0 +1,118 @@
+"""The sensitive moments recognised across kinds of people, not single sentences.
+
+`TUNED` are paraphrases the rules were corrected on; `FRESH` were written afterwards and never used to
+adjust a rule: the honest figure, held to a rate rather than to every line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from certobot.negotiation.nlu import understand
+
+TODAY = date(2026, 11, 22)
+
+TUNED: dict[str, list[str]] = {
+    "dispute": [
+        "nao fui eu que fiz essa divida",
+        "desconheço essa cobrança",
+        "eu nunca tive cartao dessa loja",
+        "alguem usou meu nome",
+        "essa conta nao e minha, contesto",
+        "meu cpf foi clonado",
+    ],
+    "deceased": ["meu marido faleceu mes passado", "a titular ja é falecida", "minha mae veio a obito"],
+    "third_party": [
+        "sou a esposa dele, ele ta trabalhando",
+        "posso pagar pra minha filha?",
+        "ela pediu pra eu resolver",
+    ],
+    "legal_threat": ["vou procurar meus direitos no procon", "vou botar vcs na justiça", "vou entrar com processo"],
+    "anger": ["vcs sao uns ladroes", "vai tomar no cu", "seus golpistas safados"],
+    "later": ["agora nao posso, to no serviço", "depois eu vejo isso", "to dirigindo, depois falo"],
+    "cpf_why": ["pq vc quer meu cpf?", "nao passo meu cpf por zap", "nao vou informar cpf nenhum"],
+    "prescription": ["essa divida ja prescreveu ne", "divida de 2018 ainda vale?", "ela nao ta prescrita?"],
+    "breakdown": ["pq ta tao caro isso", "quanto disso é juros?", "como chegaram nesse valor"],
+    "cancel": ["quero cancelar o acordo", "desisti", "me arrependi, cancela"],
+    "second_copy": ["manda o boleto de novo", "perdi o boleto", "reenvia o pix"],
+    "recall": ["quanto ficou mesmo?", "o que a gente combinou?", "me lembra do acordo"],
+}
+
+FRESH: dict[str, list[str]] = {
+    "dispute": [
+        "mas eu nao devo nada pra essa empresa",
+        "nunca contratei emprestimo nenhum",
+        "isso é fraude, nao reconheço esse contrato",
+        "essa cobrança é indevida",
+        "nao fiz compra nenhuma nessa loja",
+    ],
+    "deceased": [
+        "o joao faleceu faz 2 meses",
+        "ela morreu de covid",
+        "meu pai é falecido desde o ano passado",
+        "o titular ja faleceu, sou a viuva",
+    ],
+    "third_party": [
+        "sou o filho dela, ela nao mexe no celular",
+        "aqui é a namorada dele",
+        "quero pagar essa divida pro meu pai",
+        "esse celular é da minha vó",
+        "ele esta viajando, pode falar comigo",
+    ],
+    "legal_threat": [
+        "vou te processar",
+        "vou levar isso pro juizado de pequenas causas",
+        "ja falei com meu advogado sobre vcs",
+        "vou no procon amanha cedo",
+        "isso da danos morais",
+    ],
+    "anger": [
+        "que merda é essa",
+        "vcs sao uns abutres",
+        "me deixem em paz caralho",
+        "VERGONHA essa empresa",
+        "ridiculo isso",
+    ],
+    "later": [
+        "agora nao da, depois eu te respondo",
+        "to ocupada agora",
+        "mais tarde eu vejo",
+        "me chama outro dia",
+        "vou pensar e depois te falo",
+    ],
+    "cpf_why": [
+        "por que voce precisa do meu cpf?",
+        "pra que vcs querem meus dados",
+        "nao vou passar meus dados",
+        "e a lgpd?",
+    ],
+    "prescription": [
+        "ja faz mais de cinco anos isso",
+        "essa divida nao caducou?",
+        "divida prescrita nao pode ser cobrada",
+        "isso ja prescreveu faz tempo",
+    ],
+    "breakdown": [
+        "quero ver os juros",
+        "qual era o valor original?",
+        "por que ta esse valor tao alto",
+        "me explica de onde saiu esse valor",
+        "tem multa nisso?",
+    ],
+    "cancel": ["quero desistir do acordo", "cancela o boleto por favor", "desfaz o acordo"],
+    "second_copy": ["nao recebi o boleto", "pode mandar o boleto de novo?", "cade o pix"],
+    "recall": ["quando vence a primeira?", "qual é o meu acordo?", "quanto ficou a parcela"],
+}
+
+
+@pytest.mark.parametrize(("intent", "text"), [(k, t) for k, v in TUNED.items() for t in v])
+def test_tuned_paraphrases(intent: str, text: str) -> None:
+    assert understand(text, TODAY).intent.value == intent
+
+
+def test_fresh_paraphrases_hold_a_rate() -> None:
+    rows = [(k, t) for k, v in FRESH.items() for t in v]
+    wrong = [(k, t, understand(t, TODAY).intent.value) for k, t in rows if understand(t, TODAY).intent.value != k]
+    assert len(wrong) / len(rows) <= 0.15, wrong
