@@ -16,11 +16,13 @@ from certobot.logging import configure_logging, get_logger
 from certobot.requestlog import RequestLog
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
+from mock_crm.agreements.router import router as agreements_router
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.negotiations.router import router as negotiations_router
+from mock_crm.payments.router import router as payments_router
 
 log = get_logger("mock_crm")
 
@@ -86,6 +88,8 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     app.include_router(debtors_router)
     app.include_router(negotiations_router)
     app.include_router(boletos_router)
+    app.include_router(agreements_router)
+    app.include_router(payments_router)
 
     @app.get("/health", tags=["saúde"])
     async def health() -> dict[str, str]:

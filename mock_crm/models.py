@@ -1,7 +1,19 @@
 """Every table of the CRM, imported once so that Alembic and tests see the whole metadata."""
 
+from mock_crm.agreements.models import Agreement
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.debtors.models import ContactLog, Debt, Debtor
 from mock_crm.negotiations.models import NegotiationResult
+from mock_crm.payments.models import Payment, PaymentNotification
 
-__all__ = ["Boleto", "BoletoDelivery", "ContactLog", "Debt", "Debtor", "NegotiationResult"]
+__all__ = [
+    "Agreement",
+    "Boleto",
+    "BoletoDelivery",
+    "ContactLog",
+    "Debt",
+    "Debtor",
+    "NegotiationResult",
+    "Payment",
+    "PaymentNotification",
+]

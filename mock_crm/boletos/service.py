@@ -13,6 +13,7 @@ from certobot.config import CrmSettings
 from certobot.errors import Invalid, NotFound
 from certobot.money import from_cents, split_installments, to_cents
 from certobot.negotiation.policy import add_months
+from mock_crm.agreements.service import open_for as open_agreement
 from mock_crm.boletos import febraban, pdf, pix
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository
@@ -95,6 +96,7 @@ class BoletoService:
             self.repo.session.add(row)
             rows.append(row)
         await self.repo.session.flush()
+        await open_agreement(self.repo.session, key=key, debtor_id=debtor.id, session_id=a.session_id, rows=rows)
         for row in rows:
             # The outbox row lives in the same transaction: a restart before delivery loses nothing.
             self.repo.session.add(BoletoDelivery(boleto_id=row.id, phone=debtor.phone))
