@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from certobot.cpf import is_valid_cnpj
 
 DEV_CRM_KEY = "dev-crm-key"
+DEV_WEBHOOK_SECRET = "dev-crm-webhook-secret"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot.db"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"
 
@@ -31,6 +32,8 @@ class _Base(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
+    # Shared by the CRM (signs payment webhooks, HMAC-SHA256) and the bot (checks them).
+    crm_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
@@ -82,6 +85,8 @@ class _Base(BaseSettings):
     def _no_placeholders_in_production(self) -> _Base:
         if self.environment == "production" and self.crm_api_key.get_secret_value() == DEV_CRM_KEY:
             raise ValueError("CRM_API_KEY: defina uma chave real em produção")
+        if self.environment == "production" and self.crm_webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET:
+            raise ValueError("CRM_WEBHOOK_SECRET: defina um segredo real em produção")
         return self
 
 
@@ -114,6 +119,14 @@ def parse_contact_hours(spec: str) -> dict[int, tuple[time, time | None]]:
     return windows
 
 
+def parse_days(spec: str) -> list[int]:
+    """`3, 1` → [3, 1]: whole days between 1 and 30."""
+    days = [int(p) for p in re.split(r"[,;\s]+", spec.strip()) if p]
+    if any(d < 1 or d > 30 for d in days):
+        raise ValueError("use dias entre 1 e 30 separados por vírgula, por exemplo '3, 1'")
+    return sorted(set(days), reverse=True)
+
+
 class BotSettings(_Base):
     redis_url: str | None = None
     crm_base_url: str = "http://localhost:8001"
@@ -135,6 +148,25 @@ class BotSettings(_Base):
     # Conversations one process works on at once. Kept under the database pool (10 + 20 overflow)
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
+
+    # After the agreement (certobot/lifecycle): receipts and reminders outside the 24-hour window
+    # go as these approved utility templates.
+    whatsapp_receipt_template: str = "recibo_pagamento"
+    whatsapp_closing_template: str = "acordo_quitado"
+    whatsapp_reminder_template: str = "lembrete_vencimento"
+    # Days before each due date a reminder goes out (comma-separated), and one on the day itself.
+    reminder_days_before: str = "3"
+    reminder_on_due_date: bool = True
+    # Days after an unpaid due date for the kind follow-up, and for the agreement to be broken.
+    followup_days_after: int = Field(default=1, ge=1, le=30)
+    broken_after_days: int = Field(default=10, ge=1, le=120)
+    lifecycle_interval_seconds: float = Field(default=300, gt=0)
+
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _days_before(cls, v: str) -> str:
+        parse_days(v)
+        return v
 
     @field_validator("contact_hours")
     @classmethod
@@ -172,6 +204,8 @@ class CrmSettings(_Base):
     mock_debtors_count: int = Field(default=120, ge=0, le=100_000)
     seed: int = Field(default=20261122, validation_alias="MOCK_SEED")
     late_fee_percentage: Decimal = Decimal("2.00")
+    # Where the CRM posts payment webhooks (the bot's POST /webhooks/crm/payments).
+    certobot_base_url: str = "http://127.0.0.1:8000"
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )

@@ -15,6 +15,7 @@ from certobot.clock import Clock, SystemClock
 from certobot.config import BotSettings, load_settings
 from certobot.db import make_engine, make_sessionmaker
 from certobot.errors import install_error_handlers
+from certobot.lifecycle.router import router as lifecycle_router
 from certobot.logging import configure_logging, get_logger
 from certobot.metrics import render
 from certobot.redis import make_redis
@@ -117,6 +118,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestLog)
     app.include_router(webhook_router)
+    app.include_router(lifecycle_router)
     app.include_router(sandbox_router)
     for router in _operator_routers():
         app.include_router(router)

@@ -55,7 +55,12 @@ def graph_client(s: CrmSettings, http: httpx.AsyncClient) -> GraphClient:
     )
 
 
-def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncClient | None = None) -> FastAPI:
+def create_app(
+    settings: CrmSettings | None = None,
+    *,
+    graph_http: httpx.AsyncClient | None = None,
+    bot_http: httpx.AsyncClient | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
@@ -67,9 +72,13 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         await seed_if_empty(app.state.sessionmaker, s)
         http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0))
         app.state.graph = graph_client(s, http)
-        async with run_background(app.state.sessionmaker, s, app.state.graph):
+        # The bot is on loopback or next door: short timeouts, the outbox retries.
+        to_bot = bot_http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        async with run_background(app.state.sessionmaker, s, app.state.graph, to_bot):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield
+        if bot_http is None:
+            await to_bot.aclose()
         if graph_http is None:
             await http.aclose()
         await engine.dispose()

@@ -17,6 +17,7 @@ from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact
 from certobot.crm.schemas import ContactRequest
 from certobot.errors import Conflict, DomainError, Invalid, NotFound
+from certobot.lifecycle.service import agreement_summary
 from certobot.logging import scrub
 from certobot.negotiation import texts
 from certobot.negotiation.models import Conversation
@@ -183,7 +184,12 @@ class ConversationService:
             )
             for m in rows
         ]
-        return ConversationDetail(**summary(conv).model_dump(), transcript=transcript, outcome=conv.outcome)
+        return ConversationDetail(
+            **summary(conv).model_dump(),
+            transcript=transcript,
+            outcome=conv.outcome,
+            agreement=await agreement_summary(self.db, conv.id),
+        )
 
     async def handoff(self, session_id: str) -> ConversationSummary:
         conv = await self.get(session_id)

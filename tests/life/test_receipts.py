@@ -1,0 +1,122 @@
+"""The CRM tells the bot about a payment; the debtor gets one receipt, and a closing message at the end."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certobot.clock import FixedClock
+from certobot.lifecycle.models import PaymentNotice
+from mock_crm.payments.notify import sign
+from tests.e2e.conftest import Stack
+from tests.life.helpers import agreed, conversation, digits, later, non_boleto_texts, payment, until
+from tests.life.test_payments import txid
+
+
+def receipts(stack: Stack, phone: str) -> list[str]:
+    return [t for t in non_boleto_texts(stack, phone) if t.startswith("Recebemos")]
+
+
+class TestReceiptEndToEnd:
+    async def test_three_installments_two_receipts_then_closing_and_paid(
+        self, life: Stack, db: AsyncSession, clock: FixedClock
+    ) -> None:
+        debtor, session_id, boletos = await agreed(life.crm, first_due=later(5), now=clock.now())
+        phone = debtor["phone"]
+        await conversation(db, session_id, phone, clock.now() - timedelta(hours=1))
+        r1 = await life.crm.post("/api/payments", json=payment(boletos[0]["boleto_id"], "300.00", "BOL-1"))
+        r2 = await life.crm.post(
+            "/api/payments", json=payment("", "300.00", "PIX-2", "pix", txid=txid(await boleto(life, boletos[1])))
+        )
+        assert (r1.status_code, r2.status_code) == (201, 201)
+        await until(lambda: len(receipts(life, phone)) >= 2)
+        # A bank that repeats a notification does not make a third receipt.
+        again = await life.crm.post("/api/payments", json=payment(boletos[0]["boleto_id"], "300.00", "BOL-1"))
+        assert again.status_code == 200
+        assert receipts(life, phone) == [
+            "Recebemos R$ 300,00 da parcela 1 de 3, obrigada!",
+            "Recebemos R$ 300,00 da parcela 2 de 3, obrigada!",
+        ]
+        r3 = await life.crm.post("/api/payments", json=payment(boletos[2]["boleto_id"], "300.00", "BOL-3"))
+        assert r3.json()["agreement_status"] == "paid"
+        await until(lambda: any(t.startswith("Pronto, Maria!") for t in non_boleto_texts(life, phone)))
+        texts = non_boleto_texts(life, phone)
+        assert texts[-2:] == [
+            "Recebemos R$ 300,00 da parcela 3 de 3, obrigada!",
+            "Pronto, Maria! Com esse pagamento seu acordo está quitado 🎉 A dívida fica registrada como paga "
+            "e você não vai receber mais cobranças dela. Obrigada pela confiança!",
+        ]
+        [item] = (await life.crm.get("/api/agreements", params={"session_id": session_id})).json()["items"]
+        assert (item["status"], item["open_amount"]) == ("paid", "0.00")
+        view = (await life.bot.get(f"/api/conversations/{session_id}")).json()
+        assert view["agreement"] == {
+            "agreement_id": item["agreement_id"],
+            "status": "paid",
+            "paid_amount": "900.00",
+            "open_amount": "0.00",
+            "payments": 3,
+        }
+        assert (await life.crm.get(f"/api/debtors/{debtor['cpf']}")).json()["debt_status"] == "paid"
+
+    async def test_outside_the_24h_window_the_receipt_is_the_approved_template(
+        self, life: Stack, db: AsyncSession, clock: FixedClock
+    ) -> None:
+        debtor, session_id, boletos = await agreed(life.crm, first_due=later(5), total="300.00", n=1, now=clock.now())
+        await conversation(db, session_id, debtor["phone"], clock.now() - timedelta(hours=30))
+        await life.crm.post("/api/payments", json=payment(boletos[0]["boleto_id"], "300.00", "OUT-1"))
+        phone = digits(debtor["phone"])
+
+        def templates() -> list[dict[str, object]]:
+            return [m["template"] for m in life.graph.messages_to(phone) if m.get("type") == "template"]
+
+        await until(lambda: len(templates()) >= 2)
+        receipt, closing = templates()
+        assert receipt["name"] == "recibo_pagamento"
+        assert receipt["components"] == [
+            {"type": "body", "parameters": [{"type": "text", "text": t} for t in ("R$ 300,00", "1", "1")]}
+        ]
+        assert (closing["name"], closing["components"][0]["parameters"][0]["text"]) == ("acordo_quitado", "Maria")  # type: ignore[index]
+
+
+async def boleto(stack: Stack, ref: dict[str, object]) -> dict[str, object]:
+    r = await stack.crm.get(f"/api/boletos/{ref['boleto_id']}")
+    body: dict[str, object] = r.json()
+    return body
+
+
+class TestWebhook:
+    async def test_unsigned_or_badly_signed_webhook_is_401(self, life: Stack) -> None:
+        raw = json.dumps({"event_id": "x"}).encode()
+        r = await life.bot.post("/webhooks/crm/payments", content=raw)
+        assert r.status_code == 401
+        assert r.json()["detail"].startswith("Assinatura ausente ou inválida")
+        r = await life.bot.post("/webhooks/crm/payments", content=raw, headers={"X-Certobot-Signature": sign(raw, "x")})
+        assert r.status_code == 401
+
+    async def test_signed_but_malformed_event_is_422(self, life: Stack) -> None:
+        raw = json.dumps({"event_id": "x"}).encode()
+        headers = {"X-Certobot-Signature": sign(raw, "dev-crm-webhook-secret")}
+        r = await life.bot.post("/webhooks/crm/payments", content=raw, headers=headers)
+        assert (r.status_code, r.json()["detail"]) == (422, "Evento de pagamento inválido.")
+
+    async def test_redelivered_event_is_stored_once(self, life: Stack, db: AsyncSession, clock: FixedClock) -> None:
+        debtor, session_id, boletos = await agreed(life.crm, first_due=later(5), now=clock.now())
+        await conversation(db, session_id, debtor["phone"], clock.now())
+        await life.crm.post("/api/payments", json=payment(boletos[0]["boleto_id"], "300.00", "RE-1"))
+        await until(lambda: len(receipts(life, debtor["phone"])) == 1)
+        stored = (await db.scalars(select(PaymentNotice))).one()
+        raw = json.dumps(stored.payload, ensure_ascii=False).encode()
+        headers = {"X-Certobot-Signature": sign(raw, "dev-crm-webhook-secret")}
+        r = await life.bot.post("/webhooks/crm/payments", content=raw, headers=headers)
+        assert (r.status_code, r.json()) == (200, {"status": "duplicate"})
+        assert await db.scalar(select(func.count()).select_from(PaymentNotice)) == 1
+        # The duplicate queued nothing: the next payment's receipt arrives, and it is the second one only.
+        await life.crm.post("/api/payments", json=payment(boletos[1]["boleto_id"], "300.00", "RE-2"))
+        await until(lambda: len(receipts(life, debtor["phone"])) >= 2)
+        assert receipts(life, debtor["phone"]) == [
+            "Recebemos R$ 300,00 da parcela 1 de 3, obrigada!",
+            "Recebemos R$ 300,00 da parcela 2 de 3, obrigada!",
+        ]
