@@ -37,6 +37,9 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
     from certobot.campaigns.runner import run_campaigns
 
     tasks.append(asyncio.create_task(run_campaigns(resources, stop), name="campaigns"))
+    from certobot.lifecycle.reminders import run_reminders
+
+    tasks.append(asyncio.create_task(run_reminders(resources, stop), name="reminders"))
     return tasks
 
 

@@ -49,6 +49,9 @@ class AgreementOut(BaseModel):
     agreement_id: str
     session_id: str | None
     debtor_id: int = Field(description="Identificador interno do devedor (o CPF não é repetido aqui).")
+    debtor_name: str
+    debtor_phone: str = Field(description="E.164; para os lembretes no WhatsApp.")
+    debtor_opted_out: bool
     status: AgreementStatus
     total_amount: Money
     paid_amount: Money

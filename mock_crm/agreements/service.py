@@ -95,9 +95,12 @@ class AgreementService:
         keys = [r.key for r in rows]
         boletos = await self.repo.boletos_of(keys)
         payments = await self.repo.payments_of(keys)
-        return [self._view(r, boletos[r.key], payments[r.key], today) for r in rows]
+        debtors = await self.repo.debtors_of([r.debtor_id for r in rows])
+        return [self._view(r, debtors[r.debtor_id], boletos[r.key], payments[r.key], today) for r in rows]
 
-    def _view(self, a: Agreement, boletos: list[Boleto], payments: list[Payment], today: date) -> AgreementOut:
+    def _view(
+        self, a: Agreement, debtor: Debtor, boletos: list[Boleto], payments: list[Payment], today: date
+    ) -> AgreementOut:
         paid = paid_by_boleto(payments)
         by_id = {b.id: b for b in boletos}
         installments = [
@@ -118,6 +121,9 @@ class AgreementService:
             agreement_id=a.key,
             session_id=a.session_id,
             debtor_id=a.debtor_id,
+            debtor_name=debtor.name,
+            debtor_phone=debtor.phone,
+            debtor_opted_out=debtor.opted_out,
             status=a.status,
             total_amount=from_cents(a.total_cents),
             paid_amount=from_cents(paid_total),

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.clock import FixedClock
 from certobot.lifecycle.models import PaymentNotice
+from certobot.lifecycle.reminders import tick
 from mock_crm.payments.notify import sign
 from tests.e2e.conftest import Stack
 from tests.life.helpers import agreed, conversation, digits, later, non_boleto_texts, payment, until
 from tests.life.test_payments import txid
+
+SP = ZoneInfo("America/Sao_Paulo")
 
 
 def receipts(stack: Stack, phone: str) -> list[str]:
@@ -60,6 +64,9 @@ class TestReceiptEndToEnd:
             "payments": 3,
         }
         assert (await life.crm.get(f"/api/debtors/{debtor['cpf']}")).json()["debt_status"] == "paid"
+        # No more reminders: on the next installment's due date the scheduler has nothing for it.
+        clock.set(datetime.combine(date.fromisoformat(boletos[1]["due_date"]), time(12), SP))
+        assert (await tick(life.bot_app.state.resources)).sent == []
 
     async def test_outside_the_24h_window_the_receipt_is_the_approved_template(
         self, life: Stack, db: AsyncSession, clock: FixedClock
