@@ -15,6 +15,7 @@ from certobot import outbox
 from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.db import utcnow
+from certobot.lifecycle.metrics import count_promise
 from certobot.logging import get_logger
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
@@ -58,6 +59,7 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: Cr
                     outcome = ConversationOutcome.model_validate(row.payload)
                     await client.post_outcome(outcome)
                     OUTCOMES.labels(outcome=outcome.outcome).inc()
+                    count_promise(outcome.outcome, outcome.agreed_amount, outcome.installments)
                 else:
                     await client.log_contact(row.payload["cpf"], ContactRequest.model_validate(row.payload["entry"]))
             except CrmUnavailable as exc:

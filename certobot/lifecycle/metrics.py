@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from prometheus_client import Counter
 
 PROMISES_MADE = Counter("certobot_promises_made_total", "Acordos fechados (promessas de pagamento)")
@@ -11,3 +13,10 @@ RECOVERED_CENTS = Counter("certobot_amount_recovered_cents_total", "Valor recebi
 PAYMENTS = Counter("certobot_payments_received_total", "Pagamentos informados pelo CRM", ["outcome"])
 BROKEN = Counter("certobot_agreements_broken_total", "Acordos rompidos (prazo de tolerância vencido)")
 REMINDERS = Counter("certobot_agreement_messages_total", "Lembretes e acompanhamentos enviados", ["kind"])
+
+
+def count_promise(outcome: str, agreed_amount: Decimal | None, installments: int | None) -> None:
+    """A delivered outcome that carries an agreement is a promise made (CRM outbox calls this)."""
+    if outcome in ("successful", "partially_successful") and agreed_amount is not None and installments:
+        PROMISES_MADE.inc()
+        AGREED_CENTS.inc(int(agreed_amount * 100))
