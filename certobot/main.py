@@ -173,6 +173,9 @@ def _operator_routers() -> list[APIRouter]:
     routers.append(console)
 
     routers.append(simulator)
+    from certobot.lifecycle.simulator import router as simulator_pay
+
+    routers.append(simulator_pay)
     return routers
 
 

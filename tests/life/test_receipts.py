@@ -127,3 +127,26 @@ class TestWebhook:
             "Recebemos R$ 300,00 da parcela 1 de 3, obrigada!",
             "Recebemos R$ 300,00 da parcela 2 de 3, obrigada!",
         ]
+
+
+class TestSimulatorPay:
+    async def test_pagar_pays_the_next_open_installment(
+        self, database_url: str, redis_url: str, engine: object, clock: FixedClock, db: AsyncSession
+    ) -> None:
+        from tests.life.conftest import life_stack
+
+        # The simulator exists only in the sandbox (no WhatsApp token).
+        async with life_stack(
+            database_url, redis_url, clock, whatsapp_access_token=None, whatsapp_phone_number_id=None
+        ) as s:
+            debtor, session_id, boletos = await agreed(s.crm, first_due=later(5), total="600.00", n=2, now=clock.now())
+            r = await s.bot.post("/simulator/api/pay", json={"phone": debtor["phone"]})
+            assert r.json() == {"status": 201, "detail": "Parcela 1 paga: R$ 300,00."}
+            [item] = (await s.crm.get("/api/agreements", params={"session_id": session_id})).json()["items"]
+            assert [i["status"] for i in item["installments"]] == ["paid", "open"]
+            assert [p["boleto_id"] for p in item["payments"]] == [boletos[0]["boleto_id"]]
+            none = await s.bot.post("/simulator/api/pay", json={"phone": "+5511900000000"})
+            assert (none.status_code, none.json()["detail"]) == (
+                404,
+                "Este devedor não tem parcela em aberto num acordo ativo.",
+            )
