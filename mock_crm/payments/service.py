@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.db import dialect_of, utcnow
@@ -78,7 +79,16 @@ class PaymentService:
             anomaly=anomaly,
             paid_at=notice.paid_at,
         )
-        self.session.add(row)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError:
+            # The same payment_id, for another boleto, committed by a concurrent notice: answer as a repeat.
+            existing = await self._existing(notice, boleto, today)
+            if existing is None:
+                raise
+            return existing, False
         paid[boleto.id] = paid.get(boleto.id, 0) + applied
         if anomaly is None:
             await self._advance(agreement, boleto, paid, row, today)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -166,3 +167,26 @@ class TestBadPayments:
         assert r.json()["anomaly"].startswith("Pagamento de boleto cancelado")
         assert r.json()["installment_status"] == "cancelled"
         assert await notifications(db) == 0
+
+
+class TestConcurrency:
+    async def test_the_same_notice_twice_at_once_is_one_payment_and_one_notice(
+        self, crm: httpx.AsyncClient, db: AsyncSession
+    ) -> None:
+        b = (await agreement(crm))[0]
+        body = pay({"boleto_id": b["boleto_id"]}, "300.00", "SAME-1")
+        first, second = await asyncio.gather(crm.post("/api/payments", json=body), crm.post("/api/payments", json=body))
+        assert sorted([first.status_code, second.status_code]) == [200, 201]
+        assert first.json() == second.json()
+        assert await notifications(db) == 1
+
+    async def test_one_bank_id_for_two_boletos_at_once_is_never_two_payments(
+        self, crm: httpx.AsyncClient, db: AsyncSession
+    ) -> None:
+        boletos = await agreement(crm)
+        answers = await asyncio.gather(
+            crm.post("/api/payments", json=pay({"boleto_id": boletos[0]["boleto_id"]}, "300.00", "SAME-2")),
+            crm.post("/api/payments", json=pay({"boleto_id": boletos[1]["boleto_id"]}, "300.00", "SAME-2")),
+        )
+        assert sorted(r.status_code for r in answers) == [201, 409]
+        assert await notifications(db) == 1
