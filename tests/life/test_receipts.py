@@ -150,3 +150,29 @@ class TestSimulatorPay:
                 404,
                 "Este devedor não tem parcela em aberto num acordo ativo.",
             )
+
+
+def metric(text: str, name: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and not sample.labels:
+                return float(sample.value)
+    return 0.0
+
+
+class TestMetrics:
+    async def test_recovered_amount_and_kept_promise_are_counted(
+        self, life: Stack, db: AsyncSession, clock: FixedClock
+    ) -> None:
+        before = (await life.bot.get("/metrics")).text
+        debtor, session_id, boletos = await agreed(life.crm, first_due=later(5), total="250.00", n=1, now=clock.now())
+        await conversation(db, session_id, debtor["phone"], clock.now())
+        await life.crm.post("/api/payments", json=payment(boletos[0]["boleto_id"], "250.00", "M-1"))
+        await until(lambda: any(t.startswith("Pronto") for t in non_boleto_texts(life, debtor["phone"])))
+        after = (await life.bot.get("/metrics")).text
+        recovered = "certobot_amount_recovered_cents_total"
+        assert metric(after, recovered) - metric(before, recovered) == 25000
+        kept = "certobot_promises_kept_total"
+        assert metric(after, kept) - metric(before, kept) == 1
