@@ -154,6 +154,7 @@ class BotSettings(_Base):
     whatsapp_receipt_template: str = "recibo_pagamento"
     whatsapp_closing_template: str = "acordo_quitado"
     whatsapp_reminder_template: str = "lembrete_vencimento"
+    whatsapp_followup_template: str = "acompanhamento_pagamento"
     # Days before each due date a reminder goes out (comma-separated), and one on the day itself.
     reminder_days_before: str = "3"
     reminder_on_due_date: bool = True

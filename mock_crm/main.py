@@ -16,6 +16,7 @@ from certobot.logging import configure_logging, get_logger
 from certobot.requestlog import RequestLog
 from certobot.startup import SettingsGate
 from certobot.whatsapp.graph import GraphClient
+from mock_crm.agreements.router import promises_router
 from mock_crm.agreements.router import router as agreements_router
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(negotiations_router)
     app.include_router(boletos_router)
     app.include_router(agreements_router)
+    app.include_router(promises_router)
     app.include_router(payments_router)
 
     @app.get("/health", tags=["saúde"])

@@ -36,6 +36,18 @@ class Agreement(BaseModel):
     created_at: datetime
 
 
+class Promise(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    promise_id: int
+    session_id: str | None
+    debtor_name: str
+    debtor_phone: str
+    debtor_opted_out: bool
+    promised_date: date
+    kept: bool
+
+
 class AgreementsClient:
     def __init__(self, http: httpx.AsyncClient, settings: BotSettings) -> None:
         self.http = http
@@ -63,3 +75,13 @@ class AgreementsClient:
         r = await self.http.post(f"{self.base}/api/agreements/{agreement_id}/break", headers=self.headers, timeout=10)
         if r.status_code != 409:  # already paid or cancelled meanwhile: nothing to break
             r.raise_for_status()
+
+    async def promises(self, due_from: date, due_to: date) -> list[Promise]:
+        r = await self.http.get(
+            f"{self.base}/api/payment-promises",
+            params={"due_from": due_from.isoformat(), "due_to": due_to.isoformat()},
+            headers=self.headers,
+            timeout=10,
+        )
+        r.raise_for_status()
+        return [Promise.model_validate(p) for p in r.json()]

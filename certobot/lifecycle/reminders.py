@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -99,15 +99,20 @@ async def _queue(
         body = texts.reminder(first, inst.open_amount, inst.installment, n, inst.due_date, action.days)
     conv = await conversation_of(session, agreement.session_id)
     to = (conv.wa_id if conv is not None and conv.wa_id else None) or wa_form(agreement.debtor_phone)
-    message = (
-        text_message(body)
-        if await in_window(session, agreement.debtor_phone, now)
-        else template_message(
+    if await in_window(session, agreement.debtor_phone, now):
+        message = text_message(body)
+    elif action.kind == "followup":
+        message = template_message(
+            settings.whatsapp_followup_template,
+            settings.whatsapp_template_language,
+            [first, f"{inst.due_date:%d/%m/%Y}"],
+        )
+    else:
+        message = template_message(
             settings.whatsapp_reminder_template,
             settings.whatsapp_template_language,
             [first, brl(inst.open_amount), f"{inst.installment}/{n}", f"{inst.due_date:%d/%m/%Y}"],
         )
-    )
     await queue_message(
         session,
         conversation_id=conv.id if conv is not None else None,
@@ -145,7 +150,53 @@ async def tick(resources: Resources) -> TickReport:
                 await _queue(session, agreement, action, settings, now)
             metrics.REMINDERS.labels(kind=action.kind).inc()
             report.sent.append(action.key)
+    if may_write:
+        await _promises(resources, today, now, report)
     return report
+
+
+async def _promises(resources: Resources, today: date, now: datetime, report: TickReport) -> None:
+    """A promise to pay on a date (no installments agreed) gets the same kind follow-up once it passed."""
+    settings = resources.settings
+    promises = await AgreementsClient(resources.http, settings).promises(
+        today - timedelta(days=settings.broken_after_days), today - timedelta(days=settings.followup_days_after)
+    )
+    for p in promises:
+        if p.kept or p.debtor_opted_out:
+            continue
+        key = f"promise:{p.promise_id}"
+        first = p.debtor_name.split()[0] if p.debtor_name.split() else ""
+        body = texts.promise_followup(first, p.promised_date)
+        async with transaction(resources.sessionmaker) as session:
+            insert = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
+            claimed = await session.execute(
+                insert(AgreementReminder)
+                .values(key=key, agreement_key="promise", kind="promise")
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                continue
+            conv = await conversation_of(session, p.session_id)
+            to = (conv.wa_id if conv is not None and conv.wa_id else None) or wa_form(p.debtor_phone)
+            message = (
+                text_message(body)
+                if await in_window(session, p.debtor_phone, now)
+                else template_message(
+                    settings.whatsapp_followup_template,
+                    settings.whatsapp_template_language,
+                    [first, f"{p.promised_date:%d/%m/%Y}"],
+                )
+            )
+            await queue_message(
+                session,
+                conversation_id=conv.id if conv is not None else None,
+                to=to,
+                message=message,
+                transcript=body,
+                key=f"reminder:{key}",
+            )
+        metrics.REMINDERS.labels(kind="promise").inc()
+        report.sent.append(key)
 
 
 async def run_reminders(resources: Resources, stop: asyncio.Event) -> None:

@@ -47,3 +47,12 @@ def followup(first_name: str, amount: Decimal, installment: int, installments: i
         f"{due:%d/%m}. Acontece! Se quiser, te mando uma segunda via do boleto, ou posso te passar pra uma "
         "pessoa da equipe. É só responder aqui."
     )
+
+
+def promise_followup(first_name: str, promised: date) -> str:
+    hi = f"Oi, {first_name}, tudo bem?" if first_name else "Oi, tudo bem?"
+    return (
+        f"{hi} Você tinha comentado que ia pagar em {promised:%d/%m} e ainda não encontramos o pagamento. "
+        "Sem problema! Quer que eu te mande o boleto, ou prefere combinar um parcelamento? "
+        "Também posso te passar pra uma pessoa da equipe."
+    )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certobot.db import dialect_of
 from mock_crm.agreements.models import Agreement
 from mock_crm.boletos.models import Boleto
-from mock_crm.debtors.models import Debtor
+from mock_crm.debtors.models import ContactLog, Debtor
 from mock_crm.payments.models import Payment
 
 
@@ -81,3 +81,23 @@ class AgreementRepository:
             return {}
         rows = await self.session.scalars(select(Debtor).where(Debtor.id.in_(set(ids))))
         return {d.id: d for d in rows}
+
+    async def promises(self, *, since: date, until: date, limit: int = 500) -> Sequence[ContactLog]:
+        rows = await self.session.scalars(
+            select(ContactLog)
+            .where(
+                ContactLog.kind == "payment_promise",
+                ContactLog.promised_date >= since,
+                ContactLog.promised_date <= until,
+            )
+            .order_by(ContactLog.promised_date, ContactLog.id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def settled_since(self, debtor_id: int, since: datetime) -> bool:
+        """Whether the debtor closed an agreement after `since` (whose own reminders then take over)."""
+        agreement = await self.session.scalar(
+            select(Agreement.key).where(Agreement.debtor_id == debtor_id, Agreement.created_at >= since).limit(1)
+        )
+        return agreement is not None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from certobot.errors import Unauthorized, error_responses
 from certobot.types import Cpf
 from mock_crm.agreements.repository import AgreementRepository
-from mock_crm.agreements.schemas import AgreementOut, AgreementPage
+from mock_crm.agreements.schemas import AgreementOut, AgreementPage, PromiseOut
 from mock_crm.agreements.service import AgreementNotActive, AgreementNotFound, AgreementService
 from mock_crm.deps import ApiKey, ClockDep, SessionDep, today_in_sp
 
@@ -69,3 +69,16 @@ async def get_agreement(agreement_id: AgreementId, service: ServiceDep, clock: C
 )
 async def break_agreement(agreement_id: AgreementId, service: ServiceDep, clock: ClockDep) -> AgreementOut:
     return await service.mark_broken(agreement_id, clock.now())
+
+
+promises_router = APIRouter(
+    prefix="/api/payment-promises",
+    tags=["acordos"],
+    dependencies=[ApiKey],
+    responses=error_responses(Unauthorized),
+)
+
+
+@promises_router.get("", response_model=list[PromiseOut], summary="Promessas de pagamento com data entre duas datas")
+async def list_promises(service: ServiceDep, due_from: date, due_to: date) -> list[PromiseOut]:
+    return await service.promises(since=due_from, until=due_to)

@@ -66,3 +66,15 @@ class AgreementPage(BaseModel):
     items: list[AgreementOut]
     limit: int
     offset: int
+
+
+class PromiseOut(BaseModel):
+    """A promise to pay on a date, made in a conversation without an agreement of installments."""
+
+    promise_id: int
+    session_id: str | None
+    debtor_name: str
+    debtor_phone: str
+    debtor_opted_out: bool
+    promised_date: date
+    kept: bool = Field(description="Pagou (ou fechou um acordo) depois da promessa.")

@@ -11,7 +11,14 @@ from certobot.errors import Conflict, NotFound
 from certobot.money import from_cents
 from mock_crm.agreements.models import Agreement
 from mock_crm.agreements.repository import AgreementRepository
-from mock_crm.agreements.schemas import ANOMALY_PT, AgreementOut, InstallmentOut, InstallmentStatus, PaymentOut
+from mock_crm.agreements.schemas import (
+    ANOMALY_PT,
+    AgreementOut,
+    InstallmentOut,
+    InstallmentStatus,
+    PaymentOut,
+    PromiseOut,
+)
 from mock_crm.boletos.models import Boleto
 from mock_crm.debtors.models import Debtor
 from mock_crm.payments.models import Payment
@@ -133,6 +140,28 @@ class AgreementService:
             created_at=a.created_at,
             closed_at=a.closed_at,
         )
+
+    async def promises(self, *, since: date, until: date) -> list[PromiseOut]:
+        """Promises to pay falling due between the two dates, each with whether it was kept."""
+        rows = await self.repo.promises(since=since, until=until)
+        debtors = await self.repo.debtors_of([r.debtor_id for r in rows])
+        out = []
+        for r in rows:
+            debtor = debtors[r.debtor_id]
+            paid = any(d.status == "paid" for d in debtor.debts)
+            assert r.promised_date is not None  # selected on it
+            out.append(
+                PromiseOut(
+                    promise_id=r.id,
+                    session_id=r.session_id,
+                    debtor_name=debtor.name,
+                    debtor_phone=debtor.phone,
+                    debtor_opted_out=debtor.opted_out,
+                    promised_date=r.promised_date,
+                    kept=paid or await self.repo.settled_since(r.debtor_id, r.created_at),
+                )
+            )
+        return out
 
     async def mark_broken(self, key: str, now: datetime) -> AgreementOut:
         """An active agreement whose grace period passed: broken (the debt may be renegotiated)."""

@@ -17,6 +17,7 @@ from certobot.lifecycle.reminders import tick
 from certobot.resources import Resources
 from certobot.whatsapp.models import Message
 from tests.e2e.conftest import Stack
+from tests.factories import create_debtor
 from tests.life.conftest import life_stack
 from tests.life.helpers import agreed, payment
 
@@ -151,3 +152,49 @@ class TestBroken:
         report = await tick(res(stack))
         assert report.sent == []
         assert not [b for b in await bodies(db) if "Passando pra lembrar" in b]
+
+
+class TestPromiseToPay:
+    async def test_a_promise_whose_date_passed_gets_one_kind_followup(
+        self, stack: Stack, clock: FixedClock, db: AsyncSession
+    ) -> None:
+        monday = next_monday()
+        clock.set(at(monday, 10))
+        debtor = await create_debtor(stack.crm, name="João Pedro")
+        r = await stack.crm.post(
+            f"/api/debtors/{debtor['cpf']}/contacts",
+            json={"kind": "payment_promise", "promised_date": (monday + timedelta(days=1)).isoformat()},
+        )
+        assert r.status_code == 201, r.text
+        assert (await tick(res(stack))).sent == []  # the date has not come yet
+        clock.set(at(monday + timedelta(days=2), 10))
+        report = await tick(res(stack))
+        assert len(report.sent) == 1
+        assert report.sent[0].startswith("promise:")
+        assert await bodies(db) == [
+            f"Oi, João, tudo bem? Você tinha comentado que ia pagar em {monday + timedelta(days=1):%d/%m} e ainda "
+            "não encontramos o pagamento. Sem problema! Quer que eu te mande o boleto, ou prefere combinar um "
+            "parcelamento? Também posso te passar pra uma pessoa da equipe."
+        ]
+        assert (await tick(res(stack))).sent == []
+
+    async def test_a_promise_followed_by_an_agreement_is_kept(self, stack: Stack, clock: FixedClock) -> None:
+        monday = next_monday()
+        clock.set(at(monday, 10))
+        debtor = await create_debtor(stack.crm, debt="1500.00")
+        await stack.crm.post(
+            f"/api/debtors/{debtor['cpf']}/contacts",
+            json={"kind": "payment_promise", "promised_date": (monday + timedelta(days=1)).isoformat()},
+        )
+        r = await stack.crm.post(
+            "/api/boletos/generate",
+            json={
+                "debtor_cpf": debtor["cpf"],
+                "total_amount": "300.00",
+                "installments": 1,
+                "first_due_date": (monday + timedelta(days=20)).isoformat(),
+            },
+        )
+        assert r.status_code == 201
+        clock.set(at(monday + timedelta(days=2), 10))
+        assert [k for k in (await tick(res(stack))).sent if k.startswith("promise:")] == []
