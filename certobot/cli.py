@@ -51,6 +51,8 @@ def _local_defaults(bot_port: int, crm_port: int) -> dict[str, str]:
         "WHATSAPP_VERIFY_TOKEN": "sandbox-verify-token",
         "WHATSAPP_SANDBOX_URL": f"http://127.0.0.1:{bot_port}/sandbox/v25.0",
         "BOT_PUBLIC_URL": f"http://127.0.0.1:{bot_port}",
+        "CERTOBOT_BASE_URL": f"http://127.0.0.1:{bot_port}",  # the CRM's payment webhooks
+        "LIFECYCLE_INTERVAL_SECONDS": "60",  # reminders looked for every minute in the demo
         "LOG_JSON": "false",  # a person reads this terminal
     }
     if not os.environ.get("GROQ_API_KEY"):

@@ -26,6 +26,7 @@ from certokit.startup import blank_is_unset
 from certokit.startup import load_settings as load_settings
 
 DEV_CRM_KEY = "dev-crm-key"
+DEV_WEBHOOK_SECRET = "dev-crm-webhook-secret"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot.db"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"
 # The Postgres schema holding the bot's tables and its migrations' version table.
@@ -40,6 +41,8 @@ class _Base(BaseSettings):
         default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("BOT_DATABASE_URL", "DATABASE_URL")
     )
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
+    # Shared by the CRM (signs payment webhooks, HMAC-SHA256) and the bot (checks them).
+    crm_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None
@@ -117,8 +120,16 @@ class _Base(BaseSettings):
 
     def _production_secrets(self) -> dict[str, SecretStr | None]:
         if self.whatsapp_provider == "waha":
-            return {"CRM_API_KEY": self.crm_api_key, "WAHA_API_KEY": self.waha_api_key}
-        return {"CRM_API_KEY": self.crm_api_key, "WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token}
+            return {
+                "CRM_API_KEY": self.crm_api_key,
+                "CRM_WEBHOOK_SECRET": self.crm_webhook_secret,
+                "WAHA_API_KEY": self.waha_api_key,
+            }
+        return {
+            "CRM_API_KEY": self.crm_api_key,
+            "CRM_WEBHOOK_SECRET": self.crm_webhook_secret,
+            "WHATSAPP_ACCESS_TOKEN": self.whatsapp_access_token,
+        }
 
     def _optional_secrets(self) -> dict[str, SecretStr | None]:
         return {}
@@ -151,6 +162,14 @@ def parse_contact_hours(spec: str) -> dict[int, tuple[time, time | None]]:
         for d in range(first, last + 1):
             windows[d] = (start, end)
     return windows
+
+
+def parse_days(spec: str) -> list[int]:
+    """`3, 1` → [3, 1]: whole days between 1 and 30."""
+    days = [int(p) for p in re.split(r"[,;\s]+", spec.strip()) if p]
+    if any(d < 1 or d > 30 for d in days):
+        raise ValueError("use dias entre 1 e 30 separados por vírgula, por exemplo '3, 1'")
+    return sorted(set(days), reverse=True)
 
 
 class BotSettings(_Base):
@@ -222,6 +241,26 @@ class BotSettings(_Base):
 
     def _optional_secrets(self) -> dict[str, SecretStr | None]:
         return {"CERTOBOT_API_KEY": self.certobot_api_key, "OPERATOR_TOKEN_SECRET": self.operator_token_secret}
+
+    # After the agreement (certobot/lifecycle): receipts and reminders outside the 24-hour window
+    # go as these approved utility templates.
+    whatsapp_receipt_template: str = "recibo_pagamento"
+    whatsapp_closing_template: str = "acordo_quitado"
+    whatsapp_reminder_template: str = "lembrete_vencimento"
+    whatsapp_followup_template: str = "acompanhamento_pagamento"
+    # Days before each due date a reminder goes out (comma-separated), and one on the day itself.
+    reminder_days_before: str = "3"
+    reminder_on_due_date: bool = True
+    # Days after an unpaid due date for the kind follow-up, and for the agreement to be broken.
+    followup_days_after: int = Field(default=1, ge=1, le=30)
+    broken_after_days: int = Field(default=10, ge=1, le=120)
+    lifecycle_interval_seconds: float = Field(default=300, gt=0)
+
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _days_before(cls, v: str) -> str:
+        parse_days(v)
+        return v
 
     @field_validator("contact_hours")
     @classmethod

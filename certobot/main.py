@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from certobot.config import SCHEMA, BotSettings, load_settings
+from certobot.lifecycle.router import router as lifecycle_router
 from certobot.metrics import render
 from certobot.redis import make_redis
 from certobot.resources import Resources
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(webhook_router)
     app.include_router(waha_router)
     app.include_router(channel_router)
+    app.include_router(lifecycle_router)
     for router in _operator_routers():
         app.include_router(router)
 
@@ -212,9 +214,10 @@ def _operator_routers() -> list[APIRouter]:
 
 def _demo_routers() -> list[APIRouter]:
     """Only outside production: the fake Graph API and the simulator that chats as any debtor."""
+    from certobot.lifecycle.simulator import router as simulator_pay
     from certobot.simulator import router as simulator
 
-    return [sandbox_router, simulator]
+    return [sandbox_router, simulator, simulator_pay]
 
 
 app = SettingsGate(create_app(), _env_settings)

@@ -1,12 +1,14 @@
 """Every table of the bot, imported once so that Alembic and tests see the whole metadata."""
 
 from certobot.campaigns.models import Campaign, CampaignItem
+from certobot.lifecycle.models import AgreementReminder, PaymentNotice
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
 from certobot.operators.models import AuditEntry, OperatorUser
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
 __all__ = [
+    "AgreementReminder",
     "AuditEntry",
     "BlockedPhone",
     "Campaign",
@@ -18,6 +20,7 @@ __all__ = [
     "Message",
     "OperatorUser",
     "Outbox",
+    "PaymentNotice",
     "StatusEvent",
     "ValidationAttempt",
 ]

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.negotiation.models import Outbox
 from certokit.db import dialect_of, utcnow
+from certokit.retry import backoff as backoff
 
 # Longer than any one row's I/O may take (the Graph client's whole retry budget included): a lease
 # that ran out under a live worker would let a second worker send the same row.
@@ -87,10 +88,6 @@ async def release(session: AsyncSession, ids: Sequence[int]) -> None:
             .values(locked_until=None)
             .execution_options(synchronize_session=False)
         )
-
-
-def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
-    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 async def _record(session: AsyncSession, row: Outbox, **values: Any) -> None:

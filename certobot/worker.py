@@ -47,6 +47,9 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
 
     tasks.append(asyncio.create_task(run_campaigns(resources, stop), name="campaigns"))
     tasks.append(asyncio.create_task(run_retention_loop(resources, stop), name="retention"))
+    from certobot.lifecycle.reminders import run_reminders
+
+    tasks.append(asyncio.create_task(run_reminders(resources, stop), name="reminders"))
     return tasks
 
 

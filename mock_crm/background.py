@@ -1,6 +1,7 @@
-"""Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp.
+"""Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp,
+payment webhooks to the bot.
 
-Only in the process(es) with CRM_RUN_WORKERS (default true); the loop sleeps until Postgres
+Only in the process(es) with CRM_RUN_WORKERS (default true); the delivery loop sleeps until Postgres
 NOTIFYs a new delivery, with a slow fallback poll.
 """
 
@@ -10,17 +11,22 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certokit.wakeup import BOLETO_DELIVERY, Wakeups
 from certokit.whatsapp.channel import ChannelSender
 from mock_crm.boletos.delivery import run_delivery_loop
+from mock_crm.payments.notify import run_notify_loop
 from mock_crm.settings import CrmSettings
 
 
 @asynccontextmanager
 async def run_background(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: CrmSettings, provider: ChannelSender
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: CrmSettings,
+    provider: ChannelSender,
+    http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[None]:
     if not settings.run_background_workers:
         yield
@@ -41,6 +47,8 @@ async def run_background(
             name="boleto-delivery",
         ),
     ]
+    if http is not None:
+        tasks.append(asyncio.create_task(run_notify_loop(sessionmaker, http, settings, stop), name="payment-notify"))
     try:
         yield
     finally:

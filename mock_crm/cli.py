@@ -71,5 +71,60 @@ def seed(
     typer.echo(f"{added} devedores criados." if added else "O banco já tinha devedores: nada foi criado.")
 
 
+def payment_reference(ref: str) -> dict[str, str]:
+    """A boleto id, a nosso número (8 digits) or a PIX txid (`CB…`), as the bank would name it."""
+    if ref.isdigit() and len(ref) == 8:
+        return {"nosso_numero": ref}
+    if ref.startswith("CB") and ref.isalnum():
+        return {"txid": ref}
+    return {"boleto_id": ref}
+
+
+@app.command()
+def pay(
+    ref: Annotated[str, typer.Argument(help="boleto_id, nosso número (8 dígitos) ou txid do PIX (CB…).")],
+    amount: Annotated[str | None, typer.Option(help="Valor, ex. 300.00 (padrão: o valor do boleto).")] = None,
+    channel: Annotated[str, typer.Option(help="boleto ou pix.")] = "boleto",
+    payment_id: Annotated[str | None, typer.Option(help="Id do banco (repita para testar a idempotência).")] = None,
+    url: Annotated[str, typer.Option(help="Onde o CRM atende.")] = "http://127.0.0.1:8001",
+) -> None:
+    """Simula o aviso de pagamento de um banco: POST /api/payments no CRM em execução."""
+    import uuid
+    from datetime import UTC, datetime
+
+    import httpx
+
+    settings = _settings()
+    headers = {"Authorization": f"Bearer {settings.crm_api_key.get_secret_value()}"}
+    body: dict[str, str] = {
+        "payment_id": payment_id or f"SANDBOX-{uuid.uuid4().hex[:12].upper()}",
+        **payment_reference(ref),
+        "paid_at": datetime.now(UTC).isoformat(),
+        "channel": channel,
+    }
+    with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=10) as http:
+        if amount is None:
+            if "boleto_id" not in body:
+                typer.echo("Informe --amount (só sei o valor sozinho a partir do boleto_id).", err=True)
+                raise typer.Exit(2)
+            got = http.get(f"/api/boletos/{ref}")
+            if got.status_code != 200:
+                typer.echo(got.json().get("detail", got.text), err=True)
+                raise typer.Exit(1)
+            amount = str(got.json()["amount"])
+        body["amount"] = amount
+        r = http.post("/api/payments", json=body)
+    if r.status_code >= 400:
+        typer.echo(f"{r.status_code}: {r.json().get('detail', r.text)}", err=True)
+        raise typer.Exit(1)
+    p = r.json()
+    typer.echo(
+        f"{'Registrado' if r.status_code == 201 else 'Já registrado'}: {p['payment_id']} — R$ {p['amount']} "
+        f"na parcela {p['installment']} de {p['installments']} ({p['outcome']}); "
+        f"parcela {p['installment_status']}, acordo {p['agreement_status']}."
+        + (f" Atenção: {p['anomaly']}" if p.get("anomaly") else "")
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certokit.auth import check_bearer
+from certokit.clock import Clock, SystemClock
 from certokit.db import transaction
 from mock_crm.settings import CrmSettings
 
@@ -40,3 +43,16 @@ async def require_key(
 
 
 ApiKey = Depends(require_key)
+
+
+def get_clock(request: Request) -> Clock:
+    """The CRM's clock: the system's, unless a test or simulation set `app.state.clock`."""
+    clock: Clock | None = getattr(request.app.state, "clock", None)
+    return clock or SystemClock()
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def today_in_sp(clock: Clock) -> date:
+    return clock.now().astimezone(ZoneInfo("America/Sao_Paulo")).date()

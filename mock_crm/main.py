@@ -22,12 +22,15 @@ from certokit.whatsapp.graph import GraphClient
 from certokit.whatsapp.meta import MetaSender
 from certokit.whatsapp.waha.client import WahaClient
 from certokit.whatsapp.waha.sender import WahaSender
+from mock_crm.agreements.router import promises_router
+from mock_crm.agreements.router import router as agreements_router
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.idempotency import IdempotencyMiddleware
 from mock_crm.negotiations.router import router as negotiations_router
+from mock_crm.payments.router import router as payments_router
 from mock_crm.privacy.router import router as privacy_router
 from mock_crm.settings import SCHEMA, CrmSettings
 
@@ -80,7 +83,12 @@ def whatsapp_provider(s: CrmSettings, http: httpx.AsyncClient) -> ChannelSender:
     return MetaSender(graph_client(s, http))
 
 
-def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncClient | None = None) -> FastAPI:
+def create_app(
+    settings: CrmSettings | None = None,
+    *,
+    graph_http: httpx.AsyncClient | None = None,
+    bot_http: httpx.AsyncClient | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
@@ -93,9 +101,13 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
         await seed_if_empty(app.state.sessionmaker, s)
         http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0))
         app.state.whatsapp = whatsapp_provider(s, http)
-        async with run_background(app.state.sessionmaker, s, app.state.whatsapp):
+        # The bot is on loopback or next door: short timeouts, the outbox retries.
+        to_bot = bot_http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        async with run_background(app.state.sessionmaker, s, app.state.whatsapp, to_bot):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield
+        if bot_http is None:
+            await to_bot.aclose()
         if graph_http is None:
             await http.aclose()
         await engine.dispose()
@@ -123,6 +135,9 @@ def create_app(settings: CrmSettings | None = None, *, graph_http: httpx.AsyncCl
     app.include_router(negotiations_router)
     app.include_router(boletos_router)
     app.include_router(privacy_router)
+    app.include_router(agreements_router)
+    app.include_router(promises_router)
+    app.include_router(payments_router)
 
     @app.get("/health", tags=["saúde"])
     async def health() -> dict[str, str]:

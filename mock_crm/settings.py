@@ -19,6 +19,7 @@ from certokit.production import production_refusal
 from certokit.startup import blank_is_unset
 
 DEV_CRM_KEY = "dev-crm-key"
+DEV_WEBHOOK_SECRET = "dev-crm-webhook-secret"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./certobot-crm.db"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v25.0"
 # The Postgres schema holding the CRM's tables and its migrations' version table.
@@ -33,6 +34,10 @@ class CrmSettings(BaseSettings):
         default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("CRM_DATABASE_URL", "DATABASE_URL")
     )
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
+    # Signs the payment webhooks to the bot (HMAC-SHA256); the bot holds the same secret.
+    crm_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    # Where the CRM posts payment webhooks (the bot's POST /webhooks/crm/payments).
+    certobot_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
     log_file: str | None = None

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from certobot.lifecycle.schemas import AgreementSummary
 from certokit.fields import Cpf, LongText
 
 T = TypeVar("T")
@@ -53,6 +54,9 @@ class TranscriptLine(BaseModel):
 class ConversationDetail(ConversationSummary):
     transcript: list[TranscriptLine]
     outcome: dict[str, Any] | None = Field(description="O ConversationOutcome enviado ao CRM, quando houver.")
+    agreement: AgreementSummary | None = Field(
+        default=None, description="O acordo como o CRM informou no último pagamento: status, pago e em aberto."
+    )
 
 
 class OperatorMessage(BaseModel):

@@ -15,6 +15,7 @@ from certobot.conversations.schemas import ConversationDetail, ConversationSumma
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.outbox import queue_contact
 from certobot.crm.schemas import ContactRequest
+from certobot.lifecycle.service import agreement_summary
 from certobot.negotiation import texts
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
@@ -188,7 +189,10 @@ class ConversationService:
             for m in rows
         ]
         return ConversationDetail(
-            **summary(conv).model_dump(), transcript=transcript, outcome=mask_record(conv.outcome)
+            **summary(conv).model_dump(),
+            transcript=transcript,
+            outcome=mask_record(conv.outcome),
+            agreement=await agreement_summary(self.db, conv.id),
         )
 
     async def handoff(self, session_id: str) -> ConversationSummary:

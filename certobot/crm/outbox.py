@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from certobot import outbox
 from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
+from certobot.lifecycle.metrics import count_promise
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
 from certokit import wakeup
@@ -99,6 +100,7 @@ async def _post(client: CrmClient, row: Outbox) -> None:
         outcome = ConversationOutcome.model_validate(row.payload)
         await client.post_outcome(outcome, idempotency_key=row.idempotency_key)
         OUTCOMES.labels(outcome=outcome.outcome).inc()
+        count_promise(outcome.outcome, outcome.agreed_amount, outcome.installments)
     elif row.kind == "crm_cancel":
         await client.cancel_agreement(row.payload["session_id"], idempotency_key=row.idempotency_key)
     else:

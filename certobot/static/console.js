@@ -59,7 +59,8 @@ async function refresh() {
 async function open(id, quiet) {
   current = id;
   const d = await (await api("/api/conversations/" + id)).json();
-  document.getElementById("convTitle").textContent = `${d.phone} · ${d.status} · ${d.phase}`;
+  const ag = d.agreement ? ` · acordo ${{active: "ativo", paid: "quitado", broken: "rompido", cancelled: "cancelado"}[d.agreement.status]} · pago ${Number(d.agreement.paid_amount).toLocaleString("pt-BR", {style: "currency", currency: "BRL"})} · em aberto ${Number(d.agreement.open_amount).toLocaleString("pt-BR", {style: "currency", currency: "BRL"})}` : "";
+  document.getElementById("convTitle").textContent = `${d.phone} · ${d.status} · ${d.phase}${ag}`;
   document.getElementById("actions").hidden = false;
   document.getElementById("takeover").hidden = d.status !== "active";
   document.getElementById("handback").hidden = d.status !== "handoff";

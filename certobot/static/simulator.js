@@ -25,6 +25,7 @@ function choose(d, li) {
   const s = document.createElement("small"); s.textContent = d.phone; document.getElementById("who").append(s);
   document.getElementById("text").disabled = false;
   document.getElementById("send").disabled = false;
+  document.getElementById("pay").disabled = false;
   document.getElementById("text").focus();
   refresh();
 }
@@ -63,3 +64,11 @@ document.getElementById("form").onsubmit = async (e) => {
 };
 loadDebtors();
 setInterval(refresh, 800);
+document.getElementById("pay").onclick = async () => {
+  if (!phone) return;
+  const r = await fetch("/simulator/api/pay", {method: "POST", headers: {"Content-Type": "application/json"},
+                                               body: JSON.stringify({phone, channel: "pix"})});
+  const b = await r.json();
+  const note = document.createElement("div"); note.className = "empty"; note.textContent = "🏦 " + b.detail;
+  document.getElementById("chat").appendChild(note);
+};

@@ -14,6 +14,7 @@ from certokit.clock import add_months
 from certokit.db import utcnow
 from certokit.errors import Invalid, NotFound
 from certokit.money import from_cents, split_installments, to_cents
+from mock_crm.agreements.service import open_for as open_agreement
 from mock_crm.boletos import febraban, pdf, pix
 from mock_crm.boletos.models import Boleto, BoletoDelivery
 from mock_crm.boletos.repository import BoletoRepository
@@ -107,6 +108,7 @@ class BoletoService:
         for row, body in zip(rows, await asyncio.to_thread(lambda: [pdf.render(d) for d in docs]), strict=True):
             row.pdf = body
         await self.repo.session.flush()
+        await open_agreement(self.repo.session, key=key, debtor_id=debtor.id, session_id=a.session_id, rows=rows)
         for row in rows:
             # The outbox row lives in the same transaction: a restart before delivery loses nothing.
             # Only the first installment goes now; each of the others a few days before it falls due,

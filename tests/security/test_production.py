@@ -19,6 +19,7 @@ STRONG = "k3Jw9PqZ0vB7xY2mN5tR8sL4uE6aC1dF"  # 32 characters, random-looking
 SAFE: dict[str, Any] = {
     "environment": "production",
     "crm_api_key": SecretStr(STRONG + "crm"),
+    "crm_webhook_secret": SecretStr(STRONG + "hook"),
     "certobot_api_key": SecretStr(STRONG + "op"),
     "whatsapp_access_token": SecretStr("EAAG" + STRONG * 4),
     "whatsapp_phone_number_id": "106540352242922",
@@ -40,6 +41,7 @@ class TestRefusals:
         [
             ({"crm_api_key": SecretStr("change-me-crm-key-0123456789abcdef0123")}, "CRM_API_KEY"),
             ({"crm_api_key": SecretStr("dev-crm-key")}, "CRM_API_KEY"),
+            ({"crm_webhook_secret": SecretStr("dev-crm-webhook-secret")}, "CRM_WEBHOOK_SECRET"),
             ({"crm_api_key": SecretStr("a1b2c3d4e5f6")}, "CRM_API_KEY"),
             ({"certobot_api_key": SecretStr("change-me-operator-key")}, "CERTOBOT_API_KEY"),
             ({"certobot_api_key": SecretStr("short-but-random-Zx81")}, "CERTOBOT_API_KEY"),
@@ -58,18 +60,28 @@ class TestRefusals:
         assert "\n" not in str(err.value)
 
     def test_the_crm_refuses_example_keys_and_the_sandbox(self) -> None:
-        crm = {k: SAFE[k] for k in ("environment", "whatsapp_access_token", "whatsapp_phone_number_id")}
+        crm = {
+            k: SAFE[k]
+            for k in ("environment", "crm_webhook_secret", "whatsapp_access_token", "whatsapp_phone_number_id")
+        }
         load_settings(CrmSettings, _env_file=None, crm_api_key=SAFE["crm_api_key"], **crm)
         with pytest.raises(ConfigError, match="CRM_API_KEY"):
             load_settings(CrmSettings, _env_file=None, crm_api_key=SecretStr("change-me-crm-key"), **crm)
         with pytest.raises(ConfigError, match="sandbox"):
-            load_settings(CrmSettings, _env_file=None, environment="production", crm_api_key=SAFE["crm_api_key"])
+            load_settings(
+                CrmSettings,
+                _env_file=None,
+                environment="production",
+                crm_api_key=SAFE["crm_api_key"],
+                crm_webhook_secret=SAFE["crm_webhook_secret"],
+            )
 
     def test_the_bot_process_refuses_the_sandbox_in_one_line(self, tmp_path: os.PathLike[str]) -> None:
         env = {
             **os.environ,
             "ENVIRONMENT": "production",
             "CRM_API_KEY": STRONG,
+            "CRM_WEBHOOK_SECRET": STRONG + "hook",
             "WHATSAPP_ACCESS_TOKEN": "",
             "DATABASE_URL": "sqlite+aiosqlite:///x.db",
             "PYTHONPATH": os.getcwd(),

@@ -106,6 +106,7 @@ class TestSignature:
                 _env_file=None,
                 environment="production",
                 crm_api_key=SecretStr("9f2c4e7a1b3d5f60718293a4b5c6d7e8"),
+                crm_webhook_secret=SecretStr("1e2d3c4b5a69788796a5b4c3d2e1f0a9"),
                 whatsapp_provider="waha",
                 waha_api_key=SecretStr("0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
             )

@@ -1,0 +1,1 @@
+"""An agreement's life after the "sim": active until every installment is paid, or broken."""
