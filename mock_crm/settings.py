@@ -67,7 +67,10 @@ class CrmSettings(BaseSettings):
     public_base_url: str | None = None
     mock_debtors_count: int = Field(default=120, ge=0, le=100_000)
     seed: int = Field(default=20261122, validation_alias="MOCK_SEED")
-    late_fee_percentage: Decimal = Decimal("2.00")
+    # After the due date, printed in the boleto's instructions: a fine once (CDC art. 52 §1º caps it
+    # at 2%) and simple interest per day (1% a month is 0.033% a day).
+    late_fee_percentage: Decimal = Field(default=Decimal("2.00"), ge=0, le=2, decimal_places=2)
+    daily_interest_percentage: Decimal = Field(default=Decimal("0.033"), ge=0, le=1, decimal_places=4)
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )
