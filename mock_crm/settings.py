@@ -63,6 +63,8 @@ class CrmSettings(BaseSettings):
     boleto_agency: Annotated[str, Field(pattern=r"^\d{4}$")] = "1500"
     boleto_account: Annotated[str, Field(pattern=r"^\d{5,6}$")] = "12345"
     boleto_carteira: Annotated[str, Field(pattern=r"^\d{3}$")] = "109"
+    # Espécie do documento on the slip: DM (duplicata mercantil) or DS (duplicata de serviço).
+    boleto_especie_doc: Literal["DM", "DS"] = "DS"
     pix_merchant_city: str = "SAO PAULO"
     public_base_url: str | None = None
     mock_debtors_count: int = Field(default=120, ge=0, le=100_000)
