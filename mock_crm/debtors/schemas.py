@@ -19,10 +19,21 @@ class Page(BaseModel, Generic[T]):
 
 
 # The 26 states and the Federal District, as the Correios and the boleto write them.
-Uf = Literal[
+UFS = (
     "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
     "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
-]  # fmt: skip
+)  # fmt: skip
+
+
+def _uf(v: str) -> str:
+    uf = v.strip().upper()
+    if uf not in UFS:
+        raise ValueError("UF inválida: use a sigla de um dos 27 estados, por exemplo SP")
+    return uf
+
+
+# "sp" is taken as "SP"; the schema lists the 27 for clients.
+Uf = Annotated[str, Field(max_length=4, json_schema_extra={"enum": list(UFS)}), AfterValidator(_uf)]
 
 
 def _cep(v: str) -> str:
