@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 from pypdf import PdfReader
+from structlog.testing import capture_logs
 
 from certokit.cpf import format_cpf
 from tests.boletos.test_routes import agreement
@@ -162,3 +163,14 @@ class TestStandardFields:
         assert (
             f"Após {due}, cobrar multa de 2,00% (R$ 20,00) e juros de mora de 0,033% ao dia (R$ 0,33 por dia)."
         ) in lines
+
+
+async def test_the_full_cpf_is_printed_but_never_logged(crm: httpx.AsyncClient) -> None:
+    # Captured before the log scrubber runs: nothing on the way even tries to log the CPF.
+    with capture_logs() as events:
+        d, _, body = await issued_pdf(crm, address=ADDRESS)
+    assert any(format_cpf(d["cpf"]) in t.text for t in page_texts(body))
+    logged = repr(events)
+    assert "/api/boletos/generate" in logged  # the issue and the download were logged...
+    assert d["cpf"] not in logged  # ...without the CPF, in either writing
+    assert format_cpf(d["cpf"]) not in logged
