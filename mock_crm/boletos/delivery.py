@@ -39,16 +39,21 @@ MAX_ATTEMPTS = 10
 LEASE = timedelta(seconds=120)
 
 
+def _which(b: Boleto) -> str:
+    # One installment is a payment in full, as the PDF says: not "parcela 1 de 1".
+    return "pagamento à vista" if b.installments == 1 else f"parcela {b.installment} de {b.installments}"
+
+
 def caption(b: Boleto, creditor: str) -> str:
     return (
-        f"Boleto do seu acordo com {creditor} — parcela {b.installment} de {b.installments}, "
+        f"Boleto do seu acordo com {creditor} — {_which(b)}, "
         f"{brl(b.amount_cents)}, vencimento {b.due_date:%d/%m/%Y}. Confira: o beneficiário é {creditor}."
     )
 
 
 def pix_text(b: Boleto) -> str:
     return (
-        f"Se preferir pagar por PIX (parcela {b.installment} de {b.installments}, {brl(b.amount_cents)}), "
+        f"Se preferir pagar por PIX ({_which(b)}, {brl(b.amount_cents)}), "
         "copie o código abaixo e cole no app do seu banco em PIX > Copia e cola:\n\n"
         f"{b.pix_copia_e_cola}\n\n"
         f"Linha digitável do boleto: {febraban.format_linha(b.linha_digitavel)}"
@@ -70,7 +75,11 @@ async def deliver_one(
         document = await service.pdf_of(boleto) if d.document_wamid is None else b""
         await session.commit()  # nothing stays open while the channel answers
         to = wa_form(d.phone)
-        filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+        filename = (
+            "boleto-a-vista.pdf"
+            if boleto.installments == 1
+            else f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+        )
         try:
             if d.document_wamid is None:
                 sent = await provider.send_document(to, document, filename, caption(boleto, settings.creditor_name))
