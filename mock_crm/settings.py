@@ -68,11 +68,16 @@ class CrmSettings(BaseSettings):
     boleto_agency: Annotated[str, Field(pattern=r"^\d{4}$")] = "1500"
     boleto_account: Annotated[str, Field(pattern=r"^\d{5,6}$")] = "12345"
     boleto_carteira: Annotated[str, Field(pattern=r"^\d{3}$")] = "109"
+    # Espécie do documento on the slip: DM (duplicata mercantil) or DS (duplicata de serviço).
+    boleto_especie_doc: Literal["DM", "DS"] = "DS"
     pix_merchant_city: str = "SAO PAULO"
     public_base_url: str | None = None
     mock_debtors_count: int = Field(default=120, ge=0, le=100_000)
     seed: int = Field(default=20261122, validation_alias="MOCK_SEED")
-    late_fee_percentage: Decimal = Decimal("2.00")
+    # After the due date, printed in the boleto's instructions: a fine once (CDC art. 52 §1º caps it
+    # at 2%) and simple interest per day (1% a month is 0.033% a day).
+    late_fee_percentage: Decimal = Field(default=Decimal("2.00"), ge=0, le=2, decimal_places=2)
+    daily_interest_percentage: Decimal = Field(default=Decimal("0.033"), ge=0, le=1, decimal_places=4)
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )

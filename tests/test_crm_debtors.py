@@ -162,6 +162,70 @@ class TestUpdate:
         assert "campo não reconhecido" in r.json()["detail"]
 
 
+ADDRESS = {
+    "street": "Rua Conde de Bonfim",
+    "number": "680",
+    "complement": "apto 1102",
+    "district": "Tijuca",
+    "city": "Rio de Janeiro",
+    "uf": "RJ",
+    "cep": "20520-053",
+}
+
+
+class TestAddress:
+    async def test_kept_and_returned_with_the_cep_as_digits(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, address=ADDRESS)
+        assert d["address"] == {**ADDRESS, "cep": "20520053"}
+        again = (await crm.post("/api/debtors/lookup", json={"cpf": d["cpf"]})).json()
+        assert again["address"] == {**ADDRESS, "cep": "20520053"}
+
+    async def test_uf_in_lower_case_is_taken(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, address={**ADDRESS, "uf": "rj"})
+        assert d["address"]["uf"] == "RJ"
+
+    async def test_optional(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        assert d["address"] is None
+
+    async def test_without_number_is_sem_numero(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, address={k: v for k, v in ADDRESS.items() if k != "number"})
+        assert d["address"]["number"] == "S/N"
+
+    async def test_updated_and_cleared(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm, address=ADDRESS)
+        moved = {**ADDRESS, "street": "Rua Dias da Cruz", "number": "15", "district": "Méier", "cep": "20720011"}
+        r = await crm.put(f"/api/debtors/{d['cpf']}", json={"address": moved})
+        assert r.status_code == 200
+        assert r.json()["address"]["street"] == "Rua Dias da Cruz"
+        assert (await crm.put(f"/api/debtors/{d['cpf']}", json={"name": "Outro Nome"})).json()["address"] == moved
+        r = await crm.put(f"/api/debtors/{d['cpf']}", json={"address": None})
+        assert r.json()["address"] is None
+
+    @pytest.mark.parametrize(
+        ("field", "value", "expected"),
+        [
+            ("uf", "XX", "address.uf: UF inválida: use a sigla de um dos 27 estados"),
+            ("uf", "São Paulo", "address.uf"),
+            ("cep", "2052005", "CEP inválido: informe 8 dígitos"),
+            ("cep", "20520-05A", "CEP inválido: informe 8 dígitos"),
+            ("street", "", "address.street"),
+            ("district", "x" * 300, "longo demais"),
+        ],
+    )
+    async def test_bad_address_is_422_in_portuguese(
+        self, crm: httpx.AsyncClient, field: str, value: str, expected: str
+    ) -> None:
+        r = await crm.post("/api/debtors", json=debtor_payload(address={**ADDRESS, field: value}))
+        assert r.status_code == 422
+        assert expected in r.json()["detail"]
+
+    async def test_an_unknown_address_field_is_422(self, crm: httpx.AsyncClient) -> None:
+        r = await crm.post("/api/debtors", json=debtor_payload(address={**ADDRESS, "pais": "BR"}))
+        assert r.status_code == 422
+        assert "campo não reconhecido" in r.json()["detail"]
+
+
 class TestContacts:
     async def test_opt_out_is_logged_and_marks_debtor(self, crm: httpx.AsyncClient) -> None:
         d = await create_debtor(crm)

@@ -30,6 +30,7 @@ from certokit.phones import VALID_DDDS, to_e164
 from mock_crm import migrate as crm_migrate
 from mock_crm.base import CrmBase
 from mock_crm.debtors.seed import build_debtors
+from mock_crm.debtors.service import address_of
 from mock_crm.settings import CrmSettings
 from tests.conftest import PG_ADMIN, _admin, alembic_config
 
@@ -200,6 +201,38 @@ class TestSeed:
         for x in debts:
             assert x.min_payment_cents * x.max_installments <= x.amount_cents
             assert Decimal(0) < x.max_discount_percentage <= Decimal(60)
+
+    def test_every_debtor_has_an_address_a_postman_would_find(self) -> None:
+        # CEP ranges of the Correios by UF (first five digits), for the states the seed uses.
+        ranges = {
+            "SP": [(1000, 19999)],
+            "RJ": [(20000, 28999)],
+            "ES": [(29000, 29999)],
+            "MG": [(30000, 39999)],
+            "BA": [(40000, 48999)],
+            "PE": [(50000, 56999)],
+            "PB": [(58000, 58999)],
+            "RN": [(59000, 59999)],
+            "CE": [(60000, 63999)],
+            "MA": [(65000, 65999)],
+            "PA": [(66000, 68899)],
+            "AM": [(69000, 69299), (69400, 69899)],
+            "DF": [(70000, 72799), (73000, 73699)],
+            "GO": [(72800, 72999), (73700, 76799)],
+            "MT": [(78000, 78899)],
+            "PR": [(80000, 87999)],
+            "SC": [(88000, 89999)],
+            "RS": [(90000, 99999)],
+        }
+        debtors = build_debtors(120, 42, date(2026, 11, 22))
+        for d in debtors:
+            address = address_of(d)
+            assert address is not None, d.city
+            assert address.uf == d.state
+            assert any(lo <= int(address.cep[:5]) <= hi for lo, hi in ranges[address.uf]), (address.city, address.cep)
+            assert address.number.isdigit()
+        assert len({d.city for d in debtors}) >= 15
+        assert len({d.street for d in debtors}) >= 30
 
     async def test_crm_seeds_an_empty_database_once(self, database_url: str, engine: AsyncEngine) -> None:
         import httpx

@@ -39,13 +39,18 @@ MAX_ATTEMPTS = 10
 LEASE = timedelta(seconds=120)
 
 
+def _which(b: Boleto) -> str:
+    # One installment is a payment in full, as the PDF says: not "parcela 1 de 1".
+    return "pagamento à vista" if b.installments == 1 else f"parcela {b.installment} de {b.installments}"
+
+
 def caption(b: Boleto, creditor: str, schedule: str = "") -> str:
     """The document's caption: which boleto, how to pay it, and (with the first) the whole schedule.
 
     The PIX code itself goes alone in the next message, so one long press copies it.
     """
     text = (
-        f"Boleto do seu acordo com {creditor} — parcela {b.installment} de {b.installments}, "
+        f"Boleto do seu acordo com {creditor} — {_which(b)}, "
         f"{brl(b.amount_cents)}, vencimento {b.due_date:%d/%m/%Y}. Confira: o beneficiário é {creditor}.\n"
         f"Linha digitável: {febraban.format_linha(b.linha_digitavel)}\n"
         "Pra pagar por PIX, copie o código da próxima mensagem e cole no app do banco em PIX > Copia e cola."
@@ -94,7 +99,11 @@ async def deliver_one(
             schedule = schedule_text(list(await repo.by_agreement(boleto.agreement_key)))
         await session.commit()  # nothing stays open while the channel answers
         to = wa_form(d.phone)
-        filename = f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+        filename = (
+            "boleto-a-vista.pdf"
+            if boleto.installments == 1
+            else f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+        )
         try:
             if d.document_wamid is None:
                 sent = await provider.send_document(

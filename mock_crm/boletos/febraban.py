@@ -32,6 +32,14 @@ def mod11_general(digits43: str) -> int:
     return 1 if dv in (0, 10, 11) else dv
 
 
+def bank_dv(bank: str) -> str:
+    """The digit printed after the bank code in the slip's header (341-7, 001-9, 237-2, 104-0):
+    mod 11 over the three digits, weights 2..4 from the right; 10 and 11 become 0."""
+    total = sum(int(ch) * (2 + i) for i, ch in enumerate(reversed(bank)))
+    dv = 11 - total % 11
+    return "0" if dv >= 10 else str(dv)
+
+
 def due_factor(due: date) -> int:
     days = (due - BASE_DATE).days
     if days < 1000:

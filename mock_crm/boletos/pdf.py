@@ -1,10 +1,18 @@
-"""The boleto as a PDF a debtor can pay: recibo do pagador and ficha de compensação, with PIX.
+"""The boleto as a PDF a debtor can pay, laid out as a bank prints it, with PIX.
 
-Drawn with reportlab: the ITF (interleaved 2 of 5) barcode from the 44 digits at the FEBRABAN size
-(about 103 x 13 mm, narrow bar 0.25 mm, wide 3x, quiet zones), the formatted linha digitável, the
-creditor's name, CNPJ and address (CDC art. 42-A), and the PIX QR code (segno, one vector path)
-with its copy-and-paste text. CPU-bound: call it from a thread; the CRM renders each boleto once,
-when it is issued, and stores the bytes.
+Two parts on one A4 page, as in FEBRABAN's model: the recibo do pagador on top (what the debtor
+keeps, with the PIX QR code and the instructions), and below the cut line the ficha de compensação
+(the bank's part): bank code and linha digitável, Local de pagamento, Vencimento, Beneficiário
+with CNPJ and address (CDC art. 42-A), Data do documento, Nº do documento, Espécie doc., Aceite,
+Data do processamento, Nosso número, Carteira, Espécie, the value column ((-) Desconto/Abatimento,
+(+) Mora/Multa, (=) Valor cobrado), the instructions with the fine and daily interest after the due
+date, the Pagador box (the payer's name, full CPF and address, as banks print it) with
+Sacador/Avalista, and the ITF (interleaved 2 of 5) barcode of the 44 digits at the FEBRABAN size
+(about 103 x 13 mm, narrow bar 0.25 mm, wide 3x, quiet zones).
+
+Drawn with reportlab; the PIX QR code with segno, as one vector path. CPU-bound: call it from a
+thread; the CRM renders each boleto once, when it is issued, and stores the bytes. Nothing here
+logs: the page carries a full CPF.
 """
 
 from __future__ import annotations
@@ -12,11 +20,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import segno
 from reportlab.graphics.barcode.common import I2of5
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from certokit.cpf import format_cpf
@@ -24,8 +34,25 @@ from certokit.money import brl
 
 
 @dataclass(frozen=True)
+class PayerAddress:
+    street: str
+    number: str
+    complement: str | None
+    district: str
+    city: str
+    uf: str
+    cep: str  # 8 digits
+
+    def lines(self) -> tuple[str, str]:
+        """As an envelope is written: street line, then CEP, city and UF."""
+        street = f"{self.street}, {self.number}" + (f", {self.complement}" if self.complement else "")
+        return f"{street} - {self.district}", f"CEP {self.cep[:5]}-{self.cep[5:]} - {self.city} - {self.uf}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class BoletoDoc:
     bank_code: str
+    bank_dv: str
     bank_name: str
     creditor_name: str
     creditor_cnpj: str
@@ -33,25 +60,117 @@ class BoletoDoc:
     agency_account: str
     carteira: str
     nosso_numero: str
+    document_number: str
+    especie_doc: str  # DM (duplicata mercantil) or DS (duplicata de serviço)
     payer_name: str
     payer_cpf: str
+    payer_address: PayerAddress | None
     amount_cents: int
     due_date: date
     issue_date: date
     installment: int
     installments: int
+    late_fee_percentage: Decimal
+    late_fee_cents: int
+    daily_interest_percentage: Decimal
+    daily_interest_cents: int
     barcode: str
     linha_formatada: str
     pix: str
     description: str
 
+    @property
+    def parcela(self) -> str:
+        # One installment is a payment in full, not "parcela 1 de 1".
+        if self.installments == 1:
+            return "Pagamento à vista"
+        return f"Parcela {self.installment} de {self.installments}"
 
-def _field(c: Canvas, x: float, y: float, w: float, h: float, label: str, value: str, bold: bool = False) -> None:
+
+LABEL = 5.6  # points: the small labels in the top-left corner of each box
+VALUE = 8.5
+
+
+def _pct(value: Decimal) -> str:
+    """2.00 -> "2,00%", 0.033 -> "0,033%": as written, with a decimal comma."""
+    return f"{value:f}".replace(".", ",") + "%"
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """The text, cut with an ellipsis if it would cross the box's right edge."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _box(
+    c: Canvas,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    label: str,
+    lines: tuple[str, ...] = (),
+    *,
+    bold: bool = False,
+    right: bool = False,
+    shade: bool = False,
+) -> None:
+    """One field of the form: a ruled box, its label on top, its value lines below."""
+    if shade:  # the Vencimento and Valor boxes, tinted as banks do so the eye finds them
+        c.setFillGray(0.92)
+        c.rect(x, y, w, h, stroke=0, fill=1)
+        c.setFillGray(0)
     c.rect(x, y, w, h)
-    c.setFont("Helvetica", 6)
-    c.drawString(x + 1.2 * mm, y + h - 2.6 * mm, label)
-    c.setFont("Helvetica-Bold" if bold else "Helvetica", 9)
-    c.drawString(x + 1.2 * mm, y + 1.6 * mm, value)
+    c.setFont("Helvetica", LABEL)
+    c.drawString(x + 1.2 * mm, y + h - 2.3 * mm, label)
+    font = "Helvetica-Bold" if bold else "Helvetica"
+    c.setFont(font, VALUE)
+    step = 3.4 * mm
+    first = y + h - 2.3 * mm - step
+    for i, line in enumerate(lines):
+        text = _fit(line, font, VALUE, w - 2.4 * mm)
+        if right:
+            c.drawRightString(x + w - 1.2 * mm, first - i * step, text)
+        else:
+            c.drawString(x + 1.2 * mm, first - i * step, text)
+
+
+def _header(c: Canvas, doc: BoletoDoc, x: float, y: float, w: float, title: str, title_size: float) -> None:
+    """Bank name | bank code with its digit | title, above a heavy rule (y is the rule)."""
+    c.setFont("Helvetica-Bold", 11)
+    c.drawString(x, y + 2 * mm, _fit(doc.bank_name, "Helvetica-Bold", 11, 46 * mm))
+    c.setLineWidth(1.4)
+    c.line(x, y, x + w, y)
+    c.line(x + 48 * mm, y, x + 48 * mm, y + 8 * mm)
+    c.line(x + 68 * mm, y, x + 68 * mm, y + 8 * mm)
+    c.setLineWidth(0.5)
+    c.setFont("Helvetica-Bold", 15)
+    c.drawCentredString(x + 58 * mm, y + 2 * mm, f"{doc.bank_code}-{doc.bank_dv}")
+    c.setFont("Helvetica-Bold", title_size)
+    c.drawRightString(x + w, y + 2 * mm, title)
+
+
+def _payer_lines(doc: BoletoDoc) -> tuple[str, str, str]:
+    first = f"{doc.payer_name} - CPF {format_cpf(doc.payer_cpf)}"
+    if doc.payer_address is None:
+        return first, "Endereço não cadastrado", ""
+    street, city = doc.payer_address.lines()
+    return first, street, city
+
+
+def _instructions(doc: BoletoDoc) -> list[str]:
+    """Texto de responsabilidade do beneficiário, the same in both parts."""
+    due = doc.due_date.strftime("%d/%m/%Y")
+    return [
+        f"{doc.parcela} - {doc.description}.",
+        f"Após {due}, cobrar multa de {_pct(doc.late_fee_percentage)} ({brl(doc.late_fee_cents)}) "
+        f"e juros de mora de {_pct(doc.daily_interest_percentage)} ao dia ({brl(doc.daily_interest_cents)} por dia).",
+        f"Só pague se o beneficiário for {doc.creditor_name}, CNPJ {doc.creditor_cnpj}.",
+        "Precisa de outra data? Responda a mensagem no WhatsApp antes do vencimento.",
+    ]
 
 
 def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
@@ -86,107 +205,146 @@ def _wrap(text: str, width: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)]
 
 
-def render(doc: BoletoDoc) -> bytes:
-    buf = io.BytesIO()
-    c = Canvas(buf, pagesize=A4)
-    c.setTitle(f"Boleto {doc.installment}/{doc.installments} - {doc.creditor_name}")
-    c.setAuthor(doc.creditor_name)
-    left, width = 12 * mm, A4[0] - 24 * mm
-    top = A4[1] - 14 * mm
-    parcela = f"Parcela {doc.installment} de {doc.installments}"
+def _recibo(c: Canvas, doc: BoletoDoc, x: float, top: float, w: float) -> float:
+    """The payer's part, on top; returns the lowest y it drew at."""
     due = doc.due_date.strftime("%d/%m/%Y")
-    creditor = f"{doc.creditor_name} - CNPJ {doc.creditor_cnpj}"
-
-    # --- recibo do pagador ---
-    c.setFont("Helvetica-Bold", 13)
-    c.drawString(left, top, f"{doc.bank_name} | {doc.bank_code}-7")
-    c.setFont("Helvetica-Bold", 10)
-    c.drawRightString(left + width, top, "RECIBO DO PAGADOR")
-    y = top - 12 * mm
-    _field(c, left, y, width * 0.6, 9 * mm, "Beneficiário", creditor, bold=True)
-    _field(c, left + width * 0.6, y, width * 0.2, 9 * mm, "Vencimento", due, bold=True)
-    _field(c, left + width * 0.8, y, width * 0.2, 9 * mm, "Valor do documento", brl(doc.amount_cents), bold=True)
-    y -= 9 * mm
-    _field(c, left, y, width * 0.6, 9 * mm, "Pagador", f"{doc.payer_name} - CPF {format_cpf(doc.payer_cpf)}")
-    _field(c, left + width * 0.6, y, width * 0.2, 9 * mm, "Nosso número", doc.nosso_numero)
-    _field(c, left + width * 0.8, y, width * 0.2, 9 * mm, "Parcela", parcela, bold=True)
-    y -= 6 * mm
-    c.setFont("Helvetica", 8)
-    c.drawString(left, y, f"Endereço do beneficiário: {doc.creditor_address}")
-    y -= 4.5 * mm
-    c.drawString(left, y, f"Referente a: {doc.description}")
-    y -= 4.5 * mm
-    c.setFont("Helvetica-Bold", 9)
-    c.drawString(left, y, "Linha digitável: " + doc.linha_formatada)
-
-    # --- PIX ---
-    y -= 8 * mm
-    qr_size = 38 * mm
-    draw_qr(c, doc.pix, left, y - qr_size, qr_size)
-    c.setFont("Helvetica-Bold", 10)
-    c.drawString(left + qr_size + 5 * mm, y - 5 * mm, "Pague com PIX")
-    c.setFont("Helvetica", 8)
-    c.drawString(
-        left + qr_size + 5 * mm, y - 10 * mm, "Abra o app do seu banco, escolha PIX > Ler QR code ou Copia e cola."
+    issued = doc.issue_date.strftime("%d/%m/%Y")
+    y = top - 9 * mm
+    _header(c, doc, x, y, w, "Recibo do Pagador", 11)
+    col = w * 0.75
+    h = 8 * mm
+    y -= 11.5 * mm
+    _box(
+        c,
+        x,
+        y,
+        col,
+        11.5 * mm,
+        "Beneficiário",
+        (f"{doc.creditor_name} - CNPJ {doc.creditor_cnpj}", doc.creditor_address),
     )
-    c.drawString(left + qr_size + 5 * mm, y - 14 * mm, f"Confira o recebedor: {doc.creditor_name}.")
-    c.setFont("Courier", 6.5)
-    for i, line in enumerate(_wrap(doc.pix, 78)):
-        c.drawString(left + qr_size + 5 * mm, y - 19 * mm - i * 3 * mm, line)
+    _box(c, x + col, y, w - col, 11.5 * mm, "Agência / Código do beneficiário", (doc.agency_account,), right=True)
+    y -= 14.5 * mm
+    _box(c, x, y, col, 14.5 * mm, "Pagador", _payer_lines(doc))
+    _box(c, x + col, y, w - col, 14.5 * mm, "Nosso número", (doc.nosso_numero,), right=True)
+    y -= h
+    q = w / 4
+    _box(c, x, y, q, h, "Data do documento", (issued,))
+    _box(c, x + q, y, q, h, "Nº do documento", (doc.document_number,))
+    _box(c, x + 2 * q, y, q, h, "Vencimento", (due,), bold=True, right=True, shade=True)
+    _box(c, x + 3 * q, y, q, h, "(=) Valor do documento", (brl(doc.amount_cents),), bold=True, right=True, shade=True)
+    y -= h
+    _box(c, x, y, q, h, "Pagamento", (doc.parcela,), bold=True)
+    _box(c, x + q, y, q, h, "(-) Desconto / Abatimento")
+    _box(c, x + 2 * q, y, q, h, "(+) Mora / Multa")
+    _box(c, x + 3 * q, y, q, h, "(=) Valor cobrado")
 
-    # --- instruções ---
-    y -= qr_size + 8 * mm
-    c.setFont("Helvetica-Bold", 9)
-    c.drawString(left, y, "Instruções")
+    # PIX: the QR on the left, how to pay and the copy-and-paste text on its right.
+    qr = 34 * mm
+    y -= 2 * mm + qr
+    draw_qr(c, doc.pix, x - 2 * mm, y, qr)  # the quiet zone is in the code: align its dark part
+    tx = x + qr + 1 * mm
+    c.setFont("Helvetica-Bold", 10)
+    c.drawString(tx, y + qr - 5 * mm, f"Pague com PIX: {brl(doc.amount_cents)} até {due}")
     c.setFont("Helvetica", 8)
-    for i, line in enumerate(
-        [
-            f"Pague até {due} em qualquer banco, lotérica, app bancário ou pelo PIX acima.",
-            "Após o vencimento, o acordo pode ser cancelado: fale conosco antes se precisar de outra data.",
-            f"Este boleto é emitido em nome de {doc.creditor_name}. Não pague boletos com outro beneficiário.",
-            f"{parcela} do acordo. Dúvidas: responda a mensagem no WhatsApp.",
-        ]
+    c.drawString(tx, y + qr - 9.5 * mm, "Abra o app do seu banco, escolha PIX > Ler QR code ou PIX Copia e Cola.")
+    c.drawString(tx, y + qr - 13.5 * mm, f"Confira o recebedor antes de pagar: {doc.creditor_name}.")
+    c.setFont("Courier", 6.5)
+    for i, line in enumerate(_wrap(doc.pix, 90)):
+        c.drawString(tx, y + qr - 18 * mm - i * 2.8 * mm, line)
+
+    y -= 4 * mm
+    c.setFont("Helvetica-Bold", 8)
+    c.drawString(x, y, "Instruções (texto de responsabilidade do beneficiário)")
+    c.setFont("Helvetica", 7.5)
+    for i, line in enumerate(_instructions(doc)):
+        c.drawString(x, y - (i + 1) * 3.6 * mm, _fit(line, "Helvetica", 7.5, w * 0.75))
+    c.setFont("Helvetica", 6)
+    c.drawRightString(x + w, y, "Autenticação mecânica")
+    return float(y - 4 * 3.6 * mm)
+
+
+def _ficha(c: Canvas, doc: BoletoDoc, x: float, top: float, w: float) -> None:
+    """The bank's part, below the cut line, in FEBRABAN's order of boxes."""
+    due = doc.due_date.strftime("%d/%m/%Y")
+    issued = doc.issue_date.strftime("%d/%m/%Y")
+    y = top - 9 * mm
+    _header(c, doc, x, y, w, doc.linha_formatada, 10.5)
+    col = w * 0.75
+    rest = w - col
+    h = 8 * mm
+    y -= h
+    _box(
+        c,
+        x,
+        y,
+        col,
+        h,
+        "Local de pagamento",
+        ("Pagável em qualquer banco, lotérica ou app bancário, mesmo após o vencimento",),
+    )
+    _box(c, x + col, y, rest, h, "Vencimento", (due,), bold=True, right=True, shade=True)
+    y -= 11.5 * mm
+    _box(
+        c,
+        x,
+        y,
+        col,
+        11.5 * mm,
+        "Beneficiário",
+        (f"{doc.creditor_name} - CNPJ {doc.creditor_cnpj}", doc.creditor_address),
+    )
+    _box(c, x + col, y, rest, 11.5 * mm, "Agência / Código do beneficiário", (doc.agency_account,), right=True)
+    y -= h
+    cx = x
+    for label, value, share in (
+        ("Data do documento", issued, 0.15),
+        ("Nº do documento", doc.document_number, 0.17),
+        ("Espécie doc.", doc.especie_doc, 0.11),
+        ("Aceite", "N", 0.07),
+        ("Data do processamento", issued, 0.25),
     ):
-        c.drawString(left, y - (i + 1) * 4.2 * mm, line)
+        _box(c, cx, y, col * share / 0.75, h, label, (value,))
+        cx += col * share / 0.75
+    _box(c, x + col, y, rest, h, "Nosso número", (doc.nosso_numero,), right=True)
+    y -= h
+    cx = x
+    for label, value, share in (
+        ("Uso do banco", "", 0.15),
+        ("Carteira", doc.carteira, 0.12),
+        ("Espécie", "R$", 0.11),
+        ("Quantidade", "", 0.17),
+        ("(x) Valor", "", 0.20),
+    ):
+        _box(c, cx, y, col * share / 0.75, h, label, (value,) if value else ())
+        cx += col * share / 0.75
+    _box(c, x + col, y, rest, h, "(=) Valor do documento", (brl(doc.amount_cents),), bold=True, right=True, shade=True)
 
-    # --- corte ---
-    y -= 26 * mm
-    c.setDash(2, 2)
-    c.line(left, y, left + width, y)
-    c.setDash()
-    c.setFont("Helvetica", 6)
-    c.drawRightString(left + width, y + 1.2 * mm, "Corte na linha pontilhada")
+    # Instructions on the left, five rows tall; the value column on the right, filled at the cashier.
+    rows = ("(-) Desconto / Abatimento", "(-) Outras deduções", "(+) Mora / Multa", "(+) Outros acréscimos")
+    _box(c, x, y - 5 * h, col, 5 * h, "Instruções (texto de responsabilidade do beneficiário)")
+    c.setFont("Helvetica", 7.5)
+    for i, line in enumerate(_instructions(doc)):
+        c.drawString(x + 1.2 * mm, y - 6.5 * mm - i * 3.8 * mm, _fit(line, "Helvetica", 7.5, col - 2.4 * mm))
+    for label in rows:
+        y -= h
+        _box(c, x + col, y, rest, h, label)
+    y -= h
+    _box(c, x + col, y, rest, h, "(=) Valor cobrado", shade=True)
 
-    # --- ficha de compensação ---
-    y -= 10 * mm
-    c.setFont("Helvetica-Bold", 13)
-    c.drawString(left, y, f"{doc.bank_name} | {doc.bank_code}-7")
-    c.setFont("Helvetica-Bold", 10.5)
-    c.drawRightString(left + width, y, doc.linha_formatada)
-    y -= 11 * mm
-    _field(c, left, y, width * 0.75, 9 * mm, "Local de pagamento", "Pagável em qualquer banco até o vencimento")
-    _field(c, left + width * 0.75, y, width * 0.25, 9 * mm, "Vencimento", due, bold=True)
-    y -= 9 * mm
-    _field(c, left, y, width * 0.75, 9 * mm, "Beneficiário", creditor)
-    _field(c, left + width * 0.75, y, width * 0.25, 9 * mm, "Agência / Código beneficiário", doc.agency_account)
-    y -= 9 * mm
-    _field(c, left, y, width * 0.2, 9 * mm, "Data do documento", doc.issue_date.strftime("%d/%m/%Y"))
-    _field(c, left + width * 0.2, y, width * 0.2, 9 * mm, "Nº do documento", f"{doc.installment}/{doc.installments}")
-    _field(c, left + width * 0.4, y, width * 0.15, 9 * mm, "Espécie doc.", "DS")
-    _field(c, left + width * 0.55, y, width * 0.2, 9 * mm, "Carteira", doc.carteira)
-    _field(c, left + width * 0.75, y, width * 0.25, 9 * mm, "Nosso número", doc.nosso_numero)
-    y -= 9 * mm
-    _field(c, left, y, width * 0.75, 9 * mm, "Instruções", f"{parcela}. Não receber após o vencimento.")
-    _field(c, left + width * 0.75, y, width * 0.25, 9 * mm, "(=) Valor do documento", brl(doc.amount_cents), bold=True)
-    y -= 11 * mm
-    c.rect(left, y, width, 11 * mm)
+    # Pagador: the payer's name, CPF and address; Sacador/Avalista at its foot.
+    ph = 17 * mm
+    y -= ph
+    _box(c, x, y, w, ph, "Pagador", _payer_lines(doc))
+    c.setFont("Helvetica", LABEL)
+    c.drawString(x + 1.2 * mm, y + 1.4 * mm, "Sacador/Avalista:")
+    c.drawString(x + col + 1.2 * mm, y + 1.4 * mm, "Código de baixa")
+
+    # ITF: 44 digits, narrow 0.254 mm (FEBRABAN allows 0.25-0.33), wide = 3x, 13 mm high.
     c.setFont("Helvetica", 6)
-    c.drawString(left + 1.2 * mm, y + 8.4 * mm, "Pagador")
-    c.setFont("Helvetica", 8.5)
-    c.drawString(left + 1.2 * mm, y + 4.8 * mm, f"{doc.payer_name} - CPF {format_cpf(doc.payer_cpf)}")
-    c.drawString(left + 1.2 * mm, y + 1.4 * mm, f"Endereço do beneficiário: {doc.creditor_address}")
-    # ITF: 44 digits, narrow 0.25 mm (FEBRABAN allows 0.25-0.33), wide = 3x, 13 mm high.
-    y -= 17 * mm
+    c.drawRightString(x + w, y - 2.6 * mm, "Autenticação mecânica")
+    c.setFont("Helvetica-Bold", 8)
+    c.drawRightString(x + w, y - 6 * mm, "FICHA DE COMPENSAÇÃO")
     bar = I2of5(
         doc.barcode,
         barWidth=0.254 * mm,
@@ -198,9 +356,26 @@ def render(doc: BoletoDoc) -> bytes:
         lquiet=6 * mm,
         rquiet=6 * mm,
     )
-    bar.drawOn(c, left - 6 * mm, y)
-    c.setFont("Helvetica-Bold", 7)
-    c.drawRightString(left + width, y + 14 * mm, "FICHA DE COMPENSAÇÃO - Autenticação mecânica")
+    bar.drawOn(c, x - 6 * mm, y - 16 * mm)
+
+
+def render(doc: BoletoDoc) -> bytes:
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4)
+    c.setTitle(f"Boleto - {doc.parcela} - {doc.creditor_name}")
+    c.setAuthor(doc.creditor_name)
+    c.setLineWidth(0.5)
+    x, w = 10 * mm, A4[0] - 20 * mm
+    bottom = _recibo(c, doc, x, A4[1] - 8 * mm, w)
+
+    cut = bottom - 6 * mm
+    c.setDash(2, 2)
+    c.line(x, cut, x + w, cut)
+    c.setDash()
+    c.setFont("Helvetica", 6)
+    c.drawRightString(x + w, cut + 1.2 * mm, "Corte na linha pontilhada")
+
+    _ficha(c, doc, x, cut - 3 * mm, w)
     c.showPage()
     c.save()
     return buf.getvalue()

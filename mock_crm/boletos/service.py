@@ -8,6 +8,7 @@ import itertools
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from certokit.clock import add_months
@@ -21,7 +22,7 @@ from mock_crm.boletos.repository import BoletoRepository
 from mock_crm.boletos.schemas import BoletoBatch, BoletoOut, PaymentAgreement
 from mock_crm.debtors.models import Debtor
 from mock_crm.debtors.repository import DebtorRepository
-from mock_crm.debtors.service import SAO_PAULO, DebtorNotFound, primary_debt, today_sp
+from mock_crm.debtors.service import SAO_PAULO, DebtorNotFound, address_of, primary_debt, today_sp
 from mock_crm.settings import CrmSettings
 
 BANK_NAMES = {"341": "Banco Itaú S.A.", "001": "Banco do Brasil S.A.", "237": "Banco Bradesco S.A."}
@@ -200,12 +201,19 @@ class BoletoService:
         return body
 
 
+def percent_of(cents: int, percentage: Decimal) -> int:
+    """`percentage`% of an amount, in cents, rounded half up (R$ 333,33 x 0,033% = R$ 0,11)."""
+    return int((Decimal(cents) * percentage / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def document(row: Boleto, debtor: Debtor, s: CrmSettings) -> pdf.BoletoDoc:
     dac = febraban.mod10(s.boleto_agency + s.boleto_account)
     nn_dac = febraban.mod10(s.boleto_agency + s.boleto_account + s.boleto_carteira + row.nosso_numero)
     debt = primary_debt(debtor)
+    address = address_of(debtor)
     return pdf.BoletoDoc(
         bank_code=s.boleto_bank_code,
+        bank_dv=febraban.bank_dv(s.boleto_bank_code),
         bank_name=BANK_NAMES.get(s.boleto_bank_code, f"Banco {s.boleto_bank_code}"),
         creditor_name=s.creditor_name,
         creditor_cnpj=s.creditor_cnpj,
@@ -213,17 +221,34 @@ def document(row: Boleto, debtor: Debtor, s: CrmSettings) -> pdf.BoletoDoc:
         agency_account=f"{s.boleto_agency} / {s.boleto_account}-{dac}",
         carteira=s.boleto_carteira,
         nosso_numero=f"{s.boleto_carteira}/{row.nosso_numero}-{nn_dac}",
+        document_number=row.nosso_numero,
+        especie_doc=s.boleto_especie_doc,
         payer_name=debtor.name,
         payer_cpf=debtor.cpf,
+        payer_address=None
+        if address is None
+        else pdf.PayerAddress(
+            street=address.street,
+            number=address.number,
+            complement=address.complement,
+            district=address.district,
+            city=address.city,
+            uf=address.uf,
+            cep=address.cep,
+        ),
         amount_cents=row.amount_cents,
         due_date=row.due_date,
         issue_date=row.created_at.astimezone(SAO_PAULO).date(),
         installment=row.installment,
         installments=row.installments,
+        late_fee_percentage=s.late_fee_percentage,
+        late_fee_cents=percent_of(row.amount_cents, s.late_fee_percentage),
+        daily_interest_percentage=s.daily_interest_percentage,
+        daily_interest_cents=percent_of(row.amount_cents, s.daily_interest_percentage),
         barcode=row.barcode,
         linha_formatada=febraban.format_linha(row.linha_digitavel),
         pix=row.pix_copia_e_cola,
-        description=f"Acordo de {debt.description.lower()} ({debt.original_creditor}), contrato {debt.contract_number}",
+        description=f"acordo de {debt.description.lower()} ({debt.original_creditor}), contrato {debt.contract_number}",
     )
 
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from certokit.fields import Cpf, LongText, Money, Percent, Phone, ShortText
 
@@ -15,6 +16,62 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+
+# The 26 states and the Federal District, as the Correios and the boleto write them.
+UFS = (
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+)  # fmt: skip
+
+
+def _uf(v: str) -> str:
+    uf = v.strip().upper()
+    if uf not in UFS:
+        raise ValueError("UF inválida: use a sigla de um dos 27 estados, por exemplo SP")
+    return uf
+
+
+# "sp" is taken as "SP"; the schema lists the 27 for clients.
+Uf = Annotated[str, Field(max_length=4, json_schema_extra={"enum": list(UFS)}), AfterValidator(_uf)]
+
+
+def _cep(v: str) -> str:
+    digits = re.sub(r"[\s.-]", "", v)
+    if not re.fullmatch(r"\d{8}", digits):
+        raise ValueError("CEP inválido: informe 8 dígitos, por exemplo 01310-100")
+    return digits
+
+
+# Accepted as "01310-100" or "01310100"; kept and returned as the 8 digits.
+Cep = Annotated[str, Field(max_length=12), AfterValidator(_cep)]
+
+
+class Address(BaseModel):
+    """Where the debtor lives: printed in the boleto's Pagador box, as banks do."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "street": "Rua das Flores",
+                "number": "123",
+                "complement": "apto 42",
+                "district": "Vila Mariana",
+                "city": "São Paulo",
+                "uf": "SP",
+                "cep": "04101-000",
+            }
+        },
+    )
+
+    street: Annotated[ShortText, Field(min_length=2)]
+    number: Annotated[ShortText, Field(min_length=1, max_length=20)] = "S/N"
+    complement: Annotated[ShortText, Field(max_length=100)] | None = None
+    district: Annotated[ShortText, Field(min_length=2, max_length=100)]
+    city: Annotated[ShortText, Field(min_length=2, max_length=100)]
+    uf: Uf
+    cep: Cep
 
 
 class NegotiationParams(BaseModel):
@@ -53,6 +110,7 @@ class DebtorInfo(BaseModel):
     name: str
     phone: str
     email: str | None = None
+    address: Address | None = None
     debt_amount: Money
     due_date: date
     days_past_due: int
@@ -123,6 +181,7 @@ class DebtorCreate(BaseModel):
     name: Annotated[ShortText, Field(min_length=2)]
     phone: Phone
     email: ShortText | None = None
+    address: Address | None = None
     debt_amount: Annotated[Money, Field(gt=0)]
     due_date: date
     debt_kind: DebtKind = "outro"
@@ -140,6 +199,7 @@ class DebtorUpdate(BaseModel):
     name: Annotated[ShortText, Field(min_length=2)] | None = None
     phone: Phone | None = None
     email: ShortText | None = None
+    address: Address | None = None
     opted_out: bool | None = None
     debt_amount: Annotated[Money, Field(gt=0)] | None = None
     due_date: date | None = None

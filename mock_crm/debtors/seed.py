@@ -103,6 +103,65 @@ PLACES = [
     (65, "Cuiabá", "MT"),
     (48, "Florianópolis", "SC"),
 ]
+# (street, district, CEP) per city: real streets and neighbourhoods, CEPs of their ranges.
+STREETS: dict[str, list[tuple[str, str, str]]] = {
+    "São Paulo": [
+        ("Rua Domingos de Morais", "Vila Mariana", "04010100"),
+        ("Rua Tuiuti", "Tatuapé", "03081000"),
+        ("Avenida Sapopemba", "Sapopemba", "03345000"),
+    ],
+    "Guarulhos": [("Rua Dom Pedro II", "Centro", "07011000"), ("Avenida Tiradentes", "Vila Galvão", "07071000")],
+    "Campinas": [("Rua Barão de Jaguara", "Centro", "13015001"), ("Avenida Amoreiras", "Parque Itália", "13036225")],
+    "Rio de Janeiro": [
+        ("Rua Dias da Cruz", "Méier", "20720011"),
+        ("Estrada do Cafundá", "Taquara", "22725030"),
+        ("Rua Conde de Bonfim", "Tijuca", "20520053"),
+    ],
+    "Belo Horizonte": [
+        ("Rua Padre Eustáquio", "Carlos Prates", "30710580"),
+        ("Avenida Cristiano Machado", "Cidade Nova", "31170800"),
+    ],
+    "Curitiba": [
+        ("Rua XV de Novembro", "Centro", "80020310"),
+        ("Rua Marechal Floriano Peixoto", "Rebouças", "80230110"),
+    ],
+    "Porto Alegre": [
+        ("Avenida Assis Brasil", "Passo d'Areia", "91010003"),
+        ("Rua da República", "Cidade Baixa", "90050321"),
+    ],
+    "Brasília": [("QNM 34 Conjunto J", "Ceilândia Norte", "72145410"), ("SQS 308 Bloco C", "Asa Sul", "70355030")],
+    "Goiânia": [
+        ("Avenida Anhanguera", "Setor Leste Universitário", "74610250"),
+        ("Rua 44", "Setor Norte Ferroviário", "74063010"),
+    ],
+    "Salvador": [("Rua Chile", "Centro", "40020000"), ("Avenida Sete de Setembro", "Campo Grande", "40080001")],
+    "Recife": [("Rua da Aurora", "Boa Vista", "50050000"), ("Avenida Caxangá", "Cordeiro", "50720000")],
+    "Fortaleza": [
+        ("Avenida Bezerra de Menezes", "São Gerardo", "60325002"),
+        ("Rua Barão do Rio Branco", "Centro", "60025060"),
+    ],
+    "Belém": [
+        ("Travessa Padre Eutíquio", "Batista Campos", "66025240"),
+        ("Avenida Almirante Barroso", "Marco", "66093020"),
+    ],
+    "Manaus": [("Avenida Djalma Batista", "Chapada", "69050010"), ("Rua Recife", "Adrianópolis", "69057002")],
+    "São Luís": [("Rua Grande", "Centro", "65020250"), ("Avenida dos Holandeses", "Calhau", "65071380")],
+    "Vitória": [
+        ("Avenida Jerônimo Monteiro", "Centro", "29010004"),
+        ("Rua Chapot Presvot", "Praia do Canto", "29055410"),
+    ],
+    "Natal": [("Avenida Prudente de Morais", "Tirol", "59020400"), ("Rua Apodi", "Cidade Alta", "59025000")],
+    "João Pessoa": [
+        ("Avenida Epitácio Pessoa", "Tambauzinho", "58042000"),
+        ("Rua das Trincheiras", "Centro", "58011000"),
+    ],
+    "Cuiabá": [
+        ("Avenida Historiador Rubens de Mendonça", "Bosque da Saúde", "78050000"),
+        ("Rua Barão de Melgaço", "Centro Sul", "78020800"),
+    ],
+    "Florianópolis": [("Rua Felipe Schmidt", "Centro", "88010000"), ("Rodovia Admar Gonzaga", "Itacorubi", "88034000")],
+}
+COMPLEMENTS = [None, None, None, "apto 12", "apto 304", "casa 2", "bloco B apto 21", "fundos"]
 # kind, original creditor, amount range in reais
 KINDS = [
     ("cartao_credito", "Banco Aurora S.A.", 300, 15000),
@@ -144,6 +203,8 @@ def _params(days: int, amount_cents: int) -> tuple[Decimal, int, int]:
 
 def build_debtors(count: int, seed: int, today: date) -> list[Debtor]:
     rng = random.Random(seed)
+    # Addresses draw from their own stream: the people, CPFs and debts of a seed stay what they were.
+    addr_rng = random.Random(seed + 1)
     debtors: list[Debtor] = []
     cpfs: set[str] = set()
     phones: set[str] = set()
@@ -157,6 +218,7 @@ def build_debtors(count: int, seed: int, today: date) -> list[Debtor]:
         while phone in phones:
             phone = f"+55{ddd}9{rng.randint(6, 9)}{rng.randint(0, 9_999_999):07d}"
         phones.add(phone)
+        street, district, cep = addr_rng.choice(STREETS[city])
         name = f"{rng.choice(FIRST)} {rng.choice(FIRST) if rng.random() < 0.3 else ''} {rng.choice(LAST)}"
         name = " ".join(name.split())
         kind, creditor, lo, hi = KINDS[i % len(KINDS)]
@@ -170,8 +232,13 @@ def build_debtors(count: int, seed: int, today: date) -> list[Debtor]:
                 phone=phone,
                 phone_key=phone[1:5] + phone[6:],
                 email=None,
+                street=street,
+                number=str(addr_rng.randint(12, 2999)),
+                complement=addr_rng.choice(COMPLEMENTS),
+                district=district,
                 city=city,
                 state=state,
+                cep=cep,
                 debts=[
                     Debt(
                         kind=kind,

@@ -14,6 +14,7 @@ from certokit.phones import phone_key
 from mock_crm.debtors.models import ContactLog, Debt, Debtor
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.schemas import (
+    Address,
     ContactCreate,
     ContactEntry,
     DebtInfo,
@@ -88,6 +89,34 @@ def _debt_info(debt: Debt, today: date) -> DebtInfo:
     )
 
 
+def address_of(debtor: Debtor) -> Address | None:
+    """The debtor's address, when the CRM knows all of it (a partial one prints nothing useful)."""
+    if not (debtor.street and debtor.district and debtor.city and debtor.state and debtor.cep):
+        return None
+    return Address.model_validate(
+        {
+            "street": debtor.street,
+            "number": debtor.number or "S/N",
+            "complement": debtor.complement,
+            "district": debtor.district,
+            "city": debtor.city,
+            "uf": debtor.state,
+            "cep": debtor.cep,
+        }
+    )
+
+
+def set_address(debtor: Debtor, address: Address | None) -> None:
+    """Stores an address, or clears it (None); city and UF live in their own columns too."""
+    debtor.street = address.street if address else None
+    debtor.number = address.number if address else None
+    debtor.complement = address.complement if address else None
+    debtor.district = address.district if address else None
+    debtor.city = address.city if address else None
+    debtor.state = address.uf if address else None
+    debtor.cep = address.cep if address else None
+
+
 def to_info(
     debtor: Debtor,
     *,
@@ -106,6 +135,7 @@ def to_info(
         name=debtor.name,
         phone=debtor.phone,
         email=debtor.email,
+        address=address_of(debtor),
         debt_amount=from_cents(debt.amount_cents),
         due_date=debt.due_date,
         days_past_due=dpd,
@@ -213,6 +243,7 @@ class DebtorService:
                 )
             ],
         )
+        set_address(debtor, data.address)
         try:
             return await self.repo.add(debtor)
         except IntegrityError:
@@ -228,6 +259,8 @@ class DebtorService:
             debtor.phone_key = phone_key(data.phone) or ""
         if "email" in fields:
             debtor.email = data.email
+        if "address" in fields:  # an explicit null clears it
+            set_address(debtor, data.address)
         if data.opted_out is not None:
             debtor.opted_out = data.opted_out
         debt = primary_debt(debtor)

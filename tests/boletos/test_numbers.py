@@ -8,12 +8,38 @@ from decimal import Decimal
 import pytest
 
 from mock_crm.boletos import febraban, pix
+from mock_crm.boletos.service import percent_of
 
 # Published pairs (barcode, linha digitável).
 PUBLISHED = [
     # Stark Bank SDK documentation (starkbank/sdk-python, BoletoPayment "line" and "bar_code" examples).
     ("34195819600000000621090063571277307144464000", "34191.09008 63571.277308 71444.640008 5 81960000000062"),
 ]
+
+
+class TestSlipHeaderAndCharges:
+    @pytest.mark.parametrize(
+        ("bank", "printed"),
+        # As the banks print them in the slip's header.
+        [("341", "7"), ("001", "9"), ("237", "2"), ("104", "0"), ("033", "7"), ("756", "0")],
+    )
+    def test_bank_code_digit(self, bank: str, printed: str) -> None:
+        assert febraban.bank_dv(bank) == printed
+
+    @pytest.mark.parametrize(
+        ("cents", "percentage", "expected"),
+        [
+            (100_000, Decimal("2.00"), 2_000),  # multa de 2% sobre R$ 1.000,00
+            (33_333, Decimal("2.00"), 667),  # R$ 6,6666 -> R$ 6,67
+            (100_000, Decimal("0.033"), 33),  # 1% a.m. ~ 0,033% a.d.: R$ 0,33 por dia
+            (33_333, Decimal("0.033"), 11),
+            (150, Decimal("0.033"), 0),
+            (1_515, Decimal("0.033"), 0),  # 0.49995 of a cent
+            (1_516, Decimal("0.033"), 1),  # 0.50028 of a cent
+        ],
+    )
+    def test_late_charges_in_cents_rounded_half_up(self, cents: int, percentage: Decimal, expected: int) -> None:
+        assert percent_of(cents, percentage) == expected
 
 
 class TestBarcodeAndLinha:

@@ -192,6 +192,24 @@ class TestDelivery:
         assert "6304" in pix_texts[0]["text"]["body"]
         assert await deliver_due(sessionmaker, client, settings) == 0  # nothing twice, nothing early
 
+    async def test_one_installment_is_sent_as_a_payment_in_full(
+        self,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        graph, crm = graph_and_crm
+        d = await create_debtor(crm, debt="1500.00", phone="+5511987654322")
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"], installments=1))
+        client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
+        assert await deliver_due(sessionmaker, client, settings) == 1
+        (doc,) = [b for b in graph.messages_to("5511987654322") if b["type"] == "document"]
+        assert "pagamento à vista, R$ 1.000,00" in doc["document"]["caption"]
+        assert doc["document"]["filename"] == "boleto-a-vista.pdf"
+        (pix_text,) = [b for b in graph.messages_to("5511987654322") if b["type"] == "text"]
+        assert pix_text["text"]["body"].startswith("000201")  # the PIX code alone: one long press copies it
+        assert "parcela 1 de 1" not in doc["document"]["caption"]
+
     async def test_failures_are_retried_and_each_part_sent_once(
         self,
         graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],

@@ -63,7 +63,7 @@ async def test_boleto_pdf_goes_inline_then_pix_and_a_down_waha_is_retried(
     assert await deliver_due(sessionmaker, provider, settings) == 1
     assert await deliver_due(sessionmaker, provider, settings) == 0
     [(file, pdf)] = waha.files_to(PHONE)
-    assert (file["mimetype"], file["filename"]) == ("application/pdf", "boleto-parcela-1-de-1.pdf")
+    assert (file["mimetype"], file["filename"]) == ("application/pdf", "boleto-a-vista.pdf")
     assert "url" not in file  # no link to the PDF exists anywhere
     assert pdf.startswith(b"%PDF-")
     texts = waha.texts_to(PHONE)

@@ -43,7 +43,7 @@ class TestWholeConversation:
             await asyncio.sleep(0.1)
         [(file, pdf)] = s.waha.files_to(phone)
         assert file["mimetype"] == "application/pdf"
-        assert file["filename"] == "boleto-parcela-1-de-1.pdf"
+        assert file["filename"] == "boleto-a-vista.pdf"
         assert pdf.startswith(b"%PDF-")
         for _ in range(50):
             if any("br.gov.bcb.pix" in t for t in s.waha.texts_to(phone)):
