@@ -33,6 +33,16 @@ async def search(query: InboxQuery, resources: ResourcesDep) -> InboxPage:
         return await service.search(db, query)
 
 
+@router.get(
+    "/{session_id}/note",
+    response_model=NoteOut,
+    responses=error_responses(service.ConversationNotFound),
+    summary="A anotação da equipe sobre a conversa",
+)
+async def read_note(session_id: Annotated[str, Path(max_length=64)], db: SessionDep) -> NoteOut:
+    return await service.read_note(db, session_id)
+
+
 @router.put(
     "/{session_id}/note",
     response_model=NoteOut,

@@ -127,6 +127,15 @@ def row(conv: Conversation, card: InboxCard | None) -> InboxRow:
     )
 
 
+async def read_note(db: AsyncSession, session_id: str) -> NoteOut:
+    if await db.get(Conversation, session_id) is None:
+        raise ConversationNotFound()
+    card = await db.get(InboxCard, session_id)
+    return NoteOut(
+        note=card.note if card else None, note_by=card.note_by if card else None, note_at=card.note_at if card else None
+    )
+
+
 async def save_note(db: AsyncSession, session_id: str, note: str, actor: str, now: datetime) -> NoteOut:
     if await db.get(Conversation, session_id) is None:
         raise ConversationNotFound()

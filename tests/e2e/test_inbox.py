@@ -68,6 +68,7 @@ class TestInbox:
         assert r.status_code == 200, r.text
         assert r.json()["note_by"] == "service-key"
         assert (await search(stack))["items"][0]["note"] == "Pediu retorno após 18h."
+        assert (await stack.bot.get(f"/api/inbox/{session_id}/note")).json()["note"] == "Pediu retorno após 18h."
         r = await stack.bot.put("/api/inbox/nao-existe/note", json={"note": "x"})
         assert r.status_code == 404
         assert r.json()["detail"] == "Conversa não encontrada."
