@@ -10,11 +10,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 SCREENS = Path(__file__).resolve().parents[2] / "docs" / "screens"
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
+DESKTOP = ViewportSize(width=1366, height=768)
+PHONE = ViewportSize(width=390, height=844)
 
 
 def call(url: str, body: dict[str, Any] | None = None, key: str | None = None, method: str | None = None) -> Any:
@@ -24,6 +24,10 @@ def call(url: str, body: dict[str, Any] | None = None, key: str | None = None, m
     data = json.dumps(body).encode() if body is not None else None
     with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers, method=method)) as r:
         return json.load(r)
+
+
+def read_text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig")
 
 
 async def login(page: Page, base: str) -> None:
@@ -53,7 +57,7 @@ async def test_dashboard_inbox_takeover_and_upload(local_urls: tuple[str, str], 
     await expect(page.locator("#chart svg rect")).to_have_count(3)
     async with page.expect_download() as download:
         await page.get_by_role("button", name="Exportar CSV").click()
-    csv = Path(await (await download.value).path()).read_bytes().decode("utf-8-sig")
+    csv = read_text(await (await download.value).path())
     assert csv.startswith("Indicador;Valor")
     await shot(page, "painel.png")
 
@@ -116,6 +120,14 @@ async def test_dashboard_inbox_takeover_and_upload(local_urls: tuple[str, str], 
         await shot(page, "campanhas.png")
     finally:
         tmp.unlink(missing_ok=True)
+
+    # Every field has a label a screen reader reads out, on every tab.
+    unlabelled = await page.evaluate(
+        """[...document.querySelectorAll('input, select, textarea')]
+             .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+             .map(e => e.id)"""
+    )
+    assert unlabelled == []
 
     phone = await browser.new_page(viewport=PHONE)
     await login(phone, base)
