@@ -145,7 +145,10 @@ async function inbox() {
     return tr;
   });
   if (!rows.length) { const tr = el("tr"); const td = el("td", "Nenhuma conversa encontrada.", "muted"); td.colSpan = 6; tr.append(td); rows.push(tr); }
+  // Polling redraws the list: keep a keyboard user's place instead of dropping focus to the page.
+  const focused = document.activeElement?.closest?.("#conversations tr.row")?.dataset.id;
   $("conversations").replaceChildren(...rows);
+  if (focused) rows.find(r => r.dataset.id === focused)?.focus();
   $("pageInfo").textContent = p.total ? `Página ${page} de ${pages} · ${p.total} conversas` : "";
   $("prev").disabled = page <= 1; $("next").disabled = page >= pages;
 }

@@ -45,6 +45,7 @@ async def shot(page: Page, name: str) -> None:
 
 async def test_dashboard_inbox_takeover_and_upload(local_urls: tuple[str, str], browser: Browser) -> None:
     base, crm = local_urls
+    expect.set_options(timeout=10_000)  # the machine is shared: slower than a laptop, not broken
     debtors = call(f"{base}/simulator/api/debtors")
     debtor = debtors[7]
     call(f"{base}/simulator/api/send", {"phone": debtor["phone"], "text": "oi, quero negociar minha dívida"})
@@ -70,7 +71,7 @@ async def test_dashboard_inbox_takeover_and_upload(local_urls: tuple[str, str], 
     await expect(row).to_contain_text("Com a assistente")
     await row.focus()
     await page.keyboard.press("Enter")
-    await expect(page.locator("#transcript .line.in").first).to_contain_text("quero negociar")
+    await expect(page.locator("#transcript .line.in").first).to_contain_text("quero negociar", timeout=10_000)
     await page.get_by_role("button", name="Assumir conversa").click()
     await expect(page.get_by_label("Mensagem")).to_be_focused()
     await page.get_by_label("Mensagem").fill("Oi! Aqui é a Carla, da equipe. Posso ajudar?")
