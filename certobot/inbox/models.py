@@ -21,6 +21,7 @@ class InboxCard(BotBase):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     debtor_name: Mapped[str | None] = mapped_column(String(200), index=True)
     debt_cents: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    filled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when the CRM copy was taken
     note: Mapped[str | None] = mapped_column(Text)
     note_by: Mapped[str | None] = mapped_column(String(80))
     note_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

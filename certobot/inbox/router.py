@@ -28,7 +28,7 @@ router = APIRouter(
 async def search(query: InboxQuery, resources: ResourcesDep) -> InboxPage:
     s = resources.settings
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
-    await service.fill_cards(resources.sessionmaker, crm)
+    await service.fill_cards(resources.sessionmaker, crm, resources.clock.now())
     async with transaction(resources.sessionmaker) as db:
         return await service.search(db, query)
 

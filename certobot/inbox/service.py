@@ -33,7 +33,7 @@ def _mask_phone(phone: str) -> str:
     return phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:]
 
 
-async def fill_cards(sessionmaker: async_sessionmaker[AsyncSession], crm: CrmClient) -> int:
+async def fill_cards(sessionmaker: async_sessionmaker[AsyncSession], crm: CrmClient, now: datetime) -> int:
     """Copy name and amount from the CRM for conversations the inbox has not seen yet.
 
     Read, ask the CRM with no transaction open, then write: a slow CRM holds no connection.
@@ -43,7 +43,7 @@ async def fill_cards(sessionmaker: async_sessionmaker[AsyncSession], crm: CrmCli
             await db.execute(
                 select(Conversation.id, Conversation.debtor_cpf)
                 .outerjoin(InboxCard, InboxCard.conversation_id == Conversation.id)
-                .where(InboxCard.conversation_id.is_(None), Conversation.debtor_cpf.is_not(None))
+                .where(InboxCard.filled_at.is_(None), Conversation.debtor_cpf.is_not(None))
                 .order_by(Conversation.created_at.desc())
                 .limit(FILL_BATCH)
             )
@@ -52,24 +52,44 @@ async def fill_cards(sessionmaker: async_sessionmaker[AsyncSession], crm: CrmCli
         return 0
     gate = asyncio.Semaphore(8)
 
-    async def look(cpf: str) -> DebtorInfo | None:
+    async def look(cpf: str) -> DebtorInfo | bool | None:
         async with gate:
             try:
                 return await crm.get_debtor(cpf)
             except CrmUnavailable:
-                return None  # tried again on the next listing
+                return False  # no card yet: tried again on the next listing
 
     cpfs = sorted({cpf for _, cpf in rows if cpf})
     found = dict(zip(cpfs, await asyncio.gather(*(look(c) for c in cpfs)), strict=True))
-    values = [
-        {"conversation_id": conv_id, "debtor_name": d.name[:200], "debt_cents": to_cents(d.debt_amount)}
-        for conv_id, cpf in rows
-        if cpf and (d := found.get(cpf)) is not None
-    ]
+    values: list[dict[str, object]] = []
+    for conv_id, cpf in rows:
+        d = found.get(cpf or "", False)
+        if isinstance(d, DebtorInfo):
+            values.append(
+                {
+                    "conversation_id": conv_id,
+                    "debtor_name": d.name[:200],
+                    "debt_cents": to_cents(d.debt_amount),
+                    "filled_at": now,
+                }
+            )
+        elif d is None:  # gone from the CRM (erased): an empty card, so it is not asked for at every refresh
+            values.append({"conversation_id": conv_id, "debtor_name": None, "debt_cents": None, "filled_at": now})
     if values:
         async with transaction(sessionmaker) as db:
             insert = pg_insert if dialect_of(db) == "postgresql" else sqlite_insert
-            await db.execute(insert(InboxCard).values(values).on_conflict_do_nothing())
+            stmt = insert(InboxCard).values(values)
+            # A card may already hold a note written before the copy was taken: keep the note.
+            await db.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[InboxCard.conversation_id],
+                    set_={
+                        "debtor_name": stmt.excluded.debtor_name,
+                        "debt_cents": stmt.excluded.debt_cents,
+                        "filled_at": stmt.excluded.filled_at,
+                    },
+                )
+            )
     return len(values)
 
 

@@ -78,3 +78,19 @@ class TestInbox:
         assert r.status_code == 422
         r = await stack.bot.post("/api/inbox/search", json={"status": "successful"})
         assert r.status_code == 422
+
+    async def test_erasing_a_conversation_takes_the_name_and_the_note_along(self, stack: Stack) -> None:
+        from certobot.negotiation.models import Conversation
+        from certobot.privacy.subject import anonymise_conversation
+
+        _, session_id = await open_conversation(stack, name="Rosa Pereira")
+        await stack.bot.put(f"/api/inbox/{session_id}/note", json={"note": "Falou da filha Joana."})
+        assert (await search(stack, q="rosa"))["total"] == 1
+        sessionmaker = stack.bot_app.state.resources.sessionmaker
+        async with sessionmaker() as db, db.begin():
+            conv = await db.get(Conversation, session_id)
+            assert conv is not None
+            await anonymise_conversation(db, conv)
+        assert (await search(stack, q="rosa"))["total"] == 0
+        item = (await search(stack))["items"][0]
+        assert (item["debtor_name"], item["note"], item["cpf"]) == (None, None, None)

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.String(36), sa.ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("debtor_name", sa.String(200), nullable=True),
         sa.Column("debt_cents", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("filled_at", UtcDateTime(timezone=True), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("note_by", sa.String(80), nullable=True),
         sa.Column("note_at", UtcDateTime(timezone=True), nullable=True),
