@@ -164,25 +164,28 @@ app.add_typer(campaign_app, name="campaign")
 
 
 def read_cpfs(path: Path) -> list[str]:
-    """CPFs from a CSV: the `cpf` column if there is a header with one, else the first column."""
-    import csv
-
+    """Valid CPFs of a file, as the upload page reads it: CSV with comma or semicolon (UTF-8 or
+    Latin-1, as Excel saves in Brazil), XLSX or JSON; repeated CPFs once."""
+    from certobot.campaigns.uploads import UploadInvalid, read_upload
     from certokit.cpf import normalize_cpf
 
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    if not rows:
+    try:
+        _, lines = read_upload(path.name, path.read_bytes())
+    except UploadInvalid as exc:
+        typer.echo(exc.detail, err=True)
         return []
-    header = [c.strip().lower() for c in rows[0]]
-    col = header.index("cpf") if "cpf" in header else 0
-    body = rows[1:] if "cpf" in header or normalize_cpf(rows[0][0]) is None else rows
-    cpfs = [normalize_cpf(r[col]) for r in body if len(r) > col and r[col].strip()]
-    return [c for c in cpfs if c is not None]
+    cpfs = [normalize_cpf(line.value) for line in lines]
+    return list(dict.fromkeys(c for c in cpfs if c is not None))
 
 
 @campaign_app.command("start")
 def campaign_start(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV com uma coluna cpf.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="CSV (vírgula ou ponto e vírgula), XLSX ou JSON com uma coluna cpf."
+        ),
+    ],
     url: Annotated[str, typer.Option(help="Endereço do bot.")] = "http://127.0.0.1:8000",
     per_minute: Annotated[int, typer.Option(min=1, max=600, help="Conversas abertas por minuto.")] = 30,
     name: Annotated[str, typer.Option(help="Nome da campanha.")] = "",

@@ -202,12 +202,16 @@ def _operator_routers() -> list[APIRouter]:
         routers.append(conversations)
     from certobot.campaigns.router import router as campaigns
     from certobot.console import router as console
+    from certobot.dashboard.router import router as dashboard
+    from certobot.inbox.router import router as inbox
     from certobot.operators.router import router as operators
     from certobot.privacy.router import router as privacy
 
     routers.append(operators)
     routers.append(privacy)
     routers.append(campaigns)
+    routers.append(inbox)
+    routers.append(dashboard)
     routers.append(console)
     return routers
 

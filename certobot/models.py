@@ -1,6 +1,7 @@
 """Every table of the bot, imported once so that Alembic and tests see the whole metadata."""
 
 from certobot.campaigns.models import Campaign, CampaignItem
+from certobot.inbox.models import InboxCard
 from certobot.lifecycle.models import AgreementReminder, PaymentNotice
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
 from certobot.operators.models import AuditEntry, OperatorUser
@@ -17,6 +18,7 @@ __all__ = [
     "IdentityFailure",
     "IdentityLock",
     "InboundEvent",
+    "InboxCard",
     "Message",
     "OperatorUser",
     "Outbox",

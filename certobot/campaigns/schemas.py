@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,12 +27,18 @@ class CampaignCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=120)] = "Campanha"
     cpfs: Annotated[list[Cpf], Field(max_length=100_000)] | None = None
     filter: CrmFilter | None = None
+    upload_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     per_minute: Annotated[int, Field(ge=1, le=600)] = 30
+    start_at: datetime | None = Field(
+        default=None, description="Quando começar (com fuso); sem ele, começa já. Respeita o horário de contato."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CampaignCreate:
-        if (self.cpfs is None) == (self.filter is None):
-            raise ValueError("informe cpfs ou filter (um dos dois)")
+        if sum(x is not None for x in (self.cpfs, self.filter, self.upload_id)) != 1:
+            raise ValueError("informe cpfs, filter ou upload_id (só um deles)")
+        if self.start_at is not None and self.start_at.tzinfo is None:
+            raise ValueError("start_at precisa de fuso horário, por exemplo 2026-12-01T09:00:00-03:00")
         return self
 
 
@@ -55,5 +61,34 @@ class CampaignView(BaseModel):
     total: int
     progress: Progress
     paused_reason: str | None = None
+    start_at: datetime
     created_at: datetime
     finished_at: datetime | None
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignView]
+    total: int
+
+
+LineStatus = Literal["ok", "invalid_cpf", "unknown_debtor", "opted_out", "prescribed", "paid", "duplicated"]
+
+
+class UploadLine(BaseModel):
+    line: int
+    cpf: str = Field(description="Mascarado: só os dois últimos dígitos.")
+    name: str | None = None
+    status: LineStatus
+    reason: str
+
+
+class UploadReport(BaseModel):
+    id: str = Field(
+        description="Use como upload_id em POST /api/campaigns para criar a campanha com as linhas válidas."
+    )
+    filename: str
+    format: Literal["csv", "xlsx", "json"]
+    total: int
+    valid: int
+    invalid: int
+    lines: list[UploadLine]

@@ -23,7 +23,7 @@ from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.negotiation.models import Conversation
 from certobot.whatsapp.models import Message
 from certokit.db import dialect_of
-from certokit.errors import DomainError, NotFound
+from certokit.errors import Conflict, DomainError, NotFound
 
 BATCH = 500
 VALIDATED_OUTCOMES = ("successful", "partially_successful", "unsuccessful")
@@ -33,23 +33,50 @@ class CampaignNotFound(NotFound):
     detail = "Campanha não encontrada."
 
 
+class CampaignStateConflict(Conflict):
+    detail = "A campanha não está num estado que permita isso."
+
+
+# What each action accepts and leads to; "loading" comes back on resume while a CRM filter is half read.
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pause": (("loading", "running"), "paused"),
+    "resume": (("paused",), "running"),
+    "cancel": (("loading", "running", "paused"), "cancelled"),
+}
+STATUS_LABELS = {
+    "loading": "carregando",
+    "running": "em andamento",
+    "paused": "pausada",
+    "done": "concluída",
+    "cancelled": "cancelada",
+}
+
+
 def for_update(stmt: Select[Any], db: AsyncSession) -> Select[Any]:
     return stmt.with_for_update(skip_locked=True) if dialect_of(db) == "postgresql" else stmt
 
 
-async def create(db: AsyncSession, data: CampaignCreate, now: datetime) -> Campaign:
+async def create(db: AsyncSession, data: CampaignCreate, now: datetime, *, upload: str | None = None) -> Campaign:
+    """`upload` names the validated file the CPFs came from; `start_at` in the past means now."""
+    source: dict[str, Any]
+    if data.filter:
+        source = {"filter": data.filter.model_dump(mode="json"), "next_page": 1}
+    else:
+        source = {"cpfs": len(data.cpfs or [])}
+        if upload is not None:
+            source["upload"] = upload
     campaign = Campaign(
         id=str(uuid.uuid4()),
         name=data.name,
         per_minute=data.per_minute,
-        source={"filter": data.filter.model_dump(mode="json"), "next_page": 1}
-        if data.filter
-        else {"cpfs": len(data.cpfs or [])},
+        source=source,
         status="loading" if data.filter else "running",
         total=len(data.cpfs or []),
-        next_send_at=now,
+        # The runner takes only campaigns whose next_send_at has come: that is the schedule.
+        next_send_at=max(now, data.start_at) if data.start_at else now,
         created_at=now,
     )
+    campaign.source = {**source, "start_at": campaign.next_send_at.isoformat()}
     db.add(campaign)
     await db.flush()
     cpfs = list(dict.fromkeys(data.cpfs or []))
@@ -128,8 +155,39 @@ async def step(
     return opened
 
 
+async def change_status(db: AsyncSession, campaign_id: str, action: str, now: datetime) -> Campaign:
+    campaign = await db.get(Campaign, campaign_id, with_for_update=dialect_of(db) == "postgresql")
+    if campaign is None:
+        raise CampaignNotFound()
+    allowed, target = ACTIONS[action]
+    if campaign.status not in allowed:
+        label = STATUS_LABELS.get(campaign.status, campaign.status)
+        raise CampaignStateConflict(f"A campanha está {label}: não dá para {VERBS[action]}.")
+    if action == "resume" and campaign.source.get("next_page"):
+        target = "loading"
+    campaign.status = target
+    if target == "cancelled":
+        campaign.finished_at = now
+    return campaign
+
+
+VERBS = {"pause": "pausar", "resume": "retomar", "cancel": "cancelar"}
+
+
+async def list_views(
+    db: AsyncSession, settings: BotSettings, now: datetime, *, limit: int, offset: int
+) -> tuple[list[CampaignView], int]:
+    total = await db.scalar(select(func.count()).select_from(Campaign)) or 0
+    ids = (
+        await db.scalars(
+            select(Campaign.id).order_by(Campaign.created_at.desc(), Campaign.id).limit(limit).offset(offset)
+        )
+    ).all()
+    return [await view(db, campaign_id, settings, now) for campaign_id in ids], total
+
+
 async def view(db: AsyncSession, campaign_id: str, settings: BotSettings, now: datetime) -> CampaignView:
-    campaign = await db.get(Campaign, campaign_id)
+    campaign = await db.get(Campaign, campaign_id, populate_existing=True)
     if campaign is None:
         raise CampaignNotFound()
     counts = dict(
@@ -156,9 +214,15 @@ async def view(db: AsyncSession, campaign_id: str, settings: BotSettings, now: d
             Message.status.in_(("delivered", "read")),
         )
     )
+    start_at = datetime.fromisoformat(campaign.source["start_at"]) if "start_at" in campaign.source else None
+    start_at = start_at or campaign.created_at
     paused = None
-    if campaign.status == "running" and not within_contact_hours(now, settings):
+    if campaign.status in ("running", "loading") and start_at > now:
+        paused = "Agendada: começa no horário marcado."
+    elif campaign.status == "running" and not within_contact_hours(now, settings):
         paused = "Fora do horário de contato: retoma sozinha quando a janela abrir."
+    elif campaign.status == "paused":
+        paused = "Pausada por um supervisor."
     return CampaignView(
         id=campaign.id,
         name=campaign.name,
@@ -176,6 +240,7 @@ async def view(db: AsyncSession, campaign_id: str, settings: BotSettings, now: d
             agreed=agreed or 0,
         ),
         paused_reason=paused,
+        start_at=start_at,
         created_at=campaign.created_at,
         finished_at=campaign.finished_at,
     )

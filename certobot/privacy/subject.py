@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certobot.campaigns.models import CampaignItem
 from certobot.config import BotSettings
 from certobot.crm.client import CACHE_PREFIX
+from certobot.inbox.models import InboxCard
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.negotiation.session import LIVE
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
@@ -89,6 +90,8 @@ async def anonymise_conversation(db: AsyncSession, conv: Conversation) -> None:
     old_key = conv.phone_key
     conv.debtor_cpf, conv.wa_id, conv.phone = None, None, ANONYMOUS
     conv.phone_key = ("anon-" + conv.id.replace("-", ""))[:16]
+    # The inbox's copy of the name and amount, and the team's note, go with the rest.
+    await db.execute(delete(InboxCard).where(InboxCard.conversation_id == conv.id))
     await db.execute(update(Message).where(Message.conversation_id == conv.id).values(body=REMOVED, phone=ANONYMOUS))
     # Sent or given-up effects keep no payload: it held the phone, the text, the CPF.
     await db.execute(

@@ -1,83 +1,238 @@
-let key = sessionStorage.getItem("certobot-key") || "", current = null;
-const api = async (path, opts = {}) => {
-  const r = await fetch(path, {...opts, headers: {"Authorization": "Bearer " + key, "Content-Type": "application/json"}});
-  if (r.status === 401) { logout(); throw new Error("401"); }
+// The collection team's console. No framework, no CDN: the page must work with no internet and
+// under a CSP that forbids inline script and style. Every number comes from the operator API.
+"use strict";
+let key = sessionStorage.getItem("certobot-key") || "", current = null, page = 1, timer = null, lastUpload = null;
+const $ = id => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+const money = v => v == null ? "—" : Number(v).toLocaleString("pt-BR", {style: "currency", currency: "BRL"});
+const fmt = s => s ? new Date(s).toLocaleString("pt-BR", {timeZone: "America/Sao_Paulo"}) : "—";
+const el = (tag, text, cls) => { const e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; };
+
+function showError(msg) { const b = $("error"); b.textContent = msg; b.hidden = !msg; }
+// Every call goes through here: a refusal is shown with the API's Portuguese detail, never swallowed.
+async function api(path, opts = {}) {
+  const headers = {"Authorization": "Bearer " + key};
+  if (opts.body && !(opts.body instanceof FormData)) headers["Content-Type"] = "application/json";
+  const r = await fetch(path, {...opts, headers});
+  if (r.status === 401) { logout(); throw new Error("Sessão expirada: entre de novo."); }
+  if (!r.ok) {
+    let detail = `Erro ${r.status}`;
+    try { const b = await r.json(); detail = typeof b.detail === "string" ? b.detail : (b.detail?.[0]?.msg || detail); } catch (_) { /* not JSON */ }
+    throw new Error(r.status === 403 ? "Seu perfil não tem permissão para isso." : detail);
+  }
   return r;
-};
-function logout() { sessionStorage.removeItem("certobot-key"); document.getElementById("app").hidden = true; document.getElementById("login").hidden = false; }
-document.getElementById("loginForm").onsubmit = async e => {
-  e.preventDefault(); key = document.getElementById("key").value.trim();
-  const user = document.getElementById("user").value.trim();
+}
+const guard = fn => async (...args) => { try { await fn(...args); } catch (e) { showError(e.message); } };
+
+function logout() {
+  sessionStorage.removeItem("certobot-key"); key = ""; clearInterval(timer);
+  $("app").hidden = true; $("logout").hidden = true; $("login").hidden = false;
+}
+$("loginForm").onsubmit = async e => {
+  e.preventDefault(); key = $("key").value.trim();
+  const user = $("user").value.trim();
   if (user) {  // a person: trade the password for a short-lived token; the service key is for machines
     const login = await fetch("/api/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify({username: user, password: key})});
-    if (!login.ok) { document.getElementById("loginError").textContent = login.status === 429 ? "Muitas tentativas; aguarde alguns minutos." : "Usuário ou senha incorretos."; return; }
+    if (!login.ok) { $("loginError").textContent = login.status === 429 ? "Muitas tentativas; aguarde alguns minutos." : "Usuário ou senha incorretos."; return; }
     key = (await login.json()).access_token;
   }
   const r = await fetch("/api/conversations?page_size=1", {headers: {"Authorization": "Bearer " + key}});
-  if (!r.ok) { document.getElementById("loginError").textContent = "Chave recusada."; return; }
-  sessionStorage.setItem("certobot-key", key); start();
+  if (!r.ok) { $("loginError").textContent = "Chave recusada."; return; }
+  sessionStorage.setItem("certobot-key", key); $("loginError").textContent = ""; start();
 };
-function start() { document.getElementById("login").hidden = true; document.getElementById("app").hidden = false; refresh(); setInterval(refresh, 3000); }
-const fmt = s => new Date(s).toLocaleString("pt-BR", {timeZone: "America/Sao_Paulo"});
+$("logout").onclick = logout;
+
+function start() {
+  $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
+  show(location.hash.slice(1) || "dashboard");
+  refresh(); clearInterval(timer); timer = setInterval(refresh, 5000);  // polling: live enough for a team
+}
+function show(tab) {
+  for (const b of document.querySelectorAll(".tab")) {
+    if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+  }
+  for (const id of ["dashboard", "inbox", "campaigns"]) $(id).hidden = id !== tab;
+  history.replaceState(null, "", "#" + tab);
+  showError(""); refresh();
+}
+for (const b of document.querySelectorAll(".tab")) b.onclick = () => show(b.dataset.tab);
+function refresh() {
+  if (!key) return;
+  channel().catch(() => {});
+  if (!$("dashboard").hidden) guard(dashboard)();
+  if (!$("inbox").hidden) { guard(inbox)(); if (current) guard(open)(current, true); }
+  if (!$("campaigns").hidden) guard(campaignList)();
+}
 async function channel() {
   // WAHA: a session waiting for its QR code (or failed) sends nothing; the operator must see it.
-  const c = await (await api("/api/whatsapp/channel")).json(), el = document.getElementById("channel");
-  el.hidden = c.provider !== "waha";
-  el.className = "pill " + (c.working ? "up" : "down");
-  el.textContent = c.working ? "WhatsApp (WAHA): conectado"
+  const c = await (await api("/api/whatsapp/channel")).json(), pill = $("channel");
+  pill.hidden = c.provider !== "waha";
+  pill.className = "pill " + (c.working ? "up" : "down");
+  pill.textContent = c.working ? "WhatsApp (WAHA): conectado"
     : c.status === "SCAN_QR_CODE" ? "WhatsApp (WAHA): leia o QR code no painel do WAHA"
     : "WhatsApp (WAHA): " + (c.status || "sem resposta");
 }
-async function refresh() {
-  channel().catch(() => {});
-  const st = document.getElementById("status").value;
-  const r = await api("/api/conversations?page_size=100" + (st ? "&status=" + st : ""));
-  const page = await r.json();
-  const tbody = document.getElementById("conversations"); tbody.innerHTML = "";
-  for (const c of page.items) {
-    const tr = document.createElement("tr"); tr.className = "row" + (c.session_id === current ? " sel" : ""); tr.dataset.id = c.session_id;
-    for (const [val, cls] of [[c.phone], [c.status, "pill " + c.status], [c.phase], [c.outcome_kind || "—"], [fmt(c.created_at)]]) {
-      const td = document.createElement("td");
-      if (cls) { const s = document.createElement("span"); s.className = cls; s.textContent = val; td.append(s); } else td.textContent = val;
-      tr.append(td);
-    }
-    tr.onclick = () => open(c.session_id); tbody.append(tr);
-  }
-  const f = await (await api("/api/conversations/stats/funnel")).json();
-  const steps = [["Contatados", f.contacted], ["Responderam", f.replied], ["Validados", f.validated], ["Acordos", f.agreed], ["Boleto enviado", f.boleto_sent]];
-  const max = Math.max(1, f.contacted);
-  document.getElementById("funnel").innerHTML = "";
-  for (const [label, n] of steps) {
-    const row = document.createElement("div"); row.className = "bar";
-    row.innerHTML = `<span></span><div class="fill"></div><b></b>`;
-    row.children[0].textContent = label; row.children[1].style.width = (260 * n / max) + "px"; row.children[2].textContent = n;
-    document.getElementById("funnel").append(row);
-  }
-  if (current) open(current, true);
+
+// ---------- Dashboard ----------
+function periodQuery() {
+  const range = $("range").value;
+  if (range === "custom") return new URLSearchParams({from: $("from").value, to: $("to").value}).toString();
+  const today = new Date(new Date().toLocaleString("en-US", {timeZone: "America/Sao_Paulo"}));
+  const start = new Date(today); start.setDate(today.getDate() - Number(range));
+  const iso = d => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  return new URLSearchParams({from: iso(start), to: iso(today)}).toString();
 }
+$("range").onchange = () => { $("customRange").hidden = $("range").value !== "custom"; if ($("range").value !== "custom") guard(dashboard)(); };
+$("period").onsubmit = e => { e.preventDefault(); guard(dashboard)(); };
+async function dashboard() {
+  const s = await (await api("/api/metrics/summary?" + periodQuery())).json();
+  const cards = [["Contatados", s.contacted], ["Responderam", s.answered], ["Identidade confirmada", s.identity_confirmed],
+    ["Acordos", s.agreements], ["Valor negociado", money(s.amount_negotiated)], ["Com atendente", s.handoffs],
+    ["Pediram para sair", s.opt_outs],
+    ["Mediana 1ª resposta", s.median_first_response_seconds == null ? "—" : `${Number(s.median_first_response_seconds).toLocaleString("pt-BR")} s`]];
+  $("cards").replaceChildren(...cards.map(([label, v]) => { const c = el("div", null, "card"); c.append(el("span", label), el("strong", String(v))); return c; }));
+  const max = Math.max(1, s.contacted), funnel = $("funnel");
+  funnel.replaceChildren(...s.funnel.map(step => {
+    const row = el("div", null, "bar"), fill = el("div", null, "fill");
+    fill.style.width = (100 * step.count / max) + "%";  // CSSOM, allowed by the CSP (no style attribute)
+    const track = el("div", null, "track"); track.append(fill);
+    row.append(el("span", step.label), track, el("b", String(step.count))); return row;
+  }));
+  drawConversion(s.funnel.slice(1));
+}
+// A bar chart in SVG built here: no chart library, nothing fetched from outside.
+function drawConversion(steps) {
+  const w = 360, h = 180, pad = 28, bw = (w - pad * 2) / Math.max(1, steps.length);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h + 40}`); svg.setAttribute("class", "chart");
+  const add = (tag, attrs, text) => { const n = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); if (text) n.textContent = text; svg.append(n); return n; };
+  add("line", {x1: pad, y1: h, x2: w - pad, y2: h, class: "axis"});
+  steps.forEach((step, i) => {
+    const rate = step.rate == null ? 0 : Number(step.rate), bh = (h - 20) * rate, x = pad + i * bw + 8;
+    add("rect", {x, y: h - bh, width: bw - 16, height: bh, class: "col"});
+    const pct = step.rate == null ? "—" : `${(rate * 100).toLocaleString("pt-BR", {maximumFractionDigits: 1})}%`;
+    add("text", {x: x + (bw - 16) / 2, y: h - bh - 5, "text-anchor": "middle", class: "val"}, pct);
+    add("text", {x: x + (bw - 16) / 2, y: h + 16, "text-anchor": "middle", class: "lbl"}, step.label);
+  });
+  $("chart").replaceChildren(svg);
+}
+$("exportCsv").onclick = guard(async () => {
+  // The API wants the token in a header, so the file is fetched here and handed to the browser.
+  const r = await api("/api/metrics/summary.csv?" + periodQuery());
+  const a = el("a"); a.href = URL.createObjectURL(await r.blob());
+  a.download = (r.headers.get("Content-Disposition") || "").match(/filename="([^"]+)"/)?.[1] || "certobot.csv";
+  document.body.append(a); a.click(); a.remove();
+});
+
+// ---------- Inbox ----------
+$("search").onsubmit = e => { e.preventDefault(); page = 1; guard(inbox)(); };
+$("status").onchange = $("outcome").onchange = () => { page = 1; guard(inbox)(); };
+$("prev").onclick = () => { if (page > 1) { page--; guard(inbox)(); } };
+$("next").onclick = () => { page++; guard(inbox)(); };
+async function inbox() {
+  // POST: a CPF or phone typed in the search goes in the body, never in a URL or an access log.
+  const body = {q: $("q").value.trim(), status: $("status").value || null, outcome: $("outcome").value || null, page, page_size: 15};
+  const p = await (await api("/api/inbox/search", {method: "POST", body: JSON.stringify(body)})).json();
+  const pages = Math.max(1, Math.ceil(p.total / p.page_size));
+  if (page > pages) { page = pages; return inbox(); }
+  const rows = p.items.map(c => {
+    const tr = el("tr", null, "row" + (c.session_id === current ? " sel" : "")); tr.tabIndex = 0; tr.dataset.id = c.session_id;
+    tr.append(el("td", c.debtor_name || "—"), el("td", c.cpf || "—"), el("td", c.phone), el("td", money(c.amount)));
+    const st = el("td"); st.append(el("span", c.status_label, "pill " + c.status)); tr.append(st, el("td", c.outcome_label));
+    const go = guard(() => open(c.session_id));
+    tr.onclick = go; tr.onkeydown = e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); } };
+    return tr;
+  });
+  if (!rows.length) { const tr = el("tr"); const td = el("td", "Nenhuma conversa encontrada.", "muted"); td.colSpan = 6; tr.append(td); rows.push(tr); }
+  // Polling redraws the list: keep a keyboard user's place instead of dropping focus to the page.
+  const focused = document.activeElement?.closest?.("#conversations tr.row")?.dataset.id;
+  $("conversations").replaceChildren(...rows);
+  if (focused) rows.find(r => r.dataset.id === focused)?.focus();
+  $("pageInfo").textContent = p.total ? `Página ${page} de ${pages} · ${p.total} conversas` : "";
+  $("prev").disabled = page <= 1; $("next").disabled = page >= pages;
+}
+const STATUS = {active: "Com a assistente", handoff: "Com atendente", completed: "Encerrada", failed: "Falhou", abandoned: "Sem resposta"};
+const AUTHOR = {debtor: "Devedor", bot: "Assistente", operator: "Atendente", system: "Sistema"};
 async function open(id, quiet) {
-  current = id;
+  const changed = current !== id; current = id;
   const d = await (await api("/api/conversations/" + id)).json();
   const ag = d.agreement ? ` · acordo ${{active: "ativo", paid: "quitado", broken: "rompido", cancelled: "cancelado"}[d.agreement.status]} · pago ${Number(d.agreement.paid_amount).toLocaleString("pt-BR", {style: "currency", currency: "BRL"})} · em aberto ${Number(d.agreement.open_amount).toLocaleString("pt-BR", {style: "currency", currency: "BRL"})}` : "";
-  document.getElementById("convTitle").textContent = `${d.phone} · ${d.status} · ${d.phase}${ag}`;
-  document.getElementById("actions").hidden = false;
-  document.getElementById("takeover").hidden = d.status !== "active";
-  document.getElementById("handback").hidden = d.status !== "handoff";
-  document.getElementById("write").hidden = d.status !== "handoff";
-  const box = document.getElementById("transcript"); box.innerHTML = "";
-  for (const l of d.transcript) {
-    const div = document.createElement("div"); div.className = "line " + l.direction + (l.author === "operator" ? " operator" : "");
-    const who = document.createElement("span"); who.className = "who"; who.textContent = `${l.author} · ${l.status} · ${fmt(l.at)}`;
-    div.append(who, document.createTextNode(l.text)); box.append(div);
-  }
+  $("convTitle").textContent = `${d.debtor_cpf || d.phone} · ${STATUS[d.status] || d.status}${ag}`;
+  $("actions").hidden = false;
+  $("takeover").hidden = d.status !== "active";
+  $("handback").hidden = d.status !== "handoff";
+  $("write").hidden = d.status !== "handoff";
+  $("noteForm").hidden = false;
+  const box = $("transcript");
+  box.replaceChildren(...d.transcript.map(l => {
+    const div = el("div", null, "line " + l.direction + (l.author === "operator" ? " operator" : ""));
+    div.append(el("span", `${AUTHOR[l.author] || l.author} · ${fmt(l.at)}`, "who"), document.createTextNode(l.text));
+    return div;
+  }));
   if (!quiet) box.scrollTop = box.scrollHeight;
+  if (changed) {
+    const row = [...document.querySelectorAll("#conversations tr.row")].find(r => r.dataset.id === id);
+    for (const r of document.querySelectorAll("#conversations tr.row")) r.classList.toggle("sel", r === row);
+    $("note").value = ""; $("noteSaved").textContent = "";
+    $("note").value = (await (await api(`/api/inbox/${id}/note`)).json()).note || "";
+  }
 }
-document.getElementById("takeover").onclick = async () => { await api(`/api/conversations/${current}/handoff`, {method: "POST", body: "{}"}); open(current); };
-document.getElementById("handback").onclick = async () => { await api(`/api/conversations/${current}/handback`, {method: "POST"}); open(current); };
-document.getElementById("write").onsubmit = async e => {
-  e.preventDefault(); const input = document.getElementById("message"); const text = input.value.trim(); if (!text) return;
-  input.value = ""; await api(`/api/conversations/${current}/messages`, {method: "POST", body: JSON.stringify({text})}); setTimeout(() => open(current), 500);
-};
-document.getElementById("status").onchange = refresh;
+$("takeover").onclick = guard(async () => { await api(`/api/conversations/${current}/handoff`, {method: "POST", body: "{}"}); showError(""); await open(current); $("message").focus(); });
+$("handback").onclick = guard(async () => { await api(`/api/conversations/${current}/handback`, {method: "POST"}); showError(""); await open(current); });
+$("write").onsubmit = guard(async e => {
+  e.preventDefault(); const input = $("message"); const text = input.value.trim(); if (!text) return;
+  await api(`/api/conversations/${current}/messages`, {method: "POST", body: JSON.stringify({text})});
+  input.value = ""; showError(""); setTimeout(guard(() => open(current)), 500);
+});
+$("noteForm").onsubmit = guard(async e => {
+  e.preventDefault();
+  const n = await (await api(`/api/inbox/${current}/note`, {method: "PUT", body: JSON.stringify({note: $("note").value})})).json();
+  $("noteSaved").textContent = `Salva às ${fmt(n.note_at)}.`;
+});
+
+// ---------- Campaigns ----------
+const CAMPAIGN = {loading: "Carregando", running: "Em andamento", paused: "Pausada", done: "Concluída", cancelled: "Cancelada"};
+const LINE = {ok: "ok", invalid_cpf: "bad", unknown_debtor: "bad", opted_out: "bad", prescribed: "bad", paid: "bad", duplicated: "bad"};
+$("uploadForm").onsubmit = guard(async e => {
+  e.preventDefault();
+  const file = $("file").files[0]; if (!file) return;
+  const form = new FormData(); form.append("file", file);
+  const r = await (await api("/api/campaigns/uploads", {method: "POST", body: form})).json();
+  lastUpload = r; showError("");
+  $("reportBox").hidden = false;
+  $("reportSummary").textContent = `${r.total} linhas: ${r.valid} prontas para envio, ${r.invalid} com problema.`;
+  $("report").replaceChildren(...r.lines.map(l => {
+    const tr = el("tr", null, LINE[l.status]);
+    tr.append(el("td", String(l.line)), el("td", l.cpf), el("td", l.name || "—"), el("td", l.reason)); return tr;
+  }));
+  $("campName").value = file.name.replace(/\.[^.]+$/, "");
+  $("createForm").querySelector("button").disabled = r.valid === 0;
+});
+$("createForm").onsubmit = guard(async e => {
+  e.preventDefault(); if (!lastUpload) return;
+  const body = {name: $("campName").value.trim() || "Campanha", upload_id: lastUpload.id, per_minute: Number($("perMinute").value)};
+  if ($("startAt").value) body.start_at = new Date($("startAt").value).toISOString();
+  await api("/api/campaigns", {method: "POST", body: JSON.stringify(body)});
+  $("reportBox").hidden = true; lastUpload = null; $("uploadForm").reset(); showError("");
+  await campaignList();
+});
+async function campaignList() {
+  const p = await (await api("/api/campaigns?page_size=50")).json();
+  $("campaignList").replaceChildren(...p.items.map(c => {
+    const tr = el("tr");
+    tr.append(el("td", c.name), el("td", c.paused_reason && c.status === "running" ? c.paused_reason : (CAMPAIGN[c.status] || c.status)),
+      el("td", fmt(c.start_at)), el("td", String(c.total)), el("td", String(c.progress.sent)),
+      el("td", String(c.progress.replied)), el("td", String(c.progress.agreed)));
+    const actions = el("td");
+    for (const [action, label, when] of [["pause", "Pausar", ["loading", "running"]], ["resume", "Retomar", ["paused"]], ["cancel", "Cancelar", ["loading", "running", "paused"]]]) {
+      if (!when.includes(c.status)) continue;
+      const b = el("button", label, action === "cancel" ? "secondary" : ""); b.setAttribute("aria-label", `${label} ${c.name}`);
+      b.onclick = guard(async () => { await api(`/api/campaigns/${c.id}/${action}`, {method: "POST"}); await campaignList(); });
+      actions.append(b, " ");
+    }
+    tr.append(actions); return tr;
+  }));
+}
+
 if (key) start();

@@ -29,6 +29,8 @@ async def test_operator_takes_over_and_writes(local_stack: str, browser: Browser
     await expect(page.locator("#loginError")).to_have_text("Chave recusada.")
     await page.fill("#key", "dev-operator-key")
     await page.click("#loginForm button")
+    await expect(page.locator("#funnel .bar").first).to_contain_text("Contatados")
+    await page.get_by_role("button", name="Conversas").click()
     row = page.locator("tr.row", has_text=debtor["phone"][-4:])
     await expect(row).to_have_count(1, timeout=15_000)
     await row.click()
@@ -39,7 +41,6 @@ async def test_operator_takes_over_and_writes(local_stack: str, browser: Browser
     await page.fill("#message", "Olá! Aqui é a Carla, da equipe. Posso ajudar?")
     await page.click("#write button")
     await expect(page.locator("#transcript .line.operator")).to_contain_text("Aqui é a Carla", timeout=10_000)
-    await expect(page.locator("#funnel .bar").first).to_contain_text("Contatados")
     SHOTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(SHOTS / "console.png"), full_page=True)
     with urllib.request.urlopen(f"{local_stack}/sandbox/v25.0/sent?phone={debtor['phone'].lstrip('+')}") as r:
