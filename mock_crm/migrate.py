@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
+
+from certokit import migrations
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Its own name, so the two services can even share one SQLite file or schema-less database.
@@ -17,19 +18,15 @@ VERSION_TABLE = "alembic_version_crm"
 
 
 def alembic_config(database_url: str | None = None) -> Config:
-    cfg = Config(str(MIGRATIONS / "alembic.ini"))
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    if database_url is not None:
-        cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return cfg
+    return migrations.alembic_config(MIGRATIONS, database_url)
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    migrations.upgrade(MIGRATIONS, database_url, revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    migrations.downgrade(MIGRATIONS, database_url, revision)
 
 
 if __name__ == "__main__":
