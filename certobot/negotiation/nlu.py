@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from certobot.negotiation import classifier
 from certokit.clock import add_months
 
 
@@ -672,7 +673,8 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
 ]
 
 
-def understand(text: str, today: date) -> Understanding:
+def understand(text: str, today: date, *, learned: bool = True) -> Understanding:
+    """What the message means: the rules first, the classifier (`learned`) only where they say unknown."""
     t = _words_to_numbers(fold(text))
     down = _down_payment_cents(t)
     count = _installment_count(t)
@@ -742,4 +744,28 @@ def understand(text: str, today: date) -> Understanding:
         return u(Intent.pay_date)
     if _has(t, *GREETING):
         return u(Intent.greeting)
-    return u(Intent.unknown)
+    return u(_learned_intent(text, u(Intent.unknown)) if learned else Intent.unknown)
+
+
+def _learned_intent(text: str, heard: Understanding) -> Intent:
+    """The classifier's intent for a message the rules did not understand, when it is sure.
+
+    It only names the intent: amounts, dates, counts, the method and whether the message accepts
+    stay what the rules read (a deal still closes only on the rules' `accepts`). An intent that is
+    about a value the rules did not find ("amount" with no amount, "pay_date" with no day) would send
+    the flow looking for it, so "não entendi" is the better answer there.
+    """
+    label, confidence = classifier.classify(text)
+    if confidence < classifier.CONFIDENT:
+        return Intent.unknown
+    try:
+        intent = Intent(label)
+    except ValueError:
+        return Intent.unknown
+    if intent is Intent.amount and heard.amount_cents is None:
+        return Intent.unknown
+    if intent is Intent.pay_date and heard.day is None:
+        return Intent.unknown
+    if intent is Intent.media:
+        return Intent.unknown  # media is what arrived, not what was written
+    return intent
