@@ -156,9 +156,10 @@ def _has(t: str, *patterns: str) -> bool:
     return any(re.search(p, t) for p in patterns)
 
 
+_CREDIT_BUREAU = r".*\b(serasa|spc|scpc|boa vista|negativ|protest|nome sujo|limpar? (o )?(meu )?nome)"
 OPT_OUT = (
     r"\bnao quero (mais )?(contato|mensage)",
-    r"\bsair da lista\b",
+    r"\bsair (da|dessa|desta|de sua|da sua) lista\b",
     r"^(parar|pare|sair|stop|cancelar|descadastrar)\W*$",
     r"\bn[a-z]o (me )?(mand|envi)[a-z]* mais\b",
     r"\bpar[ae] de (me )?(mandar|enviar|encher|ligar)",
@@ -167,6 +168,19 @@ OPT_OUT = (
     r"\bme (tira|tire|remov[ae]) (da|dessa) lista",
     r"\bbloque(ar|ia|ei)",
     r"\bparar de (me )?(mandar|enviar|ligar|encher)",
+    # Formal requests to be taken off the list, LGPD style: removing or deleting the person's own
+    # contact or data. "Tirar meu nome do Serasa" is about the debt (negativação), not about contact.
+    rf"^(?!{_CREDIT_BUREAU}).*\b(remov|exclu|apag|tir|delet|elimin)[a-z]* (o |os |a |as |do |dos |da |das |de )?"
+    r"(meu|meus|minha|minhas) (contato|numero|telefone|celular|whats[a-z]*|zap|dados|cadastro|email)",
+    rf"^(?!{_CREDIT_BUREAU}).*\b(remocao|exclusao|eliminacao) (do|dos|da|das|de) (meu|meus|minha|minhas) ",
+    r"\b(me )?(tirem|tire|tira|removam|remova|remove|excluam|exclua|exclui|apaguem)( me)? "
+    r"(da|dessa|desta|de sua|da sua|de vc[a-z]*|de voces|do|desse|deste|do seu) "
+    r"(lista|base|cadastro|listagem|mailing|sistema|contatos)",
+    r"\bn[a-z]*o (quero|desejo|gostaria de) (mais )?(receber|ser (contatad|contactad|procurad|incomodad))",
+    r"\b(gostaria de|prefiro|quero|desejo) nao (receber|ser (contatad|contactad|procurad|incomodad))",
+    r"\bnao autorizo (mais )?(o |a )?(contato|uso|envio|tratamento)",
+    r"\brevog[a-z]* (o |meu )?consentimento",
+    r"^(?=.*\blgpd\b)(?=.*\b(exclu|remo|apag|elimin|delet|descadastr|contato|mensage)).*",
 )
 WRONG = (
     r"\bnao tem (nenhum|nenhuma|ninguem)\b",
@@ -747,6 +761,23 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
     return u(_learned_intent(text, u(Intent.unknown)) if learned else Intent.unknown)
 
 
+# Intents that end the negotiation or record an outcome by themselves (no more messages, a dispute,
+# a cancelled agreement): the classifier never decides these, the rules must. Measured: it reads
+# "quero limpar meu nome" (I want to pay) as opt-out at 0.99, which would silence a willing payer.
+ENDINGS = frozenset(
+    {
+        Intent.opt_out,
+        Intent.wrong_person,
+        Intent.deceased,
+        Intent.third_party,
+        Intent.cancel,
+        Intent.dispute,
+        Intent.legal_threat,
+        Intent.prescription,
+    }
+)
+
+
 def _learned_intent(text: str, heard: Understanding) -> Intent:
     """The classifier's intent for a message the rules did not understand, when it is sure.
 
@@ -766,6 +797,6 @@ def _learned_intent(text: str, heard: Understanding) -> Intent:
         return Intent.unknown
     if intent is Intent.pay_date and heard.day is None:
         return Intent.unknown
-    if intent is Intent.media:
-        return Intent.unknown  # media is what arrived, not what was written
+    if intent is Intent.media or intent in ENDINGS:
+        return Intent.unknown
     return intent
