@@ -299,6 +299,19 @@ CASH = (
     r"\bpagar (hoje|hj|agora)\b",
     r"\bavista\b",
 )
+# An amount offered to settle the whole debt, without saying "à vista": "te dou 300 e a gente esquece
+# o resto", "pago 200 pra encerrar", "fecho por 400". Such an amount is a total, never a monthly one.
+SETTLE = (
+    r"\bquit(a|ar|o|amos|ando|ada|ado)\b",
+    r"\besquec[a-z]* (o resto|a divida|o restante|o saldo|isso|o que falta)\b",
+    r"\b(encerr|liquid|zer|acab)(ar|a|o|amos|e)( com)? (ess|est|a |o |tudo|de vez|logo)",
+    r"\b(pra|para|e) (encerrar|liquidar|zerar|quitar|acabar|resolver|limpar)\b",
+    r"\bfech(o|a|amos|ar|emos) (por|em|com|nos|no) (r\$ ?)?\d",
+    r"\b(fica|ta|esta|fique|ficamos) (tudo )?(certo|resolvido|quitado|pago|zerado|em paz)\b",
+    r"\be (a gente )?(acaba|encerra|resolve|zera)\b",
+    r"\be pronto\b",
+    r"\b(por|pelo) tudo\b",
+)
 ACCEPT = (
     r"\bfecha(mos|r|do)?\b",
     r"\baceit(o|ar|amos|ei)\b",
@@ -578,8 +591,11 @@ def _amount_cents(original: str, t: str) -> int | None:
         )
     if not m:
         m = re.search(
-            r"\b(?:consigo|posso|da pra|dou|pago|tenho|se for|faz por|fecha por|fecho por|fica em|fica por|sai por)"
-            r"\s+(?:uns |umas |ate |so |tipo )?(\d{2,6}(?:,\d{1,2})?)\b",
+            r"\b(?:consigo|posso|da pra|dou|pago|tenho|se for|faz por|fecha por|fecho por|fica em|fica por|sai por"
+            r"|ofereco|proponho|pagaria|daria|dava|pagava)"
+            r"(?: (?:te |lhe )?(?:pagar|dar|oferecer|juntar|arrumar))?"
+            r"\s+(?:uns |umas |ate |so |tipo |os |as |no maximo |mais ou menos )?"
+            r"(\d{2,6}(?:,\d{1,2})?)\b(?![/.]?\d)(?!/)",  # not a date: "posso pagar 15/12"
             t,
         )
         if m and re.search(rf"{re.escape(m.group(1))}\s*(x|vezes|parcelas?)", t):
@@ -702,7 +718,8 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
     accepts = _has(t, *ACCEPT) and not _has(t, *REFUSE[1:])
     monthly = _has(t, r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
-    cash = _has(t, *CASH) and count is None and down is None and not monthly
+    settles = amount is not None and _has(t, *SETTLE) and not _has(t, *INSTALL)
+    cash = (_has(t, *CASH) or settles) and count is None and down is None and not monthly
     inst = count is not None or down is not None or monthly or (_has(t, *INSTALL) and not cash)
     pct = _discount_pct(t)
     if pct is None and _has(t, r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida"):
