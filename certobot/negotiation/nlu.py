@@ -775,8 +775,15 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
         return u(Intent.pay_date)
     if _has(t, *GREETING):
         return u(Intent.greeting)
-    return u(_learned_intent(text, u(Intent.unknown)) if learned else Intent.unknown)
+    if not learned or not set(re.findall(r"[a-z]+", t)) - NUMBERISH:
+        # Digits however typed ("sete nove dois", "1 2 3") are an answer to the CPF question or a
+        # number, never an intent: the classifier reads "sete nove dois" as "later".
+        return u(Intent.unknown)
+    return u(_learned_intent(text, u(Intent.unknown)))
 
+
+# Words that only spell numbers once `_words_to_numbers` has run ("seis meia nove", "zero zero sete").
+NUMBERISH = frozenset({"meia", "zero", "e", "ponto", "traco", "virgula", "barra", "x"})
 
 # Intents that end the negotiation or record an outcome by themselves (no more messages, a dispute,
 # a cancelled agreement): the classifier never decides these, the rules must. Measured: it reads

@@ -130,6 +130,11 @@ class TestClassifierWiring:
         # The classifier alone reads this as an opt-out; a debtor who wants their name clean wants to pay.
         assert understand("quero limpar meu nome", TODAY).intent != Intent.opt_out
 
+    @pytest.mark.parametrize("text", ["sete nove dois", "seis meia nove", "zero zero sete", "1 2 3"])
+    def test_digits_in_words_are_not_an_intent(self, text: str) -> None:
+        # The answer to the CPF question: the classifier alone reads "sete nove dois" as "later".
+        assert understand(text, TODAY).intent == Intent.unknown
+
     def test_held_out_accuracy(self) -> None:
         with_classifier, _, _ = evaluate(CLASSIFIER_HOLDOUT, combined)
         alone, _, _ = evaluate(CLASSIFIER_HOLDOUT, rules)
