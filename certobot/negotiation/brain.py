@@ -452,7 +452,16 @@ class OfflineNegotiator:
                 action="refused",
                 notes=f"Recusou {s.refusals} propostas.",
             )
-        s.step = min(s.step + 1, ctx.policy.max_step)
+        if s.step >= ctx.policy.max_step:
+            # Nothing better to give (a counter-offer below the minimum already went to the floor):
+            # saying "melhorei" over the same numbers would be a lie the debtor can check.
+            return _say(
+                s,
+                heard,
+                f"Entendo, {ctx.first_name}. Esse já é o mínimo que o credor me permite: {offers_text(ctx, s)}. "
+                "Se me disser quanto cabe por mês, procuro o parcelamento mais perto disso.",
+            )
+        s.step += 1
         return _say(
             s,
             heard,

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from certobot.negotiation import classifier
 from certokit.clock import add_months
 
 
@@ -155,9 +156,10 @@ def _has(t: str, *patterns: str) -> bool:
     return any(re.search(p, t) for p in patterns)
 
 
+_CREDIT_BUREAU = r".*\b(serasa|spc|scpc|boa vista|negativ|protest|nome sujo|limpar? (o )?(meu )?nome)"
 OPT_OUT = (
     r"\bnao quero (mais )?(contato|mensage)",
-    r"\bsair da lista\b",
+    r"\bsair (da|dessa|desta|de sua|da sua) lista\b",
     r"^(parar|pare|sair|stop|cancelar|descadastrar)\W*$",
     r"\bn[a-z]o (me )?(mand|envi)[a-z]* mais\b",
     r"\bpar[ae] de (me )?(mandar|enviar|encher|ligar)",
@@ -166,6 +168,19 @@ OPT_OUT = (
     r"\bme (tira|tire|remov[ae]) (da|dessa) lista",
     r"\bbloque(ar|ia|ei)",
     r"\bparar de (me )?(mandar|enviar|ligar|encher)",
+    # Formal requests to be taken off the list, LGPD style: removing or deleting the person's own
+    # contact or data. "Tirar meu nome do Serasa" is about the debt (negativação), not about contact.
+    rf"^(?!{_CREDIT_BUREAU}).*\b(remov|exclu|apag|tir|delet|elimin)[a-z]* (o |os |a |as |do |dos |da |das |de )?"
+    r"(meu|meus|minha|minhas) (contato|numero|telefone|celular|whats[a-z]*|zap|dados|cadastro|email)",
+    rf"^(?!{_CREDIT_BUREAU}).*\b(remocao|exclusao|eliminacao) (do|dos|da|das|de) (meu|meus|minha|minhas) ",
+    r"\b(me )?(tirem|tire|tira|removam|remova|remove|excluam|exclua|exclui|apaguem)( me)? "
+    r"(da|dessa|desta|de sua|da sua|de vc[a-z]*|de voces|do|desse|deste|do seu) "
+    r"(lista|base|cadastro|listagem|mailing|sistema|contatos)",
+    r"\bn[a-z]*o (quero|desejo|gostaria de) (mais )?(receber|ser (contatad|contactad|procurad|incomodad))",
+    r"\b(gostaria de|prefiro|quero|desejo) nao (receber|ser (contatad|contactad|procurad|incomodad))",
+    r"\bnao autorizo (mais )?(o |a )?(contato|uso|envio|tratamento)",
+    r"\brevog[a-z]* (o |meu )?consentimento",
+    r"^(?=.*\blgpd\b)(?=.*\b(exclu|remo|apag|elimin|delet|descadastr|contato|mensage)).*",
 )
 WRONG = (
     r"\bnao tem (nenhum|nenhuma|ninguem)\b",
@@ -283,6 +298,19 @@ CASH = (
     r"\bnum pagamento so\b",
     r"\bpagar (hoje|hj|agora)\b",
     r"\bavista\b",
+)
+# An amount offered to settle the whole debt, without saying "à vista": "te dou 300 e a gente esquece
+# o resto", "pago 200 pra encerrar", "fecho por 400". Such an amount is a total, never a monthly one.
+SETTLE = (
+    r"\bquit(a|ar|o|amos|ando|ada|ado)\b",
+    r"\besquec[a-z]* (o resto|a divida|o restante|o saldo|isso|o que falta)\b",
+    r"\b(encerr|liquid|zer|acab)(ar|a|o|amos|e)( com)? (ess|est|a |o |tudo|de vez|logo)",
+    r"\b(pra|para|e) (encerrar|liquidar|zerar|quitar|acabar|resolver|limpar)\b",
+    r"\bfech(o|a|amos|ar|emos) (por|em|com|nos|no) (r\$ ?)?\d",
+    r"\b(fica|ta|esta|fique|ficamos) (tudo )?(certo|resolvido|quitado|pago|zerado|em paz)\b",
+    r"\be (a gente )?(acaba|encerra|resolve|zera)\b",
+    r"\be pronto\b",
+    r"\b(por|pelo) tudo\b",
 )
 ACCEPT = (
     r"\bfecha(mos|r|do)?\b",
@@ -563,8 +591,11 @@ def _amount_cents(original: str, t: str) -> int | None:
         )
     if not m:
         m = re.search(
-            r"\b(?:consigo|posso|da pra|dou|pago|tenho|se for|faz por|fecha por|fecho por|fica em|fica por|sai por)"
-            r"\s+(?:uns |umas |ate |so |tipo )?(\d{2,6}(?:,\d{1,2})?)\b",
+            r"\b(?:consigo|posso|da pra|dou|pago|tenho|se for|faz por|fecha por|fecho por|fica em|fica por|sai por"
+            r"|ofereco|proponho|pagaria|daria|dava|pagava)"
+            r"(?: (?:te |lhe )?(?:pagar|dar|oferecer|juntar|arrumar))?"
+            r"\s+(?:uns |umas |ate |so |tipo |os |as |no maximo |mais ou menos )?"
+            r"(\d{2,6}(?:,\d{1,2})?)\b(?![/.]?\d)(?!/)",  # not a date: "posso pagar 15/12"
             t,
         )
         if m and re.search(rf"{re.escape(m.group(1))}\s*(x|vezes|parcelas?)", t):
@@ -672,7 +703,8 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
 ]
 
 
-def understand(text: str, today: date) -> Understanding:
+def understand(text: str, today: date, *, learned: bool = True) -> Understanding:
+    """What the message means: the rules first, the classifier (`learned`) only where they say unknown."""
     t = _words_to_numbers(fold(text))
     down = _down_payment_cents(t)
     count = _installment_count(t)
@@ -686,7 +718,8 @@ def understand(text: str, today: date) -> Understanding:
     accepts = _has(t, *ACCEPT) and not _has(t, *REFUSE[1:])
     monthly = _has(t, r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
-    cash = _has(t, *CASH) and count is None and down is None and not monthly
+    settles = amount is not None and _has(t, *SETTLE) and not _has(t, *INSTALL)
+    cash = (_has(t, *CASH) or settles) and count is None and down is None and not monthly
     inst = count is not None or down is not None or monthly or (_has(t, *INSTALL) and not cash)
     pct = _discount_pct(t)
     if pct is None and _has(t, r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida"):
@@ -742,4 +775,52 @@ def understand(text: str, today: date) -> Understanding:
         return u(Intent.pay_date)
     if _has(t, *GREETING):
         return u(Intent.greeting)
-    return u(Intent.unknown)
+    if not learned or not set(re.findall(r"[a-z]+", t)) - NUMBERISH:
+        # Digits however typed ("sete nove dois", "1 2 3") are an answer to the CPF question or a
+        # number, never an intent: the classifier reads "sete nove dois" as "later".
+        return u(Intent.unknown)
+    return u(_learned_intent(text, u(Intent.unknown)))
+
+
+# Words that only spell numbers once `_words_to_numbers` has run ("seis meia nove", "zero zero sete").
+NUMBERISH = frozenset({"meia", "zero", "e", "ponto", "traco", "virgula", "barra", "x"})
+
+# Intents that end the negotiation or record an outcome by themselves (no more messages, a dispute,
+# a cancelled agreement): the classifier never decides these, the rules must. Measured: it reads
+# "quero limpar meu nome" (I want to pay) as opt-out at 0.99, which would silence a willing payer.
+ENDINGS = frozenset(
+    {
+        Intent.opt_out,
+        Intent.wrong_person,
+        Intent.deceased,
+        Intent.third_party,
+        Intent.cancel,
+        Intent.dispute,
+        Intent.legal_threat,
+        Intent.prescription,
+    }
+)
+
+
+def _learned_intent(text: str, heard: Understanding) -> Intent:
+    """The classifier's intent for a message the rules did not understand, when it is sure.
+
+    It only names the intent: amounts, dates, counts, the method and whether the message accepts
+    stay what the rules read (a deal still closes only on the rules' `accepts`). An intent that is
+    about a value the rules did not find ("amount" with no amount, "pay_date" with no day) would send
+    the flow looking for it, so "não entendi" is the better answer there.
+    """
+    label, confidence = classifier.classify(text)
+    if confidence < classifier.CONFIDENT:
+        return Intent.unknown
+    try:
+        intent = Intent(label)
+    except ValueError:
+        return Intent.unknown
+    if intent is Intent.amount and heard.amount_cents is None:
+        return Intent.unknown
+    if intent is Intent.pay_date and heard.day is None:
+        return Intent.unknown
+    if intent is Intent.media or intent in ENDINGS:
+        return Intent.unknown
+    return intent

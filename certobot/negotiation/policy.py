@@ -208,12 +208,18 @@ class PolicyEngine:
         # Installments keep half the cash discount: paying over time costs the creditor more.
         discount = self.discount_at(step) // 2
         total = self.terms.amount_cents - discount
-        most = self.max_installments_for(total)
+        # The discount is a concession, not a condition: a count the discounted total cannot carry at
+        # the smallest installment (R$ 600 less a discount is R$ 588, 11x at R$ 50) may still fit with
+        # less of it (12x of R$ 50). The bound is the debt's; the discount gives way.
+        most = self.max_installments_for(self.terms.amount_cents)
         if most < 2:
             return None
         if count is None and monthly_budget_cents:
             count = -(-total // max(1, monthly_budget_cents))  # ceil: the fewest months within budget
-        n = max(2, min(count or most, most))
+        n = max(2, min(count or self.max_installments_for(total), most))
+        if n * self.terms.min_installment_cents > total:
+            total = n * self.terms.min_installment_cents  # <= the debt, since n <= debt // min installment
+            discount = self.terms.amount_cents - total
         amounts = split_installments(total, n)
         due0 = self.first_due(first_due)
         return Offer(

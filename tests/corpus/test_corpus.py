@@ -1,10 +1,10 @@
 """The conversation corpus (corpus/*.yaml) played in-process, on the offline engine, through signed
 webhooks: real bot and CRM apps, Postgres and Redis, and a stand-in for Meta's Graph API.
 
-The floors below are what the bot reached when they were set (30 Nov 2026, 128 debtors: outcome
-98.4 %, guardrails 100 %, understanding 98.4 %, tone 100 %, robustness 100 %, overall 97.7 %), less
-about one case for a loaded machine; guardrails stay at 100 %. The target of issue #18 is 100 %
-outcome and guardrails and 95 % overall. Raise them as the bot improves, never lower them to get green.
+The floors below are what the bot reached when they were last set (30 Nov 2026, 137 debtors: 100 %
+on every criterion, in-process and with `scripts/play_corpus.py --start`). Outcome and guardrails
+are the targets of issue #18 and stay at 100 %. A case that fails is a bug in the bot (or a case to
+argue about in review), never a reason to lower a floor.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from tests.e2e.conftest import Stack, make_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_RATES = {
-    "outcome": 97.5,
+    "outcome": 100.0,
     "guardrails": 100.0,
-    "understanding": 97.5,
-    "tone": 99.0,
-    "robustness": 99.0,
-    "overall": 96.5,
+    "understanding": 100.0,
+    "tone": 100.0,
+    "robustness": 100.0,
+    "overall": 100.0,
 }
 
 

@@ -42,6 +42,28 @@ class TestOffers:
         assert plan.installments == 10
         assert plan.installment_amounts_cents[0] == 10_000
 
+    def test_a_budget_at_the_minimum_installment_gets_the_longest_plan(self) -> None:
+        # R$ 600, up to 12x of at least R$ 50: "50 por mês" is 12x of R$ 50. The discounted total
+        # (R$ 588) only carries 11 installments of R$ 50, so the discount gives way, not the count.
+        p = PolicyEngine(terms(amount=60_000, pct="10", min_inst=5_000, max_inst=12), TODAY)
+        plan = p.installment_offer(monthly_budget_cents=5_000)
+        assert plan is not None
+        assert plan.installment_amounts_cents == [5_000] * 12
+        assert plan.discount_cents == 0
+        assert p.check(plan) == []
+
+    def test_an_asked_count_keeps_what_discount_still_fits(self) -> None:
+        p = PolicyEngine(terms(amount=90_000, pct="20", min_inst=6_000, max_inst=15), TODAY)
+        plan = p.installment_offer(count=15)
+        assert plan is not None
+        assert plan.installments == 15
+        assert plan.installment_amounts_cents == [6_000] * 15  # R$ 900: no room for a discount at 15x
+        fewer = p.installment_offer(count=12)
+        assert fewer is not None
+        assert fewer.discount_cents == p.discount_at(0) // 2  # 12x still carries the usual discount
+        assert p.check(plan) == []
+        assert p.check(fewer) == []
+
     def test_no_plan_when_the_debt_is_below_two_minimums(self) -> None:
         assert PolicyEngine(terms(amount=8_000, min_inst=5_000), TODAY).installment_offer(count=3) is None
 

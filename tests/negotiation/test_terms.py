@@ -105,6 +105,38 @@ class TestCounterOffers:
         (d,) = talk(ctx(), "consigo 1000 à vista")
         assert "Não consigo fechar à vista por R$ 1.000,00; o mínimo à vista é R$ 1.400,00" in d.reply
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "te dou 600 e a gente esquece o resto",
+            "pago 600 reais agora pra encerrar essa divida",
+            "fecho por 600 e fica tudo certo",
+            "ofereço 600 pra zerar",
+            "dou 600 e pronto",
+            "te pago 600 por tudo",
+        ],
+    )
+    def test_a_lump_sum_below_the_minimum_is_refused_by_name_not_turned_into_installments(self, text: str) -> None:
+        (d,) = talk(ctx(), text)
+        assert "Não consigo fechar à vista por R$ 600,00; o mínimo à vista é R$ 1.400,00" in d.reply
+        offer = d.state.pending_offer
+        assert offer is not None
+        assert offer.kind == "cash"
+        assert offer.total_cents == 140_000  # the nearest feasible: the minimum at once
+
+    def test_a_monthly_amount_to_settle_stays_monthly(self) -> None:
+        (d,) = talk(ctx(), "posso pagar 200 por mes pra quitar")
+        offer = d.state.pending_offer
+        assert offer is not None
+        assert offer.kind == "installments"
+        assert offer.installment_amounts_cents[-1] <= 20_000
+
+    def test_a_refusal_at_the_floor_does_not_claim_a_better_offer(self) -> None:
+        _, d = talk(ctx(), "te dou 600 e a gente esquece o resto", "nao da")
+        assert "melhor" not in d.reply.lower()
+        assert "melhorei" not in d.reply.lower()
+        assert "mínimo" in d.reply
+
     @pytest.mark.parametrize("text", ["só consigo 1 real", "consigo 1 real por mes", "dou 1 real"])
     def test_one_real_is_answered_with_the_minimums(self, text: str) -> None:
         (d,) = talk(ctx(), text)

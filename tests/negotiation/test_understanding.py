@@ -11,7 +11,7 @@ import pytest
 
 from certobot.negotiation.nlu import Intent, understand
 from certobot.validation.challenge import extract_first_digits, matches
-from scripts.nlu_accuracy import CORPUS, HOLDOUT, TODAY, evaluate
+from scripts.nlu_accuracy import CLASSIFIER_HOLDOUT, CORPUS, HOLDOUT, TODAY, combined, evaluate, rules
 
 
 class TestChallenge:
@@ -77,3 +77,66 @@ class TestDates:
         assert understand("vou pagar sexta", today).day == date(2026, 11, 27)
         assert understand("15/12", today).day == date(2026, 12, 15)
         assert understand("vou pagar dia 10", today).intent == Intent.promise
+
+
+class TestFormalOptOut:
+    """Asking to be taken off the list, however formally: the bot must stop, not negotiate."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Favor remover meu contato da lista de vocês.",
+            "Solicito a exclusão dos meus dados do cadastro de vocês, conforme a LGPD.",
+            "Por gentileza, excluam meu número da base de vocês.",
+            "Não desejo mais receber mensagens desta empresa.",
+            "Com base na LGPD peço a eliminação dos meus dados pessoais",
+            "quero que apaguem meus dados",
+            "removam meu telefone do sistema por favor",
+            "gostaria de não receber mais mensagens",
+            "quero me descadastrar",
+            "revogo meu consentimento",
+            "quero sair dessa lista",
+        ],
+    )
+    def test_recognised(self, text: str) -> None:
+        assert understand(text, TODAY).intent == Intent.opt_out
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "quero tirar meu nome do serasa",  # wants to pay: silencing them would be the bug
+            "como faço pra limpar meu nome",
+            "tira meu nome do spc que eu pago",
+            "quero excluir os juros",
+            "meus dados estão certos?",
+        ],
+    )
+    def test_not_confused_with_cleaning_the_name(self, text: str) -> None:
+        assert understand(text, TODAY).intent != Intent.opt_out
+
+
+class TestClassifierWiring:
+    def test_helps_where_the_rules_do_not_understand(self) -> None:
+        assert understand("quando o salario cair eu acerto", TODAY, learned=False).intent == Intent.unknown
+        assert understand("quando o salario cair eu acerto", TODAY).intent == Intent.promise
+
+    def test_never_overrides_the_rules_nor_their_numbers(self) -> None:
+        heard = understand("da pra fazer em 6x dia 10?", TODAY)
+        assert heard.intent == Intent.installments
+        assert heard.installments == 6
+        assert heard.day == date(2026, 12, 10)
+
+    def test_never_ends_a_conversation_on_its_own(self) -> None:
+        # The classifier alone reads this as an opt-out; a debtor who wants their name clean wants to pay.
+        assert understand("quero limpar meu nome", TODAY).intent != Intent.opt_out
+
+    @pytest.mark.parametrize("text", ["sete nove dois", "seis meia nove", "zero zero sete", "1 2 3"])
+    def test_digits_in_words_are_not_an_intent(self, text: str) -> None:
+        # The answer to the CPF question: the classifier alone reads "sete nove dois" as "later".
+        assert understand(text, TODAY).intent == Intent.unknown
+
+    def test_held_out_accuracy(self) -> None:
+        with_classifier, _, _ = evaluate(CLASSIFIER_HOLDOUT, combined)
+        alone, _, _ = evaluate(CLASSIFIER_HOLDOUT, rules)
+        assert with_classifier >= 0.89
+        assert with_classifier > alone
