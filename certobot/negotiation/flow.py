@@ -497,11 +497,34 @@ class ConversationFlow:
             return await self._renegotiate(db, conv, msg, replaces=True)
         summary = agreement_summary(outcome)
         if heard.intent == Intent.recall:
-            return [f"Seu acordo: {summary}."]
+            return [f"Seu acordo: {summary}. {await self._paid_so_far(conv)}"]
+        if heard.intent == Intent.already_paid:
+            return [await self._paid_so_far(conv)]
         return [
             f"Seu acordo está registrado: {summary}. Se quiser, te mando a 2ª via do boleto, mudo as condições "
             "ou cancelo (antes do primeiro pagamento). É só me dizer."
         ]
+
+    async def _paid_so_far(self, conv: Conversation) -> str:
+        """What the CRM has received for this agreement (the bank's notices), and what is still open."""
+        stored = await self._stored_outcome(conv.id)
+        boletos = [b for b in (stored or {}).get("boletos", []) if b.get("status") != "cancelled"]
+        paid = [b for b in boletos if b.get("status") == "paid"]
+        still = sorted((b for b in boletos if b.get("status") != "paid"), key=lambda b: int(b.get("installment", 0)))
+        if not paid:
+            return (
+                "Ainda não chegou a confirmação de nenhum pagamento deste acordo. PIX costuma aparecer na hora; "
+                "boleto leva até 3 dias úteis pra compensar. Assim que o banco confirmar, te aviso aqui."
+            )
+        total = brl(sum((Decimal(str(b["amount"])) for b in paid), Decimal(0)))
+        if not still:
+            return f"Recebemos {total}: o acordo está quitado. Obrigada!"
+        rest = brl(sum((Decimal(str(b["amount"])) for b in still), Decimal(0)))
+        nxt = still[0]
+        return (
+            f"Recebemos {total} ({len(paid)} de {len(boletos)} parcelas). Falta {rest}; a próxima vence em "
+            f"{date.fromisoformat(nxt['due_date']):%d/%m/%Y}."
+        )
 
     async def _cancel_agreement(self, db: AsyncSession, conv: Conversation, outcome: dict[str, Any]) -> list[str]:
         stored = await self._stored_outcome(conv.id)

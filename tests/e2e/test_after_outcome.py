@@ -59,6 +59,28 @@ class TestAfterAnAgreement:
         assert "R$ 880,00" in reply[0]
         assert "CPF" not in reply[0]
 
+    async def test_ja_paguei_answers_from_the_payments_the_crm_received(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652003", installments="em 2x")
+        before = await stack.say(p, "ja paguei viu")
+        assert "Ainda não chegou a confirmação" in before[0]
+        session_id = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"][0]["session_id"]
+        body = await stored(stack, session_id, "boletos")
+        first = next(b for b in body["boletos"] if b["installment"] == 1)
+        r = await stack.crm.post(
+            "/api/payments",
+            json={
+                "payment_id": "BANCO-1",
+                "boleto_id": first["boleto_id"],
+                "amount": str(first["amount"]),
+                "paid_at": "2026-11-30T12:00:00-03:00",
+                "channel": "pix",
+            },
+        )
+        assert r.status_code == 201, r.text
+        after = await stack.say(p, "ja paguei a primeira")
+        assert "1 de 2 parcelas" in after[0]
+        assert "Falta" in after[0]
+
     async def test_second_copy_sends_the_pix_code_alone(self, stack: Stack) -> None:
         _d, p = await agreed(stack, "+5511987652003")
         conversations = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
