@@ -76,10 +76,11 @@ class AgreementsClient:
         if r.status_code != 409:  # already paid or cancelled meanwhile: nothing to break
             r.raise_for_status()
 
-    async def promises(self, due_from: date, due_to: date) -> list[Promise]:
+    async def promises(self, due_from: date, due_to: date, kind: str = "payment_promise") -> list[Promise]:
+        """Promises falling due between the dates: to pay (`payment_promise`) or to talk again (`follow_up`)."""
         r = await self.http.get(
             f"{self.base}/api/payment-promises",
-            params={"due_from": due_from.isoformat(), "due_to": due_to.isoformat()},
+            params={"due_from": due_from.isoformat(), "due_to": due_to.isoformat(), "kind": kind},
             headers=self.headers,
             timeout=10,
         )

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certobot.config import BotSettings, parse_days
 from certobot.conversations.contact_policy import SAO_PAULO, within_contact_hours
 from certobot.lifecycle import metrics, texts
-from certobot.lifecycle.client import Agreement, AgreementsClient, Installment
+from certobot.lifecycle.client import Agreement, AgreementsClient, Installment, Promise
 from certobot.lifecycle.models import AgreementReminder
 from certobot.lifecycle.service import conversation_of, in_window
 from certobot.resources import Resources
@@ -152,6 +152,7 @@ async def tick(resources: Resources) -> TickReport:
             report.sent.append(action.key)
     if may_write:
         await _promises(resources, today, now, report)
+        await _follow_ups(resources, today, now, report)
     return report
 
 
@@ -162,41 +163,77 @@ async def _promises(resources: Resources, today: date, now: datetime, report: Ti
         today - timedelta(days=settings.broken_after_days), today - timedelta(days=settings.followup_days_after)
     )
     for p in promises:
-        if p.kept or p.debtor_opted_out:
-            continue
-        key = f"promise:{p.promise_id}"
-        first = p.debtor_name.split()[0] if p.debtor_name.split() else ""
+        first = _first(p)
+        params = [first, f"{p.promised_date:%d/%m/%Y}"]
         body = texts.promise_followup(first, p.promised_date)
-        async with transaction(resources.sessionmaker) as session:
-            insert = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
-            claimed = await session.execute(
-                insert(AgreementReminder)
-                .values(key=key, agreement_key="promise", kind="promise")
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                continue
-            conv = await conversation_of(session, p.session_id)
-            to = (conv.wa_id if conv is not None and conv.wa_id else None) or wa_form(p.debtor_phone)
-            message = (
-                text_message(body)
-                if await in_window(session, p.debtor_phone, now)
-                else template_message(
-                    settings.whatsapp_followup_template,
-                    settings.whatsapp_template_language,
-                    [first, f"{p.promised_date:%d/%m/%Y}"],
-                )
-            )
-            await queue_message(
-                session,
-                conversation_id=conv.id if conv is not None else None,
-                to=to,
-                message=message,
-                transcript=body,
-                key=f"reminder:{key}",
-            )
-        metrics.REMINDERS.labels(kind="promise").inc()
-        report.sent.append(key)
+        if await _once(
+            resources, p, f"promise:{p.promise_id}", "promise", body, settings.whatsapp_followup_template, params, now
+        ):
+            report.sent.append(f"promise:{p.promise_id}")
+
+
+async def _follow_ups(resources: Resources, today: date, now: datetime, report: TickReport) -> None:
+    """ "Agora não dá, depois eu vejo": one message on the day the debtor chose (or the first day the
+    contact rules allow after it), exactly once, unless they came back or settled in between. Outside
+    the 24-hour window only the approved opening template may start the conversation."""
+    settings = resources.settings
+    due = await AgreementsClient(resources.http, settings).promises(
+        today - timedelta(days=settings.broken_after_days), today, kind="follow_up"
+    )
+    for p in due:
+        first = _first(p)
+        params = [first, settings.creditor_name]
+        body = texts.later_followup(first)
+        if await _once(
+            resources, p, f"later:{p.promise_id}", "follow_up", body, settings.whatsapp_opening_template, params, now
+        ):
+            report.sent.append(f"later:{p.promise_id}")
+
+
+def _first(p: Promise) -> str:
+    return p.debtor_name.split()[0] if p.debtor_name.split() else ""
+
+
+async def _once(
+    resources: Resources,
+    p: Promise,
+    key: str,
+    kind: str,
+    body: str,
+    template: str,
+    params: list[str],
+    now: datetime,
+) -> bool:
+    """Queue one message for a promise unless it was kept, the debtor opted out, or it went already."""
+    if p.kept or p.debtor_opted_out:
+        return False
+    settings = resources.settings
+    async with transaction(resources.sessionmaker) as session:
+        insert = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
+        claimed = await session.execute(
+            insert(AgreementReminder)
+            .values(key=key, agreement_key=kind, kind=kind)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return False
+        conv = await conversation_of(session, p.session_id)
+        to = (conv.wa_id if conv is not None and conv.wa_id else None) or wa_form(p.debtor_phone)
+        message = (
+            text_message(body)
+            if await in_window(session, p.debtor_phone, now)
+            else template_message(template, settings.whatsapp_template_language, params)
+        )
+        await queue_message(
+            session,
+            conversation_id=conv.id if conv is not None else None,
+            to=to,
+            message=message,
+            transcript=body,
+            key=f"reminder:{key}",
+        )
+    metrics.REMINDERS.labels(kind=kind).inc()
+    return True
 
 
 async def run_reminders(resources: Resources, stop: asyncio.Event) -> None:

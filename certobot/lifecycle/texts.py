@@ -49,6 +49,15 @@ def followup(first_name: str, amount: Decimal, installment: int, installments: i
     )
 
 
+def later_followup(first_name: str) -> str:
+    """The day the debtor chose ("agora não dá, depois eu vejo"): nothing about the debt, whoever reads it."""
+    hi = f"Oi, {first_name}, tudo bem?" if first_name else "Oi, tudo bem?"
+    return (
+        f"{hi} Você pediu pra gente voltar a conversar hoje. Quando for um bom momento, é só responder "
+        "aqui que eu continuo de onde paramos. Se preferir não receber mais mensagens, escreva PARAR."
+    )
+
+
 def promise_followup(first_name: str, promised: date) -> str:
     hi = f"Oi, {first_name}, tudo bem?" if first_name else "Oi, tudo bem?"
     return (

@@ -82,11 +82,13 @@ class AgreementRepository:
         rows = await self.session.scalars(select(Debtor).where(Debtor.id.in_(set(ids))))
         return {d.id: d for d in rows}
 
-    async def promises(self, *, since: date, until: date, limit: int = 500) -> Sequence[ContactLog]:
+    async def promises(
+        self, *, since: date, until: date, kind: str = "payment_promise", limit: int = 500
+    ) -> Sequence[ContactLog]:
         rows = await self.session.scalars(
             select(ContactLog)
             .where(
-                ContactLog.kind == "payment_promise",
+                ContactLog.kind == kind,
                 ContactLog.promised_date >= since,
                 ContactLog.promised_date <= until,
             )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from certokit.errors import Unauthorized, error_responses
 from certokit.fields import Cpf
 from mock_crm.agreements.repository import AgreementRepository
-from mock_crm.agreements.schemas import AgreementOut, AgreementPage, PromiseOut
+from mock_crm.agreements.schemas import AgreementOut, AgreementPage, PromiseKind, PromiseOut
 from mock_crm.agreements.service import AgreementNotActive, AgreementNotFound, AgreementService
 from mock_crm.deps import ApiKey, ClockDep, SessionDep, today_in_sp
 
@@ -80,5 +80,7 @@ promises_router = APIRouter(
 
 
 @promises_router.get("", response_model=list[PromiseOut], summary="Promessas de pagamento com data entre duas datas")
-async def list_promises(service: ServiceDep, due_from: date, due_to: date) -> list[PromiseOut]:
-    return await service.promises(since=due_from, until=due_to)
+async def list_promises(
+    service: ServiceDep, due_from: date, due_to: date, kind: PromiseKind = "payment_promise"
+) -> list[PromiseOut]:
+    return await service.promises(since=due_from, until=due_to, kind=kind)

@@ -68,9 +68,13 @@ class AgreementPage(BaseModel):
     offset: int
 
 
-class PromiseOut(BaseModel):
-    """A promise to pay on a date, made in a conversation without an agreement of installments."""
+PromiseKind = Literal["payment_promise", "follow_up"]
 
+
+class PromiseOut(BaseModel):
+    """A promise made in a conversation: to pay on a date, or to talk again on a date."""
+
+    kind: PromiseKind = "payment_promise"
     promise_id: int
     session_id: str | None
     debtor_name: str

@@ -17,6 +17,7 @@ from mock_crm.agreements.schemas import (
     InstallmentOut,
     InstallmentStatus,
     PaymentOut,
+    PromiseKind,
     PromiseOut,
 )
 from mock_crm.boletos.models import Boleto
@@ -141,9 +142,10 @@ class AgreementService:
             closed_at=a.closed_at,
         )
 
-    async def promises(self, *, since: date, until: date) -> list[PromiseOut]:
-        """Promises to pay falling due between the two dates, each with whether it was kept."""
-        rows = await self.repo.promises(since=since, until=until)
+    async def promises(self, *, since: date, until: date, kind: PromiseKind = "payment_promise") -> list[PromiseOut]:
+        """Promises falling due between the two dates, each with whether it was kept: to pay on a date
+        (`payment_promise`), or to talk again on a date (`follow_up`, "agora não dá, depois eu vejo")."""
+        rows = await self.repo.promises(since=since, until=until, kind=kind)
         debtors = await self.repo.debtors_of([r.debtor_id for r in rows])
         out = []
         for r in rows:
@@ -152,6 +154,7 @@ class AgreementService:
             assert r.promised_date is not None  # selected on it
             out.append(
                 PromiseOut(
+                    kind=kind,
                     promise_id=r.id,
                     session_id=r.session_id,
                     debtor_name=debtor.name,

@@ -198,3 +198,32 @@ class TestPromiseToPay:
         assert r.status_code == 201
         clock.set(at(monday + timedelta(days=2), 10))
         assert [k for k in (await tick(res(stack))).sent if k.startswith("promise:")] == []
+
+
+class TestTalkLater:
+    """ "Agora não dá, depois eu vejo": the bot promised to call once on the chosen day, and does."""
+
+    async def test_one_message_on_the_chosen_day_and_never_again(
+        self, stack: Stack, clock: FixedClock, db: AsyncSession
+    ) -> None:
+        monday = next_monday()
+        clock.set(at(monday, 10))
+        debtor = await create_debtor(stack.crm, name="Rita de Cássia")
+        r = await stack.crm.post(
+            f"/api/debtors/{debtor['cpf']}/contacts",
+            json={"kind": "follow_up", "promised_date": (monday + timedelta(days=1)).isoformat()},
+        )
+        assert r.status_code == 201, r.text
+        assert [k for k in (await tick(res(stack))).sent if k.startswith("later:")] == []  # not that day yet
+        clock.set(at(monday + timedelta(days=1), 7))  # the day, before the contact hours
+        assert [k for k in (await tick(res(stack))).sent if k.startswith("later:")] == []
+        clock.set(at(monday + timedelta(days=1), 9))
+        assert [k for k in (await tick(res(stack))).sent if k.startswith("later:")] != []
+        sent = [b for b in await bodies(db) if "voltar a conversar hoje" in b]
+        assert sent == [
+            "Oi, Rita, tudo bem? Você pediu pra gente voltar a conversar hoje. Quando for um bom momento, é só "
+            "responder aqui que eu continuo de onde paramos. Se preferir não receber mais mensagens, escreva PARAR."
+        ]
+        assert "R$" not in sent[0]  # nothing about the debt, whoever holds the phone
+        clock.set(at(monday + timedelta(days=2), 10))
+        assert [k for k in (await tick(res(stack))).sent if k.startswith("later:")] == []
