@@ -138,6 +138,19 @@ BLOCKS: list[tuple[OutcomeReason, Callable[[DebtorInfo], bool], str]] = [
 ]
 
 
+def only_acknowledges(text: str) -> bool:
+    """A short reply that only acknowledges ("ok", "blz, valeu", "tá bom 👍"): no number, no terms, no ask."""
+    heard = understand(text, today_sp())
+    words = fold(text).split()
+    return (
+        0 < len(words) <= 3
+        and not any(ch.isdigit() for ch in text)
+        and "?" not in text
+        and not heard.proposes_terms
+        and heard.intent in (Intent.accept, Intent.refuse, Intent.unknown, Intent.hardship)
+    )
+
+
 def agreement_summary(outcome: dict[str, Any]) -> str:
     """What was agreed, from the outcome the CRM holds: "R$ 880,00 em 1x, 1º vencimento 25/11/2026, por boleto"."""
     amount = brl(Decimal(str(outcome.get("agreed_amount") or "0")))
@@ -441,6 +454,11 @@ class ConversationFlow:
         validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
         if reason in RESUMABLE and validated:
             await self._record_inbound(db, conv, msg, masked=False)
+            if only_acknowledges(msg.text or ""):
+                # "ok", "valeu", "👍" after "depois eu vejo" or a no: a kind word, not the offer again.
+                n = conv.state_version = (conv.state_version or 0) + 1
+                await self._say(db, conv, f"reply:{msg.wamid}", [texts.pick(texts.AFTER_ACKNOWLEDGED, n)])
+                return True
             return await self._renegotiate(db, conv, msg, replaces=False) is not None
         # Said to a phone whose identity was never confirmed, even "nothing to collect" and a first name
         # would tell a stranger about the debtor: such a thread starts over at the CPF question.

@@ -162,3 +162,10 @@ AFTER_BLOCKED_BY_REASON = {
         "Ainda estamos analisando a sua contestação, {name}; a resposta chega por aqui, sem boleto até lá.",
     ),
 }
+
+
+# After an ending that may be resumed (a "depois", a no), a bare acknowledgement gets a kind word.
+AFTER_ACKNOWLEDGED = (
+    "Combinado! Fico por aqui. Quando quiser retomar, é só me mandar uma mensagem. 😊",
+    "Tudo certo, então. Estou por aqui se precisar: é só escrever.",
+)

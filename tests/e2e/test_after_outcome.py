@@ -157,3 +157,20 @@ class TestNoShortcutPastTheCpf:
         back = await stack.say(p, "pensando melhor quero pagar à vista")
         assert "à vista" in back[0]
         assert "CPF" not in back[0]
+
+    async def test_an_acknowledgement_after_depois_eu_vejo_gets_no_offer(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="900.00", phone="+5511987652009")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        await stack.say(p, d["cpf"][:3])
+        later = await stack.say(p, "agora nao da, depois eu vejo isso")
+        assert "Te chamo de novo" in later[0]
+        for ack in ("ok", "blz valeu 👍"):
+            reply = await stack.say(p, ack)
+            assert reply
+            said = " ".join(reply).lower()
+            assert "r$" not in said
+            assert "à vista" not in said
+            assert "parcel" not in said
+        back = await stack.say(p, "pensando bem quero pagar a vista")
+        assert "à vista" in back[0]  # a real wish to pay still resumes at once
