@@ -29,8 +29,8 @@ MIN_RATES = {
     "guardrails": 100.0,
     "understanding": 97.0,
     "tone": 99.0,
-    "robustness": 97.0,
-    "overall": 96.0,
+    "robustness": 95.0,
+    "overall": 95.0,
 }
 
 
