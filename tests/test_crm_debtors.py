@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
 
@@ -242,12 +244,13 @@ class TestContacts:
         r = await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise"})
         assert r.status_code == 422
         assert "promised_date" in r.json()["detail"]
+        promised = (date.today() + timedelta(days=30)).isoformat()  # always ahead, whenever this runs
         r = await crm.post(
-            f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise", "promised_date": "2030-01-15"}
+            f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise", "promised_date": promised}
         )
         assert r.status_code == 201
         info = (await crm.get(f"/api/debtors/{d['cpf']}")).json()
-        assert info["promised_payment_date"] == "2030-01-15"
+        assert info["promised_payment_date"] == promised
         history = (await crm.get(f"/api/debtors/{d['cpf']}/contacts")).json()
         assert [h["kind"] for h in history] == ["payment_promise"]
 
