@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,8 @@ async def test_dashboard_inbox_takeover_and_upload(local_urls: tuple[str, str], 
         await expect(page.locator("#report tr.bad").first).to_contain_text("CPF inválido.")
         await expect(page.locator("#report tr.bad").last).to_contain_text("CPF repetido no arquivo.")
         await shot(page, "campanhas-relatorio.png")
-        await page.get_by_label("Início (vazio = agora)").fill("2099-01-05T09:00")
+        start = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT09:00")  # always ahead
+        await page.get_by_label("Início (vazio = agora)").fill(start)
         await page.get_by_role("button", name="Criar campanha com as linhas válidas").click()
         created = page.locator("#campaignList tr", has_text="devedores-excel")
         await expect(created).to_contain_text("Agendada")
