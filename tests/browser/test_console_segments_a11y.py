@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.browser.a11y import audit, keyboard_walk
 from tests.browser.test_workplace import DESKTOP, PHONE, call, login, shot
