@@ -22,6 +22,8 @@ def next_run(rule: Recurrence, after: datetime, settings: BotSettings, *, inclus
     rule never meets the contact hours."""
     local = after.astimezone(SAO_PAULO)
     day = local.date()
+    if day.year > 9000:
+        return None  # no calendar to walk that far (and no campaign waits eight thousand years)
     for _ in range(HORIZON_DAYS):
         if rule.every == "daily" or day.weekday() in rule.weekdays:
             # Built on the local calendar so that 10:00 stays 10:00 whatever the UTC offset that day.

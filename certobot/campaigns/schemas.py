@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from certobot.campaigns.ddd import DDD_UF
-from certokit.fields import Cpf
+from certokit.fields import Cpf, ShortText
 
 
 class CrmFilter(BaseModel):
@@ -35,14 +35,14 @@ class Segment(BaseModel):
         },
     )
 
-    name: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
+    name: Annotated[ShortText, Field(min_length=1, max_length=80)] | None = Field(
         default=None, description="Nome do segmento, para filtrar o painel por ele."
     )
     min_days_past_due: Annotated[int, Field(ge=0, le=100_000)] | None = None
     max_days_past_due: Annotated[int, Field(ge=0, le=100_000)] | None = None
     min_amount_cents: Annotated[int, Field(ge=0, le=10_000_000_000)] | None = None
     max_amount_cents: Annotated[int, Field(ge=0, le=10_000_000_000)] | None = None
-    creditor: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    creditor: Annotated[ShortText, Field(min_length=1, max_length=120)] | None = None
     ufs: Annotated[list[UF], Field(max_length=27)] = Field(default_factory=list, description="Estados (pelo DDD).")
     ddds: Annotated[list[int], Field(max_length=70)] = Field(default_factory=list)
     last_contact: Literal["any", "never", "older_than"] = Field(

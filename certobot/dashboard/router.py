@@ -28,9 +28,12 @@ From = Annotated[
 To = Annotated[date | None, Query(alias="to", description="Último dia, incluído (AAAA-MM-DD); padrão: hoje.")]
 Creditor = Annotated[
     str | None,
-    Query(max_length=120, description="Só os devedores desse credor (nome como no CRM, sem diferenciar maiúsculas)."),
+    Query(max_length=120, pattern=r"^[^\x00]*$", description="Só os devedores desse credor (nome como no CRM)."),
 ]
-SegmentName = Annotated[str | None, Query(max_length=80, description="Só as conversas das campanhas desse segmento.")]
+SegmentName = Annotated[
+    str | None,
+    Query(max_length=80, pattern=r"^[^\x00]*$", description="Só as conversas das campanhas desse segmento."),
+]
 
 
 def _crm(resources: Resources) -> CrmClient:

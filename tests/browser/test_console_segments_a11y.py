@@ -66,7 +66,7 @@ async def test_segmented_weekly_campaign_and_the_dashboard_by_creditor(
     await expect(contacted).to_have_text(str(by_creditor["contacted"]))
     await expect(page.locator("#cards .card", has_text="Valor recuperado")).to_be_visible()
     async with page.expect_download() as download:
-        await page.get_by_role("button", name="Exportar conversas").click()
+        await page.get_by_role("button", name="Exportar atendimentos (CSV)").click()
     text = (await (await download.value).path()).read_bytes().decode("utf-8-sig")
     assert text.startswith("Conversa;Início;Origem;Campanha;Devedor;CPF;Telefone")
 

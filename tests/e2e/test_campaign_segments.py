@@ -222,6 +222,14 @@ class TestRecurringCampaign:
                 r = await stack.bot.post("/api/campaigns", json={"segment": seg, "recurrence": rule})
                 assert r.status_code == code, rule
                 assert message in r.json()["detail"], r.json()["detail"]
+            far = {
+                "segment": seg,
+                "recurrence": {"every": "daily", "at": "10:00"},
+                "start_at": "9999-12-30T10:00:00-03:00",
+            }
+            r = await stack.bot.post("/api/campaigns", json=far)
+            assert r.status_code == 422
+            assert "nunca cai dentro do horário de contato" in r.json()["detail"]
             r = await stack.bot.post(
                 "/api/campaigns", json={"cpfs": ["11144477735"], "recurrence": {"every": "daily", "at": "10:00"}}
             )

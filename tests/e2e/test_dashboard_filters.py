@@ -131,3 +131,4 @@ class TestDashboardFilters:
         r = await stack.bot.get("/api/conversations/export", params={"from": "2026-12-10", "to": "2026-12-01"})
         assert r.status_code == 422
         assert "Período inválido" in r.json()["detail"]
+        assert (await stack.bot.get("/api/metrics/summary", params={"segment": "a\x00b"})).status_code == 422
