@@ -483,6 +483,12 @@ async def claim_due_runs(db: AsyncSession, settings: BotSettings, now: datetime)
     return claimed
 
 
+async def next_run_due(db: AsyncSession) -> datetime | None:
+    """When the earliest recurring run comes due: what a runner woken by events (not polling) must
+    also wake up for."""
+    return await db.scalar(select(func.min(Campaign.next_run_at)).where(Campaign.status.in_(("waiting", "running"))))
+
+
 async def run_inputs(db: AsyncSession, campaign_id: str) -> tuple[Segment, int, set[str]]:
     """What a run needs to evaluate: the segment, how recent a contact skips, who is still queued."""
     campaign = await db.get(Campaign, campaign_id)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from certobot.campaigns.runner import tick
+from certobot.campaigns.service import next_run_due
 from certokit.clock import SAO_PAULO, FixedClock
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
@@ -176,6 +177,8 @@ class TestRecurringCampaign:
             assert datetime.fromisoformat(c["next_run_at"]) == first
             assert c["paused_reason"] == "Aguardando a próxima execução."
             resources = stack.bot_app.state.resources
+            async with resources.sessionmaker() as db:
+                assert await next_run_due(db) == first  # what a runner woken by events must wake up for
             assert await tick(resources) == 0  # not yet
 
             clock.set(first + timedelta(seconds=1))
