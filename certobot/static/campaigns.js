@@ -103,8 +103,10 @@ function runsOf(c) {
 async function campaignList() {
   creditorsInto($("segCreditor")).catch(() => {});
   const p = await (await api("/api/campaigns?page_size=50")).json();
-  // Redrawing every 5 s must not close a list of runs someone opened.
+  // Redrawing every 5 s must not close a list of runs someone opened, nor drop a keyboard user's focus.
   const open = new Set([...document.querySelectorAll("#campaignList details[open]")].map(d => d.dataset.id));
+  const active = document.activeElement, inList = active?.closest?.("#campaignList");
+  const focusKey = !inList ? null : active.tagName === "SUMMARY" ? "runs:" + active.parentElement.dataset.id : active.getAttribute("aria-label");
   $("campaignList").replaceChildren(...p.items.map(c => {
     const tr = el("tr");
     const status = c.paused_reason && c.status === "running" ? c.paused_reason : (CAMPAIGN[c.status] || c.status);
@@ -121,5 +123,11 @@ async function campaignList() {
     }
     tr.append(actions); return tr;
   }));
+  if (focusKey) {
+    const again = focusKey.startsWith("runs:")
+      ? $("campaignList").querySelector(`details[data-id="${focusKey.slice(5)}"] summary`)
+      : [...$("campaignList").querySelectorAll("button")].find(b => b.getAttribute("aria-label") === focusKey);
+    again?.focus();
+  }
 }
 if (key && !$("campaigns").hidden) guard(campaignList)();

@@ -52,6 +52,11 @@ async def test_segmented_weekly_campaign_and_the_dashboard_by_creditor(
     await expect(row).to_contain_text(
         f"{WEEKDAYS[tomorrow.weekday()][:3]} às 10:00 · próxima: {tomorrow:%d/%m/%Y}, 10:00"
     )
+    # The list is redrawn every 5 s: a keyboard user on a button stays on it.
+    pause = row.get_by_role("button", name="Pausar Semanal do credor")
+    await pause.focus()
+    await page.evaluate("campaignList()")
+    await expect(pause).to_be_focused()
     created = next(c for c in call(f"{base}/api/campaigns", key=KEY)["items"] if c["name"] == "Semanal do credor")
     first = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 10, tzinfo=SP)
     assert datetime.fromisoformat(created["next_run_at"]) == first
