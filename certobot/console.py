@@ -22,6 +22,9 @@ async def console() -> HTMLResponse:
 STATIC = {
     "console.js": "text/javascript",
     "console.css": "text/css",
+    "campaigns.js": "text/javascript",
+    "campaigns.css": "text/css",
+    "dashfilters.js": "text/javascript",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
 }

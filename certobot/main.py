@@ -195,7 +195,9 @@ def create_app(
 
 
 def _operator_routers() -> list[APIRouter]:
-    routers: list[APIRouter] = []
+    from certobot.dashboard.router import export_router
+
+    routers: list[APIRouter] = [export_router]  # before the conversations' /{session_id}
     with suppress(ImportError):
         from certobot.conversations.router import router as conversations
 

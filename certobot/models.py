@@ -1,6 +1,6 @@
 """Every table of the bot, imported once so that Alembic and tests see the whole metadata."""
 
-from certobot.campaigns.models import Campaign, CampaignItem
+from certobot.campaigns.models import Campaign, CampaignItem, CampaignRun
 from certobot.inbox.models import InboxCard
 from certobot.lifecycle.models import AgreementReminder, PaymentNotice
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
@@ -14,6 +14,7 @@ __all__ = [
     "BlockedPhone",
     "Campaign",
     "CampaignItem",
+    "CampaignRun",
     "Conversation",
     "IdentityFailure",
     "IdentityLock",

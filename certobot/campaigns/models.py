@@ -17,13 +17,34 @@ class Campaign(BotBase):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(12), default="loading")  # loading, running, paused, done
+    # loading, running, paused, done, cancelled; a recurring one waits between runs in "waiting"
+    status: Mapped[str] = mapped_column(String(12), default="loading")
     source: Mapped[dict[str, Any]] = mapped_column(JsonDoc)  # {"cpfs": n} or the CRM filter
     per_minute: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer, default=0)
     next_send_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    segment: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    segment_name: Mapped[str | None] = mapped_column(String(80), index=True)  # what the dashboard filters by
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class CampaignRun(BotBase):
+    """One run of a recurring campaign: its segment evaluated at that time, and who was left out."""
+
+    __tablename__ = "campaign_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="evaluating")  # evaluating, sending, failed
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class CampaignItem(BotBase):
@@ -35,5 +56,6 @@ class CampaignItem(BotBase):
     cpf: Mapped[str] = mapped_column(String(11))
     status: Mapped[str] = mapped_column(String(12), default="queued")  # queued, sent, refused, failed
     session_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    run_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from certobot.campaigns import service
 from certobot.campaigns.models import Campaign
+from certobot.campaigns.recurring import start_due_runs
 from certobot.conversations.service import ConversationService
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.negotiation.models import Conversation
@@ -33,6 +34,7 @@ async def tick(resources: Resources, now: datetime | None = None) -> int:
     now = now or resources.clock.now()
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, s.conversation_timeout_seconds * 10))
+    await start_due_runs(resources.sessionmaker, crm, s, now)
     async with transaction(resources.sessionmaker) as db:
         loading = (
             await db.scalars(service.for_update(select(Campaign).where(Campaign.status == "loading").limit(5), db))

@@ -1,11 +1,12 @@
 // The collection team's console. No framework, no CDN: the page must work with no internet and
 // under a CSP that forbids inline script and style. Every number comes from the operator API.
 "use strict";
-let key = sessionStorage.getItem("certobot-key") || "", current = null, page = 1, timer = null, lastUpload = null;
+let key = sessionStorage.getItem("certobot-key") || "", current = null, page = 1, timer = null;
 const $ = id => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const money = v => v == null ? "—" : Number(v).toLocaleString("pt-BR", {style: "currency", currency: "BRL"});
 const fmt = s => s ? new Date(s).toLocaleString("pt-BR", {timeZone: "America/Sao_Paulo"}) : "—";
+const secs = v => v == null ? "—" : `${Number(v).toLocaleString("pt-BR")} s`;
 const el = (tag, text, cls) => { const e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; };
 
 function showError(msg) { const b = $("error"); b.textContent = msg; b.hidden = !msg; }
@@ -62,7 +63,7 @@ function refresh() {
   channel().catch(() => {});
   if (!$("dashboard").hidden) guard(dashboard)();
   if (!$("inbox").hidden) { guard(inbox)(); if (current) guard(open)(current, true); }
-  if (!$("campaigns").hidden) guard(campaignList)();
+  if (!$("campaigns").hidden && typeof campaignList === "function") guard(campaignList)();  // campaigns.js
 }
 async function channel() {
   // WAHA: a session waiting for its QR code (or failed) sends nothing; the operator must see it.
@@ -77,20 +78,27 @@ async function channel() {
 // ---------- Dashboard ----------
 function periodQuery() {
   const range = $("range").value;
-  if (range === "custom") return new URLSearchParams({from: $("from").value, to: $("to").value}).toString();
+  if (range === "custom") return withFilters(new URLSearchParams({from: $("from").value, to: $("to").value}));
   const today = new Date(new Date().toLocaleString("en-US", {timeZone: "America/Sao_Paulo"}));
   const start = new Date(today); start.setDate(today.getDate() - Number(range));
   const iso = d => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-  return new URLSearchParams({from: iso(start), to: iso(today)}).toString();
+  return withFilters(new URLSearchParams({from: iso(start), to: iso(today)}));
+}
+// The dashboard's creditor and segment (dashfilters.js fills their options) go with every period.
+function withFilters(q) {
+  for (const id of ["creditor", "segment"]) if ($(id)?.value) q.set(id, $(id).value);
+  return q.toString();
 }
 $("range").onchange = () => { $("customRange").hidden = $("range").value !== "custom"; if ($("range").value !== "custom") guard(dashboard)(); };
 $("period").onsubmit = e => { e.preventDefault(); guard(dashboard)(); };
 async function dashboard() {
+  if (typeof dashFilters === "function") dashFilters().catch(() => {});  // dashfilters.js: creditor and segment options
   const s = await (await api("/api/metrics/summary?" + periodQuery())).json();
   const cards = [["Contatados", s.contacted], ["Responderam", s.answered], ["Identidade confirmada", s.identity_confirmed],
-    ["Acordos", s.agreements], ["Valor negociado", money(s.amount_negotiated)], ["Com atendente", s.handoffs],
-    ["Pediram para sair", s.opt_outs],
-    ["Mediana 1ª resposta", s.median_first_response_seconds == null ? "—" : `${Number(s.median_first_response_seconds).toLocaleString("pt-BR")} s`]];
+    ["Acordos", s.agreements], ["Valor negociado", money(s.amount_negotiated)], ["Valor recuperado", money(s.amount_recovered)],
+    ["Com atendente", s.handoffs], ["Pediram para sair", s.opt_outs],
+    ["Mediana 1ª resposta", secs(s.median_first_response_seconds)], ["Mediana das respostas", secs(s.median_reply_seconds)],
+    ["Mediana resposta do devedor", secs(s.median_debtor_reply_seconds)]];
   $("cards").replaceChildren(...cards.map(([label, v]) => { const c = el("div", null, "card"); c.append(el("span", label), el("strong", String(v))); return c; }));
   const max = Math.max(1, s.contacted), funnel = $("funnel");
   funnel.replaceChildren(...s.funnel.map(step => {
@@ -190,49 +198,5 @@ $("noteForm").onsubmit = guard(async e => {
   const n = await (await api(`/api/inbox/${current}/note`, {method: "PUT", body: JSON.stringify({note: $("note").value})})).json();
   $("noteSaved").textContent = `Salva às ${fmt(n.note_at)}.`;
 });
-
-// ---------- Campaigns ----------
-const CAMPAIGN = {loading: "Carregando", running: "Em andamento", paused: "Pausada", done: "Concluída", cancelled: "Cancelada"};
-const LINE = {ok: "ok", invalid_cpf: "bad", unknown_debtor: "bad", opted_out: "bad", prescribed: "bad", paid: "bad", duplicated: "bad"};
-$("uploadForm").onsubmit = guard(async e => {
-  e.preventDefault();
-  const file = $("file").files[0]; if (!file) return;
-  const form = new FormData(); form.append("file", file);
-  const r = await (await api("/api/campaigns/uploads", {method: "POST", body: form})).json();
-  lastUpload = r; showError("");
-  $("reportBox").hidden = false;
-  $("reportSummary").textContent = `${r.total} linhas: ${r.valid} prontas para envio, ${r.invalid} com problema.`;
-  $("report").replaceChildren(...r.lines.map(l => {
-    const tr = el("tr", null, LINE[l.status]);
-    tr.append(el("td", String(l.line)), el("td", l.cpf), el("td", l.name || "—"), el("td", l.reason)); return tr;
-  }));
-  $("campName").value = file.name.replace(/\.[^.]+$/, "");
-  $("createForm").querySelector("button").disabled = r.valid === 0;
-});
-$("createForm").onsubmit = guard(async e => {
-  e.preventDefault(); if (!lastUpload) return;
-  const body = {name: $("campName").value.trim() || "Campanha", upload_id: lastUpload.id, per_minute: Number($("perMinute").value)};
-  if ($("startAt").value) body.start_at = new Date($("startAt").value).toISOString();
-  await api("/api/campaigns", {method: "POST", body: JSON.stringify(body)});
-  $("reportBox").hidden = true; lastUpload = null; $("uploadForm").reset(); showError("");
-  await campaignList();
-});
-async function campaignList() {
-  const p = await (await api("/api/campaigns?page_size=50")).json();
-  $("campaignList").replaceChildren(...p.items.map(c => {
-    const tr = el("tr");
-    tr.append(el("td", c.name), el("td", c.paused_reason && c.status === "running" ? c.paused_reason : (CAMPAIGN[c.status] || c.status)),
-      el("td", fmt(c.start_at)), el("td", String(c.total)), el("td", String(c.progress.sent)),
-      el("td", String(c.progress.replied)), el("td", String(c.progress.agreed)));
-    const actions = el("td");
-    for (const [action, label, when] of [["pause", "Pausar", ["loading", "running"]], ["resume", "Retomar", ["paused"]], ["cancel", "Cancelar", ["loading", "running", "paused"]]]) {
-      if (!when.includes(c.status)) continue;
-      const b = el("button", label, action === "cancel" ? "secondary" : ""); b.setAttribute("aria-label", `${label} ${c.name}`);
-      b.onclick = guard(async () => { await api(`/api/campaigns/${c.id}/${action}`, {method: "POST"}); await campaignList(); });
-      actions.append(b, " ");
-    }
-    tr.append(actions); return tr;
-  }));
-}
 
 if (key) start();
