@@ -205,6 +205,7 @@ def _operator_routers() -> list[APIRouter]:
     from certobot.dashboard.router import router as dashboard
     from certobot.inbox.router import router as inbox
     from certobot.operators.router import router as operators
+    from certobot.policies.router import router as policies
     from certobot.privacy.router import router as privacy
 
     routers.append(operators)
@@ -212,6 +213,7 @@ def _operator_routers() -> list[APIRouter]:
     routers.append(campaigns)
     routers.append(inbox)
     routers.append(dashboard)
+    routers.append(policies)
     routers.append(console)
     return routers
 
