@@ -217,6 +217,7 @@ def guard_agreement(
         and d.agreement is not None
         and d.agreement.terms_key() == shown.terms_key()
         and plain_yes(heard, shown, before, ctx.policy)
+        and not ctx.policy.check(shown)  # shown before an admin changed the policy: not ours to close now
     )
     if ok:
         return d
