@@ -22,6 +22,8 @@ async def console() -> HTMLResponse:
 STATIC = {
     "console.js": "text/javascript",
     "console.css": "text/css",
+    "policies.js": "text/javascript",
+    "policies.css": "text/css",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
 }
