@@ -49,7 +49,7 @@
     first_due_min_days: "1º vencimento mín.", first_due_default_days: "1º vencimento padrão", first_due_max_days: "1º vencimento máx.",
     days_min: "atraso mín.", days_max: "atraso máx.", amount_min_cents: "valor mín.", amount_max_cents: "valor máx.",
   };
-  const show = (k, v) => v == null ? "—" : k.endsWith("_cents") ? reais(v) : typeof v === "boolean" ? (v ? "sim" : "não") : String(v);
+  const show = (k, v) => k.endsWith("_pct") ? pct(v) : v == null ? "—" : k.endsWith("_cents") ? reais(v) : typeof v === "boolean" ? (v ? "sim" : "não") : String(v);
   async function history() {
     const rows = await (await api("/api/policies/history?limit=30")).json();
     $("policyHistory").replaceChildren(...rows.map(h => {
@@ -69,10 +69,11 @@
     v("polCreditor", p?.creditor ?? ""); v("polSegment", p?.segment ?? "todos");
     v("polDaysMin", p?.days_min ?? 0); v("polDaysMax", p?.days_max);
     v("polAmountMin", toReais(p?.amount_min_cents ?? 0)); v("polAmountMax", toReais(p?.amount_max_cents));
-    v("polCash", p?.max_discount_cash_pct ?? ""); v("polInst", p?.max_discount_installments_pct);
+    const comma = x => x == null ? null : String(x).replace(".", ",");
+    v("polCash", comma(p?.max_discount_cash_pct) ?? ""); v("polInst", comma(p?.max_discount_installments_pct));
     v("polMinInst", p ? toReais(p.min_installment_cents) : ""); v("polMaxInst", p?.max_installments ?? "");
     $("polDownReq").checked = !!p?.down_payment_required;
-    v("polDownPct", p?.down_payment_min_pct ?? "10"); v("polDownCents", toReais(p?.down_payment_min_cents ?? 0));
+    v("polDownPct", comma(p?.down_payment_min_pct) ?? "10"); v("polDownCents", toReais(p?.down_payment_min_cents ?? 0));
     v("polDueMin", p?.first_due_min_days ?? 1); v("polDueDefault", p?.first_due_default_days ?? 3); v("polDueMax", p?.first_due_max_days ?? 30);
     $("policyError").hidden = true; $("policySaved").textContent = "";
     if (focus) $("polCreditor").focus();

@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.async_api import Browser, expect
 
-from tests.browser.test_workplace import DESKTOP, call, login, shot
+from tests.browser.test_workplace import DESKTOP, SCREENS, call, login
 
 
 async def bot_reply(base: str, phone: str, before: int, wait: float = 30) -> str:
@@ -93,8 +93,9 @@ async def test_a_tightened_policy_reaches_the_next_offer(local_urls: tuple[str, 
     await page.get_by_label("Desconto máximo à vista (%)").fill("4")
     await page.get_by_role("button", name="Salvar política").click()
     await expect(page.locator("#policySaved")).to_contain_text("Salva (v2)")
-    await expect(page.locator("#policyHistory tr").first).to_contain_text("desconto à vista: 5.00 → 4.00")
-    await shot(page, "politica.png")
+    await expect(page.locator("#policyHistory tr").first).to_contain_text("desconto à vista: 5 % → 4 %")
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.screenshot(path=str(SCREENS / "politica.png"), full_page=True)  # the history too
 
     # The same conversation: the debtor asks for 10x and hears the most the new policy allows.
     plan = await say(base, d["phone"], "quero parcelar em 10x")
