@@ -12,7 +12,7 @@ from contextlib import suppress
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient
 from certobot.crm.outbox import run_outbox_loop
-from certobot.policies.book import keep_fresh
+from certobot.policies.book import keep_fresh, try_reload
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
 from certokit.logging import configure_logging, get_logger
@@ -75,6 +75,7 @@ async def run_worker(settings: BotSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await try_reload(resources.policies, resources.sessionmaker)
     tasks = start_background(resources, build_turn_handler(resources), stop)
     log.info("worker_started")
     await stop.wait()

@@ -51,6 +51,15 @@ class PolicyBook:
         log.info("policies_loaded", count=len(policies))
 
 
+async def try_reload(book: PolicyBook, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Reload, or keep what we have and say so. Called once before the first turn (no message waiting at
+    startup meets the built-in default), after each edit, on NOTIFY and on the slow timer."""
+    try:
+        await book.reload(sessionmaker)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("policies_reload_failed", error=type(exc).__name__)  # keep_fresh tries again
+
+
 async def keep_fresh(
     book: PolicyBook,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -60,9 +69,6 @@ async def keep_fresh(
 ) -> None:
     """Reload now, then on every NOTIFY and at least every `every` seconds, until `stop`."""
     while not stop.is_set():
-        try:
-            await book.reload(sessionmaker)
-        except (SQLAlchemyError, OSError) as exc:
-            # Postgres away: keep the policies we have (the last ones loaded) and try again later.
-            log.warning("policies_reload_failed", error=type(exc).__name__)
+        # Postgres away: keep the policies we have (the last ones loaded) and try again later.
+        await try_reload(book, sessionmaker)
         await wakeup.wait(wake, stop, every)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from certobot.operators.roles import Principal
 from certobot.operators.service import audit
 from certobot.policies import repository
-from certobot.policies.book import PolicyBook
+from certobot.policies.book import PolicyBook, try_reload
 from certobot.policies.models import PolicyRow
 from certobot.policies.rules import ALL_DEBTS, NegotiationPolicy, creditor_key, problems, summary
 from certobot.policies.schemas import PolicyChange, PolicyIn, PolicyOut
@@ -124,5 +124,5 @@ async def save_policy(
     others by NOTIFY), so the next offer made here already uses the new policy."""
     async with transaction(sessionmaker) as db:
         saved = await _save(db, who, data, now)
-    await book.reload(sessionmaker)
+    await try_reload(book, sessionmaker)  # stored either way: a failed reload is retried by keep_fresh
     return saved
