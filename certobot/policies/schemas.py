@@ -63,7 +63,6 @@ class PolicyIn(PolicyFields):
                 "first_due_min_days": 1,
                 "first_due_default_days": 5,
                 "first_due_max_days": 15,
-                "version": 1,
             }
         },
     )
