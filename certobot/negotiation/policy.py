@@ -282,8 +282,11 @@ class PolicyEngine:
             due_dates=[add_months(due0, i) for i in range(n)],
         )
 
-    def check(self, offer: Offer) -> list[str]:
-        """Empty when the offer respects every limit; otherwise the reasons, in Portuguese."""
+    def check(self, offer: Offer, *, dates: bool = True) -> list[str]:
+        """Empty when the offer respects every limit; otherwise the reasons, in Portuguese.
+
+        `dates=False` checks only the amounts and the count: for an offer about to be rescheduled anyway.
+        """
         t = self.terms
         reasons: list[str] = []
         if offer.discount_cents < 0 or offer.discount_cents > t.max_discount_cents:
@@ -310,7 +313,7 @@ class PolicyEngine:
                 reasons.append("a entrada é a primeira parcela de um parcelamento")
             elif not least <= offer.down_payment_cents <= max(most, self.down_payment_bounds(0)[1]):
                 reasons.append(f"entrada entre {brl(least)} e {brl(most)}")
-        if offer.due_dates:
+        if offer.due_dates and dates:
             if not self.earliest_due <= offer.due_dates[0] <= self.latest_due:
                 reasons.append(f"1º vencimento entre {t.first_due_min_days} e {t.first_due_max_days} dias")
             for i, d in enumerate(offer.due_dates):

@@ -256,7 +256,7 @@ class TestEveryOfferInsideTheResolvedPolicy:
                     assert o.down_payment_cents >= policy.down_payment_min_cents
 
 
-def context(terms: DebtTerms) -> DebtContext:
+def context(terms: DebtTerms, today: date = TODAY) -> DebtContext:
     return DebtContext(
         first_name="Ana",
         debt_description="Empréstimo pessoal",
@@ -267,7 +267,7 @@ def context(terms: DebtTerms) -> DebtContext:
         terms=terms,
         creditor_name="Certo Recuperadora",
         creditor_cnpj="11.222.333/0001-81",
-        today=TODAY,
+        today=today,
     )
 
 
@@ -282,7 +282,7 @@ class TestAChangeMidConversation:
         heard = understand("sim", TODAY)
         d = guard_agreement(RULES, after, shown.state, heard, RULES.decide(after, shown.state, heard))
         assert d.action != "agreement"
-        assert "condições do credor foram atualizadas" in d.reply
+        assert "As condições mudaram desde a proposta anterior" in d.reply
         assert d.state.pending_offer is not None
         assert d.state.pending_offer.discount_cents == 2_000  # 40 % of the new 5 %
         assert PolicyEngine(after.terms, TODAY).check(d.state.pending_offer) == []
@@ -298,3 +298,26 @@ class TestAChangeMidConversation:
         done = RULES.decide(after, shown.state, understand("sim", TODAY))
         assert done.action == "agreement"
         assert done.agreement == shown.state.pending_offer
+
+    def test_a_yes_days_later_to_an_offer_whose_due_date_passed_gets_fresh_dates(self) -> None:
+        terms = DebtTerms.from_debtor(debtor(), DEFAULT_POLICY)
+        shown = RULES.decide(context(terms), NegotiationState(), understand("quero à vista", TODAY))
+        assert shown.state.pending_offer is not None
+        later = TODAY + timedelta(days=10)
+        d = RULES.decide(context(terms, later), shown.state, understand("sim", later))
+        assert d.action != "agreement"
+        assert d.state.pending_offer is not None
+        assert d.state.pending_offer.total_cents == shown.state.pending_offer.total_cents
+        assert d.state.pending_offer.due_dates[0] > later
+
+    def test_only_the_window_changed_a_new_date_keeps_the_amount_the_debtor_proposed(self) -> None:
+        before = context(DebtTerms.from_debtor(debtor(), DEFAULT_POLICY))
+        shown = RULES.decide(before, NegotiationState(), understand("consigo pagar 850 à vista", TODAY))
+        assert shown.state.pending_offer is not None
+        assert shown.state.pending_offer.total_cents == 85_000
+        narrow = replace(GLOBAL, first_due_min_days=1, first_due_default_days=2, first_due_max_days=5)
+        after = context(DebtTerms.from_debtor(debtor(), narrow))
+        d = RULES.decide(after, shown.state, understand("pode ser pro dia 30?", TODAY))
+        assert d.state.pending_offer is not None
+        assert d.state.pending_offer.total_cents == 85_000
+        assert d.state.pending_offer.due_dates[0] == TODAY + timedelta(days=5)
