@@ -50,6 +50,8 @@ class _Base(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Outbox loops are woken by Postgres NOTIFY; this slow poll only catches backoffs and misses.
     outbox_poll_seconds: float = Field(default=15.0, gt=0, le=600)
+    # Policies are reloaded on NOTIFY; this slow look covers a lost notification.
+    policy_refresh_seconds: float = Field(default=300.0, gt=0, le=3600)
 
     # WhatsApp Cloud API.
     whatsapp_api_base_url: str = DEFAULT_GRAPH_URL

@@ -25,6 +25,8 @@ STATIC = {
     "campaigns.js": "text/javascript",
     "campaigns.css": "text/css",
     "dashfilters.js": "text/javascript",
+    "policies.js": "text/javascript",
+    "policies.css": "text/css",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
 }

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from certobot.config import SCHEMA, BotSettings, load_settings
 from certobot.lifecycle.router import router as lifecycle_router
 from certobot.metrics import render
+from certobot.policies.book import try_reload
 from certobot.redis import make_redis
 from certobot.resources import Resources
 from certobot.security.surface import mount_surface
@@ -117,7 +118,10 @@ def create_app(
             handler = build_turn_handler(resources)
         app.state.turn_handler = handler
         stop = asyncio.Event()
-        tasks = start_background(resources, handler, stop) if s.run_background_workers else []
+        tasks: list[asyncio.Task[None]] = []
+        if s.run_background_workers:
+            await try_reload(resources.policies, resources.sessionmaker)
+            tasks = start_background(resources, handler, stop)
         log.info("bot_started", sandbox=s.whatsapp_sandbox, model="rules" if s.offline_only else s.certobot_model)
         try:
             yield
@@ -207,6 +211,7 @@ def _operator_routers() -> list[APIRouter]:
     from certobot.dashboard.router import router as dashboard
     from certobot.inbox.router import router as inbox
     from certobot.operators.router import router as operators
+    from certobot.policies.router import router as policies
     from certobot.privacy.router import router as privacy
 
     routers.append(operators)
@@ -214,6 +219,7 @@ def _operator_routers() -> list[APIRouter]:
     routers.append(campaigns)
     routers.append(inbox)
     routers.append(dashboard)
+    routers.append(policies)
     routers.append(console)
     return routers
 

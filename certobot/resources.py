@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from certobot.config import BotSettings
+from certobot.policies.book import PolicyBook
 from certobot.whatsapp.provider import Provider
 from certokit.clock import Clock, SystemClock
 from certokit.whatsapp.graph import GraphClient
@@ -25,6 +26,8 @@ class Resources:
     provider: Provider  # what the sender speaks: Meta (wrapping `graph`) or WAHA
     extra: list[httpx.AsyncClient] = field(default_factory=list)
     clock: Clock = field(default_factory=SystemClock)
+    # The creditors' negotiation policies, kept in memory (certobot.policies.book explains why).
+    policies: PolicyBook = field(default_factory=PolicyBook)
 
     async def aclose(self) -> None:
         for client in self.extra:

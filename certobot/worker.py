@@ -12,10 +12,11 @@ from contextlib import suppress
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient
 from certobot.crm.outbox import run_outbox_loop
+from certobot.policies.book import keep_fresh, try_reload
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
 from certokit.logging import configure_logging, get_logger
-from certokit.wakeup import CRM_OUTBOX, Wakeups
+from certokit.wakeup import CRM_OUTBOX, POLICIES, Wakeups
 
 log = get_logger("certobot.worker")
 
@@ -24,7 +25,7 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
     s = resources.settings
     pipeline = Pipeline(resources, handler, concurrency=s.worker_concurrency)
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
-    wakeups = Wakeups(s.database_url, (CRM_OUTBOX,))
+    wakeups = Wakeups(s.database_url, (CRM_OUTBOX, POLICIES))
     tasks = [
         asyncio.create_task(pipeline.consume(stop), name="consume"),
         asyncio.create_task(pipeline.sweep(stop), name="sweep"),
@@ -34,6 +35,17 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
                 resources.sessionmaker, crm, stop, wakeups.event(CRM_OUTBOX), wakeups.poll_every(s.outbox_poll_seconds)
             ),
             name="crm-outbox",
+        ),
+        # Turns run here: the policies they resolve must be current (certobot.policies.book).
+        asyncio.create_task(
+            keep_fresh(
+                resources.policies,
+                resources.sessionmaker,
+                stop,
+                wakeups.event(POLICIES),
+                s.policy_refresh_seconds,  # SQLite: one process, and the edit reloads it
+            ),
+            name="policies",
         ),
     ]
     with suppress(ImportError):
@@ -63,6 +75,7 @@ async def run_worker(settings: BotSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await try_reload(resources.policies, resources.sessionmaker)
     tasks = start_background(resources, build_turn_handler(resources), stop)
     log.info("worker_started")
     await stop.wait()

@@ -197,6 +197,8 @@ def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -
     """The feasible offer nearest to what the debtor proposed, and a sentence saying what could not be done."""
     policy, t = ctx.policy, ctx.terms
     base = s.pending_offer
+    if base is not None and policy.check(base, dates=False):
+        base = None  # shown under a policy since changed: its amounts may not be reused (dates are redone anyway)
     notes: list[str] = []
     if heard.day is not None:
         due = policy.first_due(heard.day)
@@ -367,6 +369,15 @@ class OfflineNegotiator:
         offer = s.pending_offer
         assert offer is not None
         policy = ctx.policy
+        if policy.check(offer):
+            # The creditor's policy changed (an admin edited it) after this offer was shown and before
+            # the debtor said yes, or its first due date has passed: the offer is no longer the bot's
+            # to give, so a yes cannot close it. The debtor hears the offer allowed now. An agreement
+            # already closed is never touched: it lives in `s.agreement`, not here.
+            s.pending_offer = None
+            plan = _best_plan(ctx, s) if offer.kind == "installments" else None
+            fresh = plan or policy.cash_offer(s.step, s.first_due)
+            return _propose(ctx, s, heard, fresh, "As condições mudaram desde a proposta anterior.")
         if plain_yes(heard, offer, s, policy):
             s.awaiting_confirmation = False
             s.agreement = offer

@@ -49,6 +49,7 @@ from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, Understanding, fold, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.policies.book import PolicyBook
 from certobot.privacy.notice import privacy_notice
 from certobot.security.blocked import block_phone, is_blocked
 from certobot.security.identity import LockPolicy, locked_until, record_failure
@@ -61,7 +62,7 @@ from certokit.clock import Clock, SystemClock
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.logging import get_logger, scrub
-from certokit.money import brl, from_cents
+from certokit.money import brl, from_cents, to_cents
 from certokit.whatsapp.graph import text_message
 
 log = get_logger("certobot.flow")
@@ -216,6 +217,7 @@ def guard_agreement(
         and d.agreement is not None
         and d.agreement.terms_key() == shown.terms_key()
         and plain_yes(heard, shown, before, ctx.policy)
+        and not ctx.policy.check(shown)  # shown before an admin changed the policy: not ours to close now
     )
     if ok:
         return d
@@ -240,8 +242,10 @@ class ConversationFlow:
         sessions: SessionStore,
         negotiator: Negotiator,
         clock: Clock | None = None,
+        policies: PolicyBook | None = None,
     ) -> None:
         self.settings = settings
+        self.policies = policies or PolicyBook()  # empty: the built-in default policy
         self.crm = crm
         self.sessions = sessions
         self.negotiator = negotiator
@@ -906,7 +910,11 @@ class ConversationFlow:
             amount_cents=int(debtor.debt_amount * 100),
             due_date=debtor.due_date,
             days_past_due=debtor.days_past_due,
-            terms=DebtTerms.from_debtor(debtor.model_dump(mode="json")),
+            # Resolved in memory every turn (no query): an edited policy applies to the next offer.
+            terms=DebtTerms.from_debtor(
+                debtor.model_dump(mode="json"),
+                self.policies.resolve(debtor.original_creditor, debtor.days_past_due, to_cents(debtor.debt_amount)),
+            ),
             prescribed=debtor.prescribed,
             creditor_name=self.settings.creditor_name,
             creditor_cnpj=self.settings.creditor_cnpj,
@@ -994,4 +1002,6 @@ def build_turn_handler(resources: Any) -> ConversationFlow:
     settings: BotSettings = resources.settings
     crm = CrmClient(resources.http, settings.crm_base_url, settings.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, settings.conversation_timeout_seconds * 10))
-    return ConversationFlow(settings, crm, sessions, build_negotiator(settings), clock=resources.clock)
+    return ConversationFlow(
+        settings, crm, sessions, build_negotiator(settings), clock=resources.clock, policies=resources.policies
+    )

@@ -15,36 +15,61 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from certobot.policies.rules import DEFAULT_POLICY, NegotiationPolicy
 from certokit.clock import add_months
 from certokit.money import brl, split_installments, to_cents
 
 # Share of the maximum discount offered at each step: the first offer keeps room to move.
 STEP_SHARES = (Decimal("0.4"), Decimal("0.7"), Decimal("1.0"))
-FIRST_DUE_DAYS = 3
-MAX_FIRST_DUE_DAYS = 30
 # A down payment (entrada) is a share of the plan's total: enough to be worth a plan of its own
-# shape, not so much that it is a cash payment in disguise (that is what the cash offer is for).
-DOWN_PAYMENT_MIN_SHARE = Decimal("0.10")
+# shape (the policy's minimum, 10 % by default), not so much that it is a cash payment in disguise
+# (that is what the cash offer is for).
 DOWN_PAYMENT_MAX_SHARE = Decimal("0.60")
 
 
 @dataclass(frozen=True)
 class DebtTerms:
+    """The limits for one debt: the CRM's record of the debtor combined with the creditor's policy.
+
+    The defaults of the policy fields are today's rules (certobot.policies.rules.DEFAULT_POLICY).
+    """
+
     amount_cents: int
     max_discount_pct: Decimal
     min_installment_cents: int
     max_installments: int
     days_past_due: int = 0
+    # None: installments keep half the cash discount.
+    max_installment_discount_pct: Decimal | None = None
+    down_payment_required: bool = False
+    down_payment_min_pct: Decimal = DEFAULT_POLICY.down_payment_min_pct
+    down_payment_min_cents: int = 0
+    first_due_min_days: int = DEFAULT_POLICY.first_due_min_days
+    first_due_default_days: int = DEFAULT_POLICY.first_due_default_days
+    first_due_max_days: int = DEFAULT_POLICY.first_due_max_days
 
     @classmethod
-    def from_debtor(cls, debtor: Mapping[str, Any]) -> DebtTerms:
+    def from_debtor(cls, debtor: Mapping[str, Any], policy: NegotiationPolicy = DEFAULT_POLICY) -> DebtTerms:
+        """The stricter of the two always applies: the CRM's per-debtor limits (`negotiation_params`:
+        maximum discount, smallest installment, most installments) and the creditor's policy for the
+        debt's segment. A policy can tighten what the CRM allows for a debtor, never loosen it, and a
+        CRM record can tighten the policy, never loosen it."""
         p = debtor["negotiation_params"]
+        cash_pct = min(Decimal(str(p["max_discount_percentage"])), policy.max_discount_cash_pct)
+        inst_pct = policy.max_discount_installments_pct
         return cls(
             amount_cents=to_cents(Decimal(str(debtor["debt_amount"]))),
-            max_discount_pct=Decimal(str(p["max_discount_percentage"])),
-            min_installment_cents=to_cents(Decimal(str(p["min_payment_amount"]))),
-            max_installments=int(p["max_installments"]),
+            max_discount_pct=cash_pct,
+            min_installment_cents=max(to_cents(Decimal(str(p["min_payment_amount"]))), policy.min_installment_cents),
+            max_installments=min(int(p["max_installments"]), policy.max_installments),
             days_past_due=int(debtor.get("days_past_due", 0)),
+            max_installment_discount_pct=None if inst_pct is None else min(inst_pct, cash_pct),
+            down_payment_required=policy.down_payment_required,
+            down_payment_min_pct=policy.down_payment_min_pct,
+            down_payment_min_cents=policy.down_payment_min_cents,
+            first_due_min_days=policy.first_due_min_days,
+            first_due_default_days=policy.first_due_default_days,
+            first_due_max_days=policy.first_due_max_days,
         )
 
     @property
@@ -112,12 +137,27 @@ class PolicyEngine:
         share = STEP_SHARES[max(0, min(step, self.max_step))]
         return int((Decimal(self.terms.max_discount_cents) * share).to_integral_value(ROUND_DOWN))
 
+    def plan_discount_at(self, step: int) -> int:
+        """The discount an installment plan gets at this step: the policy's own maximum, or half the cash one."""
+        pct = self.terms.max_installment_discount_pct
+        if pct is None:
+            return self.discount_at(step) // 2
+        top = int((Decimal(self.terms.amount_cents) * pct / 100).to_integral_value(ROUND_DOWN))
+        share = STEP_SHARES[max(0, min(step, self.max_step))]
+        return min(int((Decimal(top) * share).to_integral_value(ROUND_DOWN)), self.discount_at(step))
+
+    @property
+    def earliest_due(self) -> date:
+        return self.today + timedelta(days=self.terms.first_due_min_days)
+
+    @property
+    def latest_due(self) -> date:
+        return self.today + timedelta(days=self.terms.first_due_max_days)
+
     def first_due(self, wanted: date | None) -> date:
-        earliest = self.today + timedelta(days=1)
-        latest = self.today + timedelta(days=MAX_FIRST_DUE_DAYS)
         if wanted is None:
-            return self.today + timedelta(days=FIRST_DUE_DAYS)
-        return min(max(wanted, earliest), latest)
+            return self.today + timedelta(days=self.terms.first_due_default_days)
+        return min(max(wanted, self.earliest_due), self.latest_due)
 
     def cash_offer(self, step: int = 0, first_due: date | None = None) -> Offer:
         discount = self.discount_at(step)
@@ -157,8 +197,10 @@ class PolicyEngine:
 
     def down_payment_bounds(self, step: int = 0) -> tuple[int, int]:
         """(least, most) entrada for a plan at this step, in cents."""
-        total = self.terms.amount_cents - self.discount_at(step) // 2
-        least = max(self.terms.min_installment_cents, int(Decimal(total) * DOWN_PAYMENT_MIN_SHARE))
+        t = self.terms
+        total = t.amount_cents - self.plan_discount_at(step)
+        by_share = int(Decimal(total) * t.down_payment_min_pct / 100)
+        least = max(t.min_installment_cents, t.down_payment_min_cents, by_share)
         most = int(Decimal(total) * DOWN_PAYMENT_MAX_SHARE)
         return least, most
 
@@ -169,7 +211,7 @@ class PolicyEngine:
 
         `count` is the number of installments after the entrada.
         """
-        discount = self.discount_at(step) // 2
+        discount = self.plan_discount_at(step)
         total = self.terms.amount_cents - discount
         least, most = self.down_payment_bounds(step)
         if least > most:
@@ -205,8 +247,16 @@ class PolicyEngine:
         first_due: date | None = None,
     ) -> Offer | None:
         """The plan closest to what the debtor asked that the limits allow; None if no plan of 2+ fits."""
-        # Installments keep half the cash discount: paying over time costs the creditor more.
-        discount = self.discount_at(step) // 2
+        if self.terms.down_payment_required:
+            # The creditor's policy wants an entrada in every plan: the least one, the rest in installments.
+            if count is None and monthly_budget_cents:
+                least = self.down_payment_bounds(step)[0]
+                rest = self.terms.amount_cents - self.plan_discount_at(step) - least
+                count = 1 + -(-rest // max(1, monthly_budget_cents))
+            rest_count = None if count is None else max(1, count - 1)
+            return self.down_payment_offer(0, rest_count, step, first_due)
+        # Installments keep less than the cash discount: paying over time costs the creditor more.
+        discount = self.plan_discount_at(step)
         total = self.terms.amount_cents - discount
         # The discount is a concession, not a condition: a count the discounted total cannot carry at
         # the smallest installment (R$ 600 less a discount is R$ 588, 11x at R$ 50) may still fit with
@@ -232,8 +282,11 @@ class PolicyEngine:
             due_dates=[add_months(due0, i) for i in range(n)],
         )
 
-    def check(self, offer: Offer) -> list[str]:
-        """Empty when the offer respects every limit; otherwise the reasons, in Portuguese."""
+    def check(self, offer: Offer, *, dates: bool = True) -> list[str]:
+        """Empty when the offer respects every limit; otherwise the reasons, in Portuguese.
+
+        `dates=False` checks only the amounts and the count: for an offer about to be rescheduled anyway.
+        """
         t = self.terms
         reasons: list[str] = []
         if offer.discount_cents < 0 or offer.discount_cents > t.max_discount_cents:
@@ -250,17 +303,19 @@ class PolicyEngine:
             reasons.append("a soma das parcelas precisa dar o total, centavo por centavo")
         if offer.installments > 1 and min(offer.installment_amounts_cents, default=0) < t.min_installment_cents:
             reasons.append(f"parcela mínima de {brl(t.min_installment_cents)}")
-        if offer.installments > 1 and offer.discount_cents > self.discount_at(self.max_step) // 2:
-            reasons.append("parcelado aceita no máximo metade do desconto à vista")
+        if offer.installments > 1 and offer.discount_cents > self.plan_discount_at(self.max_step):
+            reasons.append(f"desconto no parcelado de no máximo {brl(self.plan_discount_at(self.max_step))}")
+        if offer.installments > 1 and t.down_payment_required and not offer.down_payment_cents:
+            reasons.append("o credor exige entrada no parcelamento")
         if offer.down_payment_cents:
             least, most = self.down_payment_bounds(self.max_step)
             if offer.installment_amounts_cents[:1] != [offer.down_payment_cents] or offer.installments < 2:
                 reasons.append("a entrada é a primeira parcela de um parcelamento")
             elif not least <= offer.down_payment_cents <= max(most, self.down_payment_bounds(0)[1]):
                 reasons.append(f"entrada entre {brl(least)} e {brl(most)}")
-        if offer.due_dates:
-            if offer.due_dates[0] <= self.today or offer.due_dates[0] > self.today + timedelta(days=MAX_FIRST_DUE_DAYS):
-                reasons.append(f"1º vencimento entre amanhã e {MAX_FIRST_DUE_DAYS} dias")
+        if offer.due_dates and dates:
+            if not self.earliest_due <= offer.due_dates[0] <= self.latest_due:
+                reasons.append(f"1º vencimento entre {t.first_due_min_days} e {t.first_due_max_days} dias")
             for i, d in enumerate(offer.due_dates):
                 if d != add_months(offer.due_dates[0], i):
                     reasons.append("vencimentos precisam ser mensais")

@@ -53,9 +53,10 @@ function show(tab) {
   for (const b of document.querySelectorAll(".tab")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
-  for (const id of ["dashboard", "inbox", "campaigns"]) $(id).hidden = id !== tab;
+  for (const b of document.querySelectorAll(".tab")) $(b.dataset.tab).hidden = b.dataset.tab !== tab;
   history.replaceState(null, "", "#" + tab);
   showError(""); refresh();
+  document.dispatchEvent(new CustomEvent("console:tab", {detail: tab}));  // pages with their own script listen
 }
 for (const b of document.querySelectorAll(".tab")) b.onclick = () => show(b.dataset.tab);
 function refresh() {

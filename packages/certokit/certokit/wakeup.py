@@ -21,6 +21,7 @@ log = get_logger("certokit.wakeup")
 
 CRM_OUTBOX = "certobot_crm_outbox"
 BOLETO_DELIVERY = "crm_boleto_delivery"
+POLICIES = "certobot_policies"  # the bot's negotiation policies changed (migration 0013)
 
 
 class Wakeups:
