@@ -257,15 +257,10 @@ class TestRecurringCampaign:
             def refuse(request: httpx.Request) -> httpx.Response:
                 raise httpx.ConnectError("connection refused", request=request)
 
-            down = CrmClient(
-                httpx.AsyncClient(transport=httpx.MockTransport(refuse)),
-                "http://crm.test",
-                "k",
-                resources.redis,
-                attempts=1,
-            )
-            clock.set(first + timedelta(seconds=1))
-            assert await start_due_runs(resources.sessionmaker, down, resources.settings, clock.now()) == 1
+            async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+                down = CrmClient(http, "http://crm.test", "k", resources.redis, attempts=1)
+                clock.set(first + timedelta(seconds=1))
+                assert await start_due_runs(resources.sessionmaker, down, resources.settings, clock.now()) == 1
             view = (await stack.bot.get(f"/api/campaigns/{r.json()['id']}")).json()
             [run] = view["runs"]
             assert (run["status"], run["queued"]) == ("failed", 0)
