@@ -29,7 +29,7 @@ async def start_due_runs(
         claimed = await service.claim_due_runs(db, settings, now)
     for run_id, campaign_id in claimed:
         async with sessionmaker() as db:
-            seg, recent_hours, queued = await service.run_inputs(db, campaign_id)
+            seg, recent_hours, queued = await service.run_inputs(db, campaign_id, settings)
         try:
             debtors = await service.portfolio(crm, seg)
         except CrmUnavailable:

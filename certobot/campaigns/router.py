@@ -71,7 +71,10 @@ async def preview_segment(
     data: SegmentPreviewRequest, db: SessionDep, resources: ResourcesDep, clock: ClockDep
 ) -> SegmentPreview:
     debtors = await segment_debtors(resources, data.upload_id, None, data.segment)
-    sel = await service.evaluate(db, debtors, data.segment, clock.now(), data.skip_contacted_hours)
+    hours = data.skip_contacted_hours
+    # The same rule the creation applies, so the count shown is the count queued.
+    hours = resources.settings.min_contact_interval_hours if hours is None else hours
+    sel = await service.evaluate(db, debtors, data.segment, clock.now(), hours)
     return service.preview(sel)
 
 

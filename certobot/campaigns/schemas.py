@@ -91,8 +91,9 @@ class Recurrence(BaseModel):
         default_factory=list, description="0 = segunda … 6 = domingo; obrigatório quando every = weekly."
     )
     at: time = Field(description="Hora de São Paulo (HH:MM), dentro do horário de contato.")
-    skip_contacted_hours: Annotated[int, Field(ge=0, le=720)] = Field(
-        default=72, description="Pula quem foi contatado nas últimas N horas."
+    skip_contacted_hours: Annotated[int, Field(ge=0, le=720)] | None = Field(
+        default=None,
+        description="Pula quem foi contatado nas últimas N horas; sem ele, vale MIN_CONTACT_INTERVAL_HOURS.",
     )
 
     @model_validator(mode="after")
@@ -193,7 +194,9 @@ class SegmentPreviewRequest(BaseModel):
     upload_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None, description="Filtra as linhas válidas desse envio em vez da carteira inteira."
     )
-    skip_contacted_hours: Annotated[int, Field(ge=0, le=720)] = 72
+    skip_contacted_hours: Annotated[int, Field(ge=0, le=720)] | None = Field(
+        default=None, description="Como na recorrência; sem ele, vale MIN_CONTACT_INTERVAL_HOURS, como na criação."
+    )
 
 
 class SampleDebtor(BaseModel):

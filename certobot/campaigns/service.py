@@ -489,7 +489,7 @@ async def next_run_due(db: AsyncSession) -> datetime | None:
     return await db.scalar(select(func.min(Campaign.next_run_at)).where(Campaign.status.in_(("waiting", "running"))))
 
 
-async def run_inputs(db: AsyncSession, campaign_id: str) -> tuple[Segment, int, set[str]]:
+async def run_inputs(db: AsyncSession, campaign_id: str, settings: BotSettings) -> tuple[Segment, int, set[str]]:
     """What a run needs to evaluate: the segment, how recent a contact skips, who is still queued."""
     campaign = await db.get(Campaign, campaign_id)
     assert campaign is not None
@@ -499,7 +499,8 @@ async def run_inputs(db: AsyncSession, campaign_id: str) -> tuple[Segment, int, 
         select(CampaignItem.cpf).where(CampaignItem.campaign_id == campaign_id, CampaignItem.status == "queued")
     )
     rule = Recurrence.model_validate(campaign.recurrence)
-    return Segment.model_validate(campaign.segment), rule.skip_contacted_hours, set(queued)
+    hours = settings.min_contact_interval_hours if rule.skip_contacted_hours is None else rule.skip_contacted_hours
+    return Segment.model_validate(campaign.segment), hours, set(queued)
 
 
 async def fill_run(db: AsyncSession, run_id: int, sel: segments.Selection | None, error: str | None) -> None:

@@ -6,8 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
+from certobot.campaigns.recurring import start_due_runs
 from certobot.campaigns.runner import tick
 from certobot.campaigns.service import next_run_due
+from certobot.crm.client import CrmClient
 from certokit.clock import SAO_PAULO, FixedClock
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
@@ -238,3 +242,28 @@ class TestRecurringCampaign:
             )
             assert r.status_code == 422
             assert "precisa de um segmento da carteira" in r.json()["detail"]
+
+    async def test_a_run_with_the_crm_down_is_recorded_as_failed_and_the_next_one_stays(
+        self, database_url: str, redis_url: str, engine: object
+    ) -> None:
+        clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+        async with make_stack(database_url, redis_url, run_background_workers=False, clock=clock) as stack:
+            rule = {"every": "daily", "at": "10:00"}
+            r = await stack.bot.post("/api/campaigns", json={"segment": {"min_days_past_due": 1}, "recurrence": rule})
+            assert r.status_code == 202, r.text
+            first = datetime.fromisoformat(r.json()["next_run_at"])
+            resources = stack.bot_app.state.resources
+
+            def refuse(request: httpx.Request) -> httpx.Response:
+                raise httpx.ConnectError("connection refused", request=request)
+
+            async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as http:
+                down = CrmClient(http, "http://crm.test", "k", resources.redis, attempts=1)
+                clock.set(first + timedelta(seconds=1))
+                assert await start_due_runs(resources.sessionmaker, down, resources.settings, clock.now()) == 1
+            view = (await stack.bot.get(f"/api/campaigns/{r.json()['id']}")).json()
+            [run] = view["runs"]
+            assert (run["status"], run["queued"]) == ("failed", 0)
+            assert run["error"] == "O CRM não respondeu; a próxima execução tenta de novo."
+            assert datetime.fromisoformat(view["next_run_at"]) == first + timedelta(days=1)
+            assert view["status"] == "waiting"
