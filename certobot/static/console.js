@@ -53,7 +53,7 @@ function show(tab) {
   for (const b of document.querySelectorAll(".tab")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
-  for (const b of document.querySelectorAll(".tab")) $(b.dataset.tab).hidden = b.dataset.tab !== tab;
+  for (const b of document.querySelectorAll(".tab")) { const p = $(b.dataset.tab); if (p) p.hidden = b.dataset.tab !== tab; }
   history.replaceState(null, "", "#" + tab);
   showError(""); refresh();
   document.dispatchEvent(new CustomEvent("console:tab", {detail: tab}));  // pages with their own script listen
