@@ -49,6 +49,8 @@ from typing import IO, Any
 import httpx
 import yaml
 
+from certokit.clock import today_sp
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 CRITERIA = ("outcome", "guardrails", "understanding", "tone", "robustness")
@@ -253,7 +255,7 @@ def debtor_payload(case: Case, cpf: str, phone: str, rng: random.Random) -> dict
         "name": p.get("name") or rng.choice(NAMES),
         "phone": phone,
         "debt_amount": str(p.get("debt", "1000.00")),
-        "due_date": (date.today() - timedelta(days=days)).isoformat(),
+        "due_date": (today_sp() - timedelta(days=days)).isoformat(),
         "debt_kind": p.get("kind", "cartao_credito"),
         "negotiation_params": {
             "max_discount_percentage": str(p.get("max_discount", "30.00")),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from certokit.clock import today_sp
 from certokit.cpf import cpf_check_digits
 
 _counter = 0
@@ -45,7 +46,7 @@ def debtor_payload(
         "name": name,
         "phone": phone or make_phone(),
         "debt_amount": debt,
-        "due_date": (date.today() - timedelta(days=days_past_due)).isoformat(),
+        "due_date": (today_sp() - timedelta(days=days_past_due)).isoformat(),
         "debt_kind": "cartao_credito",
         "negotiation_params": {
             "max_discount_percentage": max_discount,

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from certokit.clock import today_sp
 from certokit.cpf import format_cpf
 from tests.factories import create_debtor, debtor_payload, make_cpf
 
@@ -244,7 +245,7 @@ class TestContacts:
         r = await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise"})
         assert r.status_code == 422
         assert "promised_date" in r.json()["detail"]
-        promised = (date.today() + timedelta(days=30)).isoformat()  # always ahead, whenever this runs
+        promised = (today_sp() + timedelta(days=30)).isoformat()  # always ahead, whenever this runs
         r = await crm.post(
             f"/api/debtors/{d['cpf']}/contacts", json={"kind": "payment_promise", "promised_date": promised}
         )

@@ -470,7 +470,7 @@ class ConversationFlow:
             await self._record_inbound(db, conv, msg, masked=False)
             debtor = await self._debtor(conv)
             first = debtor.name.split()[0] if debtor else ""
-            due = debtor.due_date if debtor else date.today()
+            due = debtor.due_date if debtor else self.clock.now().astimezone(SAO_PAULO).date()
             n = conv.state_version = (conv.state_version or 0) + 1
             # The first reply said why; this one says it again in other words, never the same sentence.
             text = texts.pick(texts.AFTER_BLOCKED_BY_REASON.get(reason, texts.AFTER_BLOCKED), n)

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from certokit.clock import today_sp
 from mock_crm.boletos.delivery import deliver_due
 from mock_crm.boletos.febraban import barcode_from_linha
 from mock_crm.boletos.models import Boleto, BoletoDelivery
@@ -34,7 +35,7 @@ def agreement(cpf: str, **extra: Any) -> dict[str, Any]:
         "debtor_cpf": cpf,
         "total_amount": "1000.00",
         "installments": 3,
-        "first_due_date": (date.today() + timedelta(days=5)).isoformat(),
+        "first_due_date": (today_sp() + timedelta(days=5)).isoformat(),
         **extra,
     }
 
@@ -120,7 +121,7 @@ class TestGenerate:
 class TestOutcomeGeneratesBoletos:
     async def test_successful_outcome_carries_its_boletos(self, crm: httpx.AsyncClient) -> None:
         d = await create_debtor(crm, debt="900.00")
-        due = date.today() + timedelta(days=3)
+        due = today_sp() + timedelta(days=3)
         r = await crm.post(
             "/api/negotiations/results",
             json={

@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.negotiation.models import Conversation
+from certokit.clock import today_sp
 from certokit.phones import phone_key
 from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
@@ -93,4 +94,4 @@ def non_boleto_texts(stack: Stack, phone: str) -> list[str]:
 
 
 def later(days: int) -> date:
-    return date.today() + timedelta(days=days)
+    return today_sp() + timedelta(days=days)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certokit.clock import today_sp
 from mock_crm.boletos.models import Boleto
 from mock_crm.boletos.pix import parse, verify
 from mock_crm.payments.models import PaymentNotification
@@ -18,7 +19,7 @@ from tests.factories import create_debtor
 
 
 def first_due() -> date:
-    return date.today() + timedelta(days=5)
+    return today_sp() + timedelta(days=5)
 
 
 async def agreement(crm: httpx.AsyncClient, total: str = "900.00", n: int = 3, **extra: Any) -> list[dict[str, Any]]:
