@@ -5,6 +5,7 @@ from certobot.inbox.models import InboxCard
 from certobot.lifecycle.models import AgreementReminder, PaymentNotice
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
 from certobot.operators.models import AuditEntry, OperatorUser
+from certobot.review.models import ReviewLabel, Switch
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
@@ -23,6 +24,8 @@ __all__ = [
     "OperatorUser",
     "Outbox",
     "PaymentNotice",
+    "ReviewLabel",
     "StatusEvent",
+    "Switch",
     "ValidationAttempt",
 ]
