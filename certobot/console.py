@@ -22,6 +22,9 @@ async def console() -> HTMLResponse:
 STATIC = {
     "console.js": "text/javascript",
     "console.css": "text/css",
+    "live.js": "text/javascript",
+    "review.js": "text/javascript",
+    "review.css": "text/css",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
 }

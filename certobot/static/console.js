@@ -25,7 +25,7 @@ async function api(path, opts = {}) {
 const guard = fn => async (...args) => { try { await fn(...args); } catch (e) { showError(e.message); } };
 
 function logout() {
-  sessionStorage.removeItem("certobot-key"); key = ""; clearInterval(timer);
+  sessionStorage.removeItem("certobot-key"); key = ""; clearInterval(timer); stopLive();
   $("app").hidden = true; $("logout").hidden = true; $("login").hidden = false;
 }
 $("loginForm").onsubmit = async e => {
@@ -46,13 +46,13 @@ $("logout").onclick = logout;
 function start() {
   $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
   show(location.hash.slice(1) || "dashboard");
-  refresh(); clearInterval(timer); timer = setInterval(refresh, 5000);  // polling: live enough for a team
+  refresh(); clearInterval(timer); startLive();  // live.js: server-sent events, polling only while they are down
 }
 function show(tab) {
   for (const b of document.querySelectorAll(".tab")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
-  for (const id of ["dashboard", "inbox", "campaigns"]) $(id).hidden = id !== tab;
+  for (const s of document.querySelectorAll("main > section.panel")) s.hidden = s.id !== tab;
   history.replaceState(null, "", "#" + tab);
   showError(""); refresh();
 }
@@ -63,6 +63,7 @@ function refresh() {
   if (!$("dashboard").hidden) guard(dashboard)();
   if (!$("inbox").hidden) { guard(inbox)(); if (current) guard(open)(current, true); }
   if (!$("campaigns").hidden) guard(campaignList)();
+  document.dispatchEvent(new Event("console:refresh"));  // pages in their own scripts (review.js)
 }
 async function channel() {
   // WAHA: a session waiting for its QR code (or failed) sends nothing; the operator must see it.
