@@ -12,9 +12,13 @@ The feed starts with its first subscriber and stops with the process (`Resources
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import FrameType
 
 import asyncpg
 from sqlalchemy import func, select
@@ -36,7 +40,7 @@ QUEUE_SIZE = 200  # events a slow browser may fall behind by before it is told t
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # conversation, switch, resync
+    kind: str  # conversation, switch, resync; "bye": the server is stopping, the stream ends
     id: str = ""
 
 
@@ -62,14 +66,19 @@ class LiveFeed:
         self.listening = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.ending = False
 
     # --- subscribers -------------------------------------------------------------------------
 
     def subscribe(self) -> asyncio.Queue[Event]:
+        if self.ending:
+            queue: asyncio.Queue[Event] = asyncio.Queue(1)
+            queue.put_nowait(Event("bye"))
+            return queue
         if self._task is None or self._task.done():
             self._stop.clear()
             self._task = asyncio.create_task(self._run(), name="live-feed")
-        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+        queue = asyncio.Queue(QUEUE_SIZE)
         self.subscribers.add(queue)
         return queue
 
@@ -85,6 +94,32 @@ class LiveFeed:
                 while not queue.empty():
                     queue.get_nowait()
                 queue.put_nowait(Event("resync"))
+
+    def end_streams(self) -> None:
+        self.ending = True
+        for queue in list(self.subscribers):
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(Event("bye"))
+
+    def end_streams_on_exit(self) -> None:
+        """Uvicorn, told to stop, waits for every response to finish, and a stream never does: on its
+        stop signals the streams end first (the consoles reconnect, to the next process)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            owner = getattr(previous, "__self__", None)
+            if not callable(previous) or not type(owner).__module__.startswith("uvicorn"):
+                continue  # not served by uvicorn (tests, a worker): nothing waits on the streams
+
+            def handler(signum: int, frame: FrameType | None, previous: Callable[..., object] = previous) -> None:
+                with suppress(RuntimeError):  # the loop already closed
+                    loop.call_soon_threadsafe(self.end_streams)
+                previous(signum, frame)
+
+            signal.signal(sig, handler)
 
     def local(self, event: Event) -> None:
         """A change this process made: on Postgres the trigger tells everyone, elsewhere this does."""

@@ -25,6 +25,7 @@ HEARTBEAT_SECONDS = 15.0  # under the idle timeout of the usual proxies (60 s), 
 def feed_of(resources: Resources) -> LiveFeed:
     if resources.live is None:
         resources.live = LiveFeed(resources.settings.database_url, resources.sessionmaker)
+        resources.live.end_streams_on_exit()
     return resources.live
 
 
@@ -39,6 +40,8 @@ async def stream(request: Request, feed: LiveFeed, heartbeat: float) -> AsyncIte
             except TimeoutError:
                 yield ": ping\n\n"  # a comment: keeps proxies from closing an idle stream
                 continue
+            if event.kind == "bye":
+                return
             yield f"event: {event.kind}\ndata: {json.dumps({'id': event.id})}\n\n"
     finally:
         feed.unsubscribe(queue)
