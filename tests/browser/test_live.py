@@ -114,7 +114,7 @@ async def test_supervisor_labels_what_the_bot_did_not_understand(local_urls: tup
 
     # The header's switch: on, then off again (the demo's other tests expect the bot to answer).
     await page.get_by_label("Tudo para pessoas").check()
-    await expect(page.locator("#handoffAllState")).to_contain_text("ligado")
+    await expect(page.locator("#handoffAllState")).to_have_text("ligado: a equipe atende todas as mensagens novas")
     assert call(f"{base}/api/handoff-all", key="dev-operator-key")["on"] is True
     await page.get_by_label("Tudo para pessoas").uncheck()
     await expect(page.locator("#handoffAllState")).to_have_text("desligado")
