@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,15 +53,28 @@ async def queue(db: AsyncSession, *, status: ReviewStatus, page: int, page_size:
         base = base.where(ReviewLabel.message_id.is_not(None))
     total = await db.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = (await db.execute(base.order_by(Message.id.desc()).offset((page - 1) * page_size).limit(page_size))).all()
-    items = [await _item(db, msg, label) for msg, label in rows]
+    around = await _around(db, [msg for msg, _ in rows])
+    items = [_item(msg, label, around) for msg, label in rows]
     return ReviewPage(items=items, total=total, page=page, page_size=page_size, intents=list(INTENTS))
 
 
-async def _item(db: AsyncSession, msg: Message, label: ReviewLabel | None) -> ReviewItem:
-    around = Message.conversation_id == msg.conversation_id
-    before = select(Message).where(around, Message.id < msg.id).order_by(Message.id.desc()).limit(BEFORE)
-    after = select(Message).where(around, Message.id > msg.id).order_by(Message.id).limit(AFTER)
-    lines = [*reversed(list(await db.scalars(before))), msg, *await db.scalars(after)]
+async def _around(db: AsyncSession, targets: list[Message]) -> list[Message]:
+    """The messages just before and after each target, for a whole page in one statement."""
+    if not targets:
+        return []
+    parts = []
+    for msg in targets:
+        same = Message.conversation_id == msg.conversation_id
+        parts.append(select(Message.id).where(same, Message.id < msg.id).order_by(Message.id.desc()).limit(BEFORE))
+        parts.append(select(Message.id).where(same, Message.id > msg.id).order_by(Message.id).limit(AFTER))
+    ids = union_all(*(part.subquery().select() for part in parts)).subquery()
+    return list(await db.scalars(select(Message).where(Message.id.in_(select(ids.c.id))).order_by(Message.id)))
+
+
+def _item(msg: Message, label: ReviewLabel | None, around: list[Message]) -> ReviewItem:
+    mine = [m for m in around if m.conversation_id == msg.conversation_id]
+    before = [m for m in mine if m.id < msg.id][-BEFORE:]
+    lines = [*before, msg, *[m for m in mine if m.id > msg.id][:AFTER]]
     reason = msg.review if msg.review in REASONS else "fallback"
     return ReviewItem(
         id=msg.id,
@@ -102,7 +115,7 @@ async def label(db: AsyncSession, message_id: int, value: str, actor: str, now: 
     row = await db.scalar(
         select(ReviewLabel).where(ReviewLabel.message_id == message_id).execution_options(populate_existing=True)
     )
-    return await _item(db, msg, row)
+    return _item(msg, row, await _around(db, [msg]))
 
 
 async def export(db: AsyncSession) -> list[CorpusRow]:

@@ -113,6 +113,20 @@ class TestReviewQueue:
         assert r.status_code == 200
         assert (await stack.bot.get("/api/review/export")).text == ""  # ignored ones teach nothing
 
+    async def test_each_item_of_a_page_has_its_own_context(self, stack: Stack) -> None:
+        _, phone = await validated(stack, phone="+5511987652005")
+        first = await stack.say(phone, MISUNDERSTOOD)
+        second = await stack.say(phone, "xablau zureta")
+        page = await queue(stack, page_size=5)
+        assert [i["text"] for i in page["items"]] == ["xablau zureta", MISUNDERSTOOD]  # newest first
+        for item, reply in zip(page["items"], (second, first), strict=True):
+            lines = [line["text"] for line in item["context"]]
+            at = next(i for i, line in enumerate(item["context"]) if line["target"])
+            assert lines[at] == item["text"]
+            assert lines[at + 1] == reply[0]
+            assert len(lines[:at]) == 4  # up to four before, whatever else the page holds
+        assert [line["text"] for line in page["items"][0]["context"]][2:4] == [MISUNDERSTOOD, first[0]]
+
     async def test_a_message_not_in_the_queue_is_404(self, stack: Stack, db: AsyncSession) -> None:
         await validated(stack, phone="+5511987652003")
         understood = await db.scalar(select(Message.id).where(Message.direction == "in").order_by(Message.id.desc()))
