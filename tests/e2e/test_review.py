@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from typer.testing import CliRunner
@@ -208,3 +211,41 @@ class TestLiveFeed:
             assert got == Event("switch", "handoff_all")
         finally:
             await feed.aclose()
+
+
+class TestEventStream:
+    async def test_needs_the_token(self, stack: Stack) -> None:
+        r = await stack.bot.get("/api/events", headers={"Authorization": ""})
+        assert r.status_code == 401
+
+    async def test_a_debtor_message_is_pushed_over_http(self, stack: Stack) -> None:
+        """Through a real server: ASGITransport would hold the body until the stream ends."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(stack.bot_app, port=port, lifespan="off", log_level="warning"))
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                await asyncio.sleep(0.05)
+            d = await create_debtor(stack.crm, phone="+5511987652031")
+            headers = {"Authorization": "Bearer test-operator-key"}
+            async with (
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client,
+                client.stream("GET", "/api/events", headers=headers) as r,
+            ):
+                assert r.status_code == 200
+                assert r.headers["content-type"].startswith("text/event-stream")
+                lines = r.aiter_lines()
+                assert await anext(lines) == "retry: 3000"
+                sent = asyncio.create_task(stack.say(d["phone"].lstrip("+"), "oi"))
+                seen = []
+                while not any(line.startswith("data:") and "-" in line for line in seen):
+                    seen.append(await asyncio.wait_for(anext(lines), 10))
+                await sent
+            conv = (await stack.bot.get("/api/conversations", params={"phone": d["phone"]})).json()["items"][0]
+            assert "event: conversation" in seen
+            assert f'data: {{"id": "{conv["session_id"]}"}}' in seen
+        finally:
+            server.should_exit = True
+            await serving
