@@ -70,12 +70,15 @@ $("reviewExport").onclick = guard(async () => {
 });
 // Redrawn with the rest of the page (console.js's refresh, the live stream), unless a supervisor is
 // in the middle of choosing a label.
+let switchShown = false;
 function reviewRefresh() {
   if (!key || $("app").hidden) return;
-  guard(handoffAllLoad)();
+  // The switch is asked for once, then again when the stream says it flipped (or while polling).
+  if (!switchShown || !LIVE.up) { switchShown = true; guard(handoffAllLoad)(); }
   if (!$("review").hidden && !$("reviewList").contains(document.activeElement)) guard(reviewLoad)();
 }
 document.addEventListener("console:refresh", reviewRefresh);
+document.addEventListener("console:live", e => { if (["switch", "resync"].includes(e.detail.kind)) guard(handoffAllLoad)(); });
 
 // ---------- "Tudo para pessoas" (header) ----------
 function handoffAllShow(s) {
