@@ -92,3 +92,17 @@ class TestStream:
             feed.publish(Event("conversation", str(i)))
         assert queue.qsize() < 200
         assert Event("resync") in [queue.get_nowait() for _ in range(queue.qsize())]
+
+    async def test_streams_end_when_the_server_stops(self) -> None:
+        # Uvicorn waits for open responses before it exits; its stop signal ends the streams first.
+        feed = LiveFeed("sqlite+aiosqlite:///:memory:", sessionmaker=None)  # type: ignore[arg-type]
+        feed._task = asyncio.get_running_loop().create_future()  # type: ignore[assignment]
+        out = stream(FakeRequest(), feed, heartbeat=5.0)  # type: ignore[arg-type]
+        await anext(out)
+        feed.end_streams()
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(anext(out), 1.0)
+        late = stream(FakeRequest(), feed, heartbeat=5.0)  # type: ignore[arg-type]
+        await anext(late)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(anext(late), 1.0)
