@@ -35,6 +35,9 @@ def _add_users() -> None:
     from certobot.operators.cli import users
 
     app.add_typer(users, name="users")
+    from certobot.review.cli import review
+
+    app.add_typer(review, name="review")
 
 
 _add_users()

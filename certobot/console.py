@@ -27,6 +27,9 @@ STATIC = {
     "dashfilters.js": "text/javascript",
     "policies.js": "text/javascript",
     "policies.css": "text/css",
+    "live.js": "text/javascript",
+    "review.js": "text/javascript",
+    "review.css": "text/css",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
 }

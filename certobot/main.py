@@ -210,9 +210,11 @@ def _operator_routers() -> list[APIRouter]:
     from certobot.console import router as console
     from certobot.dashboard.router import router as dashboard
     from certobot.inbox.router import router as inbox
+    from certobot.live.router import router as live
     from certobot.operators.router import router as operators
     from certobot.policies.router import router as policies
     from certobot.privacy.router import router as privacy
+    from certobot.review.router import router as review
 
     routers.append(operators)
     routers.append(privacy)
@@ -220,6 +222,8 @@ def _operator_routers() -> list[APIRouter]:
     routers.append(inbox)
     routers.append(dashboard)
     routers.append(policies)
+    routers.append(review)
+    routers.append(live)
     routers.append(console)
     return routers
 

@@ -6,6 +6,7 @@ from certobot.lifecycle.models import AgreementReminder, PaymentNotice
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
 from certobot.operators.models import AuditEntry, OperatorUser
 from certobot.policies.models import PolicyRow
+from certobot.review.models import ReviewLabel, Switch
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
@@ -26,6 +27,8 @@ __all__ = [
     "Outbox",
     "PaymentNotice",
     "PolicyRow",
+    "ReviewLabel",
     "StatusEvent",
+    "Switch",
     "ValidationAttempt",
 ]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from certobot.config import BotSettings
+from certobot.live.switch import SwitchCache
 from certobot.policies.book import PolicyBook
 from certobot.whatsapp.provider import Provider
 from certokit.clock import Clock, SystemClock
 from certokit.whatsapp.graph import GraphClient
+
+if TYPE_CHECKING:
+    from certobot.live.feed import LiveFeed
 
 
 @dataclass
@@ -28,8 +33,12 @@ class Resources:
     clock: Clock = field(default_factory=SystemClock)
     # The creditors' negotiation policies, kept in memory (certobot.policies.book explains why).
     policies: PolicyBook = field(default_factory=PolicyBook)
+    switches: SwitchCache = field(default_factory=SwitchCache)  # "everything to people", kept in process
+    live: LiveFeed | None = None  # the console's live stream, started by its first subscriber
 
     async def aclose(self) -> None:
+        if self.live is not None:
+            await self.live.aclose()
         for client in self.extra:
             await client.aclose()
         await self.http.aclose()

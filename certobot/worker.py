@@ -12,6 +12,7 @@ from contextlib import suppress
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient
 from certobot.crm.outbox import run_outbox_loop
+from certobot.live.feed import SWITCHES
 from certobot.policies.book import keep_fresh, try_reload
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
@@ -25,7 +26,8 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
     s = resources.settings
     pipeline = Pipeline(resources, handler, concurrency=s.worker_concurrency)
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
-    wakeups = Wakeups(s.database_url, (CRM_OUTBOX, POLICIES))
+    wakeups = Wakeups(s.database_url, (CRM_OUTBOX, POLICIES, SWITCHES))
+    resources.switches.stale = wakeups.event(SWITCHES)  # a switch flipped in any process: read it again
     tasks = [
         asyncio.create_task(pipeline.consume(stop), name="consume"),
         asyncio.create_task(pipeline.sweep(stop), name="sweep"),

@@ -3,8 +3,11 @@
 The rules in `nlu.py` stay in charge of what must be exact (amounts, dates, counts, the CPF answer,
 whether a reply accepts the very terms shown). This classifier is for recognising the intent across
 spellings, slang and typos the rules were not written for; it is trained on
-`certobot/negotiation/data/intents.jsonl` (the offline engine's labelled corpus plus new phrasings),
-so a corrected label added there improves the bot without a new rule.
+`certobot/negotiation/data/intents.jsonl` (the offline engine's labelled corpus plus new phrasings)
+and on every `certobot/negotiation/data/labelled/*.jsonl`: the messages the bot did not understand,
+labelled by the team's supervisors in the console ("Não entendidas") and exported with
+`certobot review export --out certobot/negotiation/data/labelled/<date>.jsonl`. A corrected label
+improves the bot without a new rule.
 
 The model is a multinomial naive Bayes over character 2–5-grams (with word boundaries) and words,
 with digits folded to 0 ("dia 15" and "dia 20" look alike). It is built deterministically from the
@@ -27,10 +30,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 DATA_PACKAGE = "certobot.negotiation.data"
 TRAIN_FILE = "intents.jsonl"
 HOLDOUT_FILE = "intents_holdout.jsonl"
+LABELLED_DIR = "labelled"  # the team's corrections, exported from the review queue
 NGRAMS = (2, 3, 4, 5)
 ALPHA = 0.1  # additive smoothing: small, the vocabulary of n-grams is large and sparse
 # How sure a prediction must be before a caller lets it override "unknown" (see `classify`): below
@@ -120,14 +125,29 @@ def train(rows: Iterable[tuple[str, str]]) -> Model:
 
 
 def load_rows(name: str = TRAIN_FILE) -> list[tuple[str, str]]:
-    raw = files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    return parse_rows(files(DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8"))
+
+
+def load_labelled(folder: Traversable | None = None) -> list[tuple[str, str]]:
+    """Every exported file of the review queue, in name order (dated names: oldest first)."""
+    folder = folder or files(DATA_PACKAGE).joinpath(LABELLED_DIR)
+    if not folder.is_dir():
+        return []
+    rows: list[tuple[str, str]] = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.name.endswith(".jsonl"):
+            rows += parse_rows(path.read_text(encoding="utf-8"))
+    return rows
+
+
+def parse_rows(raw: str) -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
     return [(str(r["text"]), str(r["intent"])) for r in rows]
 
 
 @lru_cache(maxsize=1)
 def model() -> Model:
-    return train(load_rows())
+    return train(load_rows() + load_labelled())
 
 
 def classify(text: str) -> tuple[str, float]:

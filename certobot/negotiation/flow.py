@@ -32,6 +32,7 @@ from certobot.crm.schemas import (
     OutcomeKind,
     OutcomeReason,
 )
+from certobot.live.switch import SwitchCache
 from certobot.metrics import VALIDATION_FAILURES
 from certobot.negotiation import texts
 from certobot.negotiation.brain import (
@@ -232,6 +233,17 @@ class Turn:
     replies: list[str]
     contact: ContactRequest | None = None
     outcome: ConversationOutcome | None = None
+    understood: Intent | None = None  # what the bot took the message for (None: it did not try)
+
+
+def review_tag(turn: Turn, status: str) -> tuple[str | None, str | None]:
+    """The inbound message's `understood` and `review` columns: the team's "não entendidas" queue."""
+    understood = turn.understood.value if turn.understood is not None else None
+    if turn.understood is Intent.unknown:
+        return understood, "fallback"
+    if turn.understood is not None and status == "handoff":
+        return understood, "handoff"
+    return understood, None
 
 
 class ConversationFlow:
@@ -243,9 +255,11 @@ class ConversationFlow:
         negotiator: Negotiator,
         clock: Clock | None = None,
         policies: PolicyBook | None = None,
+        switches: SwitchCache | None = None,
     ) -> None:
         self.settings = settings
         self.policies = policies or PolicyBook()  # empty: the built-in default policy
+        self.switches = switches or SwitchCache()
         self.crm = crm
         self.sessions = sessions
         self.negotiator = negotiator
@@ -258,11 +272,12 @@ class ConversationFlow:
     # --- entry point (the TurnHandler protocol) -------------------------------------------------
 
     async def __call__(self, db: AsyncSession, msg: InboundMessage) -> None:
+        to_people = await self.switches.handoff_all(db)
         conv = await self._live_conversation(db, msg.phone_key)
         if conv is None:
             # Messages after an outcome reach that conversation's context, not a blank one.
             recent = await self._recent_outcome(db, msg.phone_key)
-            if recent is not None and await self._after_outcome(db, recent, msg):
+            if recent is not None and not to_people and await self._after_outcome(db, recent, msg):
                 return
             conv, debtor = await self._open_inbound(db, msg)
             if debtor is None:
@@ -276,14 +291,26 @@ class ConversationFlow:
                 conv.status, conv.phase, conv.ended_at = "completed", "completion", utcnow()
                 return
         state = await self._state(conv)
-        await self._record_inbound(db, conv, msg, masked=state.phase == "validation")
+        inbound = self._inbound(conv, msg, masked=state.phase == "validation")
         conv.last_inbound_at = utcnow()
         if msg.wa_id and conv.wa_id != msg.wa_id:
             conv.wa_id = msg.wa_id
         if state.status == "handoff":
+            db.add(inbound)
             return  # an operator owns the conversation: the bot stays silent
-        turn = await self._turn(db, conv, state, msg)
+        turn = self._to_people(conv, state) if to_people else await self._turn(db, conv, state, msg)
+        # Tagged before it is first written: the review queue costs no statement of its own.
+        inbound.understood, inbound.review = review_tag(turn, state.status)
+        db.add(inbound)
         await self._commit(db, conv, state, f"{msg.wamid}", turn)
+
+    def _to_people(self, conv: Conversation, state: SessionState) -> Turn:
+        """The team's switch "everything to people" is on: a person answers, nothing said about the debt."""
+        state.status = "handoff"
+        return Turn(
+            [texts.pick(texts.TO_PEOPLE, state.said)],
+            contact=ContactRequest(kind="handoff", session_id=conv.id, notes="Atendimento só por pessoas (chave)."),
+        )
 
     # --- the turn ------------------------------------------------------------------------------
 
@@ -301,7 +328,10 @@ class ConversationFlow:
         heard = understand(text, ctx.today)
         engine = self.rules if heard.intent in RULES_ONLY else self.negotiator
         decision = await engine.respond(ctx, state.negotiation, text)
-        return self._apply(conv, state, debtor, guard_agreement(self.rules, ctx, state.negotiation, heard, decision))
+        decision = guard_agreement(self.rules, ctx, state.negotiation, heard, decision)
+        turn = self._apply(conv, state, debtor, decision)
+        turn.understood = decision.intent
+        return turn
 
     async def _validation_turn(
         self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int
@@ -309,6 +339,7 @@ class ConversationFlow:
         heard = understand(text, today_sp())
         special = self._special_before_validation(conv, state, heard.intent, n)
         if special is not None:
+            special.understood = heard.intent
             return special
         now = self.clock.now()
         if await locked_until(db, cpf=conv.debtor_cpf, phone_key=conv.phone_key, now=now) is not None:
@@ -325,7 +356,8 @@ class ConversationFlow:
             state.prompts += 1
             if state.prompts == 1:
                 return Turn([texts.pick(texts.GREETING, 0).format(creditor=self._creditor)])
-            return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
+            # Asked for the digits again: a message the bot could not place is one for the team to read.
+            return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)], understood=heard.intent)
         state.validation_attempts += 1
         conv.validation_attempts = state.validation_attempts
         ok = conv.debtor_cpf is not None and matches(text, conv.debtor_cpf)
@@ -820,18 +852,19 @@ class ConversationFlow:
             )
 
     async def _record_inbound(self, db: AsyncSession, conv: Conversation, msg: InboundMessage, *, masked: bool) -> None:
+        db.add(self._inbound(conv, msg, masked=masked))
+
+    def _inbound(self, conv: Conversation, msg: InboundMessage, *, masked: bool) -> Message:
         text = msg.text or f"[{msg.kind}]"
-        db.add(
-            Message(
-                conversation_id=conv.id,
-                direction="in",
-                author="debtor",
-                phone=conv.phone,
-                wamid=None,
-                kind=msg.kind,
-                body=mask_digits(text) if masked else scrub(text),
-                status="received",
-            )
+        return Message(
+            conversation_id=conv.id,
+            direction="in",
+            author="debtor",
+            phone=conv.phone,
+            wamid=None,
+            kind=msg.kind,
+            body=mask_digits(text) if masked else scrub(text),
+            status="received",
         )
 
     # --- loading ---------------------------------------------------------------------------------
@@ -1003,5 +1036,11 @@ def build_turn_handler(resources: Any) -> ConversationFlow:
     crm = CrmClient(resources.http, settings.crm_base_url, settings.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, settings.conversation_timeout_seconds * 10))
     return ConversationFlow(
-        settings, crm, sessions, build_negotiator(settings), clock=resources.clock, policies=resources.policies
+        settings,
+        crm,
+        sessions,
+        build_negotiator(settings),
+        clock=resources.clock,
+        policies=resources.policies,
+        switches=resources.switches,
     )

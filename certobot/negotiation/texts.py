@@ -51,6 +51,12 @@ HANDOFF = (
     "Claro! Vou chamar uma pessoa da nossa equipe pra continuar com você. É só aguardar um pouquinho aqui mesmo.",
     "Combinado, já estou passando sua conversa pra alguém da equipe. Logo, logo te respondem por aqui.",
 )
+# The team's switch "everything to people" is on: one kind line, nothing about the debt (who writes
+# may not be the debtor yet).
+TO_PEOPLE = (
+    "Oi! Recebi sua mensagem 😊 Agora quem vai te atender por aqui é uma pessoa da nossa equipe. "
+    "É só aguardar um pouquinho que já te respondem.",
+)
 MEDIA = (
     "Ainda não consigo ouvir áudio nem ver foto ou figurinha por aqui 🙈 Pode me escrever em texto?",
     "Opa, esse tipo de mensagem eu não consigo abrir. Me conta por escrito, por favor?",

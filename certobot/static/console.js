@@ -26,7 +26,7 @@ async function api(path, opts = {}) {
 const guard = fn => async (...args) => { try { await fn(...args); } catch (e) { showError(e.message); } };
 
 function logout() {
-  sessionStorage.removeItem("certobot-key"); key = ""; clearInterval(timer);
+  sessionStorage.removeItem("certobot-key"); key = ""; clearInterval(timer); stopLive();
   $("app").hidden = true; $("logout").hidden = true; $("login").hidden = false;
 }
 $("loginForm").onsubmit = async e => {
@@ -47,13 +47,13 @@ $("logout").onclick = logout;
 function start() {
   $("login").hidden = true; $("app").hidden = false; $("logout").hidden = false;
   show(location.hash.slice(1) || "dashboard");
-  refresh(); clearInterval(timer); timer = setInterval(refresh, 5000);  // polling: live enough for a team
+  refresh(); clearInterval(timer); startLive();  // live.js: server-sent events, polling only while they are down
 }
 function show(tab) {
   for (const b of document.querySelectorAll(".tab")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
-  for (const b of document.querySelectorAll(".tab")) { const p = $(b.dataset.tab); if (p) p.hidden = b.dataset.tab !== tab; }
+  for (const s of document.querySelectorAll("main > section.panel")) s.hidden = s.id !== tab;
   history.replaceState(null, "", "#" + tab);
   showError(""); refresh();
   document.dispatchEvent(new CustomEvent("console:tab", {detail: tab}));  // pages with their own script listen
@@ -65,6 +65,7 @@ function refresh() {
   if (!$("dashboard").hidden) guard(dashboard)();
   if (!$("inbox").hidden) { guard(inbox)(); if (current) guard(open)(current, true); }
   if (!$("campaigns").hidden && typeof campaignList === "function") guard(campaignList)();  // campaigns.js
+  document.dispatchEvent(new Event("console:refresh"));  // pages in their own scripts (review.js)
 }
 async function channel() {
   // WAHA: a session waiting for its QR code (or failed) sends nothing; the operator must see it.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certobot.base import BotBase
@@ -33,6 +33,15 @@ class Message(BotBase):
     """Every message in and out of a conversation, CPF digits masked; outbound ones track their wamid."""
 
     __tablename__ = "messages"
+    __table_args__ = (
+        # The "não entendidas" queue: a few rows among millions, found without a scan.
+        Index(
+            "ix_messages_review",
+            "id",
+            postgresql_where=text("review IS NOT NULL"),
+            sqlite_where=text("review IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -47,6 +56,10 @@ class Message(BotBase):
     error: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Inbound only, written with the message by the turn: the intent the bot acted on, and why the
+    # team should look at it ("fallback": it did not understand; "handoff": it handed over).
+    understood: Mapped[str | None] = mapped_column(String(32))
+    review: Mapped[str | None] = mapped_column(String(10))
 
 
 class StatusEvent(BotBase):
