@@ -25,7 +25,7 @@ from certobot.whatsapp.router import router as webhook_router
 from certobot.whatsapp.sandbox import router as sandbox_router
 from certobot.whatsapp.waha.provider import build_waha
 from certobot.whatsapp.waha.router import router as waha_router
-from certobot.worker import start_background
+from certobot.worker import start_background, start_template_refresh
 from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
@@ -118,6 +118,7 @@ def create_app(
         app.state.turn_handler = handler
         stop = asyncio.Event()
         tasks = start_background(resources, handler, stop) if s.run_background_workers else []
+        tasks.append(await start_template_refresh(resources, stop))
         log.info("bot_started", sandbox=s.whatsapp_sandbox, model="rules" if s.offline_only else s.certobot_model)
         try:
             yield
@@ -206,12 +207,14 @@ def _operator_routers() -> list[APIRouter]:
     from certobot.inbox.router import router as inbox
     from certobot.operators.router import router as operators
     from certobot.privacy.router import router as privacy
+    from certobot.templates.router import router as templates
 
     routers.append(operators)
     routers.append(privacy)
     routers.append(campaigns)
     routers.append(inbox)
     routers.append(dashboard)
+    routers.append(templates)
     routers.append(console)
     return routers
 

@@ -6,6 +6,7 @@ from certobot.lifecycle.models import AgreementReminder, PaymentNotice
 from certobot.negotiation.models import Conversation, Outbox, ValidationAttempt
 from certobot.operators.models import AuditEntry, OperatorUser
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
+from certobot.templates.models import TemplateVersion
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "Outbox",
     "PaymentNotice",
     "StatusEvent",
+    "TemplateVersion",
     "ValidationAttempt",
 ]

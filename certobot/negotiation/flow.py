@@ -320,7 +320,9 @@ class ConversationFlow:
         if digits is None:
             state.prompts += 1
             if state.prompts == 1:
-                return Turn([texts.pick(texts.GREETING, 0).format(creditor=self._creditor)])
+                return Turn(
+                    [texts.pick(texts.GREETING, 0).format(creditor=self._creditor, cnpj=self.settings.creditor_cnpj)]
+                )
             return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
         state.validation_attempts += 1
         conv.validation_attempts = state.validation_attempts
