@@ -24,6 +24,8 @@ STATIC = {
     "console.css": "text/css",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
+    "templates.js": "text/javascript",
+    "templates.css": "text/css",
 }
 
 

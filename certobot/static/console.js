@@ -52,9 +52,10 @@ function show(tab) {
   for (const b of document.querySelectorAll(".tab")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
-  for (const id of ["dashboard", "inbox", "campaigns"]) $(id).hidden = id !== tab;
+  for (const s of document.querySelectorAll("main > section.panel")) s.hidden = s.id !== tab;
   history.replaceState(null, "", "#" + tab);
   showError(""); refresh();
+  document.dispatchEvent(new CustomEvent("console:tab", {detail: tab}));  // pages in their own files listen
 }
 for (const b of document.querySelectorAll(".tab")) b.onclick = () => show(b.dataset.tab);
 function refresh() {
