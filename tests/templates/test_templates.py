@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic_ai import models
@@ -18,18 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.config import BotSettings
 from certobot.lifecycle import texts as life
-from certobot.negotiation import texts
+from certobot.negotiation import flow, texts
 from certobot.negotiation.agent import AgentNegotiator, build_agent
-from certobot.negotiation.brain import NegotiationState, OfflineNegotiator
+from certobot.negotiation.brain import NegotiationState, Negotiator, OfflineNegotiator
 from certobot.operators.models import AuditEntry
 from certobot.operators.roles import SERVICE
-from certobot.templates import service
+from certobot.templates import repository, service
 from certobot.templates.active import ACTIVE
 from certobot.templates.catalogue import SPECS
+from certobot.templates.models import TemplateVersion
 from certobot.templates.refresh import run_refresh
 from certobot.templates.schemas import TemplateIn
 from certokit.clock import SystemClock, today_sp
-from tests.e2e.conftest import Stack, bot_settings
+from tests.e2e.conftest import Stack, bot_settings, make_stack
+from tests.e2e.test_sensitive import scripted
 from tests.factories import create_debtor
 from tests.negotiation.test_agent import ctx
 from tests.security.test_operators import user
@@ -231,6 +234,25 @@ class TestTheBotSaysIt:
         )
 
 
+class TestNoRoundTripPerMessage:
+    async def test_a_turn_reads_the_templates_from_memory(self, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+        await create_debtor(stack.crm, phone="+5511987650303")
+        assert (await stack.bot.put("/api/templates/greeting", json={"body": EDITED})).status_code == 200
+        callers: list[str] = []
+        real = repository.latest
+
+        async def latest(db: AsyncSession) -> dict[str, TemplateVersion]:
+            task = asyncio.current_task()
+            callers.append(task.get_name() if task else "?")
+            return await real(db)
+
+        monkeypatch.setattr(repository, "latest", latest)
+        replies = await stack.say("5511987650303", "oi")
+        assert replies[0].startswith("E aí! Aqui é a Certa, da Certo Recuperadora")
+        # Only the refresher (on a NOTIFY or its slow poll) ever reads them; the turn does not.
+        assert set(callers) <= {"templates"}
+
+
 class TestOtherProcesses:
     async def test_a_saved_edit_reaches_another_process_within_two_seconds(
         self, sessionmaker: async_sessionmaker[AsyncSession], database_url: str
@@ -260,7 +282,48 @@ class TestOtherProcesses:
             await task
 
 
+@pytest.fixture
+async def agent_stack(
+    database_url: str, redis_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Stack, dict[str, dict[str, Any]]]]:
+    plan: dict[str, dict[str, Any]] = {}
+
+    def negotiator(settings: BotSettings) -> Negotiator:
+        return AgentNegotiator(build_agent(scripted(plan)), OfflineNegotiator(), timeout=4)
+
+    monkeypatch.setattr(flow, "build_negotiator", negotiator)
+    async with make_stack(database_url, redis_url) as s:
+        yield s, plan
+
+
 class TestAgent:
+    async def test_on_the_model_path_the_fixed_sentences_are_the_edited_ones(
+        self, agent_stack: tuple[Stack, dict[str, dict[str, Any]]]
+    ) -> None:
+        stack, plan = agent_stack
+        edits = {
+            "greeting": EDITED,
+            "identity_before_validation": "Sou a Certa, da {creditor}, CNPJ {cnpj}. Confere no site da Receita! "
+            "E os 3 primeiros números do seu CPF?",
+            "agreement_delivery": "Fechado! Boleto e PIX chegando aqui em instantes.",
+        }
+        for key, body in edits.items():
+            assert (await stack.bot.put(f"/api/templates/{key}", json={"body": body})).status_code == 200
+        plan["quero pagar à vista"] = {"intent": "cash", "reply": "Fica R$ 880,00 à vista. Posso fechar?"}
+        plan["sim, pode fechar"] = {"intent": "accept", "reply": "Combinado, acordo fechado!"}
+        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650304")
+        p = "5511987650304"
+        assert (await stack.say(p, "oi"))[0].startswith("E aí! Aqui é a Certa")
+        who = await stack.say(p, "quem é você?")
+        assert who[0] == (
+            "Sou a Certa, da Certo Recuperadora de Créditos Ltda, CNPJ 11.222.333/0001-81. Confere no site da "
+            "Receita! E os 3 primeiros números do seu CPF?"
+        )
+        assert "Identidade confirmada" in (await stack.say(p, d["cpf"][:3]))[0]
+        assert "R$ 880,00" in (await stack.say(p, "quero pagar à vista"))[0]
+        closing = await stack.say(p, "sim, pode fechar")
+        assert "Fechado! Boleto e PIX chegando aqui em instantes." in closing
+
     async def test_the_model_is_told_the_edited_wording(self) -> None:
         seen: list[str] = []
 
