@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from certobot.lifecycle import texts as life
-from certobot.negotiation import texts
+from certobot.negotiation import brain, texts
 from certobot.templates.active import WHATSAPP_SETTINGS, Phrases
 
 WHATSAPP_TEXT_MAX = 4096  # Cloud API: the body of a text message
@@ -35,9 +35,13 @@ PLACEHOLDERS: dict[str, str] = {
     "when": "“vence hoje”, “vence amanhã” ou “vence em 3 dias”",
     "due": "Data de vencimento (dd/mm)",
     "promised": "Data que o devedor prometeu pagar (dd/mm)",
+    "debt": "A dívida, ex.: “a fatura do cartão vencida”",
+    "original_creditor": "Com quem a dívida foi feita (credor original)",
+    "offers": "As propostas que a política permite hoje, com os valores (à vista e parcelado)",
+    "offer": "O acordo fechado: valor, parcelas e vencimento",
 }
 
-Group = Literal["identificação", "situações", "encerramentos", "pagamentos", "whatsapp"]
+Group = Literal["identificação", "negociação", "situações", "encerramentos", "pagamentos", "whatsapp"]
 LEGAL_IDENTIFY = (
     "CDC art. 42-A: quem cobra se identifica com o nome e o CNPJ do credor, pra pessoa poder conferir "
     "e não cair em golpe."
@@ -112,6 +116,14 @@ SPECS: tuple[Spec, ...] = (
         ("creditor",),
         LEGAL_NAME,
     ),
+    _t(
+        brain.OFFER_OPENING,
+        "negociação",
+        "Primeira proposta (depois da identidade)",
+        ("name", "debt", "due", "original_creditor", "amount", "offers"),
+        ("amount", "offers"),
+    ),
+    _t(brain.AGREEMENT_CLOSED, "negociação", "Acordo fechado", ("name", "offer"), ("offer",)),
     _t(texts.MEDIA, "situações", "Áudio, foto ou figurinha"),
     _t(texts.HANDOFF, "situações", "Passar para uma pessoa da equipe"),
     _t(texts.CALM_BEFORE_VALIDATION, "situações", "Pessoa irritada antes da identificação"),

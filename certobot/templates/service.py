@@ -79,6 +79,10 @@ def sample(settings: BotSettings, today: date) -> dict[str, str]:
         "when": "vence amanhã",
         "due": f"{today + timedelta(days=1):%d/%m}",
         "promised": f"{today - timedelta(days=3):%d/%m}",
+        "debt": "a fatura do cartão vencida",
+        "original_creditor": "Banco Aurora",
+        "offers": "à vista por R$ 880,00 (R$ 120,00 de desconto), ou parcelado em até 10x de R$ 100,00",
+        "offer": f"R$ 880,00 à vista, com vencimento em {today + timedelta(days=3):%d/%m/%Y}",
     }
 
 

@@ -220,6 +220,19 @@ class TestTheBotSaysIt:
         wrong = "999" if not d["cpf"].startswith("999") else "888"
         assert (await stack.say("5511987650301", wrong))[0] == "Não bateu: faltam 2 chances."
 
+    async def test_an_edited_first_offer_keeps_the_policys_numbers(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650305", name="Lia")
+        body = "Valeu, {name}! Sobre {debt} ({amount}), hoje dá {offers}. Qual prefere?"
+        assert (await stack.bot.put("/api/templates/offer_opening", json={"body": body})).status_code == 200
+        await stack.say("5511987650305", "oi")
+        reply = (await stack.say("5511987650305", d["cpf"][:3]))[0]
+        assert reply.startswith("Valeu, Lia! Sobre ")
+        assert "(R$ 1.000,00), hoje dá à vista por R$ " in reply
+        assert ". Qual prefere?" in reply
+        missing = await stack.bot.put("/api/templates/offer_opening", json={"body": "Oi {name}, vamos negociar?"})
+        assert missing.status_code == 422
+        assert "falta o marcador {offers}" in missing.json()["detail"]
+
     async def test_an_edited_opening_template_name_is_sent(self, stack: Stack) -> None:
         d = await create_debtor(stack.crm, phone="+5511987650302", name="Rita Cássia")
         assert (await stack.bot.put("/api/templates/wa_opening", json={"body": "abertura_v2"})).status_code == 200
