@@ -42,8 +42,9 @@ async def run_refresh(
     stop: asyncio.Event,
     *,
     every: float = POLL_SECONDS,
+    wakeups: Wakeups | None = None,
 ) -> None:
-    wakeups = Wakeups(settings.database_url, (repo.CHANNEL,))
+    wakeups = wakeups or Wakeups(settings.database_url, (repo.CHANNEL,))
     listener = asyncio.create_task(wakeups.run(stop), name="templates-listen")
     try:
         while not stop.is_set():

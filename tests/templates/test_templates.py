@@ -31,6 +31,7 @@ from certobot.templates.models import TemplateVersion
 from certobot.templates.refresh import run_refresh
 from certobot.templates.schemas import TemplateIn
 from certokit.clock import SystemClock, today_sp
+from certokit.wakeup import Wakeups
 from tests.e2e.conftest import Stack, bot_settings, make_stack
 from tests.e2e.test_sensitive import scripted
 from tests.factories import create_debtor
@@ -272,24 +273,24 @@ class TestOtherProcesses:
     ) -> None:
         s = bot_settings(database_url, "redis://localhost")
         stop = asyncio.Event()
-        # Another process's refresher: a poll of 10 minutes, so only the NOTIFY can bring the edit in time.
-        task = asyncio.create_task(run_refresh(sessionmaker, s, SystemClock(), stop, every=600))
-        try:
-            await asyncio.sleep(0.5)  # listening
+        wakeups = Wakeups(database_url, (repository.CHANNEL,))
+        # Another process's refresher, polling every 10 minutes: only the NOTIFY can bring an edit in time.
+        task = asyncio.create_task(run_refresh(sessionmaker, s, SystemClock(), stop, every=600, wakeups=wakeups))
+
+        async def edit(body: str) -> None:
             async with sessionmaker() as db, db.begin():
-                await service.save(
-                    db,
-                    "handoff",
-                    TemplateIn(body="Já chamo alguém da equipe!"),
-                    SERVICE,
-                    s,
-                    SystemClock().now(),
-                    today_sp(),
-                )
+                await service.save(db, "handoff", TemplateIn(body=body), SERVICE, s, SystemClock().now(), today_sp())
             deadline = time.monotonic() + 2
-            while ACTIVE.body("handoff") is None and time.monotonic() < deadline:
+            while ACTIVE.body("handoff") != body and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
+
+        try:
+            await asyncio.wait_for(wakeups.listening.wait(), 10)
+            await edit("Já chamo alguém da equipe!")
             assert texts.pick(texts.HANDOFF, 0) == "Já chamo alguém da equipe!"
+            # Long after the wake-up that came with connecting: this one can only arrive by NOTIFY.
+            await edit("Uma pessoa da equipe já vem falar com você.")
+            assert texts.pick(texts.HANDOFF, 0) == "Uma pessoa da equipe já vem falar com você."
         finally:
             stop.set()
             await task
