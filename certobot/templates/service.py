@@ -182,9 +182,9 @@ def preview(key: str, body: str, settings: BotSettings, today: date) -> PreviewO
             parameters=sample_parameters(spec, settings, today),
             sample=values,
         )
-    return PreviewOut(
-        key=key, kind="text", variants=[v.format(**values) for v in split_variants(checked)], sample=values
-    )
+    # A text without placeholders is sent as written (the code does not format it: "{{" stays "{{").
+    variants = [v.format(**values) if spec.placeholders else v for v in split_variants(checked)]
+    return PreviewOut(key=key, kind="text", variants=variants, sample=values)
 
 
 def _out(spec: Spec, row: TemplateVersion | None, settings: BotSettings) -> TemplateOut:

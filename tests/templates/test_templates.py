@@ -129,6 +129,12 @@ class TestValidation:
             service.preview(key, body, settings(), date.today())
         assert err.value.detail == detail
 
+    def test_the_preview_shows_a_text_without_placeholders_as_the_bot_sends_it(self) -> None:
+        ACTIVE.replace({"media": "Só leio texto {{por enquanto}}"})
+        assert texts.pick(texts.MEDIA, 0) == "Só leio texto {{por enquanto}}"
+        shown = service.preview("media", "Só leio texto {{por enquanto}}", settings(), date.today()).variants
+        assert shown == ["Só leio texto {{por enquanto}}"]
+
     def test_too_long_counts_with_the_sample_debtor(self) -> None:
         body = "{creditor} " + "a" * 4090
         with pytest.raises(service.TemplateInvalid) as err:
