@@ -32,6 +32,8 @@ STATIC = {
     "review.css": "text/css",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
+    "templates.js": "text/javascript",
+    "templates.css": "text/css",
 }
 
 

@@ -26,7 +26,7 @@ from certobot.whatsapp.router import router as webhook_router
 from certobot.whatsapp.sandbox import router as sandbox_router
 from certobot.whatsapp.waha.provider import build_waha
 from certobot.whatsapp.waha.router import router as waha_router
-from certobot.worker import start_background
+from certobot.worker import start_background, start_template_refresh
 from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
@@ -122,6 +122,7 @@ def create_app(
         if s.run_background_workers:
             await try_reload(resources.policies, resources.sessionmaker)
             tasks = start_background(resources, handler, stop)
+        tasks.append(await start_template_refresh(resources, stop))
         log.info("bot_started", sandbox=s.whatsapp_sandbox, model="rules" if s.offline_only else s.certobot_model)
         try:
             yield
@@ -215,6 +216,7 @@ def _operator_routers() -> list[APIRouter]:
     from certobot.policies.router import router as policies
     from certobot.privacy.router import router as privacy
     from certobot.review.router import router as review
+    from certobot.templates.router import router as templates
 
     routers.append(operators)
     routers.append(privacy)
@@ -224,6 +226,7 @@ def _operator_routers() -> list[APIRouter]:
     routers.append(policies)
     routers.append(review)
     routers.append(live)
+    routers.append(templates)
     routers.append(console)
     return routers
 

@@ -8,6 +8,7 @@ from certobot.operators.models import AuditEntry, OperatorUser
 from certobot.policies.models import PolicyRow
 from certobot.review.models import ReviewLabel, Switch
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
+from certobot.templates.models import TemplateVersion
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 
 __all__ = [
@@ -30,5 +31,6 @@ __all__ = [
     "ReviewLabel",
     "StatusEvent",
     "Switch",
+    "TemplateVersion",
     "ValidationAttempt",
 ]

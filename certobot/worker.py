@@ -9,6 +9,8 @@ import asyncio
 import signal
 from contextlib import suppress
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient
 from certobot.crm.outbox import run_outbox_loop
@@ -67,6 +69,19 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
     return tasks
 
 
+async def start_template_refresh(resources: Resources, stop: asyncio.Event) -> asyncio.Task[None]:
+    """The edited texts in this process before the first message, then kept current (NOTIFY + slow poll)."""
+    from certobot.templates.refresh import reload, run_refresh
+
+    try:
+        await reload(resources.sessionmaker, resources.settings, resources.clock)
+    except (SQLAlchemyError, OSError) as exc:  # the defaults speak until the database answers
+        log.warning("template_load_failed", error=type(exc).__name__)
+    return asyncio.create_task(
+        run_refresh(resources.sessionmaker, resources.settings, resources.clock, stop), name="templates"
+    )
+
+
 async def run_worker(settings: BotSettings) -> None:
     from certobot.main import build_resources
     from certobot.negotiation.flow import build_turn_handler
@@ -79,6 +94,7 @@ async def run_worker(settings: BotSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await try_reload(resources.policies, resources.sessionmaker)
     tasks = start_background(resources, build_turn_handler(resources), stop)
+    tasks.append(await start_template_refresh(resources, stop))
     log.info("worker_started")
     await stop.wait()
     for task in tasks:

@@ -21,6 +21,7 @@ from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
 from certobot.privacy.masking import mask_record
 from certobot.security.blocked import is_blocked
+from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certokit.cpf import mask_cpf
@@ -122,11 +123,11 @@ class ConversationService:
             conversation_id=conv.id,
             to=debtor.phone.lstrip("+"),
             message=template_message(
-                self.settings.whatsapp_opening_template,
+                whatsapp_template(self.settings, "wa_opening"),
                 self.settings.whatsapp_template_language,
                 [first_name, self.settings.creditor_name],
             ),
-            transcript=f"[modelo {self.settings.whatsapp_opening_template}] Olá, {first_name}! "
+            transcript=f"[modelo {whatsapp_template(self.settings, 'wa_opening')}] Olá, {first_name}! "
             f"Aqui é a {self.settings.creditor_name}. Para sua segurança, responda com os 3 primeiros "
             "dígitos do seu CPF.",
             key=f"opening:{conv.id}",

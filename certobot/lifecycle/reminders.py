@@ -24,6 +24,7 @@ from certobot.lifecycle.client import Agreement, AgreementsClient, Installment, 
 from certobot.lifecycle.models import AgreementReminder
 from certobot.lifecycle.service import conversation_of, in_window
 from certobot.resources import Resources
+from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.outbound import queue_message
 from certokit.db import dialect_of, transaction
 from certokit.logging import get_logger
@@ -103,13 +104,13 @@ async def _queue(
         message = text_message(body)
     elif action.kind == "followup":
         message = template_message(
-            settings.whatsapp_followup_template,
+            whatsapp_template(settings, "wa_followup"),
             settings.whatsapp_template_language,
             [first, f"{inst.due_date:%d/%m/%Y}"],
         )
     else:
         message = template_message(
-            settings.whatsapp_reminder_template,
+            whatsapp_template(settings, "wa_reminder"),
             settings.whatsapp_template_language,
             [first, brl(inst.open_amount), f"{inst.installment}/{n}", f"{inst.due_date:%d/%m/%Y}"],
         )
@@ -167,7 +168,14 @@ async def _promises(resources: Resources, today: date, now: datetime, report: Ti
         params = [first, f"{p.promised_date:%d/%m/%Y}"]
         body = texts.promise_followup(first, p.promised_date)
         if await _once(
-            resources, p, f"promise:{p.promise_id}", "promise", body, settings.whatsapp_followup_template, params, now
+            resources,
+            p,
+            f"promise:{p.promise_id}",
+            "promise",
+            body,
+            whatsapp_template(settings, "wa_followup"),
+            params,
+            now,
         ):
             report.sent.append(f"promise:{p.promise_id}")
 
@@ -185,7 +193,14 @@ async def _follow_ups(resources: Resources, today: date, now: datetime, report: 
         params = [first, settings.creditor_name]
         body = texts.later_followup(first)
         if await _once(
-            resources, p, f"later:{p.promise_id}", "follow_up", body, settings.whatsapp_opening_template, params, now
+            resources,
+            p,
+            f"later:{p.promise_id}",
+            "follow_up",
+            body,
+            whatsapp_template(settings, "wa_opening"),
+            params,
+            now,
         ):
             report.sent.append(f"later:{p.promise_id}")
 

@@ -18,6 +18,7 @@ from certobot.lifecycle import metrics, texts
 from certobot.lifecycle.models import PaymentNotice
 from certobot.lifecycle.schemas import AgreementSummary, PaymentEvent
 from certobot.negotiation.models import Conversation
+from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.outbound import queue_message
 from certokit.db import dialect_of
 from certokit.money import brl
@@ -72,7 +73,7 @@ async def record_payment(session: AsyncSession, event: PaymentEvent, settings: B
         text_message(receipt)
         if free
         else template_message(
-            settings.whatsapp_receipt_template,
+            whatsapp_template(settings, "wa_receipt"),
             settings.whatsapp_template_language,
             [brl(event.amount), str(event.installment), str(event.installments)],
         )
@@ -88,7 +89,9 @@ async def record_payment(session: AsyncSession, event: PaymentEvent, settings: B
             text_message(closing)
             if free
             else template_message(
-                settings.whatsapp_closing_template, settings.whatsapp_template_language, [event.debtor_first_name]
+                whatsapp_template(settings, "wa_closing"),
+                settings.whatsapp_template_language,
+                [event.debtor_first_name],
             )
         )
         # Keyed on the agreement: whichever payment closes it, the debtor reads it once.

@@ -29,6 +29,7 @@ from pydantic_ai.providers.groq import GroqProvider
 
 from certobot.config import BotSettings
 from certobot.metrics import MODEL_FALLBACKS
+from certobot.negotiation import texts
 from certobot.negotiation.brain import DebtContext, NegotiationState, OfflineNegotiator, TurnDecision
 from certobot.negotiation.nlu import Intent, Understanding
 from certokit.logging import get_logger
@@ -106,6 +107,19 @@ def build_agent(model: Model | str | None = None) -> Agent[AgentDeps, AgentOutpu
             f"{c.original_creditor}, {brl(c.amount_cents)}, vencida em {c.due_date:%d/%m/%Y} "
             f"({c.days_past_due} dias). Credor: {c.creditor_name}, CNPJ {c.creditor_cnpj}. "
             f"Hoje: {c.today:%d/%m/%Y}."
+        )
+
+    @agent.instructions
+    def team_wording(run: RunContext[AgentDeps]) -> str:
+        # The team's templates (console, "Modelos"), read from memory each run: an edit reaches the
+        # model's tone on the next message, as it reaches the offline engine's fixed sentences.
+        c = run.deps.ctx
+        greeting = texts.pick(texts.GREETING, 0).format(creditor=c.creditor_name, cnpj=c.creditor_cnpj)
+        return (
+            "Fale no mesmo tom das mensagens fixas da equipe. A saudação da conversa foi: "
+            f"«{greeting}». Depois de um acordo fechado o sistema envia sozinho: "
+            f"«{texts.pick(texts.AGREEMENT_DELIVERY, 0)}» (não repita isso). Para passar a uma pessoa, a "
+            f"equipe diz: «{texts.pick(texts.HANDOFF, 0)}»."
         )
 
     @agent.tool

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any, Literal, Protocol
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from certobot.config import BotSettings
 from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer, PolicyEngine
+from certobot.templates.active import Phrases
 from certokit.clock import add_months
 from certokit.money import brl
 
@@ -105,8 +106,9 @@ class Negotiator(Protocol):
     async def respond(self, ctx: DebtContext, state: NegotiationState, text: str) -> TurnDecision: ...
 
 
-def _pick(options: tuple[str, ...], n: int) -> str:
-    return options[n % len(options)]
+def _pick(options: Sequence[str], n: int) -> str:
+    said = tuple(options)  # once: an edited template landing between len() and [] cannot shift the index
+    return said[n % len(said)]
 
 
 def _method(state: NegotiationState) -> str:
@@ -142,15 +144,30 @@ def offers_text(ctx: DebtContext, state: NegotiationState) -> str:
     return text
 
 
+# Editable by the team (console, "Modelos"); the numbers in {offers} and {offer} come from the policy.
+OFFER_OPENING = Phrases(
+    "offer_opening",
+    (
+        "Obrigada, {name}! Identidade confirmada ✅ Estou falando sobre {debt} em {due}, com {original_creditor}, "
+        "no valor de {amount}. Consigo te oferecer {offers}. O que fica melhor pra você?",
+    ),
+)
+AGREEMENT_CLOSED = Phrases(
+    "agreement_closed", ("Acordo fechado, {name}! 🎉 {offer}.", "Prontinho, {name}, acordo feito! {offer}.")
+)
+
+
 def opening_after_validation(ctx: DebtContext, state: NegotiationState) -> TurnDecision:
     state = state.model_copy(deep=True)
     state.turns += 1
     state.pending_offer = ctx.policy.cash_offer(state.step, state.first_due)
-    reply = (
-        f"Obrigada, {ctx.first_name}! Identidade confirmada ✅ "
-        f"Estou falando sobre {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com {ctx.original_creditor}, "
-        f"no valor de {brl(ctx.amount_cents)}. "
-        f"Consigo te oferecer {offers_text(ctx, state)}. O que fica melhor pra você?"
+    reply = _pick(OFFER_OPENING, 0).format(
+        name=ctx.first_name,
+        debt=ctx.debt,
+        due=f"{ctx.due_date:%d/%m/%Y}",
+        original_creditor=ctx.original_creditor,
+        amount=brl(ctx.amount_cents),
+        offers=offers_text(ctx, state),
     )
     return TurnDecision(reply=reply, intent=Intent.greeting, state=state)
 
@@ -384,13 +401,7 @@ class OfflineNegotiator:
             return _say(
                 s,
                 heard,
-                _pick(
-                    (
-                        f"Acordo fechado, {ctx.first_name}! 🎉 {offer.describe()}.",
-                        f"Prontinho, {ctx.first_name}, acordo feito! {offer.describe()}.",
-                    ),
-                    s.turns,
-                )
+                _pick(AGREEMENT_CLOSED, s.turns).format(name=ctx.first_name, offer=offer.describe())
                 if not s.upset
                 else f"Acordo registrado, {ctx.first_name}: {offer.describe()}.",
                 intent=Intent.accept,

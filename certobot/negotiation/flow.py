@@ -355,7 +355,9 @@ class ConversationFlow:
         if digits is None:
             state.prompts += 1
             if state.prompts == 1:
-                return Turn([texts.pick(texts.GREETING, 0).format(creditor=self._creditor)])
+                return Turn(
+                    [texts.pick(texts.GREETING, 0).format(creditor=self._creditor, cnpj=self.settings.creditor_cnpj)]
+                )
             # Asked for the digits again: a message the bot could not place is one for the team to read.
             return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)], understood=heard.intent)
         state.validation_attempts += 1

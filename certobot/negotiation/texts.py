@@ -7,49 +7,78 @@ and tests stay reproducible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
-def pick(options: tuple[str, ...], turn: int) -> str:
-    return options[turn % len(options)]
+from certobot.templates.active import Phrases
 
 
-GREETING = (
-    "Oi! Tudo bem? Aqui é a Certa, assistente virtual da {creditor}. Tenho um assunto pessoal pra tratar "
-    "com o titular deste número. Pra sua segurança, me confirma só os 3 primeiros dígitos do seu CPF?",
-    "Olá! Sou a Certa, assistente virtual da {creditor} 😊 Antes de qualquer coisa, preciso confirmar que "
-    "estou falando com a pessoa certa: quais são os 3 primeiros números do seu CPF?",
+def pick(options: Sequence[str], turn: int) -> str:
+    said = tuple(options)  # once: an edit landing between len() and [] cannot shift the index
+    return said[turn % len(said)]
+
+
+GREETING = Phrases(
+    "greeting",
+    (
+        "Oi! Tudo bem? Aqui é a Certa, assistente virtual da {creditor}. Tenho um assunto pessoal pra tratar "
+        "com o titular deste número. Pra sua segurança, me confirma só os 3 primeiros dígitos do seu CPF?",
+        "Olá! Sou a Certa, assistente virtual da {creditor} 😊 Antes de qualquer coisa, preciso confirmar que "
+        "estou falando com a pessoa certa: quais são os 3 primeiros números do seu CPF?",
+    ),
 )
 SAY_AGAIN = ("Reforçando: ", "Só pra lembrar: ", "De novo, com calma: ")
-ASK_DIGITS_AGAIN = (
-    "Pra eu seguir, me manda só os 3 primeiros números do seu CPF, tipo 123.",
-    "Antes de tudo, preciso confirmar quem é você: quais são os três primeiros dígitos do seu CPF?",
-    "Pra seguir eu preciso só dos 3 primeiros números do seu CPF, tá? Só eles, nada mais.",
+ASK_DIGITS_AGAIN = Phrases(
+    "ask_digits_again",
+    (
+        "Pra eu seguir, me manda só os 3 primeiros números do seu CPF, tipo 123.",
+        "Antes de tudo, preciso confirmar quem é você: quais são os três primeiros dígitos do seu CPF?",
+        "Pra seguir eu preciso só dos 3 primeiros números do seu CPF, tá? Só eles, nada mais.",
+    ),
 )
-WRONG_DIGITS = (
-    "Hmm, esses números não batem com o cadastro. Pode conferir e me mandar de novo? "
-    "Você ainda tem {left} tentativa{s}.",
-    "Não conferiu aqui 😕 Dá uma olhadinha no documento e me manda os 3 primeiros dígitos de novo "
-    "({left} tentativa{s} restante{s}).",
+WRONG_DIGITS = Phrases(
+    "wrong_digits",
+    (
+        "Hmm, esses números não batem com o cadastro. Pode conferir e me mandar de novo? "
+        "Você ainda tem {left} tentativa{s}.",
+        "Não conferiu aqui 😕 Dá uma olhadinha no documento e me manda os 3 primeiros dígitos de novo "
+        "({left} tentativa{s} restante{s}).",
+    ),
 )
-VALIDATION_FAILED = (
-    "Não consegui confirmar sua identidade, então, por segurança, vou encerrar por aqui. "
-    "Se você for o titular, pode nos chamar de novo mais tarde. Obrigada pela paciência!",
+VALIDATION_FAILED = Phrases(
+    "validation_failed",
+    (
+        "Não consegui confirmar sua identidade, então, por segurança, vou encerrar por aqui. "
+        "Se você for o titular, pode nos chamar de novo mais tarde. Obrigada pela paciência!",
+    ),
 )
-UNKNOWN_NUMBER = (
-    "Oi! Aqui é a Certa, assistente virtual da {creditor}. Não encontrei nenhum cadastro ligado a este "
-    "número. Se você recebeu uma mensagem nossa, pode ser que o número esteja desatualizado. "
-    "Obrigada pelo contato!",
+UNKNOWN_NUMBER = Phrases(
+    "unknown_number",
+    (
+        "Oi! Aqui é a Certa, assistente virtual da {creditor}. Não encontrei nenhum cadastro ligado a este "
+        "número. Se você recebeu uma mensagem nossa, pode ser que o número esteja desatualizado. "
+        "Obrigada pelo contato!",
+    ),
 )
-OPT_OUT = (
-    "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigada!",
-    "Pode deixar: anotei aqui e você não vai mais receber nossas mensagens. Qualquer coisa, é só chamar.",
+OPT_OUT = Phrases(
+    "opt_out",
+    (
+        "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigada!",
+        "Pode deixar: anotei aqui e você não vai mais receber nossas mensagens. Qualquer coisa, é só chamar.",
+    ),
 )
-WRONG_PERSON = (
-    "Poxa, desculpa o incômodo! Vou registrar que este número não é da pessoa que procuramos e não vamos "
-    "mais te chamar. Tenha um ótimo dia!",
+WRONG_PERSON = Phrases(
+    "wrong_person",
+    (
+        "Poxa, desculpa o incômodo! Vou registrar que este número não é da pessoa que procuramos e não vamos "
+        "mais te chamar. Tenha um ótimo dia!",
+    ),
 )
-HANDOFF = (
-    "Claro! Vou chamar uma pessoa da nossa equipe pra continuar com você. É só aguardar um pouquinho aqui mesmo.",
-    "Combinado, já estou passando sua conversa pra alguém da equipe. Logo, logo te respondem por aqui.",
+HANDOFF = Phrases(
+    "handoff",
+    (
+        "Claro! Vou chamar uma pessoa da nossa equipe pra continuar com você. É só aguardar um pouquinho aqui mesmo.",
+        "Combinado, já estou passando sua conversa pra alguém da equipe. Logo, logo te respondem por aqui.",
+    ),
 )
 # The team's switch "everything to people" is on: one kind line, nothing about the debt (who writes
 # may not be the debtor yet).
@@ -57,43 +86,68 @@ TO_PEOPLE = (
     "Oi! Recebi sua mensagem 😊 Agora quem vai te atender por aqui é uma pessoa da nossa equipe. "
     "É só aguardar um pouquinho que já te respondem.",
 )
-MEDIA = (
-    "Ainda não consigo ouvir áudio nem ver foto ou figurinha por aqui 🙈 Pode me escrever em texto?",
-    "Opa, esse tipo de mensagem eu não consigo abrir. Me conta por escrito, por favor?",
-    "Esse eu não consigo abrir, desculpa! Se puder escrever, eu te respondo na hora.",
+MEDIA = Phrases(
+    "media",
+    (
+        "Ainda não consigo ouvir áudio nem ver foto ou figurinha por aqui 🙈 Pode me escrever em texto?",
+        "Opa, esse tipo de mensagem eu não consigo abrir. Me conta por escrito, por favor?",
+        "Esse eu não consigo abrir, desculpa! Se puder escrever, eu te respondo na hora.",
+    ),
 )
-BOT_BEFORE_VALIDATION = (
-    "Sou sim, sou uma assistente virtual! Se preferir falar com uma pessoa, é só pedir. "
-    "Mas antes, me confirma os 3 primeiros dígitos do seu CPF?",
+BOT_BEFORE_VALIDATION = Phrases(
+    "bot_before_validation",
+    (
+        "Sou sim, sou uma assistente virtual! Se preferir falar com uma pessoa, é só pedir. "
+        "Mas antes, me confirma os 3 primeiros dígitos do seu CPF?",
+    ),
 )
-IDENTITY_BEFORE_VALIDATION = (
-    "Aqui é a assistente virtual da {creditor}, CNPJ {cnpj}. Você pode conferir esse CNPJ no site da "
-    "Receita Federal. A gente nunca pede senha e nunca pede pagamento para outro nome. "
-    "Pra continuar, me confirma os 3 primeiros dígitos do seu CPF?",
+IDENTITY_BEFORE_VALIDATION = Phrases(
+    "identity_before_validation",
+    (
+        "Aqui é a assistente virtual da {creditor}, CNPJ {cnpj}. Você pode conferir esse CNPJ no site da "
+        "Receita Federal. A gente nunca pede senha e nunca pede pagamento para outro nome. "
+        "Pra continuar, me confirma os 3 primeiros dígitos do seu CPF?",
+    ),
 )
-TIMEOUT = (
-    "Como não tive mais resposta, vou encerrar nossa conversa por enquanto. Quando quiser retomar, "
-    "é só mandar um oi por aqui! 😊",
+TIMEOUT = Phrases(
+    "timeout",
+    (
+        "Como não tive mais resposta, vou encerrar nossa conversa por enquanto. Quando quiser retomar, "
+        "é só mandar um oi por aqui! 😊",
+    ),
 )
-AGREEMENT_DELIVERY = (
-    "Já já te mando o boleto em PDF e o código PIX copia e cola aqui mesmo.",
-    "Em instantes chegam aqui o boleto em PDF e o código PIX pra você pagar como preferir.",
+AGREEMENT_DELIVERY = Phrases(
+    "agreement_delivery",
+    (
+        "Já já te mando o boleto em PDF e o código PIX copia e cola aqui mesmo.",
+        "Em instantes chegam aqui o boleto em PDF e o código PIX pra você pagar como preferir.",
+    ),
 )
-IDENTITY_LOCKED = (
-    "Por segurança, não consigo seguir com a confirmação de identidade por aqui agora: recebemos "
-    "várias tentativas que não conferiram. Já passei sua conversa pra uma pessoa da nossa equipe, "
-    "que vai te ajudar por aqui mesmo. Desculpa o transtorno!",
+IDENTITY_LOCKED = Phrases(
+    "identity_locked",
+    (
+        "Por segurança, não consigo seguir com a confirmação de identidade por aqui agora: recebemos "
+        "várias tentativas que não conferiram. Já passei sua conversa pra uma pessoa da nossa equipe, "
+        "que vai te ajudar por aqui mesmo. Desculpa o transtorno!",
+    ),
 )
-SECOND_FACTOR_ASK = (
-    "Obrigada! Só mais uma confirmação, por segurança: em que mês venceu a dívida que a gente vai "
-    "conversar? Pode mandar o nome do mês ou o número (ex.: março ou 3).",
+SECOND_FACTOR_ASK = Phrases(
+    "second_factor_ask",
+    (
+        "Obrigada! Só mais uma confirmação, por segurança: em que mês venceu a dívida que a gente vai "
+        "conversar? Pode mandar o nome do mês ou o número (ex.: março ou 3).",
+    ),
 )
-SECOND_FACTOR_AGAIN = (
-    'Não entendi o mês 🤔 Me manda só o mês do vencimento, tipo "março" ou "3".',
-    "Pra confirmar, preciso só do mês em que a dívida venceu: o nome ou o número, tá?",
+SECOND_FACTOR_AGAIN = Phrases(
+    "second_factor_again",
+    (
+        'Não entendi o mês 🤔 Me manda só o mês do vencimento, tipo "março" ou "3".',
+        "Pra confirmar, preciso só do mês em que a dívida venceu: o nome ou o número, tá?",
+    ),
 )
-OPERATOR_RETURNED = (
-    "Voltei! Sou a Certa, assistente virtual. Se quiser continuar a negociação comigo, é só me responder.",
+OPERATOR_RETURNED = Phrases(
+    "operator_returned",
+    ("Voltei! Sou a Certa, assistente virtual. Se quiser continuar a negociação comigo, é só me responder.",),
 )
 
 
@@ -102,53 +156,79 @@ def wrong_digits(left: int, turn: int) -> str:
     return pick(WRONG_DIGITS, turn).format(left=left, s=s)
 
 
-DECEASED = (
-    "Sinto muito pela sua perda 🙏 Não vou tratar de cobrança com você. Vou registrar o que me contou e este "
-    "número não vai mais receber nossas mensagens. Se a família precisar de alguma informação, a {creditor} "
-    "atende quando vocês quiserem, sem pressa.",
+DECEASED = Phrases(
+    "deceased",
+    (
+        "Sinto muito pela sua perda 🙏 Não vou tratar de cobrança com você. Vou registrar o que me contou e este "
+        "número não vai mais receber nossas mensagens. Se a família precisar de alguma informação, a {creditor} "
+        "atende quando vocês quiserem, sem pressa.",
+    ),
 )
-CPF_WHY = (
-    "Boa pergunta! Peço só os 3 primeiros dígitos do CPF pra ter certeza de que estou falando com o titular "
-    "antes de tratar de um assunto pessoal: é a proteção de dados (LGPD) funcionando a seu favor. Não peço "
-    "o CPF inteiro, nem senha. Pode me mandar esses 3 primeiros números?",
-    "É pra sua segurança: o assunto é pessoal e, pela LGPD, só posso falar dele com o titular. Por isso confiro "
-    "só os 3 primeiros dígitos do CPF, nada mais. Me manda quando puder?",
+CPF_WHY = Phrases(
+    "cpf_why",
+    (
+        "Boa pergunta! Peço só os 3 primeiros dígitos do CPF pra ter certeza de que estou falando com o titular "
+        "antes de tratar de um assunto pessoal: é a proteção de dados (LGPD) funcionando a seu favor. Não peço "
+        "o CPF inteiro, nem senha. Pode me mandar esses 3 primeiros números?",
+        "É pra sua segurança: o assunto é pessoal e, pela LGPD, só posso falar dele com o titular. Por isso confiro "
+        "só os 3 primeiros dígitos do CPF, nada mais. Me manda quando puder?",
+    ),
 )
-CALM_BEFORE_VALIDATION = (
-    "Entendo, e sinto muito pelo incômodo. Se preferir falar com uma pessoa, é só escrever *atendente*; se "
-    "não quiser mais mensagens, escreva *PARAR*. Se quiser seguir comigo, preciso só dos 3 primeiros dígitos "
-    "do seu CPF.",
-    "Peço desculpas pelo transtorno. Posso te passar pra uma pessoa da equipe (escreva *atendente*) ou parar "
-    "por aqui (escreva *PARAR*), como preferir.",
+CALM_BEFORE_VALIDATION = Phrases(
+    "calm_before_validation",
+    (
+        "Entendo, e sinto muito pelo incômodo. Se preferir falar com uma pessoa, é só escrever *atendente*; se "
+        "não quiser mais mensagens, escreva *PARAR*. Se quiser seguir comigo, preciso só dos 3 primeiros dígitos "
+        "do seu CPF.",
+        "Peço desculpas pelo transtorno. Posso te passar pra uma pessoa da equipe (escreva *atendente*) ou parar "
+        "por aqui (escreva *PARAR*), como preferir.",
+    ),
 )
-LATER_BEFORE_VALIDATION = ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
-DEBT_BEFORE_VALIDATION = (
-    "Consigo te explicar tudo, mas antes preciso confirmar que falo com o titular: me manda os 3 primeiros "
-    "dígitos do seu CPF? Se este número não for seu, é só dizer.",
-    "Pra falar desse assunto eu preciso primeiro confirmar sua identidade. Quais são os 3 primeiros números "
-    "do seu CPF?",
+LATER_BEFORE_VALIDATION = Phrases(
+    "later_before_validation", ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
 )
-AFTER_THIRD_PARTY = (
-    "Como te disse, só posso tratar desse assunto com o próprio titular, então não passo nenhuma informação "
-    "por aqui. Peça pra pessoa falar com a gente direto, pelo WhatsApp dela.",
-    "Por segurança, sigo sem poder falar desse assunto com outra pessoa além do titular. Ele ou ela pode nos "
-    "chamar direto quando quiser.",
+DEBT_BEFORE_VALIDATION = Phrases(
+    "debt_before_validation",
+    (
+        "Consigo te explicar tudo, mas antes preciso confirmar que falo com o titular: me manda os 3 primeiros "
+        "dígitos do seu CPF? Se este número não for seu, é só dizer.",
+        "Pra falar desse assunto eu preciso primeiro confirmar sua identidade. Quais são os 3 primeiros números "
+        "do seu CPF?",
+    ),
 )
-AFTER_DECEASED = (
-    "Sentimos muito. Não vamos tratar de cobrança por aqui e este número não vai mais receber nossas mensagens.",
-    "Está tudo registrado, e ninguém vai cobrar nada por este número. Nossos sentimentos à família.",
+AFTER_THIRD_PARTY = Phrases(
+    "after_third_party",
+    (
+        "Como te disse, só posso tratar desse assunto com o próprio titular, então não passo nenhuma informação "
+        "por aqui. Peça pra pessoa falar com a gente direto, pelo WhatsApp dela.",
+        "Por segurança, sigo sem poder falar desse assunto com outra pessoa além do titular. Ele ou ela pode nos "
+        "chamar direto quando quiser.",
+    ),
 )
-AFTER_DISPUTE = (
-    "Sua contestação está registrada e a cobrança dessa dívida segue suspensa enquanto a {creditor} analisa. "
-    "A resposta chega por aqui em até 10 dias úteis.",
-    "A análise da sua contestação continua em andamento, sem cobrança enquanto isso. Assim que tiver a "
-    "resposta, a {creditor} te avisa por aqui.",
+AFTER_DECEASED = Phrases(
+    "after_deceased",
+    (
+        "Sentimos muito. Não vamos tratar de cobrança por aqui e este número não vai mais receber nossas mensagens.",
+        "Está tudo registrado, e ninguém vai cobrar nada por este número. Nossos sentimentos à família.",
+    ),
 )
-AFTER_BLOCKED = (
-    "Como te contei, não há nada a cobrar de você por aqui, {name}, e nenhum boleto vai ser enviado. "
-    "Se quiser falar com uma pessoa, escreva *atendente*.",
-    "Nada mudou desde a última mensagem: não existe cobrança ativa pra você por aqui. Se precisar de uma "
-    "pessoa, é só escrever *atendente*.",
+AFTER_DISPUTE = Phrases(
+    "after_dispute",
+    (
+        "Sua contestação está registrada e a cobrança dessa dívida segue suspensa enquanto a {creditor} analisa. "
+        "A resposta chega por aqui em até 10 dias úteis.",
+        "A análise da sua contestação continua em andamento, sem cobrança enquanto isso. Assim que tiver a "
+        "resposta, a {creditor} te avisa por aqui.",
+    ),
+)
+AFTER_BLOCKED = Phrases(
+    "after_blocked",
+    (
+        "Como te contei, não há nada a cobrar de você por aqui, {name}, e nenhum boleto vai ser enviado. "
+        "Se quiser falar com uma pessoa, escreva *atendente*.",
+        "Nada mudou desde a última mensagem: não existe cobrança ativa pra você por aqui. Se precisar de uma "
+        "pessoa, é só escrever *atendente*.",
+    ),
 )
 # After a paid, prescribed or disputed ending: the reason again, in other words each time.
 AFTER_BLOCKED_BY_REASON = {
@@ -171,7 +251,10 @@ AFTER_BLOCKED_BY_REASON = {
 
 
 # After an ending that may be resumed (a "depois", a no), a bare acknowledgement gets a kind word.
-AFTER_ACKNOWLEDGED = (
-    "Combinado! Fico por aqui. Quando quiser retomar, é só me mandar uma mensagem. 😊",
-    "Tudo certo, então. Estou por aqui se precisar: é só escrever.",
+AFTER_ACKNOWLEDGED = Phrases(
+    "after_acknowledged",
+    (
+        "Combinado! Fico por aqui. Quando quiser retomar, é só me mandar uma mensagem. 😊",
+        "Tudo certo, então. Estou por aqui se precisar: é só escrever.",
+    ),
 )

@@ -27,6 +27,7 @@ from certobot import outbox
 from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.resources import Resources
+from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from certokit.db import utcnow
@@ -214,7 +215,7 @@ class Sender:
                 "message_id": None,
                 "to": row.payload["to"],
                 "message": template_message(
-                    s.whatsapp_opening_template, s.whatsapp_template_language, ["cliente", s.creditor_name]
+                    whatsapp_template(s, "wa_opening"), s.whatsapp_template_language, ["cliente", s.creditor_name]
                 ),
             },
         )
