@@ -16,12 +16,16 @@ const INTENT_PT = {
 };
 const intentPt = code => INTENT_PT[code] || code;
 let reviewPage = 1;
+let reviewShown = "";  // what the list shows now: a refresh with nothing new leaves it (and a half-chosen label) alone
 
 async function reviewLoad() {
   const status = $("reviewStatus").value;
   const p = await (await api(`/api/review?status=${status}&page=${reviewPage}&page_size=10`)).json();
   const pages = Math.max(1, Math.ceil(p.total / p.page_size));
   if (reviewPage > pages) { reviewPage = pages; return reviewLoad(); }
+  const shown = JSON.stringify([status, reviewPage, p]);
+  if (shown === reviewShown) return;
+  reviewShown = shown;
   const items = p.items.map(item => reviewItem(item, p.intents));
   if (!items.length) items.push(el("li", status === "pending" ? "Nada para rotular: a assistente entendeu tudo por aqui." : "Nenhuma mensagem.", "muted"));
   $("reviewList").replaceChildren(...items);

@@ -14,7 +14,14 @@ from tests.browser.test_workplace import DESKTOP, PHONE, call, login, shot
 SP = ZoneInfo("America/Sao_Paulo")
 KEY = "dev-operator-key"
 WEEKDAYS = ["segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo"]
-TABS = {"dashboard": ("Painel", "painel"), "inbox": ("Conversas", "conversas"), "campaigns": ("Campanhas", "campanhas")}
+TABS = {
+    "dashboard": ("Painel", "painel"),
+    "inbox": ("Conversas", "conversas"),
+    "campaigns": ("Campanhas", "campanhas"),
+    "policies": ("Política", "politica"),
+    "review": ("Não entendidas", "nao-entendidas"),
+    "templates": ("Modelos", "modelos"),
+}
 
 
 async def test_segmented_weekly_campaign_and_the_dashboard_by_creditor(
@@ -30,8 +37,10 @@ async def test_segmented_weekly_campaign_and_the_dashboard_by_creditor(
     creditor = creditors[0]
     await expect(page.locator("#segCreditor option", has_text=creditor)).to_have_count(1)
     await page.locator("#segCreditor").select_option(creditor)
-    await page.get_by_label("Atraso mínimo (dias)").fill("30")
-    await page.get_by_label("Nome do segmento").fill("Primeiro credor 30+")
+    # Scoped to the campaign's form: the policy tab has fields with the same names.
+    campaigns = page.locator("#campaigns")
+    await campaigns.get_by_label("Atraso mínimo (dias)").fill("30")
+    await campaigns.get_by_label("Nome do segmento").fill("Primeiro credor 30+")
     await page.get_by_role("button", name="Ver quantos").click()
     segment = {"name": "Primeiro credor 30+", "creditor": creditor, "min_days_past_due": 30}
     expected = call(f"{base}/api/campaigns/segments/preview", {"segment": segment}, key=KEY)
@@ -83,8 +92,14 @@ async def show(page: Page, tab: str) -> None:
         await expect(page.locator("#funnel .bar").first).to_be_visible()
     elif tab == "inbox":
         await expect(page.locator("#conversations tr").first).to_be_visible()
-    else:
+    elif tab == "campaigns":
         await expect(page.locator("#campaignList tr").first).to_be_visible()
+    elif tab == "policies":
+        await expect(page.locator("#policyList tr").first).to_be_visible()
+    elif tab == "review":
+        await expect(page.locator("#reviewList li").first).to_be_visible()
+    elif tab == "templates":
+        await expect(page.locator("#tplList tr").first).to_be_visible()
 
 
 async def test_every_tab_is_readable_named_and_keyboard_reachable_at_both_sizes(
