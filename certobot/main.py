@@ -117,7 +117,7 @@ def create_app(
             handler = build_turn_handler(resources)
         app.state.turn_handler = handler
         stop = asyncio.Event()
-        tasks = start_background(resources, handler, stop) if s.run_background_workers else []
+        tasks = start_background(resources, handler, stop) if s.runs_background else []
         log.info("bot_started", sandbox=s.whatsapp_sandbox, model="rules" if s.offline_only else s.certobot_model)
         try:
             yield

@@ -120,6 +120,7 @@ async def _queue(
         message=message,
         transcript=body,
         key=f"reminder:{action.key}",
+        wake=True,
     )
 
 
@@ -231,6 +232,7 @@ async def _once(
             message=message,
             transcript=body,
             key=f"reminder:{key}",
+            wake=True,
         )
     metrics.REMINDERS.labels(kind=kind).inc()
     return True
