@@ -205,7 +205,7 @@ class BotSettings(_Base):
     )
     # The singleton loops sleep until their next deadline or a NOTIFY; this slow poll only catches a
     # lost notification (and the contact hours opening). Every second on SQLite, which cannot NOTIFY.
-    background_poll_seconds: float = Field(default=60.0, gt=0, le=3600)
+    background_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often a process that does not lead tries the lock: the delay before another takes over.
     leader_retry_seconds: float = Field(default=5.0, gt=0, le=300)
     # Conversations one process works on at once. Kept under the database pool (10 + 20 overflow)

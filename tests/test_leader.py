@@ -92,3 +92,20 @@ async def test_a_leader_whose_connection_dies_stops_its_loops_and_one_leads_agai
     finally:
         await a.close()
         await b.close()
+
+
+def test_background_setting_decides_whether_a_process_runs_background_work() -> None:
+    from certobot.config import BotSettings
+    from mock_crm.settings import CrmSettings
+
+    def bot(**values: object) -> bool:
+        return BotSettings(_env_file=None, **values).runs_background  # type: ignore[arg-type]
+
+    def crm(**values: object) -> bool:
+        return CrmSettings(_env_file=None, **values).runs_background  # type: ignore[arg-type]
+
+    for runs in (bot, crm):
+        assert runs()  # auto, and RUN_BACKGROUND_WORKERS defaults to yes: `certobot up` is one process
+        assert not runs(run_background_workers=False)  # auto follows the older switch
+        assert runs(background="on", run_background_workers=False)
+        assert not runs(background="off")
