@@ -135,7 +135,7 @@ def main() -> None:
         "--app",
         choices=("bot", "floor"),
         default="bot",
-        help="floor: benchmarks/floor.py under the same load (one insert, one Redis INCR), for a same-run ratio",
+        help="floor: benchmarks/floor.py accepting only (one insert, one Redis INCR), for a same-run ratio",
     )
     args = parser.parse_args()
     db = f"bench_{os.getpid()}"
@@ -150,7 +150,8 @@ def main() -> None:
         "RUN_BACKGROUND_WORKERS": "false",
         "LOG_LEVEL": "WARNING",
         "CERTOBOT_MODEL": "rules",
-        # The floor replies after its 200; nothing listens here, so each reply is one refused connect.
+        # The floor's acceptance alone: its insert and its INCR, no reply (ours has workers off too).
+        "FLOOR_REPLIES": "0",
         "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9",
     }
     try:
