@@ -4,7 +4,8 @@ One Redis round trip, one Postgres insert, one outgoing HTTP call to the Graph A
 nothing else: no dedupe, no ordering, no negotiation. `benchmarks/loadtest.py --floor` runs the same
 load against it, so our cost per message can be read as a ratio to this one, on the same machine.
 
-    uvicorn benchmarks.floor:app   (DATABASE_URL, REDIS_URL, WHATSAPP_API_BASE_URL from the environment)
+    uvicorn benchmarks.floor:app   (DATABASE_URL, REDIS_URL, WHATSAPP_API_BASE_URL from the environment;
+                                    FLOOR_REPLIES=0: accept only, as `benchmarks/webhook.py --app floor`)
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ async def webhook(request: Request) -> dict[str, str]:
     await request.app.state.pg.execute("INSERT INTO floor_messages (body) VALUES ($1::jsonb)", raw.decode())
     msg: dict[str, Any] = (await request.json())["entry"][0]["changes"][0]["value"]["messages"][0]
     turn = await request.app.state.redis.incr(f"floor:{msg['from']}")
+    if os.environ.get("FLOOR_REPLIES", "1") == "0":
+        return {"status": "ok"}  # acceptance alone (benchmarks/webhook.py --app floor)
 
     async def reply() -> None:
         # The answers go out after the 200, as ours do; the texts only have to match the script,

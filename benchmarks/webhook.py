@@ -14,6 +14,7 @@ are being answered.
 
     uv run python benchmarks/webhook.py [--messages 5000] [--concurrency 50]
     uv run python benchmarks/webhook.py --rate 500 --messages 15000
+    uv run python benchmarks/webhook.py --app floor ...   (the floor under the same load)
 """
 
 from __future__ import annotations
@@ -130,6 +131,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50, help="senders (closed loop) or connections (open loop)")
     parser.add_argument("--rate", type=float, help="open loop: webhooks per second on a fixed schedule")
+    parser.add_argument(
+        "--app",
+        choices=("bot", "floor"),
+        default="bot",
+        help="floor: benchmarks/floor.py accepting only (one insert, one Redis INCR), for a same-run ratio",
+    )
     args = parser.parse_args()
     db = f"bench_{os.getpid()}"
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -143,17 +150,21 @@ def main() -> None:
         "RUN_BACKGROUND_WORKERS": "false",
         "LOG_LEVEL": "WARNING",
         "CERTOBOT_MODEL": "rules",
+        # The floor's acceptance alone: its insert and its INCR, no reply (ours has workers off too).
+        "FLOOR_REPLIES": "0",
+        "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9",
     }
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
-        )
+        if args.app == "bot":
+            subprocess.run(
+                [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+            )
         server = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "certobot.main:app",
+                "certobot.main:app" if args.app == "bot" else "benchmarks.floor:app",
                 "--port",
                 str(port),
                 "--log-level",

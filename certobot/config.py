@@ -197,6 +197,19 @@ class BotSettings(_Base):
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CERTOBOT_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )
+    # Which process runs background work. off: none here (an API process beside `certobot worker`);
+    # on: all of it, whatever RUN_BACKGROUND_WORKERS says; auto: as RUN_BACKGROUND_WORKERS says (yes by
+    # default, so `certobot up` is one process). Wherever it runs, the singleton loops (sweeper,
+    # campaigns, expiry, reminders, retention) run in one process at a time: the holder of a Postgres
+    # advisory lock (certokit.leader); the stream consumer and the CRM outbox run in every such process.
+    background: Literal["auto", "on", "off"] = Field(
+        default="auto", validation_alias=AliasChoices("CERTOBOT_BACKGROUND", "BACKGROUND")
+    )
+    # The singleton loops sleep until their next deadline or a NOTIFY; this slow poll only catches a
+    # lost notification (and the contact hours opening). Every second on SQLite, which cannot NOTIFY.
+    background_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How often a process that does not lead tries the lock: the delay before another takes over.
+    leader_retry_seconds: float = Field(default=5.0, gt=0, le=300)
     # Conversations one process works on at once. Kept under the database pool (10 + 20 overflow)
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
@@ -257,6 +270,10 @@ class BotSettings(_Base):
     followup_days_after: int = Field(default=1, ge=1, le=30)
     broken_after_days: int = Field(default=10, ge=1, le=120)
     lifecycle_interval_seconds: float = Field(default=300, gt=0)
+
+    @property
+    def runs_background(self) -> bool:
+        return self.background == "on" or (self.background == "auto" and self.run_background_workers)
 
     @field_validator("reminder_days_before")
     @classmethod

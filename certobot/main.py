@@ -119,7 +119,7 @@ def create_app(
         app.state.turn_handler = handler
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
-        if s.run_background_workers:
+        if s.runs_background:
             await try_reload(resources.policies, resources.sessionmaker)
             tasks = start_background(resources, handler, stop)
         tasks.append(await start_template_refresh(resources, stop))

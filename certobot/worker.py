@@ -1,6 +1,15 @@
-"""Background work of the bot: the stream consumer, the sweeper/sender, the CRM outbox, expiry.
+"""Background work of the bot, and which process runs it.
 
-The API runs these in its lifespan; `certobot worker` runs them alone, to scale out.
+Every process with BACKGROUND on (or auto, the default) runs the loops that share their work by
+design: the stream consumer (a Redis consumer group hands each message to one consumer) and the
+CRM outbox (rows claimed one at a time with a lease, FOR UPDATE SKIP LOCKED). The singleton loops
+run only in the process that holds the leader lock (`certokit.leader`), one at a time however many
+API processes and workers there are, and another process takes them over when it dies:
+- the sweeper (N of them would announce the same stored events N times),
+- campaigns (N would contend for the same campaign rows every step),
+- conversation expiry, lifecycle reminders and retention (scans of the whole table).
+Each sleeps until its next deadline or a Postgres NOTIFY (`certokit.wakeup`), with a slow fallback
+poll (BACKGROUND_POLL_SECONDS). The API runs all this in its lifespan; `certobot worker` alone.
 """
 
 from __future__ import annotations
@@ -8,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from contextlib import suppress
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,22 +28,49 @@ from certobot.live.feed import SWITCHES
 from certobot.policies.book import keep_fresh, try_reload
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
+from certokit.leader import Leadership, Loop, while_leading
 from certokit.logging import configure_logging, get_logger
-from certokit.wakeup import CRM_OUTBOX, POLICIES, Wakeups
+from certokit.wakeup import CAMPAIGNS, CRM_OUTBOX, EXPIRY, POLICIES, SWEEP, Wakeups
 
 log = get_logger("certobot.worker")
+
+LEADER_LOCK = "certobot.background"
+
+
+def singleton_loops(resources: Resources, handler: TurnHandler, wakeups: Wakeups) -> dict[str, Loop]:
+    """The loops only the leader runs, each given its own stop (set when leadership is lost)."""
+    from certobot.campaigns.runner import run_campaigns
+    from certobot.lifecycle.reminders import run_reminders
+    from certobot.privacy.retention import run_retention_loop
+    from certobot.whatsapp.sweeper import run_sweeper
+
+    every = wakeups.poll_every(resources.settings.background_poll_seconds)
+    loops: dict[str, Loop] = {
+        "sweep": lambda stop: run_sweeper(resources, stop, wakeups.event(SWEEP), fallback=every),
+        "campaigns": lambda stop: run_campaigns(resources, stop, wakeups.event(CAMPAIGNS), fallback=every),
+        "retention": lambda stop: run_retention_loop(resources, stop),
+        "reminders": lambda stop: run_reminders(resources, stop),
+    }
+    with suppress(ImportError):
+        from certobot.negotiation.expiry import run_expiry_loop
+
+        flow: Any = handler  # the conversation flow ends silent conversations; a test's handler may not
+        if hasattr(flow, "expire"):
+            loops["expiry"] = lambda stop: run_expiry_loop(resources, flow, stop, wakeups.event(EXPIRY), fallback=every)
+    return loops
 
 
 def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     s = resources.settings
     pipeline = Pipeline(resources, handler, concurrency=s.worker_concurrency)
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
-    wakeups = Wakeups(s.database_url, (CRM_OUTBOX, POLICIES, SWITCHES))
+    wakeups = Wakeups(s.database_url, (CRM_OUTBOX, SWEEP, CAMPAIGNS, EXPIRY, POLICIES, SWITCHES))
     resources.switches.stale = wakeups.event(SWITCHES)  # a switch flipped in any process: read it again
+    leadership = Leadership(s.database_url, LEADER_LOCK, retry_every=s.leader_retry_seconds)
     tasks = [
         asyncio.create_task(pipeline.consume(stop), name="consume"),
-        asyncio.create_task(pipeline.sweep(stop), name="sweep"),
         asyncio.create_task(wakeups.run(stop), name="listen"),
+        asyncio.create_task(leadership.run(stop), name="leader"),
         asyncio.create_task(
             run_outbox_loop(
                 resources.sessionmaker, crm, stop, wakeups.event(CRM_OUTBOX), wakeups.poll_every(s.outbox_poll_seconds)
@@ -52,20 +89,8 @@ def start_background(resources: Resources, handler: TurnHandler, stop: asyncio.E
             name="policies",
         ),
     ]
-    with suppress(ImportError):
-        from certobot.negotiation.expiry import run_expiry_loop
-
-        flow = handler if hasattr(handler, "expire") else None
-        if flow is not None:
-            tasks.append(asyncio.create_task(run_expiry_loop(resources, flow, stop), name="expiry"))  # type: ignore[arg-type]
-    from certobot.campaigns.runner import run_campaigns
-    from certobot.privacy.retention import run_retention_loop
-
-    tasks.append(asyncio.create_task(run_campaigns(resources, stop), name="campaigns"))
-    tasks.append(asyncio.create_task(run_retention_loop(resources, stop), name="retention"))
-    from certobot.lifecycle.reminders import run_reminders
-
-    tasks.append(asyncio.create_task(run_reminders(resources, stop), name="reminders"))
+    for name, loop in singleton_loops(resources, handler, wakeups).items():
+        tasks.append(asyncio.create_task(while_leading(leadership, stop, loop, name), name=f"lead:{name}"))
     return tasks
 
 

@@ -1,8 +1,10 @@
 """Background work of the CRM, started and stopped with its lifespan: boleto delivery on WhatsApp,
 payment webhooks to the bot.
 
-Only in the process(es) with CRM_RUN_WORKERS (default true); the delivery loop sleeps until Postgres
-NOTIFYs a new delivery, with a slow fallback poll.
+Only in the process(es) with CRM_BACKGROUND on (or auto with CRM_RUN_WORKERS, the default); the
+delivery loop sleeps until Postgres NOTIFYs a new delivery, with a slow fallback poll. No leader
+election here: both loops claim one row at a time with a lease (FOR UPDATE SKIP LOCKED), so any
+number of processes share them without sending anything twice.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ async def run_background(
     provider: ChannelSender,
     http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[None]:
-    if not settings.run_background_workers:
+    if not settings.runs_background:
         yield
         return
     stop = asyncio.Event()

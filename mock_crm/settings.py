@@ -81,6 +81,12 @@ class CrmSettings(BaseSettings):
     run_background_workers: bool = Field(
         default=True, validation_alias=AliasChoices("CRM_RUN_WORKERS", "RUN_BACKGROUND_WORKERS")
     )
+    # off: no background work in this process; on: all of it; auto: as RUN_BACKGROUND_WORKERS says.
+    # The CRM has no singleton loop: boleto delivery and payment webhooks claim rows with a lease
+    # (FOR UPDATE SKIP LOCKED), so every process that runs them shares the work without election.
+    background: Literal["auto", "on", "off"] = Field(
+        default="auto", validation_alias=AliasChoices("CRM_BACKGROUND", "BACKGROUND")
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +109,10 @@ class CrmSettings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @property
+    def runs_background(self) -> bool:
+        return self.background == "on" or (self.background == "auto" and self.run_background_workers)
 
     @property
     def whatsapp_sandbox(self) -> bool:

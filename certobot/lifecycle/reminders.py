@@ -121,6 +121,7 @@ async def _queue(
         message=message,
         transcript=body,
         key=f"reminder:{action.key}",
+        wake=True,
     )
 
 
@@ -246,6 +247,7 @@ async def _once(
             message=message,
             transcript=body,
             key=f"reminder:{key}",
+            wake=True,
         )
     metrics.REMINDERS.labels(kind=kind).inc()
     return True

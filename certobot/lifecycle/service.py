@@ -79,7 +79,13 @@ async def record_payment(session: AsyncSession, event: PaymentEvent, settings: B
         )
     )
     await queue_message(
-        session, conversation_id=conv_id, to=to, message=message, transcript=receipt, key=f"receipt:{event.payment_id}"
+        session,
+        conversation_id=conv_id,
+        to=to,
+        message=message,
+        transcript=receipt,
+        key=f"receipt:{event.payment_id}",
+        wake=True,
     )
     metrics.PAYMENTS.labels(outcome=event.outcome).inc()
     metrics.RECOVERED_CENTS.inc(int(event.applied_amount * 100))
@@ -102,6 +108,7 @@ async def record_payment(session: AsyncSession, event: PaymentEvent, settings: B
             message=message,
             transcript=closing,
             key=f"closing:{event.agreement_id}",
+            wake=True,
         )
         if fresh is not None:
             metrics.PROMISES_KEPT.inc()

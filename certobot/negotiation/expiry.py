@@ -2,20 +2,25 @@
 
 A loop finds active conversations with no activity for CONVERSATION_TIMEOUT_SECONDS, takes each one's
 lock (the same one the message worker holds), and lets the flow end it: a kind message to the
-debtor, the session closed, the outcome queued for the CRM.
+debtor, the session closed, the outcome queued for the CRM. It sleeps until the earliest deadline
+(the oldest activity of an active conversation + the timeout), woken early by Postgres when a
+conversation becomes active (migration 0011): a message only moves a deadline later, which the loop
+finds when it wakes. It runs in one process, the leader (certokit.leader).
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from certobot.negotiation.flow import ConversationFlow, timeout_cutoff
+from certobot.negotiation.flow import ConversationFlow
 from certobot.negotiation.models import Conversation
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import conversation_lock
+from certobot.whatsapp.sender import Sender
+from certokit import wakeup
 from certokit.db import transaction
 from certokit.logging import get_logger
 
@@ -25,7 +30,7 @@ log = get_logger("certobot.expiry")
 async def expire_due(resources: Resources, flow: ConversationFlow, *, limit: int = 100) -> list[str]:
     """End every overdue conversation once; returns their ids."""
     res = resources
-    cutoff = timeout_cutoff(flow.settings)
+    cutoff = _cutoff(resources, flow)
     async with res.sessionmaker() as db:
         due = (
             await db.execute(
@@ -36,25 +41,58 @@ async def expire_due(resources: Resources, flow: ConversationFlow, *, limit: int
             )
         ).all()
     ended: list[str] = []
+    sender = Sender(res)
     for conv_id, key in due:
-        async with conversation_lock(res.redis, key), transaction(res.sessionmaker) as db:
-            conv = await db.get(Conversation, conv_id, with_for_update=True)
-            if conv is None or conv.status != "active" or conv.updated_at >= timeout_cutoff(flow.settings):
-                continue  # the debtor wrote meanwhile
-            if await flow.expire(db, conv):
-                ended.append(conv_id)
+        async with conversation_lock(res.redis, key):
+            async with transaction(res.sessionmaker) as db:
+                conv = await db.get(Conversation, conv_id, with_for_update=True)
+                if conv is None or conv.status != "active" or conv.updated_at >= _cutoff(resources, flow):
+                    continue  # the debtor wrote meanwhile
+                if not await flow.expire(db, conv):
+                    continue
+            ended.append(conv_id)
+            # Committed: the goodbye goes now, as a turn's reply would (the sweeper is only the net).
+            try:
+                await sender.deliver_conversation(conv_id)
+            except Exception:
+                log.exception("expiry_goodbye_failed")  # its row stays due: the sweeper sends it
     return ended
 
 
+def _cutoff(resources: Resources, flow: ConversationFlow) -> datetime:
+    """Conversations untouched since before this are overdue (the injected clock: tests set it)."""
+    return resources.clock.now() - timedelta(seconds=flow.settings.conversation_timeout_seconds)
+
+
+async def next_deadline(resources: Resources, flow: ConversationFlow) -> datetime | None:
+    async with resources.sessionmaker() as db:
+        oldest = await db.scalar(select(func.min(Conversation.updated_at)).where(Conversation.status == "active"))
+    return None if oldest is None else oldest + timedelta(seconds=flow.settings.conversation_timeout_seconds)
+
+
 async def run_expiry_loop(
-    resources: Resources, flow: ConversationFlow, stop: asyncio.Event, every: float = 5.0
+    resources: Resources,
+    flow: ConversationFlow,
+    stop: asyncio.Event,
+    wake: asyncio.Event | None = None,
+    *,
+    fallback: float | None = None,
 ) -> None:
+    wake = wake or asyncio.Event()
+    every = fallback if fallback is not None else resources.settings.background_poll_seconds
     while not stop.is_set():
+        deadline: datetime | None
         try:
             ended = await expire_due(resources, flow)
             if ended:
                 log.info("conversations_expired", count=len(ended))
+            deadline = await next_deadline(resources, flow)
+            now = resources.clock.now()
+            if deadline is not None and deadline <= now:
+                # Still overdue after the pass: its lock was busy (a turn in flight) or more than a
+                # batch was due. Look again in a second rather than spin.
+                deadline = now + timedelta(seconds=0.05 if len(ended) >= 100 else 1)
         except Exception:
             log.exception("expiry_pass_failed")
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+            deadline = resources.clock.now() + timedelta(seconds=5)
+        await wakeup.wait(wake, stop, wakeup.until(deadline, resources.clock.now(), every))

@@ -18,6 +18,7 @@ from certobot.whatsapp.inbox import store_messages, store_statuses
 from certobot.whatsapp.pipeline import announce
 from certobot.whatsapp.provider import Inbound
 from certobot.whatsapp.schemas import InboundMessage
+from certokit import wakeup
 from certokit.logging import get_logger
 
 log = get_logger("certobot.intake")
@@ -47,6 +48,15 @@ class Accepted:
     statuses: int
 
 
+async def _wake_the_sweeper(resources: Resources) -> None:
+    """Stored but not announced: the sweeper announces it once it is GRACE_SECONDS old."""
+    try:
+        async with resources.sessionmaker() as session, session.begin():
+            await wakeup.notify(session, wakeup.SWEEP)
+    except Exception:  # the database too: the sweeper's fallback poll finds the event anyway
+        log.exception("sweep_wake_failed")
+
+
 async def accept(resources: Resources, inbound: Inbound) -> Accepted:
     flooded = await flood_check(resources.redis, inbound.messages, resources.settings.flood_limit_per_minute)
     async with resources.sessionmaker() as session, session.begin():
@@ -56,4 +66,5 @@ async def accept(resources: Resources, inbound: Inbound) -> Accepted:
         await announce(resources.redis, fresh)
     except Exception:
         log.exception("announce_failed")
+        await _wake_the_sweeper(resources)
     return Accepted(messages=len(fresh), statuses=applied)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot import outbox
 from certobot.whatsapp.models import Message
+from certokit import wakeup
 
 
 async def queue_message(
@@ -19,8 +20,12 @@ async def queue_message(
     transcript: str,
     key: str,
     author: str = "bot",
+    wake: bool = False,
 ) -> Message | None:
-    """A `messages` row (masked transcript) and its outbox row; None if `key` was queued before."""
+    """A `messages` row (masked transcript) and its outbox row; None if `key` was queued before.
+
+    `wake`: nobody sends it right after the commit (a reminder, a receipt), so the sweeper is
+    NOTIFYed to (the turn and the operator's actions send their own rows themselves)."""
     row = Message(
         conversation_id=conversation_id,
         direction="out",
@@ -42,4 +47,6 @@ async def queue_message(
     if not fresh:
         await session.delete(row)
         return None
+    if wake:
+        await wakeup.notify(session, wakeup.SWEEP)
     return row

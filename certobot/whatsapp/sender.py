@@ -30,6 +30,7 @@ from certobot.resources import Resources
 from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
+from certokit import wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.whatsapp.channel import ProviderError
@@ -143,6 +144,7 @@ class Sender:
             async with session.begin():
                 if request_not_sent(exc):  # the client's retries ran out: Meta never saw it
                     await outbox.mark_retry(session, row, f"{type(exc).__name__}: {exc}")
+                    await wakeup.notify(session, wakeup.SWEEP)  # the sweeper retries it after the backoff
                     return "retry"
                 # The request may have reached Meta: sending it again could deliver it twice.
                 error = {"status": None, "code": None, "message": LOST_ANSWER}
@@ -183,6 +185,7 @@ class Sender:
             return await self._fallback_template(session, row, exc)
         if exc.retryable:
             await outbox.mark_retry(session, row, str(exc))
+            await wakeup.notify(session, wakeup.SWEEP)  # the sweeper retries it after the backoff
             return "retry"
         await outbox.mark_failed(session, row, str(exc))
         await self._transcript(session, row, status="failed", error=exc.as_dict())

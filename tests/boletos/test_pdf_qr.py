@@ -1,9 +1,11 @@
-"""The PIX QR code in the PDF is the code segno encodes, drawn as one path; the PDF is made once."""
+"""The PIX QR code in the PDF is the code segno encodes, drawn as one path; the PDF is made once; the
+form kept between boletos draws the same page."""
 
 from __future__ import annotations
 
 import io
 import subprocess
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 import segno
 from reportlab.pdfgen.canvas import Canvas
 
-from mock_crm.boletos import pdf
+from mock_crm.boletos import febraban, pdf
 from mock_crm.boletos.pix import br_code
 from tests.boletos.test_routes import agreement
 from tests.factories import create_debtor
@@ -88,3 +90,69 @@ async def test_nosso_numero_comes_from_the_sequence(crm: httpx.AsyncClient) -> N
     numbers = [int(x["nosso_numero"]) for x in a + b]
     assert numbers == sorted(numbers)
     assert len(set(numbers)) == 6
+
+
+def test_the_form_kept_once_draws_the_same_page_as_drawing_it_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rules, labels and fixed text are kept as PDF operators after the first boleto; the page a
+    debtor sees must not change by one pixel, whatever the values (here two different boletos)."""
+    assert pdf._form() is not None  # the fast path is the one in use
+    docs = [_doc(1, "Maria da Silva", Decimal("100.07")), _doc(2, "José de Souza Albuquerque", Decimal("12345.60"))]
+    kept = [pdf.render(d) for d in docs]
+    monkeypatch.setattr(pdf, "_form", lambda: None)  # the whole form drawn on the page itself
+    drawn = [pdf.render(d) for d in docs]
+    pages = []
+    for i, body in enumerate(kept + drawn):
+        (tmp_path / f"{i}.pdf").write_bytes(body)
+        subprocess.run(
+            ["pdftoppm", "-gray", "-r", "150", "-singlefile", str(tmp_path / f"{i}.pdf"), str(tmp_path / str(i))],
+            check=True,
+        )
+        pages.append(_pgm(tmp_path / f"{i}.pgm"))
+    assert pages[0] == pages[2]
+    assert pages[1] == pages[3]
+    assert pages[0] != pages[1]  # the values are on the page: different boletos, different pixels
+
+
+def _doc(n: int, payer: str, amount: Decimal) -> pdf.BoletoDoc:
+    cents = int(amount * 100)
+    due = date.today() + timedelta(days=10 * n)
+    numbers = febraban.numbers("341", due, cents, febraban.itau_free_field("109", f"{n:08d}", "1500", "12345"))
+    return pdf.BoletoDoc(
+        bank_code="341",
+        bank_dv="7",
+        bank_name="Banco Itaú S.A.",
+        creditor_name="Certo Recuperadora de Créditos Ltda",
+        creditor_cnpj="11.222.333/0001-81",
+        creditor_address="Av. Paulista, 1000, 10º andar, Bela Vista, São Paulo - SP, 01310-100",
+        agency_account="1500 / 12345-6",
+        carteira="109",
+        nosso_numero=f"109/{n:08d}-0",
+        document_number=f"{n:08d}",
+        especie_doc="DS",
+        payer_name=payer,
+        payer_cpf="11144477735",
+        payer_address=pdf.PayerAddress(
+            street="Rua Tuiuti",
+            number="1520",
+            complement=None,
+            district="Tatuapé",
+            city="São Paulo",
+            uf="SP",
+            cep="03081000",
+        ),
+        amount_cents=cents,
+        due_date=due,
+        issue_date=date.today(),
+        installment=n,
+        installments=3,
+        late_fee_percentage=Decimal("2.00"),
+        late_fee_cents=cents * 2 // 100,
+        daily_interest_percentage=Decimal("0.033"),
+        daily_interest_cents=cents * 33 // 100_000,
+        barcode=numbers.barcode,
+        linha_formatada=numbers.linha_formatada,
+        pix=br_code(key="11222333000181", amount=amount, name="Certo", city="SAO PAULO", txid=f"B{n}"),
+        description="acordo de fatura do cartão de crédito, contrato CA12345678",
+    )

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from datetime import datetime
 
 import asyncpg
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from certokit.logging import get_logger
 
@@ -22,6 +25,10 @@ log = get_logger("certokit.wakeup")
 CRM_OUTBOX = "certobot_crm_outbox"
 BOLETO_DELIVERY = "crm_boleto_delivery"
 POLICIES = "certobot_policies"  # the bot's negotiation policies changed (migration 0013)
+# The bot's singleton loops (migration 0011 and the code that NOTIFYs them):
+SWEEP = "certobot_sweep"  # an inbound event left unannounced, a WhatsApp send waiting to be retried
+CAMPAIGNS = "certobot_campaigns"  # a campaign created, resumed or otherwise made runnable
+EXPIRY = "certobot_expiry"  # a conversation became active: a new deadline, maybe the earliest
 
 
 class Wakeups:
@@ -82,3 +89,18 @@ async def wait(event: asyncio.Event, stop: asyncio.Event, at_most: float) -> Non
         stopper.cancel()
         waker.cancel()
     event.clear()
+
+
+def until(deadline: datetime | None, now: datetime, fallback: float, *, at_least: float = 0.05) -> float:
+    """Seconds to sleep until `deadline` (None: no deadline known), never longer than the fallback poll."""
+    if deadline is None:
+        return fallback
+    return min(fallback, max(at_least, (deadline - now).total_seconds()))
+
+
+async def notify(session: AsyncSession, channel: str) -> None:
+    """Wake `channel`'s loop when this transaction commits (Postgres holds the NOTIFY until then).
+
+    On SQLite nothing listens: the loops poll every second there (`Wakeups.poll_every`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(channel, "")))
