@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
@@ -27,6 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
+from certobot.negotiation.session import SessionState, session_key
+from certobot.negotiation.turnstore import (
+    AFTER_OUTCOME_WINDOW,
+    Pending,
+    TurnConflict,
+    TurnRead,
+    TurnWork,
+    Written,
+    read_turn,
+    write_turn,
+)
 from certobot.redis import count
 from certobot.resources import Resources
 from certobot.whatsapp.models import InboundEvent
@@ -39,13 +51,46 @@ from certokit.logging import get_logger
 log = get_logger("certobot.pipeline")
 
 STREAM = "certobot:inbound"
+LOCK_PREFIX = "certobot:lock:conv:"
+HOLD_SECONDS = 20.0
 GROUP = "workers"
 CLAIM_IDLE_MS = 30_000
 MAX_ATTEMPTS = 5
 
 
-class TurnHandler(Protocol):
+class LegacyHandler(Protocol):
+    """A handler that runs inside the pipeline's transaction (the tests' recorders)."""
+
     async def __call__(self, session: AsyncSession, msg: InboundMessage, /) -> None: ...
+
+
+class Decider(Protocol):
+    """The conversation flow: decides from what was read, with nothing open; the pipeline writes."""
+
+    settings: Any
+    clock: Any
+    crm: Any
+
+    async def decide(self, read: TurnRead, event: Pending, cached: SessionState | None) -> TurnWork: ...
+
+
+TurnHandler = LegacyHandler | Decider
+
+# The lock taken and the phone's session read in one round trip (SET NX, GET); the CRM breaker's
+# state comes along, so a turn that finds it closed need not ask Redis again.
+_CLAIM = """
+local got = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not got then return {0, false} end
+return {1, redis.call('GET', KEYS[2])}
+"""
+# After the commit: the session stamped with the committed version, the lock released if still
+# ours, the stream entries acknowledged — one round trip.
+_FINISH = """
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if #ARGV > 4 then redis.call('XACK', KEYS[3], ARGV[4], unpack(ARGV, 5)) end
+return 1
+"""
 
 
 @asynccontextmanager
@@ -100,14 +145,123 @@ class Pipeline:
         self.claim_idle_ms = claim_idle_ms
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def process_phone(self, phone_key: str) -> int:
-        """Process every pending event of one phone, in order; returns how many."""
-        done = 0
-        async with conversation_lock(self.res.redis, phone_key):
-            while await self._process_next(phone_key):
-                done += 1
-            await self._send_pending(phone_key)
+    async def process_phone(self, phone_key: str, ack: tuple[bytes, ...] = ()) -> int:
+        """Process every pending event of one phone, in order; returns how many.
+
+        About three Redis round trips whatever the number of events: the lock taken with the session
+        read (one script), and after the commits the session written, the lock released and the
+        stream entries acknowledged (another). The lock is renewed only if the turn runs long.
+        """
+        if not hasattr(self.handler, "decide"):
+            async with conversation_lock(self.res.redis, phone_key):
+                done = 0
+                while await self._process_next(phone_key):
+                    done += 1
+                await self._send_pending(phone_key)
+            if ack:
+                await self.res.redis.xack(STREAM, GROUP, *ack)
+            return done
+        token, cached = await self._claim(phone_key)
+        lock = self.res.redis.lock(LOCK_PREFIX + phone_key, timeout=HOLD_SECONDS)
+        lock.local.token = token.encode()
+        keeper = asyncio.create_task(_keep_alive(lock, HOLD_SECONDS / 3))
+        state: SessionState | None = None
+        ok = False
+        try:
+            done, state = await self._decide_and_write(phone_key, cached)
+            ok = True
+        finally:
+            keeper.cancel()
+            with suppress(Exception):  # Redis away: the lock expires, the entries are claimed again
+                await self._finish(phone_key, token, state, ack if ok else ())
         return done
+
+    async def _claim(self, phone_key: str) -> tuple[str, SessionState | None]:
+        """Take the conversation's lock and read its session in one script; wait while it is busy."""
+        token = uuid.uuid4().hex
+        script = self.res.redis.register_script(_CLAIM)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + HOLD_SECONDS
+        while True:
+            got: Any = await script(
+                keys=[LOCK_PREFIX + phone_key, session_key(phone_key)], args=[token, int(HOLD_SECONDS * 1000)]
+            )
+            if int(got[0]) == 1:
+                raw = got[1]
+                try:
+                    return token, SessionState.model_validate_json(raw) if raw else None
+                except ValueError:
+                    return token, None  # an older shape: the durable copy is used
+            if loop.time() > until:
+                raise TimeoutError("conversation lock busy")
+            await asyncio.sleep(0.05)
+
+    async def _finish(self, phone_key: str, token: str, state: SessionState | None, ack: tuple[bytes, ...]) -> None:
+        script = self.res.redis.register_script(_FINISH)
+        keep = max(3600, self.res.settings.conversation_timeout_seconds * 10)
+        await script(
+            keys=[LOCK_PREFIX + phone_key, session_key(phone_key), STREAM],
+            args=[token, state.model_dump_json() if state is not None else "", keep, GROUP, *ack],
+        )
+
+    async def _decide_and_write(self, phone_key: str, cached: SessionState | None) -> tuple[int, SessionState | None]:
+        """Read, decide with nothing open, write in one guarded statement; send from memory after."""
+        flow = cast(Decider, self.handler)
+        engine = self.res.engine
+        done, state, conflicts = 0, None, 0
+        while True:
+            now = flow.clock.now()
+            read = await read_turn(
+                engine,
+                phone_key,
+                since=utcnow() - AFTER_OUTCOME_WINDOW,
+                window_start=now - timedelta(hours=flow.settings.identity_lock_hours),
+            )
+            if not read.events:
+                return done, state
+            event = read.events[0]
+            try:
+                msg_kind = str((event.payload or {}).get("kind", "text"))
+                work = await flow.decide(read, event, cached)
+            except TryLater:
+                raise
+            except Exception:
+                if not await self._given_up(event.id):
+                    raise
+                work = TurnWork(events=[event.id])
+            work.lease = not read.backlog
+            try:
+                written = await write_turn(engine, work)
+            except TurnConflict:
+                conflicts += 1
+                if conflicts > 5:
+                    raise
+                cached = None  # someone else wrote: read again, decide again
+                continue
+            MESSAGES_IN.labels(kind=msg_kind).inc()
+            REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
+            done += 1
+            if work.state is not None:
+                state = cached = work.state
+            await self._send_written(phone_key, read, work, written)
+            if len(read.events) == 1:
+                return done, state
+
+    async def _given_up(self, event_id: int) -> bool:
+        attempts = await count(self.res.redis, f"certobot:attempts:{event_id}", 86_400, refresh=True)
+        log.exception("turn_failed", event_id=event_id, attempt=attempts)
+        if attempts < MAX_ATTEMPTS:
+            return False
+        log.error("turn_given_up", event_id=event_id)
+        return True  # a message that breaks the handler every time must not block the conversation
+
+    async def _send_written(self, phone_key: str, read: TurnRead, work: TurnWork, written: Written) -> None:
+        """The replies just committed, sent from memory in order; anything else the periodic way."""
+        rows = [r for r in written.outbox if r.kind == "whatsapp" and r.locked_until is not None]
+        if rows:
+            await self.sender.deliver_rows(rows)
+        elif read.backlog:
+            await self._send_pending(phone_key)
 
     async def _process_next(self, phone_key: str) -> bool:
         """Process the phone's oldest pending event in one transaction; False when there is none."""
@@ -128,7 +282,7 @@ class Pipeline:
                 event_id = event.id
                 msg = InboundMessage.model_validate(event.payload)
                 MESSAGES_IN.labels(kind=msg.kind).inc()
-                await self.handler(session, msg)
+                await cast(LegacyHandler, self.handler)(session, msg)
                 event.processed_at = utcnow()
                 event.payload = None  # the raw text (maybe CPF digits) is not kept once processed
             REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
@@ -221,7 +375,7 @@ class Pipeline:
 
     async def _one_phone(self, key: str, ids: list[bytes]) -> None:
         try:
-            await self.process_phone(key)
+            await self.process_phone(key, tuple(ids))
         except TryLater as exc:
             log.warning("turn_deferred", reason=str(exc))
             return  # not acked; the sweeper announces the pending event again in a few seconds
@@ -230,7 +384,6 @@ class Pipeline:
             return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
         finally:
             self._slots.release()
-        await self.res.redis.xack(STREAM, GROUP, *ids)
 
     async def sweep(self, stop: asyncio.Event, every: float = 5.0) -> None:
         """Re-announce stored events nobody processed, and send replies whose first try failed."""
