@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -23,9 +24,10 @@ from typing import Any, Protocol, cast
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import ResponseError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certobot.crm.client import BREAKER_KEY, CrmClient
 from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import SessionState, session_key
@@ -41,7 +43,7 @@ from certobot.negotiation.turnstore import (
 )
 from certobot.redis import count
 from certobot.resources import Resources
-from certobot.whatsapp.models import InboundEvent
+from certobot.whatsapp.models import InboundEvent, InboundFlood
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
 from certokit.db import utcnow
@@ -71,7 +73,9 @@ class Decider(Protocol):
     clock: Any
     crm: Any
 
-    async def decide(self, read: TurnRead, event: Pending, cached: SessionState | None) -> TurnWork: ...
+    async def decide(
+        self, read: TurnRead, event: Pending, cached: SessionState | None, crm: Any = None
+    ) -> TurnWork: ...
 
 
 TurnHandler = LegacyHandler | Decider
@@ -80,8 +84,8 @@ TurnHandler = LegacyHandler | Decider
 # state comes along, so a turn that finds it closed need not ask Redis again.
 _CLAIM = """
 local got = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-if not got then return {0, false} end
-return {1, redis.call('GET', KEYS[2])}
+if not got then return {0, false, false} end
+return {1, redis.call('GET', KEYS[2]), redis.call('HMGET', KEYS[3], 'open_until', 'failures')}
 """
 # After the commit: the session stamped with the committed version, the lock released if still
 # ours, the stream entries acknowledged — one round trip.
@@ -161,14 +165,14 @@ class Pipeline:
             if ack:
                 await self.res.redis.xack(STREAM, GROUP, *ack)
             return done
-        token, cached = await self._claim(phone_key)
+        token, cached, breaker = await self._claim(phone_key)
         lock = self.res.redis.lock(LOCK_PREFIX + phone_key, timeout=HOLD_SECONDS)
         lock.local.token = token.encode()
         keeper = asyncio.create_task(_keep_alive(lock, HOLD_SECONDS / 3))
         state: SessionState | None = None
         ok = False
         try:
-            done, state = await self._decide_and_write(phone_key, cached)
+            done, state = await self._decide_and_write(phone_key, cached, breaker)
             ok = True
         finally:
             keeper.cancel()
@@ -176,7 +180,7 @@ class Pipeline:
                 await self._finish(phone_key, token, state, ack if ok else ())
         return done
 
-    async def _claim(self, phone_key: str) -> tuple[str, SessionState | None]:
+    async def _claim(self, phone_key: str) -> tuple[str, SessionState | None, tuple[float, int]]:
         """Take the conversation's lock and read its session in one script; wait while it is busy."""
         token = uuid.uuid4().hex
         script = self.res.redis.register_script(_CLAIM)
@@ -184,14 +188,16 @@ class Pipeline:
         until = loop.time() + HOLD_SECONDS
         while True:
             got: Any = await script(
-                keys=[LOCK_PREFIX + phone_key, session_key(phone_key)], args=[token, int(HOLD_SECONDS * 1000)]
+                keys=[LOCK_PREFIX + phone_key, session_key(phone_key), BREAKER_KEY],
+                args=[token, int(HOLD_SECONDS * 1000)],
             )
             if int(got[0]) == 1:
-                raw = got[1]
+                raw, (open_until, failures) = got[1], got[2]
+                breaker = (float(open_until or 0), int(failures or 0))
                 try:
-                    return token, SessionState.model_validate_json(raw) if raw else None
+                    return token, SessionState.model_validate_json(raw) if raw else None, breaker
                 except ValueError:
-                    return token, None  # an older shape: the durable copy is used
+                    return token, None, breaker  # an older shape: the durable copy is used
             if loop.time() > until:
                 raise TimeoutError("conversation lock busy")
             await asyncio.sleep(0.05)
@@ -204,7 +210,9 @@ class Pipeline:
             args=[token, state.model_dump_json() if state is not None else "", keep, GROUP, *ack],
         )
 
-    async def _decide_and_write(self, phone_key: str, cached: SessionState | None) -> tuple[int, SessionState | None]:
+    async def _decide_and_write(
+        self, phone_key: str, cached: SessionState | None, breaker: tuple[float, int]
+    ) -> tuple[int, SessionState | None]:
         """Read, decide with nothing open, write in one guarded statement; send from memory after."""
         flow = cast(Decider, self.handler)
         engine = self.res.engine
@@ -222,7 +230,8 @@ class Pipeline:
             event = read.events[0]
             try:
                 msg_kind = str((event.payload or {}).get("kind", "text"))
-                work = await flow.decide(read, event, cached)
+                crm = flow.crm.for_turn(*breaker) if isinstance(flow.crm, CrmClient) else None
+                work = await flow.decide(read, event, cached, crm)
             except TryLater:
                 raise
             except Exception:
@@ -404,6 +413,12 @@ class Pipeline:
                         )
                     ).all()
                 await announce(self.res.redis, list(keys))
+                if self.res.engine.dialect.name == "postgresql":
+                    async with self.res.sessionmaker() as session, session.begin():
+                        # Flood counters of minutes gone by (the webhook counts in the current one).
+                        await session.execute(
+                            delete(InboundFlood).where(InboundFlood.minute < int(time.time() // 60) - 2)
+                        )
                 for conv_id, phone_key in await self.sender.due_conversations():
                     if phone_key is None:
                         await self.sender.deliver_conversation(conv_id)
