@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, cast
 
@@ -46,6 +47,7 @@ from certobot.resources import Resources
 from certobot.whatsapp.models import InboundEvent, InboundFlood
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
+from certokit import wakeup
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.logging import get_logger
@@ -53,6 +55,7 @@ from certokit.logging import get_logger
 log = get_logger("certobot.pipeline")
 
 STREAM = "certobot:inbound"
+WAKE = "certobot:inbound:wake"
 LOCK_PREFIX = "certobot:lock:conv:"
 HOLD_SECONDS = 20.0
 GROUP = "workers"
@@ -86,6 +89,28 @@ _CLAIM = """
 local got = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if not got then return {0, false, false} end
 return {1, redis.call('GET', KEYS[2]), redis.call('HMGET', KEYS[3], 'open_until', 'failures')}
+"""
+# The worker's pass: read new stream entries (never blocking: a script cannot) and, for each phone
+# in them, take the lock and read the session and the CRM breaker — one round trip for the lot.
+_READ_CLAIM = """
+local got = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if not got then return {{}, {}} end
+local out, seen, breaker = {}, {}, false
+for _, e in ipairs(got[1][2]) do
+  local f, k = e[2], ''
+  for i = 1, #f, 2 do if f[i] == 'k' then k = f[i + 1] end end
+  if k ~= '' and not seen[k] then
+    seen[k] = true
+    local lock = redis.call('SET', ARGV[6] .. k, ARGV[4], 'NX', 'PX', ARGV[5])
+    local sess = false
+    if lock then sess = redis.call('GET', ARGV[7] .. k) end
+    if not breaker then breaker = redis.call('HMGET', KEYS[2], 'open_until', 'failures') end
+    table.insert(out, {e[1], k, lock and 1 or 0, sess})
+  else
+    table.insert(out, {e[1], k, -1, false})
+  end
+end
+return {out, breaker or {}}
 """
 # After the commit: the session stamped with the committed version, the lock released if still
 # ours, the stream entries acknowledged — one round trip.
@@ -129,12 +154,30 @@ async def _keep_alive(lock: Lock, every: float, *, at_most: float = 300.0) -> No
 
 
 async def announce(redis: Redis, phone_keys: list[str]) -> None:
+    """The entries, and a wake-up the idle workers hear on their subscription: one round trip."""
     if not phone_keys:
         return
     async with redis.pipeline(transaction=False) as pipe:
         for key in dict.fromkeys(phone_keys):
             pipe.xadd(STREAM, {"k": key}, maxlen=200_000, approximate=True)
+        pipe.publish(WAKE, "1")
         await pipe.execute()
+
+
+@dataclass
+class Claimed:
+    """A phone whose lock the worker's pass took, with what the same script read."""
+
+    token: str
+    session: SessionState | None
+    breaker: tuple[float, int]
+
+
+def _session_of(raw: Any) -> SessionState | None:
+    try:
+        return SessionState.model_validate_json(raw) if raw else None
+    except ValueError:
+        return None  # an older shape: the durable copy is used
 
 
 class Pipeline:
@@ -149,7 +192,7 @@ class Pipeline:
         self.claim_idle_ms = claim_idle_ms
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def process_phone(self, phone_key: str, ack: tuple[bytes, ...] = ()) -> int:
+    async def process_phone(self, phone_key: str, ack: tuple[bytes, ...] = (), claimed: Claimed | None = None) -> int:
         """Process every pending event of one phone, in order; returns how many.
 
         About three Redis round trips whatever the number of events: the lock taken with the session
@@ -165,7 +208,10 @@ class Pipeline:
             if ack:
                 await self.res.redis.xack(STREAM, GROUP, *ack)
             return done
-        token, cached, breaker = await self._claim(phone_key)
+        if claimed is None:
+            token, cached, breaker = await self._claim(phone_key)
+        else:
+            token, cached, breaker = claimed.token, claimed.session, claimed.breaker
         lock = self.res.redis.lock(LOCK_PREFIX + phone_key, timeout=HOLD_SECONDS)
         lock.local.token = token.encode()
         keeper = asyncio.create_task(_keep_alive(lock, HOLD_SECONDS / 3))
@@ -192,12 +238,8 @@ class Pipeline:
                 args=[token, int(HOLD_SECONDS * 1000)],
             )
             if int(got[0]) == 1:
-                raw, (open_until, failures) = got[1], got[2]
-                breaker = (float(open_until or 0), int(failures or 0))
-                try:
-                    return token, SessionState.model_validate_json(raw) if raw else None, breaker
-                except ValueError:
-                    return token, None, breaker  # an older shape: the durable copy is used
+                open_until, failures = got[2]
+                return token, _session_of(got[1]), (float(open_until or 0), int(failures or 0))
             if loop.time() > until:
                 raise TimeoutError("conversation lock busy")
             await asyncio.sleep(0.05)
@@ -324,10 +366,17 @@ class Pipeline:
     async def ensure_group(self) -> None:
         with suppress(ResponseError):  # BUSYGROUP: it exists
             await self.res.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        # Loaded once at start, so a turn's first EVALSHA finds its script (no NOSCRIPT round trip).
+        with suppress(ResponseError):
+            for script in (_READ_CLAIM, _CLAIM, _FINISH):
+                await self.res.redis.script_load(script)
 
     async def consume(self, stop: asyncio.Event) -> None:
         try:
-            await self._consume(stop)
+            if hasattr(self.handler, "decide"):
+                await self._consume_claiming(stop)
+            else:
+                await self._consume(stop)
         finally:
             for task in list(self._tasks):
                 task.cancel()  # unacknowledged: another worker claims them
@@ -368,6 +417,114 @@ class Pipeline:
             except Exception:
                 log.exception("consume_failed")
                 await asyncio.sleep(1)
+
+    async def read_and_claim(self) -> list[tuple[str, tuple[bytes, ...], Claimed | None]]:
+        """One script: new entries, and for each phone its lock, its session and the CRM breaker."""
+        token = uuid.uuid4().hex
+        script = self.res.redis.register_script(_READ_CLAIM)
+        got: Any = await script(
+            keys=[STREAM, BREAKER_KEY],
+            args=[GROUP, self.consumer, 50, token, int(HOLD_SECONDS * 1000), LOCK_PREFIX, "certobot:session:"],
+        )
+        rows, breaker_raw = got[0], got[1]
+        open_until, failures = [*breaker_raw, None, None][:2]
+        breaker = (float(open_until or 0), int(failures or 0))
+        by_phone: dict[str, list[bytes]] = {}
+        claims: dict[str, Claimed | None] = {}
+        for entry_id, key_raw, locked, raw in rows:
+            key = key_raw.decode() if isinstance(key_raw, bytes) else str(key_raw)
+            by_phone.setdefault(key, []).append(entry_id)
+            if int(locked) == 1:
+                claims[key] = Claimed(token, _session_of(raw), breaker)
+            elif int(locked) == 0:
+                claims[key] = None  # busy: its task waits for the lock the usual way
+        return [(key, tuple(ids), claims.get(key)) for key, ids in by_phone.items()]
+
+    async def drain_once(self) -> int:
+        """One pass of the claiming worker, awaited (tests and benchmarks): how many phones it served."""
+        batch = await self.read_and_claim()
+        await asyncio.gather(*(self._claimed_phone(key, ids, claimed) for key, ids, claimed in batch))
+        return len(batch)
+
+    async def _claimed_phone(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
+        if not key:
+            await self.res.redis.xack(STREAM, GROUP, *ids)  # not ours to read: drop it
+            return
+        try:
+            await self.process_phone(key, ids, claimed)
+        except TryLater as exc:
+            log.warning("turn_deferred", reason=str(exc))
+        except Exception:
+            log.exception("process_phone_failed")
+
+    async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        """Wake the pass when a webhook announces (a push on an idle connection, not a round trip)."""
+        while not stop.is_set():
+            pubsub = self.res.redis.pubsub()
+            try:
+                await pubsub.subscribe(WAKE)
+                while not stop.is_set():
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None:
+                        wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("wake_listen_failed")
+                await asyncio.sleep(1)
+            finally:
+                with suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+
+    async def _consume_claiming(self, stop: asyncio.Event) -> None:
+        """Claim-and-read passes, woken by the webhook's publish; a slow poll covers a lost wake-up."""
+        await self.ensure_group()
+        redis = self.res.redis
+        in_process = self.res.settings.redis_url is None
+        wake = asyncio.Event()
+        listener = None if in_process else asyncio.create_task(self._listen(wake, stop))
+        claim_every, last_claim = min(10.0, self.claim_idle_ms / 1000), 0.0
+        loop = asyncio.get_running_loop()
+        try:
+            while not stop.is_set():
+                try:
+                    if loop.time() - last_claim > claim_every:
+                        last_claim = loop.time()
+                        claimed: Any = await redis.xautoclaim(
+                            STREAM, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=50
+                        )
+                        if claimed[1]:
+                            await self._handle_entries(claimed[1])
+                    wake.clear()
+                    batch = await self.read_and_claim()
+                    for key, ids, got in batch:
+                        await self._slots.acquire()
+                        task = asyncio.create_task(self._claimed_slot(key, ids, got))
+                        self._tasks.add(task)
+                        task.add_done_callback(self._tasks.discard)
+                    if batch:
+                        continue
+                    await wakeup.wait(wake, stop, 0.05 if in_process else 1.0)
+                except asyncio.CancelledError:
+                    raise
+                except ResponseError as exc:
+                    if "NOGROUP" in str(exc):
+                        await self.ensure_group()  # Redis was restarted empty
+                    else:
+                        log.exception("consume_failed")
+                        await asyncio.sleep(1)
+                except Exception:
+                    log.exception("consume_failed")
+                    await asyncio.sleep(1)
+        finally:
+            if listener is not None:
+                listener.cancel()
+
+    async def _claimed_slot(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
+        try:
+            await self._claimed_phone(key, ids, claimed)
+        finally:
+            self._slots.release()
 
     async def _handle_entries(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Start one task per phone (bounded); a slow conversation does not hold up the others."""
