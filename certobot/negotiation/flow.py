@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
@@ -47,7 +47,7 @@ from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, Understanding, fold, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
-from certobot.negotiation.turnstore import Pending, TurnRead, TurnWork, apply_work, detached
+from certobot.negotiation.turnstore import Pending, TurnRead, TurnWork, apply_work, detached, read_identity
 from certobot.privacy.notice import privacy_notice
 from certobot.security.identity import LockPolicy
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
@@ -261,8 +261,10 @@ class ConversationFlow:
         sessions: SessionStore,
         negotiator: Negotiator,
         clock: Clock | None = None,
+        engine: AsyncEngine | None = None,
     ) -> None:
         self.settings = settings
+        self.engine = engine
         self.crm = crm
         self.sessions = sessions
         self.negotiator = negotiator
@@ -892,6 +894,13 @@ class ConversationFlow:
             created_at=utcnow(),
         )
         w.track(conv, new=True)
+        if debtor is not None and w.read is not None and self.engine is not None:
+            # Whoever guessed at this debtor's digits from another phone counts here too.
+            locks, failures = await read_identity(
+                self.engine, debtor.cpf, window_start=self.clock.now() - self.lock_policy.lock_for
+            )
+            w.read.locks.update(locks)
+            w.read.failures.extend(failures)
         if debtor is not None:
             # The greeting is this turn's first reply when the debtor only said "oi"; the debtor as the
             # CRM just said travels in the session, so the next turns need not ask again at once.
@@ -1102,4 +1111,6 @@ def build_turn_handler(resources: Any) -> ConversationFlow:
     settings: BotSettings = resources.settings
     crm = CrmClient(resources.http, settings.crm_base_url, settings.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, settings.conversation_timeout_seconds * 10))
-    return ConversationFlow(settings, crm, sessions, build_negotiator(settings), clock=resources.clock)
+    return ConversationFlow(
+        settings, crm, sessions, build_negotiator(settings), clock=resources.clock, engine=resources.engine
+    )

@@ -244,6 +244,29 @@ async def read_turn(engine: AsyncEngine, phone_key: str, *, since: datetime, win
     )
 
 
+async def read_identity(
+    engine: AsyncEngine, cpf: str, *, window_start: datetime
+) -> tuple[dict[tuple[str, str], datetime], list[tuple[str, str, datetime]]]:
+    """A debtor's identity lock and failures, for a turn that only learned the CPF from the CRM (a
+    conversation the debtor opens): the read statement could not know whom to ask about."""
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        lock = (
+            await conn.execute(
+                select(IdentityLock.locked_until).where(IdentityLock.subject_kind == "cpf", IdentityLock.subject == cpf)
+            )
+        ).scalar()
+        failures = (
+            await conn.execute(
+                select(IdentityFailure.debtor_cpf, IdentityFailure.phone_key, IdentityFailure.created_at).where(
+                    IdentityFailure.debtor_cpf == cpf, IdentityFailure.created_at > window_start
+                )
+            )
+        ).all()
+    return ({("cpf", cpf): lock} if lock is not None else {}), [(c, p, t) for c, p, t in failures]
+
+
 async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, window_start: datetime) -> TurnRead:
     async with engine.connect() as conn:
         live_row = (

@@ -381,13 +381,23 @@ class Pipeline:
             for task in list(self._tasks):
                 task.cancel()  # unacknowledged: another worker claims them
 
+    async def _group_ready(self, stop: asyncio.Event) -> None:
+        """The group exists before the loop starts, however long Redis takes to be reachable."""
+        while not stop.is_set():
+            try:
+                await self.ensure_group()
+                return
+            except Exception:
+                log.warning("group_not_ready")
+                await asyncio.sleep(1)
+
     async def _consume(self, stop: asyncio.Event) -> None:
-        await self.ensure_group()
-        redis = self.res.redis
+        await self._group_ready(stop)
         claim_every, last_claim = min(10.0, self.claim_idle_ms / 1000), 0.0
         in_process = self.res.settings.redis_url is None
         loop = asyncio.get_running_loop()
         while not stop.is_set():
+            redis = self.res.redis  # looked up each time: the client may be replaced (tests do)
             try:
                 entries: list[tuple[bytes, dict[bytes, bytes]]] = []
                 if loop.time() - last_claim > claim_every:
@@ -478,8 +488,7 @@ class Pipeline:
 
     async def _consume_claiming(self, stop: asyncio.Event) -> None:
         """Claim-and-read passes, woken by the webhook's publish; a slow poll covers a lost wake-up."""
-        await self.ensure_group()
-        redis = self.res.redis
+        await self._group_ready(stop)
         in_process = self.res.settings.redis_url is None
         wake = asyncio.Event()
         listener = None if in_process else asyncio.create_task(self._listen(wake, stop))
@@ -490,7 +499,7 @@ class Pipeline:
                 try:
                     if loop.time() - last_claim > claim_every:
                         last_claim = loop.time()
-                        claimed: Any = await redis.xautoclaim(
+                        claimed: Any = await self.res.redis.xautoclaim(
                             STREAM, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=50
                         )
                         if claimed[1]:
