@@ -244,6 +244,16 @@ async def read_turn(engine: AsyncEngine, phone_key: str, *, since: datetime, win
     )
 
 
+_IDENTITY = text(
+    """
+SELECT
+  (SELECT to_json(locked_until) FROM identity_locks WHERE subject_kind = 'cpf' AND subject = :cpf) AS lock,
+  (SELECT coalesce(json_agg(json_build_object('c', debtor_cpf, 'p', phone_key, 't', created_at)), '[]')
+     FROM identity_failures WHERE debtor_cpf = :cpf AND created_at > :window) AS failures
+"""
+)
+
+
 async def read_identity(
     engine: AsyncEngine, cpf: str, *, window_start: datetime
 ) -> tuple[dict[tuple[str, str], datetime], list[tuple[str, str, datetime]]]:
@@ -252,19 +262,27 @@ async def read_identity(
     async with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        lock = (
-            await conn.execute(
-                select(IdentityLock.locked_until).where(IdentityLock.subject_kind == "cpf", IdentityLock.subject == cpf)
-            )
-        ).scalar()
-        failures = (
-            await conn.execute(
-                select(IdentityFailure.debtor_cpf, IdentityFailure.phone_key, IdentityFailure.created_at).where(
-                    IdentityFailure.debtor_cpf == cpf, IdentityFailure.created_at > window_start
+            row = (await conn.execute(_IDENTITY, {"cpf": cpf, "window": window_start})).one()
+            found = _j(row[1])
+            lock = _ts(_j(row[0]))
+            failures = [(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in found]
+        else:
+            lock = (
+                await conn.execute(
+                    select(IdentityLock.locked_until).where(
+                        IdentityLock.subject_kind == "cpf", IdentityLock.subject == cpf
+                    )
                 )
-            )
-        ).all()
-    return ({("cpf", cpf): lock} if lock is not None else {}), [(c, p, t) for c, p, t in failures]
+            ).scalar()
+            rows = (
+                await conn.execute(
+                    select(IdentityFailure.debtor_cpf, IdentityFailure.phone_key, IdentityFailure.created_at).where(
+                        IdentityFailure.debtor_cpf == cpf, IdentityFailure.created_at > window_start
+                    )
+                )
+            ).all()
+            failures = [(c, p, t) for c, p, t in rows]
+    return ({("cpf", cpf): lock} if lock is not None else {}), failures
 
 
 async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, window_start: datetime) -> TurnRead:

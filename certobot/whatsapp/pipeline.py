@@ -430,6 +430,8 @@ class Pipeline:
 
     async def read_and_claim(self) -> list[tuple[str, tuple[bytes, ...], Claimed | None]]:
         """One script: new entries, and for each phone its lock, its session and the CRM breaker."""
+        if self.res.settings.redis_url is None:
+            return await self._read_then_claim()
         token = uuid.uuid4().hex
         script = self.res.redis.register_script(_READ_CLAIM)
         got: Any = await script(
@@ -449,6 +451,29 @@ class Pipeline:
             elif int(locked) == 0:
                 claims[key] = None  # busy: its task waits for the lock the usual way
         return [(key, tuple(ids), claims.get(key)) for key, ids in by_phone.items()]
+
+    async def _read_then_claim(self) -> list[tuple[str, tuple[bytes, ...], Claimed | None]]:
+        """The in-process stand-in (`certobot up`) reads streams in scripts its own way: same steps, apart."""
+        got: Any = await self.res.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=50)
+        by_phone: dict[str, list[bytes]] = {}
+        for _, batch in got or []:
+            for entry_id, fields in batch:
+                key = fields.get(b"k")
+                by_phone.setdefault(key.decode() if key else "", []).append(entry_id)
+        out: list[tuple[str, tuple[bytes, ...], Claimed | None]] = []
+        for key, ids in by_phone.items():
+            claimed: Claimed | None = None
+            if key:
+                token = uuid.uuid4().hex
+                script = self.res.redis.register_script(_CLAIM)
+                res: Any = await script(
+                    keys=[LOCK_PREFIX + key, session_key(key), BREAKER_KEY], args=[token, int(HOLD_SECONDS * 1000)]
+                )
+                if int(res[0]) == 1:
+                    open_until, failures = res[2]
+                    claimed = Claimed(token, _session_of(res[1]), (float(open_until or 0), int(failures or 0)))
+            out.append((key, tuple(ids), claimed))
+        return out
 
     async def drain_once(self) -> int:
         """One pass of the claiming worker, awaited (tests and benchmarks): how many phones it served."""
