@@ -2,9 +2,11 @@
 
 This is the one place where the domains meet: WhatsApp (what came in, what goes out), identity
 (the CPF challenge), the negotiation brain, and the CRM (debtor lookups, outcomes, contact log).
-It runs inside the transaction that marks the inbound message processed, while the caller holds the
-conversation's lock, so every side effect it decides (replies, outcome, contact entries) is written
-to the outbox in that same transaction and happens once, after the commit.
+It decides from what one statement read (`turnstore.TurnRead`) with nothing open — no transaction,
+row lock or pooled connection while the CRM or the model answers — and collects every effect it
+decides (transcript, replies, outcome, contact entries, identity rows, the session's durable copy)
+in a `TurnWork`, which the pipeline writes in one statement guarded by the conversation's version,
+while it holds the conversation's lock; the effects happen once, after that commit.
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
 """Processing accepted messages: at least once, in order per conversation, one at a time.
 
 The webhook stores each event in Postgres (the truth, deduplicated by wamid) and announces its
-phone key on a Redis Stream. Workers read the stream through a consumer group; for an entry they
-take that conversation's lock and process every unprocessed event of the phone in the order
-WhatsApp stamped them, each in its own transaction with the turn handler, then send the replies.
-An entry is acknowledged only after that; entries of a dead worker are claimed by another after
+phone key on a Redis Stream (and a PUBLISH that wakes idle workers). A worker's pass is one script:
+it reads new entries through the consumer group and, for each phone, takes the conversation's lock
+and reads its session. Then, per event in the order WhatsApp stamped them: one statement reads the
+turn, the flow decides with nothing open, one guarded statement writes it, the replies go out from
+memory. Last, one script writes the session (stamped with the committed version), releases the lock
+and acknowledges the entries. Entries of a dead worker are claimed by another after
 `CLAIM_IDLE_MS`; a sweeper re-announces anything stored but never announced (a crash between the
-commit and the XADD). Several API processes and workers can run at once.
+commit and the XADD) and sends replies whose lease ran out. Several API processes and workers can
+run at once. Handlers that are not the flow (the tests' recorders) run the older way: inside a
+transaction per event.
 """
 
 from __future__ import annotations
