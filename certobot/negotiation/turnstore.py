@@ -264,7 +264,7 @@ async def read_identity(
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (await conn.execute(_IDENTITY, {"cpf": cpf, "window": window_start})).one()
             found = _j(row[1])
-            lock = _ts(_j(row[0]))
+            lock = _ts(row[0].strip('"') if isinstance(row[0], str) else row[0])  # a JSON string, decoded or not
             failures = [(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in found]
         else:
             lock = (
