@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import session_key
+from certobot.negotiation.turnstore import TurnConflict, read_turn, write_turn
 from certobot.whatsapp.pipeline import Pipeline
 from certobot.whatsapp.sender import Sender
+from certokit.db import utcnow
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
 from tests.fakes import text_webhook
@@ -129,3 +132,38 @@ def offer_amount(words: str) -> str:
     m = re.search(r"R\$ ([\d.]+,\d\d)", words)
     assert m is not None
     return m.group(1).replace(".", "").replace(",", ".")
+
+
+class TestTwoWritersOfOneTurn:
+    async def test_the_second_write_of_the_same_read_is_refused_whole(
+        self, quiet_stack: tuple[Stack, Pipeline]
+    ) -> None:
+        stack, pipeline = quiet_stack
+        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650084")
+        phone = d["phone"].lstrip("+")
+        await say(stack, pipeline, phone, "oi")
+        assert (await stack.webhook(text_webhook(phone, d["cpf"][:3]))).status_code == 200
+        res = stack.bot_app.state.resources
+        flow = stack.bot_app.state.turn_handler
+        conv = await conversation(stack, phone)
+        read = await read_turn(res.engine, conv.phone_key, since=utcnow() - timedelta(days=1), window_start=utcnow())
+        [event] = read.events
+        # Two processes decided the same event from the same read (the lock lost with a Redis restart).
+        first = await flow.decide(read, event, None)
+        second = await flow.decide(
+            await read_turn(res.engine, conv.phone_key, since=utcnow() - timedelta(days=1), window_start=utcnow()),
+            event,
+            None,
+        )
+        await write_turn(res.engine, first)
+        async with res.engine.connect() as conn:
+            before = (await conn.execute(text("SELECT count(*) FROM messages"))).scalar_one()
+            outbox = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
+        with pytest.raises(TurnConflict):
+            await write_turn(res.engine, second)
+        async with res.engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM messages"))).scalar_one() == before
+            assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == outbox
+        after = await conversation(stack, phone)
+        assert after.state_version == conv.state_version + 1  # one turn written, not two
+        assert after.validation_attempts == 1
