@@ -5,7 +5,9 @@ tests), lives one whole conversation through signed webhooks and counts, for eac
 and the CRM did: statements by kind, transactions, Redis commands (from Redis's own commandstats)
 and the CPU time of the process. The counts are exact and do not depend on the machine's load.
 
-    uv run python benchmarks/turn_cost.py [--json artifacts/turn_cost.json]
+    uv run python benchmarks/turn_cost.py [--json artifacts/turn_cost.json] [--redis-port 6379]
+
+Redis's commandstats are the whole server's: run it against a Redis nobody else is using.
 """
 
 from __future__ import annotations
@@ -55,8 +57,13 @@ class SqlCounter:
         return out
 
 
+REDIS_PORT = 6379
+
+
 def redis_commands() -> Counter[str]:
-    raw = subprocess.run(["redis-cli", "INFO", "commandstats"], capture_output=True, text=True, check=True).stdout
+    raw = subprocess.run(
+        ["redis-cli", "-p", str(REDIS_PORT), "INFO", "commandstats"], capture_output=True, text=True, check=True
+    ).stdout
     return Counter({m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", raw)})
 
 
@@ -71,13 +78,13 @@ async def run() -> dict[str, Any]:
     counter = SqlCounter()
     turns: list[dict[str, Any]] = []
     try:
-        async with make_stack(url, "redis://127.0.0.1:6379/12", crm_seed=1) as stack:
+        async with make_stack(url, f"redis://127.0.0.1:{REDIS_PORT}/12", crm_seed=1) as stack:
             counter.engines[id(stack.bot_app.state.resources.engine.sync_engine)] = "bot"
             debtor = (await stack.crm.get("/api/debtors")).json()["items"][0]
             phone = debtor["phone"].lstrip("+")
             await stack.say(phone, "oi")  # warm caches and compiled statements; not counted
             await asyncio.sleep(0.5)
-            subprocess.run(["redis-cli", "-n", "12", "FLUSHDB"], check=True, capture_output=True)
+            subprocess.run(["redis-cli", "-p", str(REDIS_PORT), "-n", "12", "FLUSHDB"], check=True, capture_output=True)
             await _fresh_phone(stack, phone)
             for template in TURNS:
                 text = template.format(cpf3=debtor["cpf"][:3])
@@ -118,7 +125,10 @@ async def _fresh_phone(stack: Any, phone: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--redis-port", type=int, default=6379)
     args = parser.parse_args()
+    global REDIS_PORT
+    REDIS_PORT = args.redis_port
     result = asyncio.run(run())
     print(f"{'turn':<22}{'bot SQL':>8}{'CRM SQL':>8}{'Redis':>7}{'CPU ms':>8}  reply")
     for t in result["turns"]:

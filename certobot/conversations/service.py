@@ -235,7 +235,7 @@ class ConversationService:
         )
 
     async def _sync_session(self, conv: Conversation) -> None:
-        state = await self.sessions.load(conv.id)
+        state = await self.sessions.load(conv.phone_key, conv.id)
         if state is not None:
             state.status = conv.status  # type: ignore[assignment]
             await self.sessions.save(state)

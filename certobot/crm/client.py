@@ -12,6 +12,7 @@ every turn.
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from typing import Any
@@ -83,10 +84,22 @@ class CrmClient:
         self.breaker_open_seconds = breaker_open_seconds
         self.timeout = httpx.Timeout(5.0, connect=2.0)
         self._failure_script = redis.register_script(_FAILURE)
+        # A turn's view (`for_turn`): the breaker as its lock script read it, no shared cache (the
+        # debtor travels in the session), so a turn's CRM lookups cost Redis nothing when all is well.
+        self._breaker: tuple[float, int] | None = None
+
+    def for_turn(self, open_until: float, failures: int) -> CrmClient:
+        view = copy.copy(self)
+        view._breaker = (open_until, failures)
+        return view
 
     # --- breaker -------------------------------------------------------------------------------
 
     async def _check_breaker(self) -> None:
+        if self._breaker is not None:
+            if self._breaker[0] > time.time():
+                raise CrmUnavailable("circuito aberto")
+            return
         opened_until = await self.redis.hget(BREAKER_KEY, "open_until")
         if opened_until and float(opened_until) > time.time():
             raise CrmUnavailable("circuito aberto")
@@ -98,6 +111,8 @@ class CrmClient:
             log.warning("crm_breaker_open", seconds=self.breaker_open_seconds)
 
     async def _success(self) -> None:
+        if self._breaker is not None and self._breaker[1] == 0:
+            return  # nothing counted against the CRM when the turn began
         await self.redis.delete(BREAKER_KEY)
 
     # --- transport -----------------------------------------------------------------------------
@@ -145,7 +160,7 @@ class CrmClient:
 
     async def get_debtor(self, cpf: str, *, fresh: bool = False) -> DebtorInfo | None:
         """`fresh` skips the cache: opening a contact must use the phone registered right now."""
-        cached = None if fresh else await self.redis.get(CACHE_PREFIX + cpf)
+        cached = None if fresh or self._breaker is not None else await self.redis.get(CACHE_PREFIX + cpf)
         if cached:
             return DebtorInfo.model_validate_json(cached)
         # The CPF goes in the body, never in a URL (URLs end up in access logs and proxies).
@@ -161,7 +176,7 @@ class CrmClient:
         key = phone_key(phone)
         if key is None:
             return None
-        cpf = await self.redis.get(f"{CACHE_PREFIX}phone:{key}")
+        cpf = None if self._breaker is not None else await self.redis.get(f"{CACHE_PREFIX}phone:{key}")
         if cpf:
             return await self.get_debtor(cpf.decode() if isinstance(cpf, bytes) else str(cpf))
         r = await self._request("GET", "/api/debtors", "find_by_phone", params={"phone": phone, "page_size": 1})
@@ -182,6 +197,8 @@ class CrmClient:
         return [DebtorInfo.model_validate(i) for i in body["items"]], int(body["total"])
 
     async def _cache(self, debtor: DebtorInfo) -> None:
+        if self._breaker is not None:
+            return  # a turn keeps the debtor in its session
         ttl = int(self.cache_ttl) or 1
         await self.redis.set(CACHE_PREFIX + debtor.cpf, debtor.model_dump_json(), ex=ttl)
         key = phone_key(debtor.phone)

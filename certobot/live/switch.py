@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.review.models import Switch
 from certokit.db import dialect_of
@@ -52,6 +52,15 @@ class SwitchCache:
             row = await read_switch(db)
             self._value = bool(row and row.on)
             self._read_at = self.monotonic()
+        return self._value
+
+    async def handoff_all_via(self, engine: AsyncEngine | None) -> bool:
+        """The same, for a turn that holds no session: a short read of its own, only when stale."""
+        if engine is None:  # a flow built without a database (unit tests): the switch is off
+            return bool(self._value)
+        if self._value is None or self.stale.is_set() or self.monotonic() - self._read_at > self.ttl:
+            async with AsyncSession(engine) as db:
+                return await self.handoff_all(db)
         return self._value
 
     def forget(self) -> None:

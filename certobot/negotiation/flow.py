@@ -2,9 +2,11 @@
 
 This is the one place where the domains meet: WhatsApp (what came in, what goes out), identity
 (the CPF challenge), the negotiation brain, and the CRM (debtor lookups, outcomes, contact log).
-It runs inside the transaction that marks the inbound message processed, while the caller holds the
-conversation's lock, so every side effect it decides (replies, outcome, contact entries) is written
-to the outbox in that same transaction and happens once, after the commit.
+It decides from what one statement read (`turnstore.TurnRead`) with nothing open — no transaction,
+row lock or pooled connection while the CRM or the model answers — and collects every effect it
+decides (transcript, replies, outcome, contact entries, identity rows, the session's durable copy)
+in a `TurnWork`, which the pipeline writes in one statement guarded by the conversation's version,
+while it holds the conversation's lock; the effects happen once, after that commit.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.config import BotSettings
 from certobot.crm.client import CrmClient, CrmUnavailable
-from certobot.crm.outbox import queue_cancel, queue_contact, queue_outcome
 from certobot.crm.schemas import (
     ContactKind,
     ContactRequest,
@@ -33,7 +33,7 @@ from certobot.crm.schemas import (
     OutcomeReason,
 )
 from certobot.live.switch import SwitchCache
-from certobot.metrics import VALIDATION_FAILURES
+from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
 from certobot.negotiation import texts
 from certobot.negotiation.brain import (
     DebtContext,
@@ -50,14 +50,14 @@ from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, Understanding, fold, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
+from certobot.negotiation.turnstore import Pending, TurnRead, TurnWork, apply_work, detached, read_identity
 from certobot.policies.book import PolicyBook
 from certobot.privacy.notice import privacy_notice
-from certobot.security.blocked import block_phone, is_blocked
-from certobot.security.identity import LockPolicy, locked_until, record_failure
+from certobot.security.identity import LockPolicy
+from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.security.second_factor import needs_second_factor, parse_month
 from certobot.validation.challenge import extract_first_digits, matches
 from certobot.whatsapp.models import Message
-from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.schemas import InboundMessage
 from certokit.clock import Clock, SystemClock
 from certokit.db import utcnow
@@ -90,7 +90,6 @@ RULES_ONLY = frozenset(
 )
 
 
-AFTER_OUTCOME_WINDOW = timedelta(days=30)
 # After these endings the debtor, already identified in this thread, may take the negotiation up again.
 RESUMABLE: frozenset[str] = frozenset({"refused", "follow_up", "payment_promise", "claimed_paid", "legal_threat"})
 NOT_AN_ANSWER = frozenset(
@@ -190,6 +189,30 @@ ENDINGS: dict[str, Ending] = {
 }
 
 
+def queue_outcome(w: TurnWork, outcome: ConversationOutcome) -> None:
+    """Keyed by session id twice over: the outbox row and the CRM's own idempotency."""
+    w.put(
+        kind="crm_outcome",
+        key=f"outcome:{outcome.session_id}",
+        payload=outcome.model_dump(mode="json"),
+        conversation_id=outcome.session_id,
+    )
+
+
+def queue_contact(w: TurnWork, cpf: str, entry: ContactRequest, key: str) -> None:
+    w.put(
+        kind="crm_contact",
+        key=key,
+        payload={"cpf": cpf, "entry": entry.model_dump(mode="json")},
+        conversation_id=entry.session_id,
+    )
+
+
+def queue_cancel(w: TurnWork, session_id: str) -> None:
+    """The CRM cancels an agreement (its boletos stop being valid) once this row is delivered."""
+    w.put(kind="crm_cancel", key=f"cancel:{session_id}", payload={"session_id": session_id}, conversation_id=session_id)
+
+
 def today_sp() -> date:
     return datetime.now(SAO_PAULO).date()
 
@@ -254,10 +277,12 @@ class ConversationFlow:
         sessions: SessionStore,
         negotiator: Negotiator,
         clock: Clock | None = None,
+        engine: AsyncEngine | None = None,
         policies: PolicyBook | None = None,
         switches: SwitchCache | None = None,
     ) -> None:
         self.settings = settings
+        self.engine = engine
         self.policies = policies or PolicyBook()  # empty: the built-in default policy
         self.switches = switches or SwitchCache()
         self.crm = crm
@@ -271,38 +296,49 @@ class ConversationFlow:
 
     # --- entry point (the TurnHandler protocol) -------------------------------------------------
 
-    async def __call__(self, db: AsyncSession, msg: InboundMessage) -> None:
-        to_people = await self.switches.handoff_all(db)
-        conv = await self._live_conversation(db, msg.phone_key)
+    async def decide(
+        self, read: TurnRead, event: Pending, cached: SessionState | None, crm: CrmClient | None = None
+    ) -> TurnWork:
+        """Decide one inbound event from what was read, with nothing open; the caller writes the work."""
+        w = TurnWork(read=read, events=[event.id], crm=crm or self.crm, cached=cached)
+        msg = InboundMessage.model_validate(event.payload)
+        await self._decide(w, msg)
+        return w
+
+    async def _decide(self, w: TurnWork, msg: InboundMessage) -> None:
+        read = w.read
+        assert read is not None
+        # Kept in the process (certobot.live.switch): read from Postgres only when it may have changed.
+        to_people = await self.switches.handoff_all_via(self.engine)
+        conv = w.track(read.live) if read.live is not None else None
         if conv is None:
             # Messages after an outcome reach that conversation's context, not a blank one.
-            recent = await self._recent_outcome(db, msg.phone_key)
-            if recent is not None and not to_people and await self._after_outcome(db, recent, msg):
+            recent = read.recent
+            if recent is not None and not to_people and await self._after_outcome(w, w.track(recent), msg):
                 return
-            conv, debtor = await self._open_inbound(db, msg)
+            conv, debtor = await self._open_inbound(w, msg)
             if debtor is None:
-                await self._record_inbound(db, conv, msg, masked=True)
-                await self._say(
-                    db,
+                self._record_inbound(w, conv, msg, masked=True)
+                self._say(
+                    w,
                     conv,
                     f"reply:{msg.wamid}",
                     [texts.pick(texts.UNKNOWN_NUMBER, 0).format(creditor=self._creditor)],
                 )
                 conv.status, conv.phase, conv.ended_at = "completed", "completion", utcnow()
                 return
-        state = await self._state(conv)
+        state = self._state(w, conv)
         inbound = self._inbound(conv, msg, masked=state.phase == "validation")
+        w.message(inbound)  # first, as received; tagged below once the turn is decided (written later)
         conv.last_inbound_at = utcnow()
         if msg.wa_id and conv.wa_id != msg.wa_id:
             conv.wa_id = msg.wa_id
         if state.status == "handoff":
-            db.add(inbound)
             return  # an operator owns the conversation: the bot stays silent
-        turn = self._to_people(conv, state) if to_people else await self._turn(db, conv, state, msg)
-        # Tagged before it is first written: the review queue costs no statement of its own.
+        turn = self._to_people(conv, state) if to_people else await self._turn(w, conv, state, msg)
+        # Tagged before it is written: the review queue costs no statement of its own.
         inbound.understood, inbound.review = review_tag(turn, state.status)
-        db.add(inbound)
-        await self._commit(db, conv, state, f"{msg.wamid}", turn)
+        self._commit(w, conv, state, f"{msg.wamid}", turn)
 
     def _to_people(self, conv: Conversation, state: SessionState) -> Turn:
         """The team's switch "everything to people" is on: a person answers, nothing said about the debt."""
@@ -314,14 +350,14 @@ class ConversationFlow:
 
     # --- the turn ------------------------------------------------------------------------------
 
-    async def _turn(self, db: AsyncSession, conv: Conversation, state: SessionState, msg: InboundMessage) -> Turn:
+    async def _turn(self, w: TurnWork, conv: Conversation, state: SessionState, msg: InboundMessage) -> Turn:
         n = state.said
         if msg.kind not in TEXT_KINDS or not (msg.text or "").strip():
             return Turn([texts.pick(texts.MEDIA, n)])
         text = msg.text or ""
         if state.phase == "validation":
-            return await self._validation_turn(db, conv, state, text, n)
-        debtor = await self._debtor(conv)
+            return await self._validation_turn(w, conv, state, text, n)
+        debtor = await self._debtor(w, conv)
         if debtor is None:
             return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)])
         ctx = self._context(debtor)
@@ -333,19 +369,17 @@ class ConversationFlow:
         turn.understood = decision.intent
         return turn
 
-    async def _validation_turn(
-        self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int
-    ) -> Turn:
+    async def _validation_turn(self, w: TurnWork, conv: Conversation, state: SessionState, text: str, n: int) -> Turn:
         heard = understand(text, today_sp())
         special = self._special_before_validation(conv, state, heard.intent, n)
         if special is not None:
             special.understood = heard.intent
             return special
         now = self.clock.now()
-        if await locked_until(db, cpf=conv.debtor_cpf, phone_key=conv.phone_key, now=now) is not None:
+        if self._locked_until(w, conv, now) is not None:
             return self._identity_locked(conv, state, "Mensagem durante o bloqueio de autoatendimento.")
         if state.second_factor:
-            return await self._second_factor_turn(db, conv, state, text, n, now)
+            return await self._second_factor_turn(w, conv, state, text, n, now)
         # A message that says something else ("já paguei 200 reais", "dá pra parcelar em 10x?") is not an
         # answer to the challenge, whatever digits it holds: no attempt is used up.
         digits = None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text)
@@ -363,16 +397,17 @@ class ConversationFlow:
         state.validation_attempts += 1
         conv.validation_attempts = state.validation_attempts
         ok = conv.debtor_cpf is not None and matches(text, conv.debtor_cpf)
-        db.add(
+        w.add(
             ValidationAttempt(
                 conversation_id=conv.id,
                 attempt=state.validation_attempts,
                 success=ok,
                 reason=None if ok else "digits_mismatch",
+                created_at=utcnow(),
             )
         )
         if ok:
-            debtor = await self._debtor(conv)
+            debtor = await self._debtor(w, conv)
             if debtor is None:
                 state.validation_attempts -= 1  # not the debtor's fault: try again later
                 return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
@@ -380,33 +415,34 @@ class ConversationFlow:
                 state.second_factor = True
                 return Turn([texts.pick(texts.SECOND_FACTOR_ASK, 0)])
             return self._validated(conv, state, debtor)
-        return await self._failed_attempt(db, conv, state, now, n)
+        return await self._failed_attempt(w, conv, state, now, n)
 
     async def _second_factor_turn(
-        self, db: AsyncSession, conv: Conversation, state: SessionState, text: str, n: int, now: datetime
+        self, w: TurnWork, conv: Conversation, state: SessionState, text: str, n: int, now: datetime
     ) -> Turn:
         """High amounts: the 3 digits were right; the month the debt fell due confirms it is the debtor."""
         month = parse_month(text)
         if month is None:
             return Turn([texts.pick(texts.SECOND_FACTOR_AGAIN, n)])
-        debtor = await self._debtor(conv)
+        debtor = await self._debtor(w, conv)
         if debtor is None:
             return Turn(["Estou com uma instabilidade aqui. Pode me mandar de novo daqui a pouquinho?"])
         state.validation_attempts += 1
         conv.validation_attempts = state.validation_attempts
         ok = month == debtor.due_date.month
-        db.add(
+        w.add(
             ValidationAttempt(
                 conversation_id=conv.id,
                 attempt=state.validation_attempts,
                 success=ok,
                 reason=None if ok else "second_factor_mismatch",
+                created_at=utcnow(),
             )
         )
         state.second_factor = False  # right or wrong, this question is answered; a wrong one starts over
         if ok:
             return self._validated(conv, state, debtor)
-        return await self._failed_attempt(db, conv, state, now, n)
+        return await self._failed_attempt(w, conv, state, now, n)
 
     def _validated(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn:
         state.move("negotiation")
@@ -419,12 +455,12 @@ class ConversationFlow:
         return turn
 
     async def _failed_attempt(
-        self, db: AsyncSession, conv: Conversation, state: SessionState, now: datetime, n: int
+        self, w: TurnWork, conv: Conversation, state: SessionState, now: datetime, n: int
     ) -> Turn:
         VALIDATION_FAILURES.inc()
         if conv.debtor_cpf is not None:
-            lock = await record_failure(
-                db,
+            lock = self._record_failure(
+                w,
                 cpf=conv.debtor_cpf,
                 phone_key=conv.phone_key,
                 conversation_id=conv.id,
@@ -470,45 +506,30 @@ class ConversationFlow:
 
     # --- after an outcome: the same thread, the same context --------------------------------------
 
-    async def _recent_outcome(self, db: AsyncSession, phone_key: str) -> Conversation | None:
-        since = utcnow() - AFTER_OUTCOME_WINDOW
-        return await db.scalar(
-            select(Conversation)
-            .where(
-                Conversation.phone_key == phone_key,
-                Conversation.status.not_in(tuple(LIVE)),
-                Conversation.outcome_kind.is_not(None),
-                Conversation.ended_at >= since,
-            )
-            .order_by(Conversation.ended_at.desc())
-            .limit(1)
-            .with_for_update()
-        )
-
-    async def _after_outcome(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> bool:
+    async def _after_outcome(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> bool:
         """Answer in the context of the conversation that ended; False when a new one should start."""
         reason = str((conv.outcome or {}).get("reason"))
         # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
         validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
         if reason in RESUMABLE and validated:
-            await self._record_inbound(db, conv, msg, masked=False)
+            self._record_inbound(w, conv, msg, masked=False)
             if only_acknowledges(msg.text or ""):
                 # "ok", "valeu", "👍" after "depois eu vejo" or a no: a kind word, not the offer again.
                 n = conv.state_version = (conv.state_version or 0) + 1
-                await self._say(db, conv, f"reply:{msg.wamid}", [texts.pick(texts.AFTER_ACKNOWLEDGED, n)])
+                self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.AFTER_ACKNOWLEDGED, n)])
                 return True
-            return await self._renegotiate(db, conv, msg, replaces=False) is not None
+            return await self._renegotiate(w, conv, msg, replaces=False) is not None
         # Said to a phone whose identity was never confirmed, even "nothing to collect" and a first name
         # would tell a stranger about the debtor: such a thread starts over at the CPF question.
         if reason in {str(r) for r, _, _ in BLOCKS} and validated:
-            await self._record_inbound(db, conv, msg, masked=False)
-            debtor = await self._debtor(conv)
+            self._record_inbound(w, conv, msg, masked=False)
+            debtor = await self._debtor(w, conv)
             first = debtor.name.split()[0] if debtor else ""
             due = debtor.due_date if debtor else self.clock.now().astimezone(SAO_PAULO).date()
             n = conv.state_version = (conv.state_version or 0) + 1
             # The first reply said why; this one says it again in other words, never the same sentence.
             text = texts.pick(texts.AFTER_BLOCKED_BY_REASON.get(reason, texts.AFTER_BLOCKED), n)
-            await self._say(db, conv, f"reply:{msg.wamid}", [text.format(name=first, due=due, creditor=self._creditor)])
+            self._say(w, conv, f"reply:{msg.wamid}", [text.format(name=first, due=due, creditor=self._creditor)])
             return True
         handler = {
             "third_party": self._after_third_party,
@@ -520,25 +541,25 @@ class ConversationFlow:
         if handler is None:
             return False
         masked = reason in ("third_party", "deceased")  # whatever digits they type are not kept
-        await self._record_inbound(db, conv, msg, masked=masked)
-        replies = await handler(db, conv, msg)
+        self._record_inbound(w, conv, msg, masked=masked)
+        replies = await handler(w, conv, msg)
         if replies is None:
             return False
         conv.state_version = (conv.state_version or 0) + 1  # the turn count picks the next phrasing
-        await self._say(db, conv, f"reply:{msg.wamid}", replies)
+        self._say(w, conv, f"reply:{msg.wamid}", replies)
         return True
 
-    async def _after_third_party(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+    async def _after_third_party(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         # Even with the debtor's digits typed now: the person said they are not the debtor.
         return [texts.pick(texts.AFTER_THIRD_PARTY, conv.state_version or 0)]
 
-    async def _after_deceased(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+    async def _after_deceased(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         return [texts.pick(texts.AFTER_DECEASED, conv.state_version or 0)]
 
-    async def _after_dispute(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str]:
+    async def _after_dispute(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         return [texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)]
 
-    async def _after_agreement(self, db: AsyncSession, conv: Conversation, msg: InboundMessage) -> list[str] | None:
+    async def _after_agreement(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str] | None:
         outcome = dict(conv.outcome or {})
         if outcome.get("cancelled_at"):
             return None  # a cancelled agreement: a new conversation may start
@@ -546,24 +567,24 @@ class ConversationFlow:
         if heard.intent == Intent.cancel or (
             heard.intent in (Intent.opt_out, Intent.refuse) and "cancel" in fold(msg.text or "")
         ):
-            return await self._cancel_agreement(db, conv, outcome)
+            return await self._cancel_agreement(w, conv, outcome)
         if heard.intent == Intent.second_copy:
-            return await self._second_copy(conv)
+            return await self._second_copy(w, conv)
         if heard.intent in (Intent.change, Intent.installments, Intent.cash, Intent.amount, Intent.pay_date):
-            return await self._renegotiate(db, conv, msg, replaces=True)
+            return await self._renegotiate(w, conv, msg, replaces=True)
         summary = agreement_summary(outcome)
         if heard.intent == Intent.recall:
-            return [f"Seu acordo: {summary}. {await self._paid_so_far(conv)}"]
+            return [f"Seu acordo: {summary}. {await self._paid_so_far(w, conv)}"]
         if heard.intent == Intent.already_paid:
-            return [await self._paid_so_far(conv)]
+            return [await self._paid_so_far(w, conv)]
         return [
             f"Seu acordo está registrado: {summary}. Se quiser, te mando a 2ª via do boleto, mudo as condições "
             "ou cancelo (antes do primeiro pagamento). É só me dizer."
         ]
 
-    async def _paid_so_far(self, conv: Conversation) -> str:
+    async def _paid_so_far(self, w: TurnWork, conv: Conversation) -> str:
         """What the CRM has received for this agreement (the bank's notices), and what is still open."""
-        stored = await self._stored_outcome(conv.id)
+        stored = await self._stored_outcome(w, conv.id)
         boletos = [b for b in (stored or {}).get("boletos", []) if b.get("status") != "cancelled"]
         paid = [b for b in boletos if b.get("status") == "paid"]
         still = sorted((b for b in boletos if b.get("status") != "paid"), key=lambda b: int(b.get("installment", 0)))
@@ -582,17 +603,17 @@ class ConversationFlow:
             f"{date.fromisoformat(nxt['due_date']):%d/%m/%Y}."
         )
 
-    async def _cancel_agreement(self, db: AsyncSession, conv: Conversation, outcome: dict[str, Any]) -> list[str]:
-        stored = await self._stored_outcome(conv.id)
+    async def _cancel_agreement(self, w: TurnWork, conv: Conversation, outcome: dict[str, Any]) -> list[str]:
+        stored = await self._stored_outcome(w, conv.id)
         if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
             return [
                 "Como já tem parcela paga, não consigo cancelar por aqui. Se quiser, escreva *atendente* que uma "
                 "pessoa da equipe te ajuda."
             ]
-        await queue_cancel(db, conv.id)
+        queue_cancel(w, conv.id)
         if conv.debtor_cpf is not None:
-            await queue_contact(
-                db,
+            queue_contact(
+                w,
                 conv.debtor_cpf,
                 ContactRequest(kind="agreement_cancelled", session_id=conv.id, notes="Cancelou o acordo."),
                 key=f"contact:{conv.id}:cancel",
@@ -603,20 +624,20 @@ class ConversationFlow:
             "Se quiser negociar de novo, é só me chamar por aqui."
         ]
 
-    async def _stored_outcome(self, session_id: str) -> dict[str, Any] | None:
+    async def _stored_outcome(self, w: TurnWork, session_id: str) -> dict[str, Any] | None:
         try:
-            return await self.crm.get_outcome(session_id)
+            return await w.crm.get_outcome(session_id)
         except CrmUnavailable as exc:
             raise TryLater("crm_unavailable") from exc
 
-    async def _second_copy(self, conv: Conversation) -> list[str]:
-        stored = await self._stored_outcome(conv.id)
+    async def _second_copy(self, w: TurnWork, conv: Conversation) -> list[str]:
+        stored = await self._stored_outcome(w, conv.id)
         open_ones = [b for b in (stored or {}).get("boletos", []) if b.get("status") not in ("paid", "cancelled")]
         if not open_ones:
             return ["Os boletos do seu acordo ainda estão sendo gerados. Em instantes chegam aqui!"]
         ref = open_ones[0]
         try:
-            boleto = await self.crm.get_boleto(ref["boleto_id"])
+            boleto = await w.crm.get_boleto(ref["boleto_id"])
         except CrmUnavailable as exc:
             raise TryLater("crm_unavailable") from exc
         head = (
@@ -633,17 +654,17 @@ class ConversationFlow:
         ]
 
     async def _renegotiate(
-        self, db: AsyncSession, old: Conversation, msg: InboundMessage, *, replaces: bool
+        self, w: TurnWork, old: Conversation, msg: InboundMessage, *, replaces: bool
     ) -> list[str] | None:
         """New terms after an outcome: a new conversation, already validated in this thread; after an
         agreement (`replaces`), its own agreement replaces the old one and its boletos."""
-        stored = await self._stored_outcome(old.id) if replaces else None
+        stored = await self._stored_outcome(w, old.id) if replaces else None
         if stored is not None and any(b.get("status") == "paid" for b in stored.get("boletos", [])):
             return [
                 "Como já tem parcela paga, não consigo mudar o acordo por aqui. "
                 "Escreva *atendente* que uma pessoa te ajuda."
             ]
-        debtor = await self._debtor(old)
+        debtor = await self._debtor(w, old)
         if debtor is None:
             return None
         conv = Conversation(
@@ -655,13 +676,15 @@ class ConversationFlow:
             origin="inbound",
             status="active",
             phase="negotiation",
+            validation_attempts=0,
+            state_version=0,
+            created_at=utcnow(),
         )
-        db.add(conv)
-        await db.flush()
+        w.track(conv, new=True)
         state = self._new_state(conv)
         state.phase = "negotiation"
         state.negotiation.replaces = old.id if replaces else None
-        await self._record_inbound(db, conv, msg, masked=False)
+        self._record_inbound(w, conv, msg, masked=False)
         conv.last_inbound_at = utcnow()
         ctx = self._context(debtor)
         heard = understand(msg.text or "", ctx.today)
@@ -680,7 +703,7 @@ class ConversationFlow:
                 "Combinado, vamos ajustar o acordo: quando você confirmar o novo, "
                 "o antigo e os boletos dele deixam de valer.",
             )
-        await self._commit(db, conv, state, msg.wamid, turn)
+        self._commit(w, conv, state, msg.wamid, turn)
         return []
 
     def _special_before_validation(
@@ -803,7 +826,7 @@ class ConversationFlow:
 
     # --- writing the turn out -------------------------------------------------------------------
 
-    async def _commit(self, db: AsyncSession, conv: Conversation, state: SessionState, cause: str, turn: Turn) -> None:
+    def _commit(self, w: TurnWork, conv: Conversation, state: SessionState, cause: str, turn: Turn) -> None:
         """Write the turn's effects; `cause` (the inbound wamid, or the timer) keys them idempotently."""
         if turn.replies and turn.replies[0] == state.last_reply:
             turn.replies[0] = (
@@ -812,49 +835,67 @@ class ConversationFlow:
         if turn.replies:
             state.said += 1
             state.last_reply = turn.replies[-1]
-        await self._say(db, conv, f"reply:{cause}", turn.replies)
+        self._say(w, conv, f"reply:{cause}", turn.replies)
         if turn.contact is not None and conv.debtor_cpf is not None:
-            await queue_contact(db, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
-            if turn.contact.kind == "wrong_number":
-                await block_phone(
-                    db,
-                    phone_key=conv.phone_key,
-                    cpf=conv.debtor_cpf,
-                    reason="wrong_number",
-                    conversation_id=conv.id,
-                    now=self.clock.now(),
+            queue_contact(w, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
+            read = w.read
+            if turn.contact.kind == "wrong_number" and (read is None or conv.debtor_cpf not in read.blocked_cpfs):
+                w.add(
+                    BlockedPhone(
+                        phone_key=conv.phone_key,
+                        debtor_cpf=conv.debtor_cpf,
+                        reason="wrong_number",
+                        conversation_id=conv.id,
+                        created_at=self.clock.now(),
+                    ),
+                    conflict=("phone_key", "debtor_cpf"),
                 )
+                log.info("phone_blocked", reason="wrong_number", conversation_id=conv.id)
         if turn.outcome is not None:
-            await self._finish(db, conv, turn.outcome)
+            self._finish(w, conv, turn.outcome)
         conv.phase = state.phase
         conv.status = state.status
         if state.status not in LIVE and conv.ended_at is None:
             conv.ended_at = utcnow()
         conv.state_version = state.version = (conv.state_version or 0) + 1
-        await self.sessions.save(state)
+        # The durable copy, written by the same statement; Redis gets it only after that commit.
+        conv.session = state.model_dump(mode="json", exclude={"debtor", "debtor_at"})
+        w.state = state
 
-    async def _finish(self, db: AsyncSession, conv: Conversation, outcome: ConversationOutcome) -> None:
+    def _finish(self, w: TurnWork, conv: Conversation, outcome: ConversationOutcome) -> None:
         """The one outcome of a conversation: stored on it and sent to the CRM through the outbox."""
         if conv.outcome_kind is not None:
             return
         conv.outcome = outcome.model_dump(mode="json")
         conv.outcome_kind = outcome.outcome
-        await queue_outcome(db, outcome)
+        queue_outcome(w, outcome)
         log.info("conversation_outcome", session_id=conv.id, outcome=outcome.outcome)
 
-    async def _say(self, db: AsyncSession, conv: Conversation, key: str, replies: list[str]) -> None:
+    def _say(self, w: TurnWork, conv: Conversation, key: str, replies: list[str]) -> None:
+        to = (conv.wa_id or conv.phone).lstrip("+")
         for i, reply in enumerate(replies):
-            await queue_message(
-                db,
-                conversation_id=conv.id,
-                to=conv.wa_id or conv.phone.lstrip("+"),
-                message=text_message(reply),
-                transcript=scrub(reply),
+            message = text_message(reply)
+            idx = w.message(
+                Message(
+                    conversation_id=conv.id,
+                    direction="out",
+                    author="bot",
+                    phone="+" + to,
+                    kind=str(message.get("type", "text")),
+                    body=scrub(reply),
+                    status="queued",
+                )
+            )
+            w.put(
+                kind="whatsapp",
                 key=f"{key}:{i}",
+                conversation_id=conv.id,
+                payload={"message_id": None, "to": to, "message": message},
+                message=idx,
             )
 
-    async def _record_inbound(self, db: AsyncSession, conv: Conversation, msg: InboundMessage, *, masked: bool) -> None:
-        db.add(self._inbound(conv, msg, masked=masked))
+    def _record_inbound(self, w: TurnWork, conv: Conversation, msg: InboundMessage, *, masked: bool) -> None:
+        w.message(self._inbound(conv, msg, masked=masked))
 
     def _inbound(self, conv: Conversation, msg: InboundMessage, *, masked: bool) -> Message:
         text = msg.text or f"[{msg.kind}]"
@@ -871,21 +912,14 @@ class ConversationFlow:
 
     # --- loading ---------------------------------------------------------------------------------
 
-    async def _live_conversation(self, db: AsyncSession, phone_key: str) -> Conversation | None:
-        return await db.scalar(
-            select(Conversation)
-            .where(Conversation.phone_key == phone_key, Conversation.status.in_(tuple(LIVE)))
-            .with_for_update()
-        )
-
-    async def _open_inbound(self, db: AsyncSession, msg: InboundMessage) -> tuple[Conversation, DebtorInfo | None]:
+    async def _open_inbound(self, w: TurnWork, msg: InboundMessage) -> tuple[Conversation, DebtorInfo | None]:
         """A debtor who writes first: found by phone (with or without the ninth digit)."""
         try:
-            debtor = await self.crm.find_by_phone(msg.phone)
+            debtor = await w.crm.find_by_phone(msg.phone)
         except CrmUnavailable as exc:
             # Answering "I don't know this number" to a real debtor would be wrong: wait for the CRM.
             raise TryLater("crm_unavailable") from exc
-        if debtor is not None and await is_blocked(db, phone_key=msg.phone_key, cpf=debtor.cpf):
+        if debtor is not None and w.read is not None and debtor.cpf in w.read.blocked_cpfs:
             debtor = None  # someone here said it is not the debtor's number: a stranger hears nothing
         conv = Conversation(
             id=str(uuid.uuid4()),
@@ -896,13 +930,22 @@ class ConversationFlow:
             origin="inbound",
             status="active",
             phase="validation",
+            validation_attempts=0,
+            state_version=0,
+            created_at=utcnow(),
         )
-        db.add(conv)
-        await db.flush()
+        w.track(conv, new=True)
+        if debtor is not None and w.read is not None and self.engine is not None:
+            # Whoever guessed at this debtor's digits from another phone counts here too.
+            locks, failures = await read_identity(
+                self.engine, debtor.cpf, window_start=self.clock.now() - self.lock_policy.lock_for
+            )
+            w.read.locks.update(locks)
+            w.read.failures.extend(failures)
         if debtor is not None:
-            state = self._new_state(conv)
-            await self.sessions.save(state)
-            # The greeting is this turn's first reply when the debtor only said "oi".
+            # The greeting is this turn's first reply when the debtor only said "oi"; the debtor as the
+            # CRM just said travels in the session, so the next turns need not ask again at once.
+            w.debtor = debtor
         return conv, debtor
 
     def _new_state(self, conv: Conversation) -> SessionState:
@@ -914,24 +957,92 @@ class ConversationFlow:
             version=conv.state_version or 0,
         )
 
-    async def _state(self, conv: Conversation) -> SessionState:
-        state = await self.sessions.load(conv.id)
-        if state is None or state.version != (conv.state_version or 0):
-            # Redis lost it, or holds a turn that never committed: rebuild from the durable row; the
-            # negotiation restarts from the first offer.
+    def _state(self, w: TurnWork, conv: Conversation) -> SessionState:
+        """The live session: Redis's copy when it belongs to the version committed, else the durable one."""
+        version = conv.state_version or 0
+        cached = w.cached
+        if cached is not None and cached.session_id == conv.id and cached.version == version:
+            state = cached.model_copy(deep=True)
+        elif conv.session:
+            # Redis lost it (restart, eviction) or holds an older turn: the copy written with the last
+            # turn, so the debtor is not asked again what they already answered.
+            state = SessionState.model_validate(conv.session)
+            state.version = version
+        else:
             state = self._new_state(conv)
             state.phase = conv.phase  # type: ignore[assignment]
-            state.status = conv.status  # type: ignore[assignment]
-            state.validation_attempts = conv.validation_attempts
+            state.validation_attempts = conv.validation_attempts or 0
+            if conv.origin != "inbound":
+                state.prompts = 1  # the opening template asked for the digits
+        # An operator changes the row's status (handoff and back); the row wins.
+        state.status = conv.status  # type: ignore[assignment]
+        if w.debtor is not None and state.debtor is None:
+            state.debtor, state.debtor_at = w.debtor, utcnow()
+        w.state_in = state
         return state
 
-    async def _debtor(self, conv: Conversation) -> DebtorInfo | None:
+    async def _debtor(self, w: TurnWork, conv: Conversation) -> DebtorInfo | None:
+        """The debtor as the CRM said it a moment ago (kept in the session), or asked now."""
         if conv.debtor_cpf is None:
             return None
+        if w.debtor is not None and w.debtor.cpf == conv.debtor_cpf:
+            return w.debtor
+        held = w.state_in
+        if (
+            held is not None
+            and held.debtor is not None
+            and held.debtor.cpf == conv.debtor_cpf
+            and held.debtor_at is not None
+            and utcnow() - held.debtor_at < timedelta(seconds=w.crm.cache_ttl)
+        ):
+            return held.debtor
         try:
-            return await self.crm.get_debtor(conv.debtor_cpf)
+            debtor = await w.crm.get_debtor(conv.debtor_cpf)
         except CrmUnavailable as exc:
             raise TryLater("crm_unavailable") from exc
+        w.debtor = debtor
+        if held is not None:
+            held.debtor, held.debtor_at = debtor, utcnow()
+        return debtor
+
+    def _locked_until(self, w: TurnWork, conv: Conversation, now: datetime) -> datetime | None:
+        """When self-service opens again for this debtor or this phone (read with the turn)."""
+        if w.read is None:
+            return None
+        subjects = [("phone", conv.phone_key)] + ([("cpf", conv.debtor_cpf)] if conv.debtor_cpf else [])
+        until: datetime | None = None
+        for subject in subjects:
+            t = w.read.locks.get(subject)
+            if t is not None and t > now and (until is None or t > until):
+                until = t
+        return until
+
+    def _record_failure(
+        self, w: TurnWork, *, cpf: str, phone_key: str, conversation_id: str, now: datetime, policy: LockPolicy
+    ) -> datetime | None:
+        """Count one wrong answer (written with the turn); the end of the lock when it reached the limit."""
+        w.add(IdentityFailure(debtor_cpf=cpf, phone_key=phone_key, conversation_id=conversation_id, created_at=now))
+        failures = w.read.failures if w.read is not None else []
+        locks = w.read.locks if w.read is not None else {}
+        until: datetime | None = None
+        for kind, subject, at in (("cpf", cpf, 0), ("phone", phone_key, 1)):
+            lock = locks.get((kind, subject))
+            # Failures before the last lock ended were already paid for by that lock.
+            since = now - policy.lock_for
+            if lock is not None and lock > since:
+                since = lock
+            count = 1 + sum(1 for f in failures if f[at] == subject and f[2] > since)
+            if count < policy.max_failures:
+                continue
+            until = now + policy.lock_for
+            w.add(
+                IdentityLock(subject_kind=kind, subject=subject, locked_until=until, created_at=now),
+                conflict=("subject_kind", "subject"),
+                update=("locked_until",),
+            )
+            IDENTITY_LOCKS.labels(kind).inc()
+            log.warning("identity_locked", subject_kind=kind, conversation_id=conversation_id, until=until.isoformat())
+        return until
 
     @property
     def _creditor(self) -> str:
@@ -1002,11 +1113,18 @@ class ConversationFlow:
 
     # --- time and operators ---------------------------------------------------------------------
 
-    async def expire(self, db: AsyncSession, conv: Conversation) -> bool:
-        """End a conversation left silent for CONVERSATION_TIMEOUT_SECONDS: say so kindly, report it."""
-        if conv.status != "active":
+    async def expire(self, db: AsyncSession, row: Conversation) -> bool:
+        """End a conversation left silent for CONVERSATION_TIMEOUT_SECONDS: say so kindly, report it.
+
+        Written in the caller's transaction (it holds the row); Redis is not written: the next turn
+        finds its session older than the row and takes the durable copy.
+        """
+        if row.status != "active":
             return False
-        state = await self._state(conv)
+        conv = detached(row)
+        w = TurnWork(crm=self.crm, lease=False)
+        w.track(conv)
+        state = self._state(w, conv)
         validated = state.phase in ("negotiation", "agreement")
         state.end("abandoned")
         outcome = self._outcome(
@@ -1024,7 +1142,8 @@ class ConversationFlow:
             outcome=outcome,
             contact=ContactRequest(kind="abandoned", session_id=conv.id, notes="Sem resposta."),
         )
-        await self._commit(db, conv, state, f"timeout:{conv.id}", turn)
+        self._commit(w, conv, state, f"timeout:{conv.id}", turn)
+        await apply_work(await db.connection(), w)
         return True
 
 
@@ -1043,6 +1162,7 @@ def build_turn_handler(resources: Any) -> ConversationFlow:
         sessions,
         build_negotiator(settings),
         clock=resources.clock,
+        engine=resources.engine,
         policies=resources.policies,
         switches=resources.switches,
     )

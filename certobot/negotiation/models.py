@@ -40,6 +40,9 @@ class Conversation(BotBase):
     campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     outcome_kind: Mapped[str | None] = mapped_column(String(30))
+    # The durable copy of the live session, written by the same statement as the turn it belongs to:
+    # a session Redis lost (restart, eviction, a stale version) is rebuilt from here, not asked again.
+    session: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
+from certobot.crm.schemas import DebtorInfo
 from certobot.negotiation.brain import NegotiationState
 
 Phase = Literal["validation", "negotiation", "agreement", "completion"]
@@ -48,6 +49,10 @@ class SessionState(BaseModel):
     said: int = 0  # turns the bot answered: picks the phrasing, so a repeated situation reads differently
     last_reply: str | None = None  # never the same sentence twice in a row
     negotiation: NegotiationState = Field(default_factory=NegotiationState)
+    # The debtor as the CRM answered a moment ago (Redis only, never the durable copy): turns a few
+    # seconds apart do not ask the CRM again.
+    debtor: DebtorInfo | None = None
+    debtor_at: datetime | None = None
 
     def move(self, phase: Phase) -> None:
         if phase not in TRANSITIONS[self.phase]:
@@ -63,23 +68,26 @@ class SessionState(BaseModel):
         return self.phase in ("negotiation", "agreement") or (self.phase == "completion" and self.negotiation.turns > 0)
 
 
+def session_key(phone_key: str) -> str:
+    """Keyed by phone, beside the conversation's lock: one script takes the lock and reads the session."""
+    return f"certobot:session:{phone_key}"
+
+
 class SessionStore:
-    """Sessions as JSON under `certobot:session:{id}`; kept a while after the end for late messages."""
+    """The phone's live session as JSON under `certobot:session:{phone_key}`, kept a while after the end.
+
+    It carries the conversation's id and the `state_version` it belongs to: a session of another
+    conversation, or older than the row, is not trusted (the turn takes the durable copy instead).
+    """
 
     def __init__(self, redis: Redis, *, keep_seconds: int) -> None:
         self.redis = redis
         self.keep_seconds = keep_seconds
 
-    @staticmethod
-    def _key(session_id: str) -> str:
-        return f"certobot:session:{session_id}"
-
-    async def load(self, session_id: str) -> SessionState | None:
-        raw = await self.redis.get(self._key(session_id))
-        return SessionState.model_validate_json(raw) if raw else None
+    async def load(self, phone_key: str, session_id: str) -> SessionState | None:
+        raw = await self.redis.get(session_key(phone_key))
+        state = SessionState.model_validate_json(raw) if raw else None
+        return state if state is not None and state.session_id == session_id else None
 
     async def save(self, state: SessionState) -> None:
-        await self.redis.set(self._key(state.session_id), state.model_dump_json(), ex=self.keep_seconds)
-
-    async def delete(self, session_id: str) -> None:
-        await self.redis.delete(self._key(session_id))
+        await self.redis.set(session_key(state.phone_key), state.model_dump_json(), ex=self.keep_seconds)

@@ -89,6 +89,7 @@ async def anonymise_conversation(db: AsyncSession, conv: Conversation) -> None:
         conv.outcome = {k: v for k, v in conv.outcome.items() if k in KEEP_IN_OUTCOME}
     old_key = conv.phone_key
     conv.debtor_cpf, conv.wa_id, conv.phone = None, None, ANONYMOUS
+    conv.session = None  # the durable session: the CPF, the model's history of what the debtor wrote
     conv.phone_key = ("anon-" + conv.id.replace("-", ""))[:16]
     # The inbox's copy of the name and amount, and the team's note, go with the rest.
     await db.execute(delete(InboxCard).where(InboxCard.conversation_id == conv.id))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+import time
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
 from certobot.whatsapp.schemas import InboundMessage, Status
 from certokit.db import dialect_of, utcnow
+from certokit.logging import get_logger
+
+log = get_logger("certobot.intake")
 
 # A status only moves forward; `failed` may follow any of them.
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -71,3 +78,58 @@ async def store_statuses(session: AsyncSession, statuses: list[Status]) -> int:
             if s.status == "failed" and s.errors:
                 msg.error = {"errors": [e.model_dump(mode="json") for e in s.errors]}
     return applied
+
+
+# Every message of a webhook body in ONE statement, in autocommit (no BEGIN/COMMIT round trips):
+# the per-phone, per-minute flood counter is an upsert (its row lock makes concurrent webhooks count
+# exactly), each message learns its place in that minute, and the ones past the allowance are stored
+# already processed, without their text. Duplicates (Meta redelivers) are skipped by the unique wamid.
+_STORE = text(
+    """
+WITH v AS (
+  SELECT * FROM jsonb_to_recordset(:rows) AS r(ord int, wamid text, phone_key text, wa_id text,
+                                              sent_at timestamptz, payload jsonb)
+), counted AS (
+  INSERT INTO inbound_floods (phone_key, minute, n)
+  SELECT phone_key, :minute, count(*) FROM v GROUP BY phone_key
+  ON CONFLICT (phone_key, minute) DO UPDATE SET n = inbound_floods.n + EXCLUDED.n
+  RETURNING phone_key, n
+), placed AS (
+  SELECT v.*, c.n - count(*) OVER (PARTITION BY v.phone_key)
+              + row_number() OVER (PARTITION BY v.phone_key ORDER BY v.ord) AS nth
+  FROM v JOIN counted c USING (phone_key)
+)
+INSERT INTO inbound_events (wamid, phone_key, wa_id, sent_at, payload, received_at, processed_at)
+SELECT wamid, phone_key, wa_id, sent_at,
+       CASE WHEN nth > :limit THEN NULL ELSE payload END, now(),
+       CASE WHEN nth > :limit THEN now() END
+FROM placed ORDER BY ord
+ON CONFLICT (wamid) DO NOTHING
+RETURNING phone_key, processed_at IS NULL
+"""
+).bindparams(bindparam("rows", type_=JSONB))
+
+
+async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMessage], limit: int) -> list[str]:
+    """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work."""
+    if not messages:
+        return []
+    rows = [
+        {
+            "ord": i,
+            "wamid": m.wamid,
+            "phone_key": m.phone_key,
+            "wa_id": m.wa_id,
+            "sent_at": m.timestamp.isoformat(),
+            "payload": json.loads(m.model_dump_json()),
+        }
+        for i, m in enumerate(messages)
+    ]
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        result = await conn.execute(_STORE, {"rows": rows, "minute": int(time.time() // 60), "limit": limit})
+        stored = result.all()
+    over = sum(1 for _, fresh in stored if not fresh)
+    if over:
+        log.warning("phone_throttled", messages=over)
+    return [key for key, fresh in stored if fresh]

@@ -73,3 +73,13 @@ class StatusEvent(BotBase):
     status: Mapped[str] = mapped_column(String(12))
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InboundFlood(BotBase):
+    """Messages per phone and minute, counted by the webhook's one insert (an upsert: exact under concurrency)."""
+
+    __tablename__ = "inbound_floods"
+
+    phone_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)

@@ -1,12 +1,16 @@
 """Processing accepted messages: at least once, in order per conversation, one at a time.
 
 The webhook stores each event in Postgres (the truth, deduplicated by wamid) and announces its
-phone key on a Redis Stream. Workers read the stream through a consumer group; for an entry they
-take that conversation's lock and process every unprocessed event of the phone in the order
-WhatsApp stamped them, each in its own transaction with the turn handler, then send the replies.
-An entry is acknowledged only after that; entries of a dead worker are claimed by another after
+phone key on a Redis Stream (and a PUBLISH that wakes idle workers). A worker's pass is one script:
+it reads new entries through the consumer group and, for each phone, takes the conversation's lock
+and reads its session. Then, per event in the order WhatsApp stamped them: one statement reads the
+turn, the flow decides with nothing open, one guarded statement writes it, the replies go out from
+memory. Last, one script writes the session (stamped with the committed version), releases the lock
+and acknowledges the entries. Entries of a dead worker are claimed by another after
 `CLAIM_IDLE_MS`; a sweeper re-announces anything stored but never announced (a crash between the
-commit and the XADD). Several API processes and workers can run at once.
+commit and the XADD) and sends replies whose lease ran out. Several API processes and workers can
+run at once. Handlers that are not the flow (the tests' recorders) run the older way: inside a
+transaction per event.
 """
 
 from __future__ import annotations
@@ -14,24 +18,40 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import ResponseError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certobot.crm.client import BREAKER_KEY, CrmClient
 from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
+from certobot.negotiation.session import SessionState, session_key
+from certobot.negotiation.turnstore import (
+    AFTER_OUTCOME_WINDOW,
+    Pending,
+    TurnConflict,
+    TurnRead,
+    TurnWork,
+    Written,
+    read_turn,
+    write_turn,
+)
 from certobot.redis import count
 from certobot.resources import Resources
-from certobot.whatsapp.models import InboundEvent
+from certobot.whatsapp.models import InboundEvent, InboundFlood
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
+from certokit import wakeup
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.logging import get_logger
@@ -39,13 +59,71 @@ from certokit.logging import get_logger
 log = get_logger("certobot.pipeline")
 
 STREAM = "certobot:inbound"
+WAKE = "certobot:inbound:wake"
+LOCK_PREFIX = "certobot:lock:conv:"
+HOLD_SECONDS = 20.0
 GROUP = "workers"
 CLAIM_IDLE_MS = 30_000
 MAX_ATTEMPTS = 5
 
 
-class TurnHandler(Protocol):
+class LegacyHandler(Protocol):
+    """A handler that runs inside the pipeline's transaction (the tests' recorders)."""
+
     async def __call__(self, session: AsyncSession, msg: InboundMessage, /) -> None: ...
+
+
+class Decider(Protocol):
+    """The conversation flow: decides from what was read, with nothing open; the pipeline writes."""
+
+    settings: Any
+    clock: Any
+    crm: Any
+
+    async def decide(
+        self, read: TurnRead, event: Pending, cached: SessionState | None, crm: Any = None
+    ) -> TurnWork: ...
+
+
+TurnHandler = LegacyHandler | Decider
+
+# The lock taken and the phone's session read in one round trip (SET NX, GET); the CRM breaker's
+# state comes along, so a turn that finds it closed need not ask Redis again.
+_CLAIM = """
+local got = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not got then return {0, false, false} end
+return {1, redis.call('GET', KEYS[2]), redis.call('HMGET', KEYS[3], 'open_until', 'failures')}
+"""
+# The worker's pass: read new stream entries (never blocking: a script cannot) and, for each phone
+# in them, take the lock and read the session and the CRM breaker — one round trip for the lot.
+_READ_CLAIM = """
+local got = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if not got then return {{}, {}} end
+local out, seen, breaker = {}, {}, false
+for _, e in ipairs(got[1][2]) do
+  local f, k = e[2], ''
+  for i = 1, #f, 2 do if f[i] == 'k' then k = f[i + 1] end end
+  if k ~= '' and not seen[k] then
+    seen[k] = true
+    local lock = redis.call('SET', ARGV[6] .. k, ARGV[4], 'NX', 'PX', ARGV[5])
+    local sess = false
+    if lock then sess = redis.call('GET', ARGV[7] .. k) end
+    if not breaker then breaker = redis.call('HMGET', KEYS[2], 'open_until', 'failures') end
+    table.insert(out, {e[1], k, lock and 1 or 0, sess})
+  else
+    table.insert(out, {e[1], k, -1, false})
+  end
+end
+return {out, breaker or {}}
+"""
+# After the commit: the session stamped with the committed version, the lock released if still
+# ours, the stream entries acknowledged — one round trip.
+_FINISH = """
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if #ARGV > 4 then redis.call('XACK', KEYS[3], ARGV[4], unpack(ARGV, 5)) end
+return 1
+"""
 
 
 @asynccontextmanager
@@ -80,12 +158,30 @@ async def _keep_alive(lock: Lock, every: float, *, at_most: float = 300.0) -> No
 
 
 async def announce(redis: Redis, phone_keys: list[str]) -> None:
+    """The entries, and a wake-up the idle workers hear on their subscription: one round trip."""
     if not phone_keys:
         return
     async with redis.pipeline(transaction=False) as pipe:
         for key in dict.fromkeys(phone_keys):
             pipe.xadd(STREAM, {"k": key}, maxlen=200_000, approximate=True)
+        pipe.publish(WAKE, "1")
         await pipe.execute()
+
+
+@dataclass
+class Claimed:
+    """A phone whose lock the worker's pass took, with what the same script read."""
+
+    token: str
+    session: SessionState | None
+    breaker: tuple[float, int]
+
+
+def _session_of(raw: Any) -> SessionState | None:
+    try:
+        return SessionState.model_validate_json(raw) if raw else None
+    except ValueError:
+        return None  # an older shape: the durable copy is used
 
 
 class Pipeline:
@@ -100,14 +196,127 @@ class Pipeline:
         self.claim_idle_ms = claim_idle_ms
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def process_phone(self, phone_key: str) -> int:
-        """Process every pending event of one phone, in order; returns how many."""
-        done = 0
-        async with conversation_lock(self.res.redis, phone_key):
-            while await self._process_next(phone_key):
-                done += 1
-            await self._send_pending(phone_key)
+    async def process_phone(self, phone_key: str, ack: tuple[bytes, ...] = (), claimed: Claimed | None = None) -> int:
+        """Process every pending event of one phone, in order; returns how many.
+
+        About three Redis round trips whatever the number of events: the lock taken with the session
+        read (one script), and after the commits the session written, the lock released and the
+        stream entries acknowledged (another). The lock is renewed only if the turn runs long.
+        """
+        if not hasattr(self.handler, "decide"):
+            async with conversation_lock(self.res.redis, phone_key):
+                done = 0
+                while await self._process_next(phone_key):
+                    done += 1
+                await self._send_pending(phone_key)
+            if ack:
+                await self.res.redis.xack(STREAM, GROUP, *ack)
+            return done
+        if claimed is None:
+            token, cached, breaker = await self._claim(phone_key)
+        else:
+            token, cached, breaker = claimed.token, claimed.session, claimed.breaker
+        lock = self.res.redis.lock(LOCK_PREFIX + phone_key, timeout=HOLD_SECONDS)
+        lock.local.token = token.encode()
+        keeper = asyncio.create_task(_keep_alive(lock, HOLD_SECONDS / 3))
+        state: SessionState | None = None
+        ok = False
+        try:
+            done, state = await self._decide_and_write(phone_key, cached, breaker)
+            ok = True
+        finally:
+            keeper.cancel()
+            with suppress(Exception):  # Redis away: the lock expires, the entries are claimed again
+                await self._finish(phone_key, token, state, ack if ok else ())
         return done
+
+    async def _claim(self, phone_key: str) -> tuple[str, SessionState | None, tuple[float, int]]:
+        """Take the conversation's lock and read its session in one script; wait while it is busy."""
+        token = uuid.uuid4().hex
+        script = self.res.redis.register_script(_CLAIM)
+        loop = asyncio.get_running_loop()
+        until = loop.time() + HOLD_SECONDS
+        while True:
+            got: Any = await script(
+                keys=[LOCK_PREFIX + phone_key, session_key(phone_key), BREAKER_KEY],
+                args=[token, int(HOLD_SECONDS * 1000)],
+            )
+            if int(got[0]) == 1:
+                open_until, failures = got[2]
+                return token, _session_of(got[1]), (float(open_until or 0), int(failures or 0))
+            if loop.time() > until:
+                raise TimeoutError("conversation lock busy")
+            await asyncio.sleep(0.05)
+
+    async def _finish(self, phone_key: str, token: str, state: SessionState | None, ack: tuple[bytes, ...]) -> None:
+        script = self.res.redis.register_script(_FINISH)
+        keep = max(3600, self.res.settings.conversation_timeout_seconds * 10)
+        await script(
+            keys=[LOCK_PREFIX + phone_key, session_key(phone_key), STREAM],
+            args=[token, state.model_dump_json() if state is not None else "", keep, GROUP, *ack],
+        )
+
+    async def _decide_and_write(
+        self, phone_key: str, cached: SessionState | None, breaker: tuple[float, int]
+    ) -> tuple[int, SessionState | None]:
+        """Read, decide with nothing open, write in one guarded statement; send from memory after."""
+        flow = cast(Decider, self.handler)
+        engine = self.res.engine
+        done, state, conflicts = 0, None, 0
+        while True:
+            now = flow.clock.now()
+            read = await read_turn(
+                engine,
+                phone_key,
+                since=utcnow() - AFTER_OUTCOME_WINDOW,
+                window_start=now - timedelta(hours=flow.settings.identity_lock_hours),
+            )
+            if not read.events:
+                return done, state
+            event = read.events[0]
+            try:
+                msg_kind = str((event.payload or {}).get("kind", "text"))
+                crm = flow.crm.for_turn(*breaker) if isinstance(flow.crm, CrmClient) else None
+                work = await flow.decide(read, event, cached, crm)
+            except TryLater:
+                raise
+            except Exception:
+                if not await self._given_up(event.id):
+                    raise
+                work = TurnWork(events=[event.id])
+            work.lease = not read.backlog
+            try:
+                written = await write_turn(engine, work)
+            except TurnConflict:
+                conflicts += 1
+                if conflicts > 5:
+                    raise
+                cached = None  # someone else wrote: read again, decide again
+                continue
+            MESSAGES_IN.labels(kind=msg_kind).inc()
+            REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
+            done += 1
+            if work.state is not None:
+                state = cached = work.state
+            await self._send_written(phone_key, read, work, written)
+            if len(read.events) == 1:
+                return done, state
+
+    async def _given_up(self, event_id: int) -> bool:
+        attempts = await count(self.res.redis, f"certobot:attempts:{event_id}", 86_400, refresh=True)
+        log.exception("turn_failed", event_id=event_id, attempt=attempts)
+        if attempts < MAX_ATTEMPTS:
+            return False
+        log.error("turn_given_up", event_id=event_id)
+        return True  # a message that breaks the handler every time must not block the conversation
+
+    async def _send_written(self, phone_key: str, read: TurnRead, work: TurnWork, written: Written) -> None:
+        """The replies just committed, sent from memory in order; anything else the periodic way."""
+        rows = [r for r in written.outbox if r.kind == "whatsapp" and r.locked_until is not None]
+        if rows:
+            await self.sender.deliver_rows(rows)
+        elif read.backlog:
+            await self._send_pending(phone_key)
 
     async def _process_next(self, phone_key: str) -> bool:
         """Process the phone's oldest pending event in one transaction; False when there is none."""
@@ -128,7 +337,7 @@ class Pipeline:
                 event_id = event.id
                 msg = InboundMessage.model_validate(event.payload)
                 MESSAGES_IN.labels(kind=msg.kind).inc()
-                await self.handler(session, msg)
+                await cast(LegacyHandler, self.handler)(session, msg)
                 event.processed_at = utcnow()
                 event.payload = None  # the raw text (maybe CPF digits) is not kept once processed
             REPLY_LATENCY.observe(max(0.0, (utcnow() - event.received_at).total_seconds()))
@@ -161,21 +370,38 @@ class Pipeline:
     async def ensure_group(self) -> None:
         with suppress(ResponseError):  # BUSYGROUP: it exists
             await self.res.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        # Loaded once at start, so a turn's first EVALSHA finds its script (no NOSCRIPT round trip).
+        with suppress(ResponseError):
+            for script in (_READ_CLAIM, _CLAIM, _FINISH):
+                await self.res.redis.script_load(script)
 
     async def consume(self, stop: asyncio.Event) -> None:
         try:
-            await self._consume(stop)
+            if hasattr(self.handler, "decide"):
+                await self._consume_claiming(stop)
+            else:
+                await self._consume(stop)
         finally:
             for task in list(self._tasks):
                 task.cancel()  # unacknowledged: another worker claims them
 
+    async def _group_ready(self, stop: asyncio.Event) -> None:
+        """The group exists before the loop starts, however long Redis takes to be reachable."""
+        while not stop.is_set():
+            try:
+                await self.ensure_group()
+                return
+            except Exception:
+                log.warning("group_not_ready")
+                await asyncio.sleep(1)
+
     async def _consume(self, stop: asyncio.Event) -> None:
-        await self.ensure_group()
-        redis = self.res.redis
+        await self._group_ready(stop)
         claim_every, last_claim = min(10.0, self.claim_idle_ms / 1000), 0.0
         in_process = self.res.settings.redis_url is None
         loop = asyncio.get_running_loop()
         while not stop.is_set():
+            redis = self.res.redis  # looked up each time: the client may be replaced (tests do)
             try:
                 entries: list[tuple[bytes, dict[bytes, bytes]]] = []
                 if loop.time() - last_claim > claim_every:
@@ -206,6 +432,138 @@ class Pipeline:
                 log.exception("consume_failed")
                 await asyncio.sleep(1)
 
+    async def read_and_claim(self) -> list[tuple[str, tuple[bytes, ...], Claimed | None]]:
+        """One script: new entries, and for each phone its lock, its session and the CRM breaker."""
+        if self.res.settings.redis_url is None:
+            return await self._read_then_claim()
+        token = uuid.uuid4().hex
+        script = self.res.redis.register_script(_READ_CLAIM)
+        got: Any = await script(
+            keys=[STREAM, BREAKER_KEY],
+            args=[GROUP, self.consumer, 50, token, int(HOLD_SECONDS * 1000), LOCK_PREFIX, "certobot:session:"],
+        )
+        rows, breaker_raw = got[0], got[1]
+        open_until, failures = [*breaker_raw, None, None][:2]
+        breaker = (float(open_until or 0), int(failures or 0))
+        by_phone: dict[str, list[bytes]] = {}
+        claims: dict[str, Claimed | None] = {}
+        for entry_id, key_raw, locked, raw in rows:
+            key = key_raw.decode() if isinstance(key_raw, bytes) else str(key_raw)
+            by_phone.setdefault(key, []).append(entry_id)
+            if int(locked) == 1:
+                claims[key] = Claimed(token, _session_of(raw), breaker)
+            elif int(locked) == 0:
+                claims[key] = None  # busy: its task waits for the lock the usual way
+        return [(key, tuple(ids), claims.get(key)) for key, ids in by_phone.items()]
+
+    async def _read_then_claim(self) -> list[tuple[str, tuple[bytes, ...], Claimed | None]]:
+        """The in-process stand-in (`certobot up`) reads streams in scripts its own way: same steps, apart."""
+        got: Any = await self.res.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=50)
+        by_phone: dict[str, list[bytes]] = {}
+        for _, batch in got or []:
+            for entry_id, fields in batch:
+                key = fields.get(b"k")
+                by_phone.setdefault(key.decode() if key else "", []).append(entry_id)
+        out: list[tuple[str, tuple[bytes, ...], Claimed | None]] = []
+        for key, ids in by_phone.items():
+            claimed: Claimed | None = None
+            if key:
+                token = uuid.uuid4().hex
+                script = self.res.redis.register_script(_CLAIM)
+                res: Any = await script(
+                    keys=[LOCK_PREFIX + key, session_key(key), BREAKER_KEY], args=[token, int(HOLD_SECONDS * 1000)]
+                )
+                if int(res[0]) == 1:
+                    open_until, failures = res[2]
+                    claimed = Claimed(token, _session_of(res[1]), (float(open_until or 0), int(failures or 0)))
+            out.append((key, tuple(ids), claimed))
+        return out
+
+    async def drain_once(self) -> int:
+        """One pass of the claiming worker, awaited (tests and benchmarks): how many phones it served."""
+        batch = await self.read_and_claim()
+        await asyncio.gather(*(self._claimed_phone(key, ids, claimed) for key, ids, claimed in batch))
+        return len(batch)
+
+    async def _claimed_phone(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
+        if not key:
+            await self.res.redis.xack(STREAM, GROUP, *ids)  # not ours to read: drop it
+            return
+        try:
+            await self.process_phone(key, ids, claimed)
+        except TryLater as exc:
+            log.warning("turn_deferred", reason=str(exc))
+        except Exception:
+            log.exception("process_phone_failed")
+
+    async def _listen(self, wake: asyncio.Event, stop: asyncio.Event) -> None:
+        """Wake the pass when a webhook announces (a push on an idle connection, not a round trip)."""
+        while not stop.is_set():
+            pubsub = self.res.redis.pubsub()
+            try:
+                await pubsub.subscribe(WAKE)
+                while not stop.is_set():
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None:
+                        wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("wake_listen_failed")
+                await asyncio.sleep(1)
+            finally:
+                with suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+
+    async def _consume_claiming(self, stop: asyncio.Event) -> None:
+        """Claim-and-read passes, woken by the webhook's publish; a slow poll covers a lost wake-up."""
+        await self._group_ready(stop)
+        in_process = self.res.settings.redis_url is None
+        wake = asyncio.Event()
+        listener = None if in_process else asyncio.create_task(self._listen(wake, stop))
+        claim_every, last_claim = min(10.0, self.claim_idle_ms / 1000), 0.0
+        loop = asyncio.get_running_loop()
+        try:
+            while not stop.is_set():
+                try:
+                    if loop.time() - last_claim > claim_every:
+                        last_claim = loop.time()
+                        claimed: Any = await self.res.redis.xautoclaim(
+                            STREAM, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=50
+                        )
+                        if claimed[1]:
+                            await self._handle_entries(claimed[1])
+                    wake.clear()
+                    batch = await self.read_and_claim()
+                    for key, ids, got in batch:
+                        await self._slots.acquire()
+                        task = asyncio.create_task(self._claimed_slot(key, ids, got))
+                        self._tasks.add(task)
+                        task.add_done_callback(self._tasks.discard)
+                    if batch:
+                        continue
+                    await wakeup.wait(wake, stop, 0.05 if in_process else 1.0)
+                except asyncio.CancelledError:
+                    raise
+                except ResponseError as exc:
+                    if "NOGROUP" in str(exc):
+                        await self.ensure_group()  # Redis was restarted empty
+                    else:
+                        log.exception("consume_failed")
+                        await asyncio.sleep(1)
+                except Exception:
+                    log.exception("consume_failed")
+                    await asyncio.sleep(1)
+        finally:
+            if listener is not None:
+                listener.cancel()
+
+    async def _claimed_slot(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
+        try:
+            await self._claimed_phone(key, ids, claimed)
+        finally:
+            self._slots.release()
+
     async def _handle_entries(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Start one task per phone (bounded); a slow conversation does not hold up the others."""
         by_phone: dict[str, list[bytes]] = {}
@@ -221,7 +579,7 @@ class Pipeline:
 
     async def _one_phone(self, key: str, ids: list[bytes]) -> None:
         try:
-            await self.process_phone(key)
+            await self.process_phone(key, tuple(ids))
         except TryLater as exc:
             log.warning("turn_deferred", reason=str(exc))
             return  # not acked; the sweeper announces the pending event again in a few seconds
@@ -230,7 +588,6 @@ class Pipeline:
             return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
         finally:
             self._slots.release()
-        await self.res.redis.xack(STREAM, GROUP, *ids)
 
     async def sweep(self, stop: asyncio.Event, every: float = 5.0) -> None:
         """Re-announce stored events nobody processed, and send replies whose first try failed."""
@@ -251,6 +608,12 @@ class Pipeline:
                         )
                     ).all()
                 await announce(self.res.redis, list(keys))
+                if self.res.engine.dialect.name == "postgresql":
+                    async with self.res.sessionmaker() as session, session.begin():
+                        # Flood counters of minutes gone by (the webhook counts in the current one).
+                        await session.execute(
+                            delete(InboundFlood).where(InboundFlood.minute < int(time.time() // 60) - 2)
+                        )
                 for conv_id, phone_key in await self.sender.due_conversations():
                     if phone_key is None:
                         await self.sender.deliver_conversation(conv_id)

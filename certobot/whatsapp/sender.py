@@ -129,6 +129,27 @@ class Sender:
                 return sent
             # a template took a message's place: send it now, in order
 
+    async def deliver_rows(self, rows: list[Outbox]) -> int:
+        """Send rows this worker leased when it wrote them (a turn's replies, from memory), in order.
+
+        Each result is recorded by its own statement; what cannot go now is released for the
+        periodic pass, and a template that took a message's place goes out right after.
+        """
+        sent, requeued = 0, False
+        conversation_id = rows[0].conversation_id if rows else None
+        async with self.res.sessionmaker() as session:
+            for i, row in enumerate(rows):
+                result = await self._send(session, row)
+                if result == "retry":
+                    async with session.begin():
+                        await outbox.release(session, [r.id for r in rows[i + 1 :]])
+                    return sent
+                sent += result == "sent"
+                requeued = requeued or result == "requeued"
+        if requeued:
+            sent += await self.deliver_conversation(conversation_id)
+        return sent
+
     async def _send(self, session: AsyncSession, row: Outbox) -> Attempt:
         """Try one row and record the result in its own short transaction."""
         to, message = row.payload["to"], row.payload["message"]

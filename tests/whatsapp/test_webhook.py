@@ -121,20 +121,22 @@ class TestSignatureAndBadBodies:
         raw = b'{"pad": "' + b"x" * (3 * 1024 * 1024 + 10) + b'"}'
         assert (await bot.post(raw)).status_code == 413
 
-    async def test_redis_down_is_503_and_meta_redelivery_is_processed(self, bot: Bot) -> None:
+    async def test_redis_down_still_stores_and_the_sweeper_announces(self, bot: Bot) -> None:
         raw = json.dumps(text_webhook("5511987650077", "oi")).encode()
         res = bot.app.state.resources
         healthy, res.redis = res.redis, Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
         try:
+            # Postgres took the message first (one statement, the flood count inside it): the lost
+            # announcement is the sweeper's to make, so Meta need not send it again.
             down = await bot.post(raw)
         finally:
             await res.redis.aclose()
             res.redis = healthy
-        assert down.status_code == 503
-        assert down.headers["retry-after"] == "5"
-        assert "temporariamente indisponível" in down.json()["detail"]
-        assert (await bot.post(raw)).status_code == 200  # Meta delivers it again
-        await wait_for(lambda: len(bot.recorder.seen) == 1)
+        assert down.status_code == 200
+        assert (await bot.post(raw)).status_code == 200  # a redelivery anyway: a no-op
+        await wait_for(lambda: len(bot.recorder.seen) == 1, timeout=20)
+        await asyncio.sleep(0.5)
+        assert len(bot.recorder.seen) == 1
 
 
 class TestMetaPayloads:

@@ -1,0 +1,623 @@
+"""A turn's Postgres: one statement reads it, one statement writes it, nothing open in between.
+
+Read: the phone's live conversation (or the latest one that ended, for a message after an outcome),
+its pending inbound events, and the few facts the decision needs (identity locks and failures,
+blocked pairs, whether replies are already waiting to go out) — one SELECT of JSON columns.
+
+Decide: the flow works on plain objects and collects everything it wants written in a `TurnWork`;
+no transaction, row lock or pooled connection is held while the CRM or the model answers.
+
+Write: one statement of data-modifying CTEs, guarded by the conversation's `state_version` (and
+the event still unprocessed): the conversation row (with the durable copy of the session), the
+transcript lines, the outbox rows (WhatsApp replies already leased to this worker, so it sends them
+from memory after the commit; the sweeper is the fallback when the lease runs out), any extra rows
+(`TurnWork.add`: validation attempts, identity failures and locks, blocked phones, and whatever a
+later feature writes with a turn), and the events marked processed. If a guard fails the statement
+raises and nothing is written: the caller reads again and decides again, never writes twice.
+
+On another database (SQLite for `certobot up`) the same work is applied through the ORM in one
+short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import DeclarativeBase
+
+from certobot.crm.client import CrmClient
+from certobot.crm.schemas import DebtorInfo
+from certobot.negotiation.models import Conversation, Outbox
+from certobot.negotiation.session import SessionState
+from certobot.outbox import LEASE
+from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
+from certobot.whatsapp.models import InboundEvent, Message
+from certokit.db import UtcDateTime, utcnow
+
+LIVE_STATUSES = ("active", "handoff")
+# A message after an outcome reaches that conversation for this long.
+AFTER_OUTCOME_WINDOW = timedelta(days=30)
+CONFLICT = "turn_conflict"
+
+
+class TurnConflict(Exception):
+    """Someone else wrote this conversation (or processed the event) since it was read."""
+
+
+@dataclass
+class Pending:
+    id: int
+    payload: dict[str, Any] | None
+    received_at: datetime
+
+
+@dataclass
+class TurnRead:
+    """What one read statement returned for a phone."""
+
+    phone_key: str
+    live: Conversation | None
+    recent: Conversation | None
+    events: list[Pending]
+    locks: dict[tuple[str, str], datetime]
+    failures: list[tuple[str, str, datetime]]  # (cpf, phone_key, created_at) in the lock window
+    blocked_cpfs: frozenset[str]
+    backlog: bool  # replies of the live conversation still waiting in the outbox (order first)
+
+
+@dataclass
+class Extra:
+    row: DeclarativeBase
+    conflict: tuple[str, ...] = ()  # unique columns: an existing row is left alone …
+    update: tuple[str, ...] = ()  # … or these columns of it are updated
+
+
+@dataclass
+class TurnWork:
+    """Everything a turn wants written, collected while it decides."""
+
+    read: TurnRead | None = None
+    convs: dict[str, Conversation] = field(default_factory=dict)
+    new: set[str] = field(default_factory=set)
+    versions: dict[str, int] = field(default_factory=dict)  # as read: the optimistic guard
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    outbox: list[tuple[Outbox, int | None]] = field(default_factory=list)  # (row, index into messages)
+    extras: list[Extra] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)
+    lease: bool = True  # replies leased to this worker, sent from memory after the commit
+    crm: CrmClient = field(default=cast("CrmClient", None))  # the CRM client this turn may ask
+    cached: SessionState | None = None  # the session Redis held when the lock was taken
+    state_in: SessionState | None = None  # the session this turn started from
+    state: SessionState | None = None  # the session after the turn, for Redis once the write committed
+    debtor: DebtorInfo | None = None  # the debtor as the CRM answered during this turn
+
+    def track(self, conv: Conversation, *, new: bool = False) -> Conversation:
+        if conv.id not in self.convs:
+            self.convs[conv.id] = conv
+            if new:
+                self.new.add(conv.id)
+            else:
+                self.versions[conv.id] = conv.state_version or 0
+                self.snapshots[conv.id] = _values(conv)
+        return conv
+
+    def changes(self, conv_id: str, now: datetime) -> dict[str, Any]:
+        """The columns this turn changed; any change moves the version on, so the guard sees every writer."""
+        conv = self.convs[conv_id]
+        before = self.snapshots[conv_id]
+        changed = {k: v for k, v in _values(conv).items() if before.get(k) != v and k not in ("id", "updated_at")}
+        if not changed:
+            return {}
+        if "state_version" not in changed:
+            conv.state_version = changed["state_version"] = self.versions[conv_id] + 1
+            if self.state is not None and self.state.session_id == conv_id:
+                self.state.version = conv.state_version
+        changed["updated_at"] = now
+        return changed
+
+    def add(self, row: DeclarativeBase, *, conflict: tuple[str, ...] = (), update: tuple[str, ...] = ()) -> None:
+        """An extra row written with the turn (or not at all): the general hook for new features."""
+        self.extras.append(Extra(row, conflict, update))
+
+    def message(self, row: Message) -> int:
+        self.messages.append(row)
+        return len(self.messages) - 1
+
+    def put(
+        self,
+        *,
+        kind: str,
+        key: str,
+        payload: dict[str, Any],
+        conversation_id: str | None,
+        message: int | None = None,
+    ) -> None:
+        if any(o.idempotency_key == key for o, _ in self.outbox):
+            return
+        now = utcnow()
+        row = Outbox(
+            kind=kind,
+            idempotency_key=key,
+            conversation_id=conversation_id,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self.outbox.append((row, message))
+
+
+@dataclass
+class Written:
+    outbox: list[Outbox]  # as inserted (ids, message ids filled in)
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+_READ = text(
+    """
+SELECT
+  (SELECT row_to_json(c) FROM conversations c
+    WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff') LIMIT 1) AS live,
+  (SELECT row_to_json(c) FROM conversations c
+    WHERE c.phone_key = :pk AND c.status NOT IN ('active', 'handoff') AND c.outcome_kind IS NOT NULL
+      AND c.ended_at >= :since ORDER BY c.ended_at DESC LIMIT 1) AS recent,
+  (SELECT coalesce(json_agg(json_build_object('id', e.id, 'payload', e.payload, 'received_at', e.received_at)
+                            ORDER BY e.sent_at, e.id), '[]')
+     FROM (SELECT id, payload, received_at, sent_at FROM inbound_events
+            WHERE phone_key = :pk AND processed_at IS NULL ORDER BY sent_at, id LIMIT 20) e) AS events,
+  (SELECT coalesce(json_agg(json_build_object('k', l.subject_kind, 's', l.subject, 'u', l.locked_until)), '[]')
+     FROM identity_locks l
+    WHERE (l.subject_kind = 'phone' AND l.subject = :pk)
+       OR (l.subject_kind = 'cpf' AND l.subject IN (SELECT debtor_cpf FROM conversations
+                                                    WHERE phone_key = :pk AND debtor_cpf IS NOT NULL
+                                                      AND status IN ('active', 'handoff')))) AS locks,
+  (SELECT coalesce(json_agg(json_build_object('c', f.debtor_cpf, 'p', f.phone_key, 't', f.created_at)), '[]')
+     FROM (SELECT debtor_cpf, phone_key, created_at FROM identity_failures
+            WHERE created_at > :window
+              AND (phone_key = :pk OR debtor_cpf IN (SELECT debtor_cpf FROM conversations
+                                                     WHERE phone_key = :pk AND debtor_cpf IS NOT NULL
+                                                       AND status IN ('active', 'handoff')))
+            ORDER BY created_at DESC LIMIT 200) f) AS failures,
+  (SELECT coalesce(json_agg(b.debtor_cpf), '[]') FROM blocked_phones b WHERE b.phone_key = :pk) AS blocked,
+  EXISTS (SELECT 1 FROM outbox o JOIN conversations c ON c.id = o.conversation_id
+           WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff')
+             AND o.kind = 'whatsapp' AND o.status = 'pending') AS backlog
+"""
+)
+
+
+def _j(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _ts(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def conversation_from(doc: dict[str, Any] | None) -> Conversation | None:
+    """A detached Conversation from a row's JSON (its timestamps parsed back)."""
+    if doc is None:
+        return None
+    values: dict[str, Any] = {}
+    for col in Conversation.__table__.columns:
+        v = doc.get(col.name)
+        values[col.name] = _ts(v) if isinstance(col.type, UtcDateTime) else v
+    return Conversation(**values)
+
+
+def detached(row: Conversation) -> Conversation:
+    """A plain copy of a loaded conversation: the turn changes it without any session flushing it."""
+    return Conversation(**{c.key: getattr(row, c.key) for c in Conversation.__table__.columns})
+
+
+async def read_turn(engine: AsyncEngine, phone_key: str, *, since: datetime, window_start: datetime) -> TurnRead:
+    if engine.dialect.name != "postgresql":
+        return await _read_orm(engine, phone_key, since=since, window_start=window_start)
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = (await conn.execute(_READ, {"pk": phone_key, "since": since, "window": window_start})).one()
+    live, recent, events, locks, failures, blocked, backlog = (_j(v) for v in row)
+    return TurnRead(
+        phone_key=phone_key,
+        live=conversation_from(live),
+        recent=conversation_from(recent),
+        events=[Pending(e["id"], e["payload"], _ts(e["received_at"]) or utcnow()) for e in events],
+        locks={(lk["k"], lk["s"]): _ts(lk["u"]) or utcnow() for lk in locks},
+        failures=[(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in failures],
+        blocked_cpfs=frozenset(blocked),
+        backlog=bool(backlog),
+    )
+
+
+_IDENTITY = text(
+    """
+SELECT
+  (SELECT to_json(locked_until) FROM identity_locks WHERE subject_kind = 'cpf' AND subject = :cpf) AS lock,
+  (SELECT coalesce(json_agg(json_build_object('c', debtor_cpf, 'p', phone_key, 't', created_at)), '[]')
+     FROM identity_failures WHERE debtor_cpf = :cpf AND created_at > :window) AS failures
+"""
+)
+
+
+async def read_identity(
+    engine: AsyncEngine, cpf: str, *, window_start: datetime
+) -> tuple[dict[tuple[str, str], datetime], list[tuple[str, str, datetime]]]:
+    """A debtor's identity lock and failures, for a turn that only learned the CPF from the CRM (a
+    conversation the debtor opens): the read statement could not know whom to ask about."""
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await conn.execute(_IDENTITY, {"cpf": cpf, "window": window_start})).one()
+            found = _j(row[1])
+            lock = _ts(row[0].strip('"') if isinstance(row[0], str) else row[0])  # a JSON string, decoded or not
+            failures = [(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in found]
+        else:
+            lock = (
+                await conn.execute(
+                    select(IdentityLock.locked_until).where(
+                        IdentityLock.subject_kind == "cpf", IdentityLock.subject == cpf
+                    )
+                )
+            ).scalar()
+            rows = (
+                await conn.execute(
+                    select(IdentityFailure.debtor_cpf, IdentityFailure.phone_key, IdentityFailure.created_at).where(
+                        IdentityFailure.debtor_cpf == cpf, IdentityFailure.created_at > window_start
+                    )
+                )
+            ).all()
+            failures = [(c, p, t) for c, p, t in rows]
+    return ({("cpf", cpf): lock} if lock is not None else {}), failures
+
+
+async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, window_start: datetime) -> TurnRead:
+    async with engine.connect() as conn:
+        live_row = (
+            await conn.execute(
+                select(Conversation.__table__).where(
+                    Conversation.phone_key == phone_key, Conversation.status.in_(LIVE_STATUSES)
+                )
+            )
+        ).first()
+        recent_row = (
+            await conn.execute(
+                select(Conversation.__table__)
+                .where(
+                    Conversation.phone_key == phone_key,
+                    Conversation.status.not_in(LIVE_STATUSES),
+                    Conversation.outcome_kind.is_not(None),
+                    Conversation.ended_at >= since,
+                )
+                .order_by(Conversation.ended_at.desc())
+                .limit(1)
+            )
+        ).first()
+        events = (
+            await conn.execute(
+                select(InboundEvent.id, InboundEvent.payload, InboundEvent.received_at)
+                .where(InboundEvent.phone_key == phone_key, InboundEvent.processed_at.is_(None))
+                .order_by(InboundEvent.sent_at, InboundEvent.id)
+                .limit(20)
+            )
+        ).all()
+        live = Conversation(**live_row._mapping) if live_row is not None else None
+        recent = Conversation(**recent_row._mapping) if recent_row is not None else None
+        cpf = live.debtor_cpf if live is not None else None
+        subjects = [("phone", phone_key)] + ([("cpf", cpf)] if cpf else [])
+        locks: dict[tuple[str, str], datetime] = {}
+        for kind, subject in subjects:
+            until = (
+                await conn.execute(
+                    select(IdentityLock.locked_until).where(
+                        IdentityLock.subject_kind == kind, IdentityLock.subject == subject
+                    )
+                )
+            ).scalar()
+            if until is not None:
+                locks[(kind, subject)] = until
+        who = IdentityFailure.phone_key == phone_key
+        if cpf:
+            who = who | (IdentityFailure.debtor_cpf == cpf)
+        failures = (
+            await conn.execute(
+                select(IdentityFailure.debtor_cpf, IdentityFailure.phone_key, IdentityFailure.created_at).where(
+                    who, IdentityFailure.created_at > window_start
+                )
+            )
+        ).all()
+        blocked = (
+            await conn.execute(select(BlockedPhone.debtor_cpf).where(BlockedPhone.phone_key == phone_key))
+        ).scalars()
+        backlog = False
+        if live is not None:
+            backlog = (
+                await conn.execute(
+                    select(Outbox.id)
+                    .where(Outbox.conversation_id == live.id, Outbox.kind == "whatsapp", Outbox.status == "pending")
+                    .limit(1)
+                )
+            ).first() is not None
+    return TurnRead(
+        phone_key=phone_key,
+        live=live,
+        recent=recent,
+        events=[Pending(i, p, r) for i, p, r in events],
+        locks=locks,
+        failures=[(c, p, t) for c, p, t in failures],
+        blocked_cpfs=frozenset(blocked),
+        backlog=backlog,
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def _values(row: DeclarativeBase) -> dict[str, Any]:
+    """Column values of an ORM object, with the Python-side defaults a flush would have applied."""
+    out: dict[str, Any] = {}
+    for col in row.__table__.columns:
+        v = getattr(row, col.key, None)
+        if v is None and col.default is not None and not col.primary_key:
+            arg = col.default.arg
+            v = arg(None) if callable(arg) else arg
+        out[col.name] = v
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    return v
+
+
+def _doc(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in values.items() if v is not None}
+
+
+class _Sql:
+    """Builds the one statement: named CTEs and their JSON parameters."""
+
+    def __init__(self) -> None:
+        self.ctes: list[str] = []
+        self.params: dict[str, Any] = {}
+        self.json_params: list[str] = []
+        self.n = 0
+
+    def param(self, value: Any, *, as_json: bool = False) -> str:
+        self.n += 1
+        name = f"p{self.n}"
+        self.params[name] = value
+        if as_json:
+            self.json_params.append(name)
+        return f":{name}"
+
+    def cte(self, body: str) -> str:
+        name = f"w{len(self.ctes)}"
+        self.ctes.append(f"{name} AS ({body})")
+        return name
+
+
+def _insert_rows(sql: _Sql, table: str, rows: list[dict[str, Any]], tail: str = "", returning: str = "") -> str:
+    cols = sorted({k for r in rows for k in r})
+    col_list = ", ".join(cols)
+    src = sql.param([_doc(r) for r in rows], as_json=True)
+    body = f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM jsonb_populate_recordset(NULL::{table}, {src})"
+    return sql.cte(f"{body} {tail} {returning}".strip())
+
+
+def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
+    """The turn's one statement; returns (sql, params, json param names, guards expected)."""
+    sql = _Sql()
+    guards: list[str] = []
+    now = utcnow()
+    for conv_id, conv in work.convs.items():
+        if conv_id in work.new:
+            values = _values(conv)
+            values["created_at"] = values.get("created_at") or now
+            values["updated_at"] = now
+            # A second live conversation for the phone (the partial unique index) is a conflict.
+            guards.append(_insert_rows(sql, "conversations", [values], "ON CONFLICT DO NOTHING", "RETURNING id"))
+            continue
+        changed = work.changes(conv_id, now)
+        if not changed:
+            continue
+        src = sql.param(_doc(changed) | {k: None for k, v in changed.items() if v is None}, as_json=True)
+        sets = ", ".join(f"{k} = r.{k}" for k in sorted(changed))
+        guards.append(
+            sql.cte(
+                f"UPDATE conversations c SET {sets} FROM jsonb_populate_record(NULL::conversations, {src}) r "
+                f"WHERE c.id = {sql.param(conv_id)} AND c.state_version = {sql.param(work.versions[conv_id])} "
+                "RETURNING c.id"
+            )
+        )
+    ids = None
+    if work.messages:
+        ids = sql.cte(
+            "SELECT n, nextval(pg_get_serial_sequence('messages', 'id')) AS id "
+            f"FROM generate_series(1, {len(work.messages)}) n"
+        )
+        rows = [_doc(_values(m)) for m in work.messages]
+        cols = sorted({k for r in rows for k in r} - {"id"})
+        src = sql.param(rows, as_json=True)
+        sql.cte(
+            f"INSERT INTO messages (id, {', '.join(cols)}) SELECT {ids}.id, {', '.join('r.' + c for c in cols)} "
+            f"FROM jsonb_populate_recordset(NULL::messages, {src}) WITH ORDINALITY r "
+            f"JOIN {ids} ON {ids}.n = r.ordinality"
+        )
+    written = None
+    if work.outbox:
+        rows = []
+        refs = []
+        for row, ref in work.outbox:
+            values = _values(row)
+            if work.lease and row.kind == "whatsapp":
+                values["locked_until"] = now + LEASE
+            rows.append(_doc(values))
+            refs.append(0 if ref is None else ref + 1)
+        cols = sorted({k for r in rows for k in r} - {"id", "payload"})
+        src = sql.param(rows, as_json=True)
+        ref_list = sql.param(refs, as_json=True)
+        payload = "r.payload"
+        join = ""
+        if ids is not None:
+            payload = (
+                "CASE WHEN m.id IS NULL THEN r.payload ELSE r.payload || jsonb_build_object('message_id', m.id) END"
+            )
+            join = f"LEFT JOIN {ids} m ON m.n = (({ref_list})::jsonb ->> (r.ordinality::int - 1))::int"
+        written = sql.cte(
+            f"INSERT INTO outbox ({', '.join(cols)}, payload) SELECT {', '.join('r.' + c for c in cols)}, {payload} "
+            f"FROM jsonb_populate_recordset(NULL::outbox, {src}) WITH ORDINALITY r {join} "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, kind, idempotency_key, conversation_id, payload, "
+            "locked_until"
+        )
+    by_table: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+    for extra in work.extras:
+        table = extra.row.__table__.name  # type: ignore[attr-defined]
+        values = {k: v for k, v in _values(extra.row).items() if not (k == "id" and v is None)}
+        by_table.setdefault((table, extra.conflict, extra.update), []).append(values)
+    for (table, conflict, upd), rows in by_table.items():
+        if conflict and upd:
+            sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in upd)
+            tail = f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {sets}"
+        elif conflict:
+            tail = f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+        else:
+            tail = ""
+        _insert_rows(sql, table, rows, tail)
+    events = None
+    if work.events:
+        src = sql.param(work.events, as_json=True)
+        events = sql.cte(
+            "UPDATE inbound_events SET processed_at = now(), payload = NULL "
+            f"WHERE id IN (SELECT jsonb_array_elements_text({src})::bigint) AND processed_at IS NULL RETURNING id"
+        )
+    checks = [f"(SELECT count(*) FROM {g}) = 1" for g in guards]
+    if events is not None:
+        checks.append(f"(SELECT count(*) FROM {events}) = {len(work.events)}")
+    ok = " AND ".join(checks) or "true"
+    out = f"(SELECT coalesce(json_agg(row_to_json({written})), '[]') FROM {written})" if written else "'[]'::json"
+    # A failed guard raises (a cast that cannot succeed; random() keeps it from being folded at plan
+    # time), so the whole statement is undone: nothing of the turn is written.
+    main = f"SELECT CASE WHEN {ok} THEN 1 ELSE ('{CONFLICT}' || random()::text)::int END AS ok, {out} AS outbox"
+    statement = ("WITH " + ",\n".join(sql.ctes) + "\n" + main) if sql.ctes else main
+    return statement, sql.params, sql.json_params, len(guards)
+
+
+async def write_turn(engine: AsyncEngine, work: TurnWork) -> Written:
+    """Apply the turn in one statement (Postgres) or one short transaction; `TurnConflict` if guarded out."""
+    if engine.dialect.name != "postgresql":
+        return await _write_orm(engine, work)
+    statement, params, json_params, _ = build_write(work)
+    stmt = text(statement).bindparams(*(bindparam(n, type_=JSONB) for n in json_params))
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await conn.execute(stmt, params)).one()
+    except DBAPIError as exc:
+        if CONFLICT in str(exc.orig):
+            raise TurnConflict() from None
+        raise
+    out = row[1] if isinstance(row[1], list) else json.loads(row[1])
+    return Written([_outbox_from(d) for d in out])
+
+
+def _outbox_from(d: dict[str, Any]) -> Outbox:
+    return Outbox(
+        id=d["id"],
+        kind=d["kind"],
+        idempotency_key=d["idempotency_key"],
+        conversation_id=d["conversation_id"],
+        payload=d["payload"],
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+        locked_until=_ts(d.get("locked_until")),
+    )
+
+
+async def _write_orm(engine: AsyncEngine, work: TurnWork) -> Written:
+    """The same work in one transaction of Core statements (SQLite, and the tests of the fallback)."""
+    async with engine.begin() as conn:
+        return await apply_work(conn, work)
+
+
+async def apply_work(conn: AsyncConnection, work: TurnWork) -> Written:
+    now = utcnow()
+    dialect = conn.dialect.name
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    for conv_id, conv in work.convs.items():
+        if conv_id in work.new:
+            values = _values(conv)
+            values["updated_at"] = now
+            result = await conn.execute(ins(Conversation).values(**values).on_conflict_do_nothing())
+            if not result.rowcount:
+                raise TurnConflict()
+            continue
+        changed = work.changes(conv_id, now)
+        if not changed:
+            continue
+        result = await conn.execute(
+            update(Conversation)
+            .where(Conversation.id == conv_id, Conversation.state_version == work.versions[conv_id])
+            .values(**changed)
+        )
+        if result.rowcount != 1:
+            raise TurnConflict()
+    if work.events:
+        result = await conn.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(work.events), InboundEvent.processed_at.is_(None))
+            .values(processed_at=now, payload=None)
+        )
+        if result.rowcount != len(work.events):
+            raise TurnConflict()
+    message_ids: list[int] = []
+    for m in work.messages:
+        values = {k: v for k, v in _values(m).items() if k != "id"}
+        inserted = await conn.execute(insert(Message).values(**values).returning(Message.id))
+        message_ids.append(int(inserted.scalar_one()))
+    out: list[Outbox] = []
+    for row, ref in work.outbox:
+        values = {k: v for k, v in _values(row).items() if k != "id"}
+        if ref is not None:
+            values["payload"] = {**values["payload"], "message_id": message_ids[ref]}
+        if work.lease and row.kind == "whatsapp":
+            values["locked_until"] = now + LEASE
+        got = (
+            await conn.execute(
+                ins(Outbox)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(Outbox.id)
+            )
+        ).scalar()
+        if got is not None:
+            out.append(_outbox_from({**values, "id": got}))
+    for extra in work.extras:
+        values = {k: v for k, v in _values(extra.row).items() if not (k == "id" and v is None)}
+        stmt = ins(type(extra.row)).values(**values)
+        if extra.conflict and extra.update:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(extra.conflict), set_={c: values[c] for c in extra.update}
+            )
+        elif extra.conflict:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(extra.conflict))
+        await conn.execute(stmt)
+    return Written(out)
