@@ -57,7 +57,9 @@ class CrmUnreachable(DomainError):
 
 async def export_bot(db: AsyncSession, cpf: str) -> dict[str, Any]:
     convs = (
-        await db.scalars(select(Conversation).where(Conversation.debtor_cpf == cpf).order_by(Conversation.created_at))
+        await db.scalars(
+            select(Conversation).where(Conversation.debtor_cpf_hash == cpf).order_by(Conversation.created_at)
+        )
     ).all()
     out: list[dict[str, Any]] = []
     for c in convs:
@@ -105,7 +107,7 @@ async def anonymise_conversation(db: AsyncSession, conv: Conversation) -> None:
 
 
 async def erase_bot(db: AsyncSession, redis: Redis, cpf: str) -> int:
-    convs = (await db.scalars(select(Conversation).where(Conversation.debtor_cpf == cpf).with_for_update())).all()
+    convs = (await db.scalars(select(Conversation).where(Conversation.debtor_cpf_hash == cpf).with_for_update())).all()
     if any(c.status in LIVE for c in convs):
         raise SubjectInConversation()
     for c in convs:
@@ -113,7 +115,7 @@ async def erase_bot(db: AsyncSession, redis: Redis, cpf: str) -> int:
     await db.execute(delete(IdentityFailure).where(IdentityFailure.debtor_cpf == cpf))
     await db.execute(delete(IdentityLock).where(IdentityLock.subject_kind == "cpf", IdentityLock.subject == cpf))
     await db.execute(delete(BlockedPhone).where(BlockedPhone.debtor_cpf == cpf))
-    await db.execute(update(CampaignItem).where(CampaignItem.cpf == cpf).values(cpf=ANONYMOUS))
+    await db.execute(update(CampaignItem).where(CampaignItem.cpf_hash == cpf).values(cpf=ANONYMOUS, cpf_hash=None))
     await db.flush()
     await redis.delete(CACHE_PREFIX + cpf)
     return len(convs)

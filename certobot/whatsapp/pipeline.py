@@ -29,6 +29,7 @@ from certobot.metrics import MESSAGES_IN, REPLY_LATENCY
 from certobot.negotiation.models import Conversation
 from certobot.redis import count
 from certobot.resources import Resources
+from certobot.sealed import SEAL
 from certobot.whatsapp.models import InboundEvent
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
@@ -56,7 +57,10 @@ async def conversation_lock(redis: Redis, phone_key: str, *, hold_seconds: float
     down by an overloaded machine keeps it, and a process killed while holding it blocks that
     conversation for at most `hold_seconds`.
     """
-    lock = redis.lock(f"certobot:lock:conv:{phone_key}", timeout=hold_seconds, blocking_timeout=hold_seconds)
+    # Named by the phone's keyed hash: the same lock whether the caller holds the clear key (the
+    # webhook) or the hash read from a row (sweeps, expiry), and no phone in Redis.
+    name = f"certobot:lock:conv:{SEAL.phone_hash(phone_key)}"
+    lock = redis.lock(name, timeout=hold_seconds, blocking_timeout=hold_seconds)
     acquired = await lock.acquire()
     if not acquired:
         raise TimeoutError("conversation lock busy")
@@ -83,7 +87,7 @@ async def announce(redis: Redis, phone_keys: list[str]) -> None:
     if not phone_keys:
         return
     async with redis.pipeline(transaction=False) as pipe:
-        for key in dict.fromkeys(phone_keys):
+        for key in dict.fromkeys(SEAL.phone_hash(k) for k in phone_keys):
             pipe.xadd(STREAM, {"k": key}, maxlen=200_000, approximate=True)
         await pipe.execute()
 
