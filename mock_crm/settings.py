@@ -63,6 +63,9 @@ class CrmSettings(BaseSettings):
     # open) and the HMAC key of the lookup hashes. Unset: fixed development keys, refused in production.
     data_keys: SecretStr | None = None
     data_hash_key: SecretStr | None = None
+    # Wrong API keys one client may send per window before every call from it gets 429.
+    auth_max_failures: int = Field(default=10, ge=1)
+    auth_failure_window_seconds: int = Field(default=300, ge=1)
 
     # Who collects (CDC art. 42-A): shown on every boleto.
     creditor_name: str = "Certo Recuperadora de Créditos Ltda"

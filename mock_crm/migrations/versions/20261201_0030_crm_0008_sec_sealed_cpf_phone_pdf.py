@@ -1,4 +1,4 @@
-"""sec: CPFs, phones, boleto PDFs and stored responses sealed at rest (AES-256-GCM), keyed hashes for lookups
+"""sec: CPFs, phones, boleto PDFs and stored responses sealed at rest; wrong API keys counted per client
 
 Revision ID: crm_0008
 Revises: crm_0007
@@ -27,6 +27,13 @@ JSON = ("crm_negotiation_results", "crm_payment_notifications")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "crm_auth_failures",
+        sa.Column("client", sa.String(64), nullable=False),
+        sa.Column("window_start", sa.BigInteger(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("client", "window_start", name=op.f("pk_crm_auth_failures")),
+    )
     with op.batch_alter_table("crm_debtors") as batch:
         batch.drop_constraint("uq_crm_debtors_cpf", type_="unique")
         batch.alter_column("cpf", type_=sa.Text())
@@ -96,3 +103,4 @@ def downgrade() -> None:
         batch.drop_constraint("uq_crm_debtors_cpf_hash", type_="unique")
         batch.drop_column("cpf_hash")
         batch.create_unique_constraint("uq_crm_debtors_cpf", ["cpf"])
+    op.drop_table("crm_auth_failures")
