@@ -22,6 +22,7 @@ async def console() -> HTMLResponse:
 STATIC = {
     "console.js": "text/javascript",
     "console.css": "text/css",
+    "privacy.js": "text/javascript",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
 }

@@ -43,7 +43,7 @@ def plan() -> list[SealedTable]:
         SealedTable(
             Conversation.__table__,  # type: ignore[arg-type]
             ("debtor_cpf", "phone", "wa_id", "outcome"),
-            {"debtor_cpf_hash": "debtor_cpf"},
+            {"debtor_cpf_hash": "debtor_cpf", "phone_key": "phone"},
         ),
         SealedTable(CampaignItem.__table__, ("cpf",), {"cpf_hash": "cpf"}),  # type: ignore[arg-type]
         SealedTable(Outbox.__table__, ("payload",)),  # type: ignore[arg-type]

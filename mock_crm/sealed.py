@@ -49,7 +49,7 @@ def plan() -> list[SealedTable]:
     from mock_crm.payments.models import PaymentNotification
 
     return [
-        SealedTable(Debtor.__table__, ("cpf", "phone"), {"cpf_hash": "cpf"}),  # type: ignore[arg-type]
+        SealedTable(Debtor.__table__, ("cpf", "phone"), {"cpf_hash": "cpf", "phone_key": "phone"}),  # type: ignore[arg-type]
         SealedTable(Boleto.__table__, ("pdf",)),  # type: ignore[arg-type]
         SealedTable(BoletoDelivery.__table__, ("phone",)),  # type: ignore[arg-type]
         SealedTable(IdempotencyKey.__table__, ("body",)),  # type: ignore[arg-type]

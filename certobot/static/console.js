@@ -52,7 +52,7 @@ function show(tab) {
   for (const b of document.querySelectorAll(".tab")) {
     if (b.dataset.tab === tab) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
   }
-  for (const id of ["dashboard", "inbox", "campaigns"]) $(id).hidden = id !== tab;
+  for (const p of document.querySelectorAll("main > section.panel")) p.hidden = p.id !== tab;  // every tab's panel
   history.replaceState(null, "", "#" + tab);
   showError(""); refresh();
 }
