@@ -7,11 +7,10 @@ Screenshot: docs/screens/privacidade.png.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.test_workplace import DESKTOP, call, shot
+from tests.browser.test_workplace import DESKTOP, call, read_text, shot
 from tests.factories import make_cpf
 
 
@@ -54,7 +53,7 @@ async def test_export_then_erase_a_debtor_from_the_console(local_urls: tuple[str
     await page.get_by_label("CPF do titular").fill(formatted)
     async with page.expect_download() as download:
         await page.get_by_role("button", name="Exportar dados (JSON)").click()
-    exported = json.loads(Path(await (await download.value).path()).read_text(encoding="utf-8"))
+    exported = json.loads(read_text(await (await download.value).path()))
     assert exported["crm"]["cadastro"]["cpf"] == cpf
     assert exported["crm"]["cadastro"]["nome"] == debtor["name"]
     await expect(page.locator("#privacyResult")).to_contain_text("Exportado")
