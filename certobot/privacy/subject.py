@@ -25,7 +25,10 @@ from certobot.whatsapp.models import InboundEvent, Message
 from certokit.errors import Conflict, DomainError, NotFound
 
 REMOVED = "[removido]"
-ANONYMOUS = "anonimizado"  # fits the 11 characters of a CPF column and the 16 of a phone one
+ANONYMOUS = "anonimizado"
+# The phone key of an anonymised conversation: shaped like a hash, so the column stores it as it is
+# and retention can tell those rows apart (sealed columns cannot be compared).
+ANONYMOUS_KEY = "0" * 64
 KEEP_IN_OUTCOME = frozenset(
     {
         "session_id",
@@ -91,7 +94,7 @@ async def anonymise_conversation(db: AsyncSession, conv: Conversation) -> None:
         conv.outcome = {k: v for k, v in conv.outcome.items() if k in KEEP_IN_OUTCOME}
     old_key = conv.phone_key
     conv.debtor_cpf, conv.wa_id, conv.phone = None, None, ANONYMOUS
-    conv.phone_key = ("anon-" + conv.id.replace("-", ""))[:16]
+    conv.phone_key = ANONYMOUS_KEY
     # The inbox's copy of the name and amount, and the team's note, go with the rest.
     await db.execute(delete(InboxCard).where(InboxCard.conversation_id == conv.id))
     await db.execute(update(Message).where(Message.conversation_id == conv.id).values(body=REMOVED, phone=ANONYMOUS))
@@ -148,7 +151,7 @@ async def anonymise_expired(db: AsyncSession, *, before: datetime, limit: int = 
             .where(
                 Conversation.ended_at < before,
                 Conversation.status.not_in(tuple(LIVE)),
-                Conversation.phone != ANONYMOUS,
+                Conversation.phone_key != ANONYMOUS_KEY,
             )
             .order_by(Conversation.ended_at)
             .limit(limit)
