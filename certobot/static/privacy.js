@@ -74,7 +74,7 @@
   };
 
   // The tab exists once the page is signed in; the role may change with the next sign-in.
-  $("privacyTab").onclick = prepare;
+  $("privacyTab").addEventListener("click", prepare);  // console.js owns .onclick (it shows the panel)
   new MutationObserver(prepare).observe($("app"), {attributes: true, attributeFilter: ["hidden"]});
   prepare();
 })();
