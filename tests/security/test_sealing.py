@@ -27,7 +27,7 @@ from certobot.negotiation.models import Conversation
 from certobot.sealed import SEAL as BOT_SEAL
 from certobot.sealed import rotate_database as rotate_bot
 from certokit.clock import FixedClock
-from certokit.sealing import SealingError, dev_key, keys_refusal, parse_data_keys
+from certokit.sealing import Sealer, SealingError, dev_key, keys_refusal, parse_data_keys
 from mock_crm.base import CrmBase
 from mock_crm.boletos.models import Boleto
 from mock_crm.debtors.models import Debtor
@@ -262,3 +262,31 @@ class TestKeys:
         with pytest.raises(ConfigError) as err:
             load_settings(BotSettings, _env_file=None, data_keys="k1:" + base64.b64encode(b"x" * 16).decode())
         assert str(err.value).startswith("Configuração inválida: DATA_KEYS: a chave k1 tem 16 bytes")
+
+
+class TestPrimitives:
+    def test_both_writings_of_a_mobile_and_every_writing_of_a_cpf_share_one_hash(self) -> None:
+        s = Sealer("teste")
+        assert (
+            len({s.phone_hash(p) for p in ("+5511987651701", "5511987651701", "551187651701", "(11) 98765-1701")}) == 1
+        )
+        assert s.phone_hash("+5511987651701") != s.phone_hash("+5511987651702")
+        assert len({s.cpf_hash(c) for c in ("52998224725", "529.982.247-25", "529 982 247 25")}) == 1
+        assert s.blind(s.cpf_hash("52998224725")) == s.cpf_hash("52998224725")  # a hash is not hashed again
+
+    def test_a_fresh_nonce_each_time_and_a_tampered_value_is_refused(self) -> None:
+        s = Sealer("teste")
+        a, b = s.seal_text("52998224725"), s.seal_text("52998224725")
+        assert a != b
+        assert s.open_text(a) == s.open_text(b) == "52998224725"
+        kid, _, body = a.partition(":")
+        raw = bytearray(base64.b64decode(body))
+        raw[-1] ^= 1
+        with pytest.raises(SealingError):
+            s.open_text(kid + ":" + base64.b64encode(bytes(raw)).decode())
+
+    def test_values_written_before_sealing_are_read_as_they_are(self) -> None:
+        s = Sealer("teste")
+        assert s.open_text("+5511987651701") == "+5511987651701"
+        assert s.open_text('{"to":"5511987651701"}') == '{"to":"5511987651701"}'
+        assert s.open_bytes(b"%PDF-1.4 ...") == b"%PDF-1.4 ..."

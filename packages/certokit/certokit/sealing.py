@@ -149,15 +149,6 @@ class Sealer:
             return stored
         return self.open_bytes(kid.encode() + b":" + body).decode()
 
-    def key_id_of(self, stored: str | bytes | None) -> str | None:
-        """The key id a stored value was sealed with; None for clear or empty values."""
-        if stored is None:
-            return None
-        raw = stored.encode() if isinstance(stored, str) else stored[:17]
-        kid, sep, _ = raw.partition(b":")
-        name = kid.decode("ascii", "replace")
-        return name if sep and KID_RE.match(name) and (name in self.keys or isinstance(stored, bytes)) else None
-
     # --- blind index ---------------------------------------------------------------------------
 
     def blind(self, value: str) -> str:
