@@ -13,13 +13,16 @@ import asyncio
 import base64
 import io
 import os
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certobot import migrate as bot_migrate
 from certobot.base import BotBase
 from certobot.config import BotSettings
 from certobot.lifecycle.models import PaymentNotice
@@ -28,6 +31,7 @@ from certobot.sealed import SEAL as BOT_SEAL
 from certobot.sealed import rotate_database as rotate_bot
 from certokit.clock import FixedClock
 from certokit.sealing import Sealer, SealingError, dev_key, keys_refusal, parse_data_keys
+from mock_crm import migrate as crm_migrate
 from mock_crm.base import CrmBase
 from mock_crm.boletos.models import Boleto
 from mock_crm.debtors.models import Debtor
@@ -290,3 +294,38 @@ class TestPrimitives:
         assert s.open_text("+5511987651701") == "+5511987651701"
         assert s.open_text('{"to":"5511987651701"}') == '{"to":"5511987651701"}'
         assert s.open_bytes(b"%PDF-1.4 ...") == b"%PDF-1.4 ..."
+
+
+class TestMigration:
+    def test_rows_written_in_clear_before_are_sealed_by_the_migrations(self, tmp_path: Path) -> None:
+        bot_url, crm_url = f"sqlite+aiosqlite:///{tmp_path}/bot.db", f"sqlite+aiosqlite:///{tmp_path}/crm.db"
+        bot_migrate.upgrade(bot_url, "0008")
+        crm_migrate.upgrade(crm_url, "crm_0007")
+        now = datetime.now(UTC).isoformat()
+        with sqlite3.connect(tmp_path / "bot.db") as c:
+            c.execute(
+                "INSERT INTO conversations (id, debtor_cpf, phone, phone_key, origin, status, phase, "
+                "validation_attempts, state_version, created_at, updated_at) VALUES "
+                "('c1', '52998224725', '+5511987651701', '551187651701', 'inbound', 'active', 'validation', 0, 0, ?, ?)",
+                (now, now),
+            )
+        with sqlite3.connect(tmp_path / "crm.db") as c:
+            c.execute(
+                "INSERT INTO crm_debtors (public_id, cpf, name, phone, phone_key, opted_out, created_at, updated_at) "
+                "VALUES ('p1', '52998224725', 'Joana', '+5511987651701', '551187651701', 0, ?, ?)",
+                (now, now),
+            )
+        bot_migrate.upgrade(bot_url)
+        crm_migrate.upgrade(crm_url)
+
+        with sqlite3.connect(tmp_path / "bot.db") as c:
+            cpf, phone, key, cpf_hash = c.execute(
+                "SELECT debtor_cpf, phone, phone_key, debtor_cpf_hash FROM conversations"
+            ).fetchone()
+        assert cpf.startswith("dev:") and phone.startswith("dev:")  # noqa: PT018
+        assert BOT_SEAL.open_text(cpf) == "52998224725"
+        assert (key, cpf_hash) == (BOT_SEAL.phone_hash("+5511987651701"), BOT_SEAL.cpf_hash("52998224725"))
+        with sqlite3.connect(tmp_path / "crm.db") as c:
+            cpf, key, cpf_hash = c.execute("SELECT cpf, phone_key, cpf_hash FROM crm_debtors").fetchone()
+        assert CRM_SEAL.open_text(cpf) == "52998224725"
+        assert (key, cpf_hash) == (CRM_SEAL.phone_hash("5511987651701"), CRM_SEAL.cpf_hash("52998224725"))
