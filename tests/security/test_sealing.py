@@ -329,3 +329,28 @@ class TestMigration:
             cpf, key, cpf_hash = c.execute("SELECT cpf, phone_key, cpf_hash FROM crm_debtors").fetchone()
         assert CRM_SEAL.open_text(cpf) == "52998224725"
         assert (key, cpf_hash) == (CRM_SEAL.phone_hash("5511987651701"), CRM_SEAL.cpf_hash("52998224725"))
+
+
+class TestCommands:
+    def test_rotate_keys_commands_name_the_new_key(self, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        from typer.testing import CliRunner
+
+        from certobot.cli import app as bot_cli
+        from mock_crm.cli import app as crm_cli
+
+        new_key = base64.b64encode(os.urandom(32)).decode()
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        try:
+            for cli, service in ((bot_cli, "certobot"), (crm_cli, "mock_crm")):
+                dev = base64.b64encode(dev_key(service, "data")).decode()
+                monkeypatch.setenv("DATA_KEYS", f"k9:{new_key},dev:{dev}")
+                result = CliRunner().invoke(cli, ["rotate-keys"])
+                assert result.exit_code == 0, result.output
+                assert "Recifrado com a chave k9" in result.output
+            monkeypatch.setenv("DATA_KEYS", "k9:curta")
+            result = CliRunner().invoke(bot_cli, ["rotate-keys"])
+            assert result.exit_code == 2
+            assert "DATA_KEYS" in result.output
+        finally:
+            BOT_SEAL.configure(None, None)
+            CRM_SEAL.configure(None, None)
