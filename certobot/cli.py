@@ -157,9 +157,25 @@ def migrate() -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     from certobot.migrate import upgrade
+    from certobot.sealed import configure as configure_sealing
 
+    configure_sealing(settings)  # existing rows are sealed with these keys
     upgrade(settings.database_url)
     typer.echo("Banco de dados do bot atualizado (esquema `bot`). O CRM migra com `mock-crm migrate`.")
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Recifra CPFs, telefones e payloads com a primeira chave de DATA_KEYS (as antigas ainda precisam estar lá)."""
+    try:
+        settings = load_settings(BotSettings)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    from certobot.sealed import rotate_database
+
+    done = asyncio.run(rotate_database(settings))
+    typer.echo(f"Recifrado com a chave {done.kid}: {done.rows} linhas em {done.tables} tabelas.")
 
 
 campaign_app = typer.Typer(help="Campanhas de contato.", no_args_is_help=True)

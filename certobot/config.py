@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from certokit import sealing
 from certokit.cpf import is_valid_cnpj
 from certokit.db import async_database_url
 from certokit.production import production_refusal
@@ -70,6 +71,11 @@ class _Base(BaseSettings):
     waha_api_key: SecretStr | None = None
     waha_session: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,54}$")
 
+    # CPFs and phones at rest: AES-256-GCM keys `id:base64,...` (the first seals, all open) and the
+    # HMAC key of the lookup hashes. Unset: fixed development keys, refused in production.
+    data_keys: SecretStr | None = None
+    data_hash_key: SecretStr | None = None
+
     # Who collects (CDC art. 42-A): shown on request and on every boleto.
     creditor_name: str = "Certo Recuperadora de Créditos Ltda"
     creditor_cnpj: str = "11.222.333/0001-81"
@@ -86,11 +92,25 @@ class _Base(BaseSettings):
         "whatsapp_phone_number_id",
         "whatsapp_app_secret",
         "whatsapp_verify_token",
+        "data_keys",
+        "data_hash_key",
         mode="before",
     )
     @classmethod
     def _blank(cls, v: object) -> object:
         return blank_is_unset(v)
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys(cls, v: SecretStr | None) -> SecretStr | None:
+        sealing.check_data_keys(v.get_secret_value() if v else None)
+        return v
+
+    @field_validator("data_hash_key")
+    @classmethod
+    def _data_hash_key(cls, v: SecretStr | None) -> SecretStr | None:
+        sealing.check_hash_key(v.get_secret_value() if v else None)
+        return v
 
     @field_validator("creditor_cnpj")
     @classmethod
@@ -116,6 +136,8 @@ class _Base(BaseSettings):
             refusal = production_refusal(
                 sandbox=self.whatsapp_sandbox, required=self._production_secrets(), optional=self._optional_secrets()
             )
+            if refusal is None:
+                refusal = sealing.keys_refusal("certobot", _secret(self.data_keys), _secret(self.data_hash_key))
             if refusal is not None:
                 raise ValueError(refusal)
         return self
@@ -135,6 +157,10 @@ class _Base(BaseSettings):
 
     def _optional_secrets(self) -> dict[str, SecretStr | None]:
         return {}
+
+
+def _secret(v: SecretStr | None) -> str | None:
+    return v.get_secret_value() if v is not None else None
 
 
 def _parse_hhmm(s: str) -> time | None:

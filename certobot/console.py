@@ -30,6 +30,7 @@ STATIC = {
     "live.js": "text/javascript",
     "review.js": "text/javascript",
     "review.css": "text/css",
+    "privacy.js": "text/javascript",
     "simulator.js": "text/javascript",
     "simulator.css": "text/css",
     "templates.js": "text/javascript",

@@ -18,6 +18,7 @@ from certobot.metrics import render
 from certobot.policies.book import try_reload
 from certobot.redis import make_redis
 from certobot.resources import Resources
+from certobot.sealed import configure as configure_sealing
 from certobot.security.surface import mount_surface
 from certobot.whatsapp.channel import router as channel_router
 from certobot.whatsapp.pipeline import TurnHandler
@@ -53,6 +54,7 @@ def build_resources(
     clock: Clock | None = None,
 ) -> Resources:
     """`http` may be injected (tests route the CRM and the Graph API to in-process stand-ins)."""
+    configure_sealing(settings)  # before any row is read or written
     engine = make_engine(settings.database_url, schema=SCHEMA)
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
     extra: list[httpx.AsyncClient] = []

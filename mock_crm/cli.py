@@ -30,8 +30,10 @@ def serve(
     """Sobe o CRM (aplica as migrações dele antes)."""
     from mock_crm.main import create_app
     from mock_crm.migrate import upgrade
+    from mock_crm.sealed import configure as configure_sealing
 
     settings = _settings()
+    configure_sealing(settings)
     upgrade(settings.database_url)
     # No uvicorn access log: it prints paths, and paths carry CPFs (/api/debtors/{cpf}). The app's
     # own request log (certokit.requestlog) writes one scrubbed line per request instead.
@@ -42,9 +44,21 @@ def serve(
 def migrate() -> None:
     """Aplica as migrações do CRM (esquema `crm`) no CRM_DATABASE_URL ou DATABASE_URL."""
     from mock_crm.migrate import upgrade
+    from mock_crm.sealed import configure as configure_sealing
 
-    upgrade(_settings().database_url)
+    settings = _settings()
+    configure_sealing(settings)  # existing rows are sealed with these keys
+    upgrade(settings.database_url)
     typer.echo("Banco de dados do CRM atualizado.")
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Recifra CPFs, telefones, PDFs e respostas guardadas com a primeira chave de DATA_KEYS."""
+    from mock_crm.sealed import rotate_database
+
+    done = asyncio.run(rotate_database(_settings()))
+    typer.echo(f"Recifrado com a chave {done.kid}: {done.rows} linhas em {done.tables} tabelas.")
 
 
 @app.command()

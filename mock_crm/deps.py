@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from certokit.auth import check_bearer
 from certokit.clock import Clock, SystemClock
 from certokit.db import transaction
+from certokit.errors import Unauthorized
 from mock_crm.settings import CrmSettings
+from mock_crm.throttle import count_failure, refuse_if_throttled
 
 
 def get_settings(request: Request) -> CrmSettings:
@@ -36,10 +38,21 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def require_key(
+    request: Request,
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    check_bearer(authorization, settings.crm_api_key)
+    """The API key, with wrong ones counted per client (mock_crm.throttle): 429 past the limit."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    client = request.client.host if request.client else "desconhecido"
+    now = get_clock(request).now()
+    limits = {"max_failures": settings.auth_max_failures, "window": settings.auth_failure_window_seconds}
+    await refuse_if_throttled(maker, client, now, **limits)
+    try:
+        check_bearer(authorization, settings.crm_api_key)
+    except Unauthorized:
+        await count_failure(maker, client, now, **limits)
+        raise
 
 
 ApiKey = Depends(require_key)

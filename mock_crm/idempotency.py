@@ -16,7 +16,7 @@ import hmac
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import LargeBinary, String, delete, select, update
+from sqlalchemy import String, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from certokit.db import UtcDateTime, dialect_of, utcnow
 from mock_crm.base import CrmBase
+from mock_crm.sealed import SealedBlob
 from mock_crm.settings import CrmSettings
 
 HEADER = b"idempotency-key"
@@ -41,7 +42,7 @@ class IdempotencyKey(CrmBase):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[int | None] = mapped_column()  # None while the first request runs
     content_type: Mapped[str | None] = mapped_column(String(100))
-    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body: Mapped[bytes | None] = mapped_column(SealedBlob)  # a debtor's record, a boleto: sealed
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -32,6 +32,7 @@ from mock_crm.idempotency import IdempotencyMiddleware
 from mock_crm.negotiations.router import router as negotiations_router
 from mock_crm.payments.router import router as payments_router
 from mock_crm.privacy.router import router as privacy_router
+from mock_crm.sealed import configure as configure_sealing
 from mock_crm.settings import SCHEMA, CrmSettings
 
 log = get_logger("mock_crm")
@@ -92,6 +93,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or _env_settings()
+        configure_sealing(s)  # before any row is read or written
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
         engine = make_engine(s.database_url, schema=SCHEMA)
         app.state.settings = s

@@ -6,9 +6,11 @@ from mock_crm.debtors.models import ContactLog, Debt, Debtor
 from mock_crm.idempotency import IdempotencyKey
 from mock_crm.negotiations.models import NegotiationResult
 from mock_crm.payments.models import Payment, PaymentNotification
+from mock_crm.throttle import AuthFailure
 
 __all__ = [
     "Agreement",
+    "AuthFailure",
     "Boleto",
     "BoletoDelivery",
     "ContactLog",

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from certokit import sealing
 from certokit.cpf import is_valid_cnpj
 from certokit.db import async_database_url
 from certokit.production import production_refusal
@@ -58,6 +59,14 @@ class CrmSettings(BaseSettings):
     waha_api_key: SecretStr | None = None
     waha_session: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,54}$")
 
+    # CPFs, phones and boleto PDFs at rest: AES-256-GCM keys `id:base64,...` (the first seals, all
+    # open) and the HMAC key of the lookup hashes. Unset: fixed development keys, refused in production.
+    data_keys: SecretStr | None = None
+    data_hash_key: SecretStr | None = None
+    # Wrong API keys one client may send per window before every call from it gets 429.
+    auth_max_failures: int = Field(default=10, ge=1)
+    auth_failure_window_seconds: int = Field(default=300, ge=1)
+
     # Who collects (CDC art. 42-A): shown on every boleto.
     creditor_name: str = "Certo Recuperadora de Créditos Ltda"
     creditor_cnpj: str = "11.222.333/0001-81"
@@ -93,10 +102,30 @@ class CrmSettings(BaseSettings):
     def _async_driver(cls, v: str) -> str:
         return async_database_url(v)
 
-    @field_validator("log_file", "whatsapp_access_token", "whatsapp_phone_number_id", "public_base_url", mode="before")
+    @field_validator(
+        "log_file",
+        "whatsapp_access_token",
+        "whatsapp_phone_number_id",
+        "public_base_url",
+        "data_keys",
+        "data_hash_key",
+        mode="before",
+    )
     @classmethod
     def _blank(cls, v: object) -> object:
         return blank_is_unset(v)
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys(cls, v: SecretStr | None) -> SecretStr | None:
+        sealing.check_data_keys(v.get_secret_value() if v else None)
+        return v
+
+    @field_validator("data_hash_key")
+    @classmethod
+    def _data_hash_key(cls, v: SecretStr | None) -> SecretStr | None:
+        sealing.check_hash_key(v.get_secret_value() if v else None)
+        return v
 
     @field_validator("creditor_cnpj")
     @classmethod
@@ -131,6 +160,10 @@ class CrmSettings(BaseSettings):
         )
         refusal = production_refusal(
             sandbox=self.whatsapp_sandbox, required={"CRM_API_KEY": self.crm_api_key, **channel}
+        ) or sealing.keys_refusal(
+            "mock_crm",
+            self.data_keys.get_secret_value() if self.data_keys else None,
+            self.data_hash_key.get_secret_value() if self.data_hash_key else None,
         )
         if refusal is not None:
             raise ValueError(refusal)

@@ -4,9 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from certobot.base import BotBase
+from certobot.sealed import CpfHash, Sealed
 from certokit.db import JsonDoc, UtcDateTime, utcnow
 
 
@@ -53,9 +54,15 @@ class CampaignItem(BotBase):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    cpf: Mapped[str] = mapped_column(String(11))
+    cpf: Mapped[str] = mapped_column(Sealed)
+    cpf_hash: Mapped[str | None] = mapped_column(CpfHash, index=True)
     status: Mapped[str] = mapped_column(String(12), default="queued")  # queued, sent, refused, failed
     session_id: Mapped[str | None] = mapped_column(String(36), index=True)
     run_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @validates("cpf")
+    def _index_cpf(self, _: str, value: str) -> str:
+        self.cpf_hash = value  # hashed on the way to the database
+        return value

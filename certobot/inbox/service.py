@@ -110,7 +110,7 @@ async def search(db: AsyncSession, query: InboxQuery) -> InboxPage:
         cpf = normalize_cpf(q)
         key = phone_key(q) if any(ch.isdigit() for ch in q) else None
         if cpf is not None:
-            stmt = stmt.where(Conversation.debtor_cpf == cpf)
+            stmt = stmt.where(Conversation.debtor_cpf_hash == cpf)
         elif key is not None:
             stmt = stmt.where(Conversation.phone_key == key)
         else:

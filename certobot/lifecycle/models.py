@@ -7,7 +7,8 @@ from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certobot.base import BotBase
-from certokit.db import JsonDoc, UtcDateTime, utcnow
+from certobot.sealed import SealedDoc
+from certokit.db import UtcDateTime, utcnow
 
 
 class PaymentNotice(BotBase):
@@ -19,7 +20,7 @@ class PaymentNotice(BotBase):
     event_id: Mapped[str] = mapped_column(String(80), unique=True)
     session_id: Mapped[str | None] = mapped_column(String(64), index=True)
     agreement_key: Mapped[str] = mapped_column(String(64), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # carries the debtor's phone
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

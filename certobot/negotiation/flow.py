@@ -50,7 +50,15 @@ from certobot.negotiation.models import Conversation, ValidationAttempt
 from certobot.negotiation.nlu import Intent, Understanding, fold, understand
 from certobot.negotiation.policy import DebtTerms, Offer
 from certobot.negotiation.session import LIVE, SessionState, SessionStore
-from certobot.negotiation.turnstore import Pending, TurnRead, TurnWork, apply_work, detached, read_identity
+from certobot.negotiation.turnstore import (
+    Pending,
+    TurnRead,
+    TurnWork,
+    apply_work,
+    detached,
+    read_identity,
+    subject_hash,
+)
 from certobot.policies.book import PolicyBook
 from certobot.privacy.notice import privacy_notice
 from certobot.security.identity import LockPolicy
@@ -839,7 +847,8 @@ class ConversationFlow:
         if turn.contact is not None and conv.debtor_cpf is not None:
             queue_contact(w, conv.debtor_cpf, turn.contact, key=f"contact:{conv.id}:{cause}")
             read = w.read
-            if turn.contact.kind == "wrong_number" and (read is None or conv.debtor_cpf not in read.blocked_cpfs):
+            blocked = read.blocked_cpfs if read is not None else frozenset()
+            if turn.contact.kind == "wrong_number" and subject_hash("cpf", conv.debtor_cpf) not in blocked:
                 w.add(
                     BlockedPhone(
                         phone_key=conv.phone_key,
@@ -919,7 +928,7 @@ class ConversationFlow:
         except CrmUnavailable as exc:
             # Answering "I don't know this number" to a real debtor would be wrong: wait for the CRM.
             raise TryLater("crm_unavailable") from exc
-        if debtor is not None and w.read is not None and debtor.cpf in w.read.blocked_cpfs:
+        if debtor is not None and w.read is not None and subject_hash("cpf", debtor.cpf) in w.read.blocked_cpfs:
             debtor = None  # someone here said it is not the debtor's number: a stranger hears nothing
         conv = Conversation(
             id=str(uuid.uuid4()),
@@ -1011,8 +1020,8 @@ class ConversationFlow:
             return None
         subjects = [("phone", conv.phone_key)] + ([("cpf", conv.debtor_cpf)] if conv.debtor_cpf else [])
         until: datetime | None = None
-        for subject in subjects:
-            t = w.read.locks.get(subject)
+        for kind, value in subjects:
+            t = w.read.locks.get((kind, subject_hash(kind, value)))  # read as stored: keyed hashes
             if t is not None and t > now and (until is None or t > until):
                 until = t
         return until
@@ -1025,7 +1034,8 @@ class ConversationFlow:
         failures = w.read.failures if w.read is not None else []
         locks = w.read.locks if w.read is not None else {}
         until: datetime | None = None
-        for kind, subject, at in (("cpf", cpf, 0), ("phone", phone_key, 1)):
+        for kind, clear, at in (("cpf", cpf, 0), ("phone", phone_key, 1)):
+            subject = subject_hash(kind, clear)  # failures and locks are read as stored: keyed hashes
             lock = locks.get((kind, subject))
             # Failures before the last lock ended were already paid for by that lock.
             since = now - policy.lock_for

@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from certobot.base import BotBase
-from certokit.db import JsonDoc, UtcDateTime, utcnow
+from certobot.sealed import CpfHash, PhoneHash, Sealed, SealedDoc
+from certokit.db import UtcDateTime, utcnow
 
 
 class Conversation(BotBase):
@@ -26,10 +27,13 @@ class Conversation(BotBase):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    debtor_cpf: Mapped[str | None] = mapped_column(String(11), index=True)
-    phone: Mapped[str] = mapped_column(String(16))
-    phone_key: Mapped[str] = mapped_column(String(16), index=True)
-    wa_id: Mapped[str | None] = mapped_column(String(20))
+    # CPF, phone and WhatsApp id sealed (AES-GCM); lookups go through the keyed hashes.
+    debtor_cpf: Mapped[str | None] = mapped_column(Sealed)
+    debtor_cpf_hash: Mapped[str | None] = mapped_column(CpfHash, index=True)
+    phone: Mapped[str] = mapped_column(Sealed)
+    # The hash of the phone key (the mobile without its ninth digit): both writings find the row.
+    phone_key: Mapped[str] = mapped_column(PhoneHash, index=True)
+    wa_id: Mapped[str | None] = mapped_column(Sealed)
     origin: Mapped[str] = mapped_column(String(10))  # inbound, outbound, campaign
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     phase: Mapped[str] = mapped_column(String(12), default="validation")
@@ -38,15 +42,20 @@ class Conversation(BotBase):
     # whose transaction then failed (a process killed in between) is recognised and not trusted.
     state_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    outcome: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(SealedDoc)  # holds the CPF until anonymised
     outcome_kind: Mapped[str | None] = mapped_column(String(30))
     # The durable copy of the live session, written by the same statement as the turn it belongs to:
     # a session Redis lost (restart, eviction, a stale version) is rebuilt from here, not asked again.
-    session: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    session: Mapped[dict[str, Any] | None] = mapped_column(SealedDoc)  # the CPF, what the debtor wrote: sealed
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @validates("debtor_cpf")
+    def _index_cpf(self, _: str, value: str | None) -> str | None:
+        self.debtor_cpf_hash = value  # hashed on the way to the database
+        return value
 
 
 class ValidationAttempt(BotBase):
@@ -75,7 +84,10 @@ class Outbox(BotBase):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     conversation_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # phones, texts, CPFs: sealed
+    # The transcript line a WhatsApp send marks as sent. A column, not a payload key: the turn's one
+    # statement learns the message's id in SQL and cannot open a sealed payload to put it there.
+    message_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending, done, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

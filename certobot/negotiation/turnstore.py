@@ -40,9 +40,11 @@ from certobot.crm.schemas import DebtorInfo
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.negotiation.session import SessionState
 from certobot.outbox import LEASE
+from certobot.sealed import SEAL, SealedDoc
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.models import InboundEvent, Message
 from certokit.db import UtcDateTime, utcnow
+from certokit.sealing import BlindIndex, SealedBytes, SealedJson, SealedText
 
 LIVE_STATUSES = ("active", "handoff")
 # A message after an outcome reaches that conversation for this long.
@@ -181,14 +183,14 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object('k', l.subject_kind, 's', l.subject, 'u', l.locked_until)), '[]')
      FROM identity_locks l
     WHERE (l.subject_kind = 'phone' AND l.subject = :pk)
-       OR (l.subject_kind = 'cpf' AND l.subject IN (SELECT debtor_cpf FROM conversations
-                                                    WHERE phone_key = :pk AND debtor_cpf IS NOT NULL
+       OR (l.subject_kind = 'cpf' AND l.subject IN (SELECT debtor_cpf_hash FROM conversations
+                                                    WHERE phone_key = :pk AND debtor_cpf_hash IS NOT NULL
                                                       AND status IN ('active', 'handoff')))) AS locks,
   (SELECT coalesce(json_agg(json_build_object('c', f.debtor_cpf, 'p', f.phone_key, 't', f.created_at)), '[]')
      FROM (SELECT debtor_cpf, phone_key, created_at FROM identity_failures
             WHERE created_at > :window
-              AND (phone_key = :pk OR debtor_cpf IN (SELECT debtor_cpf FROM conversations
-                                                     WHERE phone_key = :pk AND debtor_cpf IS NOT NULL
+              AND (phone_key = :pk OR debtor_cpf IN (SELECT debtor_cpf_hash FROM conversations
+                                                     WHERE phone_key = :pk AND debtor_cpf_hash IS NOT NULL
                                                        AND status IN ('active', 'handoff')))
             ORDER BY created_at DESC LIMIT 200) f) AS failures,
   (SELECT coalesce(json_agg(b.debtor_cpf), '[]') FROM blocked_phones b WHERE b.phone_key = :pk) AS blocked,
@@ -209,10 +211,41 @@ def _ts(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def subject_hash(kind: str, value: str) -> str:
+    """An identity subject as stored: the keyed hash of the CPF or of the phone key (idempotent)."""
+    return SEAL.cpf_hash(value) if kind == "cpf" else SEAL.phone_hash(value)
+
+
+def _open_doc(value: Any) -> Any:
+    """A sealed JSON column read as JSON text by the one statement: opened here, as the ORM would."""
+    return SealedDoc.process_result_value(value, None) if isinstance(value, str) else value
+
+
+def _opened(table: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    """A row read as JSON with its sealed columns opened (the ORM's result processing, by hand)."""
+    out = dict(doc)
+    for col in table.columns:
+        v = out.get(col.name)
+        if v is not None and isinstance(col.type, SealedText | SealedJson):
+            out[col.name] = col.type.process_result_value(v, None)
+    return out
+
+
+def _stored(table: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the database keeps them (sealed, hashed): the JSON statement bypasses the column types."""
+    out = dict(values)
+    for col in table.columns:
+        v = out.get(col.name)
+        if v is not None and isinstance(col.type, SealedText | SealedJson | SealedBytes | BlindIndex):
+            out[col.name] = col.type.process_bind_param(v, None)
+    return out
+
+
 def conversation_from(doc: dict[str, Any] | None) -> Conversation | None:
-    """A detached Conversation from a row's JSON (its timestamps parsed back)."""
+    """A detached Conversation from a row's JSON (its timestamps parsed back, its sealed columns opened)."""
     if doc is None:
         return None
+    doc = _opened(Conversation.__table__, doc)
     values: dict[str, Any] = {}
     for col in Conversation.__table__.columns:
         v = doc.get(col.name)
@@ -230,13 +263,16 @@ async def read_turn(engine: AsyncEngine, phone_key: str, *, since: datetime, win
         return await _read_orm(engine, phone_key, since=since, window_start=window_start)
     async with engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        row = (await conn.execute(_READ, {"pk": phone_key, "since": since, "window": window_start})).one()
+        # Phone keys, CPFs and identity subjects are stored as keyed hashes (certokit.sealing).
+        row = (
+            await conn.execute(_READ, {"pk": SEAL.phone_hash(phone_key), "since": since, "window": window_start})
+        ).one()
     live, recent, events, locks, failures, blocked, backlog = (_j(v) for v in row)
     return TurnRead(
         phone_key=phone_key,
         live=conversation_from(live),
         recent=conversation_from(recent),
-        events=[Pending(e["id"], e["payload"], _ts(e["received_at"]) or utcnow()) for e in events],
+        events=[Pending(e["id"], _open_doc(e["payload"]), _ts(e["received_at"]) or utcnow()) for e in events],
         locks={(lk["k"], lk["s"]): _ts(lk["u"]) or utcnow() for lk in locks},
         failures=[(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in failures],
         blocked_cpfs=frozenset(blocked),
@@ -262,7 +298,7 @@ async def read_identity(
     async with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await conn.execute(_IDENTITY, {"cpf": cpf, "window": window_start})).one()
+            row = (await conn.execute(_IDENTITY, {"cpf": SEAL.cpf_hash(cpf), "window": window_start})).one()
             found = _j(row[1])
             lock = _ts(row[0].strip('"') if isinstance(row[0], str) else row[0])  # a JSON string, decoded or not
             failures = [(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in found]
@@ -282,7 +318,7 @@ async def read_identity(
                 )
             ).all()
             failures = [(c, p, t) for c, p, t in rows]
-    return ({("cpf", cpf): lock} if lock is not None else {}), failures
+    return ({("cpf", SEAL.cpf_hash(cpf)): lock} if lock is not None else {}), failures
 
 
 async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, window_start: datetime) -> TurnRead:
@@ -329,7 +365,7 @@ async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, win
                 )
             ).scalar()
             if until is not None:
-                locks[(kind, subject)] = until
+                locks[(kind, subject_hash(kind, subject))] = until
         who = IdentityFailure.phone_key == phone_key
         if cpf:
             who = who | (IdentityFailure.debtor_cpf == cpf)
@@ -429,7 +465,7 @@ def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
     now = utcnow()
     for conv_id, conv in work.convs.items():
         if conv_id in work.new:
-            values = _values(conv)
+            values = _stored(Conversation.__table__, _values(conv))
             values["created_at"] = values.get("created_at") or now
             values["updated_at"] = now
             # A second live conversation for the phone (the partial unique index) is a conflict.
@@ -438,6 +474,7 @@ def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
         changed = work.changes(conv_id, now)
         if not changed:
             continue
+        changed = _stored(Conversation.__table__, changed)
         src = sql.param(_doc(changed) | {k: None for k, v in changed.items() if v is None}, as_json=True)
         sets = ", ".join(f"{k} = r.{k}" for k in sorted(changed))
         guards.append(
@@ -453,7 +490,7 @@ def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
             "SELECT n, nextval(pg_get_serial_sequence('messages', 'id')) AS id "
             f"FROM generate_series(1, {len(work.messages)}) n"
         )
-        rows = [_doc(_values(m)) for m in work.messages]
+        rows = [_doc(_stored(Message.__table__, _values(m))) for m in work.messages]
         cols = sorted({k for r in rows for k in r} - {"id"})
         src = sql.param(rows, as_json=True)
         sql.cte(
@@ -466,31 +503,30 @@ def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
         rows = []
         refs = []
         for row, ref in work.outbox:
-            values = _values(row)
+            values = _stored(Outbox.__table__, _values(row))
             if work.lease and row.kind == "whatsapp":
                 values["locked_until"] = now + LEASE
             rows.append(_doc(values))
             refs.append(0 if ref is None else ref + 1)
-        cols = sorted({k for r in rows for k in r} - {"id", "payload"})
+        cols = sorted({k for r in rows for k in r} - {"id", "message_id"})
         src = sql.param(rows, as_json=True)
         ref_list = sql.param(refs, as_json=True)
-        payload = "r.payload"
+        message_id = "NULL::bigint"
         join = ""
         if ids is not None:
-            payload = (
-                "CASE WHEN m.id IS NULL THEN r.payload ELSE r.payload || jsonb_build_object('message_id', m.id) END"
-            )
+            message_id = "m.id"
             join = f"LEFT JOIN {ids} m ON m.n = (({ref_list})::jsonb ->> (r.ordinality::int - 1))::int"
         written = sql.cte(
-            f"INSERT INTO outbox ({', '.join(cols)}, payload) SELECT {', '.join('r.' + c for c in cols)}, {payload} "
-            f"FROM jsonb_populate_recordset(NULL::outbox, {src}) WITH ORDINALITY r {join} "
+            f"INSERT INTO outbox ({', '.join(cols)}, message_id) SELECT {', '.join('r.' + c for c in cols)}, "
+            f"{message_id} FROM jsonb_populate_recordset(NULL::outbox, {src}) WITH ORDINALITY r {join} "
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, kind, idempotency_key, conversation_id, payload, "
-            "locked_until"
+            "message_id, locked_until"
         )
     by_table: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
     for extra in work.extras:
         table = extra.row.__table__.name  # type: ignore[attr-defined]
-        values = {k: v for k, v in _values(extra.row).items() if not (k == "id" and v is None)}
+        table_ = extra.row.__table__
+        values = {k: v for k, v in _stored(table_, _values(extra.row)).items() if not (k == "id" and v is None)}
         by_table.setdefault((table, extra.conflict, extra.update), []).append(values)
     for (table, conflict, upd), rows in by_table.items():
         if conflict and upd:
@@ -544,7 +580,8 @@ def _outbox_from(d: dict[str, Any]) -> Outbox:
         kind=d["kind"],
         idempotency_key=d["idempotency_key"],
         conversation_id=d["conversation_id"],
-        payload=d["payload"],
+        payload=_open_doc(d["payload"]),
+        message_id=d.get("message_id"),
         status="pending",
         attempts=0,
         next_attempt_at=utcnow(),
@@ -597,7 +634,7 @@ async def apply_work(conn: AsyncConnection, work: TurnWork) -> Written:
     for row, ref in work.outbox:
         values = {k: v for k, v in _values(row).items() if k != "id"}
         if ref is not None:
-            values["payload"] = {**values["payload"], "message_id": message_ids[ref]}
+            values["message_id"] = message_ids[ref]
         if work.lease and row.kind == "whatsapp":
             values["locked_until"] = now + LEASE
         got = (

@@ -25,7 +25,10 @@ from certobot.whatsapp.models import InboundEvent, Message
 from certokit.errors import Conflict, DomainError, NotFound
 
 REMOVED = "[removido]"
-ANONYMOUS = "anonimizado"  # fits the 11 characters of a CPF column and the 16 of a phone one
+ANONYMOUS = "anonimizado"
+# The phone key of an anonymised conversation: shaped like a hash, so the column stores it as it is
+# and retention can tell those rows apart (sealed columns cannot be compared).
+ANONYMOUS_KEY = "0" * 64
 KEEP_IN_OUTCOME = frozenset(
     {
         "session_id",
@@ -57,7 +60,9 @@ class CrmUnreachable(DomainError):
 
 async def export_bot(db: AsyncSession, cpf: str) -> dict[str, Any]:
     convs = (
-        await db.scalars(select(Conversation).where(Conversation.debtor_cpf == cpf).order_by(Conversation.created_at))
+        await db.scalars(
+            select(Conversation).where(Conversation.debtor_cpf_hash == cpf).order_by(Conversation.created_at)
+        )
     ).all()
     out: list[dict[str, Any]] = []
     for c in convs:
@@ -90,7 +95,7 @@ async def anonymise_conversation(db: AsyncSession, conv: Conversation) -> None:
     old_key = conv.phone_key
     conv.debtor_cpf, conv.wa_id, conv.phone = None, None, ANONYMOUS
     conv.session = None  # the durable session: the CPF, the model's history of what the debtor wrote
-    conv.phone_key = ("anon-" + conv.id.replace("-", ""))[:16]
+    conv.phone_key = ANONYMOUS_KEY
     # The inbox's copy of the name and amount, and the team's note, go with the rest.
     await db.execute(delete(InboxCard).where(InboxCard.conversation_id == conv.id))
     await db.execute(update(Message).where(Message.conversation_id == conv.id).values(body=REMOVED, phone=ANONYMOUS))
@@ -106,7 +111,7 @@ async def anonymise_conversation(db: AsyncSession, conv: Conversation) -> None:
 
 
 async def erase_bot(db: AsyncSession, redis: Redis, cpf: str) -> int:
-    convs = (await db.scalars(select(Conversation).where(Conversation.debtor_cpf == cpf).with_for_update())).all()
+    convs = (await db.scalars(select(Conversation).where(Conversation.debtor_cpf_hash == cpf).with_for_update())).all()
     if any(c.status in LIVE for c in convs):
         raise SubjectInConversation()
     for c in convs:
@@ -114,7 +119,7 @@ async def erase_bot(db: AsyncSession, redis: Redis, cpf: str) -> int:
     await db.execute(delete(IdentityFailure).where(IdentityFailure.debtor_cpf == cpf))
     await db.execute(delete(IdentityLock).where(IdentityLock.subject_kind == "cpf", IdentityLock.subject == cpf))
     await db.execute(delete(BlockedPhone).where(BlockedPhone.debtor_cpf == cpf))
-    await db.execute(update(CampaignItem).where(CampaignItem.cpf == cpf).values(cpf=ANONYMOUS))
+    await db.execute(update(CampaignItem).where(CampaignItem.cpf_hash == cpf).values(cpf=ANONYMOUS, cpf_hash=None))
     await db.flush()
     await redis.delete(CACHE_PREFIX + cpf)
     return len(convs)
@@ -147,7 +152,7 @@ async def anonymise_expired(db: AsyncSession, *, before: datetime, limit: int = 
             .where(
                 Conversation.ended_at < before,
                 Conversation.status.not_in(tuple(LIVE)),
-                Conversation.phone != ANONYMOUS,
+                Conversation.phone_key != ANONYMOUS_KEY,
             )
             .order_by(Conversation.ended_at)
             .limit(limit)

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certobot.base import BotBase
+from certobot.sealed import CpfHash, PhoneHash, SubjectHash
 from certokit.db import UtcDateTime, utcnow
 
 
@@ -21,8 +22,9 @@ class IdentityFailure(BotBase):
     __tablename__ = "identity_failures"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    debtor_cpf: Mapped[str] = mapped_column(String(11), index=True)
-    phone_key: Mapped[str] = mapped_column(String(16), index=True)
+    # Keyed hashes: counting and matching need equality only, never the CPF or phone back.
+    debtor_cpf: Mapped[str] = mapped_column(CpfHash, index=True)
+    phone_key: Mapped[str] = mapped_column(PhoneHash, index=True)
     conversation_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
@@ -35,7 +37,7 @@ class IdentityLock(BotBase):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     subject_kind: Mapped[str] = mapped_column(String(5))  # cpf, phone
-    subject: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(SubjectHash)  # the CPF's or the phone key's hash
     locked_until: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -47,8 +49,8 @@ class BlockedPhone(BotBase):
     __table_args__ = (UniqueConstraint("phone_key", "debtor_cpf"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    phone_key: Mapped[str] = mapped_column(String(16), index=True)
-    debtor_cpf: Mapped[str] = mapped_column(String(11), index=True)
+    phone_key: Mapped[str] = mapped_column(PhoneHash, index=True)
+    debtor_cpf: Mapped[str] = mapped_column(CpfHash, index=True)
     reason: Mapped[str] = mapped_column(String(30))
     conversation_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certobot.base import BotBase
+from certobot.sealed import PhoneHash, Sealed, SealedDoc
 from certokit.db import JsonDoc, UtcDateTime, utcnow
 
 
@@ -21,10 +22,10 @@ class InboundEvent(BotBase):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     wamid: Mapped[str] = mapped_column(String(128), unique=True)
-    phone_key: Mapped[str] = mapped_column(String(16), index=True)
-    wa_id: Mapped[str] = mapped_column(String(20))
+    phone_key: Mapped[str] = mapped_column(PhoneHash, index=True)
+    wa_id: Mapped[str] = mapped_column(Sealed)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(SealedDoc)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
@@ -47,7 +48,7 @@ class Message(BotBase):
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(3))  # in, out
     author: Mapped[str] = mapped_column(String(10), default="bot")  # debtor, bot, operator, system
-    phone: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(Sealed)
     wamid: Mapped[str | None] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text, default="")
@@ -71,7 +72,7 @@ class StatusEvent(BotBase):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     wamid: Mapped[str] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(12))
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # carries the recipient's phone
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -80,6 +81,6 @@ class InboundFlood(BotBase):
 
     __tablename__ = "inbound_floods"
 
-    phone_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    phone_key: Mapped[str] = mapped_column(PhoneHash, primary_key=True)  # the hash, like every phone key
     minute: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(Integer)

@@ -48,6 +48,7 @@ from certobot.negotiation.turnstore import (
 )
 from certobot.redis import count
 from certobot.resources import Resources
+from certobot.sealed import SEAL
 from certobot.whatsapp.models import InboundEvent, InboundFlood
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
@@ -134,7 +135,10 @@ async def conversation_lock(redis: Redis, phone_key: str, *, hold_seconds: float
     down by an overloaded machine keeps it, and a process killed while holding it blocks that
     conversation for at most `hold_seconds`.
     """
-    lock = redis.lock(f"certobot:lock:conv:{phone_key}", timeout=hold_seconds, blocking_timeout=hold_seconds)
+    # Named by the phone's keyed hash: the same lock whether the caller holds the clear key (the
+    # webhook) or the hash read from a row (sweeps, expiry), and no phone in Redis.
+    name = f"certobot:lock:conv:{SEAL.phone_hash(phone_key)}"
+    lock = redis.lock(name, timeout=hold_seconds, blocking_timeout=hold_seconds)
     acquired = await lock.acquire()
     if not acquired:
         raise TimeoutError("conversation lock busy")
@@ -162,7 +166,7 @@ async def announce(redis: Redis, phone_keys: list[str]) -> None:
     if not phone_keys:
         return
     async with redis.pipeline(transaction=False) as pipe:
-        for key in dict.fromkeys(phone_keys):
+        for key in dict.fromkeys(SEAL.phone_hash(k) for k in phone_keys):
             pipe.xadd(STREAM, {"k": key}, maxlen=200_000, approximate=True)
         pipe.publish(WAKE, "1")
         await pipe.execute()
@@ -203,6 +207,7 @@ class Pipeline:
         read (one script), and after the commits the session written, the lock released and the
         stream entries acknowledged (another). The lock is renewed only if the turn runs long.
         """
+        phone_key = SEAL.phone_hash(phone_key)  # keys travel and are stored as keyed hashes (idempotent)
         if not hasattr(self.handler, "decide"):
             async with conversation_lock(self.res.redis, phone_key):
                 done = 0

@@ -66,7 +66,7 @@ def _sent_statement(row: Outbox, result: SendResult) -> Executable:
     done = (
         update(Outbox).where(Outbox.id == row.id).values(status="done", done_at=now, last_error=None, locked_until=None)
     )
-    message_id = row.payload.get("message_id")
+    message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")
     if message_id is None:
         return done
     return (
@@ -218,7 +218,7 @@ class Sender:
     async def _transcript(session: AsyncSession, row: Outbox, *, status: str, **values: Any) -> None:
         """Move this row's transcript line out of `queued`, in one UPDATE without loading it (status
         webhooks find a message by the wamid set here, so none can have moved it first)."""
-        message_id = row.payload.get("message_id")
+        message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")
         if message_id is not None:
             await session.execute(
                 update(Message)

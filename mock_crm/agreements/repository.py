@@ -43,7 +43,7 @@ class AgreementRepository:
         if debtor_id is not None:
             stmt = stmt.where(Agreement.debtor_id == debtor_id)
         if debtor_cpf is not None:
-            stmt = stmt.join(Debtor, Debtor.id == Agreement.debtor_id).where(Debtor.cpf == debtor_cpf)
+            stmt = stmt.join(Debtor, Debtor.id == Agreement.debtor_id).where(Debtor.cpf_hash == debtor_cpf)
         if due_from is not None or due_to is not None:
             # An agreement is "due between" when one of its installments falls in the range.
             cond = [Boleto.agreement_key == Agreement.key]

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, Sequence, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, Sequence, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from certokit.db import UtcDateTime, utcnow
 from mock_crm.base import CrmBase
+from mock_crm.sealed import Sealed, SealedBlob
 
 # Nosso número: one nextval per boleto instead of probing for a free number (Postgres; SQLite, one
 # process, takes the highest plus one).
@@ -33,7 +34,8 @@ class Boleto(CrmBase):
     status: Mapped[str] = mapped_column(String(20), default="issued")  # issued, sent, paid, cancelled
     # Rendered once when issued; GET /pdf and the WhatsApp delivery read these bytes. Deferred: a
     # list of boletos never loads them.
-    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Sealed: the Pagador box prints the whole CPF, as a bank's does.
+    pdf: Mapped[bytes | None] = mapped_column(SealedBlob, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -44,7 +46,7 @@ class BoletoDelivery(CrmBase):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     boleto_id: Mapped[str] = mapped_column(ForeignKey("crm_boletos.id", ondelete="CASCADE"), unique=True)
-    phone: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str] = mapped_column(Sealed)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

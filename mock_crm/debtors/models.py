@@ -5,10 +5,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from certokit.db import UtcDateTime, utcnow
 from mock_crm.base import CrmBase
+from mock_crm.sealed import CpfHash, PhoneHash, Sealed
+
+# What an erased debtor is called (mock_crm.privacy): such a row is no one to list.
+ANONYMOUS_NAME = "Titular anonimizado"
 
 
 class Debtor(CrmBase):
@@ -17,11 +21,13 @@ class Debtor(CrmBase):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     # The debtor's address in URLs: opaque, so a path or an access log never carries a CPF.
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: uuid.uuid4().hex)
-    cpf: Mapped[str] = mapped_column(String(11), unique=True)
+    # CPF and phone sealed (AES-GCM); lookups go through the keyed hashes.
+    cpf: Mapped[str] = mapped_column(Sealed)
+    cpf_hash: Mapped[str] = mapped_column(CpfHash, unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(16))  # E.164
-    # The mobile without its ninth digit: both writings WhatsApp uses map to it.
-    phone_key: Mapped[str] = mapped_column(String(16), index=True)
+    phone: Mapped[str] = mapped_column(Sealed)  # E.164
+    # The hash of the mobile without its ninth digit: both writings WhatsApp uses find it.
+    phone_key: Mapped[str] = mapped_column(PhoneHash, index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     # The payer's address, printed in the boleto's Pagador box (all optional: a debtor may be known
     # only by name and phone). `state` is the UF, `cep` its 8 digits without the hyphen.
@@ -42,6 +48,11 @@ class Debtor(CrmBase):
     contacts: Mapped[list[ContactLog]] = relationship(
         back_populates="debtor", cascade="all, delete-orphan", order_by="ContactLog.id", lazy="raise"
     )
+
+    @validates("cpf")
+    def _index_cpf(self, _: str, value: str) -> str:
+        self.cpf_hash = value  # hashed on the way to the database
+        return value
 
 
 class Debt(CrmBase):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from mock_crm.debtors.models import ContactLog, Debt, Debtor
+from mock_crm.debtors.models import ANONYMOUS_NAME, ContactLog, Debt, Debtor
 
 
 class DebtorRepository:
@@ -15,7 +15,7 @@ class DebtorRepository:
         self.session = session
 
     async def by_cpf(self, cpf: str) -> Debtor | None:
-        return await self.session.scalar(select(Debtor).where(Debtor.cpf == cpf))
+        return await self.session.scalar(select(Debtor).where(Debtor.cpf_hash == cpf))
 
     async def by_public_id(self, public_id: str) -> Debtor | None:
         return await self.session.scalar(select(Debtor).where(Debtor.public_id == public_id))
@@ -39,8 +39,8 @@ class DebtorRepository:
         min_cents: int | None = None,
         max_cents: int | None = None,
     ) -> tuple[Sequence[Debtor], int]:
-        # Anonymised debtors (mock_crm.privacy: CPF replaced by an "X…" pseudonym) are no one to list.
-        stmt = select(Debtor).where(Debtor.cpf.not_like("X%"))
+        # Anonymised debtors (mock_crm.privacy: CPF replaced by a pseudonym, name by this) are no one to list.
+        stmt = select(Debtor).where(Debtor.name != ANONYMOUS_NAME)
         if phone_key is not None:
             stmt = stmt.where(Debtor.phone_key == phone_key)
         if any(v is not None for v in (due_before, due_after, min_cents, max_cents)):

@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from certokit.db import JsonDoc, UtcDateTime, utcnow
+from certokit.db import UtcDateTime, utcnow
 from mock_crm.base import CrmBase
+from mock_crm.sealed import SealedDoc
 
 
 class NegotiationResult(CrmBase):
@@ -27,5 +28,5 @@ class NegotiationResult(CrmBase):
     payment_slip_reference: Mapped[str | None] = mapped_column(String(200))
     qualitative_notes: Mapped[str | None] = mapped_column(Text)
     interaction_timestamp: Mapped[datetime] = mapped_column(UtcDateTime)
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # the outcome whole, CPF included
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from certokit.db import JsonDoc, UtcDateTime, utcnow
+from certokit.db import UtcDateTime, utcnow
 from mock_crm.base import CrmBase
+from mock_crm.sealed import SealedDoc
 
 
 class Payment(CrmBase):
@@ -42,7 +43,7 @@ class PaymentNotification(CrmBase):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(80), unique=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # carries the debtor's phone
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -10,17 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from mock_crm.boletos.models import Boleto, BoletoDelivery
-from mock_crm.debtors.models import ContactLog, Debtor
+from mock_crm.debtors.models import ANONYMOUS_NAME, ContactLog, Debtor
 from mock_crm.debtors.service import DebtorNotFound
 from mock_crm.negotiations.models import NegotiationResult
 
-ANONYMOUS_NAME = "Titular anonimizado"
 ANONYMOUS_PHONE = "+0"
 
 
 async def _debtor(db: AsyncSession, cpf: str) -> Debtor:
     debtor = await db.scalar(
-        select(Debtor).where(Debtor.cpf == cpf).options(selectinload(Debtor.debts), selectinload(Debtor.contacts))
+        select(Debtor).where(Debtor.cpf_hash == cpf).options(selectinload(Debtor.debts), selectinload(Debtor.contacts))
     )
     if debtor is None:
         raise DebtorNotFound()

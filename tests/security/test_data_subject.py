@@ -60,7 +60,8 @@ class TestExportAndErase:
         assert (await stack.bot.post("/api/data-subject/erase", json={"cpf": cpf}, headers=sup)).status_code == 403
 
         before = await dump(db)
-        assert cpf in before  # what the erase has to remove (clear-text storage: see docs/security.md)
+        assert cpf not in before  # sealed at rest (see test_sealing.py); the erase removes the rest
+        assert "Joana" in before  # the name is not sealed: what the erase has to remove
         r = await stack.bot.post("/api/data-subject/erase", json={"cpf": cpf})  # the service key: admin
         assert r.status_code == 200, r.text
         assert r.json() == {"status": "anonimizado", "conversas": 1, "crm": True}

@@ -29,7 +29,7 @@ def locks() -> float:
 async def conversation_of(db: AsyncSession, phone: str) -> Conversation:
     db.expire_all()
     conv = await db.scalar(
-        select(Conversation).where(Conversation.phone == f"+{phone}").order_by(Conversation.created_at.desc())
+        select(Conversation).where(Conversation.phone_key == phone).order_by(Conversation.created_at.desc())
     )
     assert conv is not None
     return conv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -13,9 +14,13 @@ from pydantic import SecretStr
 
 from certobot.config import BotSettings, ConfigError, load_settings
 from certobot.main import create_app
+from certokit.sealing import dev_key
 from mock_crm.settings import CrmSettings
 
 STRONG = "k3Jw9PqZ0vB7xY2mN5tR8sL4uE6aC1dF"  # 32 characters, random-looking
+DATA_KEY = base64.b64encode(bytes(range(32))).decode()
+HASH_KEY = base64.b64encode(bytes(range(32, 64))).decode()
+DEV_DATA_KEY = base64.b64encode(dev_key("certobot", "data")).decode()
 SAFE: dict[str, Any] = {
     "environment": "production",
     "crm_api_key": SecretStr(STRONG + "crm"),
@@ -25,6 +30,8 @@ SAFE: dict[str, Any] = {
     "whatsapp_phone_number_id": "106540352242922",
     "whatsapp_app_secret": SecretStr(STRONG),
     "whatsapp_verify_token": SecretStr(STRONG + "verify"),
+    "data_keys": SecretStr(f"k1:{DATA_KEY}"),
+    "data_hash_key": SecretStr(HASH_KEY),
 }
 
 
@@ -51,6 +58,11 @@ class TestRefusals:
             ({"whatsapp_app_secret": SecretStr("sandbox-app-secret")}, "WHATSAPP_APP_SECRET"),
             ({"whatsapp_verify_token": None}, "WHATSAPP_VERIFY_TOKEN"),
             ({"whatsapp_verify_token": SecretStr("verify-me")}, "WHATSAPP_VERIFY_TOKEN"),
+            ({"data_keys": None}, "DATA_KEYS"),
+            ({"data_keys": SecretStr(f"k1:{DEV_DATA_KEY}")}, "DATA_KEYS"),
+            ({"data_keys": SecretStr("k1:" + base64.b64encode(b"short").decode())}, "DATA_KEYS"),
+            ({"data_hash_key": None}, "DATA_HASH_KEY"),
+            ({"data_hash_key": SecretStr(base64.b64encode(b"too short").decode())}, "DATA_HASH_KEY"),
         ],
     )
     def test_each_unsafe_setting_is_refused_by_name(self, change: dict[str, Any], named: str) -> None:
@@ -62,7 +74,14 @@ class TestRefusals:
     def test_the_crm_refuses_example_keys_and_the_sandbox(self) -> None:
         crm = {
             k: SAFE[k]
-            for k in ("environment", "crm_webhook_secret", "whatsapp_access_token", "whatsapp_phone_number_id")
+            for k in (
+                "environment",
+                "crm_webhook_secret",
+                "whatsapp_access_token",
+                "whatsapp_phone_number_id",
+                "data_keys",
+                "data_hash_key",
+            )
         }
         load_settings(CrmSettings, _env_file=None, crm_api_key=SAFE["crm_api_key"], **crm)
         with pytest.raises(ConfigError, match="CRM_API_KEY"):
