@@ -19,6 +19,7 @@ from certobot.negotiation.turnstore import TurnConflict, read_turn, write_turn
 from certobot.whatsapp.pipeline import Pipeline
 from certobot.whatsapp.sender import Sender
 from certokit.db import utcnow
+from certokit.phones import phone_key
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
 from tests.fakes import text_webhook
@@ -45,7 +46,7 @@ async def say(stack: Stack, pipeline: Pipeline, phone: str, words: str) -> list[
 
 async def conversation(stack: Stack, phone: str) -> Conversation:
     async with stack.bot_app.state.resources.sessionmaker() as db:
-        conv = await db.scalar(select(Conversation).where(Conversation.phone == "+" + phone))
+        conv = await db.scalar(select(Conversation).where(Conversation.phone_key == phone_key(phone)))
     assert conv is not None
     return conv
 
