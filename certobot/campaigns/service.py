@@ -34,6 +34,7 @@ from certobot.conversations.service import ConversationService
 from certobot.crm.client import CrmClient, CrmUnavailable
 from certobot.crm.schemas import DebtorInfo
 from certobot.negotiation.models import Conversation
+from certobot.sealed import SEAL
 from certobot.whatsapp.models import Message
 from certokit.cpf import mask_cpf
 from certokit.db import dialect_of
@@ -384,14 +385,17 @@ async def debtors_of(crm: CrmClient, cpfs: list[str]) -> list[DebtorInfo]:
 
 async def recently_contacted(db: AsyncSession, cpfs: list[str], since: datetime) -> set[str]:
     """CPFs the bot opened a conversation with since `since` (the CRM may not know it yet)."""
+    # The CPF is sealed (a fresh nonce each time): the comparison goes through its keyed hash.
+    by_hash = {SEAL.cpf_hash(c): c for c in cpfs}
+    hashes = list(by_hash)
     out: set[str] = set()
-    for start in range(0, len(cpfs), 1000):
+    for start in range(0, len(hashes), 1000):
         rows = await db.scalars(
-            select(Conversation.debtor_cpf).where(
-                Conversation.debtor_cpf.in_(cpfs[start : start + 1000]), Conversation.created_at >= since
+            select(Conversation.debtor_cpf_hash).where(
+                Conversation.debtor_cpf_hash.in_(hashes[start : start + 1000]), Conversation.created_at >= since
             )
         )
-        out.update(c for c in rows if c)
+        out.update(by_hash[h] for h in rows if h in by_hash)
     return out
 
 

@@ -277,6 +277,11 @@ class TestPrimitives:
         assert s.phone_hash("+5511987651701") != s.phone_hash("+5511987651702")
         assert len({s.cpf_hash(c) for c in ("52998224725", "529.982.247-25", "529 982 247 25")}) == 1
         assert s.blind(s.cpf_hash("52998224725")) == s.cpf_hash("52998224725")  # a hash is not hashed again
+        # A column compared with a value already hashed (a lookup by the stored hash, an IN list of
+        # hashes) must find the row: the digits inside a hash are not normalised into a new "CPF".
+        h = s.cpf_hash("52998224725")
+        assert s.cpf_hash(h) == h
+        assert s.phone_hash(s.phone_hash("+5511987651701")) == s.phone_hash("+5511987651701")
 
     def test_a_fresh_nonce_each_time_and_a_tampered_value_is_refused(self) -> None:
         s = Sealer("teste")

@@ -158,11 +158,15 @@ class Sealer:
         return hmac.new(self.hash_key, value.encode(), hashlib.sha256).hexdigest()
 
     def cpf_hash(self, cpf: str) -> str:
-        """The index of a CPF in any writing (11 digits after normalising)."""
+        """The index of a CPF in any writing (11 digits after normalising); a hash passes through."""
+        if HASH_RE.match(cpf):
+            return cpf  # the digits inside a hash are not a CPF: normalising them would hash again
         return self.blind(normalize_cpf(cpf) or "".join(ch for ch in cpf if ch.isdigit()) or cpf)
 
     def phone_hash(self, phone: str) -> str:
         """The index of a mobile: the form without the ninth digit, so both writings find each other."""
+        if HASH_RE.match(phone):
+            return phone
         return self.blind(phone_key(phone) or phone)
 
 
