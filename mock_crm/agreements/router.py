@@ -31,14 +31,16 @@ async def list_agreements(
     clock: ClockDep,
     status: Literal["active", "paid", "broken", "cancelled"] | None = None,
     session_id: Annotated[str | None, Query(max_length=64)] = None,
-    debtor_id: Annotated[int | None, Query(description="Identificador interno do devedor (prefira ao CPF).")] = None,
+    debtor_id: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Identificador interno do devedor (prefira ao CPF).")
+    ] = None,
     debtor_cpf: Annotated[
         Cpf | None, Query(description="Aceito, mas o CPF não vai para os logs; prefira `debtor_id`.")
     ] = None,
     due_from: Annotated[date | None, Query(description="Alguma parcela vence a partir desta data.")] = None,
     due_to: Annotated[date | None, Query(description="Alguma parcela vence até esta data.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,  # bounded: a 64-bit column, never a 500
 ) -> AgreementPage:
     items = await service.search(
         today=today_in_sp(clock),

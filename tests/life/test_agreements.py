@@ -99,3 +99,13 @@ class TestBreak:
     async def test_unknown_agreement_is_404(self, crm: httpx.AsyncClient) -> None:
         r = await crm.get("/api/agreements/nao-existe")
         assert (r.status_code, r.json()["detail"]) == (404, "Acordo não encontrado.")
+
+
+class TestAgreementsQueryBounds:
+    async def test_a_huge_offset_or_debtor_id_is_a_portuguese_422_not_a_500(self, crm: httpx.AsyncClient) -> None:
+        for params in ({"offset": str(10**20)}, {"debtor_id": str(2**70)}, {"debtor_id": "0"}):
+            r = await crm.get("/api/agreements", params=params)
+            assert r.status_code == 422, (params, r.text)
+            detail = r.json()["detail"]
+            assert isinstance(detail, str), detail  # one sentence, in Portuguese
+            assert detail
