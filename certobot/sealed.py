@@ -6,13 +6,20 @@ the worker or a command starts (until then, the development keys).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.engine import Connection
 
 from certobot.config import SCHEMA, BotSettings
-from certokit.db import make_engine
-from certokit.sealing import BlindIndex, SealedJson, SealedTable, SealedText, Sealer, configure_from, reseal
+from certokit.sealing import (
+    BlindIndex,
+    Rotated,
+    SealedJson,
+    SealedTable,
+    SealedText,
+    Sealer,
+    configure_from,
+    reseal,
+    reseal_database,
+)
 
 SEAL = Sealer("certobot")
 
@@ -59,20 +66,7 @@ def rotate(conn: Connection) -> dict[str, int]:
     return reseal(conn, plan())
 
 
-@dataclass(frozen=True)
-class Rotated:
-    kid: str
-    rows: int
-    tables: int
-
-
 async def rotate_database(settings: BotSettings) -> Rotated:
     """`certobot rotate-keys`: every sealed row rewritten under the newest key, in one transaction."""
     configure(settings)
-    engine = make_engine(settings.database_url, schema=SCHEMA)
-    try:
-        async with engine.begin() as conn:
-            done = await conn.run_sync(rotate)
-    finally:
-        await engine.dispose()
-    return Rotated(SEAL.primary, sum(done.values()), len(done))
+    return await reseal_database(SEAL, settings.database_url, SCHEMA, plan())

@@ -6,13 +6,11 @@ or a command starts (until then, the development keys).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy.engine import Connection
 
-from certokit.db import make_engine
 from certokit.sealing import (
     BlindIndex,
+    Rotated,
     SealedBytes,
     SealedJson,
     SealedTable,
@@ -20,6 +18,7 @@ from certokit.sealing import (
     Sealer,
     configure_from,
     reseal,
+    reseal_database,
 )
 from mock_crm.settings import SCHEMA, CrmSettings
 
@@ -63,20 +62,7 @@ def rotate(conn: Connection) -> dict[str, int]:
     return reseal(conn, plan())
 
 
-@dataclass(frozen=True)
-class Rotated:
-    kid: str
-    rows: int
-    tables: int
-
-
 async def rotate_database(settings: CrmSettings) -> Rotated:
     """`mock-crm rotate-keys`: every sealed row rewritten under the newest key, in one transaction."""
     configure(settings)
-    engine = make_engine(settings.database_url, schema=SCHEMA)
-    try:
-        async with engine.begin() as conn:
-            done = await conn.run_sync(rotate)
-    finally:
-        await engine.dispose()
-    return Rotated(SEAL.primary, sum(done.values()), len(done))
+    return await reseal_database(SEAL, settings.database_url, SCHEMA, plan())

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from certobot.conversations.service import CrmDown
@@ -48,13 +49,14 @@ async def _scope(db: SessionDep, resources: Resources, creditor: str | None, seg
         raise CrmDown("O CRM não respondeu e o filtro por credor depende dele; tente novamente em instantes.") from exc
 
 
-@router.get(
-    "/summary",
-    response_model=Summary,
-    responses=error_responses(CrmDown),
-    summary="Os números do painel num período (dias de São Paulo), por credor ou segmento",
-)
-async def summary(
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+    numbers: Summary
+
+
+async def _period(
     db: SessionDep,
     clock: ClockDep,
     resources: ResourcesDep,
@@ -62,9 +64,23 @@ async def summary(
     end: To = None,
     creditor: Creditor = None,
     segment: SegmentName = None,
-) -> Summary:
+) -> Period:
+    """The query both the page and the CSV take: a period in São Paulo days, a creditor or a segment."""
     first, last = service.period(start, end, clock.now().astimezone(service.SP).date())
-    return await service.summary(db, first, last, await _scope(db, resources, creditor, segment))
+    return Period(first, last, await service.summary(db, first, last, await _scope(db, resources, creditor, segment)))
+
+
+PeriodDep = Annotated[Period, Depends(_period)]
+
+
+@router.get(
+    "/summary",
+    response_model=Summary,
+    responses=error_responses(CrmDown),
+    summary="Os números do painel num período (dias de São Paulo), por credor ou segmento",
+)
+async def summary(period: PeriodDep) -> Summary:
+    return period.numbers
 
 
 @router.get(
@@ -86,21 +102,11 @@ async def filters(db: SessionDep, resources: ResourcesDep) -> Filters:
     responses={200: {"content": {"text/csv": {}}}},
     summary="Os mesmos números em CSV (ponto e vírgula, vírgula decimal)",
 )
-async def summary_csv(
-    db: SessionDep,
-    clock: ClockDep,
-    resources: ResourcesDep,
-    start: From = None,
-    end: To = None,
-    creditor: Creditor = None,
-    segment: SegmentName = None,
-) -> Response:
-    first, last = service.period(start, end, clock.now().astimezone(service.SP).date())
-    body = service.as_csv(await service.summary(db, first, last, await _scope(db, resources, creditor, segment)))
+async def summary_csv(period: PeriodDep) -> Response:
     return Response(
-        body.encode("utf-8-sig"),
+        service.as_csv(period.numbers).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="certobot-{first}-{last}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="certobot-{period.first}-{period.last}.csv"'},
     )
 
 

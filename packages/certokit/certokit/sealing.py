@@ -337,3 +337,27 @@ def configure_from(sealer: Sealer, data_keys: str | None, hash_key: str | None) 
     keys = parse_data_keys(data_keys) if data_keys and data_keys.strip() else None
     hk = parse_hash_key(hash_key) if hash_key and hash_key.strip() else None
     sealer.configure(keys, hk)
+
+
+@dataclass(frozen=True)
+class Rotated:
+    """What a `rotate-keys` command did: the key now sealing, the rows and tables rewritten."""
+
+    kid: str
+    rows: int
+    tables: int
+
+
+async def reseal_database(sealer: Sealer, url: str, schema: str, plan: Iterable[SealedTable]) -> Rotated:
+    """A service's `rotate-keys`: every sealed row of `plan` rewritten under the newest key, in one
+    transaction (a crash leaves the old ciphertexts, which the old keys still open)."""
+    from certokit.db import make_engine  # the database plumbing only when a command asks for it
+
+    tables = list(plan)
+    engine = make_engine(url, schema=schema)
+    try:
+        async with engine.begin() as conn:
+            done = await conn.run_sync(lambda sync: reseal(sync, tables))
+    finally:
+        await engine.dispose()
+    return Rotated(sealer.primary, sum(done.values()), len(done))
