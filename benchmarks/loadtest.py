@@ -288,7 +288,10 @@ class Cluster:
             rows = await conn.fetch("SELECT cpf, phone FROM crm_debtors ORDER BY cpf LIMIT $1", self.args.debtors)
         finally:
             await conn.close()
-        return [dict(r) for r in rows]
+        # The CRM keeps CPF and phone sealed; the processes here run with the development keys.
+        from mock_crm.sealed import SEAL as CRM_SEAL
+
+        return [{"cpf": CRM_SEAL.open_text(r["cpf"]), "phone": CRM_SEAL.open_text(r["phone"])} for r in rows]
 
     async def live_conversations(self) -> int:
         conn = await asyncpg.connect(f"{PG}/{self.db}", server_settings=BOTH_SCHEMAS)
