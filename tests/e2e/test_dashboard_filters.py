@@ -6,10 +6,10 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from certobot.campaigns.runner import tick
-from certokit.clock import FixedClock
+from certokit.clock import SAO_PAULO, FixedClock
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
 
@@ -128,7 +128,9 @@ class TestDashboardFilters:
         token = login.json()["access_token"]
         r = await stack.bot.get("/api/conversations/export", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 403
-        r = await stack.bot.get("/api/conversations/export", params={"from": "2026-12-10", "to": "2026-12-01"})
+        today = datetime.now(SAO_PAULO).date()
+        backwards = {"from": (today + timedelta(days=9)).isoformat(), "to": today.isoformat()}  # "from" after "to"
+        r = await stack.bot.get("/api/conversations/export", params=backwards)
         assert r.status_code == 422
         assert "Período inválido" in r.json()["detail"]
         assert (await stack.bot.get("/api/metrics/summary", params={"segment": "a\x00b"})).status_code == 422
