@@ -10,6 +10,7 @@ next one instead of lost. Nothing is sent outside the contact hours or on a holi
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -257,11 +258,9 @@ async def run_reminders(resources: Resources, stop: asyncio.Event) -> None:
     """Every LIFECYCLE_INTERVAL_SECONDS, a tick; a failing tick (CRM down) waits for the next."""
     interval = resources.settings.lifecycle_interval_seconds
     while not stop.is_set():
-        try:
+        with suppress(TimeoutError):  # the interval passed without a stop: tick
             await asyncio.wait_for(stop.wait(), timeout=interval)
             return
-        except TimeoutError:
-            pass
         try:
             report = await tick(resources)
             if report.sent or report.broken:
