@@ -1,16 +1,20 @@
-"""What one inbound message costs, webhook included: Postgres and Redis round trips, counted in CI.
+"""What one inbound message costs, webhook and replies included: Postgres and Redis round trips, in CI.
 
 Whole conversations go through the signed Meta webhook and the worker with the offline engine —
 greeting, the CPF digits, negotiation, "sim" (an agreement), and a refusal — and every round trip
 to the bot's Postgres (statements, BEGIN and COMMIT as asyncpg sends them) and Redis (a pipeline
 once; a Lua script once, the commands inside scripts counted apart, from MONITOR) is counted.
 
-Counted per inbound message: the webhook (store the event, flood counter, announce), the worker's
-stream read, the turn (lock + session in one script, one read statement, one write statement,
-session + unlock + XACK in one script) and the CRM lookups the turn makes. Counted apart, and said
-so: the send side — each reply sent from memory after the commit and recorded by its own statement
-(one Postgres statement and one Redis rate-limit script per reply). The worker's idle polling is a
-cost per second, not per message, and is not driven here (the test reads the stream itself).
+Everything is counted per inbound message: the webhook (store the event, flood counter, announce),
+the worker's pass (stream read, lock and session in one script), the turn (one read statement, one
+write statement, session + unlock + XACK in one script), the CRM lookups, and the replies — each
+sent, paced by the send window the claim script reserved, recorded by the worker's next statement
+or, when its last turn ends, by one statement for all of them.
+
+Two debtors talk at the same time, as they do on a live number: each pass of the worker serves
+both. The same conversations one after the other, with the worker idle between every message, are
+measured too; there each pass ends with its own record statement, which the budget allows for.
+The worker's idle polling is a cost per second, not per message, and is not driven here.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from certobot.negotiation.models import Conversation
+from certobot.negotiation.models import Conversation, Outbox
+from certobot.whatsapp.models import Message
 from certobot.whatsapp.pipeline import Pipeline
-from certobot.whatsapp.sender import Sender
 from tests.counting import counting
 from tests.e2e.conftest import make_stack
 from tests.factories import create_debtor
@@ -53,66 +57,85 @@ async def watch_scripts(url: str, seen: list[str], ready: asyncio.Event) -> None
         await client.aclose()
 
 
+@pytest.mark.parametrize(
+    ("together", "pg_budget"),
+    [
+        (True, PG_PER_MESSAGE),
+        # One debtor at a time, the worker idle between messages: each pass also ends with its own
+        # record statement. Kept here so that case cannot silently get dearer.
+        (False, PG_PER_MESSAGE + 0.5),
+    ],
+    ids=["two-debtors-at-once", "one-at-a-time"],
+)
 async def test_round_trips_per_inbound_message(
-    database_url: str, redis_url: str, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    redis_url: str,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    together: bool,
+    pg_budget: float,
 ) -> None:
     async with make_stack(database_url, redis_url, run_background_workers=False) as stack:
         res = stack.bot_app.state.resources
         pipeline = Pipeline(res, stack.bot_app.state.turn_handler)
         await pipeline.ensure_group()
-        agree = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650071")
-        refuse = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650072")
+        suffix = 3 if together else 5
+        agree = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone=f"+551198765{suffix}071")
+        refuse = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone=f"+551198765{suffix}072")
         scripts: list[tuple[dict[str, Any], list[str]]] = [
             (agree, ["oi", agree["cpf"][:3], "quero pagar à vista", "sim"]),
             (refuse, ["oi", refuse["cpf"][:3], "nao quero", "ja disse que nao", "nao"]),
         ]
-        send = {"pg": 0, "redis": 0, "replies": 0}
         await stack.webhook(text_webhook("5511900000001", "oi"))  # warm-up, not counted: compiled
         await pipeline.drain_once()  # statements, loaded scripts, the CRM's first answers
+        # Rounds of what the debtors send before the worker's next pass.
+        if together:
+            rounds = [
+                [(d, texts[i]) for d, texts in scripts if i < len(texts)]
+                for i in range(max(len(t) for _, t in scripts))
+            ]
+        else:
+            rounds = [[(d, text)] for d, texts in scripts for text in texts]
         inside: list[str] = []
         ready = asyncio.Event()
         watcher = asyncio.create_task(watch_scripts(redis_url, inside, ready))
         await asyncio.wait_for(ready.wait(), 5)
+        messages = replies = 0
         with counting(res.engine, monkeypatch) as tally:
-            real = Sender.deliver_rows
-
-            async def counted(self: Sender, rows: list[Any]) -> int:
-                pg, rd = tally.pg_round_trips, tally.redis_round_trips
-                try:
-                    return await real(self, rows)
-                finally:
-                    send["pg"] += tally.pg_round_trips - pg
-                    send["redis"] += tally.redis_round_trips - rd
-                    send["replies"] += len(rows)
-
-            monkeypatch.setattr(Sender, "deliver_rows", counted)
-            messages = 0
-            for debtor, texts in scripts:
-                phone = debtor["phone"].lstrip("+")
-                for text in texts:
-                    before = len(stack.graph.messages_to(phone))
+            for batch in rounds:
+                phones = [d["phone"].lstrip("+") for d, _ in batch]
+                before = {p: len(stack.graph.messages_to(p)) for p in phones}
+                for (_, text), phone in zip(batch, phones, strict=True):
                     assert (await stack.webhook(text_webhook(phone, text))).status_code == 200
-                    assert await pipeline.drain_once() == 1  # the worker's pass, as its loop runs it
-                    assert len(stack.graph.messages_to(phone)) > before  # answered, from memory
-                    messages += 1
+                assert await pipeline.drain_once() == len(batch)  # the worker's pass, as its loop runs it
+                for phone in phones:
+                    got = len(stack.graph.messages_to(phone)) - before[phone]
+                    assert got > 0  # answered, from memory
+                    replies += got
+                messages += len(batch)
         await asyncio.sleep(0.5)  # MONITOR's last lines
         watcher.cancel()
         with suppress(asyncio.CancelledError):
             await watcher
-        # The send side's script (the per-number rate window) is counted with the send side.
-        turn_lua = sum(1 for c in inside if "certobot:rl:" not in c)
         async with res.sessionmaker() as db:
             kinds = dict((await db.execute(select(Conversation.phone, Conversation.outcome_kind))).all())
+            waiting = await db.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.kind == "whatsapp", Outbox.status != "done")
+            )
+            unsent = await db.scalar(
+                select(func.count()).select_from(Message).where(Message.direction == "out", Message.status == "queued")
+            )
         assert kinds["+" + agree["phone"].lstrip("+")] == "successful"
         assert kinds["+" + refuse["phone"].lstrip("+")] == "unsuccessful"
-        turn_pg = tally.pg_round_trips - send["pg"]
-        turn_redis = tally.redis_round_trips - send["redis"]
+        assert waiting == 0  # every reply recorded as sent, none left for the sweeper
+        assert unsent == 0
+        pg, redis_trips = tally.pg_round_trips / messages, tally.redis_round_trips / messages
+        lua = len(inside) / messages
         print(  # noqa: T201 - the figures docs/performance.md quotes
-            f"\nper inbound message ({messages}): Postgres {turn_pg / messages:.2f}, Redis {turn_redis / messages:.2f}; "
-            f"send side per reply ({send['replies']}): Postgres {send['pg'] / send['replies']:.2f}, "
-            f"Redis {send['redis'] / send['replies']:.2f}; inside scripts per message {turn_lua / messages:.2f}; "
+            f"\n{'together' if together else 'one at a time'}: per inbound message ({messages}, {replies} replies): "
+            f"Postgres {pg:.2f}, Redis {redis_trips:.2f}, inside scripts {lua:.2f}; "
             f"commands {dict(tally.redis_commands)}"
         )
-        assert turn_pg / messages <= PG_PER_MESSAGE
-        assert turn_redis / messages <= REDIS_PER_MESSAGE
-        assert turn_lua / messages <= LUA_COMMANDS_PER_MESSAGE
+        assert pg <= pg_budget
+        assert redis_trips <= REDIS_PER_MESSAGE
+        assert lua <= LUA_COMMANDS_PER_MESSAGE

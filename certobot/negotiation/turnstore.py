@@ -42,6 +42,7 @@ from certobot.negotiation.session import SessionState
 from certobot.outbox import LEASE
 from certobot.sealed import SEAL, SealedDoc
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
+from certobot.whatsapp.marks import MARK_CTES, Mark, SentMarks
 from certobot.whatsapp.models import InboundEvent, Message
 from certokit.db import UtcDateTime, utcnow
 from certokit.sealing import BlindIndex, SealedBytes, SealedJson, SealedText
@@ -169,6 +170,9 @@ class Written:
 # --- reading ---------------------------------------------------------------------------------------
 
 _READ = text(
+    # Replies this process sent since its last statement are recorded in front of the read
+    # (certobot.whatsapp.marks): no round trip of their own, and left out of the backlog below.
+    f"WITH {MARK_CTES}\n"
     """
 SELECT
   (SELECT row_to_json(c) FROM conversations c
@@ -196,9 +200,10 @@ SELECT
   (SELECT coalesce(json_agg(b.debtor_cpf), '[]') FROM blocked_phones b WHERE b.phone_key = :pk) AS blocked,
   EXISTS (SELECT 1 FROM outbox o JOIN conversations c ON c.id = o.conversation_id
            WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff')
-             AND o.kind = 'whatsapp' AND o.status = 'pending') AS backlog
+             AND o.kind = 'whatsapp' AND o.status = 'pending'
+             AND o.id NOT IN (SELECT id FROM marked)) AS backlog
 """
-)
+).bindparams(bindparam("marks", type_=JSONB))
 
 
 def _j(value: Any) -> Any:
@@ -258,15 +263,34 @@ def detached(row: Conversation) -> Conversation:
     return Conversation(**{c.key: getattr(row, c.key) for c in Conversation.__table__.columns})
 
 
-async def read_turn(engine: AsyncEngine, phone_key: str, *, since: datetime, window_start: datetime) -> TurnRead:
+async def read_turn(
+    engine: AsyncEngine,
+    phone_key: str,
+    *,
+    since: datetime,
+    window_start: datetime,
+    marks: SentMarks | None = None,
+) -> TurnRead:
     if engine.dialect.name != "postgresql":
+        if marks is not None:
+            await marks.flush(engine)
         return await _read_orm(engine, phone_key, since=since, window_start=window_start)
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        # Phone keys, CPFs and identity subjects are stored as keyed hashes (certokit.sealing).
-        row = (
-            await conn.execute(_READ, {"pk": SEAL.phone_hash(phone_key), "since": since, "window": window_start})
-        ).one()
+    riding = marks.take() if marks is not None else []
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            # Phone keys, CPFs and identity subjects are stored as keyed hashes (certokit.sealing).
+            params = {
+                "pk": SEAL.phone_hash(phone_key),
+                "since": since,
+                "window": window_start,
+                "marks": SentMarks.param(riding),
+            }
+            row = (await conn.execute(_READ, params)).one()
+    except BaseException:
+        if marks is not None:
+            marks.give_back(riding)
+        raise
     live, recent, events, locks, failures, blocked, backlog = (_j(v) for v in row)
     return TurnRead(
         phone_key=phone_key,
@@ -458,9 +482,16 @@ def _insert_rows(sql: _Sql, table: str, rows: list[dict[str, Any]], tail: str = 
     return sql.cte(f"{body} {tail} {returning}".strip())
 
 
-def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
-    """The turn's one statement; returns (sql, params, json param names, guards expected)."""
+def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, dict[str, Any], list[str], int]:
+    """The turn's one statement; returns (sql, params, json param names, guards expected).
+
+    `marks`: replies this process sent since its last statement, recorded by the same statement.
+    """
     sql = _Sql()
+    if marks:
+        sql.ctes.append(MARK_CTES.strip())
+        sql.params["marks"] = SentMarks.param(marks)
+        sql.json_params.append("marks")
     guards: list[str] = []
     now = utcnow()
     for conv_id, conv in work.convs.items():
@@ -556,18 +587,23 @@ def build_write(work: TurnWork) -> tuple[str, dict[str, Any], list[str], int]:
     return statement, sql.params, sql.json_params, len(guards)
 
 
-async def write_turn(engine: AsyncEngine, work: TurnWork) -> Written:
+async def write_turn(engine: AsyncEngine, work: TurnWork, marks: SentMarks | None = None) -> Written:
     """Apply the turn in one statement (Postgres) or one short transaction; `TurnConflict` if guarded out."""
     if engine.dialect.name != "postgresql":
+        if marks is not None:
+            await marks.flush(engine)
         return await _write_orm(engine, work)
-    statement, params, json_params, _ = build_write(work)
+    riding = marks.take() if marks is not None else []
+    statement, params, json_params, _ = build_write(work, riding)
     stmt = text(statement).bindparams(*(bindparam(n, type_=JSONB) for n in json_params))
     try:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (await conn.execute(stmt, params)).one()
-    except DBAPIError as exc:
-        if CONFLICT in str(exc.orig):
+    except BaseException as exc:
+        if marks is not None:
+            marks.give_back(riding)  # undone with the statement: the next one records them
+        if isinstance(exc, DBAPIError) and CONFLICT in str(exc.orig):
             raise TurnConflict() from None
         raise
     out = row[1] if isinstance(row[1], list) else json.loads(row[1])

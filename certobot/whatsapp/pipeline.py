@@ -49,6 +49,7 @@ from certobot.negotiation.turnstore import (
 from certobot.redis import count
 from certobot.resources import Resources
 from certobot.sealed import SEAL
+from certobot.whatsapp.marks import SentMarks
 from certobot.whatsapp.models import InboundEvent, InboundFlood
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
@@ -65,6 +66,7 @@ LOCK_PREFIX = "certobot:lock:conv:"
 HOLD_SECONDS = 20.0
 GROUP = "workers"
 CLAIM_IDLE_MS = 30_000
+BREAKER_FRESH = 1.0  # seconds the worker trusts its copy of the CRM breaker before reading it again
 MAX_ATTEMPTS = 5
 
 
@@ -96,11 +98,14 @@ if not got then return {0, false, false} end
 return {1, redis.call('GET', KEYS[2]), redis.call('HMGET', KEYS[3], 'open_until', 'failures')}
 """
 # The worker's pass: read new stream entries (never blocking: a script cannot) and, for each phone
-# in them, take the lock and read the session and the CRM breaker — one round trip for the lot.
+# in them, take the lock and read the session — one round trip for the lot. The same script reads
+# the CRM breaker when the worker's copy is over a second old, and reserves in the number's send
+# window one send per phone claimed (and a spare, less what the worker still has reserved), so the
+# replies need no rate-limit round trip of their own (certobot.whatsapp.ratelimit).
 _READ_CLAIM = """
 local got = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if not got then return {{}, {}} end
-local out, seen, breaker = {}, {}, false
+if not got then return {{}, {}, 0} end
+local out, seen, claimed = {}, {}, 0
 for _, e in ipairs(got[1][2]) do
   local f, k = e[2], ''
   for i = 1, #f, 2 do if f[i] == 'k' then k = f[i + 1] end end
@@ -108,21 +113,33 @@ for _, e in ipairs(got[1][2]) do
     seen[k] = true
     local lock = redis.call('SET', ARGV[6] .. k, ARGV[4], 'NX', 'PX', ARGV[5])
     local sess = false
-    if lock then sess = redis.call('GET', ARGV[7] .. k) end
-    if not breaker then breaker = redis.call('HMGET', KEYS[2], 'open_until', 'failures') end
+    if lock then
+      sess = redis.call('GET', ARGV[7] .. k)
+      claimed = claimed + 1
+    end
     table.insert(out, {e[1], k, lock and 1 or 0, sess})
   else
     table.insert(out, {e[1], k, -1, false})
   end
 end
-return {out, breaker or {}}
+local breaker = {}
+if ARGV[8] == '1' then breaker = redis.call('HMGET', KEYS[2], 'open_until', 'failures') end
+local granted, want = 0, claimed + tonumber(ARGV[9]) - tonumber(ARGV[10])
+if claimed > 0 and want > 0 then
+  local n = redis.call('INCRBY', KEYS[3], want)
+  if n == want then redis.call('EXPIRE', KEYS[3], 2) end
+  granted = math.max(0, math.min(want, tonumber(ARGV[11]) - (n - want)))
+end
+return {out, breaker, granted}
 """
 # After the commit: the session stamped with the committed version, the lock released if still
-# ours, the stream entries acknowledged — one round trip.
+# ours, the stream entries acknowledged — one round trip. The lock goes with one GETDEL; in the rare
+# case it had expired and another worker holds it now, theirs is put back at once, inside the script.
 _FINISH = """
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-if #ARGV > 4 then redis.call('XACK', KEYS[3], ARGV[4], unpack(ARGV, 5)) end
+local held = redis.call('GETDEL', KEYS[1])
+if held and held ~= ARGV[1] then redis.call('SET', KEYS[1], held, 'PX', ARGV[5], 'NX') end
+if #ARGV > 5 then redis.call('XACK', KEYS[3], ARGV[4], unpack(ARGV, 6)) end
 return 1
 """
 
@@ -194,11 +211,16 @@ class Pipeline:
     ) -> None:
         self.res = resources
         self.handler = handler
-        self.sender = Sender(resources)
+        # Replies sent whose record waits for this worker's next statement (certobot.whatsapp.marks).
+        self.marks = SentMarks()
+        self.sender = Sender(resources, marks=self.marks)
+        self._breaker: tuple[float, int] = (0.0, 0)
+        self._breaker_read_at = -BREAKER_FRESH
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._slots = asyncio.Semaphore(concurrency)
         self.claim_idle_ms = claim_idle_ms
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight = 0
 
     async def process_phone(self, phone_key: str, ack: tuple[bytes, ...] = (), claimed: Claimed | None = None) -> int:
         """Process every pending event of one phone, in order; returns how many.
@@ -258,7 +280,14 @@ class Pipeline:
         keep = max(3600, self.res.settings.conversation_timeout_seconds * 10)
         await script(
             keys=[LOCK_PREFIX + phone_key, session_key(phone_key), STREAM],
-            args=[token, state.model_dump_json() if state is not None else "", keep, GROUP, *ack],
+            args=[
+                token,
+                state.model_dump_json() if state is not None else "",
+                keep,
+                GROUP,
+                int(HOLD_SECONDS * 1000),
+                *ack,
+            ],
         )
 
     async def _decide_and_write(
@@ -275,6 +304,7 @@ class Pipeline:
                 phone_key,
                 since=utcnow() - AFTER_OUTCOME_WINDOW,
                 window_start=now - timedelta(hours=flow.settings.identity_lock_hours),
+                marks=self.marks,
             )
             if not read.events:
                 return done, state
@@ -291,7 +321,7 @@ class Pipeline:
                 work = TurnWork(events=[event.id])
             work.lease = not read.backlog
             try:
-                written = await write_turn(engine, work)
+                written = await write_turn(engine, work, self.marks)
             except TurnConflict:
                 conflicts += 1
                 if conflicts > 5:
@@ -389,6 +419,8 @@ class Pipeline:
         finally:
             for task in list(self._tasks):
                 task.cancel()  # unacknowledged: another worker claims them
+            with suppress(Exception):
+                await self.marks.flush(self.res.engine)
 
     async def _group_ready(self, stop: asyncio.Event) -> None:
         """The group exists before the loop starts, however long Redis takes to be reachable."""
@@ -443,13 +475,33 @@ class Pipeline:
             return await self._read_then_claim()
         token = uuid.uuid4().hex
         script = self.res.redis.register_script(_READ_CLAIM)
+        limiter = self.sender.limiter
+        window, rate_key = limiter.window_key()
+        loop = asyncio.get_running_loop()
+        read_breaker = loop.time() - self._breaker_read_at > BREAKER_FRESH
         got: Any = await script(
-            keys=[STREAM, BREAKER_KEY],
-            args=[GROUP, self.consumer, 50, token, int(HOLD_SECONDS * 1000), LOCK_PREFIX, "certobot:session:"],
+            keys=[STREAM, BREAKER_KEY, rate_key],
+            args=[
+                GROUP,
+                self.consumer,
+                50,
+                token,
+                int(HOLD_SECONDS * 1000),
+                LOCK_PREFIX,
+                "certobot:session:",
+                "1" if read_breaker else "0",
+                1,  # a spare send beyond one per phone: a turn may answer twice
+                limiter.prepaid(),
+                limiter.per_second,
+            ],
         )
-        rows, breaker_raw = got[0], got[1]
-        open_until, failures = [*breaker_raw, None, None][:2]
-        breaker = (float(open_until or 0), int(failures or 0))
+        rows, breaker_raw, granted = got[0], got[1], int(got[2])
+        limiter.credit(window, granted)
+        if breaker_raw:
+            open_until, failures = [*breaker_raw, None, None][:2]
+            self._breaker = (float(open_until or 0), int(failures or 0))
+            self._breaker_read_at = loop.time()
+        breaker = self._breaker
         by_phone: dict[str, list[bytes]] = {}
         claims: dict[str, Claimed | None] = {}
         for entry_id, key_raw, locked, raw in rows:
@@ -485,9 +537,13 @@ class Pipeline:
         return out
 
     async def drain_once(self) -> int:
-        """One pass of the claiming worker, awaited (tests and benchmarks): how many phones it served."""
+        """One pass of the claiming worker, awaited (tests and benchmarks): how many phones it served.
+
+        Like the loop when its last turn ends, it then records the replies still waiting (one statement).
+        """
         batch = await self.read_and_claim()
         await asyncio.gather(*(self._claimed_phone(key, ids, claimed) for key, ids, claimed in batch))
+        await self.marks.flush(self.res.engine)
         return len(batch)
 
     async def _claimed_phone(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
@@ -564,10 +620,15 @@ class Pipeline:
                 listener.cancel()
 
     async def _claimed_slot(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
+        self._in_flight += 1
         try:
             await self._claimed_phone(key, ids, claimed)
         finally:
+            self._in_flight -= 1
             self._slots.release()
+            if not self._in_flight:
+                # No turn left to carry the replies' records in its statements: write them now.
+                await self.marks.flush(self.res.engine)
 
     async def _handle_entries(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Start one task per phone (bounded); a slow conversation does not hold up the others."""
@@ -583,6 +644,7 @@ class Pipeline:
             task.add_done_callback(self._tasks.discard)
 
     async def _one_phone(self, key: str, ids: list[bytes]) -> None:
+        self._in_flight += 1
         try:
             await self.process_phone(key, tuple(ids))
         except TryLater as exc:
@@ -592,7 +654,10 @@ class Pipeline:
             log.exception("process_phone_failed")
             return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
         finally:
+            self._in_flight -= 1
             self._slots.release()
+            if not self._in_flight:
+                await self.marks.flush(self.res.engine)
 
     async def sweep(self, stop: asyncio.Event, every: float = 5.0) -> None:
         """Re-announce stored events nobody processed, and send replies whose first try failed."""

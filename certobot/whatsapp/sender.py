@@ -28,6 +28,7 @@ from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.resources import Resources
 from certobot.templates.active import whatsapp_template
+from certobot.whatsapp.marks import Mark, SentMarks
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from certokit import wakeup
@@ -79,8 +80,10 @@ def _sent_statement(row: Outbox, result: SendResult) -> Executable:
 
 
 class Sender:
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, marks: SentMarks | None = None) -> None:
         self.res = resources
+        # With `marks` (the worker's), a turn's last reply is recorded by the worker's next statement.
+        self.marks = marks
         s = resources.settings
         self.limiter = SendRateLimiter(resources.redis, resources.provider.account_id, s.whatsapp_rate_per_second)
         # The lease and a message's "sent" are one statement each on Postgres (a data-modifying CTE
@@ -139,7 +142,9 @@ class Sender:
         conversation_id = rows[0].conversation_id if rows else None
         async with self.res.sessionmaker() as session:
             for i, row in enumerate(rows):
-                result = await self._send(session, row)
+                # Only the last may wait for the next statement: an earlier one is recorded before
+                # the next goes out, so a crash never sends a conversation more than one message twice.
+                result = await self._send(session, row, defer=i == len(rows) - 1)
                 if result == "retry":
                     async with session.begin():
                         await outbox.release(session, [r.id for r in rows[i + 1 :]])
@@ -150,8 +155,9 @@ class Sender:
             sent += await self.deliver_conversation(conversation_id)
         return sent
 
-    async def _send(self, session: AsyncSession, row: Outbox) -> Attempt:
-        """Try one row and record the result in its own short transaction."""
+    async def _send(self, session: AsyncSession, row: Outbox, *, defer: bool = False) -> Attempt:
+        """Try one row and record the result in its own short transaction (or, `defer`red, with the
+        worker's next statement)."""
         to, message = row.payload["to"], row.payload["message"]
         try:
             await self.res.provider.pace(to, message)
@@ -174,13 +180,23 @@ class Sender:
             MESSAGES_OUT.labels(result="unknown").inc()
             log.warning("whatsapp_send_answer_lost", error=type(exc).__name__)
             return "failed"
-        await self._record_sent(session, row, to, result)
+        if not (defer and self._defer_record(row, to, result)):
+            await self._record_sent(session, row, to, result)
         MESSAGES_OUT.labels(result="sent").inc()
         return "sent"
 
+    def _defer_record(self, row: Outbox, to: str, result: SendResult) -> bool:
+        """Leave the record to the worker's next statement (certobot.whatsapp.marks), when it is the plain one."""
+        if self.marks is None or not self._one_statement or row.id is None or (result.wa_id and result.wa_id != to):
+            return False
+        message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")
+        self.marks.add(Mark(row.id, message_id, result.wamid or None))
+        return True
+
     async def _record_sent(self, session: AsyncSession, row: Outbox, to: str, result: SendResult) -> None:
         """Right after Meta's answer: one statement on Postgres, one short transaction otherwise."""
-        if self._one_statement and not (row.conversation_id and result.wa_id and result.wa_id != to):
+        simple = not (row.conversation_id and result.wa_id and result.wa_id != to)
+        if self._one_statement and simple:
             async with self._quick() as quick, quick.begin():
                 await quick.execute(_sent_statement(row, result))
         else:

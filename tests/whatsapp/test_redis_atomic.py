@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from certobot.crm.client import BREAKER_KEY, CrmClient, CrmUnavailable
 from certobot.redis import count
 from certobot.whatsapp import ratelimit
+from certobot.whatsapp.pipeline import Pipeline, announce
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from tests.counting import counting
+from tests.e2e.conftest import make_stack
 
 
 @pytest.fixture
@@ -71,6 +73,53 @@ class TestSendRate:
         assert all(len({n for k, n in counts if k == key}) == sum(1 for k, _ in counts if k == key) for key in granted)
         ttls = [await redis.ttl(k) for k in granted]
         assert -1 not in ttls  # no window without an expiry (-2: one already expired, as it should)
+
+    async def test_sends_reserved_ahead_need_no_round_trip_and_run_out(
+        self, redis: Redis, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        limiter = SendRateLimiter(redis, f"n{uuid.uuid4().hex[:8]}", per_second=10)
+        window = int(time.time())
+        limiter.credit(window, 2)
+        await limiter.acquire()  # loads nothing, asks nobody
+        with counting(engine, monkeypatch) as tally:
+            await limiter.acquire()
+            assert tally.redis_round_trips == 0  # paid for by the claim script
+            await limiter.acquire()
+            assert tally.redis_round_trips == 1  # the reservation is spent: the window is asked
+
+    def test_a_reservation_is_good_through_the_next_second_only(self, redis: Redis) -> None:
+        limiter = SendRateLimiter(redis, "n", per_second=10)
+        limiter.credit(1_000, 3)
+        assert limiter.prepaid(now=1_000.5) == 3
+        assert limiter.prepaid(now=1_001.9) == 3  # a turn may cross a second
+        assert limiter.prepaid(now=1_002.0) == 0  # then it is gone: the number's rate holds
+
+
+class TestClaimReservesSends:
+    async def test_the_claim_script_reserves_one_send_per_phone_and_a_spare_within_the_rate(
+        self, database_url: str, redis_url: str
+    ) -> None:
+        async with make_stack(database_url, redis_url, run_background_workers=False) as stack:
+            res = stack.bot_app.state.resources
+            pipeline = Pipeline(res, stack.bot_app.state.turn_handler)
+            await pipeline.ensure_group()
+            await res.redis.xtrim("certobot:inbound", maxlen=0)
+            limiter = pipeline.sender.limiter
+            limiter.per_second = 4
+            await announce(res.redis, ["5511900000101", "5511900000102"])
+            claimed = await pipeline.read_and_claim()
+            assert len(claimed) == 2
+            window, key = limiter.window_key()
+            reserved = int(await res.redis.get(key) or 0) + int(
+                await res.redis.get(f"{limiter.prefix}{window - 1}") or 0
+            )
+            assert reserved == 3  # two phones and a spare, counted in the number's window
+            assert limiter.prepaid() == 3
+            # Three more phones: the worker still holds three sends, so it asks for one (three
+            # phones and a spare, less three) — and the window, at 4 a second, has exactly one left.
+            await announce(res.redis, ["5511900000103", "5511900000104", "5511900000105"])
+            assert len(await pipeline.read_and_claim()) == 3
+            assert limiter.prepaid() == 4
 
 
 class TestBreaker:

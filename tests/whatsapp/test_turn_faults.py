@@ -59,15 +59,20 @@ class TestKilledBetweenSendAndRecord:
         d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650081")
         phone = d["phone"].lstrip("+")
         await say(stack, pipeline, phone, "oi")
-        real = Sender._record_sent
+        real, real_defer = Sender._record_sent, Sender._defer_record
 
         async def killed(self: Sender, *args: Any) -> None:
             raise Crash  # Meta took the message; the process dies before writing it down
 
+        def killed_waiting(self: Sender, *args: Any) -> bool:
+            raise Crash  # … or while its record waits for the worker's next statement
+
         monkeypatch.setattr(Sender, "_record_sent", killed)
+        monkeypatch.setattr(Sender, "_defer_record", killed_waiting)
         with pytest.raises(Crash):
             await say(stack, pipeline, phone, d["cpf"][:3])
         monkeypatch.setattr(Sender, "_record_sent", real)
+        monkeypatch.setattr(Sender, "_defer_record", real_defer)
         offer = stack.graph.texts_to(phone)[-1]
         assert "R$" in offer  # it did go out, once
         # The stream entry was never acknowledged: another pass finds the event already processed
