@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from certobot.crm.client import BREAKER_KEY, CrmClient, CrmUnavailable
 from certobot.redis import count
 from certobot.whatsapp import ratelimit
-from certobot.whatsapp.pipeline import Pipeline, announce
+from certobot.whatsapp.pipeline import _FINISH, Pipeline, announce
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from tests.counting import counting
 from tests.e2e.conftest import make_stack
@@ -140,3 +140,17 @@ class TestBreaker:
             assert 0 < await redis.ttl(BREAKER_KEY) <= 300
             with pytest.raises(CrmUnavailable, match="circuito aberto"):
                 await client.get_outcome("s")
+
+
+class TestFinishReleasesOnlyItsOwnLock:
+    async def test_a_lock_that_expired_and_was_taken_by_another_worker_stays_theirs(self, redis: Redis) -> None:
+        finish = redis.register_script(_FINISH)
+        key, stream = f"t:lock:{uuid.uuid4().hex}", f"t:st:{uuid.uuid4().hex}"
+        await redis.xgroup_create(stream, "g", id="0", mkstream=True)
+        await redis.set(key, "mine", px=20_000)
+        await finish(keys=[key, f"{key}:s", stream], args=["mine", "", 60, "g", 20_000])
+        assert await redis.get(key) is None  # ours: released
+        await redis.set(key, "theirs", px=20_000)  # ours ran out meanwhile; another worker took it
+        await finish(keys=[key, f"{key}:s", stream], args=["mine", "", 60, "g", 20_000])
+        assert await redis.get(key) == b"theirs"
+        assert 0 < await redis.pttl(key) <= 20_000
