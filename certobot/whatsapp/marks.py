@@ -15,6 +15,7 @@ one is recorded before the next goes out, so a conversation never gets more than
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
@@ -56,16 +57,34 @@ class Mark:
 
 
 class SentMarks:
-    """The records waiting for this process's next statement (one event loop: no lock needed)."""
+    """The records waiting for this process's next statement (one event loop: no lock needed).
 
-    def __init__(self) -> None:
+    With an engine, a record that no statement carried within `at_most` seconds (turns all waiting on
+    the model, say) is written on its own: another worker's turn for that conversation would otherwise
+    find the reply still pending and wait behind it.
+    """
+
+    def __init__(self, engine: AsyncEngine | None = None, *, at_most: float = 0.5) -> None:
         self._waiting: list[Mark] = []
+        self._engine = engine
+        self._at_most = at_most
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
         return len(self._waiting)
 
     def add(self, mark: Mark) -> None:
         self._waiting.append(mark)
+        if self._engine is not None and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._at_most, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        if self._waiting and self._engine is not None:
+            task = asyncio.ensure_future(self.flush(self._engine))
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
 
     def take(self) -> list[Mark]:
         """Everything waiting, handed to a statement; give it back if that statement fails."""

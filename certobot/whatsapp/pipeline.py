@@ -207,12 +207,18 @@ def _session_of(raw: Any) -> SessionState | None:
 
 class Pipeline:
     def __init__(
-        self, resources: Resources, handler: TurnHandler, *, concurrency: int = 64, claim_idle_ms: int = CLAIM_IDLE_MS
+        self,
+        resources: Resources,
+        handler: TurnHandler,
+        *,
+        concurrency: int = 64,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
+        record_within: float = 0.5,
     ) -> None:
         self.res = resources
         self.handler = handler
         # Replies sent whose record waits for this worker's next statement (certobot.whatsapp.marks).
-        self.marks = SentMarks()
+        self.marks = SentMarks(resources.engine, at_most=record_within)
         self.sender = Sender(resources, marks=self.marks)
         self._breaker: tuple[float, int] = (0.0, 0)
         self._breaker_read_at = -BREAKER_FRESH
@@ -351,7 +357,12 @@ class Pipeline:
         if rows:
             await self.sender.deliver_rows(rows)
         elif read.backlog:
-            await self._send_pending(phone_key)
+            # Usually the previous reply, sent by another worker whose record is still on its way
+            # (certobot.whatsapp.marks): a moment's wait, then the sweeper's turn.
+            for pause in (0.05, 0.1, 0.2, 0.4, 0.0):
+                if await self._send_pending(phone_key) or not pause:
+                    break
+                await asyncio.sleep(pause)
 
     async def _process_next(self, phone_key: str) -> bool:
         """Process the phone's oldest pending event in one transaction; False when there is none."""
@@ -394,11 +405,10 @@ class Pipeline:
             log.error("turn_given_up", event_id=event_id)
             return True
 
-    async def _send_pending(self, phone_key: str) -> None:
+    async def _send_pending(self, phone_key: str) -> int:
         async with self.res.sessionmaker() as session:
             ids = (await session.scalars(select(Conversation.id).where(Conversation.phone_key == phone_key))).all()
-        for conv_id in ids:
-            await self.sender.deliver_conversation(conv_id)
+        return sum([await self.sender.deliver_conversation(conv_id) for conv_id in ids])
 
     # --- loops -----------------------------------------------------------------------------------
 
