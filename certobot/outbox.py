@@ -29,14 +29,24 @@ LEASE = timedelta(seconds=120)
 
 
 async def put(
-    session: AsyncSession, *, kind: str, key: str, payload: dict[str, Any], conversation_id: str | None = None
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    conversation_id: str | None = None,
+    message_id: int | None = None,
 ) -> bool:
-    """Insert an outbox row unless its key exists; returns whether it was new."""
+    """Insert an outbox row unless its key exists; returns whether it was new.
+
+    `message_id`: the transcript line a WhatsApp send marks as sent (a column, so that SQL — a
+    status webhook's one statement — can find it without opening the sealed payload)."""
     values = {
         "kind": kind,
         "idempotency_key": key,
         "conversation_id": conversation_id,
         "payload": payload,
+        "message_id": message_id,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": utcnow(),

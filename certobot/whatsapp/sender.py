@@ -30,11 +30,12 @@ from certobot.resources import Resources
 from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
+from certobot.whatsapp.statuses import opaque
 from certokit import wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.whatsapp.channel import ProviderError
-from certokit.whatsapp.graph import SendResult, request_not_sent, template_message
+from certokit.whatsapp.graph import SendResult, request_not_sent, template_message, with_callback_data
 
 log = get_logger("certobot.sender")
 
@@ -155,8 +156,12 @@ class Sender:
         to, message = row.payload["to"], row.payload["message"]
         try:
             await self.res.provider.pace(to, message)
-            # The per-number limiter paces every attempt, retries included.
-            result = await self.res.provider.send(to, message, pace=self.limiter.acquire)
+            # The per-number limiter paces every attempt, retries included. The request names the
+            # row for Meta to echo in its status webhooks: if this process dies before recording
+            # the send, the "sent" status records it (certobot.whatsapp.statuses).
+            result = await self.res.provider.send(
+                to, with_callback_data(message, opaque(row.id)), pace=self.limiter.acquire
+            )
         except ProviderError as exc:
             GRAPH_ERRORS.labels(code=str(exc.code or exc.status)).inc()
             async with session.begin():
