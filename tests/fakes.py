@@ -2,7 +2,9 @@
 
 `FakeGraph` answers like Meta's Graph API (WhatsApp Cloud API): `/{phone-number-id}/messages` with
 `contacts[].wa_id` and `messages[].id`, `/{phone-number-id}/media` with `{"id": ...}`, and Meta's error
-body `{"error": {"message", "type", "code", "fbtrace_id"}}` when told to fail.
+body `{"error": {"message", "type", "code", "fbtrace_id"}}` when told to fail. `status_webhook` is
+the `statuses` webhook Meta posts about a message it took, echoing the request's
+`biz_opaque_callback_data`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Sent:
     at: float
     media_bytes: bytes = b""
     wall: float = field(default_factory=time.time)
+    wamid: str = ""  # the id Meta answered with
 
 
 @dataclass
@@ -65,14 +68,15 @@ class FakeGraph:
         body = json.loads(request.content)
         if body.get("status") == "read":
             return httpx.Response(200, json={"success": True})
-        self.sent.append(Sent(path, body, time.monotonic()))
+        wamid = "wamid.FAKE" + uuid.uuid4().hex.upper()
+        self.sent.append(Sent(path, body, time.monotonic(), wamid=wamid))
         to = str(body.get("to", ""))
         return httpx.Response(
             200,
             json={
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": self.wa_id_map.get(to, to)}],
-                "messages": [{"id": "wamid.FAKE" + uuid.uuid4().hex.upper()}],
+                "messages": [{"id": wamid}],
             },
         )
 
@@ -122,6 +126,48 @@ def text_webhook(phone: str, text: str, *, wamid: str | None = None, ts: int | N
                                     "text": {"body": text},
                                 }
                             ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def status_webhook(sent: Sent, *statuses: str, wa_id: str | None = None) -> dict[str, Any]:
+    """Meta's `statuses` webhook about a message it took (Webhooks reference, `statuses`): one object
+    per status, each echoing the send request's `biz_opaque_callback_data` when it had one."""
+    body = sent.body or {}
+    recipient = wa_id or str(body.get("to", ""))
+    echoed = (
+        {"biz_opaque_callback_data": body["biz_opaque_callback_data"]} if "biz_opaque_callback_data" in body else {}
+    )
+    objects: list[dict[str, Any]] = []
+    for status in statuses:
+        obj: dict[str, Any] = {
+            "id": sent.wamid,
+            "status": status,
+            "timestamp": str(int(time.time())),
+            "recipient_id": recipient,
+            **echoed,
+        }
+        if status == "failed":
+            obj["errors"] = [{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}]
+        else:
+            obj["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service", "type": "regular"}
+        objects.append(obj)
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                            "statuses": objects,
                         },
                     }
                 ],
