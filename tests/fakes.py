@@ -134,28 +134,28 @@ def text_webhook(phone: str, text: str, *, wamid: str | None = None, ts: int | N
     }
 
 
-def status_webhook(sent: Sent, *statuses: str, wa_id: str | None = None) -> dict[str, Any]:
-    """Meta's `statuses` webhook about a message it took (Webhooks reference, `statuses`): one object
-    per status, each echoing the send request's `biz_opaque_callback_data` when it had one."""
-    body = sent.body or {}
-    recipient = wa_id or str(body.get("to", ""))
-    echoed = (
-        {"biz_opaque_callback_data": body["biz_opaque_callback_data"]} if "biz_opaque_callback_data" in body else {}
-    )
-    objects: list[dict[str, Any]] = []
-    for status in statuses:
-        obj: dict[str, Any] = {
-            "id": sent.wamid,
-            "status": status,
-            "timestamp": str(int(time.time())),
-            "recipient_id": recipient,
-            **echoed,
-        }
-        if status == "failed":
-            obj["errors"] = [{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}]
-        else:
-            obj["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service", "type": "regular"}
-        objects.append(obj)
+def status_object(
+    wamid: str, status: str, recipient_id: str, callback_data: str | None = None, *, at: int | None = None
+) -> dict[str, Any]:
+    """One object of a `statuses` webhook (Webhooks reference): the message, what became of it, and
+    the send request's `biz_opaque_callback_data` echoed when it had one."""
+    obj: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(at or int(time.time())),
+        "recipient_id": recipient_id,
+    }
+    if callback_data is not None:
+        obj["biz_opaque_callback_data"] = callback_data
+    if status == "failed":
+        obj["errors"] = [{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}]
+    else:
+        obj["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service", "type": "regular"}
+    return obj
+
+
+def statuses_webhook(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `statuses` webhook body carrying the given status objects (Meta may batch several)."""
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -174,6 +174,14 @@ def status_webhook(sent: Sent, *statuses: str, wa_id: str | None = None) -> dict
             }
         ],
     }
+
+
+def status_webhook(sent: Sent, *statuses: str, wa_id: str | None = None) -> dict[str, Any]:
+    """Meta's `statuses` webhook about a message it took, one object per status, in order."""
+    body = sent.body or {}
+    recipient = wa_id or str(body.get("to", ""))
+    data = body.get("biz_opaque_callback_data")
+    return statuses_webhook([status_object(sent.wamid, s, recipient, data) for s in statuses])
 
 
 def sign(raw: bytes, secret: str) -> str:

@@ -24,7 +24,7 @@ from certokit.phones import phone_key
 from tests.counting import counting
 from tests.e2e.conftest import Stack, make_stack
 from tests.factories import create_debtor
-from tests.fakes import Sent, status_webhook, text_webhook
+from tests.fakes import Sent, status_object, status_webhook, statuses_webhook, text_webhook
 
 
 class Crash(BaseException):
@@ -66,17 +66,17 @@ class TestOneStatementPerBody:
         async with res.sessionmaker() as db, db.begin():
             for wamid, status in known.items():
                 db.add(Message(direction="out", phone="+5511987650090", wamid=wamid, kind="text", status=status))
-        to = {"to": "5511987650090"}
-        body = status_webhook(Sent("", to, 0, wamid="wamid.A"), "delivered", "read")
-        value = body["entry"][0]["changes"][0]["value"]
-        value["statuses"] += [
-            *status_webhook(Sent("", to, 0, wamid="wamid.B"), "delivered")["entry"][0]["changes"][0]["value"][
-                "statuses"
-            ],
-            *status_webhook(Sent("", to, 0, wamid="wamid.C"), "failed")["entry"][0]["changes"][0]["value"]["statuses"],
-            # A message someone else sent on this number (the CRM's boletos): recorded, nothing moved.
-            *status_webhook(Sent("", to, 0, wamid="wamid.CRM"), "sent")["entry"][0]["changes"][0]["value"]["statuses"],
-        ]
+        to = "5511987650090"
+        body = statuses_webhook(
+            [
+                status_object("wamid.A", "delivered", to),
+                status_object("wamid.A", "read", to),
+                status_object("wamid.B", "delivered", to),
+                status_object("wamid.C", "failed", to),
+                # A message someone else sent on this number (the CRM's boletos): recorded, nothing moved.
+                status_object("wamid.CRM", "sent", to),
+            ]
+        )
         await stack.webhook(body)  # warm-up of the statement's plan, then the same body redelivered
         async with res.engine.begin() as conn:
             await conn.execute(text("DELETE FROM status_events"))
