@@ -24,7 +24,12 @@ from certokit.db import dialect_of, utcnow
 from certokit.retry import backoff as backoff
 
 # Longer than any one row's I/O may take (the Graph client's whole retry budget included): a lease
-# that ran out under a live worker would let a second worker send the same row.
+# that ran out under a live worker would let a second worker send the same row. It is also the
+# chance a WhatsApp send gets to be recorded by Meta's status webhook when its worker died right
+# after Meta's 200: the "sent" status, which names the row (`biz_opaque_callback_data`), arrives
+# within seconds and marks it done (certobot.whatsapp.statuses), long before the row is claimable
+# again. Only a status that has not arrived in 120 s (Meta down, or our webhook down that long)
+# leaves the re-send, at least once.
 LEASE = timedelta(seconds=120)
 
 
@@ -69,7 +74,8 @@ async def claim(
     """Lease the pending rows matching `where` (oldest first) in one UPDATE … RETURNING.
 
     The caller commits right after: the lease, not a row lock, keeps other workers off the rows while
-    the I/O runs. Rows whose lease ran out (their worker died) are claimable again.
+    the I/O runs. Rows whose lease ran out (their worker died) are claimable again, unless a WhatsApp
+    send's status webhook recorded them meanwhile (see LEASE).
     """
     now = now or utcnow()
     free = or_(Outbox.locked_until.is_(None), Outbox.locked_until <= now)

@@ -4,13 +4,21 @@ Rows of one conversation go out in the order they were queued; a row that must w
 Meta 5xx) holds the ones behind it, so a debtor never reads answers out of order.
 
 One row, one commit: the conversation's due rows are leased in one short statement, each is sent
-with no transaction or row lock open, and each result is recorded in its own short transaction. A
-process killed between a send and its record re-sends that one message when the lease runs out,
-never a batch. Retries happen in one place, the Graph client's stamina loop, which paces every
-attempt through the per-number rate limit and retries only what cannot have been delivered
-(connect errors, 429, Meta's documented transient codes). 131047 (outside the 24-hour window) falls
-back to the approved opening template; a send whose answer was lost (read timeout) is recorded as
-failed rather than sent a second time; anything else is permanent and recorded on the message.
+with no transaction or row lock open, and each result is recorded in its own short transaction.
+
+A process killed between Meta's 200 and the record no longer sends that message twice: Meta takes
+no idempotency key, but every request carries `biz_opaque_callback_data` = `ob:<outbox id>`, which
+Meta echoes in the status webhooks about the message. The "sent" status arrives within seconds and
+marks the row done and its transcript line sent with the wamid (certobot.whatsapp.statuses), while
+the sweeper waits out the row's 120 s lease before it would send it again. Only when no status
+comes in that time (Meta never took it, or the webhook stayed down) does that one message go out
+again when the lease runs out — at least once, never a batch.
+
+Retries happen in one place, the Graph client's stamina loop, which paces every attempt through
+the per-number rate limit and retries only what cannot have been delivered (connect errors, 429,
+Meta's documented transient codes). 131047 (outside the 24-hour window) falls back to the approved
+opening template; a send whose answer was lost (read timeout) is recorded as failed rather than
+sent a second time; anything else is permanent and recorded on the message.
 """
 
 from __future__ import annotations
