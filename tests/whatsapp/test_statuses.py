@@ -9,17 +9,21 @@ does), let the lease run out (moved into the past, not waited for) and run the s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from certobot import migrate as bot_migrate
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.whatsapp.models import Message, StatusEvent
 from certobot.whatsapp.pipeline import Pipeline
+from certobot.whatsapp.schemas import WebhookBody, statuses
 from certobot.whatsapp.sender import Sender
-from certobot.whatsapp.statuses import outbox_id_of
+from certobot.whatsapp.statuses import outbox_id_of, store_statuses
+from certokit.db import make_engine, make_sessionmaker, utcnow
 from certokit.phones import phone_key
 from tests.counting import counting
 from tests.e2e.conftest import Stack, make_stack
@@ -227,3 +231,46 @@ class TestTheRequest:
         opaque = [str((s.body or {}).get("biz_opaque_callback_data")) for s in sent]
         assert opaque == [f"ob:{i}" for i in sorted(rows)]  # each row named, in the order sent
         assert not any(phone[-8:] in o or d["cpf"] in o for o in opaque)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    bot_migrate.upgrade(url)
+    return url
+
+
+class TestSqliteDevelopment:
+    async def test_the_same_rules_through_the_orm(self, sqlite_url: str) -> None:
+        engine = make_engine(sqlite_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            async with sessions() as db, db.begin():
+                line = Message(direction="out", phone="+5511987650094", kind="text", body="oi", status="queued")
+                read = Message(direction="out", phone="+5511987650094", wamid="wamid.R", kind="text", status="read")
+                db.add_all([line, read])
+                await db.flush()
+                row = Outbox(
+                    kind="whatsapp",
+                    idempotency_key="k1",
+                    payload={"to": "5511987650094", "message": {"type": "text"}},
+                    message_id=line.id,
+                    status="pending",
+                    locked_until=utcnow(),
+                )
+                db.add(row)
+                await db.flush()
+                taken = Sent(
+                    "", {"to": "5511987650094", "biz_opaque_callback_data": f"ob:{row.id}"}, 0, wamid="wamid.T"
+                )
+                body = WebhookBody.model_validate(status_webhook(taken, "sent", "delivered"))
+                late = WebhookBody.model_validate(status_webhook(Sent("", {"to": "x"}, 0, wamid="wamid.R"), "sent"))
+                assert await store_statuses(db, [*statuses(body), *statuses(late)]) == 3
+            async with sessions() as db:
+                stored = await db.get(Outbox, row.id)
+                assert stored is not None
+                assert (stored.status, stored.locked_until) == ("done", None)
+                assert (await transcript_of(db, "wamid.T")).status == "delivered"
+                assert (await transcript_of(db, "wamid.R")).status == "read"  # never back to sent
+        finally:
+            await engine.dispose()
