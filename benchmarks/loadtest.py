@@ -19,6 +19,7 @@ and reports webhook acceptance and reply latency (p50, p99), messages per second
     uv run python benchmarks/loadtest.py --debtors 200 --fault crm-down      # the CRM away for 60 s
     uv run python benchmarks/loadtest.py --debtors 200 --model               # a model taking 300-800 ms
     uv run python benchmarks/loadtest.py --debtors 200 --floor               # the same load on the floor
+    uv run python benchmarks/loadtest.py --debtors 200 --fault kill-api --no-statuses   # Meta silent: compare
 
 Faults (`--fault`, at `--fault-at` seconds, for `--fault-for` seconds): kill-api, kill-worker,
 redis-restart (restarted empty), crm-down, graph-storm (the Graph API answers 429 and 500),
@@ -53,7 +54,7 @@ from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from tests.fakes import sign, text_webhook
+from tests.fakes import sign, status_object, statuses_webhook, text_webhook
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET, CRM_KEY, CRM_TOKEN = "load-secret", "load-crm-key", "load-crm"
@@ -70,6 +71,12 @@ EXPECT: list[tuple[tuple[str, ...], int]] = [
 ]
 FAULTS = ["kill-api", "kill-worker", "redis-restart", "crm-down", "graph-storm", "model-hang"]
 DEFAULT_FAULT_FOR = {"crm-down": 60.0, "graph-storm": 20.0, "model-hang": 20.0}  # else 5 s down
+# Meta's status webhooks for each message it took: "sent" about half a second after answering,
+# "delivered" a moment later; the due ones go out together every STATUS_EVERY seconds (Meta batches
+# statuses too), and a webhook that was not answered 200 is delivered again a second later.
+STATUS_AFTER = {"sent": 0.5, "delivered": 1.0}
+STATUS_EVERY = 0.25
+STATUS_BATCH = 100
 
 
 def free_port() -> int:
@@ -86,13 +93,22 @@ def pct(values: list[float], q: int) -> float:
 class Graph:
     """Meta's Graph API as far as sending goes. The bot's replies wake the debtor waiting for them;
     the CRM's sends (told apart by its access token) are counted as boleto deliveries. On aiohttp's
-    server, the lightest at hand: its CPU is taken from the processes under test."""
+    server, the lightest at hand: its CPU is taken from the processes under test.
+
+    Like Meta, it reports on every message it took: signed `statuses` webhooks ("sent", then
+    "delivered") to the bot's webhook, after answering and apart from it, echoing the request's
+    `biz_opaque_callback_data` — what lets the bot record a send whose process was killed before
+    recording it. `webhooks` is empty for the floor, which takes no statuses."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, asyncio.Queue[tuple[float, str]]] = defaultdict(asyncio.Queue)
         self.documents: dict[str, int] = defaultdict(int)
         self.storm_until = 0.0
         self.storm_errors = 0
+        self.webhooks: list[str] = []  # the bot's webhook URLs, one per API process
+        self.due: list[tuple[float, dict[str, Any]]] = []  # (when, status object) not posted yet
+        self.statuses_posted = 0
+        self.status_redeliveries = 0
         self.app = web.Application()
         self.app.router.add_post("/v25.0/{pnid}/messages", self.messages)
         self.app.router.add_post("/v25.0/{pnid}/media", self.media)
@@ -108,13 +124,43 @@ class Graph:
         else:
             text = body.get("text", {}).get("body") or json.dumps(body.get("template", {}))
             self.inbox[to].put_nowait((time.perf_counter(), text))
+        wamid = "wamid.LOAD" + uuid.uuid4().hex
+        if self.webhooks:
+            now, data = time.monotonic(), body.get("biz_opaque_callback_data")
+            self.due.extend((now + after, status_object(wamid, st, to, data)) for st, after in STATUS_AFTER.items())
         return web.json_response(
             {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
-                "messages": [{"id": "wamid.LOAD" + uuid.uuid4().hex}],
+                "messages": [{"id": wamid}],
             }
         )
+
+    async def report_statuses(self) -> None:
+        """Post the due statuses until cancelled: one signed body per batch, to the API processes in
+        turn; what is not answered 200 (an API killed, busy past the timeout) is due again later."""
+        turn = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
+            while True:
+                await asyncio.sleep(STATUS_EVERY)
+                now = time.monotonic()
+                ready = [obj for at, obj in self.due if at <= now]
+                self.due = [(at, obj) for at, obj in self.due if at > now]
+                for i in range(0, len(ready), STATUS_BATCH):
+                    batch = ready[i : i + STATUS_BATCH]
+                    raw = json.dumps(statuses_webhook(batch)).encode()
+                    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw, SECRET)}
+                    url, turn = self.webhooks[turn % len(self.webhooks)], turn + 1
+                    status = 0
+                    with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                        async with client.post(url, data=raw, headers=headers) as r:
+                            await r.read()
+                            status = r.status
+                    if status == 200:
+                        self.statuses_posted += len(batch)
+                    else:
+                        self.status_redeliveries += 1
+                        self.due.extend((time.monotonic() + 1.0, obj) for obj in batch)
 
     async def media(self, request: web.Request) -> web.Response:
         await request.read()
@@ -541,8 +587,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         servers.append(uvicorn.Server(config))
     server_tasks = [asyncio.create_task(s.serve()) for s in servers]
     cluster = Cluster(args, gport, mport if args.model else None)
+    if not (args.floor or args.no_statuses):  # the floor reads every webhook as a message: no statuses
+        graph.webhooks = [f"http://127.0.0.1:{p}/webhooks/whatsapp" for p in cluster.api_ports]
+    reporter: asyncio.Task[None] | None = None
     try:
         await cluster.start()
+        reporter = asyncio.create_task(graph.report_statuses())
         items = await cluster.debtors()
         stats: dict[str, list[Any]] = defaultdict(list)
         clients = [
@@ -613,6 +663,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "asked_again_examples": stats["asked_again"][:3],
             "out_of_order_examples": stats["out_of_order"][:3],
             "graph_errors_injected": graph.storm_errors,
+            "statuses_posted": graph.statuses_posted,
+            "status_webhooks_redelivered": graph.status_redeliveries,
             "model_calls": model.calls,
             "live_conversations_at_end": live,
             "redis_peak_live_sessions": peak.get("sessions", 0),
@@ -627,6 +679,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             result.update(await check_outcomes(cluster, graph, set(stats["finished"]), args.settle))
         return result
     finally:
+        if reporter is not None:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
         cluster.stop()
         for s in servers:
             s.should_exit = True
@@ -646,6 +702,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--model", action="store_true", help="a stand-in Groq answering in 300-800 ms")
     parser.add_argument("--floor", action="store_true", help="run the load against benchmarks/floor.py instead")
+    parser.add_argument(
+        "--no-statuses", action="store_true", help="the Graph stand-in posts no status webhooks (as before; to compare)"
+    )
     parser.add_argument("--fault", choices=FAULTS)
     parser.add_argument("--fault-at", type=float, default=5.0)
     parser.add_argument("--fault-for", type=float, default=0.0, help="default: 60 s CRM, 20 s storm/hang, else 5 s")

@@ -24,19 +24,34 @@ from certokit.db import dialect_of, utcnow
 from certokit.retry import backoff as backoff
 
 # Longer than any one row's I/O may take (the Graph client's whole retry budget included): a lease
-# that ran out under a live worker would let a second worker send the same row.
+# that ran out under a live worker would let a second worker send the same row. It is also the
+# chance a WhatsApp send gets to be recorded by Meta's status webhook when its worker died right
+# after Meta's 200: the "sent" status, which names the row (`biz_opaque_callback_data`), arrives
+# within seconds and marks it done (certobot.whatsapp.statuses), long before the row is claimable
+# again. Only a status that has not arrived in 120 s (Meta down, or our webhook down that long)
+# leaves the re-send, at least once.
 LEASE = timedelta(seconds=120)
 
 
 async def put(
-    session: AsyncSession, *, kind: str, key: str, payload: dict[str, Any], conversation_id: str | None = None
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    conversation_id: str | None = None,
+    message_id: int | None = None,
 ) -> bool:
-    """Insert an outbox row unless its key exists; returns whether it was new."""
+    """Insert an outbox row unless its key exists; returns whether it was new.
+
+    `message_id`: the transcript line a WhatsApp send marks as sent (a column, so that SQL — a
+    status webhook's one statement — can find it without opening the sealed payload)."""
     values = {
         "kind": kind,
         "idempotency_key": key,
         "conversation_id": conversation_id,
         "payload": payload,
+        "message_id": message_id,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": utcnow(),
@@ -59,7 +74,8 @@ async def claim(
     """Lease the pending rows matching `where` (oldest first) in one UPDATE … RETURNING.
 
     The caller commits right after: the lease, not a row lock, keeps other workers off the rows while
-    the I/O runs. Rows whose lease ran out (their worker died) are claimable again.
+    the I/O runs. Rows whose lease ran out (their worker died) are claimable again, unless a WhatsApp
+    send's status webhook recorded them meanwhile (see LEASE).
     """
     now = now or utcnow()
     free = or_(Outbox.locked_until.is_(None), Outbox.locked_until <= now)

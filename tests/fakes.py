@@ -2,7 +2,9 @@
 
 `FakeGraph` answers like Meta's Graph API (WhatsApp Cloud API): `/{phone-number-id}/messages` with
 `contacts[].wa_id` and `messages[].id`, `/{phone-number-id}/media` with `{"id": ...}`, and Meta's error
-body `{"error": {"message", "type", "code", "fbtrace_id"}}` when told to fail.
+body `{"error": {"message", "type", "code", "fbtrace_id"}}` when told to fail. `status_webhook` is
+the `statuses` webhook Meta posts about a message it took, echoing the request's
+`biz_opaque_callback_data`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Sent:
     at: float
     media_bytes: bytes = b""
     wall: float = field(default_factory=time.time)
+    wamid: str = ""  # the id Meta answered with
 
 
 @dataclass
@@ -65,14 +68,15 @@ class FakeGraph:
         body = json.loads(request.content)
         if body.get("status") == "read":
             return httpx.Response(200, json={"success": True})
-        self.sent.append(Sent(path, body, time.monotonic()))
+        wamid = "wamid.FAKE" + uuid.uuid4().hex.upper()
+        self.sent.append(Sent(path, body, time.monotonic(), wamid=wamid))
         to = str(body.get("to", ""))
         return httpx.Response(
             200,
             json={
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": self.wa_id_map.get(to, to)}],
-                "messages": [{"id": "wamid.FAKE" + uuid.uuid4().hex.upper()}],
+                "messages": [{"id": wamid}],
             },
         )
 
@@ -128,6 +132,56 @@ def text_webhook(phone: str, text: str, *, wamid: str | None = None, ts: int | N
             }
         ],
     }
+
+
+def status_object(
+    wamid: str, status: str, recipient_id: str, callback_data: str | None = None, *, at: int | None = None
+) -> dict[str, Any]:
+    """One object of a `statuses` webhook (Webhooks reference): the message, what became of it, and
+    the send request's `biz_opaque_callback_data` echoed when it had one."""
+    obj: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(at or int(time.time())),
+        "recipient_id": recipient_id,
+    }
+    if callback_data is not None:
+        obj["biz_opaque_callback_data"] = callback_data
+    if status == "failed":
+        obj["errors"] = [{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable"}]
+    else:
+        obj["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service", "type": "regular"}
+    return obj
+
+
+def statuses_webhook(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `statuses` webhook body carrying the given status objects (Meta may batch several)."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+                            "statuses": objects,
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def status_webhook(sent: Sent, *statuses: str, wa_id: str | None = None) -> dict[str, Any]:
+    """Meta's `statuses` webhook about a message it took, one object per status, in order."""
+    body = sent.body or {}
+    recipient = wa_id or str(body.get("to", ""))
+    data = body.get("biz_opaque_callback_data")
+    return statuses_webhook([status_object(sent.wamid, s, recipient, data) for s in statuses])
 
 
 def sign(raw: bytes, secret: str) -> str:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.sealed import SEAL
-from certobot.whatsapp.models import InboundEvent, Message, StatusEvent
-from certobot.whatsapp.schemas import InboundMessage, Status
+from certobot.whatsapp.models import InboundEvent
+from certobot.whatsapp.schemas import InboundMessage
+
+# Statuses (sent, delivered, read, failed) have their own module; imported here for the intake.
+from certobot.whatsapp.statuses import store_statuses, store_statuses_at_once
 from certokit.db import dialect_of, utcnow
 from certokit.logging import get_logger
 
 log = get_logger("certobot.intake")
 
-# A status only moves forward; `failed` may follow any of them.
-STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+__all__ = ["store_messages", "store_messages_at_once", "store_statuses", "store_statuses_at_once"]
 
 
 def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
@@ -55,29 +57,6 @@ async def store_messages(
         if result.rowcount and not throttled:  # type: ignore[attr-defined]
             fresh.append(m.phone_key)
     return fresh
-
-
-async def store_statuses(session: AsyncSession, statuses: list[Status]) -> int:
-    """Record status webhooks once each and move the stored message along; returns how many were new."""
-    insert = _insert(session)
-    applied = 0
-    for s in statuses:
-        result = await session.execute(
-            insert(StatusEvent)
-            .values(wamid=s.id, status=s.status, payload=s.model_dump(mode="json", by_alias=True), received_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["wamid", "status"])
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            continue
-        applied += 1
-        msg = await session.scalar(select(Message).where(Message.wamid == s.id).with_for_update())
-        if msg is None:
-            continue  # a message sent by someone else on this number (e.g. the CRM's boletos)
-        if STATUS_RANK.get(s.status, -1) > STATUS_RANK.get(msg.status, -1):
-            msg.status = s.status
-            if s.status == "failed" and s.errors:
-                msg.error = {"errors": [e.model_dump(mode="json") for e in s.errors]}
-    return applied
 
 
 # Every message of a webhook body in ONE statement, in autocommit (no BEGIN/COMMIT round trips):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from certobot.resources import Resources
-from certobot.whatsapp.inbox import store_messages, store_messages_at_once, store_statuses
+from certobot.whatsapp.inbox import store_messages, store_messages_at_once, store_statuses, store_statuses_at_once
 from certobot.whatsapp.pipeline import announce
 from certobot.whatsapp.provider import Inbound
 from certobot.whatsapp.schemas import InboundMessage
@@ -61,11 +61,9 @@ async def accept(resources: Resources, inbound: Inbound) -> Accepted:
     limit = resources.settings.flood_limit_per_minute
     applied = 0
     if resources.engine.dialect.name == "postgresql":
-        # One statement for every message of the body, flood counted inside it; statuses apart.
+        # One statement for every message of the body, flood counted inside it; one for its statuses.
         fresh = await store_messages_at_once(resources.engine, inbound.messages, limit)
-        if inbound.statuses:
-            async with resources.sessionmaker() as session, session.begin():
-                applied = await store_statuses(session, inbound.statuses)
+        applied = await store_statuses_at_once(resources.engine, inbound.statuses)
     else:
         flooded = await flood_check(resources.redis, inbound.messages, limit)
         async with resources.sessionmaker() as session, session.begin():

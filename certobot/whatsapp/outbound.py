@@ -1,4 +1,8 @@
-"""Queueing a WhatsApp message in the caller's transaction; the sender delivers it after the commit."""
+"""Queueing a WhatsApp message in the caller's transaction; the sender delivers it after the commit.
+
+The outbox row names its transcript line in a column, so that Meta's status webhook, which echoes
+the row in `biz_opaque_callback_data`, can mark the line sent when the sender died before doing so.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ async def queue_message(
         key=key,
         conversation_id=conversation_id,
         payload={"message_id": row.id, "to": to.lstrip("+"), "message": message},
+        message_id=row.id,  # a status webhook finds the line by it (certobot.whatsapp.statuses)
     )
     if not fresh:
         await session.delete(row)

@@ -90,6 +90,8 @@ class Status(_Loose):
     timestamp: str | None = None
     recipient_id: str | None = None
     errors: list[WaError] | None = None
+    # Echoed from the send request (at most 512 characters): the bot's sends name their outbox row.
+    biz_opaque_callback_data: str | None = None
 
 
 class Profile(_Loose):

@@ -4,13 +4,21 @@ Rows of one conversation go out in the order they were queued; a row that must w
 Meta 5xx) holds the ones behind it, so a debtor never reads answers out of order.
 
 One row, one commit: the conversation's due rows are leased in one short statement, each is sent
-with no transaction or row lock open, and each result is recorded in its own short transaction. A
-process killed between a send and its record re-sends that one message when the lease runs out,
-never a batch. Retries happen in one place, the Graph client's stamina loop, which paces every
-attempt through the per-number rate limit and retries only what cannot have been delivered
-(connect errors, 429, Meta's documented transient codes). 131047 (outside the 24-hour window) falls
-back to the approved opening template; a send whose answer was lost (read timeout) is recorded as
-failed rather than sent a second time; anything else is permanent and recorded on the message.
+with no transaction or row lock open, and each result is recorded in its own short transaction.
+
+A process killed between Meta's 200 and the record no longer sends that message twice: Meta takes
+no idempotency key, but every request carries `biz_opaque_callback_data` = `ob:<outbox id>`, which
+Meta echoes in the status webhooks about the message. The "sent" status arrives within seconds and
+marks the row done and its transcript line sent with the wamid (certobot.whatsapp.statuses), while
+the sweeper waits out the row's 120 s lease before it would send it again. Only when no status
+comes in that time (Meta never took it, or the webhook stayed down) does that one message go out
+again when the lease runs out — at least once, never a batch.
+
+Retries happen in one place, the Graph client's stamina loop, which paces every attempt through
+the per-number rate limit and retries only what cannot have been delivered (connect errors, 429,
+Meta's documented transient codes). 131047 (outside the 24-hour window) falls back to the approved
+opening template; a send whose answer was lost (read timeout) is recorded as failed rather than
+sent a second time; anything else is permanent and recorded on the message.
 """
 
 from __future__ import annotations
@@ -31,11 +39,12 @@ from certobot.templates.active import whatsapp_template
 from certobot.whatsapp.marks import Mark, SentMarks
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
+from certobot.whatsapp.statuses import opaque
 from certokit import wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.whatsapp.channel import ProviderError
-from certokit.whatsapp.graph import SendResult, request_not_sent, template_message
+from certokit.whatsapp.graph import SendResult, request_not_sent, template_message, with_callback_data
 
 log = get_logger("certobot.sender")
 
@@ -161,8 +170,12 @@ class Sender:
         to, message = row.payload["to"], row.payload["message"]
         try:
             await self.res.provider.pace(to, message)
-            # The per-number limiter paces every attempt, retries included.
-            result = await self.res.provider.send(to, message, pace=self.limiter.acquire)
+            # The per-number limiter paces every attempt, retries included. The request names the
+            # row for Meta to echo in its status webhooks: if this process dies before recording
+            # the send, the "sent" status records it (certobot.whatsapp.statuses).
+            result = await self.res.provider.send(
+                to, with_callback_data(message, opaque(row.id)), pace=self.limiter.acquire
+            )
         except ProviderError as exc:
             GRAPH_ERRORS.labels(code=str(exc.code or exc.status)).inc()
             async with session.begin():

@@ -9,6 +9,11 @@ timeout or a dropped connection after the body went out is never retried: Meta's
 takes no idempotency key, so a second POST could deliver the message twice. A media upload may be
 retried on those too (an orphan upload is invisible to the debtor). Every attempt is paced by the
 caller's rate limiter, so retries never exceed the per-number rate.
+
+What Meta offers instead of an idempotency key is `biz_opaque_callback_data` (`with_callback_data`):
+a string of the sender's choosing, at most 512 characters, that Meta does not process and echoes in
+every `statuses` webhook object about the message ("sent", "delivered", "read", "failed"). A sender
+that names its outbox row there learns from the webhook that a send it never recorded did happen.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ import stamina
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
 OUTSIDE_WINDOW = 131047
 RETRYABLE_CODES = RATE_LIMIT_CODES | frozenset({1, 2, 131000, 131016, 133004})
+
+# Send request field echoed in the status webhooks (Cloud API "Messages" reference), and its limit.
+CALLBACK_DATA = "biz_opaque_callback_data"
+CALLBACK_DATA_MAX = 512
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,14 @@ class GraphClient:
             f"{self.phone_number_id}/messages",
             json={"messaging_product": "whatsapp", "status": "read", "message_id": wamid},
         )
+
+
+def with_callback_data(message: dict[str, Any], data: str) -> dict[str, Any]:
+    """The message object (any type: text, template, document, interactive…) carrying `data` for
+    Meta to echo in the status webhooks; a top-level field of the send request body."""
+    if not 0 < len(data) <= CALLBACK_DATA_MAX:
+        raise ValueError(f"{CALLBACK_DATA} must have 1 to {CALLBACK_DATA_MAX} characters")
+    return {**message, CALLBACK_DATA: data}
 
 
 def text_message(text: str) -> dict[str, Any]:

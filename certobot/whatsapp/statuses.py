@@ -1,0 +1,166 @@
+"""Meta's status webhooks ("sent", "delivered", "read", "failed"): recorded once, and closing the
+window a killed sender leaves open.
+
+Every message the bot sends from its outbox carries `biz_opaque_callback_data` = `ob:<outbox id>`
+(no personal data: a row number). Meta echoes that string in each `statuses` object of the
+webhooks about the message. So when a process dies between Meta's 200 and recording the send, the
+"sent" status that Meta posts a second or two later still names the row: it is marked done and its
+transcript line sent with the wamid, and the sweeper — which waits for the 120 s lease to run out
+before it re-sends a row (certobot.outbox.LEASE) — finds nothing left to send. Without the status
+(Meta never took the message, or its webhook never came) the row goes out again when the lease
+ends: at least once, that one message.
+
+On Postgres all statuses of a webhook body are one statement in autocommit: record each
+(wamid, status) once, move each known message forward only (`failed` may follow any), and
+claim the still-pending outbox rows the statuses name. SQLite (local development) keeps the same
+rules through the ORM.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from certobot.negotiation.models import Outbox
+from certobot.sealed import SEAL
+from certobot.whatsapp.models import Message, StatusEvent
+from certobot.whatsapp.schemas import Status
+from certokit.db import utcnow
+from certokit.logging import get_logger
+
+log = get_logger("certobot.statuses")
+
+# A status only moves forward; `failed` may follow any of them.
+STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+_OPAQUE = re.compile(r"ob:(\d{1,18})")
+
+
+def opaque(outbox_id: int) -> str:
+    """What a send carries in `biz_opaque_callback_data`: the outbox row, and nothing personal."""
+    return f"ob:{outbox_id}"
+
+
+def outbox_id_of(data: str | None) -> int | None:
+    """The outbox row a status's opaque data names; None for anything else (the CRM's sends, none)."""
+    m = _OPAQUE.fullmatch(data or "")
+    return int(m.group(1)) if m else None
+
+
+def _error(s: Status) -> dict[str, Any] | None:
+    if s.status == "failed" and s.errors:
+        return {"errors": [e.model_dump(mode="json") for e in s.errors]}
+    return None
+
+
+# One statement for every status of a body. `v` is the body; `recorded` the (wamid, status) pairs
+# never seen before; `best` each wamid's furthest status in the body. `moved` advances messages
+# whose send was recorded (found by wamid); `claimed` marks done the pending outbox rows a status
+# names by its opaque data (the process that sent them died before recording), and `named` gives
+# their transcript line the wamid and status. `moved` and `named` never touch the same row: a
+# `queued` line has no wamid yet. Redeliveries are harmless: forward only, and only pending rows.
+_STORE = text(
+    """
+WITH v AS (
+  SELECT * FROM jsonb_to_recordset(:rows)
+    AS r(ord int, wamid text, status text, payload text, rank int, error jsonb, outbox_id bigint)
+), recorded AS (
+  INSERT INTO status_events (wamid, status, payload, received_at)
+  SELECT wamid, status, payload, now() FROM v ORDER BY ord
+  ON CONFLICT (wamid, status) DO NOTHING
+  RETURNING 1
+), best AS (
+  SELECT DISTINCT ON (wamid) wamid, status, rank, error FROM v ORDER BY wamid, rank DESC, ord
+), moved AS (
+  UPDATE messages m SET status = b.status, error = COALESCE(b.error, m.error), updated_at = now()
+  FROM best b
+  WHERE m.wamid = b.wamid
+    AND b.rank > COALESCE(array_position(ARRAY['queued','sent','delivered','read','failed'], m.status::text) - 1, -1)
+  RETURNING 1
+), claimed AS (
+  UPDATE outbox o SET status = 'done', done_at = now(), last_error = NULL, locked_until = NULL
+  FROM (SELECT DISTINCT ON (outbox_id) outbox_id, wamid FROM v WHERE outbox_id IS NOT NULL
+        ORDER BY outbox_id, ord) c
+  WHERE o.id = c.outbox_id AND o.kind = 'whatsapp' AND o.status = 'pending'
+  RETURNING o.message_id, c.wamid
+), named AS (
+  UPDATE messages m SET status = CASE WHEN b.rank > 0 THEN b.status ELSE 'sent' END, wamid = c.wamid,
+                        error = b.error, updated_at = now()
+  FROM claimed c JOIN best b ON b.wamid = c.wamid
+  WHERE m.id = c.message_id AND m.status = 'queued'
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM claimed) AS claimed
+"""
+).bindparams(bindparam("rows", type_=JSONB))
+
+
+async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status]) -> int:
+    """Postgres: every status of a body in one autocommit statement; returns how many were new."""
+    if not statuses:
+        return 0
+    rows = [
+        {
+            "ord": i,
+            "wamid": s.id,
+            "status": s.status,
+            # As the column keeps it (certobot.sealed): this statement bypasses the column types.
+            "payload": SEAL.seal_text(s.model_dump_json(by_alias=True)),
+            "rank": STATUS_RANK.get(s.status, -1),
+            "error": _error(s),
+            "outbox_id": outbox_id_of(s.biz_opaque_callback_data),
+        }
+        for i, s in enumerate(statuses)
+    ]
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        recorded, claimed = (await conn.execute(_STORE, {"rows": rows})).one()
+    if claimed:
+        # The process that sent these died before writing it down: Meta's status did it instead.
+        log.info("send_recorded_from_status", rows=claimed)
+    return int(recorded)
+
+
+async def store_statuses(session: AsyncSession, statuses: list[Status]) -> int:
+    """The same rules through the ORM, in the caller's transaction (SQLite); returns how many were new."""
+    applied = 0
+    for s in statuses:
+        result = await session.execute(
+            sqlite_insert(StatusEvent)
+            .values(wamid=s.id, status=s.status, payload=s.model_dump(mode="json", by_alias=True), received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["wamid", "status"])
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            applied += 1
+        await _claim(session, s)
+        msg = await session.scalar(select(Message).where(Message.wamid == s.id))
+        if msg is not None and STATUS_RANK.get(s.status, -1) > STATUS_RANK.get(msg.status, -1):
+            msg.status = s.status
+            msg.error = _error(s) or msg.error
+    return applied
+
+
+async def _claim(session: AsyncSession, s: Status) -> None:
+    """A pending outbox row this status names: done, its transcript line sent with the wamid."""
+    outbox_id = outbox_id_of(s.biz_opaque_callback_data)
+    if outbox_id is None:
+        return
+    row = await session.scalar(
+        select(Outbox).where(Outbox.id == outbox_id, Outbox.kind == "whatsapp", Outbox.status == "pending")
+    )
+    if row is None:
+        return
+    row.status, row.done_at, row.last_error, row.locked_until = "done", utcnow(), None, None
+    message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")
+    if message_id is not None:
+        await session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "queued")
+            .values(status="sent", wamid=s.id)
+            .execution_options(synchronize_session=False)
+        )
