@@ -81,6 +81,8 @@ class TestOneStatementPerBody:
                 status_object("wamid.CRM", "sent", to),
             ]
         )
+        # Warm-up, not counted: the statement compiled, the stack's start-up reads (templates) done.
+        assert (await stack.webhook(statuses_webhook([status_object("wamid.warm", "sent", to)]))).status_code == 200
         with counting(res.engine, monkeypatch) as tally:
             assert (await stack.webhook(body)).status_code == 200
 
@@ -101,11 +103,11 @@ class TestOneStatementPerBody:
                     }
                 ]
             }
-            assert await db.scalar(select(func.count()).select_from(StatusEvent)) == 5
+            assert await db.scalar(select(func.count()).select_from(StatusEvent)) == 6  # the five and the warm-up's
         # Meta redelivers: nothing is recorded twice, nothing moves.
         assert (await stack.webhook(body)).status_code == 200
         async with res.sessionmaker() as db:
-            assert await db.scalar(select(func.count()).select_from(StatusEvent)) == 5
+            assert await db.scalar(select(func.count()).select_from(StatusEvent)) == 6
             assert (await transcript_of(db, "wamid.A")).status == "read"
 
 
@@ -115,16 +117,21 @@ async def kill_after_send(stack: Stack, pipeline: Pipeline, monkeypatch: pytest.
     d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650091")
     phone = d["phone"].lstrip("+")
     await say(stack, pipeline, phone, "oi")
-    real = Sender._record_sent
+    real, real_defer = Sender._record_sent, Sender._defer_record
 
     async def killed(self: Sender, *args: Any) -> None:
         raise Crash  # Meta took the message; the process dies before writing it down
 
+    def killed_waiting(self: Sender, *args: Any) -> bool:
+        raise Crash  # … or while its record waits for the worker's next statement
+
     monkeypatch.setattr(Sender, "_record_sent", killed)
+    monkeypatch.setattr(Sender, "_defer_record", killed_waiting)
     before = len(sent_to(stack, phone))
     with pytest.raises(Crash):
         await say(stack, pipeline, phone, d["cpf"][:3])
     monkeypatch.setattr(Sender, "_record_sent", real)
+    monkeypatch.setattr(Sender, "_defer_record", real_defer)
     [taken] = sent_to(stack, phone)[before:]  # the first reply went out, the rest never did
     return phone, taken
 
@@ -201,6 +208,15 @@ class TestKilledBetweenSendAndRecord:
             await real(self, *args)
 
         monkeypatch.setattr(Sender, "_record_sent", slow_record)
+        real_flush = pipeline.marks.flush
+
+        async def status_first(engine: Any) -> None:
+            # The same, for a record waiting for the worker's next statement.
+            if len(pipeline.marks):
+                await stack.webhook(status_webhook(stack.graph.sent[-1], "sent", "delivered"))
+            await real_flush(engine)
+
+        monkeypatch.setattr(pipeline.marks, "flush", status_first)
         replies = await say(stack, pipeline, phone, "oi")
         assert replies
         async with stack.bot_app.state.resources.sessionmaker() as db:
