@@ -31,6 +31,12 @@ from certokit.retry import backoff as backoff
 # again. Only a status that has not arrived in 120 s (Meta down, or our webhook down that long)
 # leaves the re-send, at least once.
 LEASE = timedelta(seconds=120)
+# The replies a turn writes and sends from memory at once. Shorter, because a second sender cannot
+# reach them while the turn's worker lives: every sender of a conversation's replies holds its lock
+# (certobot.whatsapp.pipeline, renewed while the sends run), which a dead worker loses within 20 s.
+# So a worker killed mid-turn delays its debtor's reply by about half a minute, not two — still
+# ample time for Meta's "sent" status of a reply that did go out.
+REPLY_LEASE = timedelta(seconds=30)
 
 
 async def put(

@@ -39,7 +39,7 @@ from certobot.crm.client import CrmClient
 from certobot.crm.schemas import DebtorInfo
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.negotiation.session import SessionState
-from certobot.outbox import LEASE
+from certobot.outbox import REPLY_LEASE
 from certobot.sealed import SEAL, SealedDoc
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.marks import MARK_CTES, Mark, SentMarks
@@ -536,7 +536,7 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
         for row, ref in work.outbox:
             values = _stored(Outbox.__table__, _values(row))
             if work.lease and row.kind == "whatsapp":
-                values["locked_until"] = now + LEASE
+                values["locked_until"] = now + REPLY_LEASE
             rows.append(_doc(values))
             refs.append(0 if ref is None else ref + 1)
         cols = sorted({k for r in rows for k in r} - {"id", "message_id"})
@@ -672,7 +672,7 @@ async def apply_work(conn: AsyncConnection, work: TurnWork) -> Written:
         if ref is not None:
             values["message_id"] = message_ids[ref]
         if work.lease and row.kind == "whatsapp":
-            values["locked_until"] = now + LEASE
+            values["locked_until"] = now + REPLY_LEASE
         got = (
             await conn.execute(
                 ins(Outbox)

@@ -5,8 +5,8 @@ Every message the bot sends from its outbox carries `biz_opaque_callback_data` =
 (no personal data: a row number). Meta echoes that string in each `statuses` object of the
 webhooks about the message. So when a process dies between Meta's 200 and recording the send, the
 "sent" status that Meta posts a second or two later still names the row: it is marked done and its
-transcript line sent with the wamid, and the sweeper — which waits for the 120 s lease to run out
-before it re-sends a row (certobot.outbox.LEASE) — finds nothing left to send. Without the status
+transcript line sent with the wamid, and the sweeper — which waits for the lease to run out
+before it re-sends a row (certobot.outbox.LEASE, REPLY_LEASE) — finds nothing left to send. Without the status
 (Meta never took the message, or its webhook never came) the row goes out again when the lease
 ends: at least once, that one message.
 

@@ -6,10 +6,10 @@ a process killed between its commit and its announcement), a send waiting out a 
 left by a process that died mid-send. It sleeps until the earliest of those is due, woken early by
 a NOTIFY (`certokit.wakeup.SWEEP`: the webhook when it could not announce, the sender when it
 scheduled a retry), with a slow fallback poll for anything else. A dead process's lease is waited
-out in full (certobot.outbox.LEASE, 120 s) before its row is sent again: Meta's "sent" status,
-seconds after the send, has by then recorded a row that did go out (certobot.whatsapp.statuses).
-It runs in one process, the leader (certokit.leader): N sweepers would announce the same events N
-times.
+out in full (certobot.outbox.LEASE, 120 s; REPLY_LEASE, 30 s, for a turn's replies) before its row
+is sent again: Meta's "sent" status, seconds after the send, has by then recorded a row that did
+go out (certobot.whatsapp.statuses). It runs in one process, the leader (certokit.leader): N
+sweepers would announce the same events N times.
 """
 
 from __future__ import annotations
