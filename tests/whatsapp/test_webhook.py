@@ -111,7 +111,15 @@ class TestSignatureAndBadBodies:
         assert (await bot.post(raw, signature=sign(reencoded, SECRET))).status_code == 401
 
     @pytest.mark.parametrize(
-        "raw", [b'{"object": "whatsapp_business_account", "entry": [{"id"', b"not json at all", b"[1, 2"]
+        "raw",
+        [
+            b'{"object": "whatsapp_business_account", "entry": [{"id"',
+            b"not json at all",
+            b"[1, 2",
+            b'{"object": "\xff"}',  # not UTF-8
+            b"[1, 2]",  # JSON, but not an object
+            b'{"entry": [{"changes": [{"value": {"messages": [{"from": 5511, "id": "x", "timestamp": "1"}]}}]}]}',
+        ],
     )
     async def test_truncated_or_non_json_is_400(self, bot: Bot, raw: bytes) -> None:
         r = await bot.post(raw)
