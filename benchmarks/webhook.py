@@ -193,8 +193,8 @@ def start_server(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[byt
 def compare(rounds: int, messages: int, concurrency: int, servers: dict[str, tuple[int, str]]) -> None:
     """Bot, floor, bot, floor…: the same closed loop on each in turn, fresh webhooks every round."""
     numbered = iter(range(0, 10**9, messages))
-    for pid, url in servers.values():  # warm up: pools filled, statements prepared
-        asyncio.run(closed_loop(list(signed_bodies(min(500, messages), next(numbered))), concurrency, url, pid))
+    for pid, url in servers.values():  # a round each, not counted: pools filled, statements prepared, heaps grown
+        asyncio.run(closed_loop(list(signed_bodies(messages, next(numbered))), concurrency, url, pid))
     print(f"uptime: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"{rounds} pares, {messages} webhooks por rodada, {concurrency} conexões")
     pairs: list[tuple[Round, Round]] = []
