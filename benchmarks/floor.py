@@ -1,7 +1,7 @@
 """The floor: the least a webhook-to-reply service must do per message, to compare ours against.
 
-One Redis round trip, one Postgres insert, one outgoing HTTP call to the Graph API per message, and
-nothing else: no dedupe, no ordering, no negotiation. `benchmarks/loadtest.py --floor` runs the same
+The signature check, one Redis round trip, one Postgres insert, one outgoing HTTP call to the Graph
+API per message, and nothing else: no dedupe, no ordering, no negotiation. `benchmarks/loadtest.py --floor` runs the same
 load against it, so our cost per message can be read as a ratio to this one, on the same machine.
 
     uvicorn benchmarks.floor:app   (DATABASE_URL, REDIS_URL, WHATSAPP_API_BASE_URL from the environment;
@@ -11,6 +11,8 @@ load against it, so our cost per message can be read as a ratio to this one, on 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from redis.asyncio import Redis
 
 EXPECT = ["3 primeiros", "Identidade confirmada", "Posso fechar", "acordo feito"]
@@ -32,6 +34,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = Redis.from_url(os.environ["REDIS_URL"])
     app.state.http = httpx.AsyncClient(base_url=os.environ["WHATSAPP_API_BASE_URL"])
     app.state.tasks = set()
+    app.state.secret = os.environ.get("WHATSAPP_APP_SECRET", "").encode()
     yield
     await app.state.http.aclose()
     await app.state.redis.aclose()
@@ -49,6 +52,9 @@ async def health() -> dict[str, str]:
 @app.post("/webhooks/whatsapp")
 async def webhook(request: Request) -> dict[str, str]:
     raw = await request.body()
+    mac = "sha256=" + hmac.new(request.app.state.secret, raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(mac, request.headers.get("x-hub-signature-256", "")):
+        raise HTTPException(401, "Assinatura inválida.")
     await request.app.state.pg.execute("INSERT INTO floor_messages (body) VALUES ($1::jsonb)", raw.decode())
     msg: dict[str, Any] = (await request.json())["entry"][0]["changes"][0]["value"]["messages"][0]
     turn = await request.app.state.redis.incr(f"floor:{msg['from']}")

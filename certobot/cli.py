@@ -87,7 +87,11 @@ def up(
     servers = [("mock_crm.main:app", crm_port), ("certobot.main:app", bot_port)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", target, "--host", host, "--port", str(port), "--log-level", "warning"],
+            # uvloop and httptools are picked up where installed; RequestLog writes each request's line.
+            [
+                *(sys.executable, "-m", "uvicorn", target, "--host", host, "--port", str(port)),
+                *("--log-level", "warning", "--no-access-log"),
+            ],
             env=os.environ.copy(),
         )
         for target, port in servers

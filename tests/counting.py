@@ -1,7 +1,9 @@
 """Counting what one piece of work costs: Postgres statements and transactions, Redis round trips.
 
 Postgres through SQLAlchemy's engine events (every statement the driver runs, and each BEGIN and
-COMMIT, which asyncpg sends as round trips of their own, except on an autocommit connection); Redis by wrapping the client's two ways
+COMMIT, which asyncpg sends as round trips of their own, except on an autocommit connection), plus
+the statements sent on the driver's own connection, bypassing SQLAlchemy (the webhook's insert,
+`certobot.whatsapp.inbox`); Redis by wrapping the client's two ways
 out (one command, or a pipeline flushed in one write). Commands inside a Lua script run on the
 server, so they are one round trip here; the caller knows what its scripts do.
 """
@@ -14,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import pytest
 from redis.asyncio.client import Pipeline, Redis
 from sqlalchemy import event
@@ -55,6 +58,13 @@ def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[T
         if not autocommit(conn):
             tally.commits += 1
 
+    real_fetch = asyncpg.Connection.fetch
+
+    async def driver_fetch(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        # SQLAlchemy's own statements go through prepared statements, not here: nothing is counted twice.
+        tally.statements.append(query.strip())
+        return await real_fetch(self, query, *args, **kwargs)
+
     real_execute = Redis.execute_command
     real_pipeline = Pipeline.execute
 
@@ -73,6 +83,7 @@ def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[T
     event.listen(sync, "before_cursor_execute", on_statement)
     event.listen(sync, "begin", on_begin)
     event.listen(sync, "commit", on_commit)
+    monkeypatch.setattr(asyncpg.Connection, "fetch", driver_fetch)
     monkeypatch.setattr(Redis, "execute_command", execute_command)
     monkeypatch.setattr(Pipeline, "execute", pipeline_execute)
     try:
@@ -81,5 +92,6 @@ def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[T
         event.remove(sync, "before_cursor_execute", on_statement)
         event.remove(sync, "begin", on_begin)
         event.remove(sync, "commit", on_commit)
+        monkeypatch.setattr(asyncpg.Connection, "fetch", real_fetch)
         monkeypatch.setattr(Redis, "execute_command", real_execute)
         monkeypatch.setattr(Pipeline, "execute", real_pipeline)

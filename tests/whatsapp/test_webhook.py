@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -110,7 +111,15 @@ class TestSignatureAndBadBodies:
         assert (await bot.post(raw, signature=sign(reencoded, SECRET))).status_code == 401
 
     @pytest.mark.parametrize(
-        "raw", [b'{"object": "whatsapp_business_account", "entry": [{"id"', b"not json at all", b"[1, 2"]
+        "raw",
+        [
+            b'{"object": "whatsapp_business_account", "entry": [{"id"',
+            b"not json at all",
+            b"[1, 2",
+            b'{"object": "\xff"}',  # not UTF-8
+            b"[1, 2]",  # JSON, but not an object
+            b'{"entry": [{"changes": [{"value": {"messages": [{"from": 5511, "id": "x", "timestamp": "1"}]}}]}]}',
+        ],
     )
     async def test_truncated_or_non_json_is_400(self, bot: Bot, raw: bytes) -> None:
         r = await bot.post(raw)
@@ -137,6 +146,26 @@ class TestSignatureAndBadBodies:
         await wait_for(lambda: len(bot.recorder.seen) == 1, timeout=20)
         await asyncio.sleep(0.5)
         assert len(bot.recorder.seen) == 1
+
+    async def test_postgres_lost_mid_insert_is_a_503_and_metas_retry_is_stored_once(
+        self, bot: Bot, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        raw = json.dumps(text_webhook("5511987650078", "oi")).encode()
+        real = asyncpg.Connection.fetch
+
+        async def lost(*_: Any, **__: Any) -> Any:
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+        monkeypatch.setattr(asyncpg.Connection, "fetch", lost)
+        down = await bot.post(raw)
+        monkeypatch.setattr(asyncpg.Connection, "fetch", real)
+        # Not a 500: Meta reads "try again" and does; the broken connection is not handed out again.
+        assert down.status_code == 503
+        assert down.json()["detail"].startswith("Serviço temporariamente indisponível")
+        assert down.headers["Retry-After"] == "5"
+        assert (await bot.post(raw)).status_code == 200
+        await wait_for(lambda: len(bot.recorder.seen) == 1, timeout=20)
+        assert bot.recorder.seen[0].text == "oi"
 
 
 class TestMetaPayloads:
