@@ -38,7 +38,7 @@ router = APIRouter(
 )
 
 
-def get_service(db: SessionDep, resources: ResourcesDep) -> ConversationService:
+async def get_service(db: SessionDep, resources: ResourcesDep) -> ConversationService:
     s = resources.settings
     crm = CrmClient(resources.http, s.crm_base_url, s.crm_api_key.get_secret_value(), resources.redis)
     sessions = SessionStore(resources.redis, keep_seconds=max(3600, s.conversation_timeout_seconds * 10))
