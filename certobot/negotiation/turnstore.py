@@ -21,6 +21,7 @@ short transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import TextClause
 
 from certobot.crm.client import CrmClient
 from certobot.crm.schemas import DebtorInfo
@@ -587,6 +589,12 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
     return statement, sql.params, sql.json_params, len(guards)
 
 
+@functools.lru_cache(maxsize=512)
+def _clause(statement: str, json_params: tuple[str, ...]) -> TextClause:
+    """The statement's clause, parsed once per shape: turns of the same kind write the same SQL."""
+    return text(statement).bindparams(*(bindparam(n, type_=JSONB) for n in json_params))
+
+
 async def write_turn(engine: AsyncEngine, work: TurnWork, marks: SentMarks | None = None) -> Written:
     """Apply the turn in one statement (Postgres) or one short transaction; `TurnConflict` if guarded out."""
     if engine.dialect.name != "postgresql":
@@ -595,7 +603,7 @@ async def write_turn(engine: AsyncEngine, work: TurnWork, marks: SentMarks | Non
         return await _write_orm(engine, work)
     riding = marks.take() if marks is not None else []
     statement, params, json_params, _ = build_write(work, riding)
-    stmt = text(statement).bindparams(*(bindparam(n, type_=JSONB) for n in json_params))
+    stmt = _clause(statement, tuple(json_params))
     try:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
