@@ -104,9 +104,14 @@ class SentMarks:
         if not marks:
             return
         try:
-            async with engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(_FLUSH, {"marks": self.param(marks)})
+            await record(engine, marks)
         except Exception:
             self.give_back(marks)  # the next statement or flush tries again; the lease covers a crash
             log.exception("sent_marks_flush_failed", waiting=len(marks))
+
+
+async def record(engine: AsyncEngine, marks: list[Mark]) -> None:
+    """Record sends now: one autocommit statement, however many (Postgres only)."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(_FLUSH, {"marks": SentMarks.param(marks)})

@@ -29,14 +29,13 @@ import httpx
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Executable
 
 from certobot import outbox
 from certobot.metrics import GRAPH_ERRORS, MESSAGES_OUT
 from certobot.negotiation.models import Conversation, Outbox
 from certobot.resources import Resources
 from certobot.templates.active import whatsapp_template
-from certobot.whatsapp.marks import Mark, SentMarks
+from certobot.whatsapp.marks import Mark, SentMarks, record
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from certobot.whatsapp.statuses import opaque
@@ -67,24 +66,6 @@ def _nothing_leased_before(conversation_id: str | None, now: Any) -> ColumnEleme
             earlier.locked_until > now,
             earlier.id < Outbox.id,
         )
-    )
-
-
-def _sent_statement(row: Outbox, result: SendResult) -> Executable:
-    """The row done and its transcript line sent, in one statement (Postgres: a data-modifying CTE)."""
-    now = utcnow()
-    done = (
-        update(Outbox).where(Outbox.id == row.id).values(status="done", done_at=now, last_error=None, locked_until=None)
-    )
-    message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")
-    if message_id is None:
-        return done
-    return (
-        update(Message)
-        .where(Message.id == message_id, Message.status == "queued")
-        # updated_at spelled out: SQLAlchemy leaves the onupdate default unset next to a CTE.
-        .values(status="sent", wamid=result.wamid or None, updated_at=now)
-        .add_cte(done.returning(Outbox.id).cte("done"))
     )
 
 
@@ -209,9 +190,9 @@ class Sender:
     async def _record_sent(self, session: AsyncSession, row: Outbox, to: str, result: SendResult) -> None:
         """Right after Meta's answer: one statement on Postgres, one short transaction otherwise."""
         simple = not (row.conversation_id and result.wa_id and result.wa_id != to)
-        if self._one_statement and simple:
-            async with self._quick() as quick, quick.begin():
-                await quick.execute(_sent_statement(row, result))
+        if self._one_statement and simple and row.id is not None:
+            message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")
+            await record(self.res.engine, [Mark(row.id, message_id, result.wamid or None)])
         else:
             async with session.begin():
                 await self._sent(session, row, to, result)
