@@ -18,7 +18,9 @@ from certokit.clock import Clock
 from certokit.db import transaction
 
 
-def get_resources(request: Request) -> Resources:
+# These look-ups are `async def` although they await nothing: FastAPI runs a plain `def` dependency
+# in its thread pool, a thread hand-off on every request (the webhook's included) for an attribute read.
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
@@ -26,21 +28,21 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_settings(resources: ResourcesDep) -> BotSettings:
+async def get_settings(resources: ResourcesDep) -> BotSettings:
     return resources.settings
 
 
 SettingsDep = Annotated[BotSettings, Depends(get_settings)]
 
 
-def get_clock(resources: ResourcesDep) -> Clock:
+async def get_clock(resources: ResourcesDep) -> Clock:
     return resources.clock
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def get_redis(resources: ResourcesDep) -> Redis:
+async def get_redis(resources: ResourcesDep) -> Redis:
     return resources.redis
 
 
