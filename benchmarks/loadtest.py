@@ -5,7 +5,8 @@ mock CRM, one or more bot API processes and, if asked, separate workers — plus
 Graph API stand-in (and a stand-in Groq with `--model`). Seeds N debtors; each lives a whole
 conversation through signed webhooks ("oi", the CPF digits, "quero pagar à vista", "fechou"),
 waiting for each answer as a person would and sending again whatever is not answered 200, as Meta
-does. A fault can be injected mid-load. At the end it checks, from the outside and in the databases:
+does; a debtor whose debt cannot be negotiated (prescribed, paid, disputed, opted out) stops at the
+bot's notice after the CPF, counted as `ended_at_identity`. A fault can be injected mid-load. At the end it checks, from the outside and in the databases:
 
 - every accepted message answered once, in order (nothing lost, nothing doubled);
 - every conversation with exactly one outcome in the CRM, and one conversation per debtor;
