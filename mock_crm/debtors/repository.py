@@ -65,9 +65,14 @@ class DebtorRepository:
             if max_cents is not None:
                 debt = debt.where(Debt.amount_cents <= max_cents)
             stmt = stmt.where(Debtor.id.in_(debt))
+        # One row more than the page: a page that is not full tells the total, and the count is asked
+        # only when it cannot (a lookup by phone, the bot's every "oi", is then one statement).
+        found = (await self.session.scalars(stmt.order_by(Debtor.id).offset(offset).limit(limit + 1))).all()
+        rows = found[:limit]
+        if len(found) <= limit and (found or offset == 0):
+            return rows, offset + len(found)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = await self.session.scalars(stmt.order_by(Debtor.id).offset(offset).limit(limit))
-        return rows.all(), total
+        return rows, total
 
     async def contact_summaries(self, debtor_ids: Sequence[int]) -> dict[int, ContactSummary]:
         """For each debtor, from one statement: how many contacts, when the latest was, and the dates
