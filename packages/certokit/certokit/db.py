@@ -122,6 +122,24 @@ async def one_statement(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
 _AUTOCOMMIT: dict[AsyncEngine, AsyncEngine] = {}
 
 
+def autocommit_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions of the same engine in autocommit on Postgres (`session.begin()` sends no BEGIN, each
+    statement commits itself), for work that is one statement at a time; elsewhere the sessionmaker."""
+    engine = sessionmaker.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return sessionmaker
+    made = _AUTOCOMMIT_SESSIONS.get(engine)
+    if made is None:
+        auto: AsyncEngine | None = _AUTOCOMMIT.get(engine)
+        if auto is None:
+            auto = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        made = _AUTOCOMMIT_SESSIONS[engine] = async_sessionmaker(auto, expire_on_commit=False)
+    return made
+
+
+_AUTOCOMMIT_SESSIONS: dict[AsyncEngine, async_sessionmaker[AsyncSession]] = {}
+
+
 def dialect_of(session: AsyncSession) -> str:
     """`postgresql` or `sqlite`: a few statements (upserts, SKIP LOCKED) differ between them."""
     bind = session.get_bind()
