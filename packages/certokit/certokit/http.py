@@ -14,7 +14,10 @@ anything after is a read error or `ReadTimeout` (maybe delivered), which the ret
 
 from __future__ import annotations
 
+import ssl
+
 import aiohttp
+import certifi
 import httpx
 from yarl import URL
 
@@ -31,8 +34,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
-                cookie_jar=aiohttp.DummyCookieJar(),
+                # The CAs httpx trusts (certifi's), and the proxies it would take from the environment.
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, ssl=ssl.create_default_context(cafile=certifi.where())
+                ),
+                trust_env=True,
+                cookie_jar=aiohttp.DummyCookieJar(),  # the httpx client keeps cookies, if any
                 auto_decompress=False,  # httpx decodes by Content-Encoding, as with its own transport
                 # httpx already set the headers it wants; aiohttp adds none of its own.
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
