@@ -21,7 +21,9 @@ import certifi
 import httpx
 from yarl import URL
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["KEEPALIVE_SECONDS", "AiohttpTransport"]
+
+KEEPALIVE_SECONDS = 4.0
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -36,7 +38,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = aiohttp.ClientSession(
                 # The CAs httpx trusts (certifi's), and the proxies it would take from the environment.
                 connector=aiohttp.TCPConnector(
-                    limit=self._max_connections, ssl=ssl.create_default_context(cafile=certifi.where())
+                    limit=self._max_connections,
+                    ssl=ssl.create_default_context(cafile=certifi.where()),
+                    # An idle connection is dropped before the server drops it (uvicorn: after 5 s), so
+                    # a request never goes out on a connection the other side already closed — httpx
+                    # checked each one before reuse; aiohttp does not, and a POST that fails there is
+                    # not retried.
+                    keepalive_timeout=KEEPALIVE_SECONDS,
                 ),
                 trust_env=True,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the httpx client keeps cookies, if any
