@@ -15,6 +15,7 @@ anything after is a read error or `ReadTimeout` (maybe delivered), which the ret
 from __future__ import annotations
 
 import ssl
+import urllib.request
 
 import aiohttp
 import certifi
@@ -36,7 +37,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                # The CAs httpx trusts (certifi's), and the proxies it would take from the environment.
+                # The CAs httpx trusts (certifi's), and the proxies it would take from the environment (below).
                 connector=aiohttp.TCPConnector(
                     limit=self._max_connections,
                     ssl=ssl.create_default_context(cafile=certifi.where()),
@@ -46,7 +47,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     # not retried.
                     keepalive_timeout=KEEPALIVE_SECONDS,
                 ),
-                trust_env=True,
+                # Only when the environment names a proxy: aiohttp then looks proxies (and ~/.netrc)
+                # up again on every request, which cost more than the whole request without them.
+                trust_env=bool(urllib.request.getproxies()),
                 cookie_jar=aiohttp.DummyCookieJar(),  # the httpx client keeps cookies, if any
                 auto_decompress=False,  # httpx decodes by Content-Encoding, as with its own transport
                 # httpx already set the headers it wants; aiohttp adds none of its own.
