@@ -5,7 +5,8 @@ mock CRM, one or more bot API processes and, if asked, separate workers — plus
 Graph API stand-in (and a stand-in Groq with `--model`). Seeds N debtors; each lives a whole
 conversation through signed webhooks ("oi", the CPF digits, "quero pagar à vista", "fechou"),
 waiting for each answer as a person would and sending again whatever is not answered 200, as Meta
-does. A fault can be injected mid-load. At the end it checks, from the outside and in the databases:
+does; a debtor whose debt cannot be negotiated (prescribed, paid, disputed, opted out) stops at the
+bot's notice after the CPF, counted as `ended_at_identity`. A fault can be injected mid-load. At the end it checks, from the outside and in the databases:
 
 - every accepted message answered once, in order (nothing lost, nothing doubled);
 - every conversation with exactly one outcome in the CRM, and one conversation per debtor;
@@ -69,6 +70,16 @@ EXPECT: list[tuple[tuple[str, ...], int]] = [
     (("Posso fechar",), 1),
     (("acordo feito", "Acordo fechado"), 2),  # the agreement, then how the boleto arrives
 ]
+# What the bot says instead of an offer, after the CPF, when the debt cannot be negotiated (a seeded
+# debtor whose debt is prescribed, paid, disputed, or who opted out): that debtor's conversation ends
+# there, as for a person, and is counted as `ended_at_identity`, not as an out-of-order reply.
+ENDS_AT_IDENTITY = (
+    "está prescrita e não pode ser cobrada",
+    "essa dívida já está paga",
+    "contestação dessa dívida está em análise",
+    "pra não receber mensagens de cobrança",
+    "falecimento do titular",
+)
 FAULTS = ["kill-api", "kill-worker", "redis-restart", "crm-down", "graph-storm", "model-hang"]
 DEFAULT_FAULT_FOR = {"crm-down": 60.0, "graph-storm": 20.0, "model-hang": 20.0}  # else 5 s down
 # Meta's status webhooks for each message it took: "sent" about half a second after answering,
@@ -461,6 +472,9 @@ async def debtor(
         if think:
             await asyncio.sleep(random.uniform(0.5, 1.5) * think)  # reading and typing
         markers, count = EXPECT[turn]
+        if turn == 1 and any(m in reply for m in ENDS_AT_IDENTITY):
+            stats["ended_at_identity"].append(wa)
+            break  # nothing to negotiate: the conversation is over for this debtor
         if any(m in reply for m in markers):
             for _ in range(count - 1):
                 try:
@@ -659,6 +673,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "out_of_order": len(stats["out_of_order"]),
             "rejected": len(stats["rejected"]),
             "redelivered": len(stats["redelivered"]),
+            "ended_at_identity": len(stats["ended_at_identity"]),
             "asked_again": len(stats["asked_again"]),
             "asked_again_examples": stats["asked_again"][:3],
             "out_of_order_examples": stats["out_of_order"][:3],

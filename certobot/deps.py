@@ -18,8 +18,8 @@ from certokit.clock import Clock
 from certokit.db import transaction
 
 
-# `async def` throughout: FastAPI runs a plain `def` dependency in its thread pool, a thread hop on
-# every request for what is an attribute lookup.
+# These look-ups are `async def` although they await nothing: FastAPI runs a plain `def` dependency
+# in its thread pool, a thread hand-off on every request (the webhook's included) for an attribute read.
 async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources

@@ -32,6 +32,7 @@ from certokit.clock import Clock, SystemClock
 from certokit.db import make_engine, make_sessionmaker
 from certokit.errors import install_error_handlers
 from certokit.headers import SecurityHeaders
+from certokit.http import AiohttpTransport
 from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
@@ -56,7 +57,9 @@ def build_resources(
     """`http` may be injected (tests route the CRM and the Graph API to in-process stand-ins)."""
     configure_sealing(settings)  # before any row is read or written
     engine = make_engine(settings.database_url, schema=SCHEMA)
-    http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), limits=httpx.Limits(max_connections=200))
+    http = http or httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0), transport=AiohttpTransport(max_connections=200)
+    )
     extra: list[httpx.AsyncClient] = []
     if settings.whatsapp_sandbox and app is not None:
         # In-process: the sandbox answers on this very app, whatever port it listens on.

@@ -18,7 +18,9 @@ from mock_crm.settings import CrmSettings
 from mock_crm.throttle import count_failure, refuse_if_throttled
 
 
-def get_settings(request: Request) -> CrmSettings:
+# `async def` although they await nothing: FastAPI runs a plain `def` dependency in its thread pool,
+# a thread hand-off on every request for an attribute read.
+async def get_settings(request: Request) -> CrmSettings:
     settings: CrmSettings = request.app.state.settings
     return settings
 
@@ -45,7 +47,7 @@ async def require_key(
     """The API key, with wrong ones counted per client (mock_crm.throttle): 429 past the limit."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     client = request.client.host if request.client else "desconhecido"
-    now = get_clock(request).now()
+    now = clock_of(request).now()
     limits = {"max_failures": settings.auth_max_failures, "window": settings.auth_failure_window_seconds}
     await refuse_if_throttled(maker, client, now, **limits)
     try:
@@ -58,10 +60,14 @@ async def require_key(
 ApiKey = Depends(require_key)
 
 
-def get_clock(request: Request) -> Clock:
+def clock_of(request: Request) -> Clock:
     """The CRM's clock: the system's, unless a test or simulation set `app.state.clock`."""
     clock: Clock | None = getattr(request.app.state, "clock", None)
     return clock or SystemClock()
+
+
+async def get_clock(request: Request) -> Clock:
+    return clock_of(request)
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from certokit.db import UtcDateTime, dialect_of, utcnow
+from certokit.db import UtcDateTime, one_statement, utcnow
 from mock_crm.base import CrmBase
 from mock_crm.sealed import SealedBlob
 from mock_crm.settings import CrmSettings
@@ -50,16 +50,26 @@ def _json(status: int, detail: str) -> tuple[int, bytes, str]:
     return status, json.dumps({"detail": detail}, ensure_ascii=False).encode(), "application/json"
 
 
-async def _reserve(session: AsyncSession, key: str, fingerprint: str) -> IdempotencyKey | None:
-    """Reserve `key` for this request; None if reserved now, else the row found there."""
-    insert = pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
-    stmt = (
-        insert(IdempotencyKey)
-        .values(key=key, fingerprint=fingerprint, status=None, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    if (await session.execute(stmt)).rowcount:  # type: ignore[attr-defined]
-        return None
+async def _reserve(maker: async_sessionmaker[AsyncSession], key: str, fingerprint: str) -> IdempotencyKey | None:
+    """Reserve `key` for this request; None if reserved now, else the row found there.
+
+    The usual case, a new key, is one statement on its own (one round trip, no BEGIN/COMMIT); only a
+    key already there is read again under a row lock, in a transaction.
+    """
+    async with one_statement(maker) as conn:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(IdempotencyKey)
+            .values(key=key, fingerprint=fingerprint, status=None, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if (await conn.execute(stmt)).rowcount:
+            return None
+    async with maker() as session, session.begin():
+        return await _taken(session, key)
+
+
+async def _taken(session: AsyncSession, key: str) -> IdempotencyKey | None:
     row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key).with_for_update())
     if row is not None and row.status is None and row.created_at < utcnow() - STALE:
         row.created_at = utcnow()  # its holder died mid-request: this one carries it out
@@ -91,8 +101,7 @@ class IdempotencyMiddleware:
             b"%s %s\n%s" % (scope["method"].encode(), scope["path"].encode(), body)
         ).hexdigest()
         maker: async_sessionmaker[AsyncSession] = scope["app"].state.sessionmaker
-        async with maker() as session, session.begin():
-            found = await _reserve(session, key, fingerprint)
+        found = await _reserve(maker, key, fingerprint)
         if found is not None:
             if found.fingerprint != fingerprint:
                 await _answer(send, *_json(422, "Esta Idempotency-Key já foi usada num pedido diferente."))
@@ -130,15 +139,15 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay, capture)
         finally:
-            async with maker() as session, session.begin():
+            async with one_statement(maker) as conn:  # one statement, one round trip
                 if 200 <= status < 300:
-                    await session.execute(
+                    await conn.execute(
                         update(IdempotencyKey)
                         .where(IdempotencyKey.key == key)
                         .values(status=status, content_type=content_type, body=b"".join(chunks))
                     )
                 else:
-                    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
+                    await conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -13,6 +13,7 @@ from certokit.db import make_engine, make_sessionmaker
 from certokit.docs import mount_offline_docs
 from certokit.errors import install_error_handlers
 from certokit.headers import SecurityHeaders
+from certokit.http import AiohttpTransport
 from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
 from certokit.requestlog import RequestLog
@@ -101,10 +102,10 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
-        http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0))
+        http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0), transport=AiohttpTransport())
         app.state.whatsapp = whatsapp_provider(s, http)
         # The bot is on loopback or next door: short timeouts, the outbox retries.
-        to_bot = bot_http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        to_bot = bot_http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), transport=AiohttpTransport())
         async with run_background(app.state.sessionmaker, s, app.state.whatsapp, to_bot):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield

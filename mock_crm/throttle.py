@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.exceptions import HTTPException
 
-from certokit.db import dialect_of, transaction
+from certokit.db import dialect_of, one_statement, transaction
 from certokit.logging import get_logger
 from mock_crm.base import CrmBase
 
@@ -47,8 +47,8 @@ async def refuse_if_throttled(
 ) -> None:
     """429 when this client already spent its wrong keys in the current window."""
     start, left = window_of(now, window)
-    async with sessionmaker() as db:
-        failures = await db.scalar(
+    async with one_statement(sessionmaker) as conn:  # every request passes here: one round trip
+        failures = await conn.scalar(
             select(AuthFailure.failures).where(AuthFailure.client == client, AuthFailure.window_start == start)
         )
     if failures is not None and failures >= max_failures:

@@ -80,6 +80,15 @@ class TestFindByPhone:
         assert len(body["items"]) == 2
         assert body["page"] == 2
 
+    async def test_every_page_tells_the_same_total(self, crm: httpx.AsyncClient) -> None:
+        for _ in range(5):
+            await create_debtor(crm)
+        pages = {}
+        for page in (1, 3, 4):  # full, last (partly filled), past the end
+            r = await crm.get("/api/debtors", params={"page": page, "page_size": 2})
+            pages[page] = (r.json()["total"], len(r.json()["items"]))
+        assert pages == {1: (5, 2), 3: (5, 1), 4: (5, 0)}
+
     async def test_filter_by_days_past_due_and_amount(self, crm: httpx.AsyncClient) -> None:
         old = await create_debtor(crm, days_past_due=400, debt="500.00")
         await create_debtor(crm, days_past_due=30, debt="500.00")

@@ -17,7 +17,7 @@ from certobot.lifecycle.metrics import count_promise
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
 from certokit import wakeup
-from certokit.db import utcnow
+from certokit.db import autocommit_sessions, utcnow
 from certokit.logging import get_logger
 
 log = get_logger("certobot.crm.outbox")
@@ -62,10 +62,12 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: Cr
     carries the same `Idempotency-Key`, which the CRM answers from its stored response.
     """
     delivered = 0
-    async with sessionmaker() as session:
-        async with session.begin():
+    # The lease and each "done" are one statement each: in autocommit, one round trip apiece (this
+    # loop wakes on every row the turns queue). A failure's record keeps its short transaction.
+    async with autocommit_sessions(sessionmaker)() as quick, sessionmaker() as session:
+        async with quick.begin():
             rows = await outbox.claim(
-                session,
+                quick,
                 Outbox.kind.in_(("crm_outcome", "crm_contact", "crm_cancel")),
                 Outbox.next_attempt_at <= utcnow(),
                 limit=limit,
@@ -89,8 +91,8 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: Cr
                         await outbox.mark_failed(session, row, f"{exc.status}: {exc.detail}")
                         log.error("crm_delivery_rejected", kind=row.kind, status=exc.status)
             else:
-                async with session.begin():
-                    await outbox.mark_done(session, row)
+                async with quick.begin():
+                    await outbox.mark_done(quick, row)
                 delivered += 1
     return delivered
 

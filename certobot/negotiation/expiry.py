@@ -21,7 +21,7 @@ from certobot.resources import Resources
 from certobot.whatsapp.pipeline import conversation_lock
 from certobot.whatsapp.sender import Sender
 from certokit import wakeup
-from certokit.db import transaction
+from certokit.db import one_statement, transaction
 from certokit.logging import get_logger
 
 log = get_logger("certobot.expiry")
@@ -65,8 +65,8 @@ def _cutoff(resources: Resources, flow: ConversationFlow) -> datetime:
 
 
 async def next_deadline(resources: Resources, flow: ConversationFlow) -> datetime | None:
-    async with resources.sessionmaker() as db:
-        oldest = await db.scalar(select(func.min(Conversation.updated_at)).where(Conversation.status == "active"))
+    async with one_statement(resources.sessionmaker) as conn:  # one round trip, no BEGIN/ROLLBACK
+        oldest = await conn.scalar(select(func.min(Conversation.updated_at)).where(Conversation.status == "active"))
     return None if oldest is None else oldest + timedelta(seconds=flow.settings.conversation_timeout_seconds)
 
 
@@ -83,15 +83,19 @@ async def run_expiry_loop(
     while not stop.is_set():
         deadline: datetime | None
         try:
-            ended = await expire_due(resources, flow)
-            if ended:
-                log.info("conversations_expired", count=len(ended))
+            # The earliest deadline first: a wake-up (every conversation that becomes active sends
+            # one) mostly finds it still ahead, and then one statement is the whole pass.
             deadline = await next_deadline(resources, flow)
-            now = resources.clock.now()
-            if deadline is not None and deadline <= now:
-                # Still overdue after the pass: its lock was busy (a turn in flight) or more than a
-                # batch was due. Look again in a second rather than spin.
-                deadline = now + timedelta(seconds=0.05 if len(ended) >= 100 else 1)
+            if deadline is not None and deadline <= resources.clock.now():
+                ended = await expire_due(resources, flow)
+                if ended:
+                    log.info("conversations_expired", count=len(ended))
+                deadline = await next_deadline(resources, flow)
+                now = resources.clock.now()
+                if deadline is not None and deadline <= now:
+                    # Still overdue after the pass: its lock was busy (a turn in flight) or more than a
+                    # batch was due. Look again in a second rather than spin.
+                    deadline = now + timedelta(seconds=0.05 if len(ended) >= 100 else 1)
         except Exception:
             log.exception("expiry_pass_failed")
             deadline = resources.clock.now() + timedelta(seconds=5)

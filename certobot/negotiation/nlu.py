@@ -6,6 +6,7 @@ handled the same way whatever model is on (opt-out, wrong person, a request for 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date, timedelta
@@ -152,8 +153,14 @@ def _words_to_numbers(t: str) -> str:
     return re.sub(rf"\b(?:{names})(?:\s+e\s+(?:{names}))*\b", repl, t)
 
 
+@functools.cache
+def _pattern(p: str) -> re.Pattern[str]:
+    return re.compile(p)
+
+
 def _has(t: str, *patterns: str) -> bool:
-    return any(re.search(p, t) for p in patterns)
+    # Compiled once each: the NLU's patterns outnumber `re`'s own cache, which compiled them again.
+    return any(_pattern(p).search(t) for p in patterns)
 
 
 _CREDIT_BUREAU = r".*\b(serasa|spc|scpc|boa vista|negativ|protest|nome sujo|limpar? (o )?(meu )?nome)"

@@ -17,7 +17,7 @@ router = APIRouter(
 )
 
 
-def get_service(session: SessionDep) -> AgreementService:
+async def get_service(session: SessionDep) -> AgreementService:
     return AgreementService(AgreementRepository(session))
 
 

@@ -17,7 +17,7 @@ router = APIRouter(
 )
 
 
-def get_service(session: SessionDep, settings: SettingsDep, request: Request) -> BoletoService:
+async def get_service(session: SessionDep, settings: SettingsDep, request: Request) -> BoletoService:
     return BoletoService(BoletoRepository(session), DebtorRepository(session), settings, str(request.base_url))
 
 

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from mock_crm.debtors.models import ANONYMOUS_NAME, ContactLog, Debt, Debtor
+
+
+@dataclass(frozen=True)
+class ContactSummary:
+    """What a debtor's record says about its contacts."""
+
+    count: int = 0
+    last_at: datetime | None = None
+    promised_date: date | None = None  # of the latest payment promise
+    follow_up_date: date | None = None  # of the latest follow-up
 
 
 class DebtorRepository:
@@ -54,40 +65,35 @@ class DebtorRepository:
             if max_cents is not None:
                 debt = debt.where(Debt.amount_cents <= max_cents)
             stmt = stmt.where(Debtor.id.in_(debt))
+        # One row more than the page: a page that is not full tells the total, and the count is asked
+        # only when it cannot (a lookup by phone, the bot's every "oi", is then one statement).
+        found = (await self.session.scalars(stmt.order_by(Debtor.id).offset(offset).limit(limit + 1))).all()
+        rows = found[:limit]
+        if len(found) <= limit and (found or offset == 0):
+            return rows, offset + len(found)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = await self.session.scalars(stmt.order_by(Debtor.id).offset(offset).limit(limit))
-        return rows.all(), total
+        return rows, total
 
-    async def contact_stats(
-        self, debtor_ids: Sequence[int], kind: str = "payment_promise"
-    ) -> dict[int, tuple[int, ContactLog | None]]:
-        """For each debtor: how many contacts, and the latest contact of `kind` (a payment promise) if any."""
+    async def contact_summaries(self, debtor_ids: Sequence[int]) -> dict[int, ContactSummary]:
+        """For each debtor, from one statement: how many contacts, when the latest was, and the dates
+        of the latest payment promise and of the latest follow-up."""
         if not debtor_ids:
             return {}
-        result = await self.session.execute(
-            select(ContactLog.debtor_id, func.count())
+        rows = await self.session.execute(
+            select(ContactLog.debtor_id, ContactLog.kind, ContactLog.created_at, ContactLog.promised_date)
             .where(ContactLog.debtor_id.in_(debtor_ids))
-            .group_by(ContactLog.debtor_id)
-        )
-        counts: dict[int, int] = {debtor_id: n for debtor_id, n in result.all()}
-        promises: dict[int, ContactLog] = {}
-        rows = await self.session.scalars(
-            select(ContactLog)
-            .where(ContactLog.debtor_id.in_(debtor_ids), ContactLog.kind == kind)
             .order_by(ContactLog.id)
         )
-        for row in rows:
-            promises[row.debtor_id] = row  # ordered by id: the last one wins
-        return {i: (counts.get(i, 0), promises.get(i)) for i in debtor_ids}
-
-    async def last_contact(self, debtor_ids: Sequence[int]) -> dict[int, ContactLog]:
-        if not debtor_ids:
-            return {}
-        last_ids = (
-            select(func.max(ContactLog.id)).where(ContactLog.debtor_id.in_(debtor_ids)).group_by(ContactLog.debtor_id)
-        )
-        rows = await self.session.scalars(select(ContactLog).where(ContactLog.id.in_(last_ids)))
-        return {row.debtor_id: row for row in rows}
+        found: dict[int, ContactSummary] = {}
+        for debtor_id, kind, created_at, promised_date in rows:  # ordered by id: the later one wins
+            seen = found.get(debtor_id) or ContactSummary()
+            found[debtor_id] = ContactSummary(
+                count=seen.count + 1,
+                last_at=created_at,
+                promised_date=promised_date if kind == "payment_promise" else seen.promised_date,
+                follow_up_date=promised_date if kind == "follow_up" else seen.follow_up_date,
+            )
+        return {i: found.get(i) or ContactSummary() for i in debtor_ids}
 
     async def add_contact(self, entry: ContactLog) -> ContactLog:
         self.session.add(entry)

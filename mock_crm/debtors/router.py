@@ -31,7 +31,7 @@ router = APIRouter(
 )
 
 
-def get_service(session: SessionDep) -> DebtorService:
+async def get_service(session: SessionDep) -> DebtorService:
     return DebtorService(DebtorRepository(session))
 
 

@@ -22,7 +22,7 @@ router = APIRouter(
 )
 
 
-def get_service(session: SessionDep, settings: SettingsDep, request: Request) -> NegotiationService:
+async def get_service(session: SessionDep, settings: SettingsDep, request: Request) -> NegotiationService:
     debtors = DebtorRepository(session)
     boletos = BoletoService(BoletoRepository(session), debtors, settings, str(request.base_url))
     return NegotiationService(NegotiationRepository(session), debtors, boletos)

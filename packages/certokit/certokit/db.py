@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -102,6 +102,42 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIt
     """One unit of work for a job: commit on success, roll back on error."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def one_statement(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
+    """A connection of the sessionmaker's engine in autocommit: each statement is its own transaction.
+
+    For a single statement that needs no transaction around it (a lookup, an upsert, one UPDATE): one
+    round trip instead of three (BEGIN, the statement, COMMIT or ROLLBACK). Same pool, same settings.
+    """
+    engine = sessionmaker.kw["bind"]
+    auto: AsyncEngine | None = _AUTOCOMMIT.get(engine)
+    if auto is None:
+        auto = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with auto.connect() as conn:
+        yield conn
+
+
+_AUTOCOMMIT: dict[AsyncEngine, AsyncEngine] = {}
+
+
+def autocommit_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions of the same engine in autocommit on Postgres (`session.begin()` sends no BEGIN, each
+    statement commits itself), for work that is one statement at a time; elsewhere the sessionmaker."""
+    engine = sessionmaker.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return sessionmaker
+    made = _AUTOCOMMIT_SESSIONS.get(engine)
+    if made is None:
+        auto: AsyncEngine | None = _AUTOCOMMIT.get(engine)
+        if auto is None:
+            auto = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        made = _AUTOCOMMIT_SESSIONS[engine] = async_sessionmaker(auto, expire_on_commit=False)
+    return made
+
+
+_AUTOCOMMIT_SESSIONS: dict[AsyncEngine, async_sessionmaker[AsyncSession]] = {}
 
 
 def dialect_of(session: AsyncSession) -> str:
