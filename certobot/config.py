@@ -236,7 +236,7 @@ class BotSettings(_Base):
     background_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often a process that does not lead tries the lock: the delay before another takes over.
     leader_retry_seconds: float = Field(default=5.0, gt=0, le=300)
-    # Conversations one process works on at once. Kept under the database pool (10 + 20 overflow)
+    # Conversations one process works on at once. Kept under the database pool (25 + 5 overflow)
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
     # WAHA: the key WAHA signs its webhooks with (X-Webhook-Hmac, HMAC-SHA512); required in production.
