@@ -100,9 +100,14 @@ function runsOf(c) {
   }));
   box.append(list); return box;
 }
+let campaignsDrawn = "";
 async function campaignList() {
   creditorsInto($("segCreditor")).catch(() => {});
   const p = await (await api("/api/campaigns?page_size=50")).json();
+  // Nothing changed since the last drawing: the same elements stay (nobody is moved under a keyboard).
+  const drawn = JSON.stringify(p.items);
+  if (drawn === campaignsDrawn && $("campaignList").children.length) return;
+  campaignsDrawn = drawn;
   // Redrawing every 5 s must not close a list of runs someone opened, nor drop a keyboard user's focus.
   const open = new Set([...document.querySelectorAll("#campaignList details[open]")].map(d => d.dataset.id));
   const active = document.activeElement, inList = active?.closest?.("#campaignList");

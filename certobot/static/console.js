@@ -140,12 +140,18 @@ $("search").onsubmit = e => { e.preventDefault(); page = 1; guard(inbox)(); };
 $("status").onchange = $("outcome").onchange = () => { page = 1; guard(inbox)(); };
 $("prev").onclick = () => { if (page > 1) { page--; guard(inbox)(); } };
 $("next").onclick = () => { page++; guard(inbox)(); };
+let inboxDrawn = "";
 async function inbox() {
   // POST: a CPF or phone typed in the search goes in the body, never in a URL or an access log.
   const body = {q: $("q").value.trim(), status: $("status").value || null, outcome: $("outcome").value || null, page, page_size: 15};
   const p = await (await api("/api/inbox/search", {method: "POST", body: JSON.stringify(body)})).json();
   const pages = Math.max(1, Math.ceil(p.total / p.page_size));
   if (page > pages) { page = pages; return inbox(); }
+  // Unchanged since the last drawing (a live event about another page, a poll): leave the rows be,
+  // so a keyboard or screen-reader user walking the list is not put on new elements under them.
+  const drawn = JSON.stringify([p, current]);
+  if (drawn === inboxDrawn && $("conversations").children.length) return;
+  inboxDrawn = drawn;
   const rows = p.items.map(c => {
     const tr = el("tr", null, "row" + (c.session_id === current ? " sel" : "")); tr.tabIndex = 0; tr.dataset.id = c.session_id;
     tr.append(el("td", c.debtor_name || "—"), el("td", c.cpf || "—"), el("td", c.phone), el("td", money(c.amount)));
