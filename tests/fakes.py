@@ -105,6 +105,24 @@ class FakeGraph:
 
 def text_webhook(phone: str, text: str, *, wamid: str | None = None, ts: int | None = None) -> dict[str, Any]:
     """A text message exactly as the Cloud API delivers it (Webhooks reference, `messages`)."""
+    return meta_webhook(
+        {
+            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": phone}],
+            "messages": [
+                {
+                    "from": phone,
+                    "id": wamid or "wamid." + uuid.uuid4().hex.upper(),
+                    "timestamp": str(ts or int(time.time())),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        }
+    )
+
+
+def meta_webhook(value: dict[str, Any]) -> dict[str, Any]:
+    """The Cloud API's envelope around one change's `value` (messages or statuses) on our number."""
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -116,16 +134,7 @@ def text_webhook(phone: str, text: str, *, wamid: str | None = None, ts: int | N
                         "value": {
                             "messaging_product": "whatsapp",
                             "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
-                            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": phone}],
-                            "messages": [
-                                {
-                                    "from": phone,
-                                    "id": wamid or "wamid." + uuid.uuid4().hex.upper(),
-                                    "timestamp": str(ts or int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
+                            **value,
                         },
                     }
                 ],
@@ -156,24 +165,7 @@ def status_object(
 
 def statuses_webhook(objects: list[dict[str, Any]]) -> dict[str, Any]:
     """A `statuses` webhook body carrying the given status objects (Meta may batch several)."""
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
-                            "statuses": objects,
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    return meta_webhook({"statuses": objects})
 
 
 def status_webhook(sent: Sent, *statuses: str, wa_id: str | None = None) -> dict[str, Any]:

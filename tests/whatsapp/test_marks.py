@@ -35,19 +35,25 @@ async def one_pass_without_flushing(worker: Pipeline) -> None:
         await worker._claimed_phone(key, ids, claimed)
 
 
+async def greeted_by_a_then_digits(stack: Stack, a: Pipeline, phone_number: str) -> str:
+    """A debtor says "oi" (worker A answers, its record left waiting) and then the CPF digits."""
+    d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone=phone_number)
+    phone = d["phone"].lstrip("+")
+    assert (await stack.webhook(text_webhook(phone, "oi"))).status_code == 200
+    await one_pass_without_flushing(a)
+    assert len(stack.graph.texts_to(phone)) == 1
+    assert len(a.marks) == 1  # sent, its record waiting for A's next statement
+    assert (await stack.webhook(text_webhook(phone, d["cpf"][:3]))).status_code == 200
+    return phone
+
+
 class TestAnotherWorkerAnswersNext:
     async def test_it_waits_a_moment_for_the_record_and_answers_in_order(
         self, two_workers: tuple[Stack, Pipeline, Pipeline]
     ) -> None:
         stack, a, b = two_workers
-        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650091")
-        phone = d["phone"].lstrip("+")
-        assert (await stack.webhook(text_webhook(phone, "oi"))).status_code == 200
-        await one_pass_without_flushing(a)
+        phone = await greeted_by_a_then_digits(stack, a, "+5511987650091")
         greeting = stack.graph.texts_to(phone)
-        assert len(greeting) == 1
-        assert len(a.marks) == 1  # sent, its record waiting for A's next statement
-        assert (await stack.webhook(text_webhook(phone, d["cpf"][:3]))).status_code == 200
 
         async def a_writes_soon() -> None:
             await asyncio.sleep(0.1)
@@ -68,12 +74,8 @@ class TestAnotherWorkerAnswersNext:
         self, two_workers: tuple[Stack, Pipeline, Pipeline]
     ) -> None:
         stack, a, b = two_workers
-        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650092")
-        phone = d["phone"].lstrip("+")
-        assert (await stack.webhook(text_webhook(phone, "oi"))).status_code == 200
-        await one_pass_without_flushing(a)
+        phone = await greeted_by_a_then_digits(stack, a, "+5511987650092")
         a.marks.take()  # A is killed: its record is gone with it
-        assert (await stack.webhook(text_webhook(phone, d["cpf"][:3]))).status_code == 200
         await b.drain_once()
         # B's answer waits behind the greeting, whose lease (the dead worker's) has not run out:
         # the sweeper sends both, in order, when it does.

@@ -8,13 +8,12 @@ does), let the lease run out (moved into the past, not waited for) and run the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot import migrate as bot_migrate
 from certobot.negotiation.models import Conversation, Outbox
@@ -26,28 +25,10 @@ from certobot.whatsapp.statuses import outbox_id_of, store_statuses
 from certokit.db import make_engine, make_sessionmaker, utcnow
 from certokit.phones import phone_key
 from tests.counting import counting
-from tests.e2e.conftest import Stack, make_stack
+from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
-from tests.fakes import Sent, status_object, status_webhook, statuses_webhook, text_webhook
-
-
-class Crash(BaseException):
-    """A kill -9 as the code sees it: nothing after this point runs, no handler catches it."""
-
-
-@pytest.fixture
-async def quiet_stack(database_url: str, redis_url: str, engine: AsyncEngine) -> AsyncIterator[tuple[Stack, Pipeline]]:
-    async with make_stack(database_url, redis_url, run_background_workers=False) as stack:
-        pipeline = Pipeline(stack.bot_app.state.resources, stack.bot_app.state.turn_handler)
-        await pipeline.ensure_group()
-        yield stack, pipeline
-
-
-async def say(stack: Stack, pipeline: Pipeline, phone: str, words: str) -> list[str]:
-    before = len(stack.graph.texts_to(phone))
-    assert (await stack.webhook(text_webhook(phone, words))).status_code == 200
-    await pipeline.drain_once()
-    return stack.graph.texts_to(phone)[before:]
+from tests.fakes import Sent, status_object, status_webhook, statuses_webhook
+from tests.whatsapp.turns import Crash, killed_after_send, say
 
 
 def sent_to(stack: Stack, phone: str) -> list[Sent]:
@@ -117,21 +98,9 @@ async def kill_after_send(stack: Stack, pipeline: Pipeline, monkeypatch: pytest.
     d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650091")
     phone = d["phone"].lstrip("+")
     await say(stack, pipeline, phone, "oi")
-    real, real_defer = Sender._record_sent, Sender._defer_record
-
-    async def killed(self: Sender, *args: Any) -> None:
-        raise Crash  # Meta took the message; the process dies before writing it down
-
-    def killed_waiting(self: Sender, *args: Any) -> bool:
-        raise Crash  # … or while its record waits for the worker's next statement
-
-    monkeypatch.setattr(Sender, "_record_sent", killed)
-    monkeypatch.setattr(Sender, "_defer_record", killed_waiting)
     before = len(sent_to(stack, phone))
-    with pytest.raises(Crash):
+    with killed_after_send(monkeypatch), pytest.raises(Crash):
         await say(stack, pipeline, phone, d["cpf"][:3])
-    monkeypatch.setattr(Sender, "_record_sent", real)
-    monkeypatch.setattr(Sender, "_defer_record", real_defer)
     [taken] = sent_to(stack, phone)[before:]  # the first reply went out, the rest never did
     return phone, taken
 

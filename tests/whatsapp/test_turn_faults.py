@@ -5,50 +5,20 @@ session is rebuilt from its durable copy, and the debtor is not asked again what
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
 
-from certobot.negotiation.models import Conversation
 from certobot.negotiation.session import session_key
 from certobot.negotiation.turnstore import TurnConflict, read_turn, write_turn
 from certobot.whatsapp.pipeline import Pipeline
 from certobot.whatsapp.sender import Sender
 from certokit.db import utcnow
-from certokit.phones import phone_key
-from tests.e2e.conftest import Stack, make_stack
+from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
 from tests.fakes import text_webhook
-
-
-class Crash(BaseException):
-    """A kill -9 as the code sees it: nothing after this point runs, no handler catches it."""
-
-
-@pytest.fixture
-async def quiet_stack(database_url: str, redis_url: str, engine: AsyncEngine) -> AsyncIterator[tuple[Stack, Pipeline]]:
-    async with make_stack(database_url, redis_url, run_background_workers=False) as stack:
-        pipeline = Pipeline(stack.bot_app.state.resources, stack.bot_app.state.turn_handler)
-        await pipeline.ensure_group()
-        yield stack, pipeline
-
-
-async def say(stack: Stack, pipeline: Pipeline, phone: str, words: str) -> list[str]:
-    before = len(stack.graph.texts_to(phone))
-    assert (await stack.webhook(text_webhook(phone, words))).status_code == 200
-    await pipeline.drain_once()
-    return stack.graph.texts_to(phone)[before:]
-
-
-async def conversation(stack: Stack, phone: str) -> Conversation:
-    async with stack.bot_app.state.resources.sessionmaker() as db:
-        conv = await db.scalar(select(Conversation).where(Conversation.phone_key == phone_key(phone)))
-    assert conv is not None
-    return conv
+from tests.whatsapp.turns import Crash, conversation, killed_after_send, say
 
 
 class TestKilledBetweenSendAndRecord:
@@ -59,20 +29,8 @@ class TestKilledBetweenSendAndRecord:
         d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650081")
         phone = d["phone"].lstrip("+")
         await say(stack, pipeline, phone, "oi")
-        real, real_defer = Sender._record_sent, Sender._defer_record
-
-        async def killed(self: Sender, *args: Any) -> None:
-            raise Crash  # Meta took the message; the process dies before writing it down
-
-        def killed_waiting(self: Sender, *args: Any) -> bool:
-            raise Crash  # … or while its record waits for the worker's next statement
-
-        monkeypatch.setattr(Sender, "_record_sent", killed)
-        monkeypatch.setattr(Sender, "_defer_record", killed_waiting)
-        with pytest.raises(Crash):
+        with killed_after_send(monkeypatch), pytest.raises(Crash):
             await say(stack, pipeline, phone, d["cpf"][:3])
-        monkeypatch.setattr(Sender, "_record_sent", real)
-        monkeypatch.setattr(Sender, "_defer_record", real_defer)
         offer = stack.graph.texts_to(phone)[-1]
         assert "R$" in offer  # it did go out, once
         # The stream entry was never acknowledged: another pass finds the event already processed
