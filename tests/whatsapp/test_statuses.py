@@ -12,23 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot import migrate as bot_migrate
-from certobot.negotiation.models import Conversation, Outbox
+from certobot.negotiation.models import Outbox
 from certobot.whatsapp.models import Message, StatusEvent
 from certobot.whatsapp.pipeline import Pipeline
 from certobot.whatsapp.schemas import WebhookBody, statuses
 from certobot.whatsapp.sender import Sender
 from certobot.whatsapp.statuses import outbox_id_of, store_statuses
 from certokit.db import make_engine, make_sessionmaker, utcnow
-from certokit.phones import phone_key
 from tests.counting import counting
 from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
 from tests.fakes import Sent, status_object, status_webhook, statuses_webhook
-from tests.whatsapp.turns import Crash, killed_after_send, say
+from tests.whatsapp.turns import Crash, killed_after_send, say, sweep_after_the_lease
 
 
 def sent_to(stack: Stack, phone: str) -> list[Sent]:
@@ -103,20 +102,6 @@ async def kill_after_send(stack: Stack, pipeline: Pipeline, monkeypatch: pytest.
         await say(stack, pipeline, phone, d["cpf"][:3])
     [taken] = sent_to(stack, phone)[before:]  # the first reply went out, the rest never did
     return phone, taken
-
-
-async def sweep_after_the_lease(stack: Stack, phone: str) -> Conversation:
-    res = stack.bot_app.state.resources
-    async with res.engine.begin() as conn:
-        # The dead worker's lease runs out (moved back instead of waiting two minutes).
-        await conn.execute(
-            text("UPDATE outbox SET locked_until = now() - interval '1 second' WHERE status = 'pending'")
-        )
-    async with res.sessionmaker() as db:
-        conv = await db.scalar(select(Conversation).where(Conversation.phone_key == phone_key(phone)))
-    assert conv is not None
-    await Sender(res).deliver_conversation(conv.id)  # the sweeper's pass
-    return conv
 
 
 class TestKilledBetweenSendAndRecord:

@@ -13,12 +13,11 @@ from sqlalchemy import text
 from certobot.negotiation.session import session_key
 from certobot.negotiation.turnstore import TurnConflict, read_turn, write_turn
 from certobot.whatsapp.pipeline import Pipeline
-from certobot.whatsapp.sender import Sender
 from certokit.db import utcnow
 from tests.e2e.conftest import Stack
 from tests.factories import create_debtor
 from tests.fakes import text_webhook
-from tests.whatsapp.turns import Crash, conversation, killed_after_send, say
+from tests.whatsapp.turns import Crash, conversation, killed_after_send, say, sweep_after_the_lease
 
 
 class TestKilledBetweenSendAndRecord:
@@ -36,11 +35,7 @@ class TestKilledBetweenSendAndRecord:
         # The stream entry was never acknowledged: another pass finds the event already processed
         # (committed with the turn) and decides nothing again.
         res = stack.bot_app.state.resources
-        async with res.engine.begin() as conn:
-            # The lease the dead worker held runs out (moved back instead of waiting two minutes).
-            await conn.execute(text("UPDATE outbox SET locked_until = now() - interval '1 second'"))
-        conv = await conversation(stack, phone)
-        await Sender(res).deliver_conversation(conv.id)  # the sweeper's pass
+        await sweep_after_the_lease(stack, phone)  # the dead worker's lease runs out; the sweeper's pass
         assert stack.graph.texts_to(phone).count(offer) == 2  # that one message again, nothing else
         assert await pipeline.read_and_claim() == []  # nothing new to read …
         pipeline.claim_idle_ms = 0

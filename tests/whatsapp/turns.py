@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from certobot.negotiation.models import Conversation
 from certobot.whatsapp.pipeline import Pipeline
@@ -51,3 +51,15 @@ def killed_after_send(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         m.setattr(Sender, "_record_sent", killed)
         m.setattr(Sender, "_defer_record", killed_waiting)
         yield
+
+
+async def sweep_after_the_lease(stack: Stack, phone: str) -> Conversation:
+    """The dead worker's lease runs out (moved back, not waited for) and the sweeper's pass runs."""
+    res = stack.bot_app.state.resources
+    async with res.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE outbox SET locked_until = now() - interval '1 second' WHERE status = 'pending'")
+        )
+    conv = await conversation(stack, phone)
+    await Sender(res).deliver_conversation(conv.id)
+    return conv
