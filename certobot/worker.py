@@ -28,6 +28,7 @@ from certobot.live.feed import SWITCHES
 from certobot.policies.book import keep_fresh, try_reload
 from certobot.resources import Resources
 from certobot.whatsapp.pipeline import Pipeline, TurnHandler
+from certokit.heap import settle
 from certokit.leader import Leadership, Loop, while_leading
 from certokit.logging import configure_logging, get_logger
 from certokit.wakeup import CAMPAIGNS, CRM_OUTBOX, EXPIRY, POLICIES, SWEEP, Wakeups
@@ -120,6 +121,7 @@ async def run_worker(settings: BotSettings) -> None:
     await try_reload(resources.policies, resources.sessionmaker)
     tasks = start_background(resources, build_turn_handler(resources), stop)
     tasks.append(await start_template_refresh(resources, stop))
+    settle()  # what startup built is frozen out of the collector's walks (certokit.heap)
     log.info("worker_started")
     await stop.wait()
     for task in tasks:

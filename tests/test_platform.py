@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sqlite3
 import subprocess
@@ -20,13 +21,16 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase
+from starlette.types import Message, Receive, Scope, Send
 
 from certobot import migrate as bot_migrate
 from certobot.base import BotBase
 from certobot.config import BotSettings, ConfigError, load_settings, parse_contact_hours
+from certokit import heap
 from certokit.cpf import normalize_cpf
 from certokit.db import make_engine
 from certokit.phones import VALID_DDDS, to_e164
+from certokit.startup import SettingsGate
 from mock_crm import migrate as crm_migrate
 from mock_crm.base import CrmBase
 from mock_crm.debtors.seed import build_debtors
@@ -99,6 +103,36 @@ class TestSettings:
         assert "Traceback" not in proc.stderr
         ours = [line for line in proc.stderr.splitlines() if "Configuração inválida" in line]
         assert ours == ["Configuração inválida: CREDITOR_CNPJ: CNPJ inválido (dígitos verificadores não conferem)"]
+
+
+    async def test_served_app_freezes_its_startup_heap_before_the_first_request(self) -> None:
+        """The heap startup built is moved out of the collector's walks once the app has started
+        (certokit.heap): an app that only loaded its settings has not started and freezes nothing."""
+        started: list[str] = []
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await receive()
+            started.append(f"frozen={gc.get_freeze_count()}")
+            await send({"type": "lifespan.startup.complete"})
+
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            started.append(f"frozen={gc.get_freeze_count() > 0}")
+
+        async def receive() -> Message:
+            return {"type": "lifespan.startup"}
+
+        before = gc.get_threshold()
+        gc.unfreeze()
+        try:
+            await SettingsGate(app, lambda: None)({"type": "lifespan"}, receive, send)
+            assert started == ["frozen=0", "frozen=True"]  # after the app's startup, before uvicorn hears of it
+            assert gc.get_threshold() == heap.THRESHOLDS
+        finally:
+            gc.unfreeze()
+            gc.set_threshold(*before)
 
 
 SERVICES = [

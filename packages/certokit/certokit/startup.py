@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import AliasChoices, ValidationError
 from pydantic_settings import BaseSettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from certokit.heap import settle
 
 
 class ConfigError(Exception):
@@ -58,6 +60,9 @@ def _variable_named(cls: type[BaseSettings], loc: str) -> str:
 
 
 class SettingsGate:
+    """The served app (`uvicorn certobot.main:app`): settings checked before its lifespan, the heap
+    settled after it started."""
+
     def __init__(self, app: ASGIApp, load: Callable[[], Any]) -> None:
         self.app = app
         self.load = load
@@ -75,4 +80,17 @@ class SettingsGate:
                 print(str(exc), file=sys.stderr)  # noqa: T201  (the one line the operator reads)
                 await send({"type": "lifespan.startup.failed", "message": ""})
                 return
+            await self.app(scope, receive, self._settled(send))
+            return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _settled(send: Send) -> Send:
+        """The served app's startup, then the heap settled (certokit.heap) before the first request."""
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                settle()
+            await send(message)
+
+        return wrapped
