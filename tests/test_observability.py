@@ -42,3 +42,22 @@ async def test_requests_are_logged_with_an_id_and_no_cpf(database_url: str, engi
     assert d["cpf"] not in text
     assert d["phone"] not in text
     assert scan(log) == []
+
+
+def test_request_ids_read_the_same_in_the_header_and_the_log(monkeypatch: object) -> None:
+    """A generated id never looks like a phone or CPF (the scrubber would mask it in the log and the
+    operator could not find the request); a caller's id carrying one is replaced, not echoed."""
+    import uuid
+
+    from certokit import requestlog
+    from certokit.logging import scrub
+
+    digits = uuid.UUID("a11987654321cdef0f3c9e7a5b2d4c6e")  # eleven digits in a row, as uuid4 sometimes gives
+    fresh = uuid.UUID("0f3c9e7a5b2d4c6e8a1b3d5f7a9c2e4b")
+    given = iter([digits, fresh])
+    monkeypatch.setattr(requestlog.uuid, "uuid4", lambda: next(given))  # type: ignore[attr-defined]
+    assert scrub(digits.hex) != digits.hex
+    assert requestlog.request_id_for("") == fresh.hex
+    assert requestlog.request_id_for("abc123") == "abc123"
+    monkeypatch.setattr(requestlog.uuid, "uuid4", lambda: fresh)  # type: ignore[attr-defined]
+    assert requestlog.request_id_for("cliente-111.444.777-35") == fresh.hex

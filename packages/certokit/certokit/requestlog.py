@@ -8,9 +8,24 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from certokit.logging import get_logger
+from certokit.logging import get_logger, scrub
 
 log = get_logger("http")
+
+
+def request_id_for(incoming: str) -> str:
+    """The caller's id when it carries nothing a log must hide, else a new one.
+
+    An id is echoed in the response header and written on every log line of the request, so it must
+    read the same in both: a random hex id has a run of ten or more digits about one time in ten, which
+    the log scrubber takes for a phone or CPF and masks, and the operator then cannot find the line.
+    """
+    if incoming and scrub(incoming) == incoming:
+        return incoming
+    while True:
+        new = uuid.uuid4().hex
+        if scrub(new) == new:
+            return new
 
 
 class RequestLog:
@@ -22,7 +37,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode()[:64]
-        request_id = incoming or uuid.uuid4().hex
+        request_id = request_id_for(incoming)
         status = 500
         started = time.perf_counter()
 
