@@ -99,4 +99,21 @@ async def run_expiry_loop(
         except Exception:
             log.exception("expiry_pass_failed")
             deadline = resources.clock.now() + timedelta(seconds=5)
+        await _wait_for_deadline(resources, wake, stop, deadline, every)
+
+
+async def _wait_for_deadline(
+    resources: Resources, wake: asyncio.Event, stop: asyncio.Event, deadline: datetime | None, every: float
+) -> None:
+    """Until the deadline, the fallback poll, or a wake-up that may bring an earlier deadline.
+
+    A wake-up says a conversation became active: its deadline is a whole timeout from now, never
+    before one already known. With a deadline ahead, a burst of new conversations (one wake-up each)
+    then costs no statement at all; with none known, the first wake-up is looked up."""
+    polled = asyncio.get_running_loop().time()
+    while True:
         await wakeup.wait(wake, stop, wakeup.until(deadline, resources.clock.now(), every))
+        if stop.is_set() or deadline is None or deadline <= resources.clock.now():
+            return
+        if asyncio.get_running_loop().time() - polled >= every:
+            return  # the fallback poll: what no wake-up announced (another writer, a lost notice)
