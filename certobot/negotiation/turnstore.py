@@ -46,6 +46,7 @@ from certobot.sealed import SEAL, SealedDoc
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.whatsapp.marks import MARK_CTES, Mark, SentMarks
 from certobot.whatsapp.models import InboundEvent, Message
+from certokit import rawsql
 from certokit.db import UtcDateTime, utcnow
 from certokit.sealing import BlindIndex, SealedBytes, SealedJson, SealedText
 
@@ -279,16 +280,14 @@ async def read_turn(
         return await _read_orm(engine, phone_key, since=since, window_start=window_start)
     riding = marks.take() if marks is not None else []
     try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            # Phone keys, CPFs and identity subjects are stored as keyed hashes (certokit.sealing).
-            params = {
-                "pk": SEAL.phone_hash(phone_key),
-                "since": since,
-                "window": window_start,
-                "marks": SentMarks.param(riding),
-            }
-            row = (await conn.execute(_READ, params)).one()
+        # Phone keys, CPFs and identity subjects are stored as keyed hashes (certokit.sealing).
+        params = {
+            "pk": SEAL.phone_hash(phone_key),
+            "since": since,
+            "window": window_start,
+            "marks": SentMarks.param(riding),
+        }
+        (row,) = await rawsql.fetch(engine, _READ, params)
     except BaseException:
         if marks is not None:
             marks.give_back(riding)
@@ -321,14 +320,13 @@ async def read_identity(
 ) -> tuple[dict[tuple[str, str], datetime], list[tuple[str, str, datetime]]]:
     """A debtor's identity lock and failures, for a turn that only learned the CPF from the CRM (a
     conversation the debtor opens): the read statement could not know whom to ask about."""
-    async with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await conn.execute(_IDENTITY, {"cpf": SEAL.cpf_hash(cpf), "window": window_start})).one()
-            found = _j(row[1])
-            lock = _ts(row[0].strip('"') if isinstance(row[0], str) else row[0])  # a JSON string, decoded or not
-            failures = [(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in found]
-        else:
+    if engine.dialect.name == "postgresql":
+        (row,) = await rawsql.fetch(engine, _IDENTITY, {"cpf": SEAL.cpf_hash(cpf), "window": window_start})
+        found = _j(row[1])
+        lock = _ts(row[0].strip('"') if isinstance(row[0], str) else row[0])  # a JSON string, decoded or not
+        failures = [(f["c"], f["p"], _ts(f["t"]) or utcnow()) for f in found]
+    else:
+        async with engine.connect() as conn:
             lock = (
                 await conn.execute(
                     select(IdentityLock.locked_until).where(
@@ -605,9 +603,7 @@ async def write_turn(engine: AsyncEngine, work: TurnWork, marks: SentMarks | Non
     statement, params, json_params, _ = build_write(work, riding)
     stmt = _clause(statement, tuple(json_params))
     try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await conn.execute(stmt, params)).one()
+        (row,) = await rawsql.fetch(engine, stmt, params)
     except BaseException as exc:
         if marks is not None:
             marks.give_back(riding)  # undone with the statement: the next one records them

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import time
 
-import asyncpg
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
 
 from certobot.sealed import SEAL
 from certobot.whatsapp.models import InboundEvent
@@ -18,6 +15,7 @@ from certobot.whatsapp.schemas import InboundMessage
 
 # Statuses (sent, delivered, read, failed) have their own module; imported here for the intake.
 from certobot.whatsapp.statuses import store_statuses, store_statuses_at_once
+from certokit import rawsql
 from certokit.db import dialect_of, utcnow
 from certokit.logging import get_logger
 
@@ -93,16 +91,6 @@ RETURNING phone_key, processed_at IS NULL
 """
 
 
-# A connection that broke or a server going away: Postgres is unavailable, not a bug (503, Meta retries).
-_UNAVAILABLE = (
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,
-    OSError,
-    TimeoutError,
-)
-
-
 async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMessage], limit: int) -> list[str]:
     """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work."""
     if not messages:
@@ -121,17 +109,8 @@ async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMess
     ]
     params = (json.dumps(rows), int(time.time() // 60), limit)
     # Outside any transaction (autocommit): the statement is its own transaction, no BEGIN/COMMIT.
-    raw = await engine.raw_connection()
-    try:
-        stored = await raw.driver_connection.fetch(_STORE, *params)  # type: ignore[union-attr]
-    except BaseException as exc:
-        # Broken, or interrupted mid-statement (cancelled): never handed to the next webhook as it is.
-        await greenlet_spawn(raw.invalidate)
-        if isinstance(exc, _UNAVAILABLE):
-            raise OperationalError(_STORE, None, exc, connection_invalidated=True) from exc
-        raise
-    finally:
-        await greenlet_spawn(raw.close)  # back to the pool, which may close it (past its size): I/O
+    async with rawsql.driver_connection(engine, _STORE) as conn:
+        stored = await conn.fetch(_STORE, *params)
     over = sum(1 for _, fresh in stored if not fresh)
     if over:
         log.warning("phone_throttled", messages=over)

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from certokit import rawsql
 from certokit.logging import get_logger
 
 log = get_logger("certobot.marks")
@@ -112,6 +113,4 @@ class SentMarks:
 
 async def record(engine: AsyncEngine, marks: list[Mark]) -> None:
     """Record sends now: one autocommit statement, however many (Postgres only)."""
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(_FLUSH, {"marks": SentMarks.param(marks)})
+    await rawsql.fetch(engine, _FLUSH, {"marks": SentMarks.param(marks)})

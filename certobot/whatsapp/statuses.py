@@ -30,6 +30,7 @@ from certobot.negotiation.models import Outbox
 from certobot.sealed import SEAL
 from certobot.whatsapp.models import Message, StatusEvent
 from certobot.whatsapp.schemas import Status
+from certokit import rawsql
 from certokit.db import utcnow
 from certokit.logging import get_logger
 
@@ -117,9 +118,7 @@ async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status]) ->
         }
         for i, s in enumerate(statuses)
     ]
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        recorded, claimed = (await conn.execute(_STORE, {"rows": rows})).one()
+    ((recorded, claimed),) = await rawsql.fetch(engine, _STORE, {"rows": rows})
     if claimed:
         # The process that sent these died before writing it down: Meta's status did it instead.
         log.info("send_recorded_from_status", rows=claimed)
