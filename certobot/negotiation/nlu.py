@@ -570,6 +570,46 @@ DEBT_Q = (
 METHOD_PIX = (r"\bpix\b",)
 METHOD_BOLETO = (r"\bboleto\b",)
 
+# Every list compiled when the module loads, in the process's startup: the first debtors after a
+# deploy used to pay for it (about a sixth of the first turns' decisions went to `re`'s parser), and
+# what startup built is then frozen out of the collector's walks (certokit.heap).
+for _patterns in (
+    OPT_OUT,
+    WRONG,
+    HUMAN,
+    BOT,
+    IDENTITY,
+    PAID,
+    PROMISE,
+    HARDSHIP,
+    INSTALL,
+    CASH,
+    SETTLE,
+    ACCEPT,
+    REFUSE,
+    DECEASED,
+    RELATIVE,
+    THIRD_PARTY,
+    DISPUTE,
+    PRESCRIPTION,
+    BREAKDOWN,
+    LEGAL,
+    ANGER,
+    LATER,
+    CPF_WHY,
+    CANCEL,
+    SECOND_COPY,
+    RECALL,
+    CHANGE,
+    CONDITIONAL,
+    GREETING,
+    DEBT_Q,
+    METHOD_PIX,
+    METHOD_BOLETO,
+):
+    for _p in (_patterns,) if isinstance(_patterns, str) else _patterns:  # RELATIVE is one pattern
+        _pattern(_p)
+
 
 def _installment_count(t: str) -> int | None:
     m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*)\b", t) or re.search(
