@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
 from certobot.sealed import SEAL
+from certobot.whatsapp.marks import SentMarks, mark_ctes
 from certobot.whatsapp.models import InboundEvent
 from certobot.whatsapp.schemas import InboundMessage
 
@@ -91,6 +92,9 @@ FROM placed ORDER BY ord
 ON CONFLICT (wamid) DO NOTHING
 RETURNING phone_key, processed_at IS NULL
 """
+# The same, recording in front of it the replies this process's worker sent and holds
+# (certobot.whatsapp.marks, $4): in sparse traffic the next webhook is the next statement there is.
+_STORE_MARKING = _STORE.replace("WITH v AS (", "WITH" + mark_ctes("$4::text::jsonb") + ",\nv AS (", 1)
 
 
 # A connection that broke or a server going away: Postgres is unavailable, not a bug (503, Meta retries).
@@ -103,8 +107,13 @@ _UNAVAILABLE = (
 )
 
 
-async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMessage], limit: int) -> list[str]:
-    """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work."""
+async def store_messages_at_once(
+    engine: AsyncEngine, messages: list[InboundMessage], limit: int, marks: SentMarks | None = None
+) -> list[str]:
+    """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work.
+
+    `marks`: the process's held reply records, written by the same statement (given back if it fails).
+    """
     if not messages:
         return []
     rows = [
@@ -119,16 +128,22 @@ async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMess
         }
         for i, m in enumerate(messages)
     ]
-    params = (json.dumps(rows), int(time.time() // 60), limit)
+    params: tuple[object, ...] = (json.dumps(rows), int(time.time() // 60), limit)
     # Outside any transaction (autocommit): the statement is its own transaction, no BEGIN/COMMIT.
     raw = await engine.raw_connection()
+    riding = marks.take() if marks is not None else []
+    statement = _STORE
+    if riding:
+        statement, params = _STORE_MARKING, (*params, json.dumps(SentMarks.param(riding)))
     try:
-        stored = await raw.driver_connection.fetch(_STORE, *params)  # type: ignore[union-attr]
+        stored = await raw.driver_connection.fetch(statement, *params)  # type: ignore[union-attr]
     except BaseException as exc:
+        if marks is not None:
+            marks.give_back(riding)  # undone with the statement: the next one, or the window's end, records them
         # Broken, or interrupted mid-statement (cancelled): never handed to the next webhook as it is.
         await greenlet_spawn(raw.invalidate)
         if isinstance(exc, _UNAVAILABLE):
-            raise OperationalError(_STORE, None, exc, connection_invalidated=True) from exc
+            raise OperationalError(statement, None, exc, connection_invalidated=True) from exc
         raise
     finally:
         await greenlet_spawn(raw.close)  # back to the pool, which may close it (past its size): I/O

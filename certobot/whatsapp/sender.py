@@ -87,6 +87,11 @@ class Sender:
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
         """Send the due rows of one conversation in order; the caller holds its lock."""
+        held = self.marks if self.marks is not None else self.res.marks
+        if held:
+            # A reply this process sent may still be held (certobot.whatsapp.marks): recorded first,
+            # or the rows behind it (an operator's message, a retry) would wait for a later pass.
+            await held.flush(self.res.engine)
         sent = 0
         while True:
             now = utcnow()
