@@ -112,7 +112,8 @@ async def store_messages_at_once(
 ) -> list[str]:
     """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work.
 
-    `marks`: the process's held reply records, written by the same statement (given back if it fails).
+    `marks`: the process's held reply records, written by the same statement unless a turn is
+    running (given back if it fails).
     """
     if not messages:
         return []
@@ -131,7 +132,7 @@ async def store_messages_at_once(
     params: tuple[object, ...] = (json.dumps(rows), int(time.time() // 60), limit)
     # Outside any transaction (autocommit): the statement is its own transaction, no BEGIN/COMMIT.
     raw = await engine.raw_connection()
-    riding = marks.take() if marks is not None else []
+    riding = marks.take_unless_busy() if marks is not None else []
     statement = _STORE
     if riding:
         statement, params = _STORE_MARKING, (*params, json.dumps(SentMarks.param(riding)))

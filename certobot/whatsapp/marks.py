@@ -4,13 +4,14 @@ A turn's last reply is sent from memory after the turn's commit; recording it ("
 row, "sent" with its wamid on the transcript line) used to cost one more round trip per reply. Here
 the record is held in memory, for at most `within` seconds (RECORD_SENT_WITHIN_SECONDS, 2 s), and
 rides as data-modifying CTEs in front of the next statement this process makes anyway: the next
-webhook's inbox insert (the API process runs the workers by default), a status webhook's statement
-— Meta posts "sent" for every reply about a second after it, which records that row itself, so its
-mark is dropped rather than carried — or the next turn's read or write. What no statement carried by
-the window's end is written in one statement of its own (a `certobot worker` process, which takes
-no webhooks, ends most windows that way), and so is everything at shutdown. Under load a record
-waits milliseconds; in sparse traffic the next webhook carries it, so a message costs no statement
-for its replies' records.
+turn's read or write; when no turn is running, the next webhook's inbox insert (the API process
+runs the workers by default) or a status webhook's statement — Meta posts "sent" for every reply
+about a second after it, and that statement records the row itself, so its mark is dropped rather
+than carried. What no statement carried by the window's end is written in one statement of its own
+(a `certobot worker` process, which takes no webhooks, ends most windows that way), and so is
+everything at shutdown. Under load the turns carry the records within milliseconds and the webhook's
+statement stays as it was; in sparse traffic the next webhook carries them, so a message costs no
+statement for its replies' records.
 
 What this costs: for up to the window, the console and the API show a reply as queued though the
 debtor has it (Meta's "sent" usually corrects that within a second), and a turn of the same
@@ -94,6 +95,9 @@ class SentMarks:
         self.within = within
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: set[asyncio.Task[None]] = set()
+        # Turns of this process running now (certobot.whatsapp.pipeline): their next statements
+        # carry the records within milliseconds, so a webhook leaves them alone.
+        self.turns = 0
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -125,15 +129,24 @@ class SentMarks:
         self._disarm()
         return taken
 
-    def take_except(self, outbox_ids: set[int]) -> tuple[list[Mark], list[Mark]]:
-        """Everything held, handed to a status statement: (what it carries, what it records itself).
+    def take_unless_busy(self) -> list[Mark]:
+        """Everything held, for a statement that is not a turn's (a webhook's) — unless a turn is
+        running: under load the turns carry the records, and the webhook's statement, which Meta
+        waits on, stays as short as it was. Give it back if that statement fails."""
+        return [] if self.turns else self.take()
 
-        A status naming a held row's outbox id records that row in the same statement (its `claimed`
-        CTE); carrying the mark too would update one row twice in one statement, which Postgres
-        does not allow to be predictable. Give both lists back if the statement fails.
+    def drop(self, outbox_ids: set[int]) -> list[Mark]:
+        """The held records of these outbox rows, removed: a status statement records them itself.
+
+        Its `claimed` CTE marks the row a status names; carrying the mark too would update one row
+        twice in one statement, whose outcome Postgres does not define. Give them back if it fails.
         """
-        taken = self.take()
-        return [m for m in taken if m.outbox_id not in outbox_ids], [m for m in taken if m.outbox_id in outbox_ids]
+        dropped = [m for m in self._waiting if m.outbox_id in outbox_ids]
+        if dropped:
+            self._waiting = [m for m in self._waiting if m.outbox_id not in outbox_ids]
+            if not self._waiting:
+                self._disarm()
+        return dropped
 
     def give_back(self, marks: list[Mark]) -> None:
         self._waiting[:0] = marks

@@ -258,10 +258,12 @@ class Pipeline:
         keeper = asyncio.create_task(_keep_alive(lock, HOLD_SECONDS / 3))
         state: SessionState | None = None
         ok = False
+        self.marks.turns += 1  # its statements carry the held records (certobot.whatsapp.marks)
         try:
             done, state = await self._decide_and_write(phone_key, cached, breaker)
             ok = True
         finally:
+            self.marks.turns -= 1
             keeper.cancel()
             with suppress(Exception):  # Redis away: the lock expires, the entries are claimed again
                 await self._finish(phone_key, token, state, ack if ok else ())

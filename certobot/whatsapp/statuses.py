@@ -111,7 +111,7 @@ async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], ma
 
     `marks`: the process's held reply records. Those of rows these statuses name are dropped, the
     statement's `claimed` records them (Meta's "sent" for each reply usually comes within the
-    window); the rest ride on the statement. All are given back if it fails.
+    window); the rest ride on the statement unless a turn is running. All are given back if it fails.
     """
     if not statuses:
         return 0
@@ -129,7 +129,8 @@ async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], ma
         for i, s in enumerate(statuses)
     ]
     named = {i for s in statuses if (i := outbox_id_of(s.biz_opaque_callback_data)) is not None}
-    riding, dropped = marks.take_except(named) if marks is not None else ([], [])
+    dropped = marks.drop(named) if marks is not None else []
+    riding = marks.take_unless_busy() if marks is not None else []
     try:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
