@@ -127,6 +127,22 @@ class TestTheNextStatementCarriesThem:
         assert (line.status, line.wamid) == ("sent", greeting.wamid)
         assert await outbox_statuses(stack) == ["done"]
 
+    async def test_while_a_turn_runs_the_webhook_leaves_them_to_it(self, quiet_stack: tuple[Stack, Pipeline]) -> None:
+        stack, pipeline = quiet_stack
+        d = await create_debtor(stack.crm, debt="1000.00", max_discount="30.00", phone="+5511987650101")
+        phone = d["phone"].lstrip("+")
+        assert (await stack.webhook(text_webhook(phone, "oi"))).status_code == 200
+        await pipeline.drain_once()
+        pipeline.marks.turns += 1  # another debtor's turn is running, as process_phone counts it
+        try:
+            assert (await stack.webhook(text_webhook(phone, d["cpf"][:3]))).status_code == 200
+        finally:
+            pipeline.marks.turns -= 1
+        assert len(pipeline.marks) == 1  # under load the turn's statements carry it, not Meta's webhook
+        await pipeline.drain_once()  # the next turn's read records it, and answers after it
+        [greeting, answer] = await lines_to(stack, phone)
+        assert (greeting.status, answer.status) == ("sent", "queued")
+
     async def test_metas_sent_status_records_its_reply_and_carries_the_others(
         self, quiet_stack: tuple[Stack, Pipeline], monkeypatch: pytest.MonkeyPatch
     ) -> None:
