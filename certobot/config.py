@@ -239,6 +239,11 @@ class BotSettings(_Base):
     # Conversations one process works on at once. Kept under the database pool (25 + 5 overflow)
     # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=25)
+    # How long a reply's record ("sent") may be held for a statement this process makes anyway (the
+    # next webhook, a status, a turn) before it is written on its own (certobot.whatsapp.marks): the
+    # console may show a reply queued that long, and a process killed meanwhile re-sends it unless
+    # Meta's "sent" status records it first.
+    record_sent_within_seconds: float = Field(default=2.0, gt=0, le=10)
     # WAHA: the key WAHA signs its webhooks with (X-Webhook-Hmac, HMAC-SHA512); required in production.
     waha_webhook_hmac_key: SecretStr | None = None
     # An unofficial number is banned for bulk-looking traffic: openings are capped per minute and

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from certobot.config import BotSettings
 from certobot.live.switch import SwitchCache
 from certobot.policies.book import PolicyBook
+from certobot.whatsapp.marks import SentMarks
 from certobot.whatsapp.provider import Provider
 from certokit.clock import Clock, SystemClock
 from certokit.whatsapp.graph import GraphClient
@@ -35,6 +36,9 @@ class Resources:
     policies: PolicyBook = field(default_factory=PolicyBook)
     switches: SwitchCache = field(default_factory=SwitchCache)  # "everything to people", kept in process
     live: LiveFeed | None = None  # the console's live stream, started by its first subscriber
+    # Replies this process's worker sent whose record is held for the process's next statement —
+    # its webhooks' among them (certobot.whatsapp.marks); set by the worker (Pipeline) it runs.
+    marks: SentMarks | None = None
 
     async def aclose(self) -> None:
         if self.live is not None:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.sealed import SEAL
+from certobot.whatsapp.marks import SentMarks, mark_ctes
 from certobot.whatsapp.models import InboundEvent
 from certobot.whatsapp.schemas import InboundMessage
 
@@ -89,10 +90,19 @@ FROM placed ORDER BY ord
 ON CONFLICT (wamid) DO NOTHING
 RETURNING phone_key, processed_at IS NULL
 """
+# The same, recording in front of it the replies this process's worker sent and holds
+# (certobot.whatsapp.marks, $4): in sparse traffic the next webhook is the next statement there is.
+_STORE_MARKING = _STORE.replace("WITH v AS (", "WITH" + mark_ctes("$4::text::jsonb") + ",\nv AS (", 1)
 
 
-async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMessage], limit: int) -> list[str]:
-    """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work."""
+async def store_messages_at_once(
+    engine: AsyncEngine, messages: list[InboundMessage], limit: int, marks: SentMarks | None = None
+) -> list[str]:
+    """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work.
+
+    `marks`: the process's held reply records, written by the same statement unless a turn is
+    running (given back if it fails).
+    """
     if not messages:
         return []
     rows = [
@@ -107,10 +117,19 @@ async def store_messages_at_once(engine: AsyncEngine, messages: list[InboundMess
         }
         for i, m in enumerate(messages)
     ]
-    params = (json.dumps(rows), int(time.time() // 60), limit)
+    params: tuple[object, ...] = (json.dumps(rows), int(time.time() // 60), limit)
     # Outside any transaction (autocommit): the statement is its own transaction, no BEGIN/COMMIT.
-    async with rawsql.driver_connection(engine, _STORE) as conn:
-        stored = await conn.fetch(_STORE, *params)
+    riding = marks.take_unless_busy() if marks is not None else []
+    statement = _STORE
+    if riding:
+        statement, params = _STORE_MARKING, (*params, json.dumps(SentMarks.param(riding)))
+    try:
+        async with rawsql.driver_connection(engine, statement) as conn:
+            stored = await conn.fetch(statement, *params)
+    except BaseException:
+        if marks is not None:
+            marks.give_back(riding)  # undone with the statement: the next one, or the window's end, records them
+        raise
     over = sum(1 for _, fresh in stored if not fresh)
     if over:
         log.warning("phone_throttled", messages=over)

@@ -62,8 +62,9 @@ async def accept(resources: Resources, inbound: Inbound) -> Accepted:
     applied = 0
     if resources.engine.dialect.name == "postgresql":
         # One statement for every message of the body, flood counted inside it; one for its statuses.
-        fresh = await store_messages_at_once(resources.engine, inbound.messages, limit)
-        applied = await store_statuses_at_once(resources.engine, inbound.statuses)
+        # The replies' records this process's worker holds ride on them (certobot.whatsapp.marks).
+        fresh = await store_messages_at_once(resources.engine, inbound.messages, limit, resources.marks)
+        applied = await store_statuses_at_once(resources.engine, inbound.statuses, resources.marks)
     else:
         flooded = await flood_check(resources.redis, inbound.messages, limit)
         async with resources.sessionmaker() as session, session.begin():

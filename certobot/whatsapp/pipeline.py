@@ -213,12 +213,17 @@ class Pipeline:
         *,
         concurrency: int = 64,
         claim_idle_ms: int = CLAIM_IDLE_MS,
-        record_within: float = 0.5,
+        marks: SentMarks | None = None,
     ) -> None:
         self.res = resources
         self.handler = handler
-        # Replies sent whose record waits for this worker's next statement (certobot.whatsapp.marks).
-        self.marks = SentMarks(resources.engine, at_most=record_within)
+        # Replies sent whose record is held for this process's next statement (certobot.whatsapp.marks):
+        # the process's own, which its webhooks carry too, unless given others (a test's second process).
+        if marks is None:
+            if resources.marks is None:
+                resources.marks = SentMarks(resources.engine, within=resources.settings.record_sent_within_seconds)
+            marks = resources.marks
+        self.marks = marks
         self.sender = Sender(resources, marks=self.marks)
         self._breaker: tuple[float, int] = (0.0, 0)
         self._breaker_read_at = -BREAKER_FRESH
@@ -226,7 +231,6 @@ class Pipeline:
         self._slots = asyncio.Semaphore(concurrency)
         self.claim_idle_ms = claim_idle_ms
         self._tasks: set[asyncio.Task[None]] = set()
-        self._in_flight = 0
 
     async def process_phone(self, phone_key: str, ack: tuple[bytes, ...] = (), claimed: Claimed | None = None) -> int:
         """Process every pending event of one phone, in order; returns how many.
@@ -254,10 +258,12 @@ class Pipeline:
         keeper = asyncio.create_task(_keep_alive(lock, HOLD_SECONDS / 3))
         state: SessionState | None = None
         ok = False
+        self.marks.turns += 1  # its statements carry the held records (certobot.whatsapp.marks)
         try:
             done, state = await self._decide_and_write(phone_key, cached, breaker)
             ok = True
         finally:
+            self.marks.turns -= 1
             keeper.cancel()
             with suppress(Exception):  # Redis away: the lock expires, the entries are claimed again
                 await self._finish(phone_key, token, state, ack if ok else ())
@@ -357,12 +363,13 @@ class Pipeline:
         if rows:
             await self.sender.deliver_rows(rows)
         elif read.backlog:
-            # Usually the previous reply, sent by another worker whose record is still on its way
-            # (certobot.whatsapp.marks): a moment's wait, then the sweeper's turn.
-            for pause in (0.05, 0.1, 0.2, 0.4, 0.0):
-                if await self._send_pending(phone_key) or not pause:
-                    break
+            # Usually the previous reply, sent by another process that holds its record for up to
+            # its window (certobot.whatsapp.marks; this process's own were carried by the read):
+            # polls, further apart each time, until a little past the window; then the sweeper's turn.
+            waited, pause = 0.0, 0.05
+            while not await self._send_pending(phone_key) and waited < self.marks.within + 0.25:
                 await asyncio.sleep(pause)
+                waited, pause = waited + pause, min(pause * 2, 0.8)
 
     async def _process_next(self, phone_key: str) -> bool:
         """Process the phone's oldest pending event in one transaction; False when there is none."""
@@ -430,7 +437,7 @@ class Pipeline:
             for task in list(self._tasks):
                 task.cancel()  # unacknowledged: another worker claims them
             with suppress(Exception):
-                await self.marks.flush(self.res.engine)
+                await self.marks.flush(self.res.engine)  # shutdown: the held records, before the pool closes
 
     async def _group_ready(self, stop: asyncio.Event) -> None:
         """The group exists before the loop starts, however long Redis takes to be reachable."""
@@ -546,14 +553,16 @@ class Pipeline:
             out.append((key, tuple(ids), claimed))
         return out
 
-    async def drain_once(self) -> int:
+    async def drain_once(self, *, flush: bool = False) -> int:
         """One pass of the claiming worker, awaited (tests and benchmarks): how many phones it served.
 
-        Like the loop when its last turn ends, it then records the replies still waiting (one statement).
+        Like the loop, it leaves the replies' records held for the next statement or the window's
+        end (certobot.whatsapp.marks); `flush` writes them at once, as if the window had ended.
         """
         batch = await self.read_and_claim()
         await asyncio.gather(*(self._claimed_phone(key, ids, claimed) for key, ids, claimed in batch))
-        await self.marks.flush(self.res.engine)
+        if flush:
+            await self.marks.flush(self.res.engine)
         return len(batch)
 
     async def _claimed_phone(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
@@ -630,15 +639,10 @@ class Pipeline:
                 listener.cancel()
 
     async def _claimed_slot(self, key: str, ids: tuple[bytes, ...], claimed: Claimed | None) -> None:
-        self._in_flight += 1
         try:
             await self._claimed_phone(key, ids, claimed)
         finally:
-            self._in_flight -= 1
             self._slots.release()
-            if not self._in_flight:
-                # No turn left to carry the replies' records in its statements: write them now.
-                await self.marks.flush(self.res.engine)
 
     async def _handle_entries(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """Start one task per phone (bounded); a slow conversation does not hold up the others."""
@@ -654,7 +658,6 @@ class Pipeline:
             task.add_done_callback(self._tasks.discard)
 
     async def _one_phone(self, key: str, ids: list[bytes]) -> None:
-        self._in_flight += 1
         try:
             await self.process_phone(key, tuple(ids))
         except TryLater as exc:
@@ -664,10 +667,7 @@ class Pipeline:
             log.exception("process_phone_failed")
             return  # not acked: redelivered to some worker after CLAIM_IDLE_MS
         finally:
-            self._in_flight -= 1
             self._slots.release()
-            if not self._in_flight:
-                await self.marks.flush(self.res.engine)
 
     async def sweep(self, stop: asyncio.Event, every: float = 5.0) -> None:
         """Re-announce stored events nobody processed, and send replies whose first try failed."""

@@ -72,7 +72,8 @@ def _nothing_leased_before(conversation_id: str | None, now: Any) -> ColumnEleme
 class Sender:
     def __init__(self, resources: Resources, marks: SentMarks | None = None) -> None:
         self.res = resources
-        # With `marks` (the worker's), a turn's last reply is recorded by the worker's next statement.
+        # With `marks` (the process's), a turn's last reply's record is held for the process's next
+        # statement or the window's end (certobot.whatsapp.marks).
         self.marks = marks
         s = resources.settings
         self.limiter = SendRateLimiter(resources.redis, resources.provider.account_id, s.whatsapp_rate_per_second)
@@ -87,6 +88,11 @@ class Sender:
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
         """Send the due rows of one conversation in order; the caller holds its lock."""
+        held = self.marks if self.marks is not None else self.res.marks
+        if held:
+            # A reply this process sent may still be held (certobot.whatsapp.marks): recorded first,
+            # or the rows behind it (an operator's message, a retry) would wait for a later pass.
+            await held.flush(self.res.engine)
         sent = 0
         while True:
             now = utcnow()
@@ -132,7 +138,7 @@ class Sender:
         conversation_id = rows[0].conversation_id if rows else None
         async with self.res.sessionmaker() as session:
             for i, row in enumerate(rows):
-                # Only the last may wait for the next statement: an earlier one is recorded before
+                # Only the last may be held for a later statement: an earlier one is recorded before
                 # the next goes out, so a crash never sends a conversation more than one message twice.
                 result = await self._send(session, row, defer=i == len(rows) - 1)
                 if result == "retry":
@@ -147,7 +153,7 @@ class Sender:
 
     async def _send(self, session: AsyncSession, row: Outbox, *, defer: bool = False) -> Attempt:
         """Try one row and record the result in its own short transaction (or, `defer`red, with the
-        worker's next statement)."""
+        process's next statement or the window's end)."""
         to, message = row.payload["to"], row.payload["message"]
         try:
             await self.res.provider.pace(to, message)
@@ -180,7 +186,7 @@ class Sender:
         return "sent"
 
     def _defer_record(self, row: Outbox, to: str, result: SendResult) -> bool:
-        """Leave the record to the worker's next statement (certobot.whatsapp.marks), when it is the plain one."""
+        """Hold the record for the process's next statement (certobot.whatsapp.marks), when it is the plain one."""
         if self.marks is None or not self._one_statement or row.id is None or (result.wa_id and result.wa_id != to):
             return False
         message_id = row.message_id if row.message_id is not None else row.payload.get("message_id")

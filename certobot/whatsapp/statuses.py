@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.negotiation.models import Outbox
 from certobot.sealed import SEAL
+from certobot.whatsapp.marks import MARK_CTES, SentMarks
 from certobot.whatsapp.models import Message, StatusEvent
 from certobot.whatsapp.schemas import Status
 from certokit import rawsql
@@ -65,8 +66,7 @@ def _error(s: Status) -> dict[str, Any] | None:
 # names by its opaque data (the process that sent them died before recording), and `named` gives
 # their transcript line the wamid and status. `moved` and `named` never touch the same row: a
 # `queued` line has no wamid yet. Redeliveries are harmless: forward only, and only pending rows.
-_STORE = text(
-    """
+_STORE_SQL = """
 WITH v AS (
   SELECT * FROM jsonb_to_recordset(:rows)
     AS r(ord int, wamid text, status text, payload text, rank int, error jsonb, outbox_id bigint)
@@ -98,11 +98,22 @@ WITH v AS (
 )
 SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM claimed) AS claimed
 """
-).bindparams(bindparam("rows", type_=JSONB))
+_STORE = text(_STORE_SQL).bindparams(bindparam("rows", type_=JSONB))
+# The same, recording in front of it the replies this process sent and holds (certobot.whatsapp.marks)
+# — never one these statuses name: `claimed` records that one, and one statement must not update a
+# row twice.
+_STORE_MARKING = text(_STORE_SQL.replace("WITH v AS (", f"WITH {MARK_CTES},\nv AS (", 1)).bindparams(
+    bindparam("rows", type_=JSONB), bindparam("marks", type_=JSONB)
+)
 
 
-async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status]) -> int:
-    """Postgres: every status of a body in one autocommit statement; returns how many were new."""
+async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], marks: SentMarks | None = None) -> int:
+    """Postgres: every status of a body in one autocommit statement; returns how many were new.
+
+    `marks`: the process's held reply records. Those of rows these statuses name are dropped, the
+    statement's `claimed` records them (Meta's "sent" for each reply usually comes within the
+    window); the rest ride on the statement unless a turn is running. All are given back if it fails.
+    """
     if not statuses:
         return 0
     rows = [
@@ -118,10 +129,23 @@ async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status]) ->
         }
         for i, s in enumerate(statuses)
     ]
-    ((recorded, claimed),) = await rawsql.fetch(engine, _STORE, {"rows": rows})
-    if claimed:
-        # The process that sent these died before writing it down: Meta's status did it instead.
-        log.info("send_recorded_from_status", rows=claimed)
+    named = {i for s in statuses if (i := outbox_id_of(s.biz_opaque_callback_data)) is not None}
+    dropped = marks.drop(named) if marks is not None else []
+    riding = marks.take_unless_busy() if marks is not None else []
+    try:
+        if riding:
+            ((recorded, claimed),) = await rawsql.fetch(
+                engine, _STORE_MARKING, {"rows": rows, "marks": SentMarks.param(riding)}
+            )
+        else:
+            ((recorded, claimed),) = await rawsql.fetch(engine, _STORE, {"rows": rows})
+    except BaseException:
+        if marks is not None:
+            marks.give_back([*dropped, *riding])
+        raise
+    if claimed > len(dropped):
+        # Not held here: a process that sent these died before writing it down (or holds it still).
+        log.info("send_recorded_from_status", rows=claimed - len(dropped))
     return int(recorded)
 
 

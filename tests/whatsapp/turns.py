@@ -22,10 +22,10 @@ class Crash(BaseException):
 
 
 async def say(stack: Stack, pipeline: Pipeline, phone: str, words: str) -> list[str]:
-    """The debtor writes; the worker's pass answers; what the debtor received."""
+    """The debtor writes; the worker's pass answers (and its records' window ends); what the debtor received."""
     before = len(stack.graph.texts_to(phone))
     assert (await stack.webhook(text_webhook(phone, words))).status_code == 200
-    await pipeline.drain_once()
+    await pipeline.drain_once(flush=True)
     return stack.graph.texts_to(phone)[before:]
 
 
