@@ -174,11 +174,14 @@ class Written:
 _READ = text(
     # Replies this process sent since its last statement are recorded in front of the read
     # (certobot.whatsapp.marks): no round trip of their own, and left out of the backlog below.
-    f"WITH {MARK_CTES}\n"
+    # `live` is looked up once for the four parts that need it. Each part is an index lookup by key
+    # (the phone, the live CPF, the live conversation), never a scan of a time window or of every
+    # pending row: the statement's cost does not grow with the tables.
+    f"WITH {MARK_CTES},\n"
     """
+live AS (SELECT * FROM conversations WHERE phone_key = :pk AND status IN ('active', 'handoff') LIMIT 1)
 SELECT
-  (SELECT row_to_json(c) FROM conversations c
-    WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff') LIMIT 1) AS live,
+  (SELECT row_to_json(c) FROM live c) AS live,
   (SELECT row_to_json(c) FROM conversations c
     WHERE c.phone_key = :pk AND c.status NOT IN ('active', 'handoff') AND c.outcome_kind IS NOT NULL
       AND c.ended_at >= :since ORDER BY c.ended_at DESC LIMIT 1) AS recent,
@@ -189,19 +192,18 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object('k', l.subject_kind, 's', l.subject, 'u', l.locked_until)), '[]')
      FROM identity_locks l
     WHERE (l.subject_kind = 'phone' AND l.subject = :pk)
-       OR (l.subject_kind = 'cpf' AND l.subject IN (SELECT debtor_cpf_hash FROM conversations
-                                                    WHERE phone_key = :pk AND debtor_cpf_hash IS NOT NULL
-                                                      AND status IN ('active', 'handoff')))) AS locks,
+       OR (l.subject_kind = 'cpf' AND l.subject = (SELECT debtor_cpf_hash FROM live))) AS locks,
   (SELECT coalesce(json_agg(json_build_object('c', f.debtor_cpf, 'p', f.phone_key, 't', f.created_at)), '[]')
-     FROM (SELECT debtor_cpf, phone_key, created_at FROM identity_failures
-            WHERE created_at > :window
-              AND (phone_key = :pk OR debtor_cpf IN (SELECT debtor_cpf_hash FROM conversations
-                                                     WHERE phone_key = :pk AND debtor_cpf_hash IS NOT NULL
-                                                       AND status IN ('active', 'handoff')))
+     FROM (SELECT debtor_cpf, phone_key, created_at
+             FROM (SELECT id, debtor_cpf, phone_key, created_at FROM identity_failures
+                    WHERE phone_key = :pk AND created_at > :window
+                   UNION
+                   SELECT id, debtor_cpf, phone_key, created_at FROM identity_failures
+                    WHERE debtor_cpf = (SELECT debtor_cpf_hash FROM live) AND created_at > :window) u
             ORDER BY created_at DESC LIMIT 200) f) AS failures,
   (SELECT coalesce(json_agg(b.debtor_cpf), '[]') FROM blocked_phones b WHERE b.phone_key = :pk) AS blocked,
-  EXISTS (SELECT 1 FROM outbox o JOIN conversations c ON c.id = o.conversation_id
-           WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff')
+  EXISTS (SELECT 1 FROM outbox o
+           WHERE o.conversation_id = (SELECT id FROM live)
              AND o.kind = 'whatsapp' AND o.status = 'pending'
              AND o.id NOT IN (SELECT id FROM marked)) AS backlog
 """
