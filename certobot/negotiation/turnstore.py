@@ -521,8 +521,9 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
         )
     ids = None
     if work.messages:
+        # The sequence is looked up once (an InitPlan: a catalog search), not once per line.
         ids = sql.cte(
-            "SELECT n, nextval(pg_get_serial_sequence('messages', 'id')) AS id "
+            "SELECT n, nextval((SELECT pg_get_serial_sequence('messages', 'id'))::regclass) AS id "
             f"FROM generate_series(1, {len(work.messages)}) n"
         )
         rows = [_doc(_stored(Message.__table__, _values(m))) for m in work.messages]
@@ -575,9 +576,12 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
     events = None
     if work.events:
         src = sql.param(work.events, as_json=True)
+        # `= ANY (ARRAY(…))`, not `IN (SELECT …)`: the events are found by id. As a join Postgres
+        # guesses a hundred ids and reads every unprocessed event (under a burst, hundreds) to match them.
         events = sql.cte(
             "UPDATE inbound_events SET processed_at = now(), payload = NULL "
-            f"WHERE id IN (SELECT jsonb_array_elements_text({src})::bigint) AND processed_at IS NULL RETURNING id"
+            f"WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text({src})::bigint)) AND processed_at IS NULL "
+            "RETURNING id"
         )
     checks = [f"(SELECT count(*) FROM {g}) = 1" for g in guards]
     if events is not None:
