@@ -72,7 +72,7 @@ class TurnRead:
 
     phone_key: str
     live: Conversation | None
-    recent: Conversation | None
+    recent: Conversation | None  # only without a live one (the turn looks no further then)
     events: list[Pending]
     locks: dict[tuple[str, str], datetime]
     failures: list[tuple[str, str, datetime]]  # (cpf, phone_key, created_at) in the lock window
@@ -184,7 +184,7 @@ SELECT
   (SELECT row_to_json(c) FROM live c) AS live,
   (SELECT row_to_json(c) FROM conversations c
     WHERE c.phone_key = :pk AND c.status NOT IN ('active', 'handoff') AND c.outcome_kind IS NOT NULL
-      AND c.ended_at >= :since ORDER BY c.ended_at DESC LIMIT 1) AS recent,
+      AND c.ended_at >= :since AND NOT EXISTS (SELECT 1 FROM live) ORDER BY c.ended_at DESC LIMIT 1) AS recent,
   (SELECT coalesce(json_agg(json_build_object('id', e.id, 'payload', e.payload, 'received_at', e.received_at)
                             ORDER BY e.sent_at, e.id), '[]')
      FROM (SELECT id, payload, received_at, sent_at FROM inbound_events
@@ -358,19 +358,21 @@ async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, win
                 )
             )
         ).first()
-        recent_row = (
-            await conn.execute(
-                select(Conversation.__table__)
-                .where(
-                    Conversation.phone_key == phone_key,
-                    Conversation.status.not_in(LIVE_STATUSES),
-                    Conversation.outcome_kind.is_not(None),
-                    Conversation.ended_at >= since,
+        recent_row = None
+        if live_row is None:  # a message after an outcome: only without a live conversation
+            recent_row = (
+                await conn.execute(
+                    select(Conversation.__table__)
+                    .where(
+                        Conversation.phone_key == phone_key,
+                        Conversation.status.not_in(LIVE_STATUSES),
+                        Conversation.outcome_kind.is_not(None),
+                        Conversation.ended_at >= since,
+                    )
+                    .order_by(Conversation.ended_at.desc())
+                    .limit(1)
                 )
-                .order_by(Conversation.ended_at.desc())
-                .limit(1)
-            )
-        ).first()
+            ).first()
         events = (
             await conn.execute(
                 select(InboundEvent.id, InboundEvent.payload, InboundEvent.received_at)
