@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass
 class Resources:
     settings: BotSettings
-    engine: AsyncEngine
+    engine: AsyncEngine  # the hot path's own statements (generic plans: certobot.main.build_resources)
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     http: httpx.AsyncClient
@@ -49,3 +49,6 @@ class Resources:
         await self.redis.aclose()
         await self.redis.connection_pool.disconnect()  # a pool we built ourselves is ours to close
         await self.engine.dispose()
+        sessions = self.sessionmaker.kw.get("bind")
+        if isinstance(sessions, AsyncEngine) and sessions is not self.engine:  # the sessions' own pool
+            await sessions.dispose()

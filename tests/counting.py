@@ -40,9 +40,10 @@ class Tally:
 
 
 @contextmanager
-def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tally]:
+def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, *more: AsyncEngine) -> Iterator[Tally]:
+    """`more`: other engines of the same work (the bot's sessions have a pool of their own)."""
     tally = Tally()
-    sync = engine.sync_engine
+    syncs = list(dict.fromkeys(e.sync_engine for e in (engine, *more)))
 
     def on_statement(*args: Any) -> None:
         tally.statements.append(str(args[2]).strip())
@@ -80,18 +81,20 @@ def counting(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> Iterator[T
                 tally.redis_commands[str(args[0]).upper()] += 1
         return await real_pipeline(self, raise_on_error)
 
-    event.listen(sync, "before_cursor_execute", on_statement)
-    event.listen(sync, "begin", on_begin)
-    event.listen(sync, "commit", on_commit)
+    for sync in syncs:
+        event.listen(sync, "before_cursor_execute", on_statement)
+        event.listen(sync, "begin", on_begin)
+        event.listen(sync, "commit", on_commit)
     monkeypatch.setattr(asyncpg.Connection, "fetch", driver_fetch)
     monkeypatch.setattr(Redis, "execute_command", execute_command)
     monkeypatch.setattr(Pipeline, "execute", pipeline_execute)
     try:
         yield tally
     finally:
-        event.remove(sync, "before_cursor_execute", on_statement)
-        event.remove(sync, "begin", on_begin)
-        event.remove(sync, "commit", on_commit)
+        for sync in syncs:
+            event.remove(sync, "before_cursor_execute", on_statement)
+            event.remove(sync, "begin", on_begin)
+            event.remove(sync, "commit", on_commit)
         monkeypatch.setattr(asyncpg.Connection, "fetch", real_fetch)
         monkeypatch.setattr(Redis, "execute_command", real_execute)
         monkeypatch.setattr(Pipeline, "execute", real_pipeline)

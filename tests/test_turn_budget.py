@@ -88,7 +88,7 @@ async def test_round_trips_per_inbound_message(
         watcher = asyncio.create_task(watch_scripts(redis_url, inside, ready))
         await asyncio.wait_for(ready.wait(), 5)
         messages = replies = 0
-        with counting(res.engine, monkeypatch) as tally:
+        with counting(res.engine, monkeypatch, res.sessionmaker.kw["bind"]) as tally:
             for batch in rounds:
                 phones = [d["phone"].lstrip("+") for d, _ in batch]
                 before = {p: len(stack.graph.messages_to(p)) for p in phones}

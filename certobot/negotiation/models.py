@@ -79,18 +79,33 @@ class Outbox(BotBase):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # The rows still to do, a conversation's first (a turn's backlog, a send in order), for the
+        # sweeper and the senders; a row leaves it once, when done. No index on `status`, `kind` or
+        # `next_attempt_at` over every row ever sent: each cost an index entry per insert and per
+        # "done", and kept the lease's update from being heap-only (HOT).
+        Index(
+            "ix_outbox_pending",
+            "conversation_id",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        # Room on each page for a row's next version (the lease, "done") beside the old one.
+        {"postgresql_with": {"fillfactor": 90}},
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     conversation_id: Mapped[str | None] = mapped_column(String(36), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # phones, texts, CPFs: sealed
     # The transcript line a WhatsApp send marks as sent. A column, not a payload key: the turn's one
     # statement learns the message's id in SQL and cannot open a sealed payload to put it there.
     message_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending, done, failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, done, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # A worker's lease on the row while it does the I/O outside any transaction; past it, the row
     # is claimable again (its worker died between the send and the record).
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -73,7 +73,7 @@ class TurnRead:
 
     phone_key: str
     live: Conversation | None
-    recent: Conversation | None
+    recent: Conversation | None  # only without a live one (the turn looks no further then)
     events: list[Pending]
     locks: dict[tuple[str, str], datetime]
     failures: list[tuple[str, str, datetime]]  # (cpf, phone_key, created_at) in the lock window
@@ -175,14 +175,17 @@ class Written:
 _READ = text(
     # Replies this process sent since its last statement are recorded in front of the read
     # (certobot.whatsapp.marks): no round trip of their own, and left out of the backlog below.
-    f"WITH {MARK_CTES}\n"
+    # `live` is looked up once for the four parts that need it. Each part is an index lookup by key
+    # (the phone, the live CPF, the live conversation), never a scan of a time window or of every
+    # pending row: the statement's cost does not grow with the tables.
+    f"WITH {MARK_CTES},\n"
     """
+live AS (SELECT * FROM conversations WHERE phone_key = :pk AND status IN ('active', 'handoff') LIMIT 1)
 SELECT
-  (SELECT row_to_json(c) FROM conversations c
-    WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff') LIMIT 1) AS live,
+  (SELECT row_to_json(c) FROM live c) AS live,
   (SELECT row_to_json(c) FROM conversations c
     WHERE c.phone_key = :pk AND c.status NOT IN ('active', 'handoff') AND c.outcome_kind IS NOT NULL
-      AND c.ended_at >= :since ORDER BY c.ended_at DESC LIMIT 1) AS recent,
+      AND c.ended_at >= :since AND NOT EXISTS (SELECT 1 FROM live) ORDER BY c.ended_at DESC LIMIT 1) AS recent,
   (SELECT coalesce(json_agg(json_build_object('id', e.id, 'payload', e.payload, 'received_at', e.received_at)
                             ORDER BY e.sent_at, e.id), '[]')
      FROM (SELECT id, payload, received_at, sent_at FROM inbound_events
@@ -190,19 +193,18 @@ SELECT
   (SELECT coalesce(json_agg(json_build_object('k', l.subject_kind, 's', l.subject, 'u', l.locked_until)), '[]')
      FROM identity_locks l
     WHERE (l.subject_kind = 'phone' AND l.subject = :pk)
-       OR (l.subject_kind = 'cpf' AND l.subject IN (SELECT debtor_cpf_hash FROM conversations
-                                                    WHERE phone_key = :pk AND debtor_cpf_hash IS NOT NULL
-                                                      AND status IN ('active', 'handoff')))) AS locks,
+       OR (l.subject_kind = 'cpf' AND l.subject = (SELECT debtor_cpf_hash FROM live))) AS locks,
   (SELECT coalesce(json_agg(json_build_object('c', f.debtor_cpf, 'p', f.phone_key, 't', f.created_at)), '[]')
-     FROM (SELECT debtor_cpf, phone_key, created_at FROM identity_failures
-            WHERE created_at > :window
-              AND (phone_key = :pk OR debtor_cpf IN (SELECT debtor_cpf_hash FROM conversations
-                                                     WHERE phone_key = :pk AND debtor_cpf_hash IS NOT NULL
-                                                       AND status IN ('active', 'handoff')))
+     FROM (SELECT debtor_cpf, phone_key, created_at
+             FROM (SELECT id, debtor_cpf, phone_key, created_at FROM identity_failures
+                    WHERE phone_key = :pk AND created_at > :window
+                   UNION
+                   SELECT id, debtor_cpf, phone_key, created_at FROM identity_failures
+                    WHERE debtor_cpf = (SELECT debtor_cpf_hash FROM live) AND created_at > :window) u
             ORDER BY created_at DESC LIMIT 200) f) AS failures,
   (SELECT coalesce(json_agg(b.debtor_cpf), '[]') FROM blocked_phones b WHERE b.phone_key = :pk) AS blocked,
-  EXISTS (SELECT 1 FROM outbox o JOIN conversations c ON c.id = o.conversation_id
-           WHERE c.phone_key = :pk AND c.status IN ('active', 'handoff')
+  EXISTS (SELECT 1 FROM outbox o
+           WHERE o.conversation_id = (SELECT id FROM live)
              AND o.kind = 'whatsapp' AND o.status = 'pending'
              AND o.id NOT IN (SELECT id FROM marked)) AS backlog
 """
@@ -354,19 +356,21 @@ async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, win
                 )
             )
         ).first()
-        recent_row = (
-            await conn.execute(
-                select(Conversation.__table__)
-                .where(
-                    Conversation.phone_key == phone_key,
-                    Conversation.status.not_in(LIVE_STATUSES),
-                    Conversation.outcome_kind.is_not(None),
-                    Conversation.ended_at >= since,
+        recent_row = None
+        if live_row is None:  # a message after an outcome: only without a live conversation
+            recent_row = (
+                await conn.execute(
+                    select(Conversation.__table__)
+                    .where(
+                        Conversation.phone_key == phone_key,
+                        Conversation.status.not_in(LIVE_STATUSES),
+                        Conversation.outcome_kind.is_not(None),
+                        Conversation.ended_at >= since,
+                    )
+                    .order_by(Conversation.ended_at.desc())
+                    .limit(1)
                 )
-                .order_by(Conversation.ended_at.desc())
-                .limit(1)
-            )
-        ).first()
+            ).first()
         events = (
             await conn.execute(
                 select(InboundEvent.id, InboundEvent.payload, InboundEvent.received_at)
@@ -517,8 +521,9 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
         )
     ids = None
     if work.messages:
+        # The sequence is looked up once (an InitPlan: a catalog search), not once per line.
         ids = sql.cte(
-            "SELECT n, nextval(pg_get_serial_sequence('messages', 'id')) AS id "
+            "SELECT n, nextval((SELECT pg_get_serial_sequence('messages', 'id'))::regclass) AS id "
             f"FROM generate_series(1, {len(work.messages)}) n"
         )
         rows = [_doc(_stored(Message.__table__, _values(m))) for m in work.messages]
@@ -571,9 +576,12 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
     events = None
     if work.events:
         src = sql.param(work.events, as_json=True)
+        # `= ANY (ARRAY(…))`, not `IN (SELECT …)`: the events are found by id. As a join Postgres
+        # guesses a hundred ids and reads every unprocessed event (under a burst, hundreds) to match them.
         events = sql.cte(
             "UPDATE inbound_events SET processed_at = now(), payload = NULL "
-            f"WHERE id IN (SELECT jsonb_array_elements_text({src})::bigint) AND processed_at IS NULL RETURNING id"
+            f"WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text({src})::bigint)) AND processed_at IS NULL "
+            "RETURNING id"
         )
     checks = [f"(SELECT count(*) FROM {g}) = 1" for g in guards]
     if events is not None:

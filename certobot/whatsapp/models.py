@@ -19,6 +19,19 @@ class InboundEvent(BotBase):
     """
 
     __tablename__ = "inbound_events"
+    __table_args__ = (
+        # The events still to process: a turn's read (a phone's, in order) and the sweeper's scan. An
+        # event leaves it once, when processed; the old index on `processed_at` took an entry for
+        # every event ever received and another on each one processed.
+        Index(
+            "ix_inbound_events_unprocessed",
+            "phone_key",
+            "sent_at",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     wamid: Mapped[str] = mapped_column(String(128), unique=True)
@@ -27,7 +40,7 @@ class InboundEvent(BotBase):
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[dict[str, Any] | None] = mapped_column(SealedDoc)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Message(BotBase):
@@ -42,6 +55,9 @@ class Message(BotBase):
             postgresql_where=text("review IS NOT NULL"),
             sqlite_where=text("review IS NOT NULL"),
         ),
+        # Room on each page for a line's next versions ("delivered", "read"), which then change no
+        # index (heap-only updates) instead of moving the row and adding an entry to each index.
+        {"postgresql_with": {"fillfactor": 85}},
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -67,10 +83,11 @@ class StatusEvent(BotBase):
     """Status webhooks seen, deduplicated on (wamid, status)."""
 
     __tablename__ = "status_events"
+    # The unique (wamid, status) also finds a wamid's rows: no second index on `wamid` to fill.
     __table_args__ = (UniqueConstraint("wamid", "status", name="uq_status_events_wamid_status"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    wamid: Mapped[str] = mapped_column(String(128), index=True)
+    wamid: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(12))
     payload: Mapped[dict[str, Any]] = mapped_column(SealedDoc)  # carries the recipient's phone
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

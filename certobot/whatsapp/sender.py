@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import httpx
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from certobot import outbox
@@ -40,7 +40,7 @@ from certobot.whatsapp.models import Message
 from certobot.whatsapp.ratelimit import SendRateLimiter
 from certobot.whatsapp.statuses import opaque
 from certokit import wakeup
-from certokit.db import utcnow
+from certokit.db import autocommit_sessions, utcnow
 from certokit.logging import get_logger
 from certokit.whatsapp.channel import ProviderError
 from certokit.whatsapp.graph import SendResult, request_not_sent, template_message, with_callback_data
@@ -80,11 +80,9 @@ class Sender:
         # The lease and a message's "sent" are one statement each on Postgres (a data-modifying CTE
         # for the latter), so they run in autocommit: one round trip, no BEGIN/COMMIT around it.
         self._one_statement = resources.engine.dialect.name == "postgresql"
-        self._quick = (
-            async_sessionmaker(resources.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
-            if self._one_statement
-            else resources.sessionmaker
-        )
+        # The sessions' pool, not the hot path's: the lease is an ORM statement (`status = $1`), whose
+        # generic plan would scan the outbox (certokit.db.make_engine).
+        self._quick = autocommit_sessions(resources.sessionmaker)
 
     async def deliver_conversation(self, conversation_id: str | None) -> int:
         """Send the due rows of one conversation in order; the caller holds its lock."""

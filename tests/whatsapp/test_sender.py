@@ -235,7 +235,7 @@ async def _send_counted(resources: Any, n: int, monkeypatch: pytest.MonkeyPatch)
     sender = Sender(resources)
     sender.limiter.per_second = 1000  # pacing is tested elsewhere; here no one waits for a window
     await sender.limiter.acquire()  # the script is loaded once per Redis, not per message
-    with counting(resources.engine, monkeypatch) as tally:
+    with counting(resources.engine, monkeypatch, resources.sessionmaker.kw["bind"]) as tally:
         assert await sender.deliver_conversation(conv_id) == n
     return tally
 

@@ -68,12 +68,20 @@ def async_database_url(v: str) -> str:
     return v
 
 
-def make_engine(url: str, *, schema: str | None = None, pool_size: int = 25) -> AsyncEngine:
+def make_engine(
+    url: str, *, schema: str | None = None, pool_size: int = 25, max_overflow: int = 5, generic_plans: bool = False
+) -> AsyncEngine:
     """An engine; on Postgres, `schema` becomes the connection's search_path.
 
     Each service keeps its tables in a schema of its own (`bot`, `crm`), so one database can host
     both without either seeing the other's tables; unqualified names (models, raw SQL, Alembic's
     version table) resolve there. SQLite has no schemas: each service gets its own file instead.
+
+    `generic_plans`: every statement on these connections runs the plan Postgres makes once per
+    connection, without the five plans for the values of each call it otherwise makes first (for a
+    hot statement, planning cost more than running it). Only for an engine whose statements were
+    all checked to have a generic plan as good: an ORM filter such as `status = $1` gets a generic
+    plan that cannot tell the few pending rows from the millions done, and scans.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -82,18 +90,21 @@ def make_engine(url: str, *, schema: str | None = None, pool_size: int = 25) -> 
     # 25 kept + 5 overflow, the same 30 at most as before: a burst's connections stay open for the
     # next one instead of being closed and opened again (a connection costs a TLS attempt, an
     # authentication and a session start; asyncpg's prepared statements die with it).
+    settings: dict[str, str] = {}
     if schema is not None:
-        return create_async_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=5,
-            pool_recycle=1800,
-            connect_args={"server_settings": {"search_path": schema}},
-        )
+        settings["search_path"] = schema
+    if generic_plans:
+        settings["plan_cache_mode"] = "force_generic_plan"
     # No pre-ping: it costs a round trip on every checkout (several per turn). A connection broken by
     # a Postgres restart fails its one operation, SQLAlchemy then discards the whole pool, and the
     # caller's retry (Meta's redelivery, the pipeline's at-least-once loop) finds fresh connections.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_recycle=1800)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=1800,
+        connect_args={"server_settings": settings} if settings else {},
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
