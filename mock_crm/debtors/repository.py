@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from mock_crm.debtors.models import ANONYMOUS_NAME, ContactLog, Debt, Debtor
 
@@ -190,10 +190,16 @@ class DebtorRepository:
         self.session = session
 
     async def by_cpf(self, cpf: str) -> Debtor | None:
-        return await self.session.scalar(select(Debtor).where(Debtor.cpf_hash == cpf))
+        return await self._one(Debtor.cpf_hash == cpf)
 
     async def by_public_id(self, public_id: str) -> Debtor | None:
-        return await self.session.scalar(select(Debtor).where(Debtor.public_id == public_id))
+        return await self._one(Debtor.public_id == public_id)
+
+    async def _one(self, where: ColumnElement[bool]) -> Debtor | None:
+        # The debts joined in the same statement, not by the relationship's selectin second query:
+        # every caller (an outcome, a boleto, a contact) reads the primary debt.
+        found = await self.session.execute(select(Debtor).where(where).options(joinedload(Debtor.debts)))
+        return found.unique().scalar_one_or_none()
 
     async def add(self, debtor: Debtor) -> Debtor:
         self.session.add(debtor)
