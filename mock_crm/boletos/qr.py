@@ -4,11 +4,12 @@ segno chooses the mask the way ISO/IEC 18004 asks (the lowest penalty of all eig
 printed code easy to scan, but it scores each mask module by module in pure Python: ~8 ms of the
 ~10 ms it takes per code. Here segno's own steps build the bit stream; the Reed-Solomon blocks
 and the placement of the bits, a Python loop per bit or per module in segno, run from tables
-(`_final_bits`, `_placement`); and the eight candidates are scored with the whole matrix as one integer (and its transpose as another), so
-the rules run as integer and string operations in C: N1 (runs of five or more) and N2 (2x2 blocks)
-as bit arithmetic, N3 (the 1:1:3:1:1 finder-like pattern) as string searches, N4 as a bit count.
-The scores reproduce segno's own, quirks included (see `_n3`), so the chosen mask and the matrix are
-the same bit for bit; `tests/boletos/test_qr.py` checks that against segno on many codes.
+(`_final_bits`, `_placement`); and the eight candidates are scored with the whole matrix as one
+integer (and its transpose as another), so the rules run as integer and string operations in C:
+N1 (runs of five or more) and N2 (2x2 blocks) as bit arithmetic, N3 (the 1:1:3:1:1 finder-like
+pattern) as string searches, N4 as a bit count. The scores reproduce segno's own, quirks included
+(see `_n3`), so the chosen mask and the matrix are the same bit for bit; `tests/boletos/test_qr.py`
+checks that against segno on many codes.
 """
 
 from __future__ import annotations
