@@ -8,11 +8,11 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from certokit.auth import check_bearer
 from certokit.clock import Clock, SystemClock
-from certokit.db import transaction
+from certokit.db import one_statement, transaction
 from certokit.errors import Unauthorized
 from mock_crm.settings import CrmSettings
 from mock_crm.throttle import count_failure, refuse_if_throttled
@@ -37,6 +37,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit happens before the response leaves, so a 201 means stored.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """For a read that is one statement: an autocommit connection, no BEGIN and COMMIT around it."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with one_statement(maker) as conn:
+        yield conn
+
+
+ReadDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
 
 
 async def require_key(

@@ -7,6 +7,9 @@ import pytest
 
 from certokit.clock import today_sp
 from certokit.cpf import format_cpf
+from mock_crm.main import create_app
+from tests.conftest import CRM_KEY, crm_settings
+from tests.counting import counting
 from tests.factories import create_debtor, debtor_payload, make_cpf
 
 
@@ -272,3 +275,43 @@ class TestContacts:
     async def test_unknown_debtor_is_404(self, crm: httpx.AsyncClient) -> None:
         r = await crm.post(f"/api/debtors/{make_cpf()}/contacts", json={"kind": "attempt"})
         assert r.status_code == 404
+
+
+class TestLookupAnswers:
+    async def test_the_latest_promise_and_follow_up_win_and_every_debt_is_listed(self, crm: httpx.AsyncClient) -> None:
+        d = await create_debtor(crm)
+        later, earlier = (today_sp() + timedelta(days=40)).isoformat(), (today_sp() + timedelta(days=10)).isoformat()
+        for kind, day in (("payment_promise", later), ("follow_up", later), ("payment_promise", earlier)):
+            r = await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": kind, "promised_date": day})
+            assert r.status_code == 201
+        await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "attempt"})
+        by_cpf = (await crm.post("/api/debtors/lookup", json={"cpf": d["cpf"]})).json()
+        by_phone = (await crm.get("/api/debtors", params={"phone": d["phone"]})).json()["items"]
+        by_id = (await crm.get(f"/api/debtors/{d['id']}")).json()
+        assert by_phone == [by_cpf]
+        assert by_id == by_cpf
+        # The promise recorded last counts, though its date is the nearer one.
+        assert by_cpf["promised_payment_date"] == earlier
+        assert by_cpf["follow_up_date"] == later
+        assert by_cpf["previous_contacts"] == 4
+        assert [debt["amount"] for debt in by_cpf["debts"]] == [by_cpf["debt_amount"]]
+
+
+async def test_a_lookup_is_the_key_check_and_one_statement(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's every "oi" (by phone) and CPF check: no second query for debts or contacts, no
+    BEGIN/COMMIT round trips around a read."""
+    app = create_app(crm_settings(database_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {CRM_KEY}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test", headers=headers) as crm:
+            d = await create_debtor(crm)
+            await crm.post(f"/api/debtors/{d['cpf']}/contacts", json={"kind": "attempt"})
+            for lookup in ("phone", "cpf"):
+                with counting(app.state.engine, monkeypatch) as tally:
+                    if lookup == "phone":
+                        r = await crm.get("/api/debtors", params={"phone": d["phone"], "page_size": 1})
+                    else:
+                        r = await crm.post("/api/debtors/lookup", json={"cpf": d["cpf"]})
+                assert r.status_code == 200
+                assert tally.pg_round_trips == 2, tally.statements  # the throttle's SELECT, then the lookup

@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certokit import wakeup
-from certokit.db import utcnow
+from certokit.db import autocommit_sessions, utcnow
 from certokit.logging import get_logger
 from certokit.money import brl
 from certokit.phones import wa_form
@@ -80,10 +80,14 @@ def pix_text(b: Boleto) -> str:
 async def deliver_one(
     sessionmaker: async_sessionmaker[AsyncSession], d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings
 ) -> None:
-    """Carry one leased delivery forward, recording each step on its own as soon as the channel answers."""
-    async with sessionmaker() as session:
+    """Carry one leased delivery forward, recording each step on its own as soon as the channel answers.
+
+    On Postgres the session is in autocommit (`autocommit_sessions`): every read and every step is one
+    statement that commits itself, with no BEGIN/COMMIT round trips; the last step, two rows, is one
+    statement too (`finish_delivery`)."""
+    async with autocommit_sessions(sessionmaker)() as session:
         repo = BoletoRepository(session)
-        boleto = await session.get(Boleto, d.boleto_id)
+        boleto = await repo.with_pdf(d.boleto_id)
         if boleto is None:
             await repo.record_delivery(d, release=True, status="failed")
             await session.commit()
@@ -92,8 +96,11 @@ async def deliver_one(
             await repo.record_delivery(d, release=True, status="cancelled")
             await session.commit()
             return
-        service = BoletoService(repo, DebtorRepository(session), settings, "")
-        document = await service.pdf_of(boleto) if d.document_wamid is None else b""
+        document = b""
+        if d.document_wamid is None:
+            # Stored at issue; a boleto issued before PDFs were stored is rendered (and stored) now.
+            service = BoletoService(repo, DebtorRepository(session), settings, "")
+            document = boleto.pdf if boleto.pdf is not None else await service.pdf_of(boleto)
         schedule = ""
         if boleto.installment == 1 and boleto.installments > 1:
             schedule = schedule_text(list(await repo.by_agreement(boleto.agreement_key)))
@@ -114,10 +121,9 @@ async def deliver_one(
             if d.pix_wamid is None:
                 pix_wamid = (await provider.send_text(to, pix_text(boleto))).wamid
                 async with session.begin():
-                    await repo.record_delivery(
-                        d, release=True, pix_wamid=pix_wamid, status="sent", sent_at=utcnow(), last_error=None
+                    await repo.finish_delivery(
+                        d, boleto.id, pix_wamid=pix_wamid, status="sent", sent_at=utcnow(), last_error=None
                     )
-                    await repo.mark_sent(boleto.id)
         except (ProviderError, httpx.HTTPError) as exc:
             attempts = d.attempts + 1
             retryable = exc.retryable if isinstance(exc, ProviderError) else request_not_sent(exc)
@@ -135,7 +141,8 @@ async def deliver_due(
     sessionmaker: async_sessionmaker[AsyncSession], provider: ChannelSender, settings: CrmSettings, limit: int = 20
 ) -> int:
     """Lease the due deliveries, then deliver each with no transaction open; returns how many finished."""
-    async with sessionmaker() as session, session.begin():
+    # One UPDATE ... RETURNING: in autocommit on Postgres, it commits itself (no BEGIN/COMMIT).
+    async with autocommit_sessions(sessionmaker)() as session, session.begin():
         rows = await BoletoRepository(session).claim_deliveries(utcnow(), limit, LEASE)
     for d in rows:
         await deliver_one(sessionmaker, d, provider, settings)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from certokit.db import dialect_of
 from mock_crm.boletos.models import NOSSO_NUMERO_SEQ, Boleto, BoletoDelivery
@@ -30,6 +31,10 @@ class BoletoRepository:
     async def get(self, boleto_id: str) -> Boleto | None:
         return await self.session.get(Boleto, boleto_id)
 
+    async def with_pdf(self, boleto_id: str) -> Boleto | None:
+        """The boleto and its stored PDF in one SELECT (the delivery sends both)."""
+        return await self.session.scalar(select(Boleto).where(Boleto.id == boleto_id).options(undefer(Boleto.pdf)))
+
     async def next_nosso_numeros(self, n: int) -> list[int]:
         """`n` fresh numbers in one statement: the sequence on Postgres, the highest plus one on SQLite."""
         if dialect_of(self.session) == "postgresql":
@@ -46,14 +51,6 @@ class BoletoRepository:
     async def store_pdf(self, boleto_id: str, pdf: bytes) -> None:
         await self.session.execute(
             update(Boleto).where(Boleto.id == boleto_id).values(pdf=pdf).execution_options(synchronize_session=False)
-        )
-
-    async def mark_sent(self, boleto_id: str) -> None:
-        await self.session.execute(
-            update(Boleto)
-            .where(Boleto.id == boleto_id, Boleto.status == "issued")
-            .values(status="sent")
-            .execution_options(synchronize_session=False)
         )
 
     async def deliveries_of(self, ids: Sequence[str]) -> dict[str, BoletoDelivery]:
@@ -84,6 +81,26 @@ class BoletoRepository:
         for row in rows:
             self.session.expunge(row)  # a plain copy: each step is recorded by an explicit UPDATE
         return sorted(rows, key=lambda r: r.id)
+
+    async def finish_delivery(self, d: BoletoDelivery, boleto_id: str, **values: Any) -> None:
+        """The last step: the delivery recorded (lease given back) and its boleto marked sent, both or
+        neither. On Postgres one statement (the delivery's UPDATE as a CTE of the boleto's), so it
+        needs no transaction around it; elsewhere two, in the caller's transaction."""
+        values["locked_until"] = None
+        step = update(BoletoDelivery).where(BoletoDelivery.id == d.id).values(**values)
+        sent = (
+            update(Boleto)
+            .where(Boleto.id == boleto_id, Boleto.status == "issued")
+            .values(status="sent")
+            .execution_options(synchronize_session=False)
+        )
+        if dialect_of(self.session) == "postgresql":
+            await self.session.execute(sent.add_cte(step.cte("delivery_step")))
+        else:
+            await self.session.execute(step.execution_options(synchronize_session=False))
+            await self.session.execute(sent)
+        for name, value in values.items():
+            setattr(d, name, value)
 
     async def record_delivery(self, d: BoletoDelivery, *, release: bool = False, **values: Any) -> None:
         """One UPDATE for one step of one delivery; `release` gives the lease back."""

@@ -54,13 +54,16 @@ class BoletoService:
         self.settings = settings
         self.base_url = (settings.public_base_url or base_url).rstrip("/")
 
-    async def issue(self, a: PaymentAgreement) -> tuple[BoletoBatch, bool]:
-        """The agreement's boletos; the same agreement again returns them (created=False)."""
+    async def issue(self, a: PaymentAgreement, debtor: Debtor | None = None) -> tuple[BoletoBatch, bool]:
+        """The agreement's boletos; the same agreement again returns them (created=False).
+
+        `debtor`: the agreement's debtor when the caller has already read it (the outcome's POST)."""
         key = agreement_key(a)
         existing = await self.repo.by_agreement(key)
         if existing:
             return await self.batch(key, existing), False
-        debtor = await self.debtors.by_cpf(a.debtor_cpf)
+        if debtor is None:
+            debtor = await self.debtors.by_cpf(a.debtor_cpf)
         if debtor is None:
             raise DebtorNotFound()
         self._check(a, debtor)
@@ -119,7 +122,8 @@ class BoletoService:
             )
         await self.repo.session.flush()
         original = to_cents(a.original_amount) if a.original_amount is not None else None
-        return await self.batch(key, rows, original), True
+        # Each delivery was just written as pending: nothing to read back.
+        return await self.batch(key, rows, original, delivery="pending"), True
 
     def _check(self, a: PaymentAgreement, debtor: Debtor) -> None:
         debt = primary_debt(debtor)
@@ -146,8 +150,13 @@ class BoletoService:
             raise BoletoNotFound()
         return row
 
-    async def out(self, rows: Sequence[Boleto]) -> list[BoletoOut]:
-        deliveries = await self.repo.deliveries_of([r.id for r in rows])
+    async def out(self, rows: Sequence[Boleto], delivery: str | None = None) -> list[BoletoOut]:
+        """The boletos as the API shows them; `delivery`: their delivery status, when the caller knows it."""
+        statuses = (
+            {r.id: delivery for r in rows}
+            if delivery is not None
+            else {i: d.status for i, d in (await self.repo.deliveries_of([r.id for r in rows])).items()}
+        )
         cpfs: dict[int, str] = {}
         for r in rows:
             if r.debtor_id not in cpfs:
@@ -168,13 +177,15 @@ class BoletoService:
                 nosso_numero=r.nosso_numero,
                 pdf_url=f"{self.base_url}/api/boletos/{r.id}/pdf",
                 status=r.status,
-                delivery_status=deliveries[r.id].status if r.id in deliveries else None,
+                delivery_status=statuses.get(r.id),
                 created_at=r.created_at,
             )
             for r in rows
         ]
 
-    async def batch(self, key: str, rows: Sequence[Boleto], original_cents: int | None = None) -> BoletoBatch:
+    async def batch(
+        self, key: str, rows: Sequence[Boleto], original_cents: int | None = None, delivery: str | None = None
+    ) -> BoletoBatch:
         """The boletos, and what the CRM derived: the agreed sum, the discount on the original, the schedule."""
         agreed = sum(r.amount_cents for r in rows)
         if original_cents is None and rows:
@@ -182,7 +193,7 @@ class BoletoService:
             original_cents = primary_debt(debtor).amount_cents if debtor is not None else None
         return BoletoBatch(
             agreement_key=key,
-            boletos=await self.out(rows),
+            boletos=await self.out(rows, delivery),
             agreed_amount=from_cents(agreed),
             original_amount=from_cents(original_cents) if original_cents is not None else None,
             discount_applied=from_cents(max(original_cents - agreed, 0)) if original_cents is not None else None,

@@ -3,10 +3,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
 
 from mock_crm.debtors.models import ANONYMOUS_NAME, ContactLog, Debt, Debtor
 
@@ -21,23 +23,120 @@ class ContactSummary:
     follow_up_date: date | None = None  # of the latest follow-up
 
 
-class DebtorRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass(frozen=True, slots=True)
+class DebtView:
+    """A debt as a lookup answers it: plain values, no ORM instance to build and track."""
 
-    async def by_cpf(self, cpf: str) -> Debtor | None:
-        return await self.session.scalar(select(Debtor).where(Debtor.cpf_hash == cpf))
+    id: int
+    kind: str
+    description: str
+    contract_number: str
+    original_creditor: str
+    amount_cents: int
+    due_date: date
+    status: str
+    max_discount_percentage: Decimal
+    min_payment_cents: int
+    max_installments: int
 
-    async def by_public_id(self, public_id: str) -> Debtor | None:
-        return await self.session.scalar(select(Debtor).where(Debtor.public_id == public_id))
 
-    async def add(self, debtor: Debtor) -> Debtor:
-        self.session.add(debtor)
-        await self.session.flush()
-        return debtor
+@dataclass(frozen=True, slots=True)
+class DebtorView:
+    """A debtor with its debts (ordered by id) and its contact summary, read in one statement."""
 
-    async def count(self) -> int:
-        return await self.session.scalar(select(func.count()).select_from(Debtor)) or 0
+    id: int
+    public_id: str
+    cpf: str
+    name: str
+    phone: str
+    email: str | None
+    street: str | None
+    number: str | None
+    complement: str | None
+    district: str | None
+    city: str | None
+    state: str | None
+    cep: str | None
+    opted_out: bool
+    debts: list[DebtView]
+    contacts: ContactSummary
+
+
+_DEBTOR_COLS = [
+    Debtor.__table__.c[f.name] for f in DebtorView.__dataclass_fields__.values() if f.name not in ("debts", "contacts")
+]
+_DEBT_COLS = [Debt.__table__.c[f.name].label(f"debt_{f.name}") for f in DebtView.__dataclass_fields__.values()]
+
+
+def _latest(column: Any, kind: str | None = None) -> Any:
+    """The column of the debtor's latest contact (of `kind`, if given): the highest id wins."""
+    q = select(column).where(ContactLog.debtor_id == Debtor.id)
+    if kind is not None:
+        q = q.where(ContactLog.kind == kind)
+    return q.order_by(ContactLog.id.desc()).limit(1).scalar_subquery()
+
+
+def _views(where: list[ColumnElement[bool]], *, offset: int = 0, limit: int | None = None) -> Select[Any]:
+    """One statement for a page of debtors: each with its debts (one row per debt) and, per debtor,
+    the contact summary as scalar subqueries (count; the latest contact's time; the date of the
+    latest payment promise and of the latest follow-up). Portable SQL: Postgres and SQLite."""
+    page = (
+        select(
+            Debtor.id.label("page_id"),
+            select(func.count()).where(ContactLog.debtor_id == Debtor.id).scalar_subquery().label("c_count"),
+            _latest(ContactLog.created_at).label("c_last_at"),
+            _latest(ContactLog.promised_date, "payment_promise").label("c_promised"),
+            _latest(ContactLog.promised_date, "follow_up").label("c_follow_up"),
+        )
+        .where(*where)
+        .order_by(Debtor.id)
+        .offset(offset)
+        .limit(limit)
+        .subquery()
+    )
+    return (
+        select(*_DEBTOR_COLS, *_DEBT_COLS, page.c.c_count, page.c.c_last_at, page.c.c_promised, page.c.c_follow_up)
+        .select_from(page.join(Debtor, Debtor.id == page.c.page_id).outerjoin(Debt, Debt.debtor_id == Debtor.id))
+        .order_by(Debtor.id, Debt.id)
+    )
+
+
+def _collect(rows: Any) -> list[DebtorView]:
+    out: list[DebtorView] = []
+    for row in rows:
+        m = row._mapping
+        if not out or out[-1].id != m["id"]:
+            out.append(
+                DebtorView(
+                    **{c.name: m[c.name] for c in _DEBTOR_COLS},
+                    debts=[],
+                    contacts=ContactSummary(
+                        count=m["c_count"],
+                        last_at=m["c_last_at"],
+                        promised_date=m["c_promised"],
+                        follow_up_date=m["c_follow_up"],
+                    ),
+                )
+            )
+        if m["debt_id"] is not None:
+            out[-1].debts.append(DebtView(**{f: m[f"debt_{f}"] for f in DebtView.__dataclass_fields__}))
+    return out
+
+
+class DebtorReader:
+    """The hot lookups (the bot's every "oi" by phone, its CPF check) as one Core statement on an
+    autocommit connection: no ORM instances, no selectin second query, no BEGIN/COMMIT round trips."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def by_cpf(self, cpf: str) -> DebtorView | None:
+        found = _collect(await self.conn.execute(_views([Debtor.cpf_hash == cpf])))
+        return found[0] if found else None
+
+    async def by_public_id(self, public_id: str) -> DebtorView | None:
+        found = _collect(await self.conn.execute(_views([Debtor.public_id == public_id])))
+        return found[0] if found else None
 
     async def page(
         self,
@@ -49,30 +148,66 @@ class DebtorRepository:
         due_after: date | None = None,
         min_cents: int | None = None,
         max_cents: int | None = None,
-    ) -> tuple[Sequence[Debtor], int]:
-        # Anonymised debtors (mock_crm.privacy: CPF replaced by a pseudonym, name by this) are no one to list.
-        stmt = select(Debtor).where(Debtor.name != ANONYMOUS_NAME)
-        if phone_key is not None:
-            stmt = stmt.where(Debtor.phone_key == phone_key)
-        if any(v is not None for v in (due_before, due_after, min_cents, max_cents)):
-            debt = select(Debt.debtor_id).where(Debt.status == "open")
-            if due_before is not None:
-                debt = debt.where(Debt.due_date <= due_before)
-            if due_after is not None:
-                debt = debt.where(Debt.due_date >= due_after)
-            if min_cents is not None:
-                debt = debt.where(Debt.amount_cents >= min_cents)
-            if max_cents is not None:
-                debt = debt.where(Debt.amount_cents <= max_cents)
-            stmt = stmt.where(Debtor.id.in_(debt))
-        # One row more than the page: a page that is not full tells the total, and the count is asked
-        # only when it cannot (a lookup by phone, the bot's every "oi", is then one statement).
-        found = (await self.session.scalars(stmt.order_by(Debtor.id).offset(offset).limit(limit + 1))).all()
+    ) -> tuple[list[DebtorView], int]:
+        where = _filters(phone_key, due_before, due_after, min_cents, max_cents)
+        # One debtor more than the page: a page that is not full tells the total, and the count is
+        # asked only when it cannot (a lookup by phone, the bot's every "oi", is then one statement).
+        found = _collect(await self.conn.execute(_views(where, offset=offset, limit=limit + 1)))
         rows = found[:limit]
         if len(found) <= limit and (found or offset == 0):
             return rows, offset + len(found)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        total = await self.conn.scalar(select(func.count()).select_from(Debtor).where(*where)) or 0
         return rows, total
+
+
+def _filters(
+    phone_key: str | None,
+    due_before: date | None,
+    due_after: date | None,
+    min_cents: int | None,
+    max_cents: int | None,
+) -> list[ColumnElement[bool]]:
+    # Anonymised debtors (mock_crm.privacy: CPF replaced by a pseudonym, name by this) are no one to list.
+    where: list[ColumnElement[bool]] = [Debtor.name != ANONYMOUS_NAME]
+    if phone_key is not None:
+        where.append(Debtor.phone_key == phone_key)
+    if any(v is not None for v in (due_before, due_after, min_cents, max_cents)):
+        debt = select(Debt.debtor_id).where(Debt.status == "open")
+        if due_before is not None:
+            debt = debt.where(Debt.due_date <= due_before)
+        if due_after is not None:
+            debt = debt.where(Debt.due_date >= due_after)
+        if min_cents is not None:
+            debt = debt.where(Debt.amount_cents >= min_cents)
+        if max_cents is not None:
+            debt = debt.where(Debt.amount_cents <= max_cents)
+        where.append(Debtor.id.in_(debt))
+    return where
+
+
+class DebtorRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_cpf(self, cpf: str) -> Debtor | None:
+        return await self._one(Debtor.cpf_hash == cpf)
+
+    async def by_public_id(self, public_id: str) -> Debtor | None:
+        return await self._one(Debtor.public_id == public_id)
+
+    async def _one(self, where: ColumnElement[bool]) -> Debtor | None:
+        # The debts joined in the same statement, not by the relationship's selectin second query:
+        # every caller (an outcome, a boleto, a contact) reads the primary debt.
+        found = await self.session.execute(select(Debtor).where(where).options(joinedload(Debtor.debts)))
+        return found.unique().scalar_one_or_none()
+
+    async def add(self, debtor: Debtor) -> Debtor:
+        self.session.add(debtor)
+        await self.session.flush()
+        return debtor
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(Debtor)) or 0
 
     async def contact_summaries(self, debtor_ids: Sequence[int]) -> dict[int, ContactSummary]:
         """For each debtor, from one statement: how many contacts, when the latest was, and the dates

@@ -10,7 +10,7 @@ from certokit.cpf import normalize_cpf
 from certokit.errors import Unauthorized, error_responses
 from certokit.money import to_cents
 from mock_crm.debtors.models import Debtor
-from mock_crm.debtors.repository import DebtorRepository
+from mock_crm.debtors.repository import DebtorReader, DebtorRepository
 from mock_crm.debtors.schemas import (
     ContactCreate,
     ContactEntry,
@@ -20,8 +20,15 @@ from mock_crm.debtors.schemas import (
     DebtorUpdate,
     Page,
 )
-from mock_crm.debtors.service import DebtorExists, DebtorNotFound, DebtorService, InvalidCpf, InvalidPhone
-from mock_crm.deps import ApiKey, SessionDep
+from mock_crm.debtors.service import (
+    DebtorExists,
+    DebtorLookups,
+    DebtorNotFound,
+    DebtorService,
+    InvalidCpf,
+    InvalidPhone,
+)
+from mock_crm.deps import ApiKey, ReadDep, SessionDep
 
 router = APIRouter(
     prefix="/api/debtors",
@@ -36,6 +43,13 @@ async def get_service(session: SessionDep) -> DebtorService:
 
 
 ServiceDep = Annotated[DebtorService, Depends(get_service)]
+
+
+async def get_lookups(conn: ReadDep) -> DebtorLookups:
+    return DebtorLookups(DebtorReader(conn))
+
+
+LookupsDep = Annotated[DebtorLookups, Depends(get_lookups)]
 
 DebtorRef = Annotated[
     str,
@@ -68,11 +82,11 @@ CurrentDebtor = Annotated[Debtor, Depends(current_debtor)]
     responses=error_responses(DebtorNotFound, InvalidCpf),
     summary="Devedor por CPF, com o CPF no corpo (fora da URL e dos logs de acesso)",
 )
-async def lookup_debtor(data: DebtorLookup, service: ServiceDep) -> DebtorInfo:
+async def lookup_debtor(data: DebtorLookup, lookups: LookupsDep) -> DebtorInfo:
     digits = normalize_cpf(data.cpf)
     if digits is None:
         raise InvalidCpf()
-    return await service.info(await service.get(digits))
+    return await lookups.get(digits)
 
 
 @router.get(
@@ -81,8 +95,14 @@ async def lookup_debtor(data: DebtorLookup, service: ServiceDep) -> DebtorInfo:
     responses=error_responses(DebtorNotFound, InvalidCpf),
     summary="Devedor pelo id opaco (ou pelo CPF, por compatibilidade)",
 )
-async def get_debtor(debtor: CurrentDebtor, service: ServiceDep) -> DebtorInfo:
-    return await service.info(debtor)
+async def get_debtor(cpf: DebtorRef, lookups: LookupsDep) -> DebtorInfo:
+    # As `current_debtor` reads the reference, without loading an ORM instance.
+    if _PUBLIC_ID.fullmatch(cpf):
+        return await lookups.by_public_id(cpf)
+    digits = normalize_cpf(cpf)
+    if digits is None:
+        raise InvalidCpf()
+    return await lookups.get(digits)
 
 
 @router.get(
@@ -92,7 +112,7 @@ async def get_debtor(debtor: CurrentDebtor, service: ServiceDep) -> DebtorInfo:
     summary="Lista devedores, ou busca por telefone",
 )
 async def list_debtors(
-    service: ServiceDep,
+    lookups: LookupsDep,
     phone: Annotated[
         str | None,
         Query(
@@ -108,7 +128,7 @@ async def list_debtors(
     min_amount: Annotated[Decimal | None, Query(ge=0, le=100_000_000, allow_inf_nan=False)] = None,
     max_amount: Annotated[Decimal | None, Query(ge=0, le=100_000_000, allow_inf_nan=False)] = None,
 ) -> Page[DebtorInfo]:
-    return await service.search(
+    return await lookups.search(
         phone=phone,
         page=page,
         page_size=page_size,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +11,7 @@ from certokit.errors import Conflict, Invalid, NotFound
 from certokit.money import from_cents, to_cents
 from certokit.phones import phone_key
 from mock_crm.debtors.models import ContactLog, Debt, Debtor
-from mock_crm.debtors.repository import ContactSummary, DebtorRepository
+from mock_crm.debtors.repository import ContactSummary, DebtorReader, DebtorRepository, DebtorView, DebtView
 from mock_crm.debtors.schemas import (
     Address,
     ContactCreate,
@@ -66,7 +65,52 @@ def primary_debt(debtor: Debtor) -> Debt:
     return max(debtor.debts, key=lambda d: d.id)
 
 
-def _params(debt: Debt) -> NegotiationParams:
+def _primary_view(debts: list[DebtView]) -> DebtView:
+    """`primary_debt`'s choice among a lookup's plain debts."""
+    open_debts = [d for d in debts if d.status == "open"]
+    if open_debts:
+        return min(open_debts, key=lambda d: (d.due_date, d.id))
+    return max(debts, key=lambda d: d.id)
+
+
+def view_of(debtor: Debtor, contacts: ContactSummary) -> DebtorView:
+    """An ORM debtor (just created or updated in this transaction) as the lookups read one."""
+    return DebtorView(
+        id=debtor.id,
+        public_id=debtor.public_id,
+        cpf=debtor.cpf,
+        name=debtor.name,
+        phone=debtor.phone,
+        email=debtor.email,
+        street=debtor.street,
+        number=debtor.number,
+        complement=debtor.complement,
+        district=debtor.district,
+        city=debtor.city,
+        state=debtor.state,
+        cep=debtor.cep,
+        opted_out=debtor.opted_out,
+        debts=[
+            DebtView(
+                id=d.id,
+                kind=d.kind,
+                description=d.description,
+                contract_number=d.contract_number,
+                original_creditor=d.original_creditor,
+                amount_cents=d.amount_cents,
+                due_date=d.due_date,
+                status=d.status,
+                max_discount_percentage=d.max_discount_percentage,
+                min_payment_cents=d.min_payment_cents,
+                max_installments=d.max_installments,
+            )
+            for d in debtor.debts
+        ],
+        contacts=contacts,
+    )
+
+
+def _params(debt: DebtView) -> NegotiationParams:
     return NegotiationParams(
         max_discount_percentage=debt.max_discount_percentage,
         min_payment_amount=from_cents(debt.min_payment_cents),
@@ -74,7 +118,7 @@ def _params(debt: Debt) -> NegotiationParams:
     )
 
 
-def _debt_info(debt: Debt, today: date) -> DebtInfo:
+def _debt_info(debt: DebtView, today: date) -> DebtInfo:
     return DebtInfo(
         id=debt.id,
         kind=debt.kind,
@@ -89,7 +133,7 @@ def _debt_info(debt: Debt, today: date) -> DebtInfo:
     )
 
 
-def address_of(debtor: Debtor) -> Address | None:
+def address_of(debtor: Debtor | DebtorView) -> Address | None:
     """The debtor's address, when the CRM knows all of it (a partial one prints nothing useful)."""
     if not (debtor.street and debtor.district and debtor.city and debtor.state and debtor.cep):
         return None
@@ -117,14 +161,10 @@ def set_address(debtor: Debtor, address: Address | None) -> None:
     debtor.cep = address.cep if address else None
 
 
-def to_info(
-    debtor: Debtor,
-    *,
-    contacts: ContactSummary,
-    today: date | None = None,
-) -> DebtorInfo:
+def to_info(debtor: DebtorView, today: date | None = None) -> DebtorInfo:
     today = today or today_sp()
-    debt = primary_debt(debtor)
+    contacts = debtor.contacts
+    debt = _primary_view(debtor.debts)
     dpd = max(0, (today - debt.due_date).days)
     return DebtorInfo(
         id=debtor.public_id,
@@ -151,28 +191,24 @@ def to_info(
     )
 
 
-class DebtorService:
-    def __init__(self, repo: DebtorRepository) -> None:
-        self.repo = repo
+class DebtorLookups:
+    """The read-only answers (by CPF, by opaque id, by phone, a page): one Core statement each on an
+    autocommit connection (`DebtorReader`), the same DebtorInfo as from the ORM."""
 
-    async def info(self, debtor: Debtor) -> DebtorInfo:
-        return (await self.infos([debtor]))[0]
+    def __init__(self, reader: DebtorReader) -> None:
+        self.reader = reader
 
-    async def infos(self, debtors: Sequence[Debtor]) -> list[DebtorInfo]:
-        contacts = await self.repo.contact_summaries([d.id for d in debtors])  # one statement, was five
-        return [to_info(d, contacts=contacts[d.id]) for d in debtors]
-
-    async def get(self, cpf: str) -> Debtor:
-        debtor = await self.repo.by_cpf(cpf)
-        if debtor is None:
+    async def get(self, cpf: str) -> DebtorInfo:
+        found = await self.reader.by_cpf(cpf)
+        if found is None:
             raise DebtorNotFound()
-        return debtor
+        return to_info(found)
 
-    async def by_public_id(self, public_id: str) -> Debtor:
-        debtor = await self.repo.by_public_id(public_id)
-        if debtor is None:
+    async def by_public_id(self, public_id: str) -> DebtorInfo:
+        found = await self.reader.by_public_id(public_id)
+        if found is None:
             raise DebtorNotFound()
-        return debtor
+        return to_info(found)
 
     async def search(
         self,
@@ -193,7 +229,7 @@ class DebtorService:
         today = today_sp()
         due_before = date.fromordinal(today.toordinal() - min_days_past_due) if min_days_past_due else None
         due_after = date.fromordinal(today.toordinal() - max_days_past_due) if max_days_past_due is not None else None
-        rows, total = await self.repo.page(
+        rows, total = await self.reader.page(
             phone_key=key,
             offset=(page - 1) * page_size,
             limit=page_size,
@@ -202,7 +238,29 @@ class DebtorService:
             min_cents=min_amount_cents,
             max_cents=max_amount_cents,
         )
-        return Page(items=await self.infos(rows), total=total, page=page, page_size=page_size)
+        return Page(items=[to_info(d, today) for d in rows], total=total, page=page, page_size=page_size)
+
+
+class DebtorService:
+    def __init__(self, repo: DebtorRepository) -> None:
+        self.repo = repo
+
+    async def info(self, debtor: Debtor) -> DebtorInfo:
+        """A debtor this request wrote (created, updated), as a lookup would answer it."""
+        contacts = await self.repo.contact_summaries([debtor.id])
+        return to_info(view_of(debtor, contacts[debtor.id]))
+
+    async def get(self, cpf: str) -> Debtor:
+        debtor = await self.repo.by_cpf(cpf)
+        if debtor is None:
+            raise DebtorNotFound()
+        return debtor
+
+    async def by_public_id(self, public_id: str) -> Debtor:
+        debtor = await self.repo.by_public_id(public_id)
+        if debtor is None:
+            raise DebtorNotFound()
+        return debtor
 
     async def create(self, data: DebtorCreate) -> Debtor:
         if await self.repo.by_cpf(data.cpf) is not None:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certokit.db import dialect_of
 from mock_crm.negotiations.models import NegotiationResult
 
 
@@ -17,3 +22,17 @@ class NegotiationRepository:
         self.session.add(result)
         await self.session.flush()
         return result
+
+    async def insert_once(self, **values: Any) -> bool:
+        """Insert a result unless its session_id is already stored: one statement, no savepoint.
+
+        False when another POST of the same session got there first (committed, or committing: Postgres
+        waits for it); the caller then reads the winner's record."""
+        insert = pg_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
+        stmt = (
+            insert(NegotiationResult)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["session_id"])
+            .returning(NegotiationResult.id)
+        )
+        return (await self.session.execute(stmt)).first() is not None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from datetime import datetime
+from typing import Any
 
 from certokit.db import utcnow
 from certokit.errors import Conflict, DomainError, NotFound
 from certokit.money import to_cents
 from mock_crm.boletos.schemas import PaymentAgreement
-from mock_crm.boletos.service import BoletoService
+from mock_crm.boletos.service import BoletoService, agreement_key
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import DebtorNotFound
 from mock_crm.negotiations.models import NegotiationResult
@@ -43,7 +44,14 @@ class NegotiationService:
         debtor = await self.debtors.by_cpf(outcome.debtor_cpf)
         if debtor is None:
             raise DebtorNotFound()
-        row = NegotiationResult(
+        agreement = agreement_of(outcome)
+        payload = outcome.model_dump(mode="json")
+        if agreement is not None:
+            # One reference for the whole agreement (each boleto is listed under `boletos`): known
+            # before the boletos are, so the row is written whole, not inserted and then updated.
+            payload["payment_slip_reference"] = agreement_key(agreement)
+        created_at = utcnow()
+        inserted = await self.repo.insert_once(
             session_id=outcome.session_id,
             debtor_id=debtor.id,
             outcome=outcome.outcome,
@@ -52,31 +60,38 @@ class NegotiationService:
             installments=outcome.installments,
             payment_date=outcome.payment_date,
             payment_method=outcome.payment_method,
-            payment_slip_reference=outcome.payment_slip_reference,
+            payment_slip_reference=payload["payment_slip_reference"],
             qualitative_notes=outcome.qualitative_notes,
             interaction_timestamp=outcome.interaction_timestamp,
-            payload=outcome.model_dump(mode="json"),
+            payload=payload,
+            created_at=created_at,
         )
-        try:
-            async with self.repo.session.begin_nested():
-                await self.repo.add(row)
-        except IntegrityError:
+        if not inserted:
             # A concurrent POST of the same session won the insert: answer with its record.
             winner = await self.repo.by_session(outcome.session_id)
-            if winner is None:
-                raise
+            if winner is None:  # pragma: no cover - the conflict was on this session_id
+                raise OutcomeNotFound()
             return await self.view(winner), False
         if outcome.replaces_session_id:
             # A renegotiation: the old agreement and its boletos give way to this one.
             await self.cancel(outcome.replaces_session_id, reason="renegotiated")
-        agreement = agreement_of(outcome)
-        if agreement is not None:
-            # The boletos are born with the outcome, in its transaction: both or neither.
-            batch, _ = await self.boletos.issue(agreement)
-            # One reference for the whole agreement; each boleto is listed under `boletos`.
-            row.payment_slip_reference = batch.agreement_key
-            row.payload = {**row.payload, "payment_slip_reference": row.payment_slip_reference}
-        return await self.view(row), True
+        if agreement is None:
+            return await self._stored(payload, created_at, await self.boletos_of(outcome.session_id)), True
+        # The boletos are born with the outcome, in its transaction: both or neither.
+        batch, _ = await self.boletos.issue(agreement, debtor)
+        refs = [
+            BoletoRef(
+                boleto_id=b.boleto_id,
+                installment=b.installment,
+                installments=b.installments,
+                amount=b.amount,
+                due_date=b.due_date,
+                status=b.status,
+                pdf_url=b.pdf_url,
+            )
+            for b in batch.boletos
+        ]
+        return await self._stored(payload, created_at, refs), True
 
     async def cancel(self, session_id: str, *, reason: str = "agreement_cancelled") -> StoredOutcome:
         """Cancel an agreement before its first payment: its boletos stop being valid and are not sent.
@@ -108,14 +123,15 @@ class NegotiationService:
         return await self.view(row)
 
     async def view(self, row: NegotiationResult) -> StoredOutcome:
-        if "debtor_cpf" not in row.payload:  # anonymised (mock_crm.privacy): kept for totals, not shown
-            raise OutcomeAnonymised()
-        return StoredOutcome.model_validate(
-            {**row.payload, "boletos": await self.boletos_of(row), "created_at": row.created_at}
-        )
+        return await self._stored(row.payload, row.created_at, await self.boletos_of(row.session_id))
 
-    async def boletos_of(self, row: NegotiationResult) -> list[BoletoRef]:
-        rows = await self.boletos.repo.by_session(row.session_id)
+    async def _stored(self, payload: dict[str, Any], created_at: datetime, refs: list[BoletoRef]) -> StoredOutcome:
+        if "debtor_cpf" not in payload:  # anonymised (mock_crm.privacy): kept for totals, not shown
+            raise OutcomeAnonymised()
+        return StoredOutcome.model_validate({**payload, "boletos": refs, "created_at": created_at})
+
+    async def boletos_of(self, session_id: str) -> list[BoletoRef]:
+        rows = await self.boletos.repo.by_session(session_id)
         return [
             BoletoRef(
                 boleto_id=b.boleto_id,

@@ -274,21 +274,31 @@ class TestDeliveryCrash:
                 .values(next_attempt_at=BoletoDelivery.created_at)
             )
         client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
-        record = BoletoRepository.record_delivery
+        # A step is recorded by record_delivery, the last one (with the PIX id) by finish_delivery.
+        record, finish = BoletoRepository.record_delivery, BoletoRepository.finish_delivery
         recorded = 0
 
-        async def dies_before_recording_the_second(self: BoletoRepository, d: Any, **values: Any) -> None:
+        def crash_at_the_second(values: dict[str, Any]) -> None:
             nonlocal recorded
             if field in values:
                 recorded += 1
                 if recorded == 2:
                     raise Crash  # Meta has the second boleto's part; the row does not know it
+
+        async def record_or_die(self: BoletoRepository, d: Any, **values: Any) -> None:
+            crash_at_the_second(values)
             await record(self, d, **values)
 
-        monkeypatch.setattr(BoletoRepository, "record_delivery", dies_before_recording_the_second)
+        async def finish_or_die(self: BoletoRepository, d: Any, boleto_id: str, **values: Any) -> None:
+            crash_at_the_second(values)
+            await finish(self, d, boleto_id, **values)
+
+        monkeypatch.setattr(BoletoRepository, "record_delivery", record_or_die)
+        monkeypatch.setattr(BoletoRepository, "finish_delivery", finish_or_die)
         with pytest.raises(Crash):
             await deliver_due(sessionmaker, client, settings)
         monkeypatch.setattr(BoletoRepository, "record_delivery", record)
+        monkeypatch.setattr(BoletoRepository, "finish_delivery", finish)
         assert await deliver_due(sessionmaker, client, settings) == 0  # its lease still holds the rows
         async with sessionmaker() as s, s.begin():
             await s.execute(  # the lease runs out
@@ -298,7 +308,10 @@ class TestDeliveryCrash:
             )
         assert await deliver_due(sessionmaker, client, settings) == 2
         sent = [b for b in graph.messages_to("5511987654323") if b["type"] == part]
-        key = (lambda b: b["document"]["caption"]) if part == "document" else (lambda b: b["text"]["body"])
+
+        def key(b: dict[str, Any]) -> str:
+            return str(b["document"]["caption"] if part == "document" else b["text"]["body"])
+
         counts = Counter(key(b) for b in sent)
         assert sorted(counts.values()) == [1, 1, 2]  # one part of one boleto twice, never the batch
         twice = next(k for k, n in counts.items() if n == 2)
