@@ -8,7 +8,7 @@ from typing import Any
 from certokit.db import utcnow
 from certokit.errors import Conflict, DomainError, NotFound
 from certokit.money import to_cents
-from mock_crm.boletos.schemas import PaymentAgreement
+from mock_crm.boletos.schemas import BoletoOut, PaymentAgreement
 from mock_crm.boletos.service import BoletoService, agreement_key
 from mock_crm.debtors.repository import DebtorRepository
 from mock_crm.debtors.service import DebtorNotFound
@@ -79,18 +79,7 @@ class NegotiationService:
             return await self._stored(payload, created_at, await self.boletos_of(outcome.session_id)), True
         # The boletos are born with the outcome, in its transaction: both or neither.
         batch, _ = await self.boletos.issue(agreement, debtor)
-        refs = [
-            BoletoRef(
-                boleto_id=b.boleto_id,
-                installment=b.installment,
-                installments=b.installments,
-                amount=b.amount,
-                due_date=b.due_date,
-                status=b.status,
-                pdf_url=b.pdf_url,
-            )
-            for b in batch.boletos
-        ]
+        refs = [_ref(b) for b in batch.boletos]
         return await self._stored(payload, created_at, refs), True
 
     async def cancel(self, session_id: str, *, reason: str = "agreement_cancelled") -> StoredOutcome:
@@ -132,18 +121,20 @@ class NegotiationService:
 
     async def boletos_of(self, session_id: str) -> list[BoletoRef]:
         rows = await self.boletos.repo.by_session(session_id)
-        return [
-            BoletoRef(
-                boleto_id=b.boleto_id,
-                installment=b.installment,
-                installments=b.installments,
-                amount=b.amount,
-                due_date=b.due_date,
-                status=b.status,
-                pdf_url=b.pdf_url,
-            )
-            for b in await self.boletos.out(rows)
-        ]
+        return [_ref(b) for b in await self.boletos.out(rows)]
+
+
+def _ref(b: BoletoOut) -> BoletoRef:
+    """A boleto as an outcome lists it."""
+    return BoletoRef(
+        boleto_id=b.boleto_id,
+        installment=b.installment,
+        installments=b.installments,
+        amount=b.amount,
+        due_date=b.due_date,
+        status=b.status,
+        pdf_url=b.pdf_url,
+    )
 
 
 def agreement_of(outcome: ConversationOutcome) -> PaymentAgreement | None:
