@@ -576,11 +576,13 @@ def build_write(work: TurnWork, marks: list[Mark] | None = None) -> tuple[str, d
     events = None
     if work.events:
         src = sql.param(work.events, as_json=True)
-        # `= ANY (ARRAY(…))`, not `IN (SELECT …)`: the events are found by id. As a join Postgres
-        # guesses a hundred ids and reads every unprocessed event (under a burst, hundreds) to match them.
+        # The phone too, the first column of the unprocessed events' partial index: by id alone,
+        # Postgres (whose statistics see next to no unprocessed events) prefers that index to the
+        # primary key and reads every unprocessed event, hundreds under a burst, to find the turn's one.
+        by_phone = f"phone_key = {sql.param(work.read.phone_key)} AND " if work.read is not None else ""
         events = sql.cte(
-            "UPDATE inbound_events SET processed_at = now(), payload = NULL "
-            f"WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text({src})::bigint)) AND processed_at IS NULL "
+            f"UPDATE inbound_events SET processed_at = now(), payload = NULL WHERE {by_phone}"
+            f"id = ANY (ARRAY(SELECT jsonb_array_elements_text({src})::bigint)) AND processed_at IS NULL "
             "RETURNING id"
         )
     checks = [f"(SELECT count(*) FROM {g}) = 1" for g in guards]

@@ -48,17 +48,28 @@ log = get_logger("certobot.marks")
 # first has already moved it on). `marked` returns the rows this statement recorded, so a read in
 # the same statement, which cannot see its own CTEs' writes, can leave them out of its backlog.
 # `param` is how the statement names the marks: `:marks` (SQLAlchemy) or `$n::text::jsonb` (asyncpg).
+# "Not done, not failed" rather than "pending" (the same rows: an outbox row is one of the three):
+# `status = 'pending'` would let Postgres walk the pending rows' partial index, which its statistics
+# think nearly empty, and under a burst read every pending reply to find the two named; this way
+# each named row is one probe of the primary key (PENDING_BY_ID). The ids are also given as an array
+# (`= ANY`): a key condition on the table's own scan, so however few rows Postgres believes the
+# table holds, it never walks the whole key to join them.
+PENDING_BY_ID = "status NOT IN ('done', 'failed')"
+
+
 def mark_ctes(param: str) -> str:
     return f"""
 marked AS (
   UPDATE outbox o SET status = 'done', done_at = now(), last_error = NULL, locked_until = NULL
     FROM jsonb_to_recordset({param}) AS m(o bigint, mid bigint, w text)
-   WHERE o.id = m.o AND o.status = 'pending'
+   WHERE o.id = m.o AND o.{PENDING_BY_ID}
+     AND o.id = ANY (ARRAY(SELECT (e ->> 'o')::bigint FROM jsonb_array_elements({param}) e))
   RETURNING o.id),
 marked_lines AS (
   UPDATE messages t SET status = 'sent', wamid = coalesce(m.w, t.wamid), updated_at = now()
     FROM jsonb_to_recordset({param}) AS m(o bigint, mid bigint, w text)
    WHERE t.id = m.mid AND t.status = 'queued'
+     AND t.id = ANY (ARRAY(SELECT (e ->> 'mid')::bigint FROM jsonb_array_elements({param}) e))
   RETURNING t.id)"""
 
 

@@ -330,7 +330,7 @@ class Pipeline:
             except Exception:
                 if not await self._given_up(event.id):
                     raise
-                work = TurnWork(events=[event.id])
+                work = TurnWork(read=read, events=[event.id])
             work.lease = not read.backlog
             try:
                 written = await write_turn(engine, work, self.marks)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.negotiation.models import Outbox
 from certobot.sealed import SEAL
-from certobot.whatsapp.marks import MARK_CTES, SentMarks
+from certobot.whatsapp.marks import MARK_CTES, PENDING_BY_ID, SentMarks
 from certobot.whatsapp.models import Message, StatusEvent
 from certobot.whatsapp.schemas import Status
 from certokit import rawsql
@@ -66,7 +66,8 @@ def _error(s: Status) -> dict[str, Any] | None:
 # names by its opaque data (the process that sent them died before recording), and `named` gives
 # their transcript line the wamid and status. `moved` and `named` never touch the same row: a
 # `queued` line has no wamid yet. Redeliveries are harmless: forward only, and only pending rows.
-_STORE_SQL = """
+# The outbox rows are named twice, joined and as an array, for the plan: see marks.PENDING_BY_ID.
+_STORE_SQL = f"""
 WITH v AS (
   SELECT * FROM jsonb_to_recordset(:rows)
     AS r(ord int, wamid text, status text, payload text, rank int, error jsonb, outbox_id bigint)
@@ -87,7 +88,8 @@ WITH v AS (
   UPDATE outbox o SET status = 'done', done_at = now(), last_error = NULL, locked_until = NULL
   FROM (SELECT DISTINCT ON (outbox_id) outbox_id, wamid FROM v WHERE outbox_id IS NOT NULL
         ORDER BY outbox_id, ord) c
-  WHERE o.id = c.outbox_id AND o.kind = 'whatsapp' AND o.status = 'pending'
+  WHERE o.id = c.outbox_id AND o.kind = 'whatsapp' AND o.{PENDING_BY_ID}
+    AND o.id = ANY (ARRAY(SELECT outbox_id FROM v WHERE outbox_id IS NOT NULL))
   RETURNING o.message_id, c.wamid
 ), named AS (
   UPDATE messages m SET status = CASE WHEN b.rank > 0 THEN b.status ELSE 'sent' END, wamid = c.wamid,

@@ -81,7 +81,8 @@ def make_engine(
     connection, without the five plans for the values of each call it otherwise makes first (for a
     hot statement, planning cost more than running it). Only for an engine whose statements were
     all checked to have a generic plan as good: an ORM filter such as `status = $1` gets a generic
-    plan that cannot tell the few pending rows from the millions done, and scans.
+    plan that cannot tell the few pending rows from the millions done, and scans. Their joins are
+    nested loops over keys (no hash or merge joins): each names the few rows it touches.
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -95,6 +96,15 @@ def make_engine(
         settings["search_path"] = schema
     if generic_plans:
         settings["plan_cache_mode"] = "force_generic_plan"
+        # These statements touch a few rows they name (ids, wamids, a phone) in tables that grow. A
+        # generic plan is made once, from the statistics of that moment: made while a table looked
+        # small (a new database, or between two analyses), it scans it for good; made while few
+        # replies were pending, it hashes every pending one to match the two it names. Under a
+        # burst, each such statement read thousands of rows to write two. So the plan probes keys:
+        # no sequential scans, no hash or merge joins (Postgres still scans where no index serves).
+        settings["enable_seqscan"] = "off"
+        settings["enable_hashjoin"] = "off"
+        settings["enable_mergejoin"] = "off"
     # No pre-ping: it costs a round trip on every checkout (several per turn). A connection broken by
     # a Postgres restart fails its one operation, SQLAlchemy then discards the whole pool, and the
     # caller's retry (Meta's redelivery, the pipeline's at-least-once loop) finds fresh connections.
