@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ssl
 import urllib.request
+from functools import lru_cache
 
 import aiohttp
 import certifi
@@ -25,6 +26,17 @@ from yarl import URL
 __all__ = ["KEEPALIVE_SECONDS", "AiohttpTransport"]
 
 KEEPALIVE_SECONDS = 4.0
+
+
+@lru_cache(maxsize=16)
+def _timeout(pool: float | None, connect: float | None, read: float | None) -> aiohttp.ClientTimeout:
+    """httpx's timeouts as aiohttp's (a client has one set, so one is built per client, not per request)."""
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=pool,  # waiting for a free connection, as httpx's pool timeout
+        sock_connect=connect,
+        sock_read=read,
+    )
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -59,12 +71,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeouts.get("pool"),  # waiting for a free connection, as httpx's pool timeout
-            sock_connect=timeouts.get("connect"),
-            sock_read=timeouts.get("read"),
-        )
         body = await request.aread()
         try:
             async with self._client().request(
@@ -72,7 +78,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 URL(str(request.url), encoded=True),
                 headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
                 data=body or None,
-                timeout=timeout,
+                timeout=_timeout(timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read")),
                 allow_redirects=False,
                 compress=False,
             ) as answer:
@@ -91,10 +97,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(str(exc), request=request) from exc
         except aiohttp.ClientError as exc:
             raise httpx.NetworkError(str(exc), request=request) from exc
+        # The body as a stream, as httpx's own transport hands it over (the client reads it once):
+        # `content=` read it here and added a Content-Length the server may not have sent, ~10 µs more.
         return httpx.Response(
             answer.status,
-            headers=[(k, v) for k, v in answer.raw_headers],
-            content=content,
+            headers=answer.raw_headers,
+            stream=httpx.ByteStream(content),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": (answer.reason or "").encode()},
             request=request,
         )
