@@ -13,6 +13,7 @@ import httpx
 import pytest
 import stamina
 from aiohttp import web
+from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from certokit.http import AiohttpTransport
 from certokit.whatsapp.graph import (
@@ -214,6 +215,28 @@ class TestMetasAnswers:
         assert result.wamid == ANSWER["messages"][0]["id"]
         assert len(requests) == paced == 3
         assert [r.content for r in requests] == [requests[0].content] * 3  # the same body each time
+
+    @pytest.mark.usefixtures("no_waits")
+    async def test_each_retry_is_scheduled_for_the_failure_before_it(self) -> None:
+        answers = [_error(429, 130429, "Rate limit hit"), _error(400, 131016, "Service unavailable")]
+
+        async def handler(_: httpx.Request) -> httpx.Response:
+            return answers.pop(0) if answers else httpx.Response(200, json=ANSWER)
+
+        scheduled: list[tuple[int, int | None]] = []
+
+        def on_retry(details: RetryDetails) -> None:
+            assert isinstance(details.caused_by, GraphError)
+            scheduled.append((details.retry_num, details.caused_by.code))
+
+        graph, _ = _graph(handler)
+        set_on_retry_hooks([on_retry])
+        try:
+            await graph.send("5511987654321", text_message("oi"))
+        finally:
+            set_on_retry_hooks(None)
+        # What stamina's hooks (its retry log and metrics) see: the first failure too.
+        assert scheduled == [(1, 130429), (2, 131016)]
 
     @pytest.mark.usefixtures("no_waits")
     async def test_a_connection_never_made_is_retried(self) -> None:
