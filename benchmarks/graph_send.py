@@ -160,8 +160,13 @@ async def run(args: argparse.Namespace, base_url: str) -> None:
                 us = cpu / args.messages * 1e6
                 per_send[stack.label].append(us)
                 print(f"round {r + 1} {stack.label:>20}: {us:7.1f} µs CPU/send  ({args.messages / wall:6.0f} sends/s)")
+        first = per_send[stacks[0].label]
         for label, values in per_send.items():
-            print(f"{label:>20}: median {statistics.median(values):7.1f} µs CPU/send  (min {min(values):.1f})")
+            line = f"{label:>20}: median {statistics.median(values):7.1f} µs CPU/send  (min {min(values):.1f})"
+            if label != stacks[0].label:  # paired by round: the machine's load drifts, the ratio less
+                ratios = [v / f for v, f in zip(values, first, strict=True)]
+                line += f"  {statistics.median(ratios):.2f}x {stacks[0].label} (median of the rounds' ratios)"
+            print(line)
     for stack in stacks:
         await stack.aclose()
 
