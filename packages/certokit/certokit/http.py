@@ -106,8 +106,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(str(exc), request=request) from exc
         except aiohttp.ClientError as exc:
             raise httpx.NetworkError(str(exc), request=request) from exc
-        # The body as a stream, as httpx's own transport hands it over (the client reads it once):
-        # `content=` read it here and added a Content-Length the server may not have sent, ~10 µs more.
+        # The body as a stream, as httpx's own transport hands it over, read once by whoever sent it
+        # (`client.send`, `JsonPost`): `content=` read it here already, and added a Content-Length
+        # the server may not have sent.
         return httpx.Response(
             answer.status,
             headers=answer.raw_headers,
