@@ -13,7 +13,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from certokit.http import AiohttpTransport
+from certokit.http import AiohttpTransport, JsonPost
 from certokit.whatsapp.graph import request_not_sent
 
 
@@ -132,3 +132,19 @@ class TestErrors:
             with pytest.raises(httpx.ReadTimeout) as caught:
                 await c.post(f"{base}/slow", json={})
         assert not request_not_sent(caught.value)
+
+
+class TestJsonPost:
+    async def test_a_closed_client_refuses_it_as_it_refuses_post(
+        self, server: tuple[str, list[dict[str, Any]]]
+    ) -> None:
+        base, seen = server
+        client = httpx.AsyncClient(transport=AiohttpTransport())
+        post = JsonPost(client, f"{base}/echo", {"Authorization": "Bearer t"})
+        assert (await post({"a": 1})).json() == {"ok": True, "n": 1}
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await client.post(f"{base}/echo", json={"a": 2})
+        with pytest.raises(RuntimeError, match="client has been closed"):
+            await post({"a": 2})
+        assert len(seen) == 1
