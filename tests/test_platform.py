@@ -104,7 +104,6 @@ class TestSettings:
         ours = [line for line in proc.stderr.splitlines() if "Configuração inválida" in line]
         assert ours == ["Configuração inválida: CREDITOR_CNPJ: CNPJ inválido (dígitos verificadores não conferem)"]
 
-
     async def test_served_app_freezes_its_startup_heap_before_the_first_request(self) -> None:
         """The heap startup built is moved out of the collector's walks once the app has started
         (certokit.heap): an app that only loaded its settings has not started and freezes nothing."""
