@@ -217,21 +217,30 @@ class DebtorReader:
         return rows, total
 
 
+def _one_with_debts(where: ColumnElement[bool]) -> Select[Any]:
+    # The debts joined in the same statement, not by the relationship's selectin second query:
+    # every caller (an outcome, a boleto, a contact) reads the primary debt.
+    return select(Debtor).where(where).options(joinedload(Debtor.debts))
+
+
+_ONE_BY_CPF = _one_with_debts(Debtor.cpf_hash == bindparam("key"))
+_ONE_BY_PUBLIC_ID = _one_with_debts(Debtor.public_id == bindparam("key"))
+
+
 class DebtorRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def by_cpf(self, cpf: str) -> Debtor | None:
-        return await self._one(Debtor.cpf_hash == cpf)
+        return await self._one(_ONE_BY_CPF, cpf)
 
     async def by_public_id(self, public_id: str) -> Debtor | None:
-        return await self._one(Debtor.public_id == public_id)
+        return await self._one(_ONE_BY_PUBLIC_ID, public_id)
 
-    async def _one(self, where: ColumnElement[bool]) -> Debtor | None:
-        # The debts joined in the same statement, not by the relationship's selectin second query:
-        # every caller (an outcome, a boleto, a contact) reads the primary debt.
-        found = await self.session.execute(select(Debtor).where(where).options(joinedload(Debtor.debts)))
-        return found.unique().scalar_one_or_none()
+    async def _one(self, stmt: Select[Any], key: str) -> Debtor | None:
+        found = await self.session.execute(stmt, {"key": key})
+        debtor: Debtor | None = found.unique().scalar_one_or_none()
+        return debtor
 
     async def add(self, debtor: Debtor) -> Debtor:
         self.session.add(debtor)
