@@ -7,8 +7,13 @@ delivery on WhatsApp (document, then the PIX code) to a Graph API stand-in. The 
 process behind httpx's ASGI transport against a Postgres database of its own; the figure is this
 process's CPU time (the PDF thread included) per conversation, and Postgres round trips counted.
 The client's own CPU is in it too: compare runs of two versions, not with the load test's figure.
+Also per phase: the two lookups, the outcome POST (boleto and PDF included), the delivery.
 
     taskset -c 0 uv run python benchmarks/crm_conversation.py [N]
+
+Against another version of the CRM (the same script, that version's packages first on the path):
+
+    PYTHONPATH=/tmp/crm-before taskset -c 1 uv run python benchmarks/crm_conversation.py [N]
 """
 
 from __future__ import annotations
@@ -56,8 +61,12 @@ def outcome(cpf: str) -> dict[str, object]:
     }
 
 
+PHASES = ("lookups", "outcome", "delivery")
+spent: dict[str, float] = dict.fromkeys(PHASES, 0.0)  # CPU seconds per phase, measured part only
+
+
 async def conversations(url: str, count: int) -> tuple[float, float]:
-    """(CPU ms per conversation, Postgres round trips per conversation)."""
+    """(CPU ms per conversation, Postgres round trips per conversation); per phase in `spent`."""
     settings = CrmSettings(
         _env_file=None,
         database_url=url,
@@ -91,6 +100,7 @@ async def conversations(url: str, count: int) -> tuple[float, float]:
                 await converse(crm, d)
             await deliver_all(app, settings)
             cpu, trips = time.process_time(), 0
+            spent.update(dict.fromkeys(PHASES, 0.0))
             for d in debtors[5:]:
                 await converse(crm, d)
             await deliver_all(app, settings)
@@ -100,20 +110,27 @@ async def conversations(url: str, count: int) -> tuple[float, float]:
 
 
 async def converse(crm: httpx.AsyncClient, d: dict[str, Any]) -> None:
-    for r in (
+    started = time.process_time()
+    looked = (
         await crm.get("/api/debtors", params={"phone": d["phone"], "page_size": 1}),
         await crm.post("/api/debtors/lookup", json={"cpf": d["cpf"]}),
-        await crm.post(
-            "/api/negotiations/results", json=outcome(str(d["cpf"])), headers={"Idempotency-Key": str(uuid.uuid4())}
-        ),
-    ):
+    )
+    middle = time.process_time()
+    result = await crm.post(
+        "/api/negotiations/results", json=outcome(str(d["cpf"])), headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    spent["lookups"] += middle - started
+    spent["outcome"] += time.process_time() - middle
+    for r in (*looked, result):
         assert r.status_code in (200, 201), r.text
 
 
 async def deliver_all(app: object, settings: CrmSettings) -> None:
     state = app.state  # type: ignore[attr-defined]
+    started = time.process_time()
     while await deliver_due(state.sessionmaker, state.whatsapp, settings, limit=50):
         pass
+    spent["delivery"] += time.process_time() - started
 
 
 def main() -> None:
@@ -126,6 +143,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
         cpu, trips = asyncio.run(conversations(url, count))
         print(f"{count} conversas: {cpu:.2f} ms de CPU por conversa, {trips:.1f} idas e voltas ao Postgres")
+        print("  por fase (ms/conversa): " + ", ".join(f"{p} {spent[p] * 1000 / count:.2f}" for p in PHASES))
     finally:
         asyncio.run(drop(db))
 

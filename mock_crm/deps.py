@@ -15,7 +15,7 @@ from certokit.clock import Clock, SystemClock
 from certokit.db import one_statement, transaction
 from certokit.errors import Unauthorized
 from mock_crm.settings import CrmSettings
-from mock_crm.throttle import count_failure, refuse_if_throttled
+from mock_crm.throttle import ThrottleBoard, count_failure, refuse_if_throttled
 
 
 # `async def` although they await nothing: FastAPI runs a plain `def` dependency in its thread pool,
@@ -58,12 +58,13 @@ async def require_key(
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     client = request.client.host if request.client else "desconhecido"
     now = clock_of(request).now()
-    limits = {"max_failures": settings.auth_max_failures, "window": settings.auth_failure_window_seconds}
-    await refuse_if_throttled(maker, client, now, **limits)
+    board: ThrottleBoard | None = getattr(request.app.state, "throttle_board", None)
+    max_failures, window = settings.auth_max_failures, settings.auth_failure_window_seconds
+    await refuse_if_throttled(maker, client, now, max_failures=max_failures, window=window, board=board)
     try:
         check_bearer(authorization, settings.crm_api_key)
     except Unauthorized:
-        await count_failure(maker, client, now, **limits)
+        await count_failure(maker, client, now, max_failures=max_failures, window=window, board=board)
         raise
 
 

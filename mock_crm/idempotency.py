@@ -15,8 +15,9 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import String, delete, select, update
+from sqlalchemy import Integer, String, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +47,29 @@ class IdempotencyKey(CrmBase):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+# Built once: every POST with a key runs the reservation and the store (or the forgetting), and
+# building them per request cost more CPU than executing them.
+def _reservation(insert: Any) -> Any:
+    return (
+        insert(IdempotencyKey)
+        .values(key=bindparam("key"), fingerprint=bindparam("fingerprint"), status=None, created_at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
+_RESERVE = {"postgresql": _reservation(pg_insert), "sqlite": _reservation(sqlite_insert)}
+_STORE = (
+    update(IdempotencyKey)
+    .where(IdempotencyKey.key == bindparam("k"))
+    .values(
+        status=bindparam("answer_status", type_=Integer),
+        content_type=bindparam("answer_type", type_=String(100)),
+        body=bindparam("answer_body", type_=SealedBlob),
+    )
+)
+_FORGET = delete(IdempotencyKey).where(IdempotencyKey.key == bindparam("k"))
+
+
 def _json(status: int, detail: str) -> tuple[int, bytes, str]:
     return status, json.dumps({"detail": detail}, ensure_ascii=False).encode(), "application/json"
 
@@ -57,13 +81,8 @@ async def _reserve(maker: async_sessionmaker[AsyncSession], key: str, fingerprin
     key already there is read again under a row lock, in a transaction.
     """
     async with one_statement(maker) as conn:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = (
-            insert(IdempotencyKey)
-            .values(key=key, fingerprint=fingerprint, status=None, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        if (await conn.execute(stmt)).rowcount:
+        stmt = _RESERVE["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+        if (await conn.execute(stmt, {"key": key, "fingerprint": fingerprint, "at": utcnow()})).rowcount:
             return None
     async with maker() as session, session.begin():
         return await _taken(session, key)
@@ -141,13 +160,10 @@ class IdempotencyMiddleware:
         finally:
             async with one_statement(maker) as conn:  # one statement, one round trip
                 if 200 <= status < 300:
-                    await conn.execute(
-                        update(IdempotencyKey)
-                        .where(IdempotencyKey.key == key)
-                        .values(status=status, content_type=content_type, body=b"".join(chunks))
-                    )
+                    answer = {"answer_status": status, "answer_type": content_type, "answer_body": b"".join(chunks)}
+                    await conn.execute(_STORE, {"k": key, **answer})
                 else:
-                    await conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key == key))
+                    await conn.execute(_FORGET, {"k": key})
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -35,6 +35,7 @@ from mock_crm.payments.router import router as payments_router
 from mock_crm.privacy.router import router as privacy_router
 from mock_crm.sealed import configure as configure_sealing
 from mock_crm.settings import SCHEMA, CrmSettings
+from mock_crm.throttle import ThrottleBoard, run_throttle_board
 
 log = get_logger("mock_crm")
 
@@ -106,7 +107,10 @@ def create_app(
         app.state.whatsapp = whatsapp_provider(s, http)
         # The bot is on loopback or next door: short timeouts, the outbox retries.
         to_bot = bot_http or httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), transport=AiohttpTransport())
-        async with run_background(app.state.sessionmaker, s, app.state.whatsapp, to_bot):
+        board = app.state.throttle_board = ThrottleBoard(
+            s.database_url, app.state.sessionmaker, max_failures=s.auth_max_failures
+        )
+        async with run_throttle_board(board), run_background(app.state.sessionmaker, s, app.state.whatsapp, to_bot):
             log.info("crm_started", sandbox=s.whatsapp_sandbox)
             yield
         if bot_http is None:

@@ -4,12 +4,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, cast, func, or_, select, update
+from sqlalchemy import BigInteger, Select, bindparam, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from certokit.db import dialect_of
 from mock_crm.boletos.models import NOSSO_NUMERO_SEQ, Boleto, BoletoDelivery
+
+# The outcome's and the delivery's reads, built once: a call binds and executes.
+_BY_AGREEMENT = select(Boleto).where(Boleto.agreement_key == bindparam("key")).order_by(Boleto.installment)
+_BY_SESSION = select(Boleto).where(Boleto.session_id == bindparam("key")).order_by(Boleto.installment)
+_WITH_PDF = select(Boleto).where(Boleto.id == bindparam("key")).options(undefer(Boleto.pdf))
 
 
 class BoletoRepository:
@@ -17,23 +22,17 @@ class BoletoRepository:
         self.session = session
 
     async def by_agreement(self, key: str) -> Sequence[Boleto]:
-        rows = await self.session.scalars(
-            select(Boleto).where(Boleto.agreement_key == key).order_by(Boleto.installment)
-        )
-        return rows.all()
+        return (await self.session.scalars(_BY_AGREEMENT, {"key": key})).all()
 
     async def by_session(self, session_id: str) -> Sequence[Boleto]:
-        rows = await self.session.scalars(
-            select(Boleto).where(Boleto.session_id == session_id).order_by(Boleto.installment)
-        )
-        return rows.all()
+        return (await self.session.scalars(_BY_SESSION, {"key": session_id})).all()
 
     async def get(self, boleto_id: str) -> Boleto | None:
         return await self.session.get(Boleto, boleto_id)
 
     async def with_pdf(self, boleto_id: str) -> Boleto | None:
         """The boleto and its stored PDF in one SELECT (the delivery sends both)."""
-        return await self.session.scalar(select(Boleto).where(Boleto.id == boleto_id).options(undefer(Boleto.pdf)))
+        return await self.session.scalar(_WITH_PDF, {"key": boleto_id})
 
     async def next_nosso_numeros(self, n: int) -> list[int]:
         """`n` fresh numbers in one statement: the sequence on Postgres, the highest plus one on SQLite."""

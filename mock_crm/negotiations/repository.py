@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from certokit.db import dialect_of
 from mock_crm.negotiations.models import NegotiationResult
 
+_BY_SESSION = select(NegotiationResult).where(NegotiationResult.session_id == bindparam("session_id"))
+
 
 class NegotiationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def by_session(self, session_id: str) -> NegotiationResult | None:
-        return await self.session.scalar(select(NegotiationResult).where(NegotiationResult.session_id == session_id))
+        return await self.session.scalar(_BY_SESSION, {"session_id": session_id})  # built once, bound here
 
     async def add(self, result: NegotiationResult) -> NegotiationResult:
         self.session.add(result)
