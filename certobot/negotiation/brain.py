@@ -18,6 +18,7 @@ from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer, PolicyEngine
 from certobot.templates.active import Phrases
 from certokit.clock import add_months
+from certokit.copying import deep_copy
 from certokit.money import brl
 
 Action = Literal[
@@ -158,7 +159,7 @@ AGREEMENT_CLOSED = Phrases(
 
 
 def opening_after_validation(ctx: DebtContext, state: NegotiationState) -> TurnDecision:
-    state = state.model_copy(deep=True)
+    state = deep_copy(state)
     state.turns += 1
     state.pending_offer = ctx.policy.cash_offer(state.step, state.first_due)
     reply = _pick(OFFER_OPENING, 0).format(
@@ -366,7 +367,7 @@ class OfflineNegotiator:
         return self.decide(ctx, state, understand(text, ctx.today))
 
     def decide(self, ctx: DebtContext, state: NegotiationState, heard: Understanding) -> TurnDecision:
-        s = state.model_copy(deep=True)
+        s = deep_copy(state)
         s.turns += 1
         policy = ctx.policy
         if heard.day is not None and heard.intent not in (Intent.already_paid, Intent.promise, Intent.later):

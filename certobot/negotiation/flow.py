@@ -68,6 +68,7 @@ from certobot.validation.challenge import extract_first_digits, matches
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.schemas import InboundMessage
 from certokit.clock import Clock, SystemClock
+from certokit.copying import deep_copy
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.logging import get_logger, scrub
@@ -971,7 +972,7 @@ class ConversationFlow:
         version = conv.state_version or 0
         cached = w.cached
         if cached is not None and cached.session_id == conv.id and cached.version == version:
-            state = cached.model_copy(deep=True)
+            state = deep_copy(cached)
         elif conv.session:
             # Redis lost it (restart, eviction) or holds an older turn: the copy written with the last
             # turn, so the debtor is not asked again what they already answered.

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from certobot.negotiation import classifier
 from certokit.clock import add_months
@@ -58,6 +58,9 @@ class Intent(StrEnum):
 
 
 class Understanding(BaseModel):
+    # Frozen: one understanding of a text is shared by the turn's callers (`_rules` keeps a few).
+    model_config = ConfigDict(frozen=True)
+
     intent: Intent
     installments: int | None = None
     amount_cents: int | None = None
@@ -131,36 +134,51 @@ NUMBER_WORDS = {
     "mil": 1000,
 }
 WEEKDAYS = {"segunda": 0, "terca": 1, "quarta": 2, "quinta": 3, "sexta": 4, "sabado": 5, "domingo": 6}
+_WEEKDAYS = [(re.compile(rf"\b{name}(-feira)?\b"), wd) for name, wd in WEEKDAYS.items()]
+
+
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z]+")
 
 
 def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip()
+    if not text.isascii():  # combining marks are never ASCII: most messages skip the walk over their letters
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return _SPACES.sub(" ", text).strip()
+
+
+_NUMBER_NAMES = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+_NUMBER_NAME = re.compile(_NUMBER_NAMES)
+_NUMBER_RUN = re.compile(rf"\b(?:{_NUMBER_NAMES})(?:\s+e\s+(?:{_NUMBER_NAMES}))*\b")
+
+
+def _number_of(m: re.Match[str]) -> str:
+    total = 0
+    for w in _NUMBER_NAME.findall(m.group(0)):
+        v = NUMBER_WORDS[w]
+        total = total * v if v == 1000 and total else total + v
+    return str(total)
 
 
 def _words_to_numbers(t: str) -> str:
     """'vinte e cinco' → '25', 'seis' → '6' (small numbers, as people type them)."""
-    names = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
-
-    def repl(m: re.Match[str]) -> str:
-        total = 0
-        for w in re.findall(names, m.group(0)):
-            v = NUMBER_WORDS[w]
-            total = total * v if v == 1000 and total else total + v
-        return str(total)
-
-    return re.sub(rf"\b(?:{names})(?:\s+e\s+(?:{names}))*\b", repl, t)
+    return _NUMBER_RUN.sub(_number_of, t)
 
 
-@functools.cache
-def _pattern(p: str) -> re.Pattern[str]:
-    return re.compile(p)
+def _any(*patterns: str) -> re.Pattern[str]:
+    """One compiled alternation that matches where any of `patterns` would.
+
+    A single scan of the text instead of a Python loop of searches (that loop was most of
+    `understand`'s own time). The same answer: a search finds `(?:a)|(?:b)` exactly where it finds
+    `a` or `b`, and no pattern has a back-reference, a named group or an inline flag that its place
+    in the alternation would change. Only whether one matches is ever asked, never a group.
+    """
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
-def _has(t: str, *patterns: str) -> bool:
-    # Compiled once each: the NLU's patterns outnumber `re`'s own cache, which compiled them again.
-    return any(_pattern(p).search(t) for p in patterns)
+def _has(t: str, pattern: re.Pattern[str]) -> bool:
+    return pattern.search(t) is not None
 
 
 _CREDIT_BUREAU = r".*\b(serasa|spc|scpc|boa vista|negativ|protest|nome sujo|limpar? (o )?(meu )?nome)"
@@ -573,42 +591,17 @@ METHOD_BOLETO = (r"\bboleto\b",)
 # Every list compiled when the module loads, in the process's startup: the first debtors after a
 # deploy used to pay for it (about a sixth of the first turns' decisions went to `re`'s parser), and
 # what startup built is then frozen out of the collector's walks (certokit.heap).
-for _patterns in (
-    OPT_OUT,
-    WRONG,
-    HUMAN,
-    BOT,
-    IDENTITY,
-    PAID,
-    PROMISE,
-    HARDSHIP,
-    INSTALL,
-    CASH,
-    SETTLE,
-    ACCEPT,
-    REFUSE,
-    DECEASED,
-    RELATIVE,
-    THIRD_PARTY,
-    DISPUTE,
-    PRESCRIPTION,
-    BREAKDOWN,
-    LEGAL,
-    ANGER,
-    LATER,
-    CPF_WHY,
-    CANCEL,
-    SECOND_COPY,
-    RECALL,
-    CHANGE,
-    CONDITIONAL,
-    GREETING,
-    DEBT_Q,
-    METHOD_PIX,
-    METHOD_BOLETO,
-):
-    for _p in (_patterns,) if isinstance(_patterns, str) else _patterns:  # RELATIVE is one pattern
-        _pattern(_p)
+_OPT_OUT, _WRONG, _HUMAN, _BOT, _IDENTITY = _any(*OPT_OUT), _any(*WRONG), _any(*HUMAN), _any(*BOT), _any(*IDENTITY)
+_PAID, _PROMISE, _HARDSHIP, _INSTALL, _CASH = _any(*PAID), _any(*PROMISE), _any(*HARDSHIP), _any(*INSTALL), _any(*CASH)
+_SETTLE, _ACCEPT, _REFUSE, _REFUSE_WORDS = _any(*SETTLE), _any(*ACCEPT), _any(*REFUSE), _any(*REFUSE[1:])
+_LATER, _CHANGE, _CONDITIONAL, _GREETING = _any(*LATER), _any(*CHANGE), _any(*CONDITIONAL), _any(*GREETING)
+_DEBT_Q, _PIX, _BOLETO = _any(*DEBT_Q), _any(*METHOD_PIX), _any(*METHOD_BOLETO)
+_BY_DIVISION = _any(r"parcel", r"dividi", r"vezes")
+_MONTHLY = _any(r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
+_FORGIVEN = _any(r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida")
+_ENTRADA = _any(r"\bentrada\b")
+_PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
+_WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 
 
 def _installment_count(t: str) -> int | None:
@@ -618,7 +611,7 @@ def _installment_count(t: str) -> int | None:
     if m:
         return int(m.group(1))
     m = re.search(r"\bem (\d{1,2})\b", t)
-    if m and _has(t, r"parcel", r"dividi", r"vezes"):
+    if m and _has(t, _BY_DIVISION):
         return int(m.group(1))
     return None
 
@@ -692,8 +685,8 @@ def _day(t: str, today: date) -> date | None:
         return today + timedelta(days=7)
     if "mes que vem" in t or "proximo mes" in t:
         return add_months(today, 1)
-    for name, wd in WEEKDAYS.items():
-        if re.search(rf"\b{name}(-feira)?\b", t):
+    for pattern, wd in _WEEKDAYS:
+        if pattern.search(t):
             return today + timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
     return None
 
@@ -748,10 +741,23 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
     (Intent.recall, RECALL),
     (Intent.breakdown, BREAKDOWN),
 ]
+_ORDERED = [(intent, _any(*patterns)) for intent, patterns in ORDERED]
 
 
 def understand(text: str, today: date, *, learned: bool = True) -> Understanding:
     """What the message means: the rules first, the classifier (`learned`) only where they say unknown."""
+    heard, ask = _rules(text, today)
+    if not learned or not ask:
+        return heard
+    return heard.model_copy(update={"intent": _learned_intent(text, heard)})
+
+
+# A turn asks about the same text more than once (the flow's guards, then the offline engine), with
+# no await in between: a few entries are enough, and hold no message (maybe CPF digits) for long.
+# The classifier stays outside the cache: its model is rebuilt when the team's labels change.
+@functools.lru_cache(maxsize=16)
+def _rules(text: str, today: date) -> tuple[Understanding, bool]:
+    """The rules' understanding, and whether the classifier may be asked (the rules said unknown)."""
     t = _words_to_numbers(fold(text))
     down = _down_payment_cents(t)
     count = _installment_count(t)
@@ -759,17 +765,15 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
     if amount is not None and amount == down:
         amount = None  # the number was the entrada, not a monthly amount
     day = _day(t, today)
-    method: Literal["boleto", "pix"] | None = (
-        "pix" if _has(t, *METHOD_PIX) else "boleto" if _has(t, *METHOD_BOLETO) else None
-    )
-    accepts = _has(t, *ACCEPT) and not _has(t, *REFUSE[1:])
-    monthly = _has(t, r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
+    method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
+    accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS)
+    monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
-    settles = amount is not None and _has(t, *SETTLE) and not _has(t, *INSTALL)
-    cash = (_has(t, *CASH) or settles) and count is None and down is None and not monthly
-    inst = count is not None or down is not None or monthly or (_has(t, *INSTALL) and not cash)
+    settles = amount is not None and _has(t, _SETTLE) and not _has(t, _INSTALL)
+    cash = (_has(t, _CASH) or settles) and count is None and down is None and not monthly
+    inst = count is not None or down is not None or monthly or (_has(t, _INSTALL) and not cash)
     pct = _discount_pct(t)
-    if pct is None and _has(t, r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida"):
+    if pct is None and _has(t, _FORGIVEN):
         pct = 100
 
     def u(intent: Intent) -> Understanding:
@@ -782,51 +786,49 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
             accepts=accepts,
             down_payment_cents=down,
             discount_pct=pct,
-            wants_down=down is not None or _has(t, r"\bentrada\b"),
+            wants_down=down is not None or _has(t, _ENTRADA),
             wants_cash=cash,
             wants_installments=inst,
-            conditional=_has(t, *CONDITIONAL),
+            conditional=_has(t, _CONDITIONAL),
         )
 
     if not t:
-        return u(Intent.unknown)
-    for intent, patterns in ORDERED:
-        if _has(t, *patterns):
-            return u(intent)
-    paying = _has(t, *PROMISE) or _has(t, r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
+        return u(Intent.unknown), False
+    for intent, pattern in _ORDERED:
+        if _has(t, pattern):
+            return u(intent), False
+    paying = _has(t, _PROMISE) or _has(t, _PAYING)
     if paying and day is not None and count is None and amount is None:
-        return u(Intent.promise)
-    if _has(t, *LATER):
-        return u(Intent.later)
-    if count is not None or down is not None or (_has(t, *INSTALL) and not cash) or _has(t, r"\bentrada\b"):
-        return u(Intent.installments)
+        return u(Intent.promise), False
+    if _has(t, _LATER):
+        return u(Intent.later), False
+    if count is not None or down is not None or (_has(t, _INSTALL) and not cash) or _has(t, _ENTRADA):
+        return u(Intent.installments), False
     if pct is not None:
-        return u(Intent.cash)
-    if _has(t, *HARDSHIP) or _has(t, r"\b(assim que|quando) (eu )?receber\b"):
-        return u(Intent.hardship)
+        return u(Intent.cash), False
+    if _has(t, _HARDSHIP) or _has(t, _WHEN_PAID):
+        return u(Intent.hardship), False
     if amount is not None:
-        return u(Intent.amount)
+        return u(Intent.amount), False
     if cash:
-        return u(Intent.cash)
-    if _has(t, *DEBT_Q):
-        return u(Intent.debt_question)
-    if _has(t, *REFUSE):
-        return u(Intent.refuse)
+        return u(Intent.cash), False
+    if _has(t, _DEBT_Q):
+        return u(Intent.debt_question), False
+    if _has(t, _REFUSE):
+        return u(Intent.refuse), False
     if accepts:
-        return u(Intent.accept)
-    if _has(t, *CHANGE):
-        return u(Intent.change)
+        return u(Intent.accept), False
+    if _has(t, _CHANGE):
+        return u(Intent.change), False
     if method is not None:
-        return u(Intent.payment_method)
+        return u(Intent.payment_method), False
     if day is not None:
-        return u(Intent.pay_date)
-    if _has(t, *GREETING):
-        return u(Intent.greeting)
-    if not learned or not set(re.findall(r"[a-z]+", t)) - NUMBERISH:
-        # Digits however typed ("sete nove dois", "1 2 3") are an answer to the CPF question or a
-        # number, never an intent: the classifier reads "sete nove dois" as "later".
-        return u(Intent.unknown)
-    return u(_learned_intent(text, u(Intent.unknown)))
+        return u(Intent.pay_date), False
+    if _has(t, _GREETING):
+        return u(Intent.greeting), False
+    # Digits however typed ("sete nove dois", "1 2 3") are an answer to the CPF question or a
+    # number, never an intent: the classifier reads "sete nove dois" as "later".
+    return u(Intent.unknown), bool(set(_WORD.findall(t)) - NUMBERISH)
 
 
 # Words that only spell numbers once `_words_to_numbers` has run ("seis meia nove", "zero zero sete").

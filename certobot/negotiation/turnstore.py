@@ -231,23 +231,48 @@ def _open_doc(value: Any) -> Any:
     return SealedDoc.process_result_value(value, None) if isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """What a turn needs to know of a table's columns, looked up once instead of on every row."""
+
+    sealed: tuple[tuple[str, Any], ...]  # (name, type) of the columns sealed or hashed at rest
+    opened: tuple[tuple[str, Any], ...]  # (name, type) of those a read opens (the ciphers, not the hashes)
+    times: frozenset[str]  # timestamps, read back from JSON as text
+    values: tuple[tuple[str, str, Any], ...]  # (name, attribute, Python-side default or None)
+
+
+@functools.cache
+def _columns(table: Any) -> _Columns:
+    cols = list(table.columns)
+    return _Columns(
+        sealed=tuple(
+            (c.name, c.type) for c in cols if isinstance(c.type, SealedText | SealedJson | SealedBytes | BlindIndex)
+        ),
+        opened=tuple((c.name, c.type) for c in cols if isinstance(c.type, SealedText | SealedJson)),
+        times=frozenset(c.name for c in cols if isinstance(c.type, UtcDateTime)),
+        values=tuple(
+            (c.name, c.key, c.default.arg if c.default is not None and not c.primary_key else None) for c in cols
+        ),
+    )
+
+
 def _opened(table: Any, doc: dict[str, Any]) -> dict[str, Any]:
     """A row read as JSON with its sealed columns opened (the ORM's result processing, by hand)."""
     out = dict(doc)
-    for col in table.columns:
-        v = out.get(col.name)
-        if v is not None and isinstance(col.type, SealedText | SealedJson):
-            out[col.name] = col.type.process_result_value(v, None)
+    for name, type_ in _columns(table).opened:
+        v = out.get(name)
+        if v is not None:
+            out[name] = type_.process_result_value(v, None)
     return out
 
 
 def _stored(table: Any, values: dict[str, Any]) -> dict[str, Any]:
     """Values as the database keeps them (sealed, hashed): the JSON statement bypasses the column types."""
     out = dict(values)
-    for col in table.columns:
-        v = out.get(col.name)
-        if v is not None and isinstance(col.type, SealedText | SealedJson | SealedBytes | BlindIndex):
-            out[col.name] = col.type.process_bind_param(v, None)
+    for name, type_ in _columns(table).sealed:
+        v = out.get(name)
+        if v is not None:
+            out[name] = type_.process_bind_param(v, None)
     return out
 
 
@@ -256,10 +281,11 @@ def conversation_from(doc: dict[str, Any] | None) -> Conversation | None:
     if doc is None:
         return None
     doc = _opened(Conversation.__table__, doc)
+    times = _columns(Conversation.__table__).times
     values: dict[str, Any] = {}
     for col in Conversation.__table__.columns:
         v = doc.get(col.name)
-        values[col.name] = _ts(v) if isinstance(col.type, UtcDateTime) else v
+        values[col.name] = _ts(v) if col.name in times else v
     return Conversation(**values)
 
 
@@ -434,12 +460,11 @@ async def _read_orm(engine: AsyncEngine, phone_key: str, *, since: datetime, win
 def _values(row: DeclarativeBase) -> dict[str, Any]:
     """Column values of an ORM object, with the Python-side defaults a flush would have applied."""
     out: dict[str, Any] = {}
-    for col in row.__table__.columns:
-        v = getattr(row, col.key, None)
-        if v is None and col.default is not None and not col.primary_key:
-            arg = col.default.arg
-            v = arg(None) if callable(arg) else arg
-        out[col.name] = v
+    for name, key, default in _columns(row.__table__).values:
+        v = getattr(row, key, None)
+        if v is None and default is not None:
+            v = default(None) if callable(default) else default
+        out[name] = v
     return out
 
 

@@ -7,11 +7,14 @@ import re
 from stdnum.br import cnpj as _cnpj
 from stdnum.br import cpf as _cpf
 
+_SEPARATORS = re.compile(r"[\s.\-/]")
+_ELEVEN_DIGITS = re.compile(r"\d{11}")
+
 
 def normalize_cpf(value: str) -> str | None:
     """11 digits if `value` is a CPF with valid check digits, formatted or not; else None."""
-    digits = re.sub(r"[\s.\-/]", "", value or "")
-    if not re.fullmatch(r"\d{11}", digits):
+    digits = _SEPARATORS.sub("", value or "")
+    if not _ELEVEN_DIGITS.fullmatch(digits):
         return None
     # python-stdnum accepts 111.111.111-11 and friends, which the Receita never issues.
     if len(set(digits)) == 1 or not _cpf.is_valid(digits):

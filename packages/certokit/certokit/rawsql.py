@@ -25,7 +25,9 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
+from pydantic_core import PydanticSerializationError, to_json
 from sqlalchemy import JSON, TextClause
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,6 +54,7 @@ class Positional:
     sql: str
     names: tuple[str, ...]
     json: frozenset[str]  # parameters of a JSON type: sent as their text, as SQLAlchemy would
+    jsonb: frozenset[str] = frozenset()  # those of JSONB, whose text Postgres parses and never keeps
 
 
 @lru_cache(maxsize=512)
@@ -60,7 +63,25 @@ def positional(clause: TextClause) -> Positional:
     compiled = clause.compile(dialect=_DIALECT)
     names = tuple(compiled.positiontup or ())
     as_json = frozenset(n for n, b in compiled.binds.items() if isinstance(b.type, JSON))
-    return Positional(compiled.string, names, as_json)
+    as_jsonb = frozenset(n for n, b in compiled.binds.items() if isinstance(b.type, JSONB))
+    return Positional(compiled.string, names, as_json, as_jsonb)
+
+
+def _jsonb_text(value: Any) -> str:
+    """A JSONB parameter's text, by pydantic-core's encoder: about a fifth of `json.dumps`'s CPU.
+
+    Postgres keeps the parsed value, not the text, so the differences of spelling (no spaces after
+    separators, UTF-8 rather than `\\u` escapes) store the very same value. A value the encoder
+    refuses (a lone surrogate) goes the old way, to be refused as it was.
+    """
+    try:
+        return to_json(value).decode()
+    except (PydanticSerializationError, UnicodeDecodeError):
+        return json.dumps(value)
+
+
+def _json_text(form: Positional, name: str, value: Any) -> str:
+    return _jsonb_text(value) if name in form.jsonb else json.dumps(value)
 
 
 @asynccontextmanager
@@ -84,6 +105,6 @@ async def driver_connection(engine: AsyncEngine, statement: str = "") -> AsyncIt
 async def fetch(engine: AsyncEngine, clause: TextClause, params: Mapping[str, Any]) -> list[Any]:
     """Run `clause` with `params` (by name, as for `conn.execute`) in one round trip; asyncpg's records."""
     form = positional(clause)
-    args = [json.dumps(params[n]) if n in form.json else params[n] for n in form.names]
+    args = [_json_text(form, n, params[n]) if n in form.json else params[n] for n in form.names]
     async with driver_connection(engine, form.sql) as conn:
         return list(await conn.fetch(form.sql, *args))
