@@ -55,6 +55,7 @@ from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from certokit.db import pool_split
 from tests.fakes import sign, status_object, statuses_webhook, text_webhook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -311,8 +312,37 @@ class Cluster:
     def start_worker(self) -> subprocess.Popen[bytes]:
         return self._spawn([sys.executable, "-m", "certobot.cli", "worker"])
 
+    def fit_connections(self) -> None:
+        """Share the server's `max_connections` out among the processes, as an operator must.
+
+        At their defaults each bot process may open 40 and the CRM 31: one API with its workers fits
+        a stock Postgres (100), two APIs and two workers do not (and a burst then fails turns with
+        "too many clients", retried after the claim timeout). Whatever does not fit is shrunk, the
+        same for every bot process, and said.
+        """
+        show = ["psql", f"{PG}/postgres", "-Atc", "SHOW max_connections"]
+        server = int(subprocess.run(show, check=True, capture_output=True, text=True).stdout.strip())
+        budget = server - 10  # superuser reserve, the load tool's own checks, psql
+        bots = self.args.api_processes + self.args.workers
+        if 40 * bots + 31 <= budget:
+            return
+        crm = 16  # 15 and its LISTEN: one CRM process, a handful of statements per conversation
+        per_bot = max(8, (budget - crm) // bots)
+        pools = pool_split(per_bot)
+        concurrency = min(16, pools.hot.size + pools.hot.overflow - 1)
+        self.env.update(
+            DATABASE_MAX_CONNECTIONS=str(per_bot),
+            CRM_DATABASE_MAX_CONNECTIONS=str(crm - 1),
+            WORKER_CONCURRENCY=str(concurrency),
+        )
+        print(
+            f"max_connections {server}: {per_bot} per bot process (hot {pools.hot.size} + {pools.hot.overflow}, "
+            f"ORM {pools.orm.size} + {pools.orm.overflow}), {concurrency} conversations at once each, CRM {crm}"
+        )
+
     async def start(self) -> None:
         subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {self.db}"], check=True)
+        self.fit_connections()
         self.start_redis()
         subprocess.run(
             [sys.executable, "-m", "alembic", "upgrade", "head"],

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from certokit import sealing
 from certokit.cpf import is_valid_cnpj
-from certokit.db import async_database_url
+from certokit.db import PoolSplit, async_database_url, pool_split
 from certokit.production import production_refusal
 
 # Re-exported: the services read them from their own settings module.
@@ -236,9 +236,14 @@ class BotSettings(_Base):
     background_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
     # How often a process that does not lead tries the lock: the delay before another takes over.
     leader_retry_seconds: float = Field(default=5.0, gt=0, le=300)
-    # Conversations one process works on at once. Kept under the database pool (25 + 5 overflow)
-    # so the webhook always finds a connection: acceptance must stay fast while turns pile up.
-    worker_concurrency: int = Field(default=16, ge=1, le=25)
+    # Connections to Postgres this process may open, all pools together: a quarter for the ORM's pool
+    # (console, sweeper, campaigns), the rest for the hot path's (webhooks, turns, sends' records), of
+    # which a sixth only opens under a burst (certokit.db.pool_split). Size it so that every process
+    # you run fits the server's `max_connections` (docs/scaling.md): 40 is 25 + 5 hot and 5 + 5 ORM.
+    database_max_connections: int = Field(default=40, ge=8, le=1000)
+    # Conversations one process works on at once. Kept under the hot pool so the webhook always
+    # finds a connection: acceptance must stay fast while turns pile up.
+    worker_concurrency: int = Field(default=16, ge=1, le=200)
     # How long a reply's record ("sent") may be held for a statement this process makes anyway (the
     # next webhook, a status, a turn) before it is written on its own (certobot.whatsapp.marks): the
     # console may show a reply queued that long, and a process killed meanwhile re-sends it unless
@@ -332,6 +337,21 @@ class BotSettings(_Base):
         if self.environment == "production" and self.whatsapp_provider == "waha" and not self.waha_webhook_hmac_key:
             raise ValueError("WAHA_WEBHOOK_HMAC_KEY: obrigatória em produção com WHATSAPP_PROVIDER=waha")
         return self
+
+    @model_validator(mode="after")
+    def _pool_rules(self) -> BotSettings:
+        hot = self.database_pools.hot
+        if self.worker_concurrency >= hot.size + hot.overflow:
+            raise ValueError(
+                f"WORKER_CONCURRENCY: precisa ficar abaixo das {hot.size + hot.overflow} conexões do caminho "
+                f"quente que DATABASE_MAX_CONNECTIONS={self.database_max_connections} dá, para o webhook sempre "
+                "achar conexão (diminua um ou aumente o outro)"
+            )
+        return self
+
+    @property
+    def database_pools(self) -> PoolSplit:
+        return pool_split(self.database_max_connections)
 
     @property
     def webhook_secret(self) -> str | None:

@@ -61,11 +61,20 @@ def build_resources(
     # its connections keep one generic plan per statement (certokit.db.make_engine). The sessions
     # (ORM: sweeper, sender, console, campaigns) keep Postgres's choice per call on a pool of their
     # own, small: fewer statements than the hot path, one or two at a time (10 connections at most,
-    # 40 in all with the hot path's 30).
-    engine = make_engine(settings.database_url, schema=SCHEMA, generic_plans=True)
+    # 40 in all with the hot path's 25 + 5, as DATABASE_MAX_CONNECTIONS is by default).
+    pools = settings.database_pools  # DATABASE_MAX_CONNECTIONS shared out (certokit.db.pool_split)
+    engine = make_engine(
+        settings.database_url,
+        schema=SCHEMA,
+        generic_plans=True,
+        pool_size=pools.hot.size,
+        max_overflow=pools.hot.overflow,
+    )
     orm = engine
     if not settings.database_url.startswith("sqlite"):
-        orm = make_engine(settings.database_url, schema=SCHEMA, pool_size=5)
+        orm = make_engine(
+            settings.database_url, schema=SCHEMA, pool_size=pools.orm.size, max_overflow=pools.orm.overflow
+        )
     http = http or httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0), transport=AiohttpTransport(max_connections=200)
     )

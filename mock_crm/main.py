@@ -97,7 +97,10 @@ def create_app(
         s = settings or _env_settings()
         configure_sealing(s)  # before any row is read or written
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
-        engine = make_engine(s.database_url, schema=SCHEMA)
+        burst = max(1, s.database_max_connections // 6)
+        engine = make_engine(
+            s.database_url, schema=SCHEMA, pool_size=s.database_max_connections - burst, max_overflow=burst
+        )
         app.state.settings = s
         app.state.max_body_bytes = s.max_body_bytes
         app.state.engine = engine

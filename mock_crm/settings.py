@@ -34,6 +34,15 @@ class CrmSettings(BaseSettings):
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL, validation_alias=AliasChoices("CRM_DATABASE_URL", "DATABASE_URL")
     )
+    # Connections to Postgres this process may open (a sixth of them only under a burst), and one more
+    # for the throttle's LISTEN: size it so every process fits the server's `max_connections`
+    # (docs/scaling.md). The bot's setting of the same name counts its own.
+    database_max_connections: int = Field(
+        default=30,
+        ge=2,
+        le=1000,
+        validation_alias=AliasChoices("CRM_DATABASE_MAX_CONNECTIONS", "DATABASE_MAX_CONNECTIONS"),
+    )
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
     # Signs the payment webhooks to the bot (HMAC-SHA256); the bot holds the same secret.
     crm_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,6 +67,35 @@ def async_database_url(v: str) -> str:
     if not v.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         raise ValueError("use postgresql+asyncpg://… ou sqlite+aiosqlite:///…")
     return v
+
+
+@dataclass(frozen=True)
+class Pool:
+    size: int  # kept open once opened
+    overflow: int  # opened under a burst, closed when given back
+
+
+@dataclass(frozen=True)
+class PoolSplit:
+    """A process's Postgres connections, all pools together: the hot path's and the ORM's."""
+
+    hot: Pool
+    orm: Pool
+
+
+def pool_split(total: int) -> PoolSplit:
+    """`total` connections shared out: a quarter (at least 2) for the ORM's pool, half of it kept; the
+    rest for the hot path's, a sixth of it (at least 1) overflow. 40 gives 25 + 5 hot and 5 + 5 ORM.
+
+    The hot path takes most: it runs every webhook and turn; the ORM's statements are the console's,
+    the sweeper's and the campaigns', one or two at a time.
+    """
+    orm = max(2, total // 4)
+    hot = total - orm
+    return PoolSplit(
+        hot=Pool(size=hot - max(1, hot // 6), overflow=max(1, hot // 6)),
+        orm=Pool(size=orm // 2, overflow=orm - orm // 2),
+    )
 
 
 def make_engine(

@@ -1,0 +1,85 @@
+"""A process opens at most DATABASE_MAX_CONNECTIONS to Postgres, whatever the burst.
+
+An operator sizes the server's `max_connections` for the processes they run (docs/scaling.md); a
+process that opened more would fail turns with "too many clients" under the first big burst, as two
+APIs and two workers at the old fixed pools did on a stock Postgres (100 connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from certobot.main import build_resources
+from certokit.rawsql import fetch
+from tests.conftest import crm_settings
+from tests.e2e.conftest import bot_settings
+
+SLOW = text("SELECT pg_sleep(0.05)")
+
+
+async def _backends(database_url: str) -> tuple[asyncpg.Connection, str]:
+    url = make_url(database_url)
+    conn = await asyncpg.connect(host=url.host, port=url.port, user=url.username, database=url.database)
+    return conn, str(url.database)
+
+
+async def test_a_burst_on_both_pools_stays_within_the_process_budget(database_url: str, redis_url: str) -> None:
+    res = build_resources(bot_settings(database_url, redis_url, database_max_connections=12, worker_concurrency=4))
+    probe, name = await _backends(database_url)
+    peak = 0
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            n = await probe.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name
+            )
+            peak = max(peak, int(n))
+            await asyncio.sleep(0.01)
+
+    async def hot() -> None:
+        await fetch(res.engine, SLOW, {})
+
+    async def orm() -> None:
+        async with res.sessionmaker() as session:
+            await session.execute(SLOW)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.gather(*(hot() for _ in range(60)), *(orm() for _ in range(30)))
+    finally:
+        done.set()
+        await watcher
+        await probe.close()
+        await res.aclose()
+    # The burst used what it was given (so the cap was what held it), and no more.
+    assert 10 <= peak <= 12, peak
+
+
+def test_workers_cannot_take_every_connection_the_webhook_needs(database_url: str, redis_url: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        bot_settings(database_url, redis_url, database_max_connections=12, worker_concurrency=16)
+    assert "WORKER_CONCURRENCY" in str(err.value)
+    assert "DATABASE_MAX_CONNECTIONS=12" in str(err.value)
+
+
+def test_the_defaults_keep_the_pools_each_process_had(database_url: str, redis_url: str) -> None:
+    pools = bot_settings(database_url, redis_url).database_pools
+    assert (pools.hot.size, pools.hot.overflow, pools.orm.size, pools.orm.overflow) == (25, 5, 5, 5)
+
+
+def test_the_crm_reads_its_own_budget_before_the_shared_name(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One environment for both services (the load tool, a compose file): each keeps its own number.
+    monkeypatch.setenv("DATABASE_MAX_CONNECTIONS", "18")
+    assert crm_settings(database_url).database_max_connections == 18
+    monkeypatch.setenv("CRM_DATABASE_MAX_CONNECTIONS", "15")
+    assert crm_settings(database_url).database_max_connections == 15
