@@ -29,18 +29,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 
-import asyncpg
 from sqlalchemy import BigInteger, Integer, String, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.exceptions import HTTPException
 
 from certokit.db import dialect_of, one_statement, transaction
 from certokit.logging import get_logger
+from certokit.wakeup import listen
 from mock_crm.base import CrmBase
 
 log = get_logger("mock_crm.security")
@@ -97,7 +96,7 @@ class ThrottleBoard:
         if len(self.blocked) > 1024:  # windows gone by: nobody is refused for them any more
             self.blocked = {c: w for c, w in self.blocked.items() if w >= window_start}
 
-    def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         start, _, client = payload.partition(" ")
         with suppress(ValueError):
             self.mark(client, int(start))
@@ -113,28 +112,15 @@ class ThrottleBoard:
         (`listening` cleared) and reconnect."""
         if not self.enabled:
             return
-        while not stop.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.dsn, timeout=5)
-                await conn.add_listener(CHANNEL, self._notified)
-                await self._load()
-                self.listening.set()
-                while not stop.is_set():
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=check_every)
-                    # A connection that died quietly would leave the board deaf: ask it to answer.
-                    await conn.fetchval("SELECT 1", timeout=2)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SQLAlchemyError, TimeoutError) as exc:
-                log.warning("throttle_listen_failed", error=type(exc).__name__)
-                self.listening.clear()  # before the wait: meanwhile every request asks Postgres
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=check_every)
-            finally:
-                self.listening.clear()
-                if conn is not None:
-                    with suppress(Exception):  # closing a connection that already broke
-                        await conn.close(timeout=2)
+        await listen(
+            self.dsn,
+            {CHANNEL: self._notified},
+            stop,
+            self.listening,
+            on_connected=self._load,
+            every=check_every,
+            name="throttle_listen",
+        )
 
 
 async def refuse_if_throttled(

@@ -10,12 +10,14 @@ notification and SQLite (`certobot up`), where there is nothing to listen to.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from datetime import datetime
 
 import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certokit.logging import get_logger
@@ -46,37 +48,65 @@ class Wakeups:
         """How often a loop must look by itself: rarely when NOTIFY wakes it, every second on SQLite."""
         return fallback if self.enabled else min(fallback, 1.0)
 
-    def _notified(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
-        event = self.events.get(channel)
-        if event is not None:
+    async def _wake_all(self) -> None:
+        for event in self.events.values():
             event.set()
+        log.info("listening", channels=list(self.events))
 
     async def run(self, stop: asyncio.Event, *, retry_every: float = 5.0) -> None:
         """Listen until `stop`; reconnect after a failure, waking every loop once (it may have missed one)."""
         if not self.enabled:
             return
-        while not stop.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self.dsn, timeout=5)
-                for channel in self.events:
-                    await conn.add_listener(channel, self._notified)
-                for event in self.events.values():
-                    event.set()
-                self.listening.set()
-                log.info("listening", channels=list(self.events))
-                while not stop.is_set() and not conn.is_closed():
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=retry_every)
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("listen_failed", error=type(exc).__name__)
+        channels = {name: (lambda _payload, e=event: e.set()) for name, event in self.events.items()}
+        await listen(self.dsn, channels, stop, self.listening, on_connected=self._wake_all, every=retry_every)
+
+
+async def listen(
+    dsn: str,
+    channels: Mapping[str, Callable[[str], object]],
+    stop: asyncio.Event,
+    listening: asyncio.Event,
+    *,
+    on_connected: Callable[[], Awaitable[None]],
+    every: float = 5.0,
+    name: str = "listen",
+) -> None:
+    """One LISTEN connection until `stop`: each channel's notifications (their payload) go to its
+    callback; `listening` is set while they are known to arrive, from after `on_connected` (which
+    catches up on what may have been missed before the LISTEN) until a failure. On any failure the
+    connection is dropped, `listening` cleared at once (callers fall back to asking Postgres), and
+    a new one tried `every` seconds later. A connection that died quietly would leave the process
+    deaf, so it is asked to answer every `every` seconds.
+    """
+    while not stop.is_set():
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(dsn, timeout=5)
+            for channel, callback in channels.items():
+                await conn.add_listener(channel, _payload_to(callback))
+            await on_connected()
+            listening.set()
+            while not stop.is_set():
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=retry_every)
-            finally:
-                self.listening.clear()
-                if conn is not None:
-                    with suppress(Exception):  # closing a connection that already broke
-                        await conn.close(timeout=2)
+                    await asyncio.wait_for(stop.wait(), timeout=every)
+                await conn.fetchval("SELECT 1", timeout=2)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, SQLAlchemyError, TimeoutError) as exc:
+            log.warning(f"{name}_failed", error=type(exc).__name__)
+            listening.clear()  # before the wait: meanwhile callers ask Postgres
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+        finally:
+            listening.clear()
+            if conn is not None:
+                with suppress(Exception):  # closing a connection that already broke
+                    await conn.close(timeout=2)
+
+
+def _payload_to(callback: Callable[[str], object]) -> Callable[[object, int, str, str], None]:
+    def notified(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+        callback(payload)
+
+    return notified
 
 
 async def wait(event: asyncio.Event, stop: asyncio.Event, at_most: float) -> None:
