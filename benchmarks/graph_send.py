@@ -39,6 +39,7 @@ import httpx
 from certokit import http as current_http
 from certokit.whatsapp import graph as current_graph
 from certokit.whatsapp import meta as current_meta
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE_NUMBER_ID = "106540352242922"
@@ -47,13 +48,6 @@ MODULES = {
     "graph": "packages/certokit/certokit/whatsapp/graph.py",
     "meta": "packages/certokit/certokit/whatsapp/meta.py",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def serve(port: int) -> None:

@@ -35,7 +35,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from redis.exceptions import RedisError
 
 from certokit.db import pool_split
 from tests.fakes import sign, status_object, statuses_webhook, text_webhook
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET, CRM_KEY, CRM_TOKEN = "load-secret", "load-crm-key", "load-crm"
@@ -89,13 +89,6 @@ DEFAULT_FAULT_FOR = {"crm-down": 60.0, "graph-storm": 20.0, "model-hang": 20.0} 
 STATUS_AFTER = {"sent": 0.5, "delivered": 1.0}
 STATUS_EVERY = 0.25
 STATUS_BATCH = 100
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def pct(values: list[float], q: int) -> float:

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,17 +42,11 @@ import aiohttp
 import httpx
 
 from tests.fakes import sign, text_webhook
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def signed_bodies(count: int, first: int) -> Iterator[tuple[bytes, str]]:

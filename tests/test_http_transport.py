@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,13 +14,7 @@ from aiohttp import web
 
 from certokit.http import AiohttpTransport, JsonPost
 from certokit.whatsapp.graph import request_not_sent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -51,7 +44,7 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     app.router.add_post("/slow", slow)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield f"http://127.0.0.1:{port}", seen
@@ -121,7 +114,7 @@ class TestWire:
 class TestErrors:
     async def test_nobody_listening_is_a_connect_error_safe_to_send_again(self, client: httpx.AsyncClient) -> None:
         with pytest.raises(httpx.ConnectError) as caught:
-            await client.post(f"http://127.0.0.1:{_free_port()}/x", json={})
+            await client.post(f"http://127.0.0.1:{free_port()}/x", json={})
         assert request_not_sent(caught.value)
 
     async def test_an_answer_too_slow_is_a_read_timeout_not_sent_again(

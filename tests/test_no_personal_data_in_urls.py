@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from certobot.crm.schemas import ContactRequest
 from mock_crm.main import create_app
 from tests.conftest import CRM_KEY, crm_settings
 from tests.factories import create_debtor, make_cpf
+from tests.ports import free_port
 
 
 async def test_debtor_by_opaque_id_and_cpf_lookup_in_the_body(crm: httpx.AsyncClient) -> None:
@@ -69,16 +69,9 @@ async def test_bot_client_puts_no_cpf_in_any_url(database_url: str, redis_url: s
     assert [u for u in urls if digits in u or digits[:3] + "." in u] == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.mark.parametrize("service", ["mock_crm", "certobot"])
 def test_uvicorn_access_log_prints_no_cpf_or_phone(service: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL") and k not in ("REDIS_URL", "LOG_FILE")}
     env.update(
         {

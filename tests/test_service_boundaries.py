@@ -105,16 +105,11 @@ def test_each_service_runs_without_the_other_installed(package: str, absent: str
 
 def test_certobot_up_launches_both_services_as_processes_and_stops_them(tmp_path: Path) -> None:
     import signal
-    import socket
     import time
 
     import httpx
 
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port: int = s.getsockname()[1]
-            return port
+    from tests.ports import free_port
 
     bot_port, crm_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL") and k not in ("REDIS_URL", "LOG_FILE")}

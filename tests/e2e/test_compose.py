@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,17 +26,11 @@ import pytest
 import yaml
 
 from tests.conftest import PG_ADMIN, REDIS_BASE
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 EXTERNAL = {"postgres", "redis"}  # provided by the machine, not started here
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _interpolate(value: str, env: dict[str, str]) -> str:
@@ -74,7 +67,7 @@ class Local:
         published = {
             int(str(p).split(":")[-1]) for s in services.values() for p in s.get("ports") or [] if ":" in str(p)
         }
-        self.ports = {p: _free_port() for p in published}
+        self.ports = {p: free_port() for p in published}
         self.database_url, self.redis_url = database_url, redis_url
         self.hosts = set(services) | {"localhost", "0.0.0.0"}
 

@@ -4,7 +4,6 @@ and what the debtor is told about who holds their data."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from certokit.logging import scrub
 from tests.e2e.conftest import Stack
 from tests.factories import create_debtor, make_cpf
+from tests.ports import free_port
 
 
 @pytest.mark.parametrize(
@@ -67,14 +67,8 @@ class TestConversation:
         assert "encarregado" in opened[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_crm_process_prints_no_cpf_when_a_debtor_is_read(tmp_path: os.PathLike[str]) -> None:
-    port, cpf, key = _free_port(), make_cpf(), "k" * 40
+    port, cpf, key = free_port(), make_cpf(), "k" * 40
     env = {
         **os.environ,
         "PYTHONPATH": os.getcwd(),

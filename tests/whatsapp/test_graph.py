@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from certokit.whatsapp.graph import (
     text_message,
     with_callback_data,
 )
+from tests.ports import free_port
 
 TOKEN = "EAAGm0PX4ZCpsBA" + "Z" * 180
 PHONE_NUMBER_ID = "106540352242922"
@@ -40,13 +40,6 @@ MESSAGES = [
     buttons_message("Podemos fechar?", [("sim", "Sim, fechar"), ("nao", "Não agora"), ("outra", "Outra proposta")]),
     {"type": "document", "document": {"id": "1013859600285441", "filename": "boleto.pdf", "caption": "Boleto"}},
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -69,7 +62,7 @@ async def meta() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     app.router.add_post(f"/v25.0/{PHONE_NUMBER_ID}/messages", messages)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         yield f"http://127.0.0.1:{port}/v25.0", seen
