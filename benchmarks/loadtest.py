@@ -54,7 +54,9 @@ from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from certobot.config import BotSettings
 from certokit.db import pool_split
+from mock_crm.settings import CrmSettings
 from tests.fakes import sign, status_object, statuses_webhook, text_webhook
 from tests.ports import free_port
 
@@ -317,7 +319,9 @@ class Cluster:
         server = int(subprocess.run(show, check=True, capture_output=True, text=True).stdout.strip())
         budget = server - 10  # superuser reserve, the load tool's own checks, psql
         bots = self.args.api_processes + self.args.workers
-        if 40 * bots + 31 <= budget:
+        bot_default = BotSettings.model_fields["database_max_connections"].default
+        crm_default = CrmSettings.model_fields["database_max_connections"].default + 1  # and its LISTEN
+        if bot_default * bots + crm_default <= budget:
             return
         crm = 16  # 15 and its LISTEN: one CRM process, a handful of statements per conversation
         per_bot = max(8, (budget - crm) // bots)

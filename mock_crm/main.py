@@ -9,7 +9,7 @@ from functools import cache
 import httpx
 from fastapi import FastAPI
 
-from certokit.db import make_engine, make_sessionmaker
+from certokit.db import make_engine, make_sessionmaker, pool_of
 from certokit.docs import mount_offline_docs
 from certokit.errors import install_error_handlers
 from certokit.headers import SecurityHeaders
@@ -97,10 +97,8 @@ def create_app(
         s = settings or _env_settings()
         configure_sealing(s)  # before any row is read or written
         configure_logging(s.log_level, json=s.log_json, file=s.log_file)
-        burst = max(1, s.database_max_connections // 6)
-        engine = make_engine(
-            s.database_url, schema=SCHEMA, pool_size=s.database_max_connections - burst, max_overflow=burst
-        )
+        pool = pool_of(s.database_max_connections)
+        engine = make_engine(s.database_url, schema=SCHEMA, pool_size=pool.size, max_overflow=pool.overflow)
         app.state.settings = s
         app.state.max_body_bytes = s.max_body_bytes
         app.state.engine = engine

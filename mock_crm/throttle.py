@@ -32,14 +32,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String, bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.exceptions import HTTPException
 
 from certokit.db import dialect_of, one_statement, transaction
 from certokit.logging import get_logger
-from certokit.wakeup import listen
+from certokit.wakeup import listen, listen_dsn
 from mock_crm.base import CrmBase
 
 log = get_logger("mock_crm.security")
@@ -79,9 +78,8 @@ class ThrottleBoard:
     """This process's copy of which clients spent their wrong keys, and in which window."""
 
     def __init__(self, database_url: str, sessionmaker: async_sessionmaker[AsyncSession], *, max_failures: int) -> None:
-        url = make_url(database_url)
-        self.enabled = url.get_backend_name() == "postgresql"
-        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dsn = listen_dsn(database_url)
+        self.enabled = bool(self.dsn)
         self.sessionmaker = sessionmaker
         self.max_failures = max_failures
         self.blocked: dict[str, int] = {}  # client -> the latest window it is throttled in

@@ -83,6 +83,12 @@ class PoolSplit:
     orm: Pool
 
 
+def pool_of(total: int) -> Pool:
+    """`total` connections as one pool: a sixth of them (at least 1) only opened under a burst."""
+    overflow = max(1, total // 6)
+    return Pool(size=total - overflow, overflow=overflow)
+
+
 def pool_split(total: int) -> PoolSplit:
     """`total` connections shared out: a quarter (at least 2) for the ORM's pool, half of it kept; the
     rest for the hot path's, a sixth of it (at least 1) overflow. 40 gives 25 + 5 hot and 5 + 5 ORM.
@@ -92,10 +98,7 @@ def pool_split(total: int) -> PoolSplit:
     """
     orm = max(2, total // 4)
     hot = total - orm
-    return PoolSplit(
-        hot=Pool(size=hot - max(1, hot // 6), overflow=max(1, hot // 6)),
-        orm=Pool(size=orm // 2, overflow=orm - orm // 2),
-    )
+    return PoolSplit(hot=pool_of(hot), orm=Pool(size=orm // 2, overflow=orm - orm // 2))
 
 
 def make_engine(

@@ -33,11 +33,19 @@ CAMPAIGNS = "certobot_campaigns"  # a campaign created, resumed or otherwise mad
 EXPIRY = "certobot_expiry"  # a conversation became active: a new deadline, maybe the earliest
 
 
+def listen_dsn(database_url: str) -> str:
+    """asyncpg's form of the URL, for a LISTEN connection of its own; empty where nothing can
+    NOTIFY (SQLite)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return ""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class Wakeups:
     def __init__(self, database_url: str, channels: tuple[str, ...]) -> None:
-        url = make_url(database_url)
-        self.enabled = url.get_backend_name() == "postgresql"
-        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.dsn = listen_dsn(database_url)
+        self.enabled = bool(self.dsn)
         self.events = {name: asyncio.Event() for name in channels}
         self.listening = asyncio.Event()
 
