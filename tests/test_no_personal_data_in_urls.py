@@ -40,12 +40,31 @@ async def test_debtor_by_opaque_id_and_cpf_lookup_in_the_body(crm: httpx.AsyncCl
     assert "CPF" in bad.json()["detail"]
 
 
-async def test_bot_client_puts_no_cpf_in_any_url(database_url: str, redis_url: str) -> None:
+async def test_lookup_by_phone_in_the_body(crm: httpx.AsyncClient) -> None:
+    d = await create_debtor(crm, phone="+5511987651234")
+    for phone in ("+5511987651234", "5511987651234", "551187651234"):  # E.164, as WhatsApp sends, no 9th digit
+        found = await crm.post("/api/debtors/lookup", json={"phone": phone})
+        assert found.status_code == 200, found.text
+        assert found.json()["id"] == d["id"]
+    assert (await crm.post("/api/debtors/lookup", json={"phone": "5511912349876"})).status_code == 404
+    bad = await crm.post("/api/debtors/lookup", json={"phone": "123"})
+    assert bad.status_code == 422
+    assert "Telefone" in bad.json()["detail"]
+    for body in ({}, {"cpf": d["cpf"], "phone": "5511987651234"}):
+        either = await crm.post("/api/debtors/lookup", json=body)
+        assert either.status_code == 422
+        assert "CPF ou o telefone" in either.json()["detail"]
+
+
+async def test_bot_client_puts_no_cpf_or_phone_in_any_url(database_url: str, redis_url: str) -> None:
     app = create_app(crm_settings(database_url))
     urls: list[str] = []
+    keyed: list[str] = []
 
     async def record(request: httpx.Request) -> None:
         urls.append(str(request.url))
+        if "idempotency-key" in request.headers:
+            keyed.append(request.url.path)
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -58,15 +77,20 @@ async def test_bot_client_puts_no_cpf_in_any_url(database_url: str, redis_url: s
             redis = aioredis.from_url(redis_url)
             try:
                 client = CrmClient(http, "http://crm", CRM_KEY, redis)
-                debtor = await client.get_debtor(d["cpf"])
+                by_phone = await client.find_by_phone(d["phone"].lstrip("+"))  # a new debtor: not cached
+                assert by_phone is not None
+                assert by_phone.id == d["id"]
+                debtor = await client.get_debtor(d["cpf"], fresh=True)
                 assert debtor is not None
                 assert debtor.id == d["id"]
                 await client.log_contact(d["cpf"], ContactRequest(kind="attempt"))
             finally:
                 await redis.aclose()
-    assert urls
-    digits = d["cpf"]
-    assert [u for u in urls if digits in u or digits[:3] + "." in u] == []
+    assert len(urls) >= 3
+    digits, phone = d["cpf"], d["phone"].lstrip("+")
+    assert [u for u in urls if digits in u or digits[:3] + "." in u or phone[-8:] in u] == []
+    # The lookups only ask: no idempotency reservation (and no stored copy of the record) for them.
+    assert keyed == [f"/api/debtors/{d['id']}/contacts"]
 
 
 @pytest.mark.parametrize("service", ["mock_crm", "certobot"])

@@ -1,9 +1,11 @@
 """The bot's client of the CRM API: timeouts, retries with backoff, a shared circuit breaker, a cache.
 
 Retries only what can succeed later and cannot do anything twice: a GET on transport errors, 5xx
-and 429; a POST always carries an `Idempotency-Key` (the caller's, e.g. the outbox row's key, or a
-fresh one), which the CRM answers from its stored response on a repeat, so a POST whose answer was
-lost (read timeout, 5xx) is retried as safely as a GET. Never a 4xx. This stamina loop is the only
+and 429; a POST that writes always carries an `Idempotency-Key` (the caller's, e.g. the outbox row's
+key, or a fresh one), which the CRM answers from its stored response on a repeat, so a POST whose
+answer was lost (read timeout, 5xx) is retried as safely as a GET. The lookups are POSTs only to keep
+the CPF and the phone out of URLs: they read, so they go unkeyed (a key would have the CRM write a
+reservation and store a copy of the debtor's record for a question). Never a 4xx. This stamina loop is the only
 retry layer; the outbox only defers what it gave up on. The breaker lives in Redis, updated by one
 Lua script per failure, so that every process of the bot stops hammering a CRM that is down at the
 same moment. Debtor lookups are cached for a few seconds: a conversation asks for the same debtor on
@@ -118,11 +120,19 @@ class CrmClient:
     # --- transport -----------------------------------------------------------------------------
 
     async def _request(
-        self, method: str, path: str, op: str, *, idempotency_key: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        op: str,
+        *,
+        idempotency_key: str | None = None,
+        reads: bool = False,
+        **kwargs: Any,
     ) -> httpx.Response:
+        """`reads`: a POST that only asks (a lookup with the identifier in its body), sent unkeyed."""
         await self._check_breaker()
         headers = self._headers
-        if method == "POST":
+        if method == "POST" and not reads:
             # Every POST is keyed, so a retry after a lost answer is answered, not carried out, twice.
             headers = {**headers, "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         try:
@@ -164,7 +174,7 @@ class CrmClient:
         if cached:
             return DebtorInfo.model_validate_json(cached)
         # The CPF goes in the body, never in a URL (URLs end up in access logs and proxies).
-        r = await self._request("POST", "/api/debtors/lookup", "get_debtor", json={"cpf": cpf})
+        r = await self._request("POST", "/api/debtors/lookup", "get_debtor", reads=True, json={"cpf": cpf})
         if r.status_code == 404:
             return None
         self._raise_for(r)
@@ -179,12 +189,12 @@ class CrmClient:
         cpf = None if self._breaker is not None else await self.redis.get(f"{CACHE_PREFIX}phone:{key}")
         if cpf:
             return await self.get_debtor(cpf.decode() if isinstance(cpf, bytes) else str(cpf))
-        r = await self._request("GET", "/api/debtors", "find_by_phone", params={"phone": phone, "page_size": 1})
-        self._raise_for(r)
-        items = r.json().get("items", [])
-        if not items:
+        # The phone in the body, as the CPF: never in a URL.
+        r = await self._request("POST", "/api/debtors/lookup", "find_by_phone", reads=True, json={"phone": phone})
+        if r.status_code == 404:
             return None
-        debtor = DebtorInfo.model_validate(items[0])
+        self._raise_for(r)
+        debtor = DebtorInfo.model_validate(r.json())
         await self._cache(debtor)
         return debtor
 

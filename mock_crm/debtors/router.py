@@ -27,6 +27,7 @@ from mock_crm.debtors.service import (
     DebtorService,
     InvalidCpf,
     InvalidPhone,
+    OneLookupKey,
 )
 from mock_crm.deps import ApiKey, ReadDep, SessionDep
 
@@ -79,11 +80,15 @@ CurrentDebtor = Annotated[Debtor, Depends(current_debtor)]
 @router.post(
     "/lookup",
     response_model=DebtorInfo,
-    responses=error_responses(DebtorNotFound, InvalidCpf),
-    summary="Devedor por CPF, com o CPF no corpo (fora da URL e dos logs de acesso)",
+    responses=error_responses(DebtorNotFound, InvalidCpf, InvalidPhone, OneLookupKey),
+    summary="Devedor por CPF ou por telefone, no corpo (fora da URL e dos logs de acesso)",
 )
 async def lookup_debtor(data: DebtorLookup, lookups: LookupsDep) -> DebtorInfo:
-    digits = normalize_cpf(data.cpf)
+    if (data.cpf is None) == (data.phone is None):
+        raise OneLookupKey()
+    if data.phone is not None:
+        return await lookups.by_phone(data.phone)
+    digits = normalize_cpf(data.cpf or "")
     if digits is None:
         raise InvalidCpf()
     return await lookups.get(digits)

@@ -256,8 +256,19 @@ class ContactEntry(BaseModel):
 
 
 class DebtorLookup(BaseModel):
-    """A CPF lookup in the body, so the CPF stays out of the URL (and of every access log)."""
+    """A lookup by CPF or by phone in the body, so neither is in the URL (nor in any access log)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"cpf": "111.444.777-35"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"cpf": "111.444.777-35"}, {"phone": "5511987654321"}]},
+    )
 
-    cpf: Annotated[str, Field(max_length=20, description="CPF com ou sem formatação.")]
+    cpf: Annotated[str | None, Field(max_length=20, description="CPF com ou sem formatação.")] = None
+    phone: Annotated[
+        str | None,
+        Field(
+            max_length=30,
+            description="E.164 (`+5511987654321`) ou como o WhatsApp envia (`5511987654321`, "
+            "também sem o nono dígito).",
+        ),
+    ] = None

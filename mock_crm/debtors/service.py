@@ -57,6 +57,10 @@ class InvalidPhone(Invalid):
     detail = "Telefone inválido: informe um celular brasileiro, como +5511987654321 ou 5511987654321."
 
 
+class OneLookupKey(Invalid):
+    detail = "Informe o CPF ou o telefone do devedor (um dos dois)."
+
+
 def primary_debt(debtor: Debtor) -> Debt:
     """The debt a conversation is about: the oldest open one, else the latest of any status."""
     open_debts = [d for d in debtor.debts if d.status == "open"]
@@ -209,6 +213,16 @@ class DebtorLookups:
         if found is None:
             raise DebtorNotFound()
         return to_info(found)
+
+    async def by_phone(self, phone: str) -> DebtorInfo:
+        """The debtor registered at `phone` (with or without the ninth digit): the bot's every "oi"."""
+        key = phone_key(phone)
+        if key is None:
+            raise InvalidPhone()
+        rows, _ = await self.reader.page(phone_key=key, offset=0, limit=1)
+        if not rows:
+            raise DebtorNotFound()
+        return to_info(rows[0])
 
     async def search(
         self,
