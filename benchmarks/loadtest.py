@@ -496,6 +496,7 @@ async def debtor(
             stats["lost"].append((wa, turn))
             return
         stats["reply"].append(at - t0)
+        stats[f"reply_turn_{turn + 1}"].append(at - t0)
         if think:
             await asyncio.sleep(random.uniform(0.5, 1.5) * think)  # reading and typing
         markers, count = EXPECT[turn]
@@ -691,6 +692,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "accept_p99_ms": pct(stats["accept"], 99),
             "reply_p50_ms": pct(stats["reply"], 50),
             "reply_p99_ms": pct(stats["reply"], 99),
+            # By the debtor's message: the first ("oi") opens the conversation and asks the CRM.
+            "reply_p50_p99_ms_by_turn": {
+                n: (pct(stats[f"reply_turn_{n}"], 50), pct(stats[f"reply_turn_{n}"], 99))
+                for n in range(1, args.turns + 1)
+            },
             "messages_per_s": round(len(stats["accept"]) / elapsed, 1),
             "cpu_ms_per_message": {role: round(sec * 1000 / messages, 1) for role, sec in cpu.items() if sec},
             "load_generator_cpu_ms_per_message": round((time.process_time() - own_before) * 1000 / messages, 1),
