@@ -141,3 +141,19 @@ class TestJsonPost:
         with pytest.raises(RuntimeError, match="client has been closed"):
             await post({"a": 2})
         assert len(seen) == 1
+
+    async def test_its_own_timeout_is_kept_over_the_clients(self, server: tuple[str, list[dict[str, Any]]]) -> None:
+        """The CRM client's lookups wait 5 s whatever the shared client's default: a JsonPost built with
+        a timeout times out by it, with the plain path (a client with hooks) as with the prebuilt one."""
+        base, _ = server
+
+        async def hook(_: httpx.Request) -> None:
+            return None
+
+        for hooks in ({}, {"request": [hook]}):
+            async with httpx.AsyncClient(transport=AiohttpTransport(), timeout=30.0, event_hooks=hooks) as c:
+                post = JsonPost(c, f"{base}/slow", {}, timeout=httpx.Timeout(0.2))
+                started = asyncio.get_running_loop().time()
+                with pytest.raises(httpx.ReadTimeout):
+                    await post({})
+                assert asyncio.get_running_loop().time() - started < 1.5

@@ -138,12 +138,22 @@ class JsonPost:
     are not kept (the APIs posted to this way authenticate by header).
 
     The client's headers and timeouts are read when this is built: build it after configuring them.
+    A `timeout` given here is used instead of the client's, as `client.post(..., timeout=)` would.
     """
 
-    def __init__(self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        timeout: httpx.Timeout | None = None,
+    ) -> None:
         self.client = client
         self.headers = dict(headers)
-        template = client.build_request("POST", url, headers=self.headers, json={})
+        # `timeout`: the caller's, as `client.post(..., timeout=timeout)` takes it; else the client's.
+        self._timeout: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
+        template = client.build_request("POST", url, headers=self.headers, json={}, **self._timeout)
         self.url = template.url
         # Without the client's cookies of the moment, if any: with cookies, `client.post` is used.
         self._headers = [(k, v) for k, v in template.headers.raw if k.lower() != b"cookie"]
@@ -179,7 +189,7 @@ class JsonPost:
         if self.client.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         if not self._plain():
-            return await self.client.post(self.url, headers=self.headers, json=body)
+            return await self.client.post(self.url, headers=self.headers, json=body, **self._timeout)
         request = self.request(body)
         try:
             response = await self._transport.handle_async_request(request)
