@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import stamina
 from redis.asyncio import Redis
 
 from certobot.crm.schemas import ContactRequest, ConversationOutcome, DebtorInfo
@@ -29,6 +28,7 @@ from certobot.metrics import CRM_ERRORS
 from certokit.http import JsonPost
 from certokit.logging import get_logger
 from certokit.phones import phone_key
+from certokit.retry import after_a_failure
 
 log = get_logger("certobot.crm")
 
@@ -164,35 +164,19 @@ class CrmClient:
         return r
 
     async def _retrying(self, attempt: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        """`attempt()` until it answers below 500 (and not 429), within the attempts and the deadline.
+        """`attempt()` until it answers below 500 (and not 429), within the attempts and the deadline."""
 
-        As the Graph client does: nearly every call succeeds at once, so the first attempt runs on
-        its own and stamina's loop (tenacity's machinery, some 60 µs per call) starts only after a
-        retryable failure — its first attempt being that failure raised again, not sent again, so
-        stamina counts, waits and stops (test mode included) as if it had made it.
-        """
-        started = time.monotonic()
-        try:
+        async def checked() -> httpx.Response:
             return _checked(await attempt())
-        except (_Retryable, httpx.TransportError) as exc:
-            first: Exception = exc
-        left = self.deadline - (time.monotonic() - started)
-        if left <= 0:
-            raise first
-        replay = True
-        async for trying in stamina.retry_context(
+
+        return await after_a_failure(
+            checked,
             on=(_Retryable, httpx.TransportError),
             attempts=self.attempts,
-            timeout=left,
+            deadline=self.deadline,
             wait_initial=0.2,
             wait_max=2.0,
-        ):
-            with trying:
-                if replay:
-                    replay = False
-                    raise first
-                return _checked(await attempt())
-        raise AssertionError("unreachable")  # pragma: no cover
+        )
 
     @staticmethod
     def _raise_for(r: httpx.Response) -> None:

@@ -18,16 +18,15 @@ that names its outbox row there learns from the webhook that a send it never rec
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pydantic_core
-import stamina
 
 from certokit.http import JsonPost
+from certokit.retry import after_a_failure
 
 # Meta error codes (Cloud API "Error codes" page).
 RATE_LIMIT_CODES = frozenset({4, 80007, 130429, 131056})
@@ -118,37 +117,17 @@ class GraphClient:
     async def _retrying(
         self, attempt: Callable[[], Awaitable[httpx.Response]], *, on: Callable[[Exception], bool], pace: Pace
     ) -> dict[str, Any]:
-        """Meta's answer to `attempt()`, retried by stamina while `on` accepts the error, within the
-        attempts and the time allowed; every attempt counts against the number's rate, retries included.
+        """Meta's answer to `attempt()`, retried while `on` accepts the error, within the attempts
+        and the time allowed (`certokit.retry.after_a_failure`); every attempt counts against the
+        number's rate, retries included."""
 
-        Nearly every send succeeds at once, and setting up stamina's loop (tenacity's machinery)
-        cost ~60 µs of CPU per send: the first attempt runs on its own, and the loop starts only
-        when it failed with an error `on` retries — its first attempt being that failure, raised
-        again (not sent again). Stamina so counts, waits, logs and stops (test mode included) as if
-        it had run that attempt, the deadline being what is left of `timeout`.
-        """
-        started = time.monotonic()
-        try:
+        async def paced() -> dict[str, Any]:
             await pace()
             return _answer(await attempt())
-        except Exception as exc:
-            if not on(exc):
-                raise
-            first: Exception = exc
-        left = self._timeout - (time.monotonic() - started)
-        if left <= 0:
-            raise first
-        replay = True
-        async for trying in stamina.retry_context(
-            on=on, attempts=self._attempts, timeout=left, wait_initial=0.5, wait_max=16.0
-        ):
-            with trying:
-                if replay:
-                    replay = False
-                    raise first
-                await pace()
-                return _answer(await attempt())
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return await after_a_failure(
+            paced, on=on, attempts=self._attempts, deadline=self._timeout, wait_initial=0.5, wait_max=16.0
+        )
 
     async def send(self, to: str, message: dict[str, Any], *, retry: bool = True, pace: Pace = no_pace) -> SendResult:
         """POST /{phone-number-id}/messages with a message object (`type` and its block)."""
