@@ -8,6 +8,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from certobot.crm.client import CrmClient
 from certobot.negotiation.turnstore import Pending, read_turn
 from certobot.whatsapp.schemas import WebhookBody, inbound_messages
 from certokit.db import utcnow
@@ -272,15 +273,16 @@ class TestCrmOutage:
     ) -> None:
         d = await create_debtor(stack.crm, debt="500.00", phone="+5511987650041")
         phone = digits(d["phone"])
-        crm = stack.bot_app.state.turn_handler.crm
-        crm.base_url = "http://crm-down.test"  # nothing answers there
+        flow = stack.bot_app.state.turn_handler
+        up = flow.crm
+        flow.crm = CrmClient(up.http, "http://crm-down.test", "k", up.redis)  # nothing answers there
         try:
             r = await stack.webhook(text_webhook(phone, "oi"))
             assert r.status_code == 200  # accepted and kept while the CRM is away
             await asyncio.sleep(8)
             assert stack.graph.texts_to(phone) == []
         finally:
-            crm.base_url = "http://crm.test"
+            flow.crm = up
         replies = await stack.replies(phone, 0, wait=40)
         assert len(replies) == 1
         assert "3 primeiros" in replies[0]
