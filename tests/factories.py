@@ -66,3 +66,9 @@ async def create_debtor(crm: httpx.AsyncClient, **kwargs: Any) -> dict[str, Any]
 
 def money(value: str) -> Decimal:
     return Decimal(value)
+
+
+def day_ahead(days: int) -> int:
+    """The day of the month `days` from today in São Paulo, as a debtor names a date ("dia 12"):
+    never a fixed number, which one day would be today, or the very date the bot offered."""
+    return (today_sp() + timedelta(days=days)).day

@@ -14,7 +14,7 @@ from certobot.whatsapp.schemas import WebhookBody, inbound_messages
 from certokit.db import utcnow
 from mock_crm.negotiations.models import NegotiationResult
 from tests.e2e.conftest import Stack
-from tests.factories import create_debtor
+from tests.factories import create_debtor, day_ahead
 from tests.fakes import text_webhook
 
 
@@ -187,7 +187,7 @@ class TestSpecialCases:
         phone = digits(d["phone"])
         await stack.say(phone, "oi")
         await stack.say(phone, d["cpf"][:3])
-        reply = await stack.say(phone, "vou pagar dia 28")
+        reply = await stack.say(phone, f"vou pagar dia {day_ahead(10)}")
         assert "Anotei" in reply[0]
         outcome = await stack.outcome(phone)
         assert outcome is not None

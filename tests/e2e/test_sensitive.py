@@ -17,7 +17,7 @@ from certobot.negotiation import flow
 from certobot.negotiation.agent import AgentNegotiator, build_agent
 from certobot.negotiation.brain import CONFIRM_QUESTIONS, Negotiator, OfflineNegotiator
 from tests.e2e.conftest import Stack, make_stack
-from tests.factories import create_debtor
+from tests.factories import create_debtor, day_ahead
 
 models.ALLOW_MODEL_REQUESTS = False
 
@@ -153,10 +153,13 @@ class TestTheModelCannotOverrule:
         stack, plan = agent_stack
         plan["quero à vista"] = {"intent": "cash", "reply": "Fica R$ 880,00 à vista. Posso fechar?"}
         # The model hears a yes and drops the condition.
-        plan["pode ser mas só consigo no dia 5"] = {"intent": "accept", "reply": "Acordo fechado! 🎉"}
+        # A day other than the one offered (3 days ahead by default), whatever today is: "dia 5" was the
+        # offered day itself on every 2nd of a month, when closing on it was right.
+        later = f"pode ser mas só consigo no dia {day_ahead(10)}"
+        plan[later] = {"intent": "accept", "reply": "Acordo fechado! 🎉"}
         _d, p = await validated(stack, phone="+5511987651007")
         await stack.say(p, "quero à vista")
-        reply = await stack.say(p, "pode ser mas só consigo no dia 5")
+        reply = await stack.say(p, later)
         assert any(q in reply[0] for q in CONFIRM_QUESTIONS)
         assert "Acordo fechado" not in " ".join(reply)
         r = await stack.bot.get("/api/conversations", params={"phone": p})
