@@ -1,16 +1,15 @@
 """The bot's client of the CRM API: timeouts, retries with backoff, a shared circuit breaker, a cache.
 
-Retries only what can succeed later and cannot do anything twice: a GET on transport errors, 5xx
-and 429; a POST that writes always carries an `Idempotency-Key` (the caller's, e.g. the outbox row's
+Retries only what can succeed later and cannot do anything twice: a GET on transport errors, 5xx and
+429; a POST that writes always carries an `Idempotency-Key` (the caller's, e.g. the outbox row's
 key, or a fresh one), which the CRM answers from its stored response on a repeat, so a POST whose
-answer was lost (read timeout, 5xx) is retried as safely as a GET. The lookups are POSTs only to keep
-the CPF and the phone out of URLs: they read, so they go unkeyed (a key would have the CRM write a
-reservation and store a copy of the debtor's record for a question). Never a 4xx. This loop
+answer was lost (read timeout, 5xx) is retried as safely as a GET. The lookups are POSTs only to
+keep the CPF and the phone out of URLs: they read, so they go unkeyed (a key would have the CRM
+write a reservation and store a copy of the debtor's record for a question). Never a 4xx. This loop
 (`certokit.retry.after_a_failure`, stamina's) is the only retry layer; the outbox only defers what
-it gave up on. The breaker lives in Redis, updated by one
-Lua script per failure, so that every process of the bot stops hammering a CRM that is down at the
-same moment. Debtor lookups are cached for a few seconds: a conversation asks for the same debtor on
-every turn.
+it gave up on. The breaker lives in Redis, updated by one Lua script per failure, so that every
+process of the bot stops hammering a CRM that is down at the same moment. Debtor lookups are cached
+for a few seconds: a conversation asks for the same debtor on every turn.
 """
 
 from __future__ import annotations
