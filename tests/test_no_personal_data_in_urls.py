@@ -46,7 +46,9 @@ async def test_lookup_by_phone_in_the_body(crm: httpx.AsyncClient) -> None:
         found = await crm.post("/api/debtors/lookup", json={"phone": phone})
         assert found.status_code == 200, found.text
         assert found.json()["id"] == d["id"]
-    assert (await crm.post("/api/debtors/lookup", json={"phone": "5511912349876"})).status_code == 404
+    nobody = await crm.post("/api/debtors/lookup", json={"phone": "5511912349876"})
+    assert nobody.status_code == 404
+    assert nobody.json()["detail"] == "Nenhum devedor cadastrado com este telefone."
     bad = await crm.post("/api/debtors/lookup", json={"phone": "123"})
     assert bad.status_code == 422
     assert "Telefone" in bad.json()["detail"]

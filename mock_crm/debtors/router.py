@@ -27,6 +27,7 @@ from mock_crm.debtors.service import (
     DebtorService,
     InvalidCpf,
     InvalidPhone,
+    NoDebtorAtPhone,
     OneLookupKey,
 )
 from mock_crm.deps import ApiKey, ReadDep, SessionDep
@@ -80,7 +81,7 @@ CurrentDebtor = Annotated[Debtor, Depends(current_debtor)]
 @router.post(
     "/lookup",
     response_model=DebtorInfo,
-    responses=error_responses(DebtorNotFound, InvalidCpf, InvalidPhone, OneLookupKey),
+    responses=error_responses(DebtorNotFound, NoDebtorAtPhone, InvalidCpf, InvalidPhone, OneLookupKey),
     summary="Devedor por CPF ou por telefone, no corpo (fora da URL e dos logs de acesso)",
 )
 async def lookup_debtor(data: DebtorLookup, lookups: LookupsDep) -> DebtorInfo:

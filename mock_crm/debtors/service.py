@@ -45,6 +45,10 @@ class DebtorNotFound(NotFound):
     detail = "Devedor não encontrado para este CPF."
 
 
+class NoDebtorAtPhone(DebtorNotFound):
+    detail = "Nenhum devedor cadastrado com este telefone."
+
+
 class DebtorExists(Conflict):
     detail = "Já existe um devedor com este CPF."
 
@@ -221,7 +225,7 @@ class DebtorLookups:
             raise InvalidPhone()
         rows, _ = await self.reader.page(phone_key=key, offset=0, limit=1)
         if not rows:
-            raise DebtorNotFound()
+            raise NoDebtorAtPhone()
         return to_info(rows[0])
 
     async def search(

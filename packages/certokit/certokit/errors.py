@@ -62,10 +62,13 @@ class ErrorBody(BaseModel):
 
 
 def error_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for the errors a route may raise."""
+    """OpenAPI `responses=` for the errors a route may raise; errors sharing a status are all named."""
     out: dict[int | str, dict[str, Any]] = {}
     for err in errors:
-        out[err.status_code] = {"model": ErrorBody, "description": err.detail}
+        if err.status_code in out:
+            out[err.status_code]["description"] += f" Ou: {err.detail}"
+        else:
+            out[err.status_code] = {"model": ErrorBody, "description": err.detail}
     return out
 
 
