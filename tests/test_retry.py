@@ -12,7 +12,7 @@ from certokit.retry import after_a_failure
 
 
 class Flaky(Exception):
-    pass
+    """An error the retry accepts."""
 
 
 @pytest.fixture(autouse=True)
