@@ -386,16 +386,36 @@ class Cluster:
         finally:
             await conn.close()
 
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU each kind of process has used so far (user + system, from /proc): the cost side."""
+    async def postgres_backends(self) -> list[int]:
+        """The Postgres processes serving this run's database (the bot's and the CRM's connections)."""
+        conn = await asyncpg.connect(f"{PG}/postgres")
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", self.db
+            )
+        finally:
+            await conn.close()
+        return [int(r["pid"]) for r in rows]
+
+    def cpu_seconds(self, postgres: list[int] | None = None) -> dict[str, float]:
+        """CPU each kind of process has used so far (user + system, from /proc): the cost side.
+
+        `postgres`: the backends of this run's database (`postgres_backends`). A backend opened during
+        the load counts whole (its start is the load's cost); one closed during it is not seen."""
         tick = os.sysconf("SC_CLK_TCK")
-        roles = {"api": self.apis, "workers": self.workers, "crm": [self.crm], "redis": [self.redis_proc]}
+        roles = {
+            "api": [p.pid for p in self.apis if p is not None],
+            "workers": [p.pid for p in self.workers if p is not None],
+            "crm": [self.crm.pid] if self.crm is not None else [],
+            "redis": [self.redis_proc.pid] if self.redis_proc is not None else [],
+            "postgres": postgres or [],
+        }
         used: dict[str, float] = {}
-        for role, procs in roles.items():
+        for role, pids in roles.items():
             total = 0.0
-            for p in procs:
-                with contextlib.suppress(OSError, AttributeError):
-                    fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                     total += (int(fields[11]) + int(fields[12])) / tick
             used[role] = total
         return used
@@ -646,9 +666,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             for p in cluster.api_ports
         ]
         faults: list[str] = []
-        stop_sampling, peak = asyncio.Event(), {}
+        stop_sampling = asyncio.Event()
+        peak: dict[str, int] = {}
         sampler = asyncio.create_task(sample_redis(cluster.env["REDIS_URL"], stop_sampling, peak))
-        cpu_before, own_before = cluster.cpu_seconds(), time.process_time()
+        backends = await cluster.postgres_backends()
+        cpu_before, own_before = cluster.cpu_seconds(backends), time.process_time()
         start = time.perf_counter()
         await asyncio.gather(
             chaos(cluster, graph, model, args, faults),
@@ -665,7 +687,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             ),
         )
         elapsed = time.perf_counter() - start
-        cpu = {role: sec - cpu_before.get(role, 0.0) for role, sec in cluster.cpu_seconds().items()}
+        # Postgres's side: the backends that served the load, those opened during it included.
+        backends = sorted({*backends, *await cluster.postgres_backends()})
+        cpu = {role: sec - cpu_before.get(role, 0.0) for role, sec in cluster.cpu_seconds(backends).items()}
         messages = max(1, len(stats["accept"]))
         await asyncio.sleep(3)  # anything more for a phone now would be a second answer
         stop_sampling.set()
