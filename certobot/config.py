@@ -241,6 +241,10 @@ class BotSettings(_Base):
     # which a sixth only opens under a burst (certokit.db.pool_split). Size it so that every process
     # you run fits the server's `max_connections` (docs/scaling.md): 40 is 25 + 5 hot and 5 + 5 ORM.
     database_max_connections: int = Field(default=40, ge=8, le=1000)
+    # Open the hot pool's connections at start, each with the turn's read planned (certokit.rawsql
+    # .warm_pool), so a burst's first messages do not pay for them. Off in the tests, which start
+    # many apps.
+    database_warm_up: bool = True
     # Conversations one process works on at once. Kept under the hot pool so the webhook always
     # finds a connection: acceptance must stay fast while turns pile up.
     worker_concurrency: int = Field(default=16, ge=1, le=200)

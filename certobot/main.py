@@ -15,6 +15,7 @@ from sqlalchemy import text
 from certobot.config import SCHEMA, BotSettings, load_settings
 from certobot.lifecycle.router import router as lifecycle_router
 from certobot.metrics import render
+from certobot.negotiation.turnstore import plan_read
 from certobot.policies.book import try_reload
 from certobot.redis import make_redis
 from certobot.resources import Resources
@@ -35,6 +36,7 @@ from certokit.headers import SecurityHeaders
 from certokit.http import AiohttpTransport
 from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
+from certokit.rawsql import warm_pool
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate
 from certokit.whatsapp.graph import GraphClient
@@ -110,6 +112,14 @@ def build_resources(
     )
 
 
+async def warm_hot_pool(resources: Resources) -> None:
+    """The hot pool opened before the first webhook, each connection with the turn's read planned
+    (DATABASE_WARM_UP): a burst right after a start or deploy no longer pays for them."""
+    if resources.settings.database_warm_up:
+        warmed = await warm_pool(resources.engine, resources.settings.database_pools.hot.size, plan_read)
+        log.info("hot_pool_warmed", connections=warmed)
+
+
 def build_provider(
     settings: BotSettings, graph: GraphClient, http: httpx.AsyncClient, redis: Redis, clock: Clock
 ) -> Provider:
@@ -142,6 +152,7 @@ def create_app(
         app.state.turn_handler = handler
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
+        await warm_hot_pool(resources)
         if s.runs_background:
             await try_reload(resources.policies, resources.sessionmaker)
             tasks = start_background(resources, handler, stop)

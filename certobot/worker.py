@@ -109,7 +109,7 @@ async def start_template_refresh(resources: Resources, stop: asyncio.Event) -> a
 
 
 async def run_worker(settings: BotSettings) -> None:
-    from certobot.main import build_resources
+    from certobot.main import build_resources, warm_hot_pool
     from certobot.negotiation.flow import build_turn_handler
 
     configure_logging(settings.log_level, json=settings.log_json, file=settings.log_file)
@@ -118,6 +118,7 @@ async def run_worker(settings: BotSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await warm_hot_pool(resources)
     await try_reload(resources.policies, resources.sessionmaker)
     tasks = start_background(resources, build_turn_handler(resources), stop)
     tasks.append(await start_template_refresh(resources, stop))

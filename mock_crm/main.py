@@ -16,6 +16,7 @@ from certokit.headers import SecurityHeaders
 from certokit.http import AiohttpTransport
 from certokit.limits import BodyLimit
 from certokit.logging import configure_logging, get_logger, scrub_access_log
+from certokit.rawsql import warm_pool
 from certokit.requestlog import RequestLog
 from certokit.startup import SettingsGate, load_settings
 from certokit.whatsapp.channel import ChannelSender
@@ -27,6 +28,7 @@ from mock_crm.agreements.router import promises_router
 from mock_crm.agreements.router import router as agreements_router
 from mock_crm.background import run_background
 from mock_crm.boletos.router import router as boletos_router
+from mock_crm.debtors.repository import warm_lookup
 from mock_crm.debtors.router import router as debtors_router
 from mock_crm.debtors.seed import seed_if_empty
 from mock_crm.idempotency import IdempotencyMiddleware
@@ -104,6 +106,9 @@ def create_app(
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         await seed_if_empty(app.state.sessionmaker, s)
+        if s.database_warm_up:
+            # The pool opened before the bot's first burst of lookups, not during it.
+            await warm_pool(engine, pool.size, warm_lookup)
         http = graph_http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=3.0), transport=AiohttpTransport())
         app.state.whatsapp = whatsapp_provider(s, http)
         # The bot is on loopback or next door: short timeouts, the outbox retries.

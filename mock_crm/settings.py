@@ -43,6 +43,11 @@ class CrmSettings(BaseSettings):
         le=1000,
         validation_alias=AliasChoices("CRM_DATABASE_MAX_CONNECTIONS", "DATABASE_MAX_CONNECTIONS"),
     )
+    # Open the pool at start, each connection with the debtors' lookup run once
+    # (mock_crm.debtors.repository.warm_lookup): the bot's first burst of "oi" does not pay for it.
+    database_warm_up: bool = Field(
+        default=True, validation_alias=AliasChoices("CRM_DATABASE_WARM_UP", "DATABASE_WARM_UP")
+    )
     crm_api_key: SecretStr = SecretStr(DEV_CRM_KEY)
     # Signs the payment webhooks to the bot (HMAC-SHA256); the bot holds the same secret.
     crm_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)

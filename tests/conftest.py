@@ -117,6 +117,7 @@ def crm_settings(database_url: str, **overrides: Any) -> CrmSettings:
         "whatsapp_access_token": None,
         "whatsapp_phone_number_id": None,
         "run_background_workers": False,
+        "database_warm_up": False,  # many apps start here: tests/test_crm_debtors.py warms one on purpose
     }
     values.update(overrides)
     return CrmSettings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from certokit.clock import today_sp
 from certokit.cpf import format_cpf
@@ -317,3 +318,21 @@ async def test_a_lookup_is_the_key_check_and_one_statement(database_url: str, mo
                 assert tally.pg_round_trips == 1, (
                     tally.statements
                 )  # the throttle answers from memory (mock_crm.throttle)
+
+
+async def test_a_started_crm_has_its_pool_open_before_the_first_lookup(database_url: str, engine: AsyncEngine) -> None:
+    """DATABASE_WARM_UP: the connections a burst of lookups needs are open when the CRM starts, and a
+    lookup right after the start finds the debtor (the warm-up read nothing and changed nothing)."""
+    app = create_app(crm_settings(database_url, database_warm_up=True, database_max_connections=6))
+    async with app.router.lifespan_context(app):
+        pool = app.state.engine.pool
+        assert pool.checkedin() == pool.size() == 5
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {CRM_KEY}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://crm.test", headers=headers) as crm:
+            d = await create_debtor(crm)
+            r = await crm.post("/api/debtors/lookup", json={"phone": d["phone"]})
+            assert r.status_code == 200
+            assert r.json()["cpf"] == d["cpf"]
+            assert (await crm.post("/api/debtors/lookup", json={"phone": "11987654321"})).status_code == 404
+        assert pool.checkedin() == 5  # nothing opened past the warmed ones for these

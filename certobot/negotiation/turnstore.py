@@ -333,6 +333,14 @@ async def read_turn(
     )
 
 
+async def plan_read(conn: Any) -> None:
+    """Plan the turn's read on a connection of the hot pool (certokit.rawsql.warm_pool): run once for a
+    phone nobody has, it reads nothing and writes nothing (no held records ride on it)."""
+    now = utcnow()
+    params = {"pk": "warm-up", "since": now, "window": now, "marks": SentMarks.param([])}
+    await rawsql.fetch_on(conn, _READ, params)
+
+
 _IDENTITY = text(
     """
 SELECT

@@ -10,6 +10,7 @@ from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam,
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from certokit import rawsql
 from mock_crm.debtors.models import ANONYMOUS_NAME, ContactLog, Debt, Debtor
 
 
@@ -170,6 +171,13 @@ _BY_CPF = _views([Debtor.cpf_hash == bindparam("key")])
 _BY_PUBLIC_ID = _views([Debtor.public_id == bindparam("key")])
 _PAGE = _listing(_filters(None, None, None, None, None))
 _PAGE_BY_PHONE = _listing([*_filters(None, None, None, None, None), Debtor.phone_key == bindparam("phone_key")])
+
+
+async def warm_lookup(conn: Any) -> None:
+    """A new connection made ready for the bot's lookups (certokit.rawsql.warm_pool): the lookup by
+    phone run once for a phone nobody has, so the backend has the debtors' tables and indexes loaded
+    before the first "oi" of a burst asks."""
+    await rawsql.fetch_on(conn, _PAGE_BY_PHONE[0], {"phone_key": "warm-up", "offset": 0, "limit": 2})
 
 
 class DebtorReader:

@@ -42,6 +42,7 @@ def bot_settings(database_url: str, redis_url: str, **overrides: Any) -> BotSett
         "contact_hours": "mon-sun 00:00-24:00",
         "min_contact_interval_hours": 0,
         "run_background_workers": True,
+        "database_warm_up": False,  # tests/whatsapp/test_hot_plans.py warms a pool on purpose
     }
     values.update(overrides)
     return BotSettings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from certobot.main import build_resources
+from certobot.main import build_resources, warm_hot_pool
 from certokit.rawsql import fetch
 from tests.conftest import crm_settings
 from tests.e2e.conftest import bot_settings
@@ -87,3 +87,15 @@ def test_the_crm_reads_its_own_budget_before_the_shared_name(
     assert crm_settings(database_url).database_max_connections == 18
     monkeypatch.setenv("CRM_DATABASE_MAX_CONNECTIONS", "15")
     assert crm_settings(database_url).database_max_connections == 15
+
+
+async def test_a_started_process_opens_its_hot_pool_within_the_budget(database_url: str, redis_url: str) -> None:
+    """DATABASE_WARM_UP: the hot pool's kept connections are open before the first webhook, no more."""
+    settings = bot_settings(database_url, redis_url, database_max_connections=12, worker_concurrency=4)
+    res = build_resources(settings.model_copy(update={"database_warm_up": True}))
+    try:
+        await warm_hot_pool(res)
+        pool = res.engine.pool
+        assert pool.checkedin() == pool.size() == settings.database_pools.hot.size == 8  # type: ignore[attr-defined]
+    finally:
+        await res.aclose()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from certobot.negotiation.turnstore import _READ, TurnRead, TurnWork, _clause, build_write
 from certobot.whatsapp.marks import _FLUSH, Mark, SentMarks
@@ -142,3 +143,50 @@ async def test_a_turn_reads_and_marks_its_own_event_only(hot: AsyncEngine) -> No
     turn = TurnRead("k42", None, None, [], {}, [], frozenset(), False)
     statement, params, json_params, _ = build_write(TurnWork(read=turn, events=[42], lease=False))
     _named(await _scans(hot, _clause(statement, tuple(json_params)), params))
+
+
+async def test_a_started_process_has_its_hot_pool_open_with_the_read_planned(database_url: str) -> None:
+    """A burst right after a start finds the connections open and the turn's read planned on each:
+    the first messages do not pay Postgres a backend start and a plan of several milliseconds apiece."""
+    from certobot.negotiation.turnstore import plan_read
+
+    hot = make_engine(database_url, schema="bot", generic_plans=True, pool_size=4, max_overflow=1)
+    try:
+        assert await rawsql.warm_pool(hot, 4, plan_read) == 4
+        assert hot.pool.checkedin() == 4  # type: ignore[attr-defined]
+        read_sql = rawsql.positional(_READ).sql
+        seen: list[int] = []
+        held = await _hold(hot, 4)
+        try:
+            for conn in held:
+                seen.append(
+                    int(
+                        await conn.driver_connection.fetchval(
+                            "SELECT coalesce(sum(generic_plans), 0) FROM pg_prepared_statements WHERE statement = $1",
+                            read_sql,
+                        )
+                    )
+                )
+        finally:
+            for conn in held:
+                await greenlet_spawn(conn.close)
+        assert seen == [1, 1, 1, 1]  # each connection made the read's plan before any turn
+        assert hot.pool.checkedin() == 4  # type: ignore[attr-defined]  # none opened for this check
+    finally:
+        await hot.dispose()
+
+
+async def _hold(engine: AsyncEngine, n: int) -> list[Any]:
+    return [await engine.raw_connection() for _ in range(n)]
+
+
+async def test_a_warm_up_that_cannot_open_every_connection_leaves_the_pool_as_it_was(database_url: str) -> None:
+    """Asking for more than the pool can hold at once (size + overflow) warms none and never hangs."""
+    from certobot.negotiation.turnstore import plan_read
+
+    small = make_engine(database_url, schema="bot", generic_plans=True, pool_size=1, max_overflow=0)
+    try:
+        small.pool._timeout = 1  # type: ignore[attr-defined]  # a checkout waits a second, not thirty
+        assert await rawsql.warm_pool(small, 2, plan_read) == 0
+    finally:
+        await small.dispose()

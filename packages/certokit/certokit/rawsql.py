@@ -17,23 +17,25 @@ a server going away is an `OperationalError` (Postgres unavailable, not a bug), 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from pydantic_core import PydanticSerializationError, to_json
-from sqlalchemy import JSON, TextClause
+from sqlalchemy import JSON, ClauseElement, TextClause
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
-__all__ = ["UNAVAILABLE", "Positional", "driver_connection", "fetch", "positional"]
+__all__ = ["UNAVAILABLE", "Positional", "driver_connection", "fetch", "fetch_on", "positional", "warm_pool"]
 
 # A connection that broke or a server going away: Postgres is unavailable, not a bug.
 UNAVAILABLE = (
@@ -58,9 +60,10 @@ class Positional:
 
 
 @lru_cache(maxsize=512)
-def positional(clause: TextClause) -> Positional:
-    """Compiled once per clause (the callers keep their clauses: one per statement shape)."""
-    compiled = clause.compile(dialect=_DIALECT)
+def positional(clause: ClauseElement) -> Positional:
+    """Compiled once per clause (the callers keep their clauses: one per statement shape): a `text()`
+    clause, or a Core statement built once at import."""
+    compiled = cast(SQLCompiler, clause.compile(dialect=_DIALECT))
     names = tuple(compiled.positiontup or ())
     as_json = frozenset(n for n, b in compiled.binds.items() if isinstance(b.type, JSON))
     as_jsonb = frozenset(n for n, b in compiled.binds.items() if isinstance(b.type, JSONB))
@@ -104,7 +107,48 @@ async def driver_connection(engine: AsyncEngine, statement: str = "") -> AsyncIt
 
 async def fetch(engine: AsyncEngine, clause: TextClause, params: Mapping[str, Any]) -> list[Any]:
     """Run `clause` with `params` (by name, as for `conn.execute`) in one round trip; asyncpg's records."""
+    async with driver_connection(engine, positional(clause).sql) as conn:
+        return await fetch_on(conn, clause, params)
+
+
+async def fetch_on(conn: Any, clause: ClauseElement, params: Mapping[str, Any]) -> list[Any]:
+    """`fetch` on a connection the caller holds (`driver_connection`)."""
     form = positional(clause)
     args = [_json_text(form, n, params[n]) if n in form.json else params[n] for n in form.names]
-    async with driver_connection(engine, form.sql) as conn:
-        return list(await conn.fetch(form.sql, *args))
+    return list(await conn.fetch(form.sql, *args))
+
+
+async def warm_pool(
+    engine: AsyncEngine, connections: int, prepare: Callable[[Any], Awaitable[None]], *, within: float = 10.0
+) -> int:
+    """Open `connections` of the engine's pool at once and run `prepare` on each; how many were warmed.
+
+    A pool fills only when a burst needs it: each connection opened then costs Postgres a backend
+    start and, under generic plans, each hot statement's plan on its first call — a few milliseconds
+    apiece for the turn's read — all landing on the burst's first messages. Warmed at start, they are
+    paid before the first webhook. Best effort, `within` seconds at most: a warm-up that fails (the
+    database not there yet, fewer connections than asked) leaves the pool to fill as it always did.
+    """
+    if engine.dialect.name != "postgresql" or connections <= 0:
+        return 0
+    opened = asyncio.Barrier(connections)  # all held at once, or the pool would hand out the same one
+
+    async def one() -> bool:
+        try:
+            async with driver_connection(engine) as conn:
+                try:
+                    await opened.wait()
+                except asyncio.BrokenBarrierError:
+                    return False
+                await prepare(conn)
+                return True
+        except Exception:
+            await opened.abort()  # one could not open: the others stop waiting for it
+            raise
+
+    try:
+        async with asyncio.timeout(within):
+            results = await asyncio.gather(*(one() for _ in range(connections)), return_exceptions=True)
+    except TimeoutError:
+        return 0
+    return sum(1 for r in results if r is True)
