@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from certokit import rawsql
 from certokit.clock import today_sp
 from certokit.cpf import format_cpf
+from mock_crm.debtors.repository import _BY_PHONE, _PAGE_BY_PHONE
 from mock_crm.main import create_app
 from tests.conftest import CRM_KEY, crm_settings
 from tests.counting import counting
@@ -336,3 +340,45 @@ async def test_a_started_crm_has_its_pool_open_before_the_first_lookup(database_
             assert r.json()["cpf"] == d["cpf"]
             assert (await crm.post("/api/debtors/lookup", json={"phone": "11987654321"})).status_code == 404
         assert pool.checkedin() == 5  # nothing opened past the warmed ones for these
+
+
+async def _plans_of(engine: AsyncEngine, statement: Any, params: dict[str, Any], calls: int) -> tuple[int, int]:
+    """(custom, generic) plans Postgres made for `statement` run `calls` times on one connection."""
+    form = rawsql.positional(statement)
+    async with rawsql.driver_connection(engine) as conn:
+        for _ in range(calls):
+            await rawsql.fetch_on(conn, statement, params)
+        row = await conn.fetchrow(
+            "SELECT custom_plans, generic_plans FROM pg_prepared_statements WHERE statement = $1", form.sql
+        )
+    return int(row["custom_plans"]), int(row["generic_plans"])
+
+
+async def test_the_lookup_by_phone_is_planned_once_per_connection_not_per_call(
+    crm: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """The bot's every "oi": after Postgres's first five calls it runs one plan, instead of planning
+    again on every call (which cost more than running it) as it did with a LIMIT parameter."""
+    d = await create_debtor(crm)
+    key = (await crm.post("/api/debtors/lookup", json={"phone": d["phone"]})).json()
+    assert key["cpf"] == d["cpf"]
+    phone_key = await _phone_key_of(engine, d["cpf"])
+    custom, generic = await _plans_of(engine, _BY_PHONE, {"key": phone_key}, 12)
+    assert custom <= 5
+    assert generic >= 7
+    # The page by phone (the team's listing, LIMIT and OFFSET parameters) for comparison: planned each call.
+    custom, generic = await _plans_of(engine, _PAGE_BY_PHONE[0], {"phone_key": phone_key, "offset": 0, "limit": 2}, 12)
+    assert custom == 12
+
+
+async def _phone_key_of(engine: AsyncEngine, cpf: str) -> str:
+    from mock_crm.sealed import SEAL
+
+    async with engine.connect() as conn:
+        return str(
+            (
+                await conn.execute(
+                    text("SELECT phone_key FROM crm.crm_debtors WHERE cpf_hash = :h"), {"h": SEAL.cpf_hash(cpf)}
+                )
+            ).scalar_one()
+        )

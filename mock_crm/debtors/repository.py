@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -74,7 +74,8 @@ def _latest(column: Any, kind: str | None = None) -> Any:
     q = select(column).where(ContactLog.debtor_id == Debtor.id)
     if kind is not None:
         q = q.where(ContactLog.kind == kind)
-    return q.order_by(ContactLog.id.desc()).limit(1).scalar_subquery()
+    # LIMIT as a literal, not a parameter: see _BY_PHONE.
+    return q.order_by(ContactLog.id.desc()).limit(literal_column("1", Integer)).scalar_subquery()
 
 
 def _views(
@@ -96,13 +97,15 @@ def _views(
         )
         .where(*where)
         .order_by(Debtor.id)
-        .offset(offset)
-        .limit(limit)
-        .subquery()
     )
+    if not isinstance(offset, int) or offset:  # no OFFSET parameter where there is none: see _BY_PHONE
+        page = page.offset(offset)
+    if limit is not None:
+        page = page.limit(limit)
+    rows = page.subquery()
     return (
-        select(*_DEBTOR_COLS, *_DEBT_COLS, page.c.c_count, page.c.c_last_at, page.c.c_promised, page.c.c_follow_up)
-        .select_from(page.join(Debtor, Debtor.id == page.c.page_id).outerjoin(Debt, Debt.debtor_id == Debtor.id))
+        select(*_DEBTOR_COLS, *_DEBT_COLS, rows.c.c_count, rows.c.c_last_at, rows.c.c_promised, rows.c.c_follow_up)
+        .select_from(rows.join(Debtor, Debtor.id == rows.c.page_id).outerjoin(Debt, Debt.debtor_id == Debtor.id))
         .order_by(Debtor.id, Debt.id)
     )
 
@@ -169,6 +172,11 @@ def _listing(where: list[ColumnElement[bool]]) -> tuple[Select[Any], Select[Any]
 # cache key included) was a quarter of the CRM's CPU in a lookup; a call now only binds and executes.
 _BY_CPF = _views([Debtor.cpf_hash == bindparam("key")])
 _BY_PUBLIC_ID = _views([Debtor.public_id == bindparam("key")])
+# The bot's every "oi": the debtors at a phone (one, as a rule), the first by id answering. Keys only,
+# no LIMIT or OFFSET parameter: with one, Postgres cannot cost a plan made once for every call, keeps
+# making one per call (a third of a millisecond each, more than running it), and never settles on
+# the one plan this statement needs.
+_BY_PHONE = _views([*_filters(None, None, None, None, None), Debtor.phone_key == bindparam("key")])
 _PAGE = _listing(_filters(None, None, None, None, None))
 _PAGE_BY_PHONE = _listing([*_filters(None, None, None, None, None), Debtor.phone_key == bindparam("phone_key")])
 
@@ -177,7 +185,7 @@ async def warm_lookup(conn: Any) -> None:
     """A new connection made ready for the bot's lookups (certokit.rawsql.warm_pool): the lookup by
     phone run once for a phone nobody has, so the backend has the debtors' tables and indexes loaded
     before the first "oi" of a burst asks."""
-    await rawsql.fetch_on(conn, _PAGE_BY_PHONE[0], {"phone_key": "warm-up", "offset": 0, "limit": 2})
+    await rawsql.fetch_on(conn, _BY_PHONE, {"key": "warm-up"})
 
 
 class DebtorReader:
@@ -193,6 +201,10 @@ class DebtorReader:
 
     async def by_public_id(self, public_id: str) -> DebtorView | None:
         found = _collect(await self.conn.execute(_BY_PUBLIC_ID, {"key": public_id}))
+        return found[0] if found else None
+
+    async def by_phone(self, phone_key: str) -> DebtorView | None:
+        found = _collect(await self.conn.execute(_BY_PHONE, {"key": phone_key}))
         return found[0] if found else None
 
     async def page(

@@ -223,10 +223,10 @@ class DebtorLookups:
         key = phone_key(phone)
         if key is None:
             raise InvalidPhone()
-        rows, _ = await self.reader.page(phone_key=key, offset=0, limit=1)
-        if not rows:
+        found = await self.reader.by_phone(key)
+        if found is None:
             raise NoDebtorAtPhone()
-        return to_info(rows[0])
+        return to_info(found)
 
     async def search(
         self,

@@ -57,6 +57,8 @@ class Positional:
     names: tuple[str, ...]
     json: frozenset[str]  # parameters of a JSON type: sent as their text, as SQLAlchemy would
     jsonb: frozenset[str] = frozenset()  # those of JSONB, whose text Postgres parses and never keeps
+    # Values a Core statement carries itself (`x == "literal"`), sent unless the caller gives them.
+    defaults: tuple[tuple[str, Any], ...] = ()
 
 
 @lru_cache(maxsize=512)
@@ -67,7 +69,8 @@ def positional(clause: ClauseElement) -> Positional:
     names = tuple(compiled.positiontup or ())
     as_json = frozenset(n for n, b in compiled.binds.items() if isinstance(b.type, JSON))
     as_jsonb = frozenset(n for n, b in compiled.binds.items() if isinstance(b.type, JSONB))
-    return Positional(compiled.string, names, as_json, as_jsonb)
+    defaults = tuple((n, b.value) for n, b in compiled.binds.items() if not b.required and b.callable is None)
+    return Positional(compiled.string, names, as_json, as_jsonb, defaults)
 
 
 def _jsonb_text(value: Any) -> str:
@@ -114,6 +117,8 @@ async def fetch(engine: AsyncEngine, clause: TextClause, params: Mapping[str, An
 async def fetch_on(conn: Any, clause: ClauseElement, params: Mapping[str, Any]) -> list[Any]:
     """`fetch` on a connection the caller holds (`driver_connection`)."""
     form = positional(clause)
+    if form.defaults:
+        params = {**dict(form.defaults), **params}
     args = [_json_text(form, n, params[n]) if n in form.json else params[n] for n in form.names]
     return list(await conn.fetch(form.sql, *args))
 
