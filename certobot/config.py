@@ -202,6 +202,9 @@ def parse_days(spec: str) -> list[int]:
 
 class BotSettings(_Base):
     redis_url: str | None = None
+    # Connections to Redis this process keeps (opened at start with DATABASE_WARM_UP). Past them, a
+    # burst's commands wait a moment for a free one (certobot.redis.make_redis).
+    redis_max_connections: int = Field(default=64, ge=4, le=1000)
     crm_base_url: str = "http://localhost:8001"
     certobot_api_key: SecretStr | None = None
     certobot_model: str = "groq:openai/gpt-oss-120b"
@@ -242,8 +245,8 @@ class BotSettings(_Base):
     # you run fits the server's `max_connections` (docs/scaling.md): 40 is 25 + 5 hot and 5 + 5 ORM.
     database_max_connections: int = Field(default=40, ge=8, le=1000)
     # Open the hot pool's connections at start, each with the turn's read planned (certokit.rawsql
-    # .warm_pool), so a burst's first messages do not pay for them. Off in the tests, which start
-    # many apps.
+    # .warm_pool), and Redis's (certobot.redis.warm_redis), so a burst's first messages do not pay
+    # for them. Off in the tests, which start many apps.
     database_warm_up: bool = True
     # Conversations one process works on at once. Kept under the hot pool so the webhook always
     # finds a connection: acceptance must stay fast while turns pile up.

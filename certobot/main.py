@@ -17,7 +17,7 @@ from certobot.lifecycle.router import router as lifecycle_router
 from certobot.metrics import render
 from certobot.negotiation.turnstore import plan_read
 from certobot.policies.book import try_reload
-from certobot.redis import make_redis
+from certobot.redis import make_redis, warm_redis
 from certobot.resources import Resources
 from certobot.sealed import configure as configure_sealing
 from certobot.security.surface import mount_surface
@@ -113,11 +113,16 @@ def build_resources(
 
 
 async def warm_hot_pool(resources: Resources) -> None:
-    """The hot pool opened before the first webhook, each connection with the turn's read planned
-    (DATABASE_WARM_UP): a burst right after a start or deploy no longer pays for them."""
+    """The hot pool opened before the first webhook, each connection with the turn's read planned,
+    and Redis's connections (DATABASE_WARM_UP): a burst right after a start or deploy no longer pays
+    for them."""
     if resources.settings.database_warm_up:
-        warmed = await warm_pool(resources.engine, resources.settings.database_pools.hot.size, plan_read)
-        log.info("hot_pool_warmed", connections=warmed)
+        s = resources.settings
+        warmed, redis = await asyncio.gather(
+            warm_pool(resources.engine, s.database_pools.hot.size, plan_read),
+            warm_redis(resources.redis, s.redis_max_connections),
+        )
+        log.info("hot_pool_warmed", connections=warmed, redis_connections=redis)
 
 
 def build_provider(

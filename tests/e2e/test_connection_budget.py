@@ -8,14 +8,17 @@ APIs and two workers at the old fixed pools did on a stock Postgres (100 connect
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from certobot.main import build_resources, warm_hot_pool
+from certobot.redis import warm_redis
 from certokit.rawsql import fetch
 from tests.conftest import crm_settings
 from tests.e2e.conftest import bot_settings
@@ -97,5 +100,44 @@ async def test_a_started_process_opens_its_hot_pool_within_the_budget(database_u
         await warm_hot_pool(res)
         pool = res.engine.pool
         assert pool.checkedin() == pool.size() == settings.database_pools.hot.size == 8  # type: ignore[attr-defined]
+    finally:
+        await res.aclose()
+
+
+async def _redis_clients(redis: Redis, name: str) -> int:
+    clients = await redis.client_list()
+    return sum(1 for c in clients if c.get("name") == name)
+
+
+async def test_a_started_process_opens_its_redis_connections_and_a_burst_opens_no_more(
+    database_url: str, redis_url: str
+) -> None:
+    """DATABASE_WARM_UP opens Redis's pool too; a burst past it waits for a connection, opens none."""
+    # This process's connections named apart from the run's others (a Redis URL may name them).
+    name = f"warm-{uuid.uuid4().hex[:8]}"
+    named = f"{redis_url}{'&' if '?' in redis_url else '?'}client_name={name}"
+    settings = bot_settings(database_url, named, database_max_connections=12, worker_concurrency=4)
+    res = build_resources(settings.model_copy(update={"database_warm_up": True, "redis_max_connections": 6}))
+    probe = Redis.from_url(redis_url)
+    try:
+        assert await _redis_clients(probe, name) == 0
+        await warm_hot_pool(res)
+        assert await _redis_clients(probe, name) == 6
+        # Sixty commands at once (a burst's webhooks announcing their messages): all answered, on the six.
+        answers = await asyncio.gather(*(res.redis.incr(f"{name}:n") for _ in range(60)))
+        assert sorted(answers) == list(range(1, 61))
+        assert await _redis_clients(probe, name) == 6
+    finally:
+        await probe.delete(f"{name}:n")
+        await probe.aclose()
+        await res.aclose()
+
+
+async def test_a_warm_up_without_redis_does_not_hold_the_start(database_url: str) -> None:
+    """The Redis of a start that has none yet (a deploy racing it): the warm-up gives up, the start goes on."""
+    settings = bot_settings(database_url, "redis://127.0.0.1:1/0", database_max_connections=12, worker_concurrency=4)
+    res = build_resources(settings.model_copy(update={"database_warm_up": True}))
+    try:
+        assert await warm_redis(res.redis, 4, within=2.0) == 0
     finally:
         await res.aclose()
