@@ -19,6 +19,7 @@ from certokit.whatsapp.graph import GraphClient
 
 if TYPE_CHECKING:
     from certobot.live.feed import LiveFeed
+    from certobot.whatsapp.inbox import InboundWriters
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Resources:
     # Replies this process's worker sent whose record is held for the process's next statement —
     # its webhooks' among them (certobot.whatsapp.marks); set by the worker (Pipeline) it runs.
     marks: SentMarks | None = None
+    # The webhook's writes, made together for the webhooks of a moment (certobot.whatsapp.intake).
+    inbound: InboundWriters | None = None
 
     async def aclose(self) -> None:
         if self.live is not None:

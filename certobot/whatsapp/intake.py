@@ -4,6 +4,10 @@ The same steps for every provider: flood check, the inbound events (unique by me
 redelivery or a second event kind carrying the same message is a no-op), the statuses, one commit,
 and only then the announcement to the workers (a crash after the commit loses nothing: the
 sweeper re-announces what was stored).
+
+On Postgres the webhooks that arrive together share those statements (certobot.whatsapp.inbox
+.InboundWriters): one stores the messages of all their bodies, one records their statuses, one Redis
+round trip announces their phones. Each webhook is still answered only once its own rows committed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from certobot.resources import Resources
-from certobot.whatsapp.inbox import store_messages, store_messages_at_once, store_statuses, store_statuses_at_once
+from certobot.whatsapp.inbox import InboundWriters, store_messages, store_statuses
 from certobot.whatsapp.pipeline import announce
 from certobot.whatsapp.provider import Inbound
 from certobot.whatsapp.schemas import InboundMessage
@@ -57,21 +61,32 @@ async def _wake_the_sweeper(resources: Resources) -> None:
         log.exception("sweep_wake_failed")
 
 
+def writers(resources: Resources) -> InboundWriters:
+    if resources.inbound is None:
+        limit = resources.settings.flood_limit_per_minute
+        resources.inbound = InboundWriters(
+            resources.engine, limit, lambda: resources.marks, lambda keys: announce(resources.redis, keys)
+        )
+    return resources.inbound
+
+
 async def accept(resources: Resources, inbound: Inbound) -> Accepted:
     limit = resources.settings.flood_limit_per_minute
     applied = 0
     if resources.engine.dialect.name == "postgresql":
-        # One statement for every message of the body, flood counted inside it; one for its statuses.
-        # The replies' records this process's worker holds ride on them (certobot.whatsapp.marks).
-        fresh = await store_messages_at_once(resources.engine, inbound.messages, limit, resources.marks)
-        applied = await store_statuses_at_once(resources.engine, inbound.statuses, resources.marks)
+        # One statement for every message of the bodies arriving together, flood counted inside it;
+        # one for their statuses. The replies' records this process's worker holds ride on them
+        # (certobot.whatsapp.marks).
+        w = writers(resources)
+        fresh = await w.store(inbound.messages) if inbound.messages else []
+        applied = await w.record(inbound.statuses) if inbound.statuses else 0
     else:
         flooded = await flood_check(resources.redis, inbound.messages, limit)
         async with resources.sessionmaker() as session, session.begin():
             fresh = await store_messages(session, inbound.messages, flooded)
             applied = await store_statuses(session, inbound.statuses)
     try:
-        await announce(resources.redis, fresh)
+        await writers(resources).announce(fresh)
     except Exception:
         log.exception("announce_failed")
         await _wake_the_sweeper(resources)

@@ -8,15 +8,21 @@ sees of a debtor's message, whatever its kind.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from certokit.phones import phone_key, to_e164
 
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+# A message's id (Meta's wamid): the key it is stored and deduplicated by. Meta's are printable text
+# well under 512 characters; a NUL, which no Postgres text can hold, would fail the statement that
+# stores it (and every body stored with it), so a body carrying one is refused as malformed.
+WaId = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^[^\x00]+$")]
 
 
 class Text(_Loose):
@@ -66,7 +72,7 @@ class WaError(_Loose):
 
 class WaMessage(_Loose):
     from_: str = Field(alias="from")
-    id: str
+    id: WaId
     timestamp: str
     type: str = "unknown"
     text: Text | None = None
@@ -85,7 +91,7 @@ class WaMessage(_Loose):
 
 
 class Status(_Loose):
-    id: str
+    id: WaId
     status: str
     timestamp: str | None = None
     recipient_id: str | None = None

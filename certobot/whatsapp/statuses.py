@@ -18,6 +18,7 @@ rules through the ORM.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -73,9 +74,9 @@ WITH v AS (
     AS r(ord int, wamid text, status text, payload text, rank int, error jsonb, outbox_id bigint)
 ), recorded AS (
   INSERT INTO status_events (wamid, status, payload, received_at)
-  SELECT wamid, status, payload, now() FROM v ORDER BY ord
+  SELECT wamid, status, payload, now() FROM v ORDER BY wamid, status, ord
   ON CONFLICT (wamid, status) DO NOTHING
-  RETURNING 1
+  RETURNING wamid, status
 ), best AS (
   SELECT DISTINCT ON (wamid) wamid, status, rank, error FROM v ORDER BY wamid, rank DESC, ord
 ), moved AS (
@@ -98,7 +99,8 @@ WITH v AS (
   WHERE m.id = c.message_id AND m.status = 'queued'
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM claimed) AS claimed
+SELECT (SELECT coalesce(json_agg(json_build_array(wamid, status)), '[]') FROM recorded) AS recorded,
+       (SELECT count(*) FROM claimed) AS claimed
 """
 _STORE = text(_STORE_SQL).bindparams(bindparam("rows", type_=JSONB))
 # The same, recording in front of it the replies this process sent and holds (certobot.whatsapp.marks)
@@ -109,38 +111,40 @@ _STORE_MARKING = text(_STORE_SQL.replace("WITH v AS (", f"WITH {MARK_CTES},\nv A
 )
 
 
-async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], marks: SentMarks | None = None) -> int:
-    """Postgres: every status of a body in one autocommit statement; returns how many were new.
+def status_row(s: Status) -> dict[str, Any]:
+    """A status as the statement takes it (its payload sealed as the column keeps it)."""
+    return {
+        "wamid": s.id,
+        "status": s.status,
+        # As the column keeps it (certobot.sealed): this statement bypasses the column types.
+        "payload": SEAL.seal_text(s.model_dump_json(by_alias=True)),
+        "rank": STATUS_RANK.get(s.status, -1),
+        "error": _error(s),
+        "outbox_id": outbox_id_of(s.biz_opaque_callback_data),
+    }
+
+
+async def store_status_rows(
+    engine: AsyncEngine, rows: list[dict[str, Any]], marks: SentMarks | None = None
+) -> list[bool]:
+    """Postgres: statuses (`status_row`) of one or several bodies in one autocommit statement; for
+    each, whether it was new (a redelivered status, or the same one twice, is recorded once).
 
     `marks`: the process's held reply records. Those of rows these statuses name are dropped, the
     statement's `claimed` records them (Meta's "sent" for each reply usually comes within the
     window); the rest ride on the statement unless a turn is running. All are given back if it fails.
     """
-    if not statuses:
-        return 0
-    rows = [
-        {
-            "ord": i,
-            "wamid": s.id,
-            "status": s.status,
-            # As the column keeps it (certobot.sealed): this statement bypasses the column types.
-            "payload": SEAL.seal_text(s.model_dump_json(by_alias=True)),
-            "rank": STATUS_RANK.get(s.status, -1),
-            "error": _error(s),
-            "outbox_id": outbox_id_of(s.biz_opaque_callback_data),
-        }
-        for i, s in enumerate(statuses)
-    ]
-    named = {i for s in statuses if (i := outbox_id_of(s.biz_opaque_callback_data)) is not None}
+    doc = [{"ord": i, **row} for i, row in enumerate(rows)]
+    named = {int(r["outbox_id"]) for r in rows if r["outbox_id"] is not None}
     dropped = marks.drop(named) if marks is not None else []
     riding = marks.take_unless_busy() if marks is not None else []
     try:
         if riding:
             ((recorded, claimed),) = await rawsql.fetch(
-                engine, _STORE_MARKING, {"rows": rows, "marks": SentMarks.param(riding)}
+                engine, _STORE_MARKING, {"rows": doc, "marks": SentMarks.param(riding)}
             )
         else:
-            ((recorded, claimed),) = await rawsql.fetch(engine, _STORE, {"rows": rows})
+            ((recorded, claimed),) = await rawsql.fetch(engine, _STORE, {"rows": doc})
     except BaseException:
         if marks is not None:
             marks.give_back([*dropped, *riding])
@@ -148,7 +152,20 @@ async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], ma
     if claimed > len(dropped):
         # Not held here: a process that sent these died before writing it down (or holds it still).
         log.info("send_recorded_from_status", rows=claimed - len(dropped))
-    return int(recorded)
+    new = {(w, st) for w, st in (json.loads(recorded) if isinstance(recorded, str) else recorded)}
+    answers = []
+    for row in rows:
+        key = (row["wamid"], row["status"])
+        answers.append(key in new)
+        new.discard(key)  # the same status twice: the first is the new one
+    return answers
+
+
+async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], marks: SentMarks | None = None) -> int:
+    """Postgres: every status of a body in one autocommit statement; returns how many were new."""
+    if not statuses:
+        return 0
+    return sum(await store_status_rows(engine, [status_row(s) for s in statuses], marks))
 
 
 async def store_statuses(session: AsyncSession, statuses: list[Status]) -> int:
