@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, column, exists, or_, select, table, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,28 +70,52 @@ async def put(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# A lease whose holder's backend is gone: the connection its worker held for the batch closed, and
+# with a process killed outright, every connection it had closes with it.
+_BACKENDS = table("pg_stat_activity", column("pid"))
+_HOLDER_GONE = and_(
+    Outbox.locked_by.is_not(None),
+    ~exists().where(_BACKENDS.c.pid == Outbox.locked_by),
+)
+
+
+async def holder_pid(session: AsyncSession) -> int | None:
+    """The backend of the connection `session` holds (Postgres), to name as the holder of a lease."""
+    if dialect_of(session) != "postgresql":
+        return None
+    return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
 async def claim(
     session: AsyncSession,
     *where: ColumnElement[bool],
     limit: int | None = None,
     now: datetime | None = None,
     lease: timedelta = LEASE,
+    holder: int | None = None,
 ) -> list[Outbox]:
     """Lease the pending rows matching `where` (oldest first) in one UPDATE … RETURNING.
 
     The caller commits right after: the lease, not a row lock, keeps other workers off the rows while
     the I/O runs. Rows whose lease ran out (their worker died) are claimable again, unless a WhatsApp
     send's status webhook recorded them meanwhile (see LEASE).
+
+    `holder`: the backend of a connection the caller holds until it has recorded every row (Postgres,
+    `holder_pid`). A row leased by a holder whose backend is gone is claimable at once, its lease
+    notwithstanding: only for rows whose receiver deduplicates a second delivery (the CRM, by the
+    row's Idempotency-Key) — a WhatsApp reply's lease waits for Meta's status instead.
     """
     now = now or utcnow()
     free = or_(Outbox.locked_until.is_(None), Outbox.locked_until <= now)
+    if dialect_of(session) == "postgresql":
+        free = or_(free, _HOLDER_GONE)
     ids = select(Outbox.id).where(Outbox.status == "pending", free, *where).order_by(Outbox.id).limit(limit)
     if dialect_of(session) == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
     stmt = (
         update(Outbox)
         .where(Outbox.id.in_(ids.scalar_subquery()))
-        .values(locked_until=now + lease)
+        .values(locked_until=now + lease, locked_by=holder)
         .returning(Outbox)
         .execution_options(synchronize_session=False)
     )
@@ -107,7 +131,7 @@ async def release(session: AsyncSession, ids: Sequence[int]) -> None:
         await session.execute(
             update(Outbox)
             .where(Outbox.id.in_(ids), Outbox.status == "pending")
-            .values(locked_until=None)
+            .values(locked_until=None, locked_by=None)
             .execution_options(synchronize_session=False)
         )
 
@@ -117,7 +141,7 @@ async def _record(session: AsyncSession, row: Outbox, **values: Any) -> None:
     await session.execute(
         update(Outbox)
         .where(Outbox.id == row.id)
-        .values(locked_until=None, **values)
+        .values(locked_until=None, locked_by=None, **values)
         .execution_options(synchronize_session=False)
     )
     for name, value in values.items():  # keep the caller's copy truthful

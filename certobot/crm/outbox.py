@@ -7,6 +7,8 @@ CRM's own idempotency on the same id, so it reaches the CRM exactly once however
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,7 +19,7 @@ from certobot.lifecycle.metrics import count_promise
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
 from certokit import wakeup
-from certokit.db import autocommit_sessions, utcnow
+from certokit.db import utcnow
 from certokit.logging import get_logger
 
 log = get_logger("certobot.crm.outbox")
@@ -54,23 +56,42 @@ async def queue_cancel(session: AsyncSession, session_id: str) -> bool:
     )
 
 
+@asynccontextmanager
+async def _held_session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """Postgres: a session in autocommit on a connection held until the batch is recorded, whose
+    backend names the batch's lease (certobot.outbox.claim): if this process dies, the connection
+    closes with it and the rows are free at once instead of after the lease. Elsewhere a session."""
+    engine = sessionmaker.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        async with sessionmaker() as session:
+            yield session
+        return
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=auto, expire_on_commit=False) as session:
+            yield session
+
+
 async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: CrmClient, *, limit: int = 50) -> int:
     """Deliver the due CRM rows, one row one commit; returns how many reached the CRM.
 
     The rows are leased in one short statement and the POSTs run with no transaction open; each
     result is recorded on its own, so a crash re-posts at most the row in flight — and that one
-    carries the same `Idempotency-Key`, which the CRM answers from its stored response.
+    carries the same `Idempotency-Key`, which the CRM answers from its stored response. The lease
+    names the backend of the connection held for the batch: after a crash the rows not yet recorded
+    are delivered by the next pass of any live process, not two minutes later.
     """
     delivered = 0
     # The lease and each "done" are one statement each: in autocommit, one round trip apiece (this
     # loop wakes on every row the turns queue). A failure's record keeps its short transaction.
-    async with autocommit_sessions(sessionmaker)() as quick, sessionmaker() as session:
+    async with _held_session(sessionmaker) as quick, sessionmaker() as session:
         async with quick.begin():
             rows = await outbox.claim(
                 quick,
                 Outbox.kind.in_(("crm_outcome", "crm_contact", "crm_cancel")),
                 Outbox.next_attempt_at <= utcnow(),
                 limit=limit,
+                holder=await outbox.holder_pid(quick),
             )
         for i, row in enumerate(rows):
             try:

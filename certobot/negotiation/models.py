@@ -109,6 +109,9 @@ class Outbox(BotBase):
     # A worker's lease on the row while it does the I/O outside any transaction; past it, the row
     # is claimable again (its worker died between the send and the record).
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The Postgres backend of the connection the lease's worker holds while it works (CRM rows only):
+    # gone from pg_stat_activity, the worker is dead and the row free before its lease ends.
+    locked_by: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

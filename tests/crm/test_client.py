@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 import stamina
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot.crm import outbox as crm_outbox
@@ -243,3 +244,47 @@ class TestOutboxCrash:
         assert posted() == ["contact:0", "contact:1", "contact:1", "contact:2", "contact:3"]
         logged = (await admin.get(f"/api/debtors/{d['cpf']}/contacts")).json()
         assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]  # the CRM logged it once
+
+    async def test_rows_a_killed_process_had_leased_go_out_at_once_not_after_the_lease(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A debtor who said "fechou" as the process died gets the outcome (and so the boleto) from
+        the next pass of any live process, not two minutes later: the lease names the backend of the
+        connection its worker held, and a killed process's connections close with it."""
+        client, _, admin = stack
+        d = await create_debtor(admin)
+        async with sessionmaker() as s, s.begin():
+            for i in range(4):
+                await queue_contact(s, d["cpf"], ContactRequest(kind="attempt", notes=f"tentativa {i}"), f"contact:{i}")
+        record = crm_outbox.outbox.mark_done
+
+        async def the_process_dies_after_the_first(session: AsyncSession, row: Outbox) -> None:
+            await record(session, row)
+            raise Crash
+
+        monkeypatch.setattr(crm_outbox.outbox, "mark_done", the_process_dies_after_the_first)
+        with pytest.raises(Crash):
+            await deliver_due(sessionmaker, client)
+        monkeypatch.setattr(crm_outbox.outbox, "mark_done", record)
+        async with sessionmaker() as s:
+            held = (
+                await s.execute(select(Outbox.locked_by, Outbox.locked_until).where(Outbox.status == "pending"))
+            ).all()
+        assert len(held) == 3
+        assert all(until is not None and until > datetime.now(UTC) + timedelta(seconds=60) for _, until in held)
+        # While its backend lives, the lease holds (the process may still be working on the rows) …
+        assert await deliver_due(sessionmaker, client) == 0
+        # … and the process dies: the kernel closes its connections, Postgres ends their backends.
+        async with sessionmaker() as s:
+            await s.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": held[0][0]})
+        await sessionmaker.kw["bind"].dispose()  # its pool went with it
+        for _ in range(50):  # the backend leaves pg_stat_activity within moments
+            if (delivered := await deliver_due(sessionmaker, client)) or _ == 49:
+                break
+            await asyncio.sleep(0.05)
+        assert delivered == 3  # no waiting out the lease
+        logged = (await admin.get(f"/api/debtors/{d['cpf']}/contacts")).json()
+        assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]  # each once
