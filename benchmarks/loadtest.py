@@ -599,7 +599,8 @@ async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], set
     """Every conversation with exactly one outcome in the CRM; one conversation per debtor; one boleto each."""
     conn = await asyncpg.connect(f"{PG}/{cluster.db}", server_settings=BOTH_SCHEMAS)
     try:
-        deadline = time.monotonic() + settle
+        started = time.monotonic()
+        deadline = started + settle
         while True:
             rows = await conn.fetch(
                 """SELECT c.id, c.phone_key, c.status, count(r.id) AS outcomes, max(r.outcome) AS outcome
@@ -614,6 +615,7 @@ async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], set
             if settled or time.monotonic() > deadline:
                 break
             await asyncio.sleep(1)
+        waited = round(time.monotonic() - started, 1)
         per_debtor: dict[str, int] = defaultdict(int)
         for r in rows:
             per_debtor[r["phone_key"]] += 1
@@ -627,6 +629,9 @@ async def check_outcomes(cluster: Cluster, graph: Graph, finished: set[str], set
         await conn.close()
     return {
         "conversations": len(rows),
+        # After the last reply, how long the outcomes and the boletos took to be all there (after a
+        # kill: the rows the dead process had leased).
+        "outcomes_settled_after_s": waited if settled else None,
         "with_one_outcome": sum(1 for r in rows if r["outcomes"] == 1),
         "without_outcome": sum(1 for r in rows if r["outcomes"] == 0),
         "with_several_outcomes": sum(1 for r in rows if r["outcomes"] > 1),
