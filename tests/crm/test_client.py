@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -204,6 +205,17 @@ class Crash(BaseException):
     """A kill -9 as the code sees it: nothing after this point runs."""
 
 
+async def four_contacts_queued(
+    admin: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> dict[str, Any]:
+    """A debtor with four contact-log entries waiting in the bot's outbox (keys contact:0 … 3)."""
+    d = await create_debtor(admin)
+    async with sessionmaker() as s, s.begin():
+        for i in range(4):
+            await queue_contact(s, d["cpf"], ContactRequest(kind="attempt", notes=f"tentativa {i}"), f"contact:{i}")
+    return d
+
+
 class TestOutboxCrash:
     async def test_a_crash_between_a_post_and_its_record_reposts_that_row_only(
         self,
@@ -212,10 +224,7 @@ class TestOutboxCrash:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         client, transport, admin = stack
-        d = await create_debtor(admin)
-        async with sessionmaker() as s, s.begin():
-            for i in range(4):
-                await queue_contact(s, d["cpf"], ContactRequest(kind="attempt", notes=f"tentativa {i}"), f"contact:{i}")
+        d = await four_contacts_queued(admin, sessionmaker)
         record = crm_outbox.outbox.mark_done
         recorded = 0
 
@@ -255,10 +264,7 @@ class TestOutboxCrash:
         the next pass of any live process, not two minutes later: the lease names the backend of the
         connection its worker held, and a killed process's connections close with it."""
         client, _, admin = stack
-        d = await create_debtor(admin)
-        async with sessionmaker() as s, s.begin():
-            for i in range(4):
-                await queue_contact(s, d["cpf"], ContactRequest(kind="attempt", notes=f"tentativa {i}"), f"contact:{i}")
+        d = await four_contacts_queued(admin, sessionmaker)
         record = crm_outbox.outbox.mark_done
 
         async def the_process_dies_after_the_first(session: AsyncSession, row: Outbox) -> None:
