@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
@@ -52,10 +53,9 @@ async def warm_redis(redis: Redis, connections: int, *, within: float = 10.0) ->
         held.append(await pool.get_connection())  # type: ignore[no-untyped-call]
 
     try:
-        async with asyncio.timeout(within):
-            await asyncio.gather(*(one() for _ in range(connections)), return_exceptions=True)
-    except TimeoutError:
-        pass
+        with suppress(TimeoutError):  # best effort: what opened in time stays open
+            async with asyncio.timeout(within):
+                await asyncio.gather(*(one() for _ in range(connections)), return_exceptions=True)
     finally:
         for conn in held:
             await pool.release(conn)

@@ -17,7 +17,7 @@ from certobot.whatsapp.models import InboundEvent
 from certobot.whatsapp.schemas import InboundMessage, Status
 
 # Statuses (sent, delivered, read, failed) have their own module; imported here for the intake.
-from certobot.whatsapp.statuses import status_row, store_status_rows, store_statuses, store_statuses_at_once
+from certobot.whatsapp.statuses import status_row, store_status_rows, store_statuses
 from certokit import rawsql
 from certokit.coalesce import Coalescer, item_fault
 from certokit.db import dialect_of, utcnow
@@ -29,9 +29,7 @@ __all__ = [
     "InboundWriters",
     "status_row",
     "store_messages",
-    "store_messages_at_once",
     "store_statuses",
-    "store_statuses_at_once",
 ]
 
 
@@ -151,15 +149,6 @@ async def store_rows(
         # the first of them answers for it, the other is the redelivery.
         answers.append(by_wamid.pop(str(row["wamid"]), None))
     return answers
-
-
-async def store_messages_at_once(
-    engine: AsyncEngine, messages: list[InboundMessage], limit: int, marks: SentMarks | None = None
-) -> list[str]:
-    """Postgres: `store_messages` and the flood check in one statement; the phone keys with new work."""
-    if not messages:
-        return []
-    return fresh_keys(await store_rows(engine, [stored_row(m) for m in messages], limit, marks))
 
 
 def fresh_keys(answers: list[Stored]) -> list[str]:

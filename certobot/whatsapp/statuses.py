@@ -161,13 +161,6 @@ async def store_status_rows(
     return answers
 
 
-async def store_statuses_at_once(engine: AsyncEngine, statuses: list[Status], marks: SentMarks | None = None) -> int:
-    """Postgres: every status of a body in one autocommit statement; returns how many were new."""
-    if not statuses:
-        return 0
-    return sum(await store_status_rows(engine, [status_row(s) for s in statuses], marks))
-
-
 async def store_statuses(session: AsyncSession, statuses: list[Status]) -> int:
     """The same rules through the ORM, in the caller's transaction (SQLite); returns how many were new."""
     applied = 0
