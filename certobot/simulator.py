@@ -13,7 +13,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -31,6 +31,10 @@ TYPED = "certobot:sandbox:typed:"
 
 class SandboxOnly(NotFound):
     detail = "O simulador só existe no modo sandbox (sem WHATSAPP_ACCESS_TOKEN)."
+
+
+class Chat(BaseModel):
+    phone: Annotated[str, Field(max_length=30)]
 
 
 class Typed(BaseModel):
@@ -116,13 +120,13 @@ async def send(data: Typed, request: Request, resources: ResourcesDep, redis: Re
     return {"status": "ok" if r.status_code == 200 else f"erro {r.status_code}", "wamid": wamid}
 
 
-@router.get("/api/messages")
-async def messages(
-    resources: ResourcesDep, redis: RedisDep, phone: Annotated[str, Query(max_length=30)]
-) -> list[dict[str, Any]]:
-    """The chat as the phone shows it: what the person typed and what reached them, in time order."""
+@router.post("/api/messages")
+async def messages(data: Chat, resources: ResourcesDep, redis: RedisDep) -> list[dict[str, Any]]:
+    """The chat as the phone shows it: what the person typed and what reached them, in time order.
+
+    A POST that only reads: the phone goes in the body, never in a URL an access log or proxy keeps."""
     _check(resources)
-    key = phone_key(phone) or phone
+    key = phone_key(data.phone) or data.phone
     out: list[dict[str, Any]] = [
         {"from": "me", "text": t["text"], "at": t["at"]}
         for t in (json.loads(x) for x in await redis.lrange(TYPED + key, 0, -1))

@@ -339,7 +339,7 @@ def http_driver(bot_url: str, crm_url: str, op_key: str, crm_key: str, app_secre
         return r.status_code
 
     async def sent(phone: str) -> list[dict[str, Any]]:
-        r = await bot.get("/sandbox/v25.0/sent", params={"phone": phone.lstrip("+")})
+        r = await bot.post("/sandbox/v25.0/sent", json={"phone": phone.lstrip("+")})
         r.raise_for_status()
         return [row["body"] for row in sorted(r.json(), key=lambda row: row["at"]) if row.get("body")]
 

@@ -13,11 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from certobot.crm.client import CrmClient
 from certobot.crm.schemas import ContactRequest
 from mock_crm.main import create_app
 from tests.conftest import CRM_KEY, crm_settings
+from tests.e2e.conftest import make_stack
 from tests.factories import create_debtor, make_cpf
 from tests.ports import free_port
 
@@ -144,3 +147,45 @@ def test_uvicorn_access_log_prints_no_cpf_or_phone(service: str, tmp_path: Path)
     assert cpf not in text
     assert "444.777" not in text
     assert phone not in text
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+# Only what the outside contract (CONTRACT.md) fixes: a phone filter on two lists, and the CRM's debtor
+# routes named `{cpf}`, which take the opaque id (what our own clients send) or, for compatibility, a CPF.
+# The access log masks all of them (the test above).
+CONTRACT_ROUTES = {
+    ("GET", "/api/conversations"),
+    ("GET", "/api/debtors"),
+    ("GET", "/api/debtors/{cpf}"),
+    ("PUT", "/api/debtors/{cpf}"),
+    ("GET", "/api/debtors/{cpf}/contacts"),
+    ("POST", "/api/debtors/{cpf}/contacts"),
+}
+
+
+async def test_no_route_of_either_service_takes_a_phone_or_cpf_in_its_url(database_url: str, redis_url: str) -> None:
+    """Every route mounted outside production, the simulator's included: a phone or CPF goes in a body."""
+    found: set[tuple[str, str]] = set()
+    async with make_stack(database_url, redis_url) as stack:
+        crm_app = stack.crm._transport.app  # type: ignore[attr-defined]
+        for app in (stack.bot_app, crm_app):
+            # FastAPI 0.165 includes routers lazily: its own public walk yields every effective route.
+            routes = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+            assert "/simulator/api/messages" in {c.path for c in routes} or app is crm_app  # the demo routes too
+            for route in routes:
+                personal = {n for n in _query_names(route.dependant) if re.search(r"phone|cpf|wa_id|telefone", n)}
+                personal |= {
+                    n
+                    for n in re.findall(r"{(\w+)}", route.path)
+                    if re.search(r"phone|cpf|wa_id", n) and n != "phone_number_id"
+                }
+                found |= {(m, route.path) for m in route.methods for _ in personal}
+        chat = await stack.bot.post("/simulator/api/messages", json={"phone": "5511987654321"})
+        assert chat.status_code == 404  # a real token: no sandbox chat, but the route reads its phone from a body
+    assert found == CONTRACT_ROUTES

@@ -31,7 +31,8 @@ function choose(d, li) {
 }
 async function refresh() {
   if (!phone) return;
-  const r = await fetch("/simulator/api/messages?phone=" + encodeURIComponent(phone));
+  const r = await fetch("/simulator/api/messages", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                   body: JSON.stringify({phone})});
   if (!r.ok) return;
   const msgs = await r.json();
   if (msgs.length === lastCount) return;

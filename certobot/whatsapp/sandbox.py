@@ -11,7 +11,8 @@ import time
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Request, Response, UploadFile
+from pydantic import BaseModel, Field
 
 from certobot.deps import RedisDep
 from certokit.phones import phone_key
@@ -58,8 +59,13 @@ async def media(media_id: str, redis: RedisDep) -> Response:
     )
 
 
-@router.get("/sent")
-async def sent(redis: RedisDep, phone: Annotated[str | None, Query(max_length=30)] = None) -> list[dict[str, Any]]:
+class SentTo(BaseModel):
+    phone: Annotated[str | None, Field(max_length=30)] = None
+
+
+@router.post("/sent")
+async def sent(redis: RedisDep, data: SentTo | None = None) -> list[dict[str, Any]]:
+    """What the sandbox "delivered", to one phone or to all; the phone in the body, never in a URL."""
     rows = [json.loads(r) for r in await redis.lrange(SENT, 0, -1)]
-    key = phone_key(phone) if phone else None
+    key = phone_key(data.phone) if data and data.phone else None
     return [r for r in rows if key is None or r.get("key") == key]

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from certokit.fields import Money
+from certokit.fields import Cpf, Money
 
 AgreementStatus = Literal["active", "paid", "broken", "cancelled"]
 InstallmentStatus = Literal["open", "paid", "overdue", "cancelled"]
@@ -60,6 +60,21 @@ class AgreementOut(BaseModel):
     payments: list[PaymentOut]
     created_at: datetime
     closed_at: datetime | None
+
+
+class AgreementSearch(BaseModel):
+    """The agreements' filters. The CPF only here, in a POST body: it never goes in a URL or a log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "paid", "broken", "cancelled"] | None = None
+    session_id: Annotated[str | None, Field(max_length=64)] = None
+    debtor_id: Annotated[int | None, Field(ge=1, le=2**62)] = None
+    debtor_cpf: Cpf | None = None
+    due_from: date | None = Field(default=None, description="Alguma parcela vence a partir desta data.")
+    due_to: date | None = Field(default=None, description="Alguma parcela vence até esta data.")
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    offset: Annotated[int, Field(ge=0, le=10_000_000)] = 0  # bounded: a 64-bit column, never a 500
 
 
 class AgreementPage(BaseModel):

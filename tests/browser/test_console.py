@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from playwright.async_api import Browser, expect
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-def post(url: str, body: dict[str, object]) -> dict[str, object]:
+def post(url: str, body: dict[str, object]) -> Any:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req) as r:
-        out: dict[str, object] = json.load(r)
-        return out
+        return json.load(r)
 
 
 async def test_operator_takes_over_and_writes(local_stack: str, browser: Browser) -> None:
@@ -43,6 +43,5 @@ async def test_operator_takes_over_and_writes(local_stack: str, browser: Browser
     await expect(page.locator("#transcript .line.operator")).to_contain_text("Aqui é a Carla", timeout=10_000)
     SHOTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(SHOTS / "console.png"), full_page=True)
-    with urllib.request.urlopen(f"{local_stack}/sandbox/v25.0/sent?phone={debtor['phone'].lstrip('+')}") as r:
-        sent = json.load(r)
+    sent = post(f"{local_stack}/sandbox/v25.0/sent", {"phone": debtor["phone"].lstrip("+")})
     assert any(m["body"].get("text", {}).get("body") == "Olá! Aqui é a Carla, da equipe. Posso ajudar?" for m in sent)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import urllib.parse
 from decimal import Decimal
 from typing import Any
 
@@ -19,8 +18,11 @@ async def bot_reply(base: str, phone: str, before: int, wait: float = 30) -> str
     """The bot's next message to this phone, once it arrives (positive signal, not a sleep)."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        url = f"{base}/simulator/api/messages?" + urllib.parse.urlencode({"phone": phone})
-        said = [m["text"] for m in call(url) if m["from"] == "bot" and m.get("text")]
+        said = [
+            m["text"]
+            for m in call(f"{base}/simulator/api/messages", {"phone": phone})
+            if m["from"] == "bot" and m.get("text")
+        ]
         if len(said) > before:
             return str(said[-1])
         await asyncio.sleep(0.3)
@@ -28,8 +30,9 @@ async def bot_reply(base: str, phone: str, before: int, wait: float = 30) -> str
 
 
 async def say(base: str, phone: str, text: str) -> str:
-    url = f"{base}/simulator/api/messages?" + urllib.parse.urlencode({"phone": phone})
-    before = len([m for m in call(url) if m["from"] == "bot" and m.get("text")])
+    before = len(
+        [m for m in call(f"{base}/simulator/api/messages", {"phone": phone}) if m["from"] == "bot" and m.get("text")]
+    )
     assert call(f"{base}/simulator/api/send", {"phone": phone, "text": text})["status"] == "ok"
     return await bot_reply(base, phone, before)
 

@@ -171,7 +171,7 @@ def test_compose_services_run_and_a_conversation_reaches_a_boleto(compose_databa
             debtor = next(d for d in debtors if d["days_past_due"] < 1700)
             phone = debtor["phone"]
             for line in ["oi", debtor["cpf_hint"], "quero pagar à vista", "sim", "sim", "sim"]:
-                before = len(http.get("/simulator/api/messages", params={"phone": phone}).json())
+                before = len(http.post("/simulator/api/messages", json={"phone": phone}).json())
                 assert http.post("/simulator/api/send", json={"phone": phone, "text": line}).json()["status"] == "ok"
                 chat = _settle(http, phone, before)
                 if any(m.get("type") == "document" for m in chat):
@@ -179,7 +179,7 @@ def test_compose_services_run_and_a_conversation_reaches_a_boleto(compose_databa
             deadline = time.monotonic() + 30
             while not any(m.get("type") == "document" for m in chat) and time.monotonic() < deadline:
                 time.sleep(0.5)
-                chat = http.get("/simulator/api/messages", params={"phone": phone}).json()
+                chat = http.post("/simulator/api/messages", json={"phone": phone}).json()
         boleto = [m for m in chat if m.get("type") == "document"]
         assert boleto, [m.get("text") for m in chat]
         assert boleto[0]["document"]["filename"].endswith(".pdf")
@@ -202,11 +202,11 @@ def test_compose_services_run_and_a_conversation_reaches_a_boleto(compose_databa
 def _settle(http: httpx.Client, phone: str, before: int) -> list[dict[str, Any]]:
     """The chat once the bot has answered and stayed quiet for a moment."""
     start = last_change = time.monotonic()
-    chat = http.get("/simulator/api/messages", params={"phone": phone}).json()
+    chat = http.post("/simulator/api/messages", json={"phone": phone}).json()
     count = len(chat)
     while time.monotonic() - start < 15:
         time.sleep(0.3)
-        chat = http.get("/simulator/api/messages", params={"phone": phone}).json()
+        chat = http.post("/simulator/api/messages", json={"phone": phone}).json()
         if len(chat) != count:
             count, last_change = len(chat), time.monotonic()
         if count > before + 1 and time.monotonic() - last_change > 1.5:

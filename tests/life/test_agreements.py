@@ -59,13 +59,18 @@ class TestListAgreements:
 
         assert await ids(status="paid") == [paid[0]["boleto_id"]]
         assert await ids(status="active") == [other[0]["boleto_id"]]
-        assert await ids(debtor_cpf=other[0]["debtor_cpf"]) == [other[0]["boleto_id"]]
+        by_cpf = await crm.post("/api/agreements/search", json={"debtor_cpf": other[0]["debtor_cpf"]})
+        assert [i["installments"][0]["boleto_id"] for i in by_cpf.json()["items"]] == [other[0]["boleto_id"]]
+        in_url = await crm.get("/api/agreements", params={"debtor_cpf": other[0]["debtor_cpf"]})
+        assert in_url.status_code == 422  # refused, not ignored: ignoring it would list everyone's agreements
+        assert "POST /api/agreements/search" in in_url.json()["detail"]
         assert await ids(due_from=(first_due() + timedelta(days=30)).isoformat()) == [other[0]["boleto_id"]]
         assert await ids(due_to=first_due().isoformat()) == [paid[0]["boleto_id"]]
 
     async def test_bad_cpf_filter_is_422(self, crm: httpx.AsyncClient) -> None:
-        r = await crm.get("/api/agreements", params={"debtor_cpf": "11111111111"})
+        r = await crm.post("/api/agreements/search", json={"debtor_cpf": "11111111111"})
         assert r.status_code == 422
+        assert "CPF" in r.json()["detail"]
 
     async def test_unpaid_installment_is_overdue_after_its_due_date(
         self, clocked: tuple[FixedClock, httpx.AsyncClient]
