@@ -72,7 +72,12 @@ async def _held_session(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
             yield session
 
 
-async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], client: CrmClient, *, limit: int = 50) -> int:
+PASS_LIMIT = 50  # rows leased per pass
+
+
+async def deliver_due(
+    sessionmaker: async_sessionmaker[AsyncSession], client: CrmClient, *, limit: int = PASS_LIMIT
+) -> int:
     """Deliver the due CRM rows, one row one commit; returns how many reached the CRM.
 
     The rows are leased in one short statement and the POSTs run with no transaction open; each
@@ -142,7 +147,13 @@ async def run_outbox_loop(
     wake = wake or asyncio.Event()
     while not stop.is_set():
         try:
-            await deliver_due(sessionmaker, client)
+            delivered = await deliver_due(sessionmaker, client, limit=PASS_LIMIT)
         except Exception:
             log.exception("crm_outbox_pass_failed")
+            delivered = 0
+        if delivered >= PASS_LIMIT:
+            # A full pass, all delivered: more rows are probably due, and their NOTIFYs were spent on
+            # this pass. Without going again, a backlog left by a burst (or by a CRM outage that
+            # ended) would drain one pass per fallback poll: 50 rows every 15 s.
+            continue
         await wakeup.wait(wake, stop, every)

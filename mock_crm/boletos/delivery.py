@@ -137,8 +137,14 @@ async def deliver_one(
             log.warning("boleto_delivery_failed", attempts=attempts, error=type(exc).__name__)
 
 
+PASS_LIMIT = 20  # deliveries leased per pass
+
+
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], provider: ChannelSender, settings: CrmSettings, limit: int = 20
+    sessionmaker: async_sessionmaker[AsyncSession],
+    provider: ChannelSender,
+    settings: CrmSettings,
+    limit: int = PASS_LIMIT,
 ) -> int:
     """Lease the due deliveries, then deliver each with no transaction open; returns how many finished."""
     # One UPDATE ... RETURNING: in autocommit on Postgres, it commits itself (no BEGIN/COMMIT).
@@ -161,7 +167,10 @@ async def run_delivery_loop(
     wake = wake or asyncio.Event()
     while not stop.is_set():
         try:
-            await deliver_due(sessionmaker, provider, settings)
+            sent = await deliver_due(sessionmaker, provider, settings, PASS_LIMIT)
         except Exception:
             log.exception("delivery_pass_failed")
+            sent = 0
+        if sent >= PASS_LIMIT:
+            continue  # a full pass, all sent: more are probably due, their NOTIFYs spent on this one
         await wakeup.wait(wake, stop, every)

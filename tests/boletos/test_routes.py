@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import subprocess
 from collections import Counter
@@ -18,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certokit.clock import today_sp
+from mock_crm.boletos import delivery
 from mock_crm.boletos.delivery import deliver_due
 from mock_crm.boletos.febraban import barcode_from_linha
 from mock_crm.boletos.models import Boleto, BoletoDelivery
@@ -361,3 +363,33 @@ class TestDeliveryLostAnswer:
             stamina.set_testing(False)
         docs = [b for b in graph.messages_to("5511987654324") if b["type"] == "document"]
         assert len(docs) == 1
+
+
+async def test_the_delivery_loop_drains_a_backlog_longer_than_a_pass_without_a_wake_up(
+    graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+    settings: CrmSettings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Boletos issued in a burst: the NOTIFYs are spent on the first pass, and the rest must go out
+    now, not one pass per fallback poll (20 every 15 s, before)."""
+    graph, crm = graph_and_crm
+    phones = [f"+55119876543{i:02d}" for i in range(5)]
+    for phone in phones:
+        d = await create_debtor(crm, debt="1500.00", phone=phone)
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"], installments=1, total_amount="100.00"))
+    monkeypatch.setattr(delivery, "PASS_LIMIT", 2)  # five deliveries: three passes
+    client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
+    stop = asyncio.Event()
+    loop = asyncio.create_task(delivery.run_delivery_loop(sessionmaker, client, settings, stop, every=60))
+    try:
+        for _ in range(200):
+            if all(any(b["type"] == "text" for b in graph.messages_to(p.lstrip("+"))) for p in phones):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, 5)
+    for phone in phones:  # every debtor got the boleto and the PIX code, once
+        sent = Counter(b["type"] for b in graph.messages_to(phone.lstrip("+")))
+        assert sent == {"document": 1, "text": 1}, phone

@@ -294,3 +294,34 @@ class TestOutboxCrash:
         assert delivered == 3  # no waiting out the lease
         logged = (await admin.get(f"/api/debtors/{d['cpf']}/contacts")).json()
         assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]  # each once
+
+
+class TestOutboxLoop:
+    async def test_a_backlog_longer_than_a_pass_drains_without_waiting_for_the_next_poll(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """After a burst the outcomes' NOTIFYs are spent on the first pass: the rows beyond it must not
+        wait a fallback poll per pass (at 50 rows per 15 s, a thousand "sim" took five minutes to
+        reach the CRM, and their boletos with them)."""
+        client, transport, admin = stack
+        d = await four_contacts_queued(admin, sessionmaker)
+        monkeypatch.setattr(crm_outbox, "PASS_LIMIT", 2)  # four rows: two full passes, then one that finds none
+        stop = asyncio.Event()
+        loop = asyncio.create_task(crm_outbox.run_outbox_loop(sessionmaker, client, stop, every=60))
+        try:
+            for _ in range(100):
+                async with sessionmaker() as s:
+                    pending = await s.scalar(select(func.count()).select_from(Outbox).where(Outbox.status != "done"))
+                if pending == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert pending == 0  # all four within seconds, with no wake-up and a 60 s poll
+        finally:
+            stop.set()
+            await asyncio.wait_for(loop, 5)
+        logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
+        assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]
+        assert len([k for k in transport.keys if k and k.startswith("contact:")]) == 4  # each once
