@@ -32,10 +32,13 @@ log = get_logger("certobot.sweeper")
 
 # An event younger than this is still on its way through the normal path: not re-announced yet.
 GRACE_SECONDS = 5.0
+# Conversations with due sends served per pass; a full pass goes again at once (`run_sweeper`).
+DUE_BATCH = 100
 
 
-async def sweep_once(resources: Resources, sender: Sender, *, grace: float = GRACE_SECONDS) -> None:
-    """Re-announce stored events nobody processed, and send replies whose first try failed."""
+async def sweep_once(resources: Resources, sender: Sender, *, grace: float = GRACE_SECONDS) -> int:
+    """Re-announce stored events nobody processed, and send replies whose first try failed; returns
+    how many conversations had sends due (a full `DUE_BATCH`: there are probably more)."""
     async with resources.sessionmaker() as session:
         keys = (
             await session.scalars(
@@ -49,7 +52,8 @@ async def sweep_once(resources: Resources, sender: Sender, *, grace: float = GRA
             )
         ).all()
     await announce(resources.redis, list(keys))
-    for conv_id, phone_key in await sender.due_conversations():
+    due = await sender.due_conversations(DUE_BATCH)
+    for conv_id, phone_key in due:
         if phone_key is None:
             await sender.deliver_conversation(conv_id)
             continue
@@ -58,6 +62,7 @@ async def sweep_once(resources: Resources, sender: Sender, *, grace: float = GRA
                 await sender.deliver_conversation(conv_id)
         except TimeoutError:
             continue  # busy: its holder sends, or the next pass does
+    return len(due)
 
 
 async def next_due(resources: Resources, *, grace: float = GRACE_SECONDS) -> datetime | None:
@@ -95,12 +100,14 @@ async def run_sweeper(
     while not stop.is_set():
         due: datetime | None
         try:
-            await sweep_once(resources, sender, grace=grace)
+            served = await sweep_once(resources, sender, grace=grace)
             due = await next_due(resources, grace=grace)
             now = utcnow()
-            if due is not None and due <= now:
+            if due is not None and due <= now and served < DUE_BATCH:
                 # What this pass could not finish (an event the consumer keeps failing, a busy lock):
-                # again in a few seconds, as the sweeper always did, not in a spin.
+                # again in a few seconds, as the sweeper always did, not in a spin. After a full
+                # pass the rest of a backlog (a Graph outage that ended, a worker killed with many
+                # replies leased) goes at once, not a batch per few seconds.
                 due = now + timedelta(seconds=grace)
         except Exception:
             log.exception("sweep_failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import Counter
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from certobot.main import create_app
 from certobot.negotiation.models import Conversation, Outbox
+from certobot.whatsapp import sweeper
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.outbound import queue_message
 from certobot.whatsapp.sender import Sender
@@ -254,3 +256,26 @@ async def test_send_side_cost_per_message(
     assert tally.pg_round_trips == 1 + n
     assert tally.redis_round_trips == n  # the rate limit, one script call per message
     assert tally.redis_commands == {"EVALSHA": n}
+
+
+class TestSweeperBacklog:
+    async def test_a_backlog_longer_than_a_pass_goes_out_at_once_not_a_batch_per_grace(
+        self, sending: tuple[Any, FakeGraph], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Replies due in more conversations than one pass serves (after a Graph outage, or a worker
+        killed with many leased): the sweeper goes again at once, not one batch every few seconds."""
+        resources, graph = sending
+        monkeypatch.setattr(sweeper, "DUE_BATCH", 2)  # three conversations: two passes
+        phones = [f"55119876543{i:02d}" for i in range(3)]
+        for phone in phones:
+            await queue(resources, await conversation(resources, "+" + phone), [f"oi {phone}"], to=phone)
+        stop = asyncio.Event()
+        loop = asyncio.create_task(sweeper.run_sweeper(resources, stop, fallback=3600, grace=30))
+        try:
+            async with asyncio.timeout(10):  # the grace (30 s) and the poll (an hour) are far off
+                while not all(graph.texts_to(p) for p in phones):
+                    await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await asyncio.wait_for(loop, 10)
+        assert [graph.texts_to(p) for p in phones] == [[f"oi {p}"] for p in phones]  # each once
