@@ -211,6 +211,48 @@ SELECT
 ).bindparams(bindparam("marks", type_=JSONB))
 
 
+# The same read for several phones in one statement (the turns a worker's pass claimed together,
+# made at once: certokit.coalesce): one row per phone, in the order asked, each part the same index
+# lookup as above with the phone's own `since` and lock window. The held reply records ride once.
+_READ_MANY = text(
+    f"WITH {MARK_CTES},\n"
+    """
+k AS (SELECT * FROM unnest(CAST(:pks AS text[]), CAST(:sinces AS timestamptz[]), CAST(:windows AS timestamptz[]))
+        WITH ORDINALITY AS k(pk, since, win, ord))
+SELECT
+  (SELECT row_to_json(c) FROM conversations c WHERE c.id = live.id) AS live,
+  (SELECT row_to_json(c) FROM conversations c
+    WHERE c.phone_key = k.pk AND c.status NOT IN ('active', 'handoff') AND c.outcome_kind IS NOT NULL
+      AND c.ended_at >= k.since AND live.id IS NULL ORDER BY c.ended_at DESC LIMIT 1) AS recent,
+  (SELECT coalesce(json_agg(json_build_object('id', e.id, 'payload', e.payload, 'received_at', e.received_at)
+                            ORDER BY e.sent_at, e.id), '[]')
+     FROM (SELECT id, payload, received_at, sent_at FROM inbound_events
+            WHERE phone_key = k.pk AND processed_at IS NULL ORDER BY sent_at, id LIMIT 20) e) AS events,
+  (SELECT coalesce(json_agg(json_build_object('k', l.subject_kind, 's', l.subject, 'u', l.locked_until)), '[]')
+     FROM identity_locks l
+    WHERE (l.subject_kind = 'phone' AND l.subject = k.pk)
+       OR (l.subject_kind = 'cpf' AND l.subject = live.debtor_cpf_hash)) AS locks,
+  (SELECT coalesce(json_agg(json_build_object('c', f.debtor_cpf, 'p', f.phone_key, 't', f.created_at)), '[]')
+     FROM (SELECT debtor_cpf, phone_key, created_at
+             FROM (SELECT id, debtor_cpf, phone_key, created_at FROM identity_failures
+                    WHERE phone_key = k.pk AND created_at > k.win
+                   UNION
+                   SELECT id, debtor_cpf, phone_key, created_at FROM identity_failures
+                    WHERE debtor_cpf = live.debtor_cpf_hash AND created_at > k.win) u
+            ORDER BY created_at DESC LIMIT 200) f) AS failures,
+  (SELECT coalesce(json_agg(b.debtor_cpf), '[]') FROM blocked_phones b WHERE b.phone_key = k.pk) AS blocked,
+  EXISTS (SELECT 1 FROM outbox o
+           WHERE o.conversation_id = live.id
+             AND o.kind = 'whatsapp' AND o.status = 'pending'
+             AND o.id NOT IN (SELECT id FROM marked)) AS backlog
+FROM k
+LEFT JOIN LATERAL (SELECT id, debtor_cpf_hash FROM conversations
+                    WHERE phone_key = k.pk AND status IN ('active', 'handoff') LIMIT 1) live ON true
+ORDER BY k.ord
+"""
+).bindparams(bindparam("marks", type_=JSONB))
+
+
 def _j(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -320,6 +362,42 @@ async def read_turn(
         if marks is not None:
             marks.give_back(riding)
         raise
+    return _turn_read(phone_key, row)
+
+
+@dataclass(frozen=True)
+class ReadAsk:
+    """One phone's turn read, as `read_turn` takes it."""
+
+    phone_key: str
+    since: datetime
+    window_start: datetime
+
+
+async def read_turns(engine: AsyncEngine, asks: list[ReadAsk], marks: SentMarks | None = None) -> list[TurnRead]:
+    """Several phones' turn reads in one statement (Postgres), answered in the order asked; one ask
+    is `read_turn` itself, its statement and plan unchanged."""
+    if len(asks) == 1 or engine.dialect.name != "postgresql":
+        return [
+            await read_turn(engine, a.phone_key, since=a.since, window_start=a.window_start, marks=marks) for a in asks
+        ]
+    riding = marks.take() if marks is not None else []
+    try:
+        params = {
+            "pks": [SEAL.phone_hash(a.phone_key) for a in asks],
+            "sinces": [a.since for a in asks],
+            "windows": [a.window_start for a in asks],
+            "marks": SentMarks.param(riding),
+        }
+        rows = await rawsql.fetch(engine, _READ_MANY, params)
+    except BaseException:
+        if marks is not None:
+            marks.give_back(riding)
+        raise
+    return [_turn_read(a.phone_key, row) for a, row in zip(asks, rows, strict=True)]
+
+
+def _turn_read(phone_key: str, row: Any) -> TurnRead:
     live, recent, events, locks, failures, blocked, backlog = (_j(v) for v in row)
     return TurnRead(
         phone_key=phone_key,

@@ -39,11 +39,12 @@ from certobot.negotiation.session import SessionState, session_key
 from certobot.negotiation.turnstore import (
     AFTER_OUTCOME_WINDOW,
     Pending,
+    ReadAsk,
     TurnConflict,
     TurnRead,
     TurnWork,
     Written,
-    read_turn,
+    read_turns,
     write_turn,
 )
 from certobot.redis import count
@@ -54,6 +55,7 @@ from certobot.whatsapp.models import InboundEvent, InboundFlood
 from certobot.whatsapp.schemas import InboundMessage
 from certobot.whatsapp.sender import Sender
 from certokit import wakeup
+from certokit.coalesce import Coalescer
 from certokit.db import utcnow
 from certokit.errors import TryLater
 from certokit.logging import get_logger
@@ -225,6 +227,11 @@ class Pipeline:
             marks = resources.marks
         self.marks = marks
         self.sender = Sender(resources, marks=self.marks)
+        # The turns a pass claimed together read in one statement (certokit.coalesce): under a burst
+        # dozens of phones start their turn at the same moment; alone, a read is the one it was.
+        self._reads: Coalescer[ReadAsk, TurnRead] = Coalescer(
+            lambda asks: read_turns(resources.engine, asks, self.marks)
+        )
         self._breaker: tuple[float, int] = (0.0, 0)
         self._breaker_read_at = -BREAKER_FRESH
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -311,13 +318,12 @@ class Pipeline:
         done, state, conflicts = 0, None, 0
         while True:
             now = flow.clock.now()
-            read = await read_turn(
-                engine,
+            ask = ReadAsk(
                 phone_key,
                 since=utcnow() - AFTER_OUTCOME_WINDOW,
                 window_start=now - timedelta(hours=flow.settings.identity_lock_hours),
-                marks=self.marks,
             )
+            (read,) = await self._reads([ask])
             if not read.events:
                 return done, state
             event = read.events[0]
