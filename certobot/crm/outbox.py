@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot import outbox
@@ -73,6 +75,7 @@ async def _held_session(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
 
 
 PASS_LIMIT = 50  # rows leased per pass
+CRM_KINDS = ("crm_outcome", "crm_contact", "crm_cancel")
 
 
 async def deliver_due(
@@ -93,7 +96,7 @@ async def deliver_due(
         async with quick.begin():
             rows = await outbox.claim(
                 quick,
-                Outbox.kind.in_(("crm_outcome", "crm_contact", "crm_cancel")),
+                Outbox.kind.in_(CRM_KINDS),
                 Outbox.next_attempt_at <= utcnow(),
                 limit=limit,
                 holder=await outbox.holder_pid(quick),
@@ -116,6 +119,15 @@ async def deliver_due(
                         # A 4xx will never succeed: keep the row, visible, for a person to look at.
                         await outbox.mark_failed(session, row, f"{exc.status}: {exc.detail}")
                         log.error("crm_delivery_rejected", kind=row.kind, status=exc.status)
+            except Exception as exc:
+                # Anything else (Redis away mid-restart under the client's breaker and cache): this row
+                # is tried again shortly and the rest of the batch given back now. Left to propagate,
+                # the whole batch would stay leased to this live process for the full LEASE.
+                log.exception("crm_delivery_failed", kind=row.kind)
+                async with session.begin():
+                    await outbox.mark_retry(session, row, f"erro inesperado: {type(exc).__name__}")
+                    await outbox.release(session, [r.id for r in rows[i + 1 :]])
+                break
             else:
                 async with quick.begin():
                     await outbox.mark_done(quick, row)
@@ -156,4 +168,26 @@ async def run_outbox_loop(
             # this pass. Without going again, a backlog left by a burst (or by a CRM outage that
             # ended) would drain one pass per fallback poll: 50 rows every 15 s.
             continue
-        await wakeup.wait(wake, stop, every)
+        try:
+            due = await next_due(sessionmaker)
+        except Exception:
+            log.exception("crm_outbox_pass_failed")
+            due = None
+        # A retry due in a second (no NOTIFY announces it) is tried then, not at the fallback poll;
+        # never sooner than a second, so rows given back by a pass that met a CRM down wait a moment.
+        await wakeup.wait(wake, stop, wakeup.until(due, utcnow(), every, at_least=1.0))
+
+
+async def next_due(sessionmaker: async_sessionmaker[AsyncSession]) -> datetime | None:
+    """When a CRM row can next be tried: the earliest retry of a free row, or the earliest lease end."""
+    now = utcnow()
+    pending = Outbox.kind.in_(CRM_KINDS), Outbox.status == "pending"
+    async with sessionmaker() as session:
+        free = await session.scalar(
+            select(func.min(Outbox.next_attempt_at)).where(
+                *pending, (Outbox.locked_until.is_(None)) | (Outbox.locked_until <= now)
+            )
+        )
+        leased = await session.scalar(select(func.min(Outbox.locked_until)).where(*pending, Outbox.locked_until > now))
+    times: list[datetime] = [t for t in (free, leased) if t is not None]
+    return min(times, default=None)

@@ -325,3 +325,32 @@ class TestOutboxLoop:
         logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
         assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]
         assert len([k for k in transport.keys if k and k.startswith("contact:")]) == 4  # each once
+
+    async def test_an_unexpected_failure_mid_pass_gives_the_batch_back_at_once(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """Redis restarting under the client's breaker check: before, the exception left the pass and
+        its whole batch stayed leased to the live process for the full lease (two minutes without
+        outcomes, seen in the `redis-restart` load run). Now the row is retried shortly and the rest
+        given back; with Redis back, every row goes out once."""
+        client, _, admin = stack
+        d = await four_contacts_queued(admin, sessionmaker)
+        working = client.redis
+        client.redis = aioredis.from_url("redis://127.0.0.1:1/0")  # nothing listens there: Redis is away
+        try:
+            assert await deliver_due(sessionmaker, client) == 0
+        finally:
+            await client.redis.aclose()
+            client.redis = working
+        async with sessionmaker() as s:
+            rows = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
+        assert [r.locked_until for r in rows] == [None] * 4  # nothing left leased
+        assert [r.attempts for r in rows] == [1, 0, 0, 0]
+        assert await crm_outbox.next_due(sessionmaker) is not None  # the loop knows when to look again
+        async with sessionmaker() as s, s.begin():
+            await s.execute(update(Outbox).values(next_attempt_at=datetime.now(UTC)))  # the short backoff ends
+        assert await deliver_due(sessionmaker, client) == 4
+        logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
+        assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]
