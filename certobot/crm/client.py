@@ -40,6 +40,10 @@ class CrmUnavailable(Exception):
     """The CRM did not answer (down, timing out, or the breaker is open)."""
 
 
+class CrmBreakerOpen(CrmUnavailable):
+    """Not tried: the breaker is open (the CRM failed just now, for this or another process)."""
+
+
 class CrmError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"CRM {status}: {detail}")
@@ -109,11 +113,11 @@ class CrmClient:
     async def _check_breaker(self) -> None:
         if self._breaker is not None:
             if self._breaker[0] > time.time():
-                raise CrmUnavailable("circuito aberto")
+                raise CrmBreakerOpen("circuito aberto")
             return
         opened_until = await self.redis.hget(BREAKER_KEY, "open_until")
         if opened_until and float(opened_until) > time.time():
-            raise CrmUnavailable("circuito aberto")
+            raise CrmBreakerOpen("circuito aberto")
 
     async def _failure(self) -> None:
         open_until = time.time() + self.breaker_open_seconds

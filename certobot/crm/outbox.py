@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot import outbox
-from certobot.crm.client import CrmClient, CrmError, CrmUnavailable
+from certobot.crm.client import CrmBreakerOpen, CrmClient, CrmError, CrmUnavailable
 from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.lifecycle.metrics import count_promise
 from certobot.metrics import OUTCOMES
@@ -104,6 +104,12 @@ async def deliver_due(
         for i, row in enumerate(rows):
             try:
                 await _post(client, row)
+            except CrmBreakerOpen:
+                # Not tried at all: nothing counts against the rows (an attempt each would grow their
+                # backoff through an outage and hold them back long after the CRM is back).
+                async with session.begin():
+                    await outbox.release(session, [r.id for r in rows[i:]])
+                break
             except CrmUnavailable as exc:
                 async with session.begin():
                     await outbox.mark_retry(session, row, f"CRM indisponível: {exc}")

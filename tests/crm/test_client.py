@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -354,3 +355,25 @@ class TestOutboxLoop:
         assert await deliver_due(sessionmaker, client) == 4
         logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
         assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]
+
+    async def test_rows_the_open_breaker_kept_from_the_crm_count_no_attempt(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """While the breaker is open nothing is tried, so nothing counts: an attempt per pass would grow
+        each row's backoff through an outage and hold the outcomes back long after the CRM returns."""
+        client, transport, admin = stack
+        d = await four_contacts_queued(admin, sessionmaker)
+        await client.redis.hset("certobot:crm:breaker", "open_until", time.time() + 60)
+        before = transport.requests
+        for _ in range(3):
+            assert await deliver_due(sessionmaker, client) == 0
+        assert transport.requests == before  # the CRM was not called
+        async with sessionmaker() as s:
+            rows = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
+        assert [(r.attempts, r.locked_until) for r in rows] == [(0, None)] * 4
+        await client.redis.delete("certobot:crm:breaker")  # the breaker closes
+        assert await deliver_due(sessionmaker, client) == 4  # at once: no backoff was earned
+        logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
+        assert len(logged) == 4
