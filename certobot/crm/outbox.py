@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from certobot import outbox
@@ -76,6 +76,7 @@ async def _held_session(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
 
 PASS_LIMIT = 50  # rows leased per pass
 CRM_KINDS = ("crm_outcome", "crm_contact", "crm_cancel")
+UNAVAILABLE = "CRM indisponível"  # how a row that met the CRM away records it
 
 
 async def deliver_due(
@@ -112,7 +113,7 @@ async def deliver_due(
                 break
             except CrmUnavailable as exc:
                 async with session.begin():
-                    await outbox.mark_retry(session, row, f"CRM indisponível: {exc}")
+                    await outbox.mark_retry(session, row, f"{UNAVAILABLE}: {exc}")
                     await outbox.release(session, [r.id for r in rows[i + 1 :]])
                 break  # the CRM is down: the rest waits for the next pass
             except CrmError as exc:
@@ -138,6 +139,21 @@ async def deliver_due(
                 async with quick.begin():
                     await outbox.mark_done(quick, row)
                 delivered += 1
+        if delivered:
+            # The CRM answers again: rows backing off because it was away need not wait out their
+            # backoff (the oldest row, tried first on every pass of an outage, earns the longest).
+            async with quick.begin():
+                await quick.execute(
+                    update(Outbox)
+                    .where(
+                        Outbox.kind.in_(CRM_KINDS),
+                        Outbox.status == "pending",
+                        Outbox.next_attempt_at > utcnow(),
+                        Outbox.last_error.like(f"{UNAVAILABLE}%"),
+                    )
+                    .values(next_attempt_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
     return delivered
 
 

@@ -377,3 +377,27 @@ class TestOutboxLoop:
         assert await deliver_due(sessionmaker, client) == 4  # at once: no backoff was earned
         logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
         assert len(logged) == 4
+
+    async def test_once_the_crm_answers_again_rows_backing_off_for_it_go_at_once(
+        self,
+        stack: tuple[CrmClient, FlakyTransport, httpx.AsyncClient],
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        """The oldest row is tried first on every pass of an outage and earns the longest backoff; when
+        a delivery succeeds again, it is not left waiting a minute behind the others."""
+        client, transport, admin = stack
+        d = await four_contacts_queued(admin, sessionmaker)
+        transport.down = True
+        assert await deliver_due(sessionmaker, client) == 0  # contact:0 met the CRM away
+        transport.down = False
+        await client.redis.delete("certobot:crm:breaker")
+        async with sessionmaker() as s, s.begin():
+            await s.execute(
+                update(Outbox)
+                .where(Outbox.idempotency_key == "contact:0")
+                .values(attempts=6, next_attempt_at=datetime.now(UTC) + timedelta(seconds=64))
+            )
+        assert await deliver_due(sessionmaker, client) == 3  # the CRM is back: the other three
+        assert await deliver_due(sessionmaker, client) == 1  # and the first with them, not a minute later
+        logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
+        assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]
