@@ -2,9 +2,10 @@
 
 Every process with BACKGROUND on (or auto, the default) runs the loops that share their work by
 design: the stream consumer (a Redis consumer group hands each message to one consumer) and the
-CRM outbox (rows claimed one at a time with a lease, FOR UPDATE SKIP LOCKED). The singleton loops
-run only in the process that holds the leader lock (`certokit.leader`), one at a time however many
-API processes and workers there are, and another process takes them over when it dies:
+CRM outbox (rows claimed with a lease, FOR UPDATE SKIP LOCKED, and posted a few conversations at a
+time, each conversation's rows in order). The singleton loops run only in the process that holds
+the leader lock (`certokit.leader`), one at a time however many API processes and workers there
+are, and another process takes them over when it dies:
 - the sweeper (N of them would announce the same stored events N times),
 - campaigns (N would contend for the same campaign rows every step),
 - conversation expiry, lifecycle reminders and retention (scans of the whole table).

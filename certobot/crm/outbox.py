@@ -7,9 +7,10 @@ CRM's own idempotency on the same id, so it reaches the CRM exactly once however
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -75,22 +76,98 @@ async def _held_session(sessionmaker: async_sessionmaker[AsyncSession]) -> Async
 
 
 PASS_LIMIT = 50  # rows leased per pass
+# Conversations whose rows are delivered at once. One at a time, a pass waits out each POST's whole
+# round trip (the CRM issues the boleto and renders its PDF inside the outcome's): after a burst or
+# an outage the backlog drained at about a dozen outcomes a second while the CRM sat mostly idle.
+# Each conversation's rows still go in order, one after the other (its contact log, its outcome,
+# a cancel); a few lanes are enough to keep the CRM busy without flooding it.
+LANES = 4
 CRM_KINDS = ("crm_outcome", "crm_contact", "crm_cancel")
 UNAVAILABLE = "CRM indisponível"  # how a row that met the CRM away records it
 
 
+def lanes_of(rows: list[Outbox]) -> list[list[Outbox]]:
+    """The pass's rows by conversation, each in its leased order (rows of no conversation: one lane)."""
+    lanes: dict[str | None, list[Outbox]] = {}
+    for row in rows:
+        lanes.setdefault(row.conversation_id, []).append(row)
+    return list(lanes.values())
+
+
+class _Pass:
+    """One pass's shared state: the two sessions (one connection each, so their statements take
+    turns under `db`), how many rows reached the CRM, and whether the CRM was found away — after
+    which no lane starts another row and the rows not started are given back."""
+
+    def __init__(self, quick: AsyncSession, session: AsyncSession) -> None:
+        self.quick = quick
+        self.session = session
+        self.db = asyncio.Lock()
+        self.delivered = 0
+        self.halted = False
+        self.unstarted: list[int] = []
+
+    async def lane(self, client: CrmClient, rows: list[Outbox]) -> None:
+        for i, row in enumerate(rows):
+            if self.halted:
+                self.unstarted.extend(r.id for r in rows[i:])
+                return
+            try:
+                await _post(client, row)
+            except CrmBreakerOpen:
+                # Not tried at all: nothing counts against the rows (an attempt each would grow their
+                # backoff through an outage and hold them back long after the CRM is back).
+                self.halted = True
+                self.unstarted.extend(r.id for r in rows[i:])
+                return
+            except CrmUnavailable as exc:
+                self.halted = True  # the CRM is down: the rest waits for the next pass
+                async with self.db, self.session.begin():
+                    await outbox.mark_retry(self.session, row, f"{UNAVAILABLE}: {exc}")
+                self.unstarted.extend(r.id for r in rows[i + 1 :])
+                return
+            except CrmError as exc:
+                async with self.db, self.session.begin():
+                    # A cancel may overtake the outcome it cancels (both wait in this outbox): 404 is "not yet".
+                    not_yet = row.kind == "crm_cancel" and exc.status == 404
+                    if not_yet or exc.status in (408, 409, 425, 429) or exc.status >= 500:
+                        await outbox.mark_retry(self.session, row, f"{exc.status}: {exc.detail}")
+                    else:
+                        # A 4xx will never succeed: keep the row, visible, for a person to look at.
+                        await outbox.mark_failed(self.session, row, f"{exc.status}: {exc.detail}")
+                        log.error("crm_delivery_rejected", kind=row.kind, status=exc.status)
+            except Exception as exc:
+                # Anything else (Redis away mid-restart under the client's breaker and cache): this row
+                # is tried again shortly and the rest of the batch given back now. Left to propagate,
+                # the whole batch would stay leased to this live process for the full LEASE.
+                log.exception("crm_delivery_failed", kind=row.kind)
+                self.halted = True
+                async with self.db, self.session.begin():
+                    await outbox.mark_retry(self.session, row, f"erro inesperado: {type(exc).__name__}")
+                self.unstarted.extend(r.id for r in rows[i + 1 :])
+                return
+            else:
+                async with self.db, self.quick.begin():
+                    await outbox.mark_done(self.quick, row)
+                self.delivered += 1
+
+
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], client: CrmClient, *, limit: int = PASS_LIMIT
+    sessionmaker: async_sessionmaker[AsyncSession],
+    client: CrmClient,
+    *,
+    limit: int = PASS_LIMIT,
+    lanes: int = LANES,
 ) -> int:
     """Deliver the due CRM rows, one row one commit; returns how many reached the CRM.
 
-    The rows are leased in one short statement and the POSTs run with no transaction open; each
-    result is recorded on its own, so a crash re-posts at most the row in flight — and that one
-    carries the same `Idempotency-Key`, which the CRM answers from its stored response. The lease
-    names the backend of the connection held for the batch: after a crash the rows not yet recorded
-    are delivered by the next pass of any live process, not two minutes later.
+    The rows are leased in one short statement and the POSTs run with no transaction open, up to
+    `lanes` conversations at once; each result is recorded on its own, so a crash re-posts at most
+    the rows in flight (one per lane) — and each carries the same `Idempotency-Key`, which the CRM
+    answers from its stored response. The lease names the backend of the connection held for the
+    batch: after a crash the rows not yet recorded are delivered by the next pass of any live
+    process, not two minutes later.
     """
-    delivered = 0
     # The lease and each "done" are one statement each: in autocommit, one round trip apiece (this
     # loop wakes on every row the turns queue). A failure's record keeps its short transaction.
     async with _held_session(sessionmaker) as quick, sessionmaker() as session:
@@ -102,44 +179,18 @@ async def deliver_due(
                 limit=limit,
                 holder=await outbox.holder_pid(quick),
             )
-        for i, row in enumerate(rows):
-            try:
-                await _post(client, row)
-            except CrmBreakerOpen:
-                # Not tried at all: nothing counts against the rows (an attempt each would grow their
-                # backoff through an outage and hold them back long after the CRM is back).
-                async with session.begin():
-                    await outbox.release(session, [r.id for r in rows[i:]])
-                break
-            except CrmUnavailable as exc:
-                async with session.begin():
-                    await outbox.mark_retry(session, row, f"{UNAVAILABLE}: {exc}")
-                    await outbox.release(session, [r.id for r in rows[i + 1 :]])
-                break  # the CRM is down: the rest waits for the next pass
-            except CrmError as exc:
-                async with session.begin():
-                    # A cancel may overtake the outcome it cancels (both wait in this outbox): 404 is "not yet".
-                    not_yet = row.kind == "crm_cancel" and exc.status == 404
-                    if not_yet or exc.status in (408, 409, 425, 429) or exc.status >= 500:
-                        await outbox.mark_retry(session, row, f"{exc.status}: {exc.detail}")
-                    else:
-                        # A 4xx will never succeed: keep the row, visible, for a person to look at.
-                        await outbox.mark_failed(session, row, f"{exc.status}: {exc.detail}")
-                        log.error("crm_delivery_rejected", kind=row.kind, status=exc.status)
-            except Exception as exc:
-                # Anything else (Redis away mid-restart under the client's breaker and cache): this row
-                # is tried again shortly and the rest of the batch given back now. Left to propagate,
-                # the whole batch would stay leased to this live process for the full LEASE.
-                log.exception("crm_delivery_failed", kind=row.kind)
-                async with session.begin():
-                    await outbox.mark_retry(session, row, f"erro inesperado: {type(exc).__name__}")
-                    await outbox.release(session, [r.id for r in rows[i + 1 :]])
-                break
-            else:
-                async with quick.begin():
-                    await outbox.mark_done(quick, row)
-                delivered += 1
-        if delivered:
+        run = _Pass(quick, session)
+        queue = lanes_of(rows)
+
+        async def worker() -> None:
+            while queue:
+                await run.lane(client, queue.pop(0))
+
+        await _all_or_none([worker() for _ in range(min(lanes, len(queue)))])
+        if run.unstarted:
+            async with session.begin():
+                await outbox.release(session, run.unstarted)
+        if run.delivered:
             # The CRM answers again: rows backing off because it was away need not wait out their
             # backoff (the oldest row, tried first on every pass of an outage, earns the longest).
             async with quick.begin():
@@ -154,7 +205,24 @@ async def deliver_due(
                     .values(next_attempt_at=utcnow())
                     .execution_options(synchronize_session=False)
                 )
-    return delivered
+    return run.delivered
+
+
+async def _all_or_none(jobs: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the jobs together; the first to raise stops the others and its exception propagates as
+    raised (a `TaskGroup` would wrap it in a group): a pass that failed records nothing more."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    if not tasks:
+        return
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _post(client: CrmClient, row: Outbox) -> None:

@@ -401,3 +401,119 @@ class TestOutboxLoop:
         assert await deliver_due(sessionmaker, client) == 1  # and the first with them, not a minute later
         logged = (await admin.get(f"/api/debtors/{d['id']}/contacts")).json()
         assert sorted(c["notes"] for c in logged) == [f"tentativa {i}" for i in range(4)]
+
+
+class SlowCrm(FlakyTransport):
+    """The real CRM app, each outbox POST taking a while: records how many were in flight at once,
+    when each started and ended, and can go away after a number of answers."""
+
+    def __init__(self, app: object, delay: float = 0.05) -> None:
+        super().__init__(app)
+        self.delay = delay
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        self.down_after: int | None = None
+        self.tried_while_down = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = request.headers.get("idempotency-key") or ""
+        if not key.startswith(("contact:", "outcome:")):
+            return await super().handle_async_request(request)  # a lookup of the test's own
+        if self.down_after is not None and len(self.ended) >= self.down_after:
+            self.down = True
+        if self.down:
+            self.tried_while_down += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.started[key] = time.monotonic()
+        try:
+            await asyncio.sleep(self.delay)
+            return await super().handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+            self.ended[key] = time.monotonic()
+
+
+async def conversations_queued(
+    admin: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], count: int
+) -> list[str]:
+    """`count` conversations, each with a contact-log entry and then its outcome waiting in the outbox."""
+    ids = []
+    for i in range(count):
+        d = await create_debtor(admin)
+        conv = f"sess-{i}"
+        async with sessionmaker() as s, s.begin():
+            entry = ContactRequest(kind="attempt", session_id=conv, notes=f"conversa {i}")
+            await queue_contact(s, d["cpf"], entry, f"contact:{conv}")
+            await queue_outcome(s, outcome(d["cpf"], session_id=conv))
+        ids.append(conv)
+    return ids
+
+
+class TestOutboxLanes:
+    async def test_conversations_go_together_each_in_its_own_order(
+        self, database_url: str, redis_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """After a burst or an outage the backlog drains several conversations at a time (one POST at
+        a time, it drained at about a dozen outcomes a second while the CRM sat mostly idle), and a
+        conversation's contact log still reaches the CRM before its outcome."""
+        app = create_app(crm_settings(database_url))
+        async with app.router.lifespan_context(app):
+            crm = SlowCrm(app)
+            redis = aioredis.from_url(redis_url)
+            async with (
+                httpx.AsyncClient(transport=crm) as http,
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://crm.test",
+                    headers={"Authorization": f"Bearer {CRM_KEY}"},
+                ) as admin,
+            ):
+                client = CrmClient(http, "http://crm.test", CRM_KEY, redis)
+                convs = await conversations_queued(admin, sessionmaker, 8)
+                assert await deliver_due(sessionmaker, client) == 16
+            await redis.aclose()
+            async with sessionmaker() as s:
+                results = await s.scalar(select(func.count()).select_from(NegotiationResult))
+        assert 2 <= crm.most_in_flight <= crm_outbox.LANES
+        for conv in convs:  # the outcome left only once its contact entry was answered
+            assert crm.ended[f"contact:{conv}"] <= crm.started[f"outcome:{conv}"]
+        assert results == 8  # each outcome once
+
+    async def test_a_crm_gone_mid_pass_stops_every_lane_and_gives_the_rest_back(
+        self, database_url: str, redis_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """The CRM goes away while several conversations are in flight: the rows in flight each count
+        their attempt, no lane starts another row, and the rows not started are free again at once
+        with no attempt counted (nothing leased for two minutes, no backoff earned)."""
+        app = create_app(crm_settings(database_url))
+        async with app.router.lifespan_context(app):
+            crm = SlowCrm(app)
+            redis = aioredis.from_url(redis_url)
+            async with (
+                httpx.AsyncClient(transport=crm) as http,
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://crm.test",
+                    headers={"Authorization": f"Bearer {CRM_KEY}"},
+                ) as admin,
+            ):
+                client = CrmClient(http, "http://crm.test", CRM_KEY, redis, breaker_threshold=50)
+                await conversations_queued(admin, sessionmaker, 8)
+                crm.down_after = 4
+                delivered = await deliver_due(sessionmaker, client)
+            await redis.aclose()
+        async with sessionmaker() as s:
+            rows = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
+        done = [r for r in rows if r.status == "done"]
+        tried = [r for r in rows if r.status == "pending" and r.attempts == 1]
+        untried = [r for r in rows if r.status == "pending" and r.attempts == 0]
+        assert delivered == len(done) >= 4
+        assert 1 <= len(tried) <= crm_outbox.LANES  # at most the rows in flight met the CRM away
+        assert len(done) + len(tried) + len(untried) == 16
+        assert untried  # the rest was never sent …
+        assert all(r.locked_until is None for r in rows)  # … and nothing stays leased
+        # Lanes stop once the CRM is found away (stamina retries each in-flight POST a few times).
+        assert crm.tried_while_down <= crm_outbox.LANES * 3
