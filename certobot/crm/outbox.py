@@ -7,10 +7,9 @@ CRM's own idempotency on the same id, so it reaches the CRM exactly once however
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +20,7 @@ from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.lifecycle.metrics import count_promise
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
-from certokit import wakeup
+from certokit import lanes, wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 
@@ -84,14 +83,6 @@ PASS_LIMIT = 50  # rows leased per pass
 LANES = 4
 CRM_KINDS = ("crm_outcome", "crm_contact", "crm_cancel")
 UNAVAILABLE = "CRM indisponível"  # how a row that met the CRM away records it
-
-
-def lanes_of(rows: list[Outbox]) -> list[list[Outbox]]:
-    """The pass's rows by conversation, each in its leased order (rows of no conversation: one lane)."""
-    lanes: dict[str | None, list[Outbox]] = {}
-    for row in rows:
-        lanes.setdefault(row.conversation_id, []).append(row)
-    return list(lanes.values())
 
 
 class _Pass:
@@ -157,12 +148,12 @@ async def deliver_due(
     client: CrmClient,
     *,
     limit: int = PASS_LIMIT,
-    lanes: int = LANES,
+    width: int = LANES,
 ) -> int:
     """Deliver the due CRM rows, one row one commit; returns how many reached the CRM.
 
     The rows are leased in one short statement and the POSTs run with no transaction open, up to
-    `lanes` conversations at once; each result is recorded on its own, so a crash re-posts at most
+    `width` conversations at once; each result is recorded on its own, so a crash re-posts at most
     the rows in flight (one per lane) — and each carries the same `Idempotency-Key`, which the CRM
     answers from its stored response. The lease names the backend of the connection held for the
     batch: after a crash the rows not yet recorded are delivered by the next pass of any live
@@ -180,13 +171,7 @@ async def deliver_due(
                 holder=await outbox.holder_pid(quick),
             )
         run = _Pass(quick, session)
-        queue = lanes_of(rows)
-
-        async def worker() -> None:
-            while queue:
-                await run.lane(client, queue.pop(0))
-
-        await _all_or_none([worker() for _ in range(min(lanes, len(queue)))])
+        await lanes.run(lanes.by_key(rows, lambda r: r.conversation_id), lambda lane: run.lane(client, lane), width)
         if run.unstarted:
             async with session.begin():
                 await outbox.release(session, run.unstarted)
@@ -206,23 +191,6 @@ async def deliver_due(
                     .execution_options(synchronize_session=False)
                 )
     return run.delivered
-
-
-async def _all_or_none(jobs: list[Coroutine[Any, Any, None]]) -> None:
-    """Run the jobs together; the first to raise stops the others and its exception propagates as
-    raised (a `TaskGroup` would wrap it in a group): a pass that failed records nothing more."""
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    if not tasks:
-        return
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _post(client: CrmClient, row: Outbox) -> None:

@@ -137,7 +137,9 @@ async def deliver_one(
             log.warning("boleto_delivery_failed", attempts=attempts, error=type(exc).__name__)
 
 
-PASS_LIMIT = 20  # deliveries leased per pass
+PASS_LIMIT = 20  # deliveries leased per pass; delivered one at a time, unlike the bot's CRM outbox
+# (certokit.lanes): a process killed mid-pass re-sends whatever was in flight, and a debtor must
+# never find more than one boleto repeated in the chat (WhatsApp has no idempotency key to dedup by).
 
 
 async def deliver_due(
