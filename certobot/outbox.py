@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, exists, or_, select, table, text, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certobot.negotiation.models import Outbox
+from certokit import leases
 from certokit.db import dialect_of, utcnow
 from certokit.retry import backoff as backoff
 
@@ -70,22 +71,6 @@ async def put(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-# A lease whose holder's backend is gone: the connection its worker held for the batch closed, and
-# with a process killed outright, every connection it had closes with it.
-_BACKENDS = table("pg_stat_activity", column("pid"))
-_HOLDER_GONE = and_(
-    Outbox.locked_by.is_not(None),
-    ~exists().where(_BACKENDS.c.pid == Outbox.locked_by),
-)
-
-
-async def holder_pid(session: AsyncSession) -> int | None:
-    """The backend of the connection `session` holds (Postgres), to name as the holder of a lease."""
-    if dialect_of(session) != "postgresql":
-        return None
-    return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-
-
 async def claim(
     session: AsyncSession,
     *where: ColumnElement[bool],
@@ -101,14 +86,14 @@ async def claim(
     send's status webhook recorded them meanwhile (see LEASE).
 
     `holder`: the backend of a connection the caller holds until it has recorded every row (Postgres,
-    `holder_pid`). A row leased by a holder whose backend is gone is claimable at once, its lease
+    `certokit.leases`). A row leased by a holder whose backend is gone is claimable at once, its lease
     notwithstanding: only for rows whose receiver deduplicates a second delivery (the CRM, by the
     row's Idempotency-Key) — a WhatsApp reply's lease waits for Meta's status instead.
     """
     now = now or utcnow()
     free = or_(Outbox.locked_until.is_(None), Outbox.locked_until <= now)
     if dialect_of(session) == "postgresql":
-        free = or_(free, _HOLDER_GONE)
+        free = or_(free, leases.holder_gone(Outbox.locked_by))
     ids = select(Outbox.id).where(Outbox.status == "pending", free, *where).order_by(Outbox.id).limit(limit)
     if dialect_of(session) == "postgresql":
         ids = ids.with_for_update(skip_locked=True)

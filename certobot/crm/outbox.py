@@ -7,8 +7,6 @@ CRM's own idempotency on the same id, so it reaches the CRM exactly once however
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -20,7 +18,7 @@ from certobot.crm.schemas import ContactRequest, ConversationOutcome
 from certobot.lifecycle.metrics import count_promise
 from certobot.metrics import OUTCOMES
 from certobot.negotiation.models import Outbox
-from certokit import lanes, wakeup
+from certokit import lanes, leases, wakeup
 from certokit.db import utcnow
 from certokit.logging import get_logger
 
@@ -56,22 +54,6 @@ async def queue_cancel(session: AsyncSession, session_id: str) -> bool:
         payload={"session_id": session_id},
         conversation_id=session_id,
     )
-
-
-@asynccontextmanager
-async def _held_session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """Postgres: a session in autocommit on a connection held until the batch is recorded, whose
-    backend names the batch's lease (certobot.outbox.claim): if this process dies, the connection
-    closes with it and the rows are free at once instead of after the lease. Elsewhere a session."""
-    engine = sessionmaker.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        async with sessionmaker() as session:
-            yield session
-        return
-    async with engine.connect() as conn:
-        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(bind=auto, expire_on_commit=False) as session:
-            yield session
 
 
 PASS_LIMIT = 50  # rows leased per pass
@@ -161,14 +143,14 @@ async def deliver_due(
     """
     # The lease and each "done" are one statement each: in autocommit, one round trip apiece (this
     # loop wakes on every row the turns queue). A failure's record keeps its short transaction.
-    async with _held_session(sessionmaker) as quick, sessionmaker() as session:
+    async with leases.held_session(sessionmaker) as quick, sessionmaker() as session:
         async with quick.begin():
             rows = await outbox.claim(
                 quick,
                 Outbox.kind.in_(CRM_KINDS),
                 Outbox.next_attempt_at <= utcnow(),
                 limit=limit,
-                holder=await outbox.holder_pid(quick),
+                holder=await leases.backend_pid(quick),
             )
         run = _Pass(quick, session)
         await lanes.run(lanes.by_key(rows, lambda r: r.conversation_id), lambda lane: run.lane(client, lane), width)

@@ -19,8 +19,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from certokit import wakeup
-from certokit.db import autocommit_sessions, utcnow
+from certokit import leases, wakeup
+from certokit.db import utcnow
 from certokit.logging import get_logger
 from certokit.money import brl
 from certokit.phones import wa_form
@@ -77,64 +77,70 @@ def pix_text(b: Boleto) -> str:
     return b.pix_copia_e_cola
 
 
-async def deliver_one(
-    sessionmaker: async_sessionmaker[AsyncSession], d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings
-) -> None:
+async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings) -> None:
     """Carry one leased delivery forward, recording each step on its own as soon as the channel answers.
 
-    On Postgres the session is in autocommit (`autocommit_sessions`): every read and every step is one
-    statement that commits itself, with no BEGIN/COMMIT round trips; the last step, two rows, is one
-    statement too (`finish_delivery`)."""
-    async with autocommit_sessions(sessionmaker)() as session:
-        repo = BoletoRepository(session)
-        boleto = await repo.with_pdf(d.boleto_id)
-        if boleto is None:
-            await repo.record_delivery(d, release=True, status="failed")
-            await session.commit()
-            return
-        if boleto.status == "cancelled":  # the agreement was cancelled or replaced before this went out
-            await repo.record_delivery(d, release=True, status="cancelled")
-            await session.commit()
-            return
-        document = b""
+    `session` is the pass's held one (certokit.leases): on Postgres in autocommit, so every read and
+    every step is one statement that commits itself, with no BEGIN/COMMIT round trips; the last step,
+    two rows, is one statement too (`finish_delivery`). Its connection is the one the lease names, so
+    a pass whose connection was lost stops at its next statement instead of going on with rows that
+    another process may have claimed meanwhile."""
+    try:
+        await _deliver(session, d, provider, settings)
+    finally:
+        session.expunge_all()  # one session for the whole pass: it keeps no boleto (nor its PDF) after
+
+
+async def _deliver(session: AsyncSession, d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings) -> None:
+    repo = BoletoRepository(session)
+    boleto = await repo.with_pdf(d.boleto_id)
+    if boleto is None:
+        await repo.record_delivery(d, release=True, status="failed")
+        await session.commit()
+        return
+    if boleto.status == "cancelled":  # the agreement was cancelled or replaced before this went out
+        await repo.record_delivery(d, release=True, status="cancelled")
+        await session.commit()
+        return
+    document = b""
+    if d.document_wamid is None:
+        # Stored at issue; a boleto issued before PDFs were stored is rendered (and stored) now.
+        service = BoletoService(repo, DebtorRepository(session), settings, "")
+        document = boleto.pdf if boleto.pdf is not None else await service.pdf_of(boleto)
+    schedule = ""
+    if boleto.installment == 1 and boleto.installments > 1:
+        schedule = schedule_text(list(await repo.by_agreement(boleto.agreement_key)))
+    await session.commit()  # nothing stays open while the channel answers
+    to = wa_form(d.phone)
+    filename = (
+        "boleto-a-vista.pdf"
+        if boleto.installments == 1
+        else f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
+    )
+    try:
         if d.document_wamid is None:
-            # Stored at issue; a boleto issued before PDFs were stored is rendered (and stored) now.
-            service = BoletoService(repo, DebtorRepository(session), settings, "")
-            document = boleto.pdf if boleto.pdf is not None else await service.pdf_of(boleto)
-        schedule = ""
-        if boleto.installment == 1 and boleto.installments > 1:
-            schedule = schedule_text(list(await repo.by_agreement(boleto.agreement_key)))
-        await session.commit()  # nothing stays open while the channel answers
-        to = wa_form(d.phone)
-        filename = (
-            "boleto-a-vista.pdf"
-            if boleto.installments == 1
-            else f"boleto-parcela-{boleto.installment}-de-{boleto.installments}.pdf"
-        )
-        try:
-            if d.document_wamid is None:
-                sent = await provider.send_document(
-                    to, document, filename, caption(boleto, settings.creditor_name, schedule)
-                )
-                async with session.begin():
-                    await repo.record_delivery(d, document_wamid=sent.wamid)
-            if d.pix_wamid is None:
-                pix_wamid = (await provider.send_text(to, pix_text(boleto))).wamid
-                async with session.begin():
-                    await repo.finish_delivery(
-                        d, boleto.id, pix_wamid=pix_wamid, status="sent", sent_at=utcnow(), last_error=None
-                    )
-        except (ProviderError, httpx.HTTPError) as exc:
-            attempts = d.attempts + 1
-            retryable = exc.retryable if isinstance(exc, ProviderError) else request_not_sent(exc)
-            step: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:2000]}
-            if retryable and attempts < MAX_ATTEMPTS:
-                step["next_attempt_at"] = utcnow() + timedelta(seconds=min(600, 2**attempts))
-            else:
-                step["status"] = "failed"  # for a person: final, or its answer was lost after sending
+            sent = await provider.send_document(
+                to, document, filename, caption(boleto, settings.creditor_name, schedule)
+            )
             async with session.begin():
-                await repo.record_delivery(d, release=True, **step)
-            log.warning("boleto_delivery_failed", attempts=attempts, error=type(exc).__name__)
+                await repo.record_delivery(d, document_wamid=sent.wamid)
+        if d.pix_wamid is None:
+            pix_wamid = (await provider.send_text(to, pix_text(boleto))).wamid
+            async with session.begin():
+                await repo.finish_delivery(
+                    d, boleto.id, pix_wamid=pix_wamid, status="sent", sent_at=utcnow(), last_error=None
+                )
+    except (ProviderError, httpx.HTTPError) as exc:
+        attempts = d.attempts + 1
+        retryable = exc.retryable if isinstance(exc, ProviderError) else request_not_sent(exc)
+        step: dict[str, object] = {"attempts": attempts, "last_error": str(exc)[:2000]}
+        if retryable and attempts < MAX_ATTEMPTS:
+            step["next_attempt_at"] = utcnow() + timedelta(seconds=min(600, 2**attempts))
+        else:
+            step["status"] = "failed"  # for a person: final, or its answer was lost after sending
+        async with session.begin():
+            await repo.record_delivery(d, release=True, **step)
+        log.warning("boleto_delivery_failed", attempts=attempts, error=type(exc).__name__)
 
 
 PASS_LIMIT = 20  # deliveries leased per pass; delivered one at a time, unlike the bot's CRM outbox
@@ -149,11 +155,15 @@ async def deliver_due(
     limit: int = PASS_LIMIT,
 ) -> int:
     """Lease the due deliveries, then deliver each with no transaction open; returns how many finished."""
-    # One UPDATE ... RETURNING: in autocommit on Postgres, it commits itself (no BEGIN/COMMIT).
-    async with autocommit_sessions(sessionmaker)() as session, session.begin():
-        rows = await BoletoRepository(session).claim_deliveries(utcnow(), limit, LEASE)
-    for d in rows:
-        await deliver_one(sessionmaker, d, provider, settings)
+    # The lease names the backend of the connection held for the pass (certokit.leases): a process
+    # killed mid-pass leaves its deliveries free at once, not two minutes later. The claim is one
+    # UPDATE ... RETURNING: in autocommit on Postgres, it commits itself (no BEGIN/COMMIT).
+    async with leases.held_session(sessionmaker) as session:
+        async with session.begin():
+            holder = await leases.backend_pid(session)
+            rows = await BoletoRepository(session).claim_deliveries(utcnow(), limit, LEASE, holder)
+        for d in rows:
+            await deliver_one(session, d, provider, settings)
     return sum(1 for d in rows if d.status == "sent")
 
 

@@ -52,6 +52,9 @@ class BoletoDelivery(CrmBase):
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     # The delivering worker's lease while it talks to Meta outside any transaction (see outbox.py).
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The backend of the connection that pass holds: a lease whose backend is gone (the process
+    # died) is free at once (certokit.leases).
+    locked_by: Mapped[int | None] = mapped_column(Integer)
     media_id: Mapped[str | None] = mapped_column(String(64))
     document_wamid: Mapped[str | None] = mapped_column(String(128))
     pix_wamid: Mapped[str | None] = mapped_column(String(128))

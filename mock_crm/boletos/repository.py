@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Select, bindparam, cast, func, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from certokit import leases
 from certokit.db import dialect_of
 from mock_crm.boletos.models import NOSSO_NUMERO_SEQ, Boleto, BoletoDelivery
 
@@ -58,9 +59,16 @@ class BoletoRepository:
         rows = await self.session.scalars(select(BoletoDelivery).where(BoletoDelivery.boleto_id.in_(ids)))
         return {d.boleto_id: d for d in rows}
 
-    async def claim_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[BoletoDelivery]:
-        """Lease due deliveries in one UPDATE … RETURNING (the caller commits at once; see outbox.py)."""
+    async def claim_deliveries(
+        self, now: datetime, limit: int, lease: timedelta, holder: int | None = None
+    ) -> list[BoletoDelivery]:
+        """Lease due deliveries in one UPDATE … RETURNING (the caller commits at once; see outbox.py).
+
+        `holder`: the backend of the connection the caller holds while it delivers them
+        (certokit.leases); a delivery leased by a holder whose backend is gone is free at once."""
         free = or_(BoletoDelivery.locked_until.is_(None), BoletoDelivery.locked_until <= now)
+        if dialect_of(self.session) == "postgresql":
+            free = or_(free, leases.holder_gone(BoletoDelivery.locked_by))
         ids: Select[Any] = (
             select(BoletoDelivery.id)
             .where(BoletoDelivery.status == "pending", BoletoDelivery.next_attempt_at <= now, free)
@@ -72,7 +80,7 @@ class BoletoRepository:
         stmt = (
             update(BoletoDelivery)
             .where(BoletoDelivery.id.in_(ids.scalar_subquery()))
-            .values(locked_until=now + lease)
+            .values(locked_until=now + lease, locked_by=holder)
             .returning(BoletoDelivery)
             .execution_options(synchronize_session=False)
         )
@@ -85,7 +93,7 @@ class BoletoRepository:
         """The last step: the delivery recorded (lease given back) and its boleto marked sent, both or
         neither. On Postgres one statement (the delivery's UPDATE as a CTE of the boleto's), so it
         needs no transaction around it; elsewhere two, in the caller's transaction."""
-        values["locked_until"] = None
+        values["locked_until"] = values["locked_by"] = None
         step = update(BoletoDelivery).where(BoletoDelivery.id == d.id).values(**values)
         sent = (
             update(Boleto)
@@ -104,7 +112,7 @@ class BoletoRepository:
     async def record_delivery(self, d: BoletoDelivery, *, release: bool = False, **values: Any) -> None:
         """One UPDATE for one step of one delivery; `release` gives the lease back."""
         if release:
-            values["locked_until"] = None
+            values["locked_until"] = values["locked_by"] = None
         await self.session.execute(
             update(BoletoDelivery)
             .where(BoletoDelivery.id == d.id)

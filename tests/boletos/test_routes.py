@@ -328,6 +328,62 @@ class TestDeliveryCrash:
             rows = (await s.scalars(select(BoletoDelivery).where(to_phone("+5511987654323")))).all()
             assert {(r.status, r.locked_until) for r in rows} == {("sent", None)}
 
+    async def test_a_killed_process_leaves_its_deliveries_free_at_once_not_after_the_lease(
+        self,
+        graph_and_crm: tuple[FakeGraph, httpx.AsyncClient],
+        settings: CrmSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The CRM killed while sending the first of three boletos: the two it had leased but never
+        touched went out two minutes late, after the lease, though nobody was sending them (the
+        `crm-down` load runs that settled a minute after the CRM came back). The lease names the
+        backend of the pass's connection; once the killed process's connections are gone, the next
+        pass of the restarted CRM sends them at once, and repeats only the one part in flight."""
+        graph, crm = graph_and_crm
+        d = await create_debtor(crm, debt="1500.00", phone="+5511987654325")
+        await crm.post("/api/boletos/generate", json=agreement(d["cpf"]))
+        async with sessionmaker() as s, s.begin():  # every installment due to go out now
+            await s.execute(
+                update(BoletoDelivery)
+                .where(to_phone("+5511987654325"))
+                .values(next_attempt_at=BoletoDelivery.created_at)
+            )
+        client = whatsapp_provider(settings, httpx.AsyncClient(transport=graph.transport))
+        record = BoletoRepository.record_delivery
+
+        async def killed_once_meta_took_the_first_document(self: BoletoRepository, d: Any, **values: Any) -> None:
+            raise Crash
+
+        monkeypatch.setattr(BoletoRepository, "record_delivery", killed_once_meta_took_the_first_document)
+        with pytest.raises(Crash):
+            await deliver_due(sessionmaker, client, settings)
+        monkeypatch.setattr(BoletoRepository, "record_delivery", record)
+        async with sessionmaker() as s:
+            held = (
+                await s.execute(
+                    select(BoletoDelivery.locked_by, BoletoDelivery.locked_until).where(to_phone("+5511987654325"))
+                )
+            ).all()
+        assert len(held) == 3
+        assert all(by is not None and until is not None for by, until in held)  # the whole pass leased
+        # While its backend lives, the lease holds (the process may still be working on them) …
+        assert await deliver_due(sessionmaker, client, settings) == 0
+        # … then the process dies: the kernel closes its connections, Postgres ends their backends.
+        await sessionmaker.kw["bind"].dispose()
+        for attempt in range(50):  # the backend leaves pg_stat_activity within moments
+            if (sent := await deliver_due(sessionmaker, client, settings)) or attempt == 49:
+                break
+            await asyncio.sleep(0.05)
+        assert sent == 3  # no waiting out the two-minute lease
+        messages = graph.messages_to("5511987654325")
+        documents = Counter(str(b["document"]["caption"]) for b in messages if b["type"] == "document")
+        assert sorted(documents.values()) == [1, 1, 2]  # the one in flight twice, never the batch
+        assert len([b for b in messages if b["type"] == "text"]) == 3  # each PIX code once
+        async with sessionmaker() as s:
+            rows = (await s.scalars(select(BoletoDelivery).where(to_phone("+5511987654325")))).all()
+            assert {(r.status, r.locked_until, r.locked_by) for r in rows} == {("sent", None, None)}
+
 
 class TestDeliveryLostAnswer:
     async def test_a_document_whose_answer_was_lost_is_not_sent_again(
