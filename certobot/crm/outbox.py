@@ -58,10 +58,10 @@ async def queue_cancel(session: AsyncSession, session_id: str) -> bool:
 
 PASS_LIMIT = 50  # rows leased per pass
 # Conversations whose rows are delivered at once. One at a time, a pass waits out each POST's whole
-# round trip (the CRM issues the boleto and renders its PDF inside the outcome's): after a burst or
-# an outage the backlog drained at about a dozen outcomes a second while the CRM sat mostly idle.
-# Each conversation's rows still go in order, one after the other (its contact log, its outcome,
-# a cancel); a few lanes are enough to keep the CRM busy without flooding it.
+# round trip (the CRM issues the boleto and renders its PDF inside the outcome's), so a backlog
+# drained at about 42 outcomes a second after a burst and a dozen after an outage, the bot's side
+# waiting on every answer in turn. Each conversation's rows still go in order, one after the other
+# (its contact log, its outcome, a cancel); a few lanes keep the CRM busy without flooding it.
 LANES = 4
 CRM_KINDS = ("crm_outcome", "crm_contact", "crm_cancel")
 UNAVAILABLE = "CRM indisponível"  # how a row that met the CRM away records it

@@ -457,8 +457,8 @@ class TestOutboxLanes:
         self, database_url: str, redis_url: str, sessionmaker: async_sessionmaker[AsyncSession]
     ) -> None:
         """After a burst or an outage the backlog drains several conversations at a time (one POST at
-        a time, it drained at about a dozen outcomes a second while the CRM sat mostly idle), and a
-        conversation's contact log still reaches the CRM before its outcome."""
+        a time, each pass waited out every answer in turn), and a conversation's contact log still
+        reaches the CRM before its outcome."""
         app = create_app(crm_settings(database_url))
         async with app.router.lifespan_context(app):
             crm = SlowCrm(app)

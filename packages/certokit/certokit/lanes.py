@@ -1,8 +1,8 @@
 """Deliveries in lanes: one key's items in order, one after the other; several keys at once.
 
 An outbox pass leases a batch of rows and does each row's network I/O with no transaction open.
-Made one at a time, the pass waits out every round trip while the receiver sits mostly idle: after
-a burst or an outage a backlog drains far slower than the receiver could take it. Made all at once,
+Made one at a time, the pass waits out every round trip in turn: after a burst or an outage a
+backlog drains slower than the receiver could take it. Made all at once,
 one debtor's messages could overtake each other (a boleto's installments, a conversation's outcome
 and the contact log before it). So the rows are grouped by what must stay in order (a conversation,
 a phone) and a few groups go at once, each group's rows one after the other.
