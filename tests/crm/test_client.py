@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -24,6 +25,8 @@ from mock_crm.main import create_app
 from mock_crm.negotiations.models import NegotiationResult
 from tests.conftest import CRM_KEY, crm_settings
 from tests.factories import create_debtor, make_cpf
+
+T = TypeVar("T")
 
 
 class FlakyTransport(httpx.AsyncBaseTransport):
@@ -61,24 +64,37 @@ def _no_sleep() -> AsyncIterator[None]:
     stamina.set_testing(False)
 
 
-@pytest.fixture
-async def stack(
-    database_url: str, redis_url: str
-) -> AsyncIterator[tuple[CrmClient, FlakyTransport, httpx.AsyncClient]]:
+@asynccontextmanager
+async def crm_stack(
+    database_url: str, redis_url: str, transport_of: Callable[[object], T], breaker_threshold: int
+) -> AsyncIterator[tuple[CrmClient, T, httpx.AsyncClient]]:
+    """The real CRM app behind `transport_of(app)`, the bot's client of it, and an admin client."""
     app = create_app(crm_settings(database_url))
     async with app.router.lifespan_context(app):
-        transport = FlakyTransport(app)
+        transport = transport_of(app)
         redis = aioredis.from_url(redis_url)
         async with (
-            httpx.AsyncClient(transport=transport) as http,
+            httpx.AsyncClient(transport=transport) as http,  # type: ignore[arg-type]
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),
                 base_url="http://crm.test",
                 headers={"Authorization": f"Bearer {CRM_KEY}"},
             ) as admin,
         ):
-            yield CrmClient(http, "http://crm.test", CRM_KEY, redis, breaker_threshold=3), transport, admin
+            yield (
+                CrmClient(http, "http://crm.test", CRM_KEY, redis, breaker_threshold=breaker_threshold),
+                transport,
+                admin,
+            )
         await redis.aclose()
+
+
+@pytest.fixture
+async def stack(
+    database_url: str, redis_url: str
+) -> AsyncIterator[tuple[CrmClient, FlakyTransport, httpx.AsyncClient]]:
+    async with crm_stack(database_url, redis_url, FlakyTransport, breaker_threshold=3) as made:
+        yield made
 
 
 def outcome(cpf: str, session_id: str = "sess-1") -> ConversationOutcome:
@@ -452,59 +468,40 @@ async def conversations_queued(
     return ids
 
 
+@pytest.fixture
+async def slow_stack(database_url: str, redis_url: str) -> AsyncIterator[tuple[CrmClient, SlowCrm, httpx.AsyncClient]]:
+    # A breaker that stays closed: the lanes, not the breaker, are what these tests watch.
+    async with crm_stack(database_url, redis_url, SlowCrm, breaker_threshold=50) as made:
+        yield made
+
+
 class TestOutboxLanes:
     async def test_conversations_go_together_each_in_its_own_order(
-        self, database_url: str, redis_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+        self, slow_stack: tuple[CrmClient, SlowCrm, httpx.AsyncClient], sessionmaker: async_sessionmaker[AsyncSession]
     ) -> None:
         """After a burst or an outage the backlog drains several conversations at a time (one POST at
         a time, each pass waited out every answer in turn), and a conversation's contact log still
         reaches the CRM before its outcome."""
-        app = create_app(crm_settings(database_url))
-        async with app.router.lifespan_context(app):
-            crm = SlowCrm(app)
-            redis = aioredis.from_url(redis_url)
-            async with (
-                httpx.AsyncClient(transport=crm) as http,
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app),
-                    base_url="http://crm.test",
-                    headers={"Authorization": f"Bearer {CRM_KEY}"},
-                ) as admin,
-            ):
-                client = CrmClient(http, "http://crm.test", CRM_KEY, redis)
-                convs = await conversations_queued(admin, sessionmaker, 8)
-                assert await deliver_due(sessionmaker, client) == 16
-            await redis.aclose()
-            async with sessionmaker() as s:
-                results = await s.scalar(select(func.count()).select_from(NegotiationResult))
+        client, crm, admin = slow_stack
+        convs = await conversations_queued(admin, sessionmaker, 8)
+        assert await deliver_due(sessionmaker, client) == 16
+        async with sessionmaker() as s:
+            results = await s.scalar(select(func.count()).select_from(NegotiationResult))
         assert 2 <= crm.most_in_flight <= crm_outbox.LANES
         for conv in convs:  # the outcome left only once its contact entry was answered
             assert crm.ended[f"contact:{conv}"] <= crm.started[f"outcome:{conv}"]
         assert results == 8  # each outcome once
 
     async def test_a_crm_gone_mid_pass_stops_every_lane_and_gives_the_rest_back(
-        self, database_url: str, redis_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+        self, slow_stack: tuple[CrmClient, SlowCrm, httpx.AsyncClient], sessionmaker: async_sessionmaker[AsyncSession]
     ) -> None:
         """The CRM goes away while several conversations are in flight: the rows in flight each count
         their attempt, no lane starts another row, and the rows not started are free again at once
         with no attempt counted (nothing leased for two minutes, no backoff earned)."""
-        app = create_app(crm_settings(database_url))
-        async with app.router.lifespan_context(app):
-            crm = SlowCrm(app)
-            redis = aioredis.from_url(redis_url)
-            async with (
-                httpx.AsyncClient(transport=crm) as http,
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app),
-                    base_url="http://crm.test",
-                    headers={"Authorization": f"Bearer {CRM_KEY}"},
-                ) as admin,
-            ):
-                client = CrmClient(http, "http://crm.test", CRM_KEY, redis, breaker_threshold=50)
-                await conversations_queued(admin, sessionmaker, 8)
-                crm.down_after = 4
-                delivered = await deliver_due(sessionmaker, client)
-            await redis.aclose()
+        client, crm, admin = slow_stack
+        await conversations_queued(admin, sessionmaker, 8)
+        crm.down_after = 4
+        delivered = await deliver_due(sessionmaker, client)
         async with sessionmaker() as s:
             rows = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
         done = [r for r in rows if r.status == "done"]
