@@ -754,6 +754,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         }
         if not args.floor and args.turns == len(SCRIPT):
             result.update(await check_outcomes(cluster, graph, set(stats["finished"]), args.settle))
+            # The CPU again once the outcomes and boletos are all there: what the conversations cost
+            # whole, the work after the last reply included (the CRM's outcomes, boletos and their
+            # delivery). `cpu_ms_per_message` stops at the last reply, so a change that does that
+            # work sooner moves it into that figure; compare versions on this one.
+            backends = sorted({*backends, *await cluster.postgres_backends()})
+            settled = cluster.cpu_seconds(backends)
+            result["cpu_ms_per_message_settled"] = {
+                role: round((sec - cpu_before.get(role, 0.0)) * 1000 / messages, 1)
+                for role, sec in settled.items()
+                if sec - cpu_before.get(role, 0.0)
+            }
         return result
     finally:
         if reporter is not None:
