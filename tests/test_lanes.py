@@ -56,7 +56,7 @@ async def test_the_first_failure_propagates_as_raised_and_stops_the_other_lanes(
     """A process killed mid-pass, as the code sees it: nothing after the failure runs in any lane."""
 
     class Killed(BaseException):
-        pass
+        """A kill -9 as the code sees it: nothing after this point runs."""
 
     receiver = Receiver()
 
