@@ -85,13 +85,6 @@ async def deliver_one(session: AsyncSession, d: BoletoDelivery, provider: Channe
     two rows, is one statement too (`finish_delivery`). Its connection is the one the lease names, so
     a pass whose connection was lost stops at its next statement instead of going on with rows that
     another process may have claimed meanwhile."""
-    try:
-        await _deliver(session, d, provider, settings)
-    finally:
-        session.expunge_all()  # one session for the whole pass: it keeps no boleto (nor its PDF) after
-
-
-async def _deliver(session: AsyncSession, d: BoletoDelivery, provider: ChannelSender, settings: CrmSettings) -> None:
     repo = BoletoRepository(session)
     boleto = await repo.with_pdf(d.boleto_id)
     if boleto is None:
@@ -163,7 +156,10 @@ async def deliver_due(
             holder = await leases.backend_pid(session)
             rows = await BoletoRepository(session).claim_deliveries(utcnow(), limit, LEASE, holder)
         for d in rows:
-            await deliver_one(session, d, provider, settings)
+            try:
+                await deliver_one(session, d, provider, settings)
+            finally:
+                session.expunge_all()  # one session for the whole pass: it keeps no boleto (nor its PDF)
     return sum(1 for d in rows if d.status == "sent")
 
 
