@@ -15,7 +15,7 @@ from sqlalchemy import text
 from certobot.config import SCHEMA, BotSettings, load_settings
 from certobot.lifecycle.router import router as lifecycle_router
 from certobot.metrics import render
-from certobot.negotiation.turnstore import plan_read
+from certobot.negotiation.turnstore import plan_turn
 from certobot.policies.book import try_reload
 from certobot.redis import make_redis, warm_redis
 from certobot.resources import Resources
@@ -113,13 +113,13 @@ def build_resources(
 
 
 async def warm_hot_pool(resources: Resources) -> None:
-    """The hot pool opened before the first webhook, each connection with the turn's read planned,
+    """The hot pool opened before the first webhook, each connection with the turn's read and write planned,
     and Redis's connections (DATABASE_WARM_UP): a burst right after a start or deploy no longer pays
     for them."""
     if resources.settings.database_warm_up:
         s = resources.settings
         warmed, redis = await asyncio.gather(
-            warm_pool(resources.engine, s.database_pools.hot.size, plan_read),
+            warm_pool(resources.engine, s.database_pools.hot.size, plan_turn),
             warm_redis(resources.redis, s.redis_max_connections),
         )
         log.info("hot_pool_warmed", connections=warmed, redis_connections=redis)

@@ -43,9 +43,9 @@ from certobot.negotiation.turnstore import (
     TurnConflict,
     TurnRead,
     TurnWork,
+    TurnWriter,
     Written,
     read_turns,
-    write_turn,
 )
 from certobot.redis import count
 from certobot.resources import Resources
@@ -232,6 +232,8 @@ class Pipeline:
         self._reads: Coalescer[ReadAsk, TurnRead] = Coalescer(
             lambda asks: read_turns(resources.engine, asks, self.marks)
         )
+        # Their writes likewise: the first at once, the ones ready meanwhile in the next statement.
+        self._writes = TurnWriter(resources.engine, self.marks)
         self._breaker: tuple[float, int] = (0.0, 0)
         self._breaker_read_at = -BREAKER_FRESH
         self.consumer = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -314,7 +316,6 @@ class Pipeline:
     ) -> tuple[int, SessionState | None]:
         """Read, decide with nothing open, write in one guarded statement; send from memory after."""
         flow = cast(Decider, self.handler)
-        engine = self.res.engine
         done, state, conflicts = 0, None, 0
         while True:
             now = flow.clock.now()
@@ -339,7 +340,7 @@ class Pipeline:
                 work = TurnWork(read=read, events=[event.id])
             work.lease = not read.backlog
             try:
-                written = await write_turn(engine, work, self.marks)
+                written = await self._writes(work)
             except TurnConflict:
                 conflicts += 1
                 if conflicts > 5:

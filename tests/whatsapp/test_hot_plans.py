@@ -20,7 +20,8 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from certobot.negotiation.turnstore import _READ, TurnRead, TurnWork, _clause, build_write
+from certobot.negotiation.models import Conversation
+from certobot.negotiation.turnstore import _READ, TurnRead, TurnWork, write_clause, write_params
 from certobot.whatsapp.marks import _FLUSH, Mark, SentMarks
 from certobot.whatsapp.statuses import _STORE
 from certokit import rawsql
@@ -141,8 +142,20 @@ async def test_a_turn_reads_and_marks_its_own_event_only(hot: AsyncEngine) -> No
     read["window"] = now - timedelta(hours=24)
     _named(await _scans(hot, _READ, read))
     turn = TurnRead("k42", None, None, [], {}, [], frozenset(), False)
-    statement, params, json_params, _ = build_write(TurnWork(read=turn, events=[42], lease=False))
-    _named(await _scans(hot, _clause(statement, tuple(json_params)), params))
+    _named(await _scans(hot, write_clause(()), write_params([TurnWork(read=turn, events=[42], lease=False)])))
+
+
+async def test_turns_written_together_touch_their_own_rows_only(hot: AsyncEngine) -> None:
+    """Two turns in one statement: each conversation, each event, found by its key, not by a scan."""
+    works = []
+    for n in (42, 300):
+        conv = Conversation(id=f"c{n}", phone=f"p{n}", phone_key=f"k{n}", status="active", phase="greeting")
+        conv.origin, conv.state_version, conv.validation_attempts = "inbound", 1, 0
+        work = TurnWork(read=TurnRead(f"k{n}", conv, None, [], {}, [], frozenset(), False), events=[n], lease=False)
+        work.track(conv)
+        conv.phase = "negotiation"
+        works.append(work)
+    _named(await _scans(hot, write_clause(()), write_params(works)))
 
 
 async def test_a_started_process_has_its_hot_pool_open_with_the_read_planned(database_url: str) -> None:
