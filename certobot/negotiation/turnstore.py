@@ -13,7 +13,11 @@ transcript lines, the outbox rows (WhatsApp replies already leased to this worke
 from memory after the commit; the sweeper is the fallback when the lease runs out), any extra rows
 (`TurnWork.add`: validation attempts, identity failures and locks, blocked phones, and whatever a
 later feature writes with a turn), and the events marked processed. If a guard fails the statement
-raises and nothing is written: the caller reads again and decides again, never writes twice.
+raises and nothing is written: the caller reads again and decides again, never writes twice. The
+statement's text is the same whatever the turn did (its rows travel as JSON arrays), so it is
+planned once per connection, and the turns ready at the same moment are written by one statement
+(`TurnWriter`), each still all or nothing: if one turn's guard fails, the statement is undone and
+each of its turns is written alone, so only that turn is read and decided again.
 
 On another database (SQLite for `certobot up`) the same work is applied through the ORM in one
 short transaction.
