@@ -668,18 +668,15 @@ class _ExtraKind:
 Shape = tuple[_ExtraKind, ...]
 
 
-def _extra_kind(extra: Extra) -> tuple[_ExtraKind, dict[str, Any]]:
+def _extra_kind(extra: Extra) -> _ExtraKind:
     table_ = extra.row.__table__
-    values = _stored(table_, _values(extra.row))
-    with_id = values.get("id") is not None
-    if not with_id:
-        values.pop("id", None)
-    return _ExtraKind(table_, extra.conflict, extra.update, with_id), values
+    # A key is never sealed: whether the row brings its own id can be read off the plain values.
+    return _ExtraKind(table_, extra.conflict, extra.update, _values(extra.row).get("id") is not None)
 
 
 def shape(work: TurnWork) -> Shape:
     """The statement's shape for this turn: which extra tables it writes, and how."""
-    return tuple(sorted({_extra_kind(e)[0] for e in work.extras}, key=lambda k: (k.table.name, repr(k))))
+    return tuple(sorted({_extra_kind(e) for e in work.extras}, key=lambda k: (k.table.name, repr(k))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -704,8 +701,8 @@ def write_clause(kinds: Shape) -> TextClause:
     return text(_WRITE_BASE.replace("{extras}", "".join(parts))).bindparams(*(bindparam(n, type_=JSONB) for n in names))
 
 
-def write_params(works: list[TurnWork], marks: list[Mark] | None = None) -> dict[str, Any]:
-    """The statement's parameters for turns of one shape, written together."""
+def write_params(works: list[TurnWork], marks: list[Mark] | None = None, kinds: Shape = ()) -> dict[str, Any]:
+    """The statement's parameters for turns of one shape (`kinds`), written together."""
     now = utcnow()
     new_convs: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -743,7 +740,10 @@ def write_params(works: list[TurnWork], marks: list[Mark] | None = None) -> dict
             events.extend(work.events)
             phones.append(work.read.phone_key)
         for extra in work.extras:
-            kind, values = _extra_kind(extra)
+            kind = _extra_kind(extra)
+            values = _stored(kind.table, _values(extra.row))
+            if not kind.with_id:
+                values.pop("id", None)
             extras.setdefault(kind, []).append(_doc(values))
     params: dict[str, Any] = {
         "marks": SentMarks.param(marks or []),
@@ -754,7 +754,7 @@ def write_params(works: list[TurnWork], marks: list[Mark] | None = None) -> dict
         "events": events,
         "event_phones": phones,
     }
-    for i, kind in enumerate(shape(works[0]) if works else ()):
+    for i, kind in enumerate(kinds):
         params[f"extra{i}"] = extras.get(kind, [])
     return params
 
@@ -775,9 +775,10 @@ async def write_turns(engine: AsyncEngine, works: list[TurnWork], marks: SentMar
     All or nothing: a guard that fails for any of them (`TurnConflict`) writes none; `TurnWriter`
     then writes each alone, so only the turn that met another writer is read and decided again.
     """
+    kinds = shape(works[0])
     riding = marks.take() if marks is not None else []
     try:
-        (row,) = await rawsql.fetch(engine, write_clause(shape(works[0])), write_params(works, riding))
+        (row,) = await rawsql.fetch(engine, write_clause(kinds), write_params(works, riding, kinds))
     except BaseException as exc:
         if marks is not None:
             marks.give_back(riding)  # undone with the statement: the next one records them
