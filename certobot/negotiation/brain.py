@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from certobot.config import BotSettings
+from certobot.negotiation import texts
 from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer, PolicyEngine
 from certobot.templates.active import Phrases
@@ -37,6 +38,7 @@ Action = Literal[
     "legal_threat",
     "later",
 ]
+CRISIS_NOTE = "Falou em tirar a própria vida: indicado o CVV (188). Cobrança pausada; cuidar com prioridade."
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2  # "agora não dá": one follow-up, never sooner than this
 
@@ -333,6 +335,7 @@ class OfflineNegotiator:
 
     def __init__(self) -> None:
         self.handlers: dict[Intent, Handler] = {
+            Intent.crisis: self._crisis,
             Intent.opt_out: self._opt_out,
             Intent.wrong_person: self._dispute,  # after the CPF check, "não sou eu" disputes the debt
             Intent.dispute: self._dispute,
@@ -372,6 +375,8 @@ class OfflineNegotiator:
         policy = ctx.policy
         if heard.day is not None and heard.intent not in (Intent.already_paid, Intent.promise, Intent.later):
             s.first_due = policy.first_due(heard.day)
+        if heard.intent is Intent.crisis:  # before any offer, pending or not: no deal talk to a person in danger
+            return self._crisis(ctx, s, heard)
         if s.awaiting_confirmation and s.pending_offer is not None:
             confirm = self._confirmation(ctx, s, heard)
             if confirm is not None:
@@ -553,6 +558,18 @@ class OfflineNegotiator:
             notes="Pediu para não receber mais mensagens.",
         )
 
+    def _crisis(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        # A person of the team takes the conversation (the bot goes quiet), and the offer is dropped: a
+        # later "sim" must not close what was shown before.
+        s.awaiting_confirmation, s.pending_offer = False, None
+        return _say(
+            s,
+            heard,
+            _pick(texts.CRISIS, s.turns),
+            action="handoff",
+            notes=CRISIS_NOTE,
+        )
+
     def _human(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         return _say(
             s,
@@ -724,8 +741,11 @@ def _what_changed(old: Offer, new: Offer, method: str, heard: Understanding) -> 
         said.append(f"mudei o vencimento para {new.due_dates[0]:%d/%m/%Y}")
     if heard.payment_method is not None:
         said.append(f"troquei a forma de pagamento para {'PIX' if method == 'pix' else 'boleto'}")
-    if new.total_cents != old.total_cents or new.installments != old.installments:
-        said.append("refiz a proposta com o que você pediu")
+    # Said with the new shape, so two changes in a row never read as the same sentence.
+    if new.kind != old.kind or new.installments != old.installments:
+        said.append("passei pra pagamento à vista" if new.kind == "cash" else f"passei pra {new.installments}x")
+    elif new.total_cents != old.total_cents:
+        said.append("ajustei o valor ao que você pediu")
     if not said:
         return "As condições continuam as mesmas."
     text = ", ".join(said)

@@ -36,6 +36,7 @@ from certobot.live.switch import SwitchCache
 from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
 from certobot.negotiation import texts
 from certobot.negotiation.brain import (
+    CRISIS_NOTE,
     DebtContext,
     NegotiationState,
     Negotiator,
@@ -82,6 +83,7 @@ TEXT_KINDS = frozenset({"text", "button", "interactive"})
 # never by how a language model happened to read them.
 RULES_ONLY = frozenset(
     {
+        Intent.crisis,
         Intent.opt_out,
         Intent.wrong_person,
         Intent.human,
@@ -518,6 +520,15 @@ class ConversationFlow:
     async def _after_outcome(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> bool:
         """Answer in the context of the conversation that ended; False when a new one should start."""
         reason = str((conv.outcome or {}).get("reason"))
+        if understand(msg.text or "", today_sp()).intent is Intent.crisis:
+            # Whatever ended before, the person comes first; the team hears of it in the contact log.
+            self._record_inbound(w, conv, msg, masked=reason in ("third_party", "deceased"))
+            n = conv.state_version = (conv.state_version or 0) + 1
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.CRISIS, n)])
+            if conv.debtor_cpf is not None:
+                request = ContactRequest(kind="handoff", session_id=conv.id, notes=CRISIS_NOTE)
+                queue_contact(w, conv.debtor_cpf, request, key=f"contact:{conv.id}:{msg.wamid}")
+            return True
         # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
         validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
         if reason in RESUMABLE and validated:
@@ -719,6 +730,8 @@ class ConversationFlow:
         self, conv: Conversation, state: SessionState, intent: Intent, n: int
     ) -> Turn | None:
         """What may be answered before identity is confirmed: nothing about the debt."""
+        if intent == Intent.crisis:
+            return self._crisis(conv, state, n)
         if intent == Intent.opt_out:
             state.end("completed")
             return Turn(
@@ -787,6 +800,14 @@ class ConversationFlow:
                 ]
             )
         return None
+
+    def _crisis(self, conv: Conversation, state: SessionState, n: int) -> Turn:
+        """Someone who speaks of ending their life, before the CPF: the same care, and a person of the team."""
+        state.status = "handoff"
+        return Turn(
+            [texts.pick(texts.CRISIS, n)],
+            contact=ContactRequest(kind="handoff", session_id=conv.id, notes=CRISIS_NOTE),
+        )
 
     def _apply(self, conv: Conversation, state: SessionState, debtor: DebtorInfo, d: TurnDecision) -> Turn:
         """Turn the brain's decision into state, replies and CRM effects (the table `ENDINGS`)."""

@@ -21,6 +21,7 @@ from certokit.clock import add_months
 
 
 class Intent(StrEnum):
+    crisis = "crisis"  # someone who speaks of ending their life: they come before the debt
     accept = "accept"
     refuse = "refuse"
     hardship = "hardship"
@@ -273,12 +274,26 @@ PROMISE = (
     r"\bdepois do dia \d",
     r"\bconsigo pagar (so )?(no )?dia \d",
 )
+# Words that say the person cannot pay, often wrapped in a yes said with irony ("claro, vou pagar com o
+# dinheiro que eu não tenho", "com certeza, quando eu ganhar na mega"). With any of them a message is
+# never a plain yes, however it starts: the deal waits, and the debtor is heard as in hardship.
+CANT_PAY = (
+    r"\bnao tenho (como|dinheiro|condic|esse valor|grana|de onde)",
+    r"\b(nao|nem) (consigo|da pra|posso) pagar\b",
+    r"\b(dinheiro|grana) que (eu )?(nao|nem) tenho\b",
+    r"\bcom (que|qual) (dinheiro|grana)\b",
+    r"\b(ganh|acert)[a-z]* na (mega|loteria|sena|quina|lotofacil)",
+    r"\bnem (tenho|tem) (1 )?(real|centavo|dinheiro|grana|tostao)",
+    r"\bnem que (eu )?(venda|vender|roube|roubar)\b",
+    r"\b(vender|vendo) (1 )?rim\b",
+)
 HARDSHIP = (
     r"\bmandad[oa] embora\b",
     r"\bdemitid[oa]\b",
     r"\bnecessidade\b",
     r"\bta osso\b",
     r"\bpassando fome\b",
+    r"\bmorr(er|endo|o) de fome\b",
     r"\bdesempregad",
     r"\bsem (grana|dinheiro|trabalho|emprego|condic|renda)",
     r"\bdificil\b",
@@ -304,6 +319,7 @@ HARDSHIP = (
     r"\bmal da pra\b",
     r"\bcontas (atrasadas|pra pagar)\b",
     r"\bfilhos?\b.*\b(comer|sustentar)\b",
+    *CANT_PAY,
 )
 INSTALL = (
     r"\b\d{1,2}\s*(x|vezes|parcelas?|prestac)",
@@ -382,6 +398,29 @@ REFUSE = (
     r"\bnao quero (negociar|fazer acordo|acordo)\b",
     r"\bdeixa (quieto|pra la)\b",
     r"\bnao (quero|vou) (nao|mesmo)\b",
+    # A yes said to mock the offer.
+    r"\b(vai|pode ir) sonhando\b",
+    r"\bso (pode|podia) ser (piada|brincadeira)\b",
+    r"\b(ta|esta|tao|estao|e) (de brincadeira|brincando|de sacanagem|me zoando|zoando)\b",
+    r"\bpiada (ne|isso)\b",
+)
+# Someone who speaks of ending their life. Read on folded text, after `_words_to_numbers` ("uma" is
+# "1" by then). Dying of hunger, of laughter or of work is not this: those stay hardship or nothing.
+CRISIS = (
+    r"\bsuicid",
+    # Said of oneself, as an intent: "esses juros vão me matar" is a figure of speech, not this.
+    r"\b(vou|vo|quero|queria|penso em|pensando em|pensei em|pensado em|vontade de|tentei|tentar|melhor|eu|decidi)"
+    r" me (matar|mato)\b(?! de)",
+    r"\b(tirar|tiro|acabar com|terminar com) (a )?(minha )?(propria )?vida\b",
+    r"\b(dar|por|botar) (1 )?fim (a|na|em) (minha )?(propria )?vida\b",
+    r"\b(quero|queria|vou|penso em|pensando em|pensei em|vontade de|prefiro|preferia|so quero) (me )?morrer\b(?! de)",
+    r"\b(sumir|desaparecer) (desse|deste|do) mundo\b",
+    r"\b(nao|sem) (tenho |tem )?(mais )?(nenhuma )?(vontade|motivo|razao|forca)s? (de|pra|para) viver\b",
+    r"\bnao (quero|aguento|suporto) mais viver\b",
+    r"\b(melhor|queria|quero) (eu )?(estar |tar |ta )?(mort[oa]|nao existir|nunca ter nascido|nao ter nascido)\b",
+    r"\b(me enforcar|me jogar (da|de 1|na frente|embaixo)|pular (da|de 1) (ponte|janela|predio|laje|viaduto))",
+    r"\bdesistir (da|de) (minha )?vida\b",
+    r"\b(vida|viver) (ja )?nao (tem|faz) (mais )?(nenhum )?sentido\b",
 )
 DECEASED = (
     r"\bfalec",
@@ -584,6 +623,14 @@ DEBT_Q = (
     r"\bdo que se trata\b",
     r"\bque historia\b",
     r"\bqual divida\b",
+    # What can be done: the debt and the offers are the answer, never one offer to confirm.
+    r"\b(quais|qual|que) (sao |seriam |e |seria )?(as |os |a |o )?"
+    r"(opc|condic|proposta|alternativa|possibilidade|oferta)",
+    r"\b(o que|oq|oque) (vc|voce|vcs|voces|a empresa)( me)? (tem|tens|oferece|oferecem|propoe|propoem|consegue|"
+    r"conseguem|pode|podem)\b",
+    r"\btem (alguma |algum |1 )?(proposta|oferta|opcao|condicao|acordo)\b",
+    r"\bme (mostra|manda|passa|fala|diz|explica) (as |os |a |o )?(opc|condic|proposta|valores|oferta)",
+    r"\bcomo (eu )?(posso|faco|consigo|da pra|faz pra|faco pra) (pagar|negociar|quitar|resolver)",
 )
 METHOD_PIX = (r"\bpix\b",)
 METHOD_BOLETO = (r"\bboleto\b",)
@@ -593,6 +640,7 @@ METHOD_BOLETO = (r"\bboleto\b",)
 # what startup built is then frozen out of the collector's walks (certokit.heap).
 _OPT_OUT, _WRONG, _HUMAN, _BOT, _IDENTITY = _any(*OPT_OUT), _any(*WRONG), _any(*HUMAN), _any(*BOT), _any(*IDENTITY)
 _PAID, _PROMISE, _HARDSHIP, _INSTALL, _CASH = _any(*PAID), _any(*PROMISE), _any(*HARDSHIP), _any(*INSTALL), _any(*CASH)
+_CANT_PAY = _any(*CANT_PAY)
 _SETTLE, _ACCEPT, _REFUSE, _REFUSE_WORDS = _any(*SETTLE), _any(*ACCEPT), _any(*REFUSE), _any(*REFUSE[1:])
 _LATER, _CHANGE, _CONDITIONAL, _GREETING = _any(*LATER), _any(*CHANGE), _any(*CONDITIONAL), _any(*GREETING)
 _DEBT_Q, _PIX, _BOLETO = _any(*DEBT_Q), _any(*METHOD_PIX), _any(*METHOD_BOLETO)
@@ -719,10 +767,11 @@ def _discount_pct(t: str) -> int | None:
     return int(m.group(1)) if m and 0 < int(m.group(1)) <= 100 else None
 
 
-# Checked in this order: the first family that matches is what the message means. Deaths and third
+# Checked in this order: the first family that matches is what the message means. A crisis, deaths and third
 # parties come before anything that would make the bot talk about the debt; legal and anger before
 # the negotiation words that may share their sentence ("vou no procon, não pago isso").
 ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
+    (Intent.crisis, CRISIS),  # before everything: a person in danger is answered as one, whatever else they say
     (Intent.deceased, DECEASED),
     (Intent.opt_out, OPT_OUT),
     (Intent.third_party, THIRD_PARTY),
@@ -766,7 +815,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         amount = None  # the number was the entrada, not a monthly amount
     day = _day(t, today)
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
-    accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS)
+    accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY)
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
     settles = amount is not None and _has(t, _SETTLE) and not _has(t, _INSTALL)
@@ -839,6 +888,7 @@ NUMBERISH = frozenset({"meia", "zero", "e", "ponto", "traco", "virgula", "barra"
 # "quero limpar meu nome" (I want to pay) as opt-out at 0.99, which would silence a willing payer.
 ENDINGS = frozenset(
     {
+        Intent.crisis,
         Intent.opt_out,
         Intent.wrong_person,
         Intent.deceased,

@@ -156,6 +156,20 @@ def wrong_digits(left: int, turn: int) -> str:
     return pick(WRONG_DIGITS, turn).format(left=left, s=s)
 
 
+# Someone who speaks of ending their life. Not a template the team edits: the CVV's number and the
+# SAMU's must reach the person whatever the wording, and nothing here is about the debt (it is said
+# before identity too). CVV: free, 24 hours, by phone (188) or chat; SAMU (192) for danger right now.
+CRISIS = (
+    "Sinto muito que você esteja passando por isso, e obrigada por me contar. Agora o mais importante é você, "
+    "não a cobrança: vou parar por aqui e não vou te mandar proposta nenhuma. Se estiver pensando em tirar a "
+    "própria vida, o CVV conversa com você agora, de graça e a qualquer hora: ligue *188* ou acesse "
+    "cvv.org.br. Se estiver em perigo neste momento, ligue *192* (SAMU). Você não está só nessa.",
+    "Obrigada por confiar em mim e me contar isso. A cobrança pode esperar, você não: vou pausar as nossas "
+    "mensagens. O CVV atende de graça, 24 horas, pelo *188* ou pelo chat em cvv.org.br, e se houver perigo "
+    "agora, o SAMU atende no *192*. Se quiser conversar com alguém da nossa equipe depois, é só escrever aqui.",
+)
+
+
 DECEASED = Phrases(
     "deceased",
     (

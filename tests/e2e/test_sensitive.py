@@ -93,8 +93,33 @@ class TestAfterValidation:
         assert r.status_code == 422
         assert "falar depois" in r.json()["detail"]
 
+    async def test_a_person_speaking_of_ending_their_life_gets_care_and_no_deal(self, stack: Stack) -> None:
+        d, p = await validated(stack, phone="+5511987651010")
+        offer = await stack.say(p, "quero à vista")
+        assert any(q in offer[0] for q in CONFIRM_QUESTIONS)  # an offer waits for a yes
+        reply = await stack.say(p, "não aguento mais, tô pensando em me matar")
+        assert "188" in reply[0]
+        assert "R$" not in reply[0]
+        rows = await contacts(stack, d["cpf"], "handoff")
+        assert rows
+        assert "CVV" in rows[0]["notes"]
+        # The team owns the conversation now: the yes that follows closes nothing and is not answered.
+        assert await stack.say(p, "sim", wait=1.5) == []
+        r = await stack.bot.get("/api/conversations", params={"phone": p})
+        assert r.json()["items"][0]["status"] == "handoff"
+        assert await stack.outcome(p, wait=3.0) is None
+
 
 class TestBeforeValidation:
+    async def test_a_person_in_danger_before_the_cpf_hears_of_the_cvv_not_the_debt(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="654.32", phone="+5511987651011")
+        p = digits(d["phone"])
+        reply = await stack.say(p, "nao tenho mais vontade de viver")
+        assert "188" in reply[0]
+        assert "654,32" not in " ".join(stack.graph.texts_to(p))
+        r = await stack.bot.get("/api/conversations", params={"phone": p})
+        assert r.json()["items"][0]["status"] == "handoff"
+
     async def test_third_party_hears_nothing_even_with_the_digits(self, stack: Stack) -> None:
         d = await create_debtor(stack.crm, debt="777.77", phone="+5511987651005")
         p = digits(d["phone"])
@@ -189,3 +214,26 @@ class TestTheModelCannotOverrule:
         outcome = await stack.outcome(p)
         assert outcome is not None
         assert outcome["reason"] == "third_party"
+
+    async def test_model_pitching_to_a_person_in_danger_is_not_heard(
+        self, agent_stack: tuple[Stack, dict[str, dict[str, Any]]]
+    ) -> None:
+        stack, plan = agent_stack
+        plan["queria morrer"] = {"intent": "hardship", "reply": "Poxa! Consigo R$ 700,00 à vista, fechamos?"}
+        _d, p = await validated(stack, phone="+5511987651012")
+        reply = await stack.say(p, "queria morrer")
+        assert "188" in reply[0]
+        assert "R$" not in reply[0]
+
+    async def test_model_hearing_a_yes_in_irony_closes_nothing(
+        self, agent_stack: tuple[Stack, dict[str, dict[str, Any]]]
+    ) -> None:
+        stack, plan = agent_stack
+        plan["quero à vista"] = {"intent": "cash", "reply": "Fica R$ 880,00 à vista. Posso fechar?"}
+        mocking = "claro, vou pagar com o dinheiro que eu não tenho kkkk"
+        plan[mocking] = {"intent": "accept", "reply": "Acordo fechado! 🎉"}
+        _d, p = await validated(stack, phone="+5511987651013")
+        await stack.say(p, "quero à vista")
+        reply = await stack.say(p, mocking)
+        assert "Acordo fechado" not in " ".join(reply)
+        assert await stack.outcome(p, wait=3.0) is None

@@ -15,6 +15,15 @@ from certobot.negotiation.nlu import understand
 TODAY = date(2026, 11, 22)
 
 TUNED: dict[str, list[str]] = {
+    "crisis": [
+        "nao aguento mais essas cobranca, to pensando em me matar",
+        "queria sumir, nao tenho mais vontade de viver",
+        "minha vida nao tem mais sentido",
+        "penso em suicidio",
+        "melhor eu estar morta",
+        "vou me jogar da ponte",
+        "so quero morrer",
+    ],
     "dispute": [
         "nao fui eu que fiz essa divida",
         "desconheço essa cobrança",
@@ -41,6 +50,16 @@ TUNED: dict[str, list[str]] = {
 }
 
 FRESH: dict[str, list[str]] = {
+    "crisis": [
+        "tenho vontade de me matar",
+        "penso em acabar com a minha vida",
+        "to pensando em dar um fim na minha vida",
+        "eu nao quero mais viver assim",
+        "ja pensei em suicidio varias vezes por causa dessa divida",
+        "queria morrer",
+        "minha vontade e sumir desse mundo",
+        "nao tenho mais forças pra viver",
+    ],
     "dispute": [
         "mas eu nao devo nada pra essa empresa",
         "nunca contratei emprestimo nenhum",
@@ -116,3 +135,65 @@ def test_fresh_paraphrases_hold_a_rate() -> None:
     rows = [(k, t) for k, v in FRESH.items() for t in v]
     wrong = [(k, t, understand(t, TODAY).intent.value) for k, t in rows if understand(t, TODAY).intent.value != k]
     assert len(wrong) / len(rows) <= 0.15, wrong
+
+
+# Figures of speech about dying, killing or one's life, and other intents that share a word: none
+# of them is a person in danger, and answering them with the CVV would stop a negotiation for nothing.
+NOT_CRISIS = [
+    "to me matando de trabalhar",
+    "vou me matar de tanto trabalhar pra pagar isso",
+    "vou morrer de fome desse jeito",
+    "morri de rir com essa proposta",
+    "essa divida ta me matando",
+    "esses juros vao me matar",
+    "vou matar essa divida logo",
+    "a vida ta dificil",
+    "so quero resolver minha vida",
+    "ele morreu ano passado",
+]
+
+
+@pytest.mark.parametrize("text", NOT_CRISIS)
+def test_figures_of_speech_are_not_a_crisis(text: str) -> None:
+    assert understand(text, TODAY).intent.value != "crisis"
+
+
+# A yes in words, with the money said to be missing or the offer mocked in the same message: never
+# a yes the deal may close on (`accepts` is what `plain_yes` reads).
+NOT_A_YES = [
+    "claro, vou pagar com o dinheiro que eu nao tenho kkkk",
+    "com certeza, assim que eu ganhar na mega sena",
+    "aham, vou pagar sim, com que dinheiro?",
+    "sim, nao tenho como pagar isso",
+    "ok, nem tenho um real",
+    "claro, vai sonhando",
+    "pode ser, so pode ser piada isso",
+]
+
+
+@pytest.mark.parametrize("text", NOT_A_YES)
+def test_a_yes_that_says_the_money_is_not_there_accepts_nothing(text: str) -> None:
+    assert not understand(text, TODAY).accepts
+
+
+@pytest.mark.parametrize("text", ["fechado", "pode fechar", "sim, fechado, nao tem problema", "isso, pode mandar"])
+def test_a_plain_yes_still_accepts(text: str) -> None:
+    assert understand(text, TODAY).accepts
+
+
+# "What can you do for me?": answered with the debt and both ways to pay (the debt question), never
+# read as one way to pay, as anger, or as asking why the CPF.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quais as opcoes?",
+        "quais sao as opções",
+        "o que vc tem pra mim?",
+        "que proposta vcs tem",
+        "tem alguma proposta?",
+        "me mostra as condições",
+        "como faço pra pagar?",
+    ],
+)
+def test_asking_for_the_options_is_a_question_about_the_debt(text: str) -> None:
+    assert understand(text, TODAY).intent.value == "debt_question"
