@@ -77,6 +77,7 @@ def understanding(out: AgentOutput) -> Understanding:
         day=out.day,
         payment_method=out.payment_method,
         accepts=out.intent == Intent.accept,
+        plain=out.intent == Intent.accept,  # the model's own reading; the flow's guard reads the words again
         wants_cash=out.intent == Intent.cash,
         wants_installments=out.intent == Intent.installments,
     )

@@ -207,6 +207,7 @@ def plain_yes(heard: Understanding, offer: Offer, state: NegotiationState, polic
     """A deal closes only on this: a yes, with no condition, to exactly the terms just shown."""
     return (
         heard.accepts
+        and heard.plain
         and heard.intent in (Intent.accept, Intent.payment_method, Intent.cash, Intent.installments, Intent.pay_date)
         and not heard.conditional
         and not changed_terms(heard, offer, state, policy)
@@ -336,6 +337,8 @@ class OfflineNegotiator:
     def __init__(self) -> None:
         self.handlers: dict[Intent, Handler] = {
             Intent.crisis: self._crisis,
+            Intent.distress: self._distress,
+            Intent.violence: self._violence,
             Intent.opt_out: self._opt_out,
             Intent.wrong_person: self._dispute,  # after the CPF check, "não sou eu" disputes the debt
             Intent.dispute: self._dispute,
@@ -429,7 +432,7 @@ class OfflineNegotiator:
                 s.payment_method = heard.payment_method
             new, why = counter_offer(ctx, s, heard)
             return _propose(ctx, s, heard, new, why or _what_changed(offer, new, s.payment_method, heard))
-        if heard.accepts and heard.conditional:
+        if heard.accepts and (heard.conditional or not heard.plain):
             return _say(
                 s,
                 heard,
@@ -454,6 +457,12 @@ class OfflineNegotiator:
     def _hardship(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         s.hardship = True
         s.step = min(s.step + 1, ctx.policy.max_step)
+        if heard.proposes_terms:
+            # "Fui mandada embora, consigo no máximo 80 por mês": the hardship is heard, and the amount
+            # (or count, or date) said with it is what the offer is built on, not ignored for a menu.
+            offer, why = counter_offer(ctx, s, heard)
+            lead = "Sinto muito, sei que não tá fácil, e obrigada por me contar."
+            return _propose(ctx, s, heard, offer, f"{lead} {why}".strip())
         return _say(
             s,
             heard,
@@ -569,6 +578,30 @@ class OfflineNegotiator:
             action="handoff",
             notes=CRISIS_NOTE,
         )
+
+    def _distress(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        # No number this turn, and no yes pending: whatever the person answers next is heard fresh.
+        s.hardship, s.awaiting_confirmation = True, False
+        return _say(
+            s,
+            heard,
+            _pick(
+                (
+                    f"Sinto muito que esteja tão pesado, {ctx.first_name}. Não precisa resolver nada hoje. Quando "
+                    "você quiser, a gente vê uma parcela que caiba no seu bolso; se preferir falar com uma pessoa, "
+                    "escreva *atendente*. E se a cabeça pesar demais, o CVV escuta de graça no *188*, a qualquer hora.",
+                    f"Obrigada por me contar, {ctx.first_name}, e sinto muito. Sem pressa: se quiser, me diz quanto "
+                    "cabe por mês que eu monto algo possível, ou escreva *atendente* pra falar com uma pessoa. "
+                    "Se precisar desabafar, o CVV atende no *188*, 24 horas.",
+                ),
+                s.turns,
+            ),
+            notes="Relatou sofrimento emocional.",
+        )
+
+    def _violence(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.hardship, s.awaiting_confirmation = True, False
+        return _say(s, heard, _pick(texts.VIOLENCE, s.turns), notes="Relatou violência doméstica.")
 
     def _human(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         return _say(

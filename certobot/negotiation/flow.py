@@ -84,6 +84,8 @@ TEXT_KINDS = frozenset({"text", "button", "interactive"})
 RULES_ONLY = frozenset(
     {
         Intent.crisis,
+        Intent.distress,
+        Intent.violence,
         Intent.opt_out,
         Intent.wrong_person,
         Intent.human,
@@ -773,6 +775,10 @@ class ConversationFlow:
             )
         if intent == Intent.cpf_why:
             return Turn([texts.pick(texts.CPF_WHY, n)])
+        if intent == Intent.distress:
+            return Turn([texts.pick(texts.DISTRESS_BEFORE_VALIDATION, n)])
+        if intent == Intent.violence:
+            return Turn([texts.pick(texts.VIOLENCE, n)])
         if intent in (Intent.anger, Intent.legal_threat):
             contact = (
                 ContactRequest(kind="legal_threat", session_id=conv.id, notes="Mencionou Procon/advogado/processo.")

@@ -22,6 +22,8 @@ from certokit.clock import add_months
 
 class Intent(StrEnum):
     crisis = "crisis"  # someone who speaks of ending their life: they come before the debt
+    distress = "distress"  # despair, crying, depression: heard, no pitch, no ending
+    violence = "violence"  # violence at home: where to get help, no pitch, no ending
     accept = "accept"
     refuse = "refuse"
     hardship = "hardship"
@@ -68,6 +70,7 @@ class Understanding(BaseModel):
     day: date | None = None
     payment_method: Literal["boleto", "pix"] | None = None
     accepts: bool = False  # an acceptance word is present, whatever the main intent
+    plain: bool = False  # ...and nothing else is said: every word is a yes, a courtesy or about the terms
     down_payment_cents: int | None = None  # "dou 500 de entrada"
     discount_pct: int | None = None  # "fecha com 90%"
     wants_cash: bool = False  # "à vista", "de uma vez"
@@ -421,6 +424,38 @@ CRISIS = (
     r"\b(me enforcar|me jogar (da|de 1|na frente|embaixo)|pular (da|de 1) (ponte|janela|predio|laje|viaduto))",
     r"\bdesistir (da|de) (minha )?vida\b",
     r"\b(vida|viver) (ja )?nao (tem|faz) (mais )?(nenhum )?sentido\b",
+    # The ways people say it without saying it.
+    r"\b(penso|pensando|pensei|pensado|vontade|medo|capaz|vou|acabo|acabar|quero) (em |de )?(fazer )?(1 )?"
+    r"(besteira|bobagem|loucura)( comigo)?\b"
+    r"(?! (e |pra |para )?(pagar|quitar|fechar|parcelar)| (no|na|com o|com a) (acordo|pagamento|boleto|divida))",
+    r"\bninguem (vai |ia |iria )?(sentir|sente|sentiria) (a )?(minha )?falta\b",
+    r"\b(melhor|em paz) sem mim\b",
+    r"\bdesistir de (tudo|viver)\b",
+    r"\b(me machucar|me cortar|me ferir)\b",
+)
+# Violence at home, often told as the reason the money is gone ("meu marido me bate e pega meu dinheiro").
+VIOLENCE = (
+    r"\b(me|nos) (bate|batia|agride|agrediu|espanca|espancou|estuprou|violentou)\b",
+    r"\b(apanho|apanhei|apanhando)\b",
+    r"\b(sofro|sofri|sofrendo) (violencia|agressao|abuso)",
+    r"\bviolencia domestica\b",
+    r"\bmedida protetiva\b",
+    r"\bmaria da penha\b",
+    r"\b(me )?ameac(a|ou|ando) (me )?(de morte|matar)",
+)
+# Despair that is not a wish to die: the person is heard before any number, and may stop or go on.
+DISTRESS = (
+    r"\bfundo do poco\b",
+    r"\bdesesper",
+    r"\bdepress",
+    r"\b(crise de )?(ansiedade|panico)\b",
+    r"\b(to|tou|estou|vivo|fico|fiquei) (so |aqui )?chorando\b",
+    r"\bchor(ei|o|ando) (muito|todo dia|toda noite|sem parar)\b",
+    r"\bnao aguento mais\b",
+    r"\b(nao vejo|sem) saida\b",
+    r"\b(to|tou|estou) (muito |tao )?(mal|destruid[oa]|acabad[oa]|arrasad[oa]|no limite)\b",
+    r"\bnao (consigo|durmo|to conseguindo) (mais )?dormir\b",
+    r"\b(minha )?cabeca (nao aguenta|ta explodindo|ta a mil)\b",
 )
 DECEASED = (
     r"\bfalec",
@@ -641,6 +676,25 @@ METHOD_BOLETO = (r"\bboleto\b",)
 _OPT_OUT, _WRONG, _HUMAN, _BOT, _IDENTITY = _any(*OPT_OUT), _any(*WRONG), _any(*HUMAN), _any(*BOT), _any(*IDENTITY)
 _PAID, _PROMISE, _HARDSHIP, _INSTALL, _CASH = _any(*PAID), _any(*PROMISE), _any(*HARDSHIP), _any(*INSTALL), _any(*CASH)
 _CANT_PAY = _any(*CANT_PAY)
+_DISTRESS, _VIOLENCE = _any(*DISTRESS), _any(*VIOLENCE)
+# The words a plain yes is made of: acceptance, courtesy, and the terms' own words (which
+# `brain.changed_terms` reads against the offer). A yes with any other word in it ("claro, senta lá",
+# "beleza, vou lá no pé de dinheiro buscar", a name, a story) may mean something else, irony first:
+# the bot asks once more with the exact terms instead of closing. Laughter is not in it: "claro kkkk"
+# to an offer is more often a joke than a yes.
+_PLAIN_YES_TEXT = """
+    sim s ss si isso ok okay blz beleza fechou fechado fecha fechar fechamos fechem bora show claro pode ser
+    mandar manda mande envia enviar envie gerar gera gere perfeito combinado certo certinho top uhum aham
+    aceito aceita topo demorou confirmo confirmado confirma quero faco faz fazer vamos nessa la ta to bom boa
+    otimo de acordo feito crer com certeza exatamente exato mesmo assim
+    entao ai ae agora ja pra mim por favor pfv pf pfvr muito obrigada obrigado obg brigada valeu vlw amem
+    deus abencoe abencoa gracas oi ola opa dia tarde noite moca querida senhora senhor
+    e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
+    boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
+"""
+PLAIN_YES_WORDS = frozenset(_PLAIN_YES_TEXT.split())
+_TOKENS = re.compile(r"[a-z]+|\d+")
+_LAUGHTER = _any(r"\b(k{3,}|(ha){2,}|(rs){2,}|hue(hue)+)", r"[😂🤣😅😆😹]")
 _SETTLE, _ACCEPT, _REFUSE, _REFUSE_WORDS = _any(*SETTLE), _any(*ACCEPT), _any(*REFUSE), _any(*REFUSE[1:])
 _LATER, _CHANGE, _CONDITIONAL, _GREETING = _any(*LATER), _any(*CHANGE), _any(*CONDITIONAL), _any(*GREETING)
 _DEBT_Q, _PIX, _BOLETO = _any(*DEBT_Q), _any(*METHOD_PIX), _any(*METHOD_BOLETO)
@@ -653,6 +707,8 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 
 
 def _installment_count(t: str) -> int | None:
+    if re.search(r"\bmetade\b.*\b(metade|resto|outra)\b", t):  # "metade agora e metade mês que vem"
+        return 2
     m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*)\b", t) or re.search(
         r"\bem (\d{1,2}) meses\b", t
     )
@@ -814,8 +870,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if amount is not None and amount == down:
         amount = None  # the number was the entrada, not a monthly amount
     day = _day(t, today)
+    if count == 2 and re.search(r"\bmetade (agora|hoje|ja)\b", t):
+        day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY)
+    plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in _TOKENS.findall(t))
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
     settles = amount is not None and _has(t, _SETTLE) and not _has(t, _INSTALL)
@@ -833,6 +892,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             day=day,
             payment_method=method,
             accepts=accepts,
+            plain=plain,
             down_payment_cents=down,
             discount_pct=pct,
             wants_down=down is not None or _has(t, _ENTRADA),
@@ -846,6 +906,12 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     for intent, pattern in _ORDERED:
         if _has(t, pattern):
             return u(intent), False
+    if _has(t, _VIOLENCE):
+        return u(Intent.violence), False
+    if _has(t, _DISTRESS):
+        # Said with terms ("tô desesperada, consigo 80 por mês") it is hardship, and the terms are heard.
+        terms = any(v is not None for v in (count, amount, down, day, pct)) or cash
+        return u(Intent.hardship if terms else Intent.distress), False
     paying = _has(t, _PROMISE) or _has(t, _PAYING)
     if paying and day is not None and count is None and amount is None:
         return u(Intent.promise), False

@@ -169,6 +169,28 @@ CRISIS = (
     "agora, o SAMU atende no *192*. Se quiser conversar com alguém da nossa equipe depois, é só escrever aqui.",
 )
 
+# Despair that is not a wish to die, before the CPF: nothing about the debt, a kind word, the CVV for
+# when it weighs too much, and the way on when the person wants it. Not editable, as CRISIS.
+DISTRESS_BEFORE_VALIDATION = (
+    "Sinto muito que esteja tão difícil. Não precisa resolver nada agora. Se a cabeça pesar demais, o CVV "
+    "escuta de graça, a qualquer hora, no *188*. Quando quiser seguir comigo, sem pressa, me manda os 3 "
+    "primeiros dígitos do seu CPF; se preferir uma pessoa, escreva *atendente*.",
+    "Obrigada por me contar, e sinto muito. Sem pressa nenhuma: quando e se quiser seguir, me manda os 3 "
+    "primeiros dígitos do CPF. E se precisar desabafar com alguém, o CVV atende no *188*, 24 horas.",
+)
+
+# Violence at home, before or after the CPF: nothing about the debt in it. Ligue 180 (Central de
+# Atendimento à Mulher: free, 24 hours, also for advice), 190 for danger right now. Not editable.
+VIOLENCE = (
+    "Sinto muito pelo que você está passando, e obrigada por me contar. Você não tem culpa. A Central de "
+    "Atendimento à Mulher atende de graça, 24 horas, no *180* (orientação e denúncia), e se estiver em perigo "
+    "agora, ligue *190*. A cobrança não é o mais importante agora: não vou te mandar proposta. Se quiser "
+    "falar com uma pessoa da nossa equipe, escreva *atendente*; se quiser retomar depois, é só me chamar.",
+    "Obrigada por confiar em mim. Ninguém merece passar por isso. O *180* atende de graça, 24 horas, pra "
+    "orientar e proteger, e o *190* se houver perigo agora. Sem pressa com a dívida: quando e se você quiser, "
+    "a gente conversa, ou escreva *atendente* pra falar com uma pessoa.",
+)
+
 
 DECEASED = Phrases(
     "deceased",

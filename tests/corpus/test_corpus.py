@@ -92,6 +92,7 @@ def test_corpus_is_well_formed() -> None:
         "human",
         "delivery",
         "crisis",
+        "distress",
     ):
         assert needed in situations, needed
     for case in cases:

@@ -109,6 +109,35 @@ class TestAfterValidation:
         assert r.json()["items"][0]["status"] == "handoff"
         assert await stack.outcome(p, wait=3.0) is None
 
+    async def test_a_mocking_yes_is_asked_again_and_only_a_plain_yes_closes(self, stack: Stack) -> None:
+        _d, p = await validated(stack, phone="+5511987651014")
+        offer = await stack.say(p, "quero à vista")
+        assert any(q in offer[0] for q in CONFIRM_QUESTIONS)
+        again = await stack.say(p, "aham, claro, senta lá que eu vou pagar isso")
+        assert "Só pra eu não fechar nada errado" in again[0]
+        assert await stack.outcome(p, wait=2.0) is None
+        closed = await stack.say(p, "sim")
+        assert "acordo" in closed[0].lower()
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["outcome"] == "successful"
+
+    async def test_despair_is_heard_without_a_number_and_the_negotiation_stays_open(self, stack: Stack) -> None:
+        _d, p = await validated(stack, phone="+5511987651015")
+        reply = await stack.say(p, "to desesperada, choro todo dia por causa dessas contas")
+        assert "188" in reply[0]
+        assert "R$" not in reply[0]
+        r = await stack.bot.get("/api/conversations", params={"phone": p})
+        assert r.json()["items"][0]["status"] == "active"
+        offer = await stack.say(p, "consigo uns 100 por mes")
+        assert "x de R$" in offer[0]
+
+    async def test_violence_at_home_gets_the_180_and_no_offer(self, stack: Stack) -> None:
+        _d, p = await validated(stack, phone="+5511987651016")
+        reply = await stack.say(p, "meu marido me bate e pega todo o meu dinheiro, não tenho como pagar")
+        assert "180" in reply[0]
+        assert "R$" not in reply[0]
+
 
 class TestBeforeValidation:
     async def test_a_person_in_danger_before_the_cpf_hears_of_the_cvv_not_the_debt(self, stack: Stack) -> None:

@@ -16,6 +16,8 @@ TODAY = date(2026, 11, 22)
 
 TUNED: dict[str, list[str]] = {
     "crisis": [
+        "to no fundo do poço, tem dia que penso em fazer uma besteira",
+        "se eu sumir ninguem vai sentir minha falta mesmo",
         "nao aguento mais essas cobranca, to pensando em me matar",
         "queria sumir, nao tenho mais vontade de viver",
         "minha vida nao tem mais sentido",
@@ -24,6 +26,8 @@ TUNED: dict[str, list[str]] = {
         "vou me jogar da ponte",
         "so quero morrer",
     ],
+    "distress": ["to desesperada, nao sei o que fazer", "to com depressao e sem trabalho", "choro todo dia"],
+    "violence": ["meu marido me bate e pega todo o meu dinheiro", "meu ex me ameaçou de morte"],
     "dispute": [
         "nao fui eu que fiz essa divida",
         "desconheço essa cobrança",
@@ -60,6 +64,8 @@ FRESH: dict[str, list[str]] = {
         "minha vontade e sumir desse mundo",
         "nao tenho mais forças pra viver",
     ],
+    "distress": ["to muito mal com tudo isso", "nao vejo saida", "to tendo crise de ansiedade por causa disso"],
+    "violence": ["apanho do meu marido", "sofro violencia em casa"],
     "dispute": [
         "mas eu nao devo nada pra essa empresa",
         "nunca contratei emprestimo nenhum",
@@ -147,6 +153,7 @@ NOT_CRISIS = [
     "essa divida ta me matando",
     "esses juros vao me matar",
     "vou matar essa divida logo",
+    "vou fazer uma loucura e pagar a vista",
     "a vida ta dificil",
     "so quero resolver minha vida",
     "ele morreu ano passado",
@@ -169,6 +176,36 @@ NOT_A_YES = [
     "claro, vai sonhando",
     "pode ser, so pode ser piada isso",
 ]
+
+
+# A yes with words that are not a yes, a courtesy or the terms' own ("senta lá", "pé de dinheiro",
+# laughter): `accepts`, but not `plain`, so the bot asks once more with the exact terms.
+NOT_PLAIN = [
+    "aham, claro, senta la que eu vou pagar isso",
+    "beleza, vou la no pe de dinheiro buscar",
+    "claro kkkk",
+    "fechado 😂",
+]
+PLAIN = [
+    "Está bem, pode fechar. Muito obrigada.",
+    "amém, pode fechar sim 🙏",
+    "isso, fecha em 4x",
+    "pode ser, manda o boleto",
+    "ta bom, fecha no melhor que vc tiver entao",
+    "👍",
+]
+
+
+@pytest.mark.parametrize("text", NOT_PLAIN)
+def test_a_yes_wrapped_in_other_words_is_not_plain(text: str) -> None:
+    heard = understand(text, TODAY)
+    assert heard.accepts
+    assert not heard.plain
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_a_yes_with_courtesy_and_terms_is_plain(text: str) -> None:
+    assert understand(text, TODAY).plain
 
 
 @pytest.mark.parametrize("text", NOT_A_YES)
