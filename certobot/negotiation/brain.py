@@ -626,6 +626,17 @@ class OfflineNegotiator:
         )
 
     def _deceased(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.relative_died:
+            # After the CPF, the one writing is the debtor: a loss of their own, not the titular's death.
+            s.hardship, s.awaiting_confirmation = True, False
+            return _say(
+                s,
+                heard,
+                f"Sinto muito pela sua perda, {ctx.first_name} 🙏 Não precisa resolver nada agora: quando quiser, "
+                "a gente conversa com calma, ou escreva *atendente* pra falar com uma pessoa. Se quem faleceu "
+                "era o(a) titular desta dívida, me escreva *o titular faleceu* que eu registro e paro as cobranças.",
+                notes="Contou a perda de um familiar.",
+            )
         return _say(
             s,
             heard,

@@ -71,6 +71,7 @@ class Understanding(BaseModel):
     payment_method: Literal["boleto", "pix"] | None = None
     accepts: bool = False  # an acceptance word is present, whatever the main intent
     plain: bool = False  # ...and nothing else is said: every word is a yes, a courtesy or about the terms
+    relative_died: bool = False  # "minha mãe morreu": a death told of someone of the writer's own
     down_payment_cents: int | None = None  # "dou 500 de entrada"
     discount_pct: int | None = None  # "fecha com 90%"
     wants_cash: bool = False  # "à vista", "de uma vez"
@@ -432,6 +433,11 @@ CRISIS = (
     r"\b(melhor|em paz) sem mim\b",
     r"\bdesistir de (tudo|viver)\b",
     r"\b(me machucar|me cortar|me ferir)\b",
+    r"\b(cansad[oa]|cansei) de viver\b",
+    r"\bnao quero (mais )?acordar\b",
+    r"\b(dormir|descansar) (e nao acordar|pra sempre|para sempre)\b",
+    r"\b(tomar|engolir|tomei|engoli) (todos os|todas as|1 monte de|1 caixa de|1 cartela de|os) (meus |minhas )?"
+    r"(remedio|comprimido|pilula|calmante)",
 )
 # Violence at home, often told as the reason the money is gone ("meu marido me bate e pega meu dinheiro").
 VIOLENCE = (
@@ -467,12 +473,21 @@ DECEASED = (
     r"\b(sou|fiquei) viuv[oa]\b",
     r"\bsepultad|\benterr(o|ei|amos|aram)\b",
     r"\bquem (devia|tinha a divida|era o titular) (ja )?(morreu|faleceu)",
+    r"\b(ele|ela) (era|e) (o|a) titular\b",
+    r"\b(o|a) titular (era|e) (ele|ela)\b",
 )
 RELATIVE = (
     r"(filh[oa]|espos[oa]|mulher|marido|mae|pai|irma|irmao|sobrinh[oa]|net[oa]|namorad[oa]|cunhad[oa]|"
     r"secretari[oa]|funcionari[oa]|empregad[oa]|cuidador[a]?|contador[a]?|socio|socia|"
     r"vizinh[oa]|amig[oa]|parente|companheir[oa]|genro|nora|tia|tio|prima|primo|sogr[oa]|avo|vo|"
     r"advogad[oa]|procurador[a]?|patr[aã]o|patroa|colega)"
+)
+# A death the writer tells of someone of their own ("minha mãe morreu semana passada"). Before the CPF
+# it is read as the titular's (it is their phone); after it, the debtor is the one writing, so it is
+# grief, and the bot says how to tell it if the one who died was the titular after all.
+_RELATIVE_DIED = re.compile(
+    rf"\b((minha|meu) {RELATIVE} (que )?(ja )?(morreu|faleceu|se foi|partiu|veio a obito)"
+    rf"|perdi (a |o )?(minha |meu ){RELATIVE}\b)"
 )
 THIRD_PARTY = (
     rf"\bsou (a |o |tipo )?{RELATIVE}\b",
@@ -893,6 +908,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             payment_method=method,
             accepts=accepts,
             plain=plain,
+            relative_died=_RELATIVE_DIED.search(t) is not None,
             down_payment_cents=down,
             discount_pct=pct,
             wants_down=down is not None or _has(t, _ENTRADA),
@@ -906,6 +922,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     for intent, pattern in _ORDERED:
         if _has(t, pattern):
             return u(intent), False
+    if _RELATIVE_DIED.search(t):  # "perdi meu pai": a death, whose is for the flow to tell (`relative_died`)
+        return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
     if _has(t, _DISTRESS):

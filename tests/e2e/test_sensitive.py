@@ -132,6 +132,18 @@ class TestAfterValidation:
         offer = await stack.say(p, "consigo uns 100 por mes")
         assert "x de R$" in offer[0]
 
+    async def test_a_loss_in_the_debtors_family_is_grief_not_the_debtors_death(self, stack: Stack) -> None:
+        d, p = await validated(stack, phone="+5511987651017")
+        reply = await stack.say(p, "minha mãe morreu semana passada, tô sem cabeça pra isso")
+        assert "Sinto muito" in reply[0]
+        assert "R$" not in reply[0]
+        assert await stack.outcome(p, wait=2.0) is None  # no "deceased" ending for a living debtor
+        info = (await stack.crm.get(f"/api/debtors/{d['cpf']}")).json()
+        assert info["debt_status"] != "deceased"
+        assert info["opted_out"] is False
+        offer = await stack.say(p, "pode ser em 6x?")
+        assert "6x de R$" in offer[0]
+
     async def test_violence_at_home_gets_the_180_and_no_offer(self, stack: Stack) -> None:
         _d, p = await validated(stack, phone="+5511987651016")
         reply = await stack.say(p, "meu marido me bate e pega todo o meu dinheiro, não tenho como pagar")

@@ -16,6 +16,8 @@ TODAY = date(2026, 11, 22)
 
 TUNED: dict[str, list[str]] = {
     "crisis": [
+        "to cansada de viver assim, nao quero mais acordar de manha",
+        "vou tomar todos os meus remedios de uma vez e acabar com isso",
         "to no fundo do poço, tem dia que penso em fazer uma besteira",
         "se eu sumir ninguem vai sentir minha falta mesmo",
         "nao aguento mais essas cobranca, to pensando em me matar",
@@ -234,3 +236,19 @@ def test_a_plain_yes_still_accepts(text: str) -> None:
 )
 def test_asking_for_the_options_is_a_question_about_the_debt(text: str) -> None:
     assert understand(text, TODAY).intent.value == "debt_question"
+
+
+@pytest.mark.parametrize(
+    ("text", "of_a_relative"),
+    [
+        ("minha mae morreu semana passada", True),
+        ("perdi meu pai mes passado", True),
+        ("meu irmao faleceu e to sem cabeca", True),
+        ("ele faleceu mes passado, sou a esposa", False),
+        ("o titular faleceu", False),
+    ],
+)
+def test_a_death_told_of_ones_own_family_is_marked_as_such(text: str, of_a_relative: bool) -> None:
+    heard = understand(text, TODAY)
+    assert heard.intent.value == "deceased"
+    assert heard.relative_died is of_a_relative
