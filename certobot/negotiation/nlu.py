@@ -326,7 +326,7 @@ HARDSHIP = (
     *CANT_PAY,
 )
 INSTALL = (
-    r"\b\d{1,2}\s*(x|vezes|parcelas?|prestac)",
+    r"\b\d{1,2}\s*(x|vezes|parcelas?|prestac|boletos|carnes|mensalidades)",
     r"\bparcel",
     r"\bdividi",
     r"\bem quantas vezes\b",
@@ -724,7 +724,7 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 def _installment_count(t: str) -> int | None:
     if re.search(r"\bmetade\b.*\b(metade|resto|outra)\b", t):  # "metade agora e metade mês que vem"
         return 2
-    m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*)\b", t) or re.search(
+    m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b", t) or re.search(
         r"\bem (\d{1,2}) meses\b", t
     )
     if m:

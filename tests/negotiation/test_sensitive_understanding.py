@@ -252,3 +252,12 @@ def test_a_death_told_of_ones_own_family_is_marked_as_such(text: str, of_a_relat
     heard = understand(text, TODAY)
     assert heard.intent.value == "deceased"
     assert heard.relative_died is of_a_relative
+
+
+@pytest.mark.parametrize(
+    ("text", "count"), [("manda em 3 boletos", 3), ("divide em 4 boletos", 4), ("em 4 prestacoes", 4)]
+)
+def test_a_count_of_boletos_is_a_count_of_installments(text: str, count: int) -> None:
+    heard = understand(text, TODAY)
+    assert heard.intent.value == "installments"
+    assert heard.installments == count
