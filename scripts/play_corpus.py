@@ -3,6 +3,7 @@
     uv run python scripts/play_corpus.py --start                 # starts its own stack (SQLite, sandbox)
     uv run python scripts/play_corpus.py --bot http://127.0.0.1:8000 --crm http://127.0.0.1:8001
     uv run python scripts/play_corpus.py --start --only dispute- --min-outcome 100 --min-overall 95
+    uv run python scripts/play_corpus.py --start --corpus /tmp/probe   # a probe: debtors not in corpus/
 
 Each scripted debtor is created in the CRM, talks through signed WhatsApp webhooks (text, audio,
 image, sticker) and is judged on what reached its phone and what the CRM recorded:
@@ -908,6 +909,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.add_argument("--crm-key", default=os.environ.get("CRM_API_KEY", "dev-crm-key"))
     a.add_argument("--app-secret", default=os.environ.get("WHATSAPP_APP_SECRET", "sandbox-app-secret"))
     a.add_argument("--only", help="só os casos cujo id começa com um destes prefixos (vírgulas)")
+    a.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="pasta com os casos (*.yaml): uma sondagem com devedores novos"
+    )
     a.add_argument("--concurrency", type=int, default=6)
     a.add_argument("--seed", type=int, default=18)
     a.add_argument("--no-transcripts", action="store_true")
@@ -918,7 +922,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def amain(args: argparse.Namespace) -> int:
-    cases = load_corpus(only=args.only)
+    cases = load_corpus(args.corpus, only=args.only)
     async with contextlib.AsyncExitStack() as stack:
         bot_url, crm_url = args.bot, args.crm
         if args.start:

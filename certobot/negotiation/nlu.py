@@ -419,8 +419,9 @@ CRISIS = (
     r"\b(dar|por|botar) (1 )?fim (a|na|em) (minha )?(propria )?vida\b",
     r"\b(quero|queria|vou|penso em|pensando em|pensei em|vontade de|prefiro|preferia|so quero) (me )?morrer\b(?! de)",
     r"\b(sumir|desaparecer) (desse|deste|do) mundo\b",
-    r"\b(nao|sem) (tenho |tem )?(mais )?(nenhuma )?(vontade|motivo|razao|forca)s? (de|pra|para) viver\b",
-    r"\bnao (quero|aguento|suporto) mais viver\b",
+    r"\b(nao|sem) (vejo |tenho |tem |ha |sinto )?(mais )?(nenhum |nenhuma )?(vontade|motivo|razao|forca|sentido)s? "
+    r"(de|pra|para|em) (continuar |seguir )?(viver|vivendo|existir)\b",
+    r"\bnao (quero|aguento|suporto|consigo mais) (mais )?(continuar |seguir )?(viver|vivendo|existir)\b",
     r"\b(melhor|queria|quero) (eu )?(estar |tar |ta )?(mort[oa]|nao existir|nunca ter nascido|nao ter nascido)\b",
     r"\b(me enforcar|me jogar (da|de 1|na frente|embaixo)|pular (da|de 1) (ponte|janela|predio|laje|viaduto))",
     r"\bdesistir (da|de) (minha )?vida\b",

@@ -16,6 +16,7 @@ TODAY = date(2026, 11, 22)
 
 TUNED: dict[str, list[str]] = {
     "crisis": [
+        "com tudo isso nao vejo motivo pra continuar vivendo",
         "to cansada de viver assim, nao quero mais acordar de manha",
         "vou tomar todos os meus remedios de uma vez e acabar com isso",
         "to no fundo do poço, tem dia que penso em fazer uma besteira",
