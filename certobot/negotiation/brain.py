@@ -39,6 +39,9 @@ Action = Literal[
     "later",
 ]
 CRISIS_NOTE = "Falou em tirar a própria vida: indicado o CVV (188). Cobrança pausada; cuidar com prioridade."
+CRISIS_OF_ANOTHER_NOTE = (
+    "Contou que outra pessoa fala em tirar a vida: indicados SAMU (192) e CVV (188). Cobrança pausada."
+)
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2  # "agora não dá": one follow-up, never sooner than this
 
@@ -574,9 +577,9 @@ class OfflineNegotiator:
         return _say(
             s,
             heard,
-            _pick(texts.CRISIS, s.turns),
+            _pick(texts.CRISIS_OF_ANOTHER if heard.someone_else else texts.CRISIS, s.turns),
             action="handoff",
-            notes=CRISIS_NOTE,
+            notes=CRISIS_OF_ANOTHER_NOTE if heard.someone_else else CRISIS_NOTE,
         )
 
     def _distress(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:

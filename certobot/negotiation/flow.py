@@ -37,6 +37,7 @@ from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
 from certobot.negotiation import texts
 from certobot.negotiation.brain import (
     CRISIS_NOTE,
+    CRISIS_OF_ANOTHER_NOTE,
     DebtContext,
     NegotiationState,
     Negotiator,
@@ -384,7 +385,7 @@ class ConversationFlow:
 
     async def _validation_turn(self, w: TurnWork, conv: Conversation, state: SessionState, text: str, n: int) -> Turn:
         heard = understand(text, today_sp())
-        special = self._special_before_validation(conv, state, heard.intent, n)
+        special = self._special_before_validation(conv, state, heard.intent, n, someone_else=heard.someone_else)
         if special is not None:
             special.understood = heard.intent
             return special
@@ -522,13 +523,17 @@ class ConversationFlow:
     async def _after_outcome(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> bool:
         """Answer in the context of the conversation that ended; False when a new one should start."""
         reason = str((conv.outcome or {}).get("reason"))
-        if understand(msg.text or "", today_sp()).intent is Intent.crisis:
+        heard = understand(msg.text or "", today_sp())
+        if heard.intent is Intent.crisis:
             # Whatever ended before, the person comes first; the team hears of it in the contact log.
             self._record_inbound(w, conv, msg, masked=reason in ("third_party", "deceased"))
             n = conv.state_version = (conv.state_version or 0) + 1
-            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.CRISIS, n)])
+            phrases, notes = (
+                (texts.CRISIS_OF_ANOTHER, CRISIS_OF_ANOTHER_NOTE) if heard.someone_else else (texts.CRISIS, CRISIS_NOTE)
+            )
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(phrases, n)])
             if conv.debtor_cpf is not None:
-                request = ContactRequest(kind="handoff", session_id=conv.id, notes=CRISIS_NOTE)
+                request = ContactRequest(kind="handoff", session_id=conv.id, notes=notes)
                 queue_contact(w, conv.debtor_cpf, request, key=f"contact:{conv.id}:{msg.wamid}")
             return True
         # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
@@ -729,11 +734,11 @@ class ConversationFlow:
         return []
 
     def _special_before_validation(
-        self, conv: Conversation, state: SessionState, intent: Intent, n: int
+        self, conv: Conversation, state: SessionState, intent: Intent, n: int, *, someone_else: bool = False
     ) -> Turn | None:
         """What may be answered before identity is confirmed: nothing about the debt."""
         if intent == Intent.crisis:
-            return self._crisis(conv, state, n)
+            return self._crisis(conv, state, n, someone_else=someone_else)
         if intent == Intent.opt_out:
             state.end("completed")
             return Turn(
@@ -807,12 +812,13 @@ class ConversationFlow:
             )
         return None
 
-    def _crisis(self, conv: Conversation, state: SessionState, n: int) -> Turn:
+    def _crisis(self, conv: Conversation, state: SessionState, n: int, *, someone_else: bool = False) -> Turn:
         """Someone who speaks of ending their life, before the CPF: the same care, and a person of the team."""
         state.status = "handoff"
+        text, notes = (texts.CRISIS_OF_ANOTHER, CRISIS_OF_ANOTHER_NOTE) if someone_else else (texts.CRISIS, CRISIS_NOTE)
         return Turn(
-            [texts.pick(texts.CRISIS, n)],
-            contact=ContactRequest(kind="handoff", session_id=conv.id, notes=CRISIS_NOTE),
+            [texts.pick(text, n)],
+            contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes),
         )
 
     def _apply(self, conv: Conversation, state: SessionState, debtor: DebtorInfo, d: TurnDecision) -> Turn:

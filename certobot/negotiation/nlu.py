@@ -72,6 +72,7 @@ class Understanding(BaseModel):
     accepts: bool = False  # an acceptance word is present, whatever the main intent
     plain: bool = False  # ...and nothing else is said: every word is a yes, a courtesy or about the terms
     relative_died: bool = False  # "minha mãe morreu": a death told of someone of the writer's own
+    someone_else: bool = False  # a crisis told of another person ("minha mãe fala em se matar")
     down_payment_cents: int | None = None  # "dou 500 de entrada"
     discount_pct: int | None = None  # "fecha com 90%"
     wants_cash: bool = False  # "à vista", "de uma vez"
@@ -231,7 +232,8 @@ WRONG = (
     r"\bnao (e|eh) (a|o) (pessoa|fulano|cara) que\b",
 )
 HUMAN = (
-    r"\bme liga\b",
+    r"\bme (liga|ligar|ligue|telefona|telefonar)\b",
+    r"\b(prefiro|quero|melhor|pode ser) (falar |resolver |tratar )?(por |pelo |no )?(telefone|ligacao)\b",
     r"\balguem da empresa\b",
     r"\batendente\b",
     r"\bfalar com (uma |um |1 |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
@@ -449,6 +451,12 @@ VIOLENCE = (
     r"\bmedida protetiva\b",
     r"\bmaria da penha\b",
     r"\b(me )?ameac(a|ou|ando) (me )?(de morte|matar)",
+)
+# The same danger told of another person: the reflexive of the third person ("ela fala em se matar").
+CRISIS_OF_ANOTHER = (
+    r"\bse (matar|mata|matou|suicidar|suicida|suicidou)\b",
+    r"\btent(ou|ativa de) (o |um |1 )?suicidio\b",
+    r"\b(tirar|tirou|acabar com|tentou tirar) a (propria )?vida (dele|dela)\b",
 )
 # Despair that is not a wish to die: the person is heard before any number, and may stop or go on.
 DISTRESS = (
@@ -692,7 +700,8 @@ METHOD_BOLETO = (r"\bboleto\b",)
 _OPT_OUT, _WRONG, _HUMAN, _BOT, _IDENTITY = _any(*OPT_OUT), _any(*WRONG), _any(*HUMAN), _any(*BOT), _any(*IDENTITY)
 _PAID, _PROMISE, _HARDSHIP, _INSTALL, _CASH = _any(*PAID), _any(*PROMISE), _any(*HARDSHIP), _any(*INSTALL), _any(*CASH)
 _CANT_PAY = _any(*CANT_PAY)
-_DISTRESS, _VIOLENCE = _any(*DISTRESS), _any(*VIOLENCE)
+_DISTRESS, _VIOLENCE, _CRISIS_OF_ANOTHER = _any(*DISTRESS), _any(*VIOLENCE), _any(*CRISIS_OF_ANOTHER)
+_CRISIS_OF_ONESELF = _any(*CRISIS[1:])  # all but the bare "suicid", which says nothing of whose
 # The words a plain yes is made of: acceptance, courtesy, and the terms' own words (which
 # `brain.changed_terms` reads against the offer). A yes with any other word in it ("claro, senta lá",
 # "beleza, vou lá no pé de dinheiro buscar", a name, a story) may mean something else, irony first:
@@ -920,6 +929,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
 
     if not t:
         return u(Intent.unknown), False
+    if _has(t, _CRISIS_OF_ANOTHER) and not _has(t, _CRISIS_OF_ONESELF):
+        return u(Intent.crisis).model_copy(update={"someone_else": True}), False
     for intent, pattern in _ORDERED:
         if _has(t, pattern):
             return u(intent), False

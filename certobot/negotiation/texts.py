@@ -169,6 +169,15 @@ CRISIS = (
     "agora, o SAMU atende no *192*. Se quiser conversar com alguém da nossa equipe depois, é só escrever aqui.",
 )
 
+# The same danger told of another person ("minha mãe fala em se matar"): help for them, nothing about
+# any debt (the writer may not be the debtor), and the team told. Not editable, as CRISIS.
+CRISIS_OF_ANOTHER = (
+    "Sinto muito, isso é mais importante que qualquer cobrança, e não vou falar de dívida agora. Se essa pessoa "
+    "corre risco neste momento, ligue *192* (SAMU) e, se puder, fique perto dela. O CVV também orienta quem está "
+    "por perto, de graça e a qualquer hora: *188* ou cvv.org.br. Vou pausar as nossas mensagens e avisar a equipe.",
+    "Obrigada por me avisar. A dívida pode esperar: vou pausar as mensagens de cobrança. Se houver perigo agora, "
+    "ligue *192* (SAMU); o CVV atende no *188*, 24 horas, e ajuda também quem está cuidando de alguém.",
+)
 # Despair that is not a wish to die, before the CPF: nothing about the debt, a kind word, the CVV for
 # when it weighs too much, and the way on when the person wants it. Not editable, as CRISIS.
 DISTRESS_BEFORE_VALIDATION = (

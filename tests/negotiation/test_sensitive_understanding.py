@@ -262,3 +262,30 @@ def test_a_count_of_boletos_is_a_count_of_installments(text: str, count: int) ->
     heard = understand(text, TODAY)
     assert heard.intent.value == "installments"
     assert heard.installments == count
+
+
+@pytest.mark.parametrize(
+    ("text", "someone_else"),
+    [
+        ("minha mae ta falando em se matar por causa dessa divida", True),
+        ("meu filho tentou suicidio", True),
+        ("ela quer se matar e eu nao sei o que fazer", True),
+        ("to pensando em me matar", False),
+        ("penso em suicidio", False),
+    ],
+)
+def test_a_crisis_told_of_another_person_is_marked_as_such(text: str, someone_else: bool) -> None:
+    heard = understand(text, TODAY)
+    assert heard.intent.value == "crisis"
+    assert heard.someone_else is someone_else
+
+
+@pytest.mark.parametrize(
+    "text", ["vc pode me ligar? prefiro por telefone", "me liga amanha", "prefiro resolver por telefone"]
+)
+def test_asking_for_a_call_is_asking_for_a_person(text: str) -> None:
+    assert understand(text, TODAY).intent.value == "human"
+
+
+def test_complaining_about_calls_is_not_asking_for_one() -> None:
+    assert understand("vcs me ligam todo dia 7 da manha, que falta de respeito", TODAY).intent.value != "human"
