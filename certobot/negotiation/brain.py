@@ -139,6 +139,22 @@ def _best_plan(ctx: DebtContext, state: NegotiationState) -> Offer | None:
     return ctx.policy.installment_offer(step=state.step, first_due=state.first_due)
 
 
+def _at_current_step(ctx: DebtContext, state: NegotiationState, shown: Offer) -> Offer:
+    """The offer last chosen, at the terms the bot has offered since ("consegui uma condição melhor"):
+    a yes after a better offer was shown confirms the better one, never the older, dearer one."""
+    policy = ctx.policy
+    if shown.down_payment_cents:
+        return shown  # an entrada the debtor named: rebuilt only from their own words
+    fresh = (
+        policy.cash_offer(state.step, state.first_due)
+        if shown.kind == "cash"
+        else policy.installment_offer(count=shown.installments, step=state.step, first_due=state.first_due)
+    )
+    if fresh is None or policy.check(fresh) or fresh.total_cents > shown.total_cents:
+        return shown
+    return fresh
+
+
 def offers_text(ctx: DebtContext, state: NegotiationState) -> str:
     cash = ctx.policy.cash_offer(state.step, state.first_due)
     plan = _best_plan(ctx, state)
@@ -516,7 +532,7 @@ class OfflineNegotiator:
 
     def _accept_without_pending(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         if s.pending_offer is not None:
-            return _propose(ctx, s, heard, s.pending_offer, "")
+            return _propose(ctx, s, heard, _at_current_step(ctx, s, s.pending_offer), "")
         return self._unknown(ctx, s, heard)
 
     def _debt_question(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:

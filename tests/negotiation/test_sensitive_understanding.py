@@ -280,3 +280,15 @@ def test_asking_for_a_call_is_asking_for_a_person(text: str) -> None:
 
 def test_complaining_about_calls_is_not_asking_for_one() -> None:
     assert understand("vcs me ligam todo dia 7 da manha, que falta de respeito", TODAY).intent.value != "human"
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("acho que vcs se enganaram, esse numero e meu faz pouco tempo", True),
+        ("esse chip é novo", True),
+        ("meu numero novo e esse", False),
+    ],
+)
+def test_a_new_owner_of_the_number_is_the_wrong_person_and_a_new_number_is_not(text: str, wrong: bool) -> None:
+    assert (understand(text, TODAY).intent.value == "wrong_person") is wrong
