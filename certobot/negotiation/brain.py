@@ -42,6 +42,15 @@ CRISIS_NOTE = "Falou em tirar a própria vida: indicado o CVV (188). Cobrança p
 CRISIS_OF_ANOTHER_NOTE = (
     "Contou que outra pessoa fala em tirar a vida: indicados SAMU (192) e CVV (188). Cobrança pausada."
 )
+
+
+def crisis_reply(someone_else: bool, n: int) -> tuple[str, str]:
+    """What a person in crisis reads, and the note the team gets: for the writer, or for someone they care for."""
+    if someone_else:
+        return texts.pick(texts.CRISIS_OF_ANOTHER, n), CRISIS_OF_ANOTHER_NOTE
+    return texts.pick(texts.CRISIS, n), CRISIS_NOTE
+
+
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2  # "agora não dá": one follow-up, never sooner than this
 
@@ -590,13 +599,8 @@ class OfflineNegotiator:
         # A person of the team takes the conversation (the bot goes quiet), and the offer is dropped: a
         # later "sim" must not close what was shown before.
         s.awaiting_confirmation, s.pending_offer = False, None
-        return _say(
-            s,
-            heard,
-            _pick(texts.CRISIS_OF_ANOTHER if heard.someone_else else texts.CRISIS, s.turns),
-            action="handoff",
-            notes=CRISIS_OF_ANOTHER_NOTE if heard.someone_else else CRISIS_NOTE,
-        )
+        reply, notes = crisis_reply(heard.someone_else, s.turns)
+        return _say(s, heard, reply, action="handoff", notes=notes)
 
     def _distress(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         # No number this turn, and no yes pending: whatever the person answers next is heard fresh.

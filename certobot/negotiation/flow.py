@@ -36,14 +36,13 @@ from certobot.live.switch import SwitchCache
 from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
 from certobot.negotiation import texts
 from certobot.negotiation.brain import (
-    CRISIS_NOTE,
-    CRISIS_OF_ANOTHER_NOTE,
     DebtContext,
     NegotiationState,
     Negotiator,
     OfflineNegotiator,
     TurnDecision,
     build_negotiator,
+    crisis_reply,
     opening_after_validation,
     plain_yes,
     third_party_text,
@@ -528,10 +527,8 @@ class ConversationFlow:
             # Whatever ended before, the person comes first; the team hears of it in the contact log.
             self._record_inbound(w, conv, msg, masked=reason in ("third_party", "deceased"))
             n = conv.state_version = (conv.state_version or 0) + 1
-            phrases, notes = (
-                (texts.CRISIS_OF_ANOTHER, CRISIS_OF_ANOTHER_NOTE) if heard.someone_else else (texts.CRISIS, CRISIS_NOTE)
-            )
-            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(phrases, n)])
+            reply, notes = crisis_reply(heard.someone_else, n)
+            self._say(w, conv, f"reply:{msg.wamid}", [reply])
             if conv.debtor_cpf is not None:
                 request = ContactRequest(kind="handoff", session_id=conv.id, notes=notes)
                 queue_contact(w, conv.debtor_cpf, request, key=f"contact:{conv.id}:{msg.wamid}")
@@ -815,11 +812,8 @@ class ConversationFlow:
     def _crisis(self, conv: Conversation, state: SessionState, n: int, *, someone_else: bool = False) -> Turn:
         """Someone who speaks of ending their life, before the CPF: the same care, and a person of the team."""
         state.status = "handoff"
-        text, notes = (texts.CRISIS_OF_ANOTHER, CRISIS_OF_ANOTHER_NOTE) if someone_else else (texts.CRISIS, CRISIS_NOTE)
-        return Turn(
-            [texts.pick(text, n)],
-            contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes),
-        )
+        reply, notes = crisis_reply(someone_else, n)
+        return Turn([reply], contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes))
 
     def _apply(self, conv: Conversation, state: SessionState, debtor: DebtorInfo, d: TurnDecision) -> Turn:
         """Turn the brain's decision into state, replies and CRM effects (the table `ENDINGS`)."""
