@@ -38,6 +38,10 @@ class ConversationSummary(BaseModel):
     phase: str
     validation_attempts: int
     outcome_kind: str | None
+    attention: str | None = Field(
+        default=None,
+        description='"crisis": a pessoa falou em tirar a própria vida e ninguém da equipe respondeu ainda.',
+    )
     created_at: datetime
     updated_at: datetime
 

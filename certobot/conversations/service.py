@@ -70,6 +70,7 @@ def summary(conv: Conversation) -> ConversationSummary:
         phase=conv.phase,
         validation_attempts=conv.validation_attempts,
         outcome_kind=conv.outcome_kind,
+        attention=conv.attention,
         created_at=conv.created_at,
         updated_at=conv.updated_at,
     )
@@ -209,6 +210,7 @@ class ConversationService:
         if conv.status != "handoff":
             raise NotInHandoff()
         conv.status = "active"
+        conv.attention = None  # the team looked and chose to give it back: it no longer waits for them
         await self._sync_session(conv)
         await queue_message(
             self.db,
@@ -224,6 +226,7 @@ class ConversationService:
         conv = await self.get(session_id)
         if conv.status != "handoff":
             raise NotInHandoff()
+        conv.attention = None  # a person of the team is talking to them now: the bot's CVV line stops
         await queue_message(
             self.db,
             conversation_id=conv.id,

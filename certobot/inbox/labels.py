@@ -15,6 +15,10 @@ PHASE = {
     "agreement": "Fechando acordo",
     "completion": "Finalizada",
 }
+# Shown before anything else on the row, and the reason it is listed first.
+ATTENTION = {
+    "crisis": "Risco de vida: falou em tirar a própria vida",
+}
 OUTCOME = {
     None: "Em andamento",
     "successful": "Acordo fechado",

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path
 from certobot.crm.client import CrmClient
 from certobot.deps import ClockDep, OperatorKey, PrincipalDep, ResourcesDep, SessionDep
 from certobot.inbox import service
-from certobot.inbox.schemas import InboxPage, InboxQuery, NoteIn, NoteOut
+from certobot.inbox.schemas import InboxPage, InboxQuery, InboxRow, NoteIn, NoteOut
 from certobot.operators.service import audit
 from certokit.db import transaction
 from certokit.errors import Unauthorized, error_responses
@@ -58,4 +58,16 @@ async def note(
 ) -> NoteOut:
     out = await service.save_note(db, session_id, data.note, who.actor, clock.now())
     await audit(db, who, "note", target=session_id, detail={"chars": len(data.note)})
+    return out
+
+
+@router.post(
+    "/{session_id}/cared",
+    response_model=InboxRow,
+    responses=error_responses(service.ConversationNotFound),
+    summary="Marca que alguém da equipe já cuidou de quem falou em tirar a própria vida (o alerta sai)",
+)
+async def cared(session_id: Annotated[str, Path(max_length=64)], db: SessionDep, who: PrincipalDep) -> InboxRow:
+    out = await service.mark_cared(db, session_id)
+    await audit(db, who, "cared", target=session_id)
     return out

@@ -36,6 +36,10 @@ class InboxRow(BaseModel):
     phase_label: str
     outcome_kind: str | None
     outcome_label: str
+    attention: str | None = Field(
+        default=None, description='"crisis": ninguém da equipe respondeu ainda a quem falou em tirar a vida.'
+    )
+    attention_label: str | None = None
     note: str | None
     created_at: datetime
     updated_at: datetime

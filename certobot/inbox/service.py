@@ -119,7 +119,8 @@ async def search(db: AsyncSession, query: InboxQuery) -> InboxPage:
     total = await db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = (
         await db.execute(
-            stmt.order_by(Conversation.updated_at.desc(), Conversation.id)
+            # A person in crisis nobody of the team has answered comes first, whatever else is open.
+            stmt.order_by(Conversation.attention.is_(None), Conversation.updated_at.desc(), Conversation.id)
             .offset((query.page - 1) * query.page_size)
             .limit(query.page_size)
         )
@@ -141,6 +142,8 @@ def row(conv: Conversation, card: InboxCard | None) -> InboxRow:
         phase_label=labels.PHASE.get(conv.phase, conv.phase),
         outcome_kind=conv.outcome_kind,
         outcome_label=labels.outcome_label(conv.outcome_kind),
+        attention=conv.attention,
+        attention_label=labels.ATTENTION.get(conv.attention) if conv.attention else None,
         note=card.note if card else None,
         created_at=conv.created_at,
         updated_at=conv.updated_at,
@@ -167,3 +170,13 @@ async def save_note(db: AsyncSession, session_id: str, note: str, actor: str, no
     card.note_by, card.note_at = actor[:80], now
     await db.flush()
     return NoteOut(note=card.note, note_by=card.note_by, note_at=card.note_at)
+
+
+async def mark_cared(db: AsyncSession, session_id: str) -> InboxRow:
+    """Someone of the team has cared for the person (a call, a message elsewhere): the flag comes off."""
+    conv = await db.get(Conversation, session_id)
+    if conv is None:
+        raise ConversationNotFound()
+    conv.attention = None
+    await db.flush()
+    return row(conv, await db.get(InboxCard, session_id))

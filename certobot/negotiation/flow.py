@@ -347,6 +347,10 @@ class ConversationFlow:
         if msg.wa_id and conv.wa_id != msg.wa_id:
             conv.wa_id = msg.wa_id
         if state.status == "handoff":
+            if conv.attention == "crisis":
+                # Nobody of the team has written yet: a person who spoke of ending their life is not left
+                # in silence. Each message gets the CVV again, never an offer.
+                self._commit(w, conv, state, f"{msg.wamid}", Turn([texts.pick(texts.CRISIS_WAITING, state.said)]))
             return  # an operator owns the conversation: the bot stays silent
         turn = self._to_people(conv, state) if to_people else await self._turn(w, conv, state, msg)
         # Tagged before it is written: the review queue costs no statement of its own.
@@ -523,10 +527,18 @@ class ConversationFlow:
         """Answer in the context of the conversation that ended; False when a new one should start."""
         reason = str((conv.outcome or {}).get("reason"))
         heard = understand(msg.text or "", today_sp())
-        if heard.intent is Intent.crisis:
-            # Whatever ended before, the person comes first; the team hears of it in the contact log.
+        if conv.attention == "crisis" and heard.intent is not Intent.crisis:
+            # Ended, then a crisis nobody of the team has answered yet: never a renegotiation, the CVV again.
             self._record_inbound(w, conv, msg, masked=reason in ("third_party", "deceased"))
             n = conv.state_version = (conv.state_version or 0) + 1
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.CRISIS_WAITING, n)])
+            return True
+        if heard.intent is Intent.crisis:
+            # Whatever ended before, the person comes first; the team hears of it in the contact log and
+            # sees the conversation first in the inbox.
+            self._record_inbound(w, conv, msg, masked=reason in ("third_party", "deceased"))
+            n = conv.state_version = (conv.state_version or 0) + 1
+            conv.attention = "crisis"
             reply, notes = crisis_reply(heard.someone_else, n)
             self._say(w, conv, f"reply:{msg.wamid}", [reply])
             if conv.debtor_cpf is not None:
@@ -812,6 +824,7 @@ class ConversationFlow:
     def _crisis(self, conv: Conversation, state: SessionState, n: int, *, someone_else: bool = False) -> Turn:
         """Someone who speaks of ending their life, before the CPF: the same care, and a person of the team."""
         state.status = "handoff"
+        conv.attention = "crisis"
         reply, notes = crisis_reply(someone_else, n)
         return Turn([reply], contact=ContactRequest(kind="handoff", session_id=conv.id, notes=notes))
 
@@ -837,6 +850,8 @@ class ConversationFlow:
             if ending.contact
             else None
         )
+        if d.intent is Intent.crisis:
+            conv.attention = "crisis"  # first in the team's inbox until someone cares for the person
         if ending.outcome is None:
             if ending.status == "handoff":
                 state.status = "handoff"

@@ -44,6 +44,9 @@ class Conversation(BotBase):
     campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(SealedDoc)  # holds the CPF until anonymised
     outcome_kind: Mapped[str | None] = mapped_column(String(30))
+    # What the team must see before anything else: "crisis" from a person who spoke of ending their
+    # life until someone of the team writes to them or marks it cared for (the inbox sorts it first).
+    attention: Mapped[str | None] = mapped_column(String(20))
     # The durable copy of the live session, written by the same statement as the turn it belongs to:
     # a session Redis lost (restart, eviction, a stale version) is rebuilt from here, not asked again.
     session: Mapped[dict[str, Any] | None] = mapped_column(SealedDoc)  # the CPF, what the debtor wrote: sealed

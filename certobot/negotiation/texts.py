@@ -178,6 +178,17 @@ CRISIS_OF_ANOTHER = (
     "Obrigada por me avisar. A dívida pode esperar: vou pausar as mensagens de cobrança. Se houver perigo agora, "
     "ligue *192* (SAMU); o CVV atende no *188*, 24 horas, e ajuda também quem está cuidando de alguém.",
 )
+# After a crisis, while nobody of the team has written yet: each new message is answered, never left
+# in silence, with the same two numbers and nothing about any debt. Not editable, as CRISIS.
+CRISIS_WAITING = (
+    "Estou aqui e li sua mensagem. Uma pessoa da nossa equipe vai te responder por aqui. Enquanto isso, o CVV "
+    "conversa com você agora mesmo, de graça e a qualquer hora: *188* ou cvv.org.br. Se houver perigo neste "
+    "momento, ligue *192* (SAMU).",
+    "Recebi, obrigada por escrever. Alguém da equipe já foi avisado e vai falar com você. Se precisar de alguém "
+    "agora, ligue *188* (CVV, 24 horas, de graça); em perigo, *192*.",
+    "Continuo aqui. Não vou falar de cobrança. O *188* (CVV) atende agora, de dia ou de noite, e o *192* (SAMU) "
+    "se alguém estiver em perigo. A nossa equipe vai te responder por aqui.",
+)
 # Despair that is not a wish to die, before the CPF: nothing about the debt, a kind word, the CVV for
 # when it weighs too much, and the way on when the person wants it. Not editable, as CRISIS.
 DISTRESS_BEFORE_VALIDATION = (

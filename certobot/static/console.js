@@ -155,7 +155,10 @@ async function inbox() {
   const rows = p.items.map(c => {
     const tr = el("tr", null, "row" + (c.session_id === current ? " sel" : "")); tr.tabIndex = 0; tr.dataset.id = c.session_id;
     tr.append(el("td", c.debtor_name || "—"), el("td", c.cpf || "—"), el("td", c.phone), el("td", money(c.amount)));
-    const st = el("td"); st.append(el("span", c.status_label, "pill " + c.status)); tr.append(st, el("td", c.outcome_label));
+    const st = el("td"); st.append(el("span", c.status_label, "pill " + c.status));
+    // A person in crisis nobody has answered: listed first by the API, and said in words, not only in colour.
+    if (c.attention) { tr.classList.add("attention"); st.append(" ", el("span", "⚠ " + c.attention_label, "pill crisis")); }
+    tr.append(st, el("td", c.outcome_label));
     const go = guard(() => open(c.session_id));
     tr.onclick = go; tr.onkeydown = e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); } };
     return tr;
@@ -180,6 +183,7 @@ async function open(id, quiet) {
   $("handback").hidden = d.status !== "handoff";
   $("write").hidden = d.status !== "handoff";
   $("noteForm").hidden = false;
+  $("attention").hidden = d.attention !== "crisis";
   const box = $("transcript");
   box.replaceChildren(...d.transcript.map(l => {
     const div = el("div", null, "line " + l.direction + (l.author === "operator" ? " operator" : ""));
@@ -200,6 +204,9 @@ $("write").onsubmit = guard(async e => {
   e.preventDefault(); const input = $("message"); const text = input.value.trim(); if (!text) return;
   await api(`/api/conversations/${current}/messages`, {method: "POST", body: JSON.stringify({text})});
   input.value = ""; showError(""); setTimeout(guard(() => open(current)), 500);
+});
+$("cared").onclick = guard(async () => {
+  await api(`/api/inbox/${current}/cared`, {method: "POST"}); showError(""); inboxDrawn = ""; await open(current); await inbox();
 });
 $("noteForm").onsubmit = guard(async e => {
   e.preventDefault();

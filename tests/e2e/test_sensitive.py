@@ -103,11 +103,51 @@ class TestAfterValidation:
         rows = await contacts(stack, d["cpf"], "handoff")
         assert rows
         assert "CVV" in rows[0]["notes"]
-        # The team owns the conversation now: the yes that follows closes nothing and is not answered.
-        assert await stack.say(p, "sim", wait=1.5) == []
+        # The team owns the conversation now: the yes that follows closes nothing, and while nobody of the
+        # team has written, the person is not left in silence: the CVV again, never the offer.
+        waiting = await stack.say(p, "sim")
+        assert "188" in waiting[0]
+        assert "R$" not in waiting[0]
         r = await stack.bot.get("/api/conversations", params={"phone": p})
-        assert r.json()["items"][0]["status"] == "handoff"
+        conv = r.json()["items"][0]
+        assert (conv["status"], conv["attention"]) == ("handoff", "crisis")
         assert await stack.outcome(p, wait=3.0) is None
+        # First in the team's inbox, said in words.
+        await validated(stack, phone="+5511987651018")  # a newer conversation, not in crisis
+        first = (await stack.bot.post("/api/inbox/search", json={})).json()["items"][0]
+        assert first["session_id"] == conv["session_id"]
+        assert "tirar a própria vida" in first["attention_label"]
+        # A person of the team writes: from then on the bot is silent there, and the flag is off.
+        r = await stack.bot.post(f"/api/conversations/{conv['session_id']}/messages", json={"text": "Oi, sou a Ana."})
+        assert r.status_code < 300
+        for _ in range(100):  # the operator's line reaches the phone first
+            if "Oi, sou a Ana." in stack.graph.texts_to(p):
+                break
+            await asyncio.sleep(0.05)
+        assert await stack.say(p, "obrigada", wait=1.5) == []
+        rows = (await stack.bot.post("/api/inbox/search", json={})).json()["items"]
+        assert [r["attention"] for r in rows if r["session_id"] == conv["session_id"]] == [None]
+
+    async def test_a_crisis_after_the_agreement_is_flagged_until_the_team_marks_it_cared_for(
+        self, stack: Stack
+    ) -> None:
+        _d, p = await validated(stack, phone="+5511987651019")
+        await stack.say(p, "quero à vista")
+        await stack.say(p, "sim", wait=15)
+        assert (await stack.outcome(p) or {}).get("outcome") == "successful"
+        reply = await stack.say(p, "fechei mas nao aguento mais, vou acabar com a minha vida")
+        assert any("188" in r for r in reply)
+        # Whatever follows is not a renegotiation while nobody of the team has answered.
+        again = " ".join(await stack.say(p, "quero mudar pra 3x"))
+        assert "188" in again
+        assert "3x de" not in again
+        session = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"][0]["session_id"]
+        row = (await stack.bot.post("/api/inbox/search", json={})).json()["items"][0]
+        assert (row["session_id"], row["attention"]) == (session, "crisis")
+        cared = await stack.bot.post(f"/api/inbox/{session}/cared")
+        assert cared.status_code == 200
+        assert cared.json()["attention"] is None
+        assert (await stack.bot.post("/api/inbox/xyz/cared")).status_code == 404
 
     async def test_a_mocking_yes_is_asked_again_and_only_a_plain_yes_closes(self, stack: Stack) -> None:
         _d, p = await validated(stack, phone="+5511987651014")
