@@ -51,8 +51,18 @@ def crisis_reply(someone_else: bool, n: int) -> tuple[str, str]:
     return texts.pick(texts.CRISIS, n), CRISIS_NOTE
 
 
+# In hospital or under treatment: health first, nothing to decide now, and the way back when they want.
+ILLNESS_REPLIES = (
+    "Poxa, {name}, sinto muito, e melhoras! Cuida da sua saúde primeiro: isso aqui pode esperar. Quando "
+    "você estiver melhor e quiser, é só me chamar que a gente acha uma parcela que caiba no bolso. Se "
+    "preferir falar com uma pessoa, escreva *atendente*.",
+    "Sinto muito, {name}. Sua saúde vem antes de qualquer cobrança: não precisa resolver nada agora. "
+    "Quando puder, me chama aqui e a gente vê com calma. Melhoras!",
+)
+
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
-FOLLOW_UP_DAYS = 2  # "agora não dá": one follow-up, never sooner than this
+FOLLOW_UP_DAYS = 2
+UNWELL_FOLLOW_UP_DAYS = 7  # "agora não dá": one follow-up, never sooner than this
 
 
 class DebtContext(BaseModel):
@@ -101,6 +111,8 @@ class NegotiationState(BaseModel):
     turns: int = 0
     upset: bool = False  # anger or a legal threat was heard: no cheerful words from here on
     legal_threat: bool = False
+    unwell: bool = False  # in hospital or under treatment: a later call waits for them to be better
+    claimed_paid: bool = False  # "já paguei / já negociei com outra empresa": the team checks; no pitch meanwhile
     agreement: Offer | None = None  # what was closed, for "o que eu combinei?" and changes afterwards
     replaces: str | None = None  # a renegotiation: the session whose agreement this one replaces
     history: str | None = Field(default=None, description="the model's message history, bounded and packed")
@@ -265,8 +277,9 @@ def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -
         or (heard.wants_installments and (base is None or base.kind == "cash"))
     )
     if base is not None and not shape_changes:
-        # Only the date or the method changed: the same amounts, never a worse deal.
-        return policy.rescheduled(base, s.first_due), " ".join(notes)
+        # Only the date or the method changed: the same amounts, never a worse deal, and at the terms offered
+        # since ("à vista" after a hardship offer showed a better cash price is that price, not the older one).
+        return policy.rescheduled(_at_current_step(ctx, s, base), s.first_due), " ".join(notes)
     if heard.discount_pct is not None:
         top = t.max_discount_pct
         if heard.discount_pct > top:
@@ -414,6 +427,22 @@ class OfflineNegotiator:
                 return confirm
         if heard.payment_method and heard.intent not in (Intent.already_paid,):
             s.payment_method = heard.payment_method
+        if s.claimed_paid and heard.intent in (Intent.refuse, Intent.accept, Intent.unknown, Intent.greeting):
+            # They said it is paid (or agreed elsewhere): a "no", an "ok" or a word that is neither waits
+            # for the team's check. Never a better offer to someone who says they owe nothing more.
+            return _say(
+                s,
+                heard,
+                _pick(
+                    (
+                        "Combinado. Sua informação já está com a equipe, que vai conferir e te dá retorno por aqui. "
+                        "Até lá, não vou te mandar proposta.",
+                        "Tudo certo, fica registrado. A equipe confere e te responde por aqui; se quiser falar com "
+                        "uma pessoa agora, escreva *atendente*.",
+                    ),
+                    s.turns,
+                ),
+            )
         handler = self.handlers.get(heard.intent, self._unknown)
         return handler(ctx, s, heard)
 
@@ -545,6 +574,40 @@ class OfflineNegotiator:
         return self._unknown(ctx, s, heard)
 
     def _debt_question(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        pending = s.pending_offer if s.awaiting_confirmation else None
+        if heard.asks_percent:
+            shown = pending or ctx.policy.cash_offer(s.step, s.first_due)
+            # Rounded down: the debtor is never told a bigger discount than the one in the offer.
+            pct = shown.discount_cents * 100 // ctx.amount_cents
+            figure = (
+                f"Dá {pct}% de desconto: de {brl(ctx.amount_cents)} por {brl(shown.total_cents)}"
+                if shown.discount_cents
+                else f"Nessa condição não tem desconto: fica {brl(shown.total_cents)}"
+            )
+            tail = "Posso fechar assim?" if pending else f"Hoje consigo {offers_text(ctx, s)}."
+            return _say(s, heard, f"{figure}. {tail}")
+        if heard.asks_bureau:
+            rule = (
+                "Sim! Com o acordo pago, o credor tem até 5 dias úteis pra pedir a retirada do seu nome do Serasa "
+                "e do SPC (é a regra do STJ). À vista é o caminho mais rápido pra limpar o nome."
+            )
+            tail = (
+                f"A proposta continua: {pending.describe()}. Posso fechar?"
+                if pending
+                else (f"Hoje consigo {offers_text(ctx, s)}.")
+            )
+            return _say(s, heard, f"{rule} {tail}")
+        if heard.asks_options:
+            s.awaiting_confirmation = False
+            cash = ctx.policy.cash_offer(s.step, s.first_due)
+            plan = _best_plan(ctx, s)
+            both = f"À vista, o total fica {brl(cash.total_cents)} ({brl(cash.discount_cents)} de desconto)."
+            if plan is not None:
+                both += (
+                    f" Parcelado, em até {plan.installments}x de {brl(plan.installment_amounts_cents[-1])}, "
+                    f"o total fica {brl(plan.total_cents)}."
+                )
+            return _say(s, heard, f"{both} Qual prefere?")
         return _say(
             s,
             heard,
@@ -605,6 +668,14 @@ class OfflineNegotiator:
     def _distress(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         # No number this turn, and no yes pending: whatever the person answers next is heard fresh.
         s.hardship, s.awaiting_confirmation = True, False
+        if heard.illness:
+            s.unwell = True
+            return _say(
+                s,
+                heard,
+                _pick(ILLNESS_REPLIES, s.turns).format(name=ctx.first_name),
+                notes="Relatou estar doente ou internado.",
+            )
         return _say(
             s,
             heard,
@@ -708,12 +779,19 @@ class OfflineNegotiator:
         )
 
     def _later(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
-        when = follow_up_date(ctx.today, heard.day)
+        # Someone in hospital is not called back in two days: a week, unless they named a day.
+        wanted = heard.day or (ctx.today + timedelta(days=UNWELL_FOLLOW_UP_DAYS) if s.unwell else None)
+        when = follow_up_date(ctx.today, wanted)
         s.awaiting_confirmation = False
+        lead = (
+            "Claro, pode sim. Primeiro a sua recuperação, melhoras!"
+            if s.unwell
+            else "Sem problema, respeito seu tempo."
+        )
         return _say(
             s,
             heard,
-            f"Sem problema, respeito seu tempo. Te chamo de novo uma vez só, no dia {when:%d/%m}, em horário "
+            f"{lead} Te chamo de novo uma vez só, no dia {when:%d/%m}, em horário "
             "comercial. Se quiser antes, é só mandar mensagem aqui.",
             action="later",
             promised_date=when,
@@ -759,6 +837,7 @@ class OfflineNegotiator:
         )
 
     def _already_paid(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        s.claimed_paid, s.awaiting_confirmation, s.pending_offer = True, False, None
         when = f" em {heard.day:%d/%m/%Y}" if heard.day else ""
         return _say(
             s,

@@ -79,6 +79,10 @@ class Understanding(BaseModel):
     wants_installments: bool = False  # "parcelado", "em 5x"
     conditional: bool = False  # "mas", "só se", "desde que": a yes with a condition is not a plain yes
     wants_down: bool = False  # "dar uma entrada", with or without an amount
+    asks_percent: bool = False  # "quantos por cento dá de desconto?": a question, never a yes
+    asks_bureau: bool = False  # "meu nome sai do Serasa?": a question about the negativação, never hardship
+    asks_options: bool = False  # "quanto fica à vista e quanto parcelado?": both ways, never one to confirm
+    illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
 
     @property
     def proposes_terms(self) -> bool:
@@ -199,6 +203,9 @@ OPT_OUT = (
     r"\bme (tira|tire|remov[ae]) (da|dessa) lista",
     r"\bbloque(ar|ia|ei)",
     r"\bparar de (me )?(mandar|enviar|ligar|encher)",
+    # "E NÃO ME LIGA TB": no calls either; "não me liga, manda mensagem" only chooses the channel.
+    r"\b(nao|nem) me (liga|ligue|ligar|ligam|liguem|telefona|telefonem)\b"
+    r"(?!,? (so )?(manda|mande|pode mandar|escreve|por (msg|mensagem|aqui|whats|zap)))",
     # Formal requests to be taken off the list, LGPD style: removing or deleting the person's own
     # contact or data. "Tirar meu nome do Serasa" is about the debt (negativação), not about contact.
     rf"^(?!{_CREDIT_BUREAU}).*\b(remov|exclu|apag|tir|delet|elimin)[a-z]* (o |os |a |as |do |dos |da |das |de )?"
@@ -235,7 +242,7 @@ WRONG = (
     r"\bnao (e|eh) (a|o) (pessoa|fulano|cara) que\b",
 )
 HUMAN = (
-    r"\bme (liga|ligar|ligue|telefona|telefonar)\b",
+    r"(?<!nao )(?<!n )(?<!nem )(?<!pra )(?<!para )(?<!\bde )\bme (liga|ligar|ligue|telefona|telefonar)\b",
     r"\b(prefiro|quero|melhor|pode ser) (falar |resolver |tratar )?(por |pelo |no )?(telefone|ligacao)\b",
     r"\balguem da empresa\b",
     r"\batendente\b",
@@ -256,6 +263,8 @@ BOT = (
     r"\bfalando com (um |uma )?(robo|maquina|bot)",
 )
 IDENTITY = (
+    # Who the boleto pays: the company and its CNPJ are the answer (and "never pay another name").
+    r"\b(boleto|pix|pagamento|dinheiro)\b.{0,30}\b(nome de quem|em nome de|beneficiari|pra quem|para quem|quem recebe)",
     r"\bgolpe\b",
     r"\bgolpista",
     r"\bquem (e|eh|fala|ta falando|esta falando)\b",
@@ -331,7 +340,7 @@ HARDSHIP = (
     *CANT_PAY,
 )
 INSTALL = (
-    r"\b\d{1,2}\s*(x|vezes|parcelas?|prestac|boletos|carnes|mensalidades)",
+    r"\b\d{1,2}\s*(x|vezes|ves|veis|vezis|parcelas?|prestac|boletos|carnes|mensalidades)",
     r"\bparcel",
     r"\bdividi",
     r"\bem quantas vezes\b",
@@ -470,6 +479,7 @@ DISTRESS = (
     r"\b(to|tou|estou|vivo|fico|fiquei) (so |aqui )?chorando\b",
     r"\bchor(ei|o|ando) (muito|todo dia|toda noite|sem parar)\b",
     r"\bnao aguento mais\b",
+    r"\b(queria|quero|vontade de|so queria|so quero) (so )?sumir\b(?! (desse|deste|do) mundo)",
     r"\b(nao vejo|sem) saida\b",
     r"\b(to|tou|estou) (muito |tao )?(mal|destruid[oa]|acabad[oa]|arrasad[oa]|no limite)\b",
     r"\bnao (consigo|durmo|to conseguindo) (mais )?dormir\b",
@@ -518,6 +528,11 @@ THIRD_PARTY = (
     rf"\b(pagar|resolver|negociar|quitar) (isso |a divida )?(pra|por|pelo|pela|da|do) (minha |meu )?{RELATIVE}\b",
     r"\b(ele|ela) (me )?pediu pra (eu|mim) (ver|resolver|pagar|falar|negociar|cuidar)",
     r"\b(recado|passar o recado|aviso (ele|ela))\b",
+    # Someone else's CPF or account typed in: "o cpf do meu marido é 123", "as contas dele sou eu que pago".
+    rf"\b(cpf|documento|conta|contas|divida|dividas|nome|cartao) (e |eh )?(do|da|de) (meu |minha )?{RELATIVE}\b",
+    r"\b(cpf|documento|conta|contas|divida|dividas|cartao) (dele|dela)\b",
+    rf"\b(eu )?(cuido|pago|resolvo|vejo) (das|as|os) (contas|coisas|boletos) "
+    rf"(dele|dela|do meu {RELATIVE}|da minha {RELATIVE})",
 )
 DISPUTE = (
     r"\b(essa|esta|a|tal) (divida|conta|cobranca|fatura) nao (e|eh) (minha|meu)\b",
@@ -536,6 +551,11 @@ DISPUTE = (
     r"\busaram (o )?meu (nome|cpf|documento)",
     r"\bnao conhe[cç]o (essa|esta|esse|a|o) (divida|conta|cobranca|empresa|banco|loja)",
     r"\bnao tenho (divida|conta|cartao|nada) (com|na|no)\b",
+    # Charged twice: the same debt already agreed with someone else is a dispute, never a better offer.
+    r"\bcobr(anca|ando|am|ar|aram)[a-z]* (em dobro|de novo|duas vezes|2 vezes|outra vez)",
+    r"\bpagar (duas|2) vez",
+    r"\bja (negociei|fiz (1 )?acordo|to pagando|estou pagando|parcelei)\b.{0,40}\b(outr[oa]|com a|com o|na|no)\b.{0,20}"
+    r"\b(empresa|assessoria|agencia|escritorio|banco|loja|cobranca|recuperadora)",
 )
 PRESCRIPTION = (
     r"\bprescr",
@@ -617,6 +637,8 @@ LATER = (
     r"\bno trampo\b",
     r"\beu vejo isso\b",
     r"\bpreciso pensar\b",
+    r"\b(eu )?te (chamo|procuro|aviso|mando mensagem|escrevo) (pra fechar|quando|assim que|depois|semana|mes)",
+    r"\bvou esperar (sair|cair|receber|entrar|o pagamento|o salario|a rescisao|o 13)",
 )
 CPF_WHY = (
     r"\bpra que (vc |voce |vcs |voces )?(quer|precisa|pede|pedem|querem)",
@@ -693,9 +715,45 @@ DEBT_Q = (
     r"\btem (alguma |algum |1 )?(proposta|oferta|opcao|condicao|acordo)\b",
     r"\bme (mostra|manda|passa|fala|diz|explica) (as |os |a |o )?(opc|condic|proposta|valores|oferta)",
     r"\bcomo (eu )?(posso|faco|consigo|da pra|faz pra|faco pra) (pagar|negociar|quitar|resolver)",
+    # Wanting to negotiate, said plainly: the debt and the ways to pay ("negociar" is what the bot tells
+    # a person who stopped the messages to write when they want to come back).
+    r"^(quero |queria |vamos |bora |gostaria de |posso )?(negociar|fazer (1 )?acordo)\b",
+    r"(?<!nao )\b(quero|queria|gostaria de|vamos|bora|preciso) (negociar|fazer (1 )?acordo|limpar (o |meu )?nome)\b",
 )
 METHOD_PIX = (r"\bpix\b",)
 METHOD_BOLETO = (r"\bboleto\b",)
+# "Quantos por cento dá?": asked of the offer on the table. Answered with the figure, and never a yes
+# ("isso dá quantos por cento?" starts like one).
+PERCENT_Q = (
+    r"\b(quantos|qnts|qntos|qtos|quanto|qnto|qto|qual|que) (e |eh |da |fica |seria |sao )?(o |a )?"
+    r"(por ?(cento|100)|porcento|porcentagem|percentual|%)",  # "cento" is 100 by then
+    r"\b(desconto|abatimento) (e |eh |da |fica )?de (quanto|qnto|qto|quantos)\b",
+    r"\b(da|fica|e) (quanto|qnto|qto|quantos) (de |por ?100 de )?desconto\b",
+    r"\b(quanto|qnto|qto) (e |eh |da |fica )?(o |de )desconto\b",
+)
+# The negativação, asked about: what paying does to the debtor's name. Hardship words may come with it
+# ("preciso limpar o nome pra financiar uma moto"), but the question is what they need answered.
+BUREAU_Q = (
+    r"\b(nome|cpf)\b.{0,30}\b(sai|saira|sair|limpa|limpo|tira|tirado|baixa|volta|fica limpo)\b.{0,20}"
+    r"\b(serasa|spc|scpc|boa vista|negativ|restric)",
+    r"\b(sai|saio|saira|sair|tira|tirar|limpa|limpar|baixa)\b.{0,25}\b(do|da|no|na|dos) (serasa|spc|scpc|boa vista)",
+    r"\b(limp|tir)[a-z]* (o |meu )?nome\b.{0,40}(\?|quando|quanto tempo|demora|prazo|se eu pagar)",
+    r"\b(serasa|spc|negativ)[a-z]*\b.{0,40}(\?|quando|quanto tempo|demora|prazo)",
+)
+# In hospital, after surgery, under treatment: a person cared for first, no number that turn.
+ILLNESS = (
+    r"\binternad[oa]s?\b",
+    r"\b(no|do|num|em 1) (hospital|pronto socorro|pronto-socorro|upa)\b",
+    r"\b(na|da) uti\b",
+    r"\b(fiz|fazer|vou fazer|fazendo|operei|opero) (1 )?(cirurgia|operacao|quimio|radio|hemodialise|dialise)",
+    r"\b(to|tou|estou|fiquei|ando) (muito )?(doente|de cama|acamad[oa]|hospitalizad[oa])",
+    r"\b(tratamento|tratando) (de |do |da |contra )?(cancer|tumor|leucemia|avc|infarto)",
+    r"\b(tive|tivemos|sofri) (1 )?(avc|infarto|derrame|acidente)\b",
+)
+# Asked what this is about, while busy: "é rapidinho?", "oq é?". A question, not "depois".
+_BUSY_BUT_ASKS = (
+    r"(\b(oq|o que|oque|q) (e|eh|foi|houve|aconteceu|vc quer|vcs querem|precisa)\b|\brapid|\bdo que se trata\b)"
+)
 
 # Every list compiled when the module loads, in the process's startup: the first debtors after a
 # deploy used to pay for it (about a sixth of the first turns' decisions went to `re`'s parser), and
@@ -714,9 +772,10 @@ _PLAIN_YES_TEXT = """
     sim s ss si isso ok okay blz beleza fechou fechado fecha fechar fechamos fechem bora show claro pode ser
     mandar manda mande envia enviar envie gerar gera gere perfeito combinado certo certinho top uhum aham
     aceito aceita topo demorou confirmo confirmado confirma quero faco faz fazer vamos nessa la ta to bom boa
-    otimo de acordo feito crer com certeza exatamente exato mesmo assim
+    otimo de acordo feito crer com certeza exatamente exato mesmo msm mesma assim
     entao ai ae agora ja pra mim por favor pfv pf pfvr muito obrigada obrigado obg brigada valeu vlw amem
     deus abencoe abencoa gracas oi ola opa dia tarde noite moca querida senhora senhor
+    minha meu fia fio filha filho querido amor moco
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -732,14 +791,29 @@ _FORGIVEN = _any(r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida")
 _ENTRADA = _any(r"\bentrada\b")
 _PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
 _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
+_PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
+_BUSY_ASKS = _any(_BUSY_BUT_ASKS)
+_LEGAL, _CPF_WHY = _any(*LEGAL), _any(*CPF_WHY)
+# "Quanto dá à vista e quanto parcelado?": both ways asked for at once.
+_OPTIONS_Q = _any(
+    r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b(parcel|dividi|prazo)",
+    r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\b(parcel|dividi)[a-z]*\b.{0,60}\ba vista\b",
+)
+# "1k", "1,5k", "2 mil": thousands as people write them.
+_THOUSANDS = re.compile(r"\b(\d{1,3})(?:[.,](\d))?\s*(?:k|mil)\b")
+_SPOKEN_THOUSANDS = re.compile(r"\b(\d{1,3})()\s1000\b")  # "dois mil" reads "2 1000" once the words are numbers
+
+
+def _thousands(m: re.Match[str]) -> str:
+    return str(int(m.group(1)) * 1000 + int(m.group(2) or 0) * 100)
 
 
 def _installment_count(t: str) -> int | None:
     if re.search(r"\bmetade\b.*\b(metade|resto|outra)\b", t):  # "metade agora e metade mês que vem"
         return 2
-    m = re.search(r"\b(\d{1,2})\s*(x|vezes|vzs|vz|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b", t) or re.search(
-        r"\bem (\d{1,2}) meses\b", t
-    )
+    m = re.search(
+        r"\b(\d{1,2})\s*(x|vezes|vzs|vz|ves|veis|vezis|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b", t
+    ) or re.search(r"\bem (\d{1,2}) meses\b", t)
     if m:
         return int(m.group(1))
     m = re.search(r"\bem (\d{1,2})\b", t)
@@ -768,6 +842,17 @@ def _amount_cents(original: str, t: str) -> int | None:
             r"(?: (?:te |lhe )?(?:pagar|dar|oferecer|juntar|arrumar))?"
             r"\s+(?:uns |umas |ate |so |tipo |os |as |no maximo |mais ou menos )?"
             r"(\d{2,6}(?:,\d{1,2})?)\b(?![/.]?\d)(?!/)",  # not a date: "posso pagar 15/12"
+            t,
+        )
+        if m and re.search(rf"{re.escape(m.group(1))}\s*(x|vezes|parcelas?)", t):
+            m = None
+    if not m:
+        # The number first: "1000 eu consigo", "1100 e fecho agora", or a bare "e 900?" to an offer.
+        m = re.search(
+            r"\b(\d{2,6}(?:,\d{1,2})?) (?:e )?(?:eu )?(?:consigo|posso|pago|dou|fecho|quito|topo|aceito)\b", t
+        ) or re.fullmatch(
+            r"\W*(?:e se for|e por|por|que tal|q tal|faz por|e se eu (?:pagar|der)) (?:r\$\s*)?(\d{2,6}(?:,\d{1,2})?)"
+            r"\s*\??\W*",
             t,
         )
         if m and re.search(rf"{re.escape(m.group(1))}\s*(x|vezes|parcelas?)", t):
@@ -891,7 +976,7 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
 @functools.lru_cache(maxsize=16)
 def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     """The rules' understanding, and whether the classifier may be asked (the rules said unknown)."""
-    t = _words_to_numbers(fold(text))
+    t = _SPOKEN_THOUSANDS.sub(_thousands, _words_to_numbers(_THOUSANDS.sub(_thousands, fold(text))))
     down = _down_payment_cents(t)
     count = _installment_count(t)
     amount = _amount_cents(text, t)
@@ -901,7 +986,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if count == 2 and re.search(r"\bmetade (agora|hoje|ja)\b", t):
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
-    accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY)
+    asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
+    asks = asks_percent or asks_bureau or asks_options
+    accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in _TOKENS.findall(t))
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
@@ -928,6 +1015,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             wants_cash=cash,
             wants_installments=inst,
             conditional=_has(t, _CONDITIONAL),
+            asks_percent=asks_percent,
+            asks_bureau=asks_bureau,
+            asks_options=asks_options,
+            illness=_has(t, _ILLNESS),
         )
 
     if not t:
@@ -936,11 +1027,19 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.crisis).model_copy(update={"someone_else": True}), False
     for intent, pattern in _ORDERED:
         if _has(t, pattern):
+            if intent is Intent.anger and _has(t, _LEGAL):
+                intent = Intent.legal_threat  # "um absurdo, vou no juizado": recorded as the threat it is
+            elif intent is Intent.identity_question and _has(t, _CPF_WHY):
+                intent = Intent.cpf_why  # "pq querem meu cpf? golpista tb pede": the question is why the CPF
             return u(intent), False
     if _RELATIVE_DIED.search(t):  # "perdi meu pai": a death, whose is for the flow to tell (`relative_died`)
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
+    if asks:
+        return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
+    if _has(t, _ILLNESS) and count is None and amount is None and down is None:
+        return u(Intent.distress), False  # cared for first; with terms said, it stays hardship below
     if _has(t, _DISTRESS):
         # Said with terms ("tô desesperada, consigo 80 por mês") it is hardship, and the terms are heard.
         terms = any(v is not None for v in (count, amount, down, day, pct)) or cash
@@ -949,7 +1048,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if paying and day is not None and count is None and amount is None:
         return u(Intent.promise), False
     if _has(t, _LATER):
-        return u(Intent.later), False
+        if _has(t, _BUSY_ASKS):
+            return u(Intent.debt_question), False  # "to no trampo, é rapidinho?": they ask, they don't leave
+        # "Te chamo pra fechar quando sair a rescisão": the "fechar" is for later, never a yes now.
+        return u(Intent.later).model_copy(update={"accepts": False, "plain": False}), False
     if count is not None or down is not None or (_has(t, _INSTALL) and not cash) or _has(t, _ENTRADA):
         return u(Intent.installments), False
     if pct is not None:

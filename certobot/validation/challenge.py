@@ -62,8 +62,28 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     return "".join(spoken)[:n]
 
 
+# "o meu cpf é 4 4 4", "meu cpf começa com 496": the digits named as the CPF's, wherever they sit in a
+# message (a voice note typed out runs long). Only a group that follows the word CPF closely counts.
+_NAMED = re.compile(
+    r"\bcpf\b(?: (?:e|eh|sao|comeca|comecam|inicia|iniciam|termina|do titular|dele|dela|meu|:))*"
+    r"(?: (?:com|por|em|os|o))*\W*((?:\d[\s.\-]*){3,})"
+)
+
+
+def named_first_digits(text: str, n: int = 3) -> str | None:
+    """The first `n` digits of a group the debtor names as their CPF's ("meu cpf começa com 496")."""
+    folded = _fold(text)
+    m = _NAMED.search(folded)
+    if m is None or re.search(r"\btermina", folded[m.start() : m.start(1)]):
+        return None  # "termina com": the last digits are not the challenge
+    digits = re.sub(r"\D", "", m.group(1))
+    return digits[:n] if len(digits) >= n else None
+
+
 def matches(answer: str, cpf: str, n: int = 3) -> bool:
     digits = extract_first_digits(answer, n)
-    if digits is None:
-        return False
-    return hmac.compare_digest(digits.encode(), cpf[:n].encode())
+    return digits is not None and matches_digits(digits, cpf, n)
+
+
+def matches_digits(digits: str, cpf: str, n: int = 3) -> bool:
+    return len(digits) >= n and hmac.compare_digest(digits[:n].encode(), cpf[:n].encode())

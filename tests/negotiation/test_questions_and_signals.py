@@ -1,0 +1,164 @@
+"""What session 17's held-out probe found misread, across kinds of people rather than the probe's lines.
+
+Each family holds the probe's phrasing and others written beside it: questions that start like a yes
+("isso dá quantos por cento?"), a "não me liga" that was heard as "me liga", wanting to vanish heard as
+"change", a hospital bed answered with an offer, a charge already agreed elsewhere answered with a better
+offer, "1k" and "1000 eu consigo" not heard as amounts, and CPF digits said in a sentence.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from certobot.negotiation.nlu import Intent, understand
+from certobot.validation.challenge import extract_first_digits, named_first_digits
+from certokit.money import brl
+from tests.negotiation.test_terms import ctx, talk
+
+TODAY = date(2026, 11, 22)
+
+
+def heard(text: str) -> Intent:
+    return understand(text, TODAY).intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # No calls either: the opposite of "me liga".
+        ("E NAO ME LIGA TB", Intent.opt_out),
+        ("nem me liguem, ja falei", Intent.opt_out),
+        ("nao me telefona mais", Intent.opt_out),
+        ("pode me ligar?", Intent.human),
+        ("prefiro que vc me ligue", Intent.human),
+        # Wanting to vanish is despair; vanishing from the world is a crisis.
+        ("as vezes queria sumir sabe, sumir msm. to cansado", Intent.distress),
+        ("so queria sumir um pouco de tudo", Intent.distress),
+        ("queria sumir desse mundo", Intent.crisis),
+        # In hospital or under treatment: cared for first.
+        ("moca to internado no hospital, fiz cirurgia e deu complicacao", Intent.distress),
+        ("to na uti com meu filho", Intent.distress),
+        ("estou fazendo quimio, nao consigo pensar nisso", Intent.distress),
+        ("tive um avc mes passado", Intent.distress),
+        # Charged twice, or already agreed with another collector: a dispute, never a better offer.
+        ("como assim vcs tao cobrando de novo? isso e cobranca em dobro", Intent.dispute),
+        ("ja fiz acordo com outra assessoria e to pagando certinho", Intent.dispute),
+        ("nao vou pagar duas vezes a mesma coisa", Intent.dispute),
+        # A legal threat said in anger is recorded as the threat.
+        ("um absurdo isso, ja falei com meu advogado", Intent.legal_threat),
+        ("palhacada, vou no procon amanha", Intent.legal_threat),
+        # Wanting to negotiate, said plainly ("negociar" is what an opted-out person is told to write).
+        ("negociar", Intent.debt_question),
+        ("quero fazer um acordo", Intent.debt_question),
+        ("quero limpar meu nome", Intent.debt_question),
+        ("nao quero negociar", Intent.refuse),
+        # Busy, but asking what it is: a question, not "later".
+        ("oi to no trampo agr, é rapidinho?", Intent.debt_question),
+        ("foi mal to dirigindo, oq é?", Intent.debt_question),
+        ("to dirigindo, depois falo", Intent.later),
+        # Someone else's CPF typed in.
+        ("o cpf do meu marido é 123", Intent.third_party),
+        ("eu que cuido das contas dele", Intent.third_party),
+    ],
+)
+def test_what_a_message_means(text: str, intent: Intent) -> None:
+    assert heard(text) is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "isso da qntos por cento de desconto?",
+        "quantos % é o desconto?",
+        "o desconto é de quanto?",
+        "e isso da quanto de desconto",
+        "qual a porcentagem do desconto?",
+    ],
+)
+def test_a_question_about_the_discount_is_a_question_not_a_yes(text: str) -> None:
+    u = understand(text, TODAY)
+    assert (u.intent, u.asks_percent, u.accepts) == (Intent.debt_question, True, False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "se eu pagar meu nome sai do serasa e do spc? preciso limpar o nome pra financiar uma moto",
+        "quando eu pagar eles tiram meu nome do spc?",
+        "em quanto tempo limpa meu nome?",
+        "isso me tira do serasa?",
+    ],
+)
+def test_a_question_about_the_negativacao_is_answered_not_heard_as_hardship(text: str) -> None:
+    u = understand(text, TODAY)
+    assert (u.intent, u.asks_bureau) == (Intent.debt_question, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("mano tenho 1k guardado, se eu te passar 1k a vista quita tudo?", 100_000),
+        ("consigo 1,5k a vista", 150_000),
+        ("tenho 2 mil pra quitar", 200_000),
+        ("consigo dois mil a vista", 200_000),
+        ("e 1000? 1000 eu consigo", 100_000),
+        ("1100 e fecho agora, ultima proposta", 110_000),
+        ("que tal 800?", 80_000),
+    ],
+)
+def test_amounts_as_people_write_them(text: str, cents: int) -> None:
+    assert understand(text, TODAY).amount_cents == cents
+
+
+@pytest.mark.parametrize("text", ["123", "é 123", "e 123", "1 2 3", "os 3 primeiros sao 184"])
+def test_an_answer_to_the_cpf_question_is_never_an_amount(text: str) -> None:
+    u = understand(text, TODAY)
+    assert u.amount_cents is None
+    assert extract_first_digits(text) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("o meu cpf e 4 4 4", "444"),
+        ("oi boa tarde aqui é a Rosângela o meu cpf começa com 496 e queria parcelar em 10 vezes", "496"),
+        ("cpf: 123.456", "123"),
+        ("meu cpf 987", "987"),
+        ("meu cpf termina com 123", None),  # the last digits are not the challenge
+        ("o cpf do meu marido é 123", None),
+        ("pra que o cpf?", None),
+    ],
+)
+def test_digits_named_as_the_cpfs(text: str, digits: str | None) -> None:
+    assert named_first_digits(text) == digits
+
+
+def test_the_discount_asked_in_percent_is_the_pending_offers_rounded_down() -> None:
+    out = talk(ctx(200_000, "40", 10_000, 10), "qro pagar a vista", "isso da qntos por cento de desconto?")
+    assert "16% de desconto" in out[1].reply
+    assert out[1].state.awaiting_confirmation  # still the same offer, still waiting for a yes
+    assert out[1].action == "continue"
+
+
+def test_cash_chosen_after_a_hardship_offer_is_the_hardship_price() -> None:
+    out = talk(ctx(65_000, "25", 6_000, 6), "quero pagar a vista", "nao", "to desempregada, ta dificil", "a vista")
+    shown, chosen = out[2].reply, out[3].state.pending_offer
+    assert chosen is not None
+    assert f"à vista por {brl(chosen.total_cents)}" in shown  # the price shown is the one to confirm
+    assert chosen.total_cents < out[0].state.pending_offer.total_cents  # never the older, dearer one
+
+
+def test_after_a_claimed_payment_a_no_or_an_ok_gets_no_offer() -> None:
+    out = talk(ctx(120_000, "30", 10_000, 10), "ja paguei semana passada", "nao vou pagar de novo nao", "ok")
+    for d in out[1:]:
+        assert "R$" not in d.reply
+        assert d.state.pending_offer is None
+
+
+def test_both_ways_asked_for_get_both_totals() -> None:
+    out = talk(ctx(150_000, "30", 10_000, 10), "qnto da o total a vista e qnto da se eu parcelar?")
+    assert "À vista" in out[0].reply
+    assert "Parcelado" in out[0].reply
+    assert not out[0].state.awaiting_confirmation  # nothing to say yes to yet: they choose
