@@ -60,6 +60,21 @@ ILLNESS_REPLIES = (
     "Quando puder, me chama aqui e a gente vê com calma. Melhoras!",
 )
 
+# A lawyer or attorney for the debtor: the team checks the power of attorney; nothing about the debt here.
+REPRESENTATIVE_TEXT = (
+    "Obrigada pelo contato. Pedidos de advogado ou procurador são atendidos pela nossa equipe, que confere a "
+    "procuração antes de qualquer informação, e responde por aqui. Já deixei o pedido registrado; por este canal "
+    "não informo nada sobre o débito até essa conferência."
+)
+REPRESENTATIVE_NOTE = "Advogado ou procurador do titular: conferir a procuração antes de informar qualquer coisa."
+
+# The LGPD's own request: recorded for the team (the data officer answers it), and the messages stop now.
+ERASURE_TEXT = (
+    "Entendido. Registrei seu pedido de exclusão dos seus dados, como garante a LGPD, e a equipe responsável "
+    "responde por aqui. A partir de agora você não recebe mais mensagens nossas."
+)
+ERASURE_NOTE = "Pediu a exclusão dos dados pessoais (LGPD, art. 18) e o fim das mensagens."
+
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2
 UNWELL_FOLLOW_UP_DAYS = 7  # "agora não dá": one follow-up, never sooner than this
@@ -586,6 +601,13 @@ class OfflineNegotiator:
             )
             tail = "Posso fechar assim?" if pending else f"Hoje consigo {offers_text(ctx, s)}."
             return _say(s, heard, f"{figure}. {tail}")
+        if heard.asks_bureau and heard.proposes_terms | heard.wants_cash | heard.wants_installments:
+            # "Quanto fica à vista? quero tirar meu nome do SPC": the rule, then those terms to confirm.
+            offer, why = counter_offer(ctx, s, heard)
+            lead = (
+                "Com o acordo pago, o credor tem até 5 dias úteis pra pedir a retirada do seu nome do Serasa e do SPC."
+            )
+            return _propose(ctx, s, heard, offer, f"{lead} {why}".strip())
         if heard.asks_bureau:
             rule = (
                 "Sim! Com o acordo pago, o credor tem até 5 dias úteis pra pedir a retirada do seu nome do Serasa "
@@ -611,14 +633,28 @@ class OfflineNegotiator:
         return _say(
             s,
             heard,
-            f"É {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com {ctx.original_creditor}, de {brl(ctx.amount_cents)}. "
-            f"Hoje consigo {offers_text(ctx, s)}.",
+            _pick(
+                (
+                    f"É {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com {ctx.original_creditor}, de "
+                    f"{brl(ctx.amount_cents)}. Hoje consigo {offers_text(ctx, s)}.",
+                    # Asked again ("será que foi aquele cartão?"): the same facts in other words, and time.
+                    f"Sem pressa, te explico de novo: ficou em aberto {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com "
+                    f"{ctx.original_creditor}, no valor de {brl(ctx.amount_cents)}. Se quiser ver com alguém da "
+                    f"família antes, pode; quando quiser, dá pra pagar {offers_text(ctx, s)}.",
+                ),
+                s.turns,
+            ),
         )
 
     def _pay_date(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         if s.pending_offer is not None and heard.day is not None:
             return self._terms(ctx, s, heard)
         if s.first_due is not None:
+            cap = ""
+            if heard.day is not None and s.first_due < heard.day:
+                cap = f"Não consigo o 1º vencimento em {heard.day:%d/%m/%Y}; o mais longe que consigo é "
+                cap += f"{s.first_due:%d/%m/%Y}. "
+                return _say(s, heard, f"{cap}Quer fazer assim? Prefere à vista ou parcelado?")
             return _say(s, heard, f"Anotado, 1º vencimento em {s.first_due:%d/%m/%Y}. Prefere à vista ou parcelado?")
         return self._unknown(ctx, s, heard)
 
@@ -653,9 +689,11 @@ class OfflineNegotiator:
         return _say(
             s,
             heard,
-            "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só chamar.",
+            ERASURE_TEXT
+            if heard.erasure
+            else "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só chamar.",
             action="opt_out",
-            notes="Pediu para não receber mais mensagens.",
+            notes=ERASURE_NOTE if heard.erasure else "Pediu para não receber mais mensagens.",
         )
 
     def _crisis(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
@@ -742,6 +780,26 @@ class OfflineNegotiator:
         )
 
     def _third_party(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.representative:
+            return _say(s, heard, REPRESENTATIVE_TEXT, action="third_party", notes=REPRESENTATIVE_NOTE)
+        if heard.about_another:
+            # The titular asks about someone else's debt: not even whether it exists; their own goes on.
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                _pick(
+                    (
+                        "Sobre a dívida de outra pessoa eu não posso falar, nem dizer se existe: isso só com o "
+                        "próprio titular, que pode nos chamar direto. Sobre a sua, sigo por aqui: consigo "
+                        f"{offers_text(ctx, s)}. Quer seguir com a sua?",
+                        "Continuo sem poder dizer nada da dívida de outra pessoa, nem com os dígitos dela: só ela "
+                        "mesma pode tratar disso com a gente. Se quiser resolver a sua, me diz se prefere à vista "
+                        "ou parcelado.",
+                    ),
+                    s.turns,
+                ),
+            )
         return _say(
             s,
             heard,
@@ -780,6 +838,7 @@ class OfflineNegotiator:
 
     def _later(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         # Someone in hospital is not called back in two days: a week, unless they named a day.
+        s.unwell = s.unwell or heard.illness
         wanted = heard.day or (ctx.today + timedelta(days=UNWELL_FOLLOW_UP_DAYS) if s.unwell else None)
         when = follow_up_date(ctx.today, wanted)
         s.awaiting_confirmation = False
@@ -817,6 +876,20 @@ class OfflineNegotiator:
         )
 
     def _breakdown(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.asks_interest:
+            # "10x tem juros?": the plan's own figures say it; nothing is added on top of the parcelas.
+            count = heard.installments or s.preferred_installments
+            plan = ctx.policy.installment_offer(count=count, step=s.step, first_due=s.first_due) if count else None
+            plan = plan or _best_plan(ctx, s)
+            cash = ctx.policy.cash_offer(s.step, s.first_due)
+            if plan is not None:
+                s.preferred_installments = plan.installments
+                return _say(
+                    s,
+                    heard,
+                    f"Não tem juros em cima das parcelas: em {plan.installments}x fica {plan.describe()}, e esse "
+                    f"total não muda. À vista sai mais barato: {brl(cash.total_cents)}. Qual prefere?",
+                )
         return _say(
             s,
             heard,
@@ -828,6 +901,23 @@ class OfflineNegotiator:
         )
 
     def _cpf_after_validation(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.asks_my_data:
+            return _say(
+                s,
+                heard,
+                _pick(
+                    (
+                        "Por segurança, não passo dados pessoais completos (CPF, endereço, documentos) por mensagem, "
+                        "nem pra você. O CPF você consulta no app gov.br ou no site da Receita Federal; pra conferir "
+                        "ou corrigir o cadastro, escreva *atendente*. Sobre o acordo, sigo por aqui: consigo "
+                        f"{offers_text(ctx, s)}.",
+                        "Esses dados (endereço, documentos, CPF completo) eu também não informo por aqui, pela sua "
+                        "segurança. Uma pessoa da equipe confere o cadastro com você se escrever *atendente*. Quer "
+                        "ver o acordo enquanto isso?",
+                    ),
+                    s.turns,
+                ),
+            )
         return _say(
             s,
             heard,

@@ -82,6 +82,11 @@ class Understanding(BaseModel):
     asks_percent: bool = False  # "quantos por cento dá de desconto?": a question, never a yes
     asks_bureau: bool = False  # "meu nome sai do Serasa?": a question about the negativação, never hardship
     asks_options: bool = False  # "quanto fica à vista e quanto parcelado?": both ways, never one to confirm
+    asks_interest: bool = False  # "10x tem juros?": about the installments, answered with the plan's total
+    erasure: bool = False  # "pela LGPD, apaguem meus dados": the request is recorded as such, not only an opt-out
+    asks_my_data: bool = False  # "me passa meu CPF completo": never given by chat
+    about_another: bool = False  # a validated debtor asking about someone else's debt: declined, not an ending
+    representative: bool = False  # a lawyer or attorney for the debtor: for the team, never the bot
     illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
 
     @property
@@ -141,8 +146,24 @@ NUMBER_WORDS = {
     "trezentos": 300,
     "quatrocentos": 400,
     "quinhentos": 500,
+    "seiscentos": 600,
+    "setecentos": 700,
+    "oitocentos": 800,
+    "novecentos": 900,
+    # As they are often written by ear: "quinhentu", "trezentu".
+    "duzentu": 200,
+    "duzentus": 200,
+    "trezentu": 300,
+    "trezentus": 300,
+    "quatrocentu": 400,
+    "quinhentu": 500,
+    "quinhentus": 500,
     "mil": 1000,
 }
+MONTHS = (
+    "janeiro", "fevereiro", "marco", "abril", "maio", "junho",
+    "julho", "agosto", "setembro", "outubro", "novembro", "dezembro",
+)  # fmt: skip
 WEEKDAYS = {"segunda": 0, "terca": 1, "quarta": 2, "quinta": 3, "sexta": 4, "sabado": 5, "domingo": 6}
 _WEEKDAYS = [(re.compile(rf"\b{name}(-feira)?\b"), wd) for name, wd in WEEKDAYS.items()]
 
@@ -226,7 +247,8 @@ WRONG = (
     r"\bnao sou (eu|ele|ela|o|a)\b",
     r"\bnumero errado\b",
     r"\bengano\b",
-    r"\b(se enganaram|se enganou|enganad[oa]s?)\b",
+    r"\b(se enganaram|se enganou)\b",
+    r"\b(vcs|voces|vc|voce) (estao |tao |esta |ta )?enganad[oa]s?\b",
     r"\b(esse|este|o) (numero|chip|celular|telefone) (e|eh) (meu )?(novo|faz pouco tempo|ha pouco tempo)\b",
     r"\b(numero|chip) (e )?meu (faz|ha) pouco tempo\b",
     r"\bnao conheco\b",
@@ -261,6 +283,11 @@ BOT = (
     r"\be (um )?(robo|bot)\b",
     r"\b(robo|bot|robozinho|inteligencia artificial)\s*\?",
     r"\bfalando com (um |uma )?(robo|maquina|bot)",
+    # Flirting or personal questions to the assistant: it says what it is, and goes back to the topic.
+    r"\b(manda|mande|me manda|envia|envie|passa) (1 |uma )?(foto|selfie|nude|fotinho)",
+    r"\b(vc|voce|tu) (e|eh) (muito )?(gata|gostosa|linda|bonita|casada|solteira|gatinha)",
+    r"\b(oi|ola|e ai) (gata|gatinha|linda|gostosa)\b",
+    r"\bqual (e )?(o )?(seu|teu) (nome|zap|insta|instagram|numero|whats)\b",
 )
 IDENTITY = (
     # Who the boleto pays: the company and its CNPJ are the answer (and "never pay another name").
@@ -337,10 +364,12 @@ HARDSHIP = (
     r"\bmal da pra\b",
     r"\bcontas (atrasadas|pra pagar)\b",
     r"\bfilhos?\b.*\b(comer|sustentar)\b",
+    r"💸",  # "😢💸": the money is gone
     *CANT_PAY,
 )
 INSTALL = (
-    r"\b\d{1,2}\s*(x|vezes|ves|veis|vezis|parcelas?|prestac|boletos|carnes|mensalidades)",
+    r"\b\d{1,2}\s*(x|vezes|parcelas?|prestac|boletos|carnes|mensalidades)",
+    r"\b([2-9]|\d{2}) ?(vez|ves|veis|vezis|vzs|vz)\b",  # never "uma vez", which is à vista
     r"\bparcel",
     r"\bdividi",
     r"\bem quantas vezes\b",
@@ -374,7 +403,10 @@ SETTLE = (
 ACCEPT = (
     r"\bfecha(mos|r|do)?\b",
     r"\baceit(o|ar|amos|ei)\b",
-    r"^(sim|s|ss|si|isso|ok|okay|blz|beleza|fechou|fechado|bora|show|claro|pode|perfeito|combinado|certo|top|uhum|aham)\b",
+    r"^(sim|sin|s|ss|si|isso|ok|okay|blz|beleza|fechou|fechado|bora|show|claro|pode|perfeito|perfeitamente|"
+    r"combinado|certo|top|uhum|aham|deal|yes|pdp|firmeza|fmz)\b",
+    r"\bfex(a|ar|o|ou|ado|amos)\b",  # "pode fexar"
+    r"\bpode (fase|faze|fazer)\b",
     r"\bfechou\b",
     r"\bbora\b",
     r"\bpode (mandar|ser|fechar|gerar|enviar|sim)\b",
@@ -519,7 +551,8 @@ THIRD_PARTY = (
     r"\bno (lugar|nome) d(ele|ela)\b",
     r"\b(ele|ela) (nao esta|nao ta|ta|esta|ficou) (aqui|ocupad|viajando|trabalhando|internad|pres[oa]\b|presente|"
     r"doente|sem celular)",
-    rf"\b(esse|este|o) (numero|celular|telefone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
+    rf"\b(esse|este|o) (numero|celular|cel|telefone|fone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
+    rf"\b(e|eh|sou) (o|a) {RELATIVE} (dela|dele)\b",
     rf"\b(minha|meu) {RELATIVE} (que deve|e quem deve|que tem (essa|a) divida|e (o|a) titular|"
     r"pediu pra eu|mandou eu)\b",
     rf"\bquem deve (e|eh) (a |o )?(minha |meu )?{RELATIVE}\b",
@@ -529,11 +562,35 @@ THIRD_PARTY = (
     r"\b(ele|ela) (me )?pediu pra (eu|mim) (ver|resolver|pagar|falar|negociar|cuidar)",
     r"\b(recado|passar o recado|aviso (ele|ela))\b",
     # Someone else's CPF or account typed in: "o cpf do meu marido é 123", "as contas dele sou eu que pago".
-    rf"\b(cpf|documento|conta|contas|divida|dividas|nome|cartao) (e |eh )?(do|da|de) (meu |minha )?{RELATIVE}\b",
-    r"\b(cpf|documento|conta|contas|divida|dividas|cartao) (dele|dela)\b",
+    # (Not "a dívida do meu irmão": asked after the CPF, that is a question to decline, not a third party.)
+    rf"\b(cpf|documento|rg) (e |eh )?(do|da|de) (meu |minha )?{RELATIVE}\b",
+    r"\b(cpf|documento|rg|contas) (dele|dela)\b",
     rf"\b(eu )?(cuido|pago|resolvo|vejo) (das|as|os) (contas|coisas|boletos) "
     rf"(dele|dela|do meu {RELATIVE}|da minha {RELATIVE})",
 )
+# Who says they are not the debtor (and speaks for them), as against a validated debtor who asks about
+# someone else's debt ("e a dívida da minha mãe?"): the first ends the conversation, the second is a
+# question declined while their own negotiation goes on.
+SPEAKS_FOR = (
+    rf"\bsou (a |o |tipo )?{RELATIVE}\b",
+    rf"\b(aqui|quem fala) (e|eh) (a |o )?{RELATIVE}\b",
+    r"\b(no lugar|em nome) d(ele|ela)\b",
+    r"\b(resolver|pagar|negociar|ver|tratar|falar|acertar|quitar)( isso| a divida| essa divida)? "
+    r"(por|pra|para|no lugar d)( )?(ele|ela)\b",
+    rf"\b(esse|este|o) (numero|celular|cel|telefone|fone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
+    rf"\b(e|eh|sou) (o|a) {RELATIVE} (dela|dele)\b",
+    r"\b(ele|ela) (me )?pediu pra (eu|mim)",
+    r"\b(dona|dono) (do|desse|deste) (numero|celular|telefone)\b",
+    r"\b(ele|ela) (nao esta|nao ta|ta|esta|ficou) (aqui|ocupad|viajando|trabalhando|internad|pres[oa]\b|presente|"
+    r"doente|sem celular)",
+)
+ANOTHERS_DEBT = (
+    rf"\b(divida|conta|boleto|cpf|nome|cartao)s? (d[oa] (minha |meu )?{RELATIVE}|dele|dela)\b",
+    rf"\bquanto (ela|ele|a minha {RELATIVE}|o meu {RELATIVE}|minha {RELATIVE}|meu {RELATIVE}) (deve|ta devendo)",
+    r"\b(ela|ele) (tb|tambem) (deve|tem divida)",
+)
+# A lawyer or an attorney for the debtor: a person of the team checks the power of attorney.
+REPRESENTATIVE = (r"\b(represento|procuracao|sou (o |a )?advogad|advogad[oa] (d[oa]|que representa))",)
 DISPUTE = (
     r"\b(essa|esta|a|tal) (divida|conta|cobranca|fatura) nao (e|eh) (minha|meu)\b",
     r"\bnao (e|eh) (minha|meu) (essa |esta |a )?(divida|conta|cobranca|fatura|cartao|emprestimo)",
@@ -551,6 +608,9 @@ DISPUTE = (
     r"\busaram (o )?meu (nome|cpf|documento)",
     r"\bnao conhe[cç]o (essa|esta|esse|a|o) (divida|conta|cobranca|empresa|banco|loja)",
     r"\bnao tenho (divida|conta|cartao|nada) (com|na|no)\b",
+    # The contract or proof asked for before paying: the debtor's right; collection waits for it.
+    r"\b(quero|queria|preciso|exijo|manda|mandem|vcs mandam|me mostra|mostrem)\b.{0,40}\b(contrato|prova|assinatura)\b",
+    r"\bso pago com (o )?(papel|contrato|documento|prova)",
     # Charged twice: the same debt already agreed with someone else is a dispute, never a better offer.
     r"\bcobr(anca|ando|am|ar|aram)[a-z]* (em dobro|de novo|duas vezes|2 vezes|outra vez)",
     r"\bpagar (duas|2) vez",
@@ -639,6 +699,9 @@ LATER = (
     r"\bpreciso pensar\b",
     r"\b(eu )?te (chamo|procuro|aviso|mando mensagem|escrevo) (pra fechar|quando|assim que|depois|semana|mes)",
     r"\bvou esperar (sair|cair|receber|entrar|o pagamento|o salario|a rescisao|o 13)",
+    rf"\b(vou|deixa eu) (pedir pr[oa]|ver com|falar com|conversar com|perguntar pr[oa]|consultar) "
+    rf"(o |a |meu |minha |o meu |a minha )?({RELATIVE}|patroa|familia|esposa)",
+    r"\bte (dou|do|trago|passo) (1 |o )?(retorno|resposta)",
 )
 CPF_WHY = (
     r"\bpra que (vc |voce |vcs |voces )?(quer|precisa|pede|pedem|querem)",
@@ -652,6 +715,13 @@ CPF_WHY = (
     r"\blgpd\b",
     r"\bdados pessoais\b",
     r"\bvazar (meu|os) dados\b",
+)
+# The debtor's own data asked for in full ("me passa meu CPF completo", "qual meu endereço aí?"): never
+# given by chat, whoever holds the phone.
+MY_DATA = (
+    r"\b(passa|passar|manda|mandar|fala|falar|diz|dizer|informa|informar|confirma|qual (e|eh)?|ve)\b.{0,25}"
+    r"\b(meu|o meu|minha|a minha) (cpf( completo| inteiro)?|endereco|rg|data de nascimento|dados|cadastro|email)\b",
+    r"\b(meu|minha) (cpf|endereco|rg|dados)\b.{0,20}\b(completo|inteiro|cadastrad[oa]|(q|que) (ta|esta|tem) ai)",
 )
 CANCEL = (
     r"\bcancel\w* (o |esse |este |meu |a |essa )?(acordo|boleto|parcelamento|negociacao|isso|tudo|pagamento)",
@@ -691,7 +761,10 @@ CHANGE = (
     r"\bda pra (mudar|trocar|passar|adiar)",
 )
 CONDITIONAL = (r"\b(mas|so que|porem|desde que|contanto que|so se|se for|se der|se puder|entretanto|contudo)\b",)
-GREETING = (r"^(oi+|ola|opa|e ai|eai|bom dia|boa tarde|boa noite|salve|oie|alo|hello|hi)\b",)
+GREETING = (
+    r"^(oi+|ola|opa|e ai|eai|bom dia|boa tarde|boa noite|salve|oie|alo|hello|hi)\b",
+    r"^(fala|fala ai|pode falar|diga|diz|pois nao)\W*$",  # "go ahead": never a request for a person
+)
 DEBT_Q = (
     r"\bcobranca\b.*\?",
     r"\btotal da divida\b",
@@ -718,6 +791,8 @@ DEBT_Q = (
     # Wanting to negotiate, said plainly: the debt and the ways to pay ("negociar" is what the bot tells
     # a person who stopped the messages to write when they want to come back).
     r"^(quero |queria |vamos |bora |gostaria de |posso )?(negociar|fazer (1 )?acordo)\b",
+    r"\bnao (entendo|entendi|sei) (nada )?(dessas coisas|dessa coisa|disso|dessa divida|de onde)",
+    r"\bsera q(ue)? (foi|e|era) (aquel|ess|o |a )",
     r"(?<!nao )\b(quero|queria|gostaria de|vamos|bora|preciso) (negociar|fazer (1 )?acordo|limpar (o |meu )?nome)\b",
 )
 METHOD_PIX = (r"\bpix\b",)
@@ -775,7 +850,10 @@ _PLAIN_YES_TEXT = """
     otimo de acordo feito crer com certeza exatamente exato mesmo msm mesma assim
     entao ai ae agora ja pra mim por favor pfv pf pfvr muito obrigada obrigado obg brigada valeu vlw amem
     deus abencoe abencoa gracas oi ola opa dia tarde noite moca querida senhora senhor
-    minha meu fia fio filha filho querido amor moco
+    minha meu fia fio filha filho querido amor moco nas nos pelo pela aqui zap whats whatsapp
+    sin fexa fexar fexo fexou fase faze vai uai so bao po parceiro parca firmeza fmz mano mana tche bah tri
+    oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
+    gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -794,6 +872,13 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _BUSY_ASKS = _any(_BUSY_BUT_ASKS)
 _LEGAL, _CPF_WHY = _any(*LEGAL), _any(*CPF_WHY)
+_MY_DATA = _any(*MY_DATA)
+_ERASURE = _any(
+    r"\b(apag|exclu|delet|elimin|remov)[a-z]* (todos )?(os )?(meus )?dados\b",
+    r"\b(exclusao|eliminacao|remocao) (dos|de) (meus )?dados\b",
+)
+_SPEAKS_FOR, _ANOTHERS_DEBT, _REPRESENTATIVE = _any(*SPEAKS_FOR), _any(*ANOTHERS_DEBT), _any(*REPRESENTATIVE)
+_INTEREST = _any(r"(?<!sem )\bjuros?\b", r"\bacrescimo\b")
 # "Quanto dá à vista e quanto parcelado?": both ways asked for at once.
 _OPTIONS_Q = _any(
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b(parcel|dividi|prazo)",
@@ -808,14 +893,19 @@ def _thousands(m: re.Match[str]) -> str:
     return str(int(m.group(1)) * 1000 + int(m.group(2) or 0) * 100)
 
 
+_COUNT = re.compile(
+    r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b"
+    r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
+    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho) (?:em |nas |nos )(\d{1,2})\b(?! (?:dias|reais|real|conto|de))"
+)
+
+
 def _installment_count(t: str) -> int | None:
     if re.search(r"\bmetade\b.*\b(metade|resto|outra)\b", t):  # "metade agora e metade mês que vem"
         return 2
-    m = re.search(
-        r"\b(\d{1,2})\s*(x|vezes|vzs|vz|ves|veis|vezis|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b", t
-    ) or re.search(r"\bem (\d{1,2}) meses\b", t)
+    m = _COUNT.search(t) or re.search(r"\bem (\d{1,2}) meses\b", t)
     if m:
-        return int(m.group(1))
+        return int(next(g for g in m.groups() if g))
     m = re.search(r"\bem (\d{1,2})\b", t)
     if m and _has(t, _BY_DIVISION):
         return int(m.group(1))
@@ -827,7 +917,7 @@ def _amount_cents(original: str, t: str) -> int | None:
     m = re.search(r"r\$\s*(\d{1,3}(?:\.\d{3})*(?:,\d{1,2})?|\d+(?:[.,]\d{1,2})?)", t)
     if not m:
         m = re.search(
-            r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)\s*(reais|real|conto|pila|mango|contos|por mes|/mes|mensal)",  # noqa: E501 (one regex)
+            r"(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)\s*(reais|real|reau|reaw|conto|pila|mango|contos|por mes|/mes|mensal)",  # noqa: E501
             t,
         )
     if not m:
@@ -849,7 +939,9 @@ def _amount_cents(original: str, t: str) -> int | None:
     if not m:
         # The number first: "1000 eu consigo", "1100 e fecho agora", or a bare "e 900?" to an offer.
         m = re.search(
-            r"\b(\d{2,6}(?:,\d{1,2})?) (?:e )?(?:eu )?(?:consigo|posso|pago|dou|fecho|quito|topo|aceito)\b", t
+            r"(?<!dia )(?<!dias )(?<!/)\b(\d{2,6}(?:,\d{1,2})?) (?:e )?(?:eu )?"
+            r"(?:consigo|posso|pago|dou|fecho|quito|topo|aceito)\b",
+            t,
         ) or re.fullmatch(
             r"\W*(?:e se for|e por|por|que tal|q tal|faz por|e se eu (?:pagar|der)) (?:r\$\s*)?(\d{2,6}(?:,\d{1,2})?)"
             r"\s*\??\W*",
@@ -894,6 +986,18 @@ def _day(t: str, today: date) -> date | None:
             if when > today:
                 return when
         return None
+    m = re.search(r"\bdaqui (?:a )?(?:uns |umas |1s )?(\d{1,2}) (dias?|semanas?|mes|meses)\b", t)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        if unit.startswith("dia"):
+            return today + timedelta(days=n)
+        return today + timedelta(weeks=n) if unit.startswith("semana") else add_months(today, n)
+    m = re.search(rf"\b(?:(comeco|inicio|meio|fim|final) de )?({'|'.join(MONTHS)})\b", t)
+    if m and re.search(r"\b(em|pra|para|la pra|ate|so em|so pra|no|comeco|inicio|meio|fim|final|de)\b", t):
+        month = MONTHS.index(m.group(2)) + 1
+        year = today.year + (1 if month <= today.month else 0)
+        day = {"comeco": 1, "inicio": 1, "fim": 28, "final": 28}.get(m.group(1) or "", 10)
+        return date(year, month, day)
     if "depois de amanha" in t:
         return today + timedelta(days=2)
     if re.search(r"\bamanha\b", t):
@@ -1019,12 +1123,19 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_bureau=asks_bureau,
             asks_options=asks_options,
             illness=_has(t, _ILLNESS),
+            about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
+            representative=_has(t, _REPRESENTATIVE),
+            asks_my_data=_has(t, _MY_DATA),
+            erasure=_has(t, _ERASURE),
+            asks_interest=_has(t, _INTEREST) and (count is not None or _has(t, _INSTALL)),
         )
 
     if not t:
         return u(Intent.unknown), False
     if _has(t, _CRISIS_OF_ANOTHER) and not _has(t, _CRISIS_OF_ONESELF):
         return u(Intent.crisis).model_copy(update={"someone_else": True}), False
+    if _has(t, _REPRESENTATIVE):
+        return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     for intent, pattern in _ORDERED:
         if _has(t, pattern):
             if intent is Intent.anger and _has(t, _LEGAL):
@@ -1032,13 +1143,17 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             elif intent is Intent.identity_question and _has(t, _CPF_WHY):
                 intent = Intent.cpf_why  # "pq querem meu cpf? golpista tb pede": the question is why the CPF
             return u(intent), False
+    if _has(t, _ANOTHERS_DEBT):  # "e a dívida da minha mãe?": declined, never told (`about_another`)
+        return u(Intent.third_party), False
     if _RELATIVE_DIED.search(t):  # "perdi meu pai": a death, whose is for the flow to tell (`relative_died`)
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
     if asks:
         return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
-    if _has(t, _ILLNESS) and count is None and amount is None and down is None:
+    if _has(t, _MY_DATA):
+        return u(Intent.cpf_why), False  # about the debtor's data: what is and is not said by chat
+    if _has(t, _ILLNESS) and count is None and amount is None and down is None and not _has(t, _LATER):
         return u(Intent.distress), False  # cared for first; with terms said, it stays hardship below
     if _has(t, _DISTRESS):
         # Said with terms ("tô desesperada, consigo 80 por mês") it is hardship, and the terms are heard.
@@ -1070,10 +1185,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.accept), False
     if _has(t, _CHANGE):
         return u(Intent.change), False
+    if day is not None:
+        return u(Intent.pay_date), False  # "pode o primeiro boleto só pra fevereiro?": the date is the ask
     if method is not None:
         return u(Intent.payment_method), False
-    if day is not None:
-        return u(Intent.pay_date), False
     if _has(t, _GREETING):
         return u(Intent.greeting), False
     # Digits however typed ("sete nove dois", "1 2 3") are an answer to the CPF question or a

@@ -72,7 +72,8 @@ _NAMED = re.compile(
 
 def named_first_digits(text: str, n: int = 3) -> str | None:
     """The first `n` digits of a group the debtor names as their CPF's ("meu cpf começa com 496")."""
-    folded = _fold(text)
+    # "começa com dois oito quatro": the words are digits here (the group must follow the word CPF).
+    folded = re.sub(r"\b[a-z]+\b", lambda w: WORDS.get(w.group(0), w.group(0)), _fold(text))
     m = _NAMED.search(folded)
     if m is None or re.search(r"\btermina", folded[m.start() : m.start(1)]):
         return None  # "termina com": the last digits are not the challenge

@@ -162,3 +162,123 @@ def test_both_ways_asked_for_get_both_totals() -> None:
     assert "À vista" in out[0].reply
     assert "Parcelado" in out[0].reply
     assert not out[0].state.awaiting_confirmation  # nothing to say yes to yet: they choose
+
+
+# --- the second round: how people write, hard bargaining, trust (probes D, E and F) ----------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ah bão, pode fechar entao uai",
+        "pô, fechou parceiro, manda ai",
+        "Perfeitamente. Estou de acordo com as condições apresentadas. Podem emitir o boleto, por gentileza.",
+        "pdp, fechou 🤙",
+        "sin pode fexar",
+        "intao ta bom pode fase",
+        "oxe, pode fechar visse",
+        "bah, fechado tchê",
+    ],
+)
+def test_a_plain_yes_in_regional_formal_or_misspelt_words_closes(text: str) -> None:
+    u = understand(text, TODAY)
+    assert u.accepts
+    assert u.plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fechou kkkkk vai sonhando",
+        "claro, com o dinheiro que eu nao tenho",
+        "fechado, quando eu ganhar na mega",
+    ],
+)
+def test_irony_is_still_not_a_plain_yes(text: str) -> None:
+    assert not understand(text, TODAY).plain
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("fala", Intent.greeting),  # "go ahead", never a request for a person
+        ("se eu parcelar em 10x tem juros? ja fui enganada uma vez", Intent.breakdown),  # not "wrong number"
+        ("vcs se enganaram de pessoa", Intent.wrong_person),
+        ("bah, vou falar com a patroa antes e te dou um retorno amanha", Intent.later),
+        ("vou pedir pro meu neto ver isso comigo no domingo", Intent.later),
+        ("aqui nao e ela nao, e o filho dela. esse cel e da minha mae", Intent.third_party),
+        ("antes de pagar quero ver o contrato com minha assinatura", Intent.dispute),
+        ("so pago com o papel na mao", Intent.dispute),
+        ("manda uma foto sua ai", Intent.bot_question),
+        ("vc é casada?", Intent.bot_question),
+        ("😢💸", Intent.hardship),
+        ("me passa meu cpf completo ai?", Intent.cpf_why),
+        ("Sou advogado e represento o titular, tenho procuração", Intent.third_party),
+    ],
+)
+def test_what_a_message_means_second_round(text: str, intent: Intent) -> None:
+    assert heard(text) is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("6 vez quanto fica, tchê?", 6), ("dez ves de cem real", 10), ("ta, vai nas 4 entao", 4), ("uma vez so", None)],
+)
+def test_counts_as_people_write_them(text: str, count: int | None) -> None:
+    assert understand(text, TODAY).installments == count
+
+
+def test_phonetic_hundreds_and_once_are_a_cash_amount() -> None:
+    u = understand("nao tem cumo paga tudo di uma ves, so tenho quinhentu reau agora. da pra quita cum isso?", TODAY)
+    assert (u.amount_cents, u.wants_cash, u.installments) == (50_000, True, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("so consigo daqui uns 2 meses", date(2027, 1, 22)),
+        ("daqui 10 dias", date(2026, 12, 2)),
+        ("pode ser la pra fevereiro?", date(2027, 2, 10)),
+        ("so no fim de janeiro", date(2027, 1, 28)),
+    ],
+)
+def test_far_dates_as_people_say_them(text: str, day: date) -> None:
+    assert understand(text, TODAY).day == day
+
+
+def test_a_first_due_date_beyond_the_window_is_named_with_the_furthest() -> None:
+    out = talk(ctx(120_000, "20", 10_000, 10), "so consigo daqui uns 2 meses, pode o primeiro boleto so pra la?")
+    assert "o mais longe que consigo é" in out[0].reply
+
+
+def test_asking_about_interest_on_installments_gets_the_plans_fixed_total() -> None:
+    out = talk(ctx(100_000, "20", 10_000, 10), "se eu parcelar em 10x tem juros?")
+    assert "Não tem juros" in out[0].reply
+    assert "10x de R$ 100,00" in out[0].reply
+
+
+def test_another_persons_debt_is_declined_and_the_titulars_goes_on() -> None:
+    out = talk(
+        ctx(54_000, "20", 5_000, 6),
+        "e a divida da minha mae, quanto e? ela tb deve pra vcs",
+        "ta bom, entao a minha faz em 3x",
+        "fechado",
+    )
+    assert out[0].action == "continue"
+    assert "outra pessoa" in out[0].reply
+    assert out[2].action == "agreement"
+
+
+def test_the_debtors_own_full_data_is_never_given_by_chat() -> None:
+    out = talk(ctx(), "me passa meu cpf completo ai?", "e meu endereco q ta cadastrado ai, qual e?")
+    for d in out:
+        assert "não informo" in d.reply or "não passo" in d.reply
+        assert d.action == "continue"
+    assert out[0].reply != out[1].reply  # never the same sentence twice in a row
+
+
+def test_a_lawyer_for_the_debtor_hears_nothing_and_the_team_checks_the_power_of_attorney() -> None:
+    out = talk(ctx(), "Sou advogado e represento o titular, tenho procuração. Qual o valor?")
+    assert out[0].action == "third_party"
+    assert "procuração" in (out[0].notes or "")
+    assert "R$" not in out[0].reply
