@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from certobot.config import BotSettings
@@ -34,8 +35,11 @@ from certobot.crm.schemas import (
 )
 from certobot.live.switch import SwitchCache
 from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
-from certobot.negotiation import texts
+from certobot.negotiation import after_deal, texts
+from certobot.negotiation.after_deal import AfterDeal
 from certobot.negotiation.brain import (
+    REPRESENTATIVE_NOTE,
+    REPRESENTATIVE_TEXT,
     DebtContext,
     NegotiationState,
     Negotiator,
@@ -65,7 +69,7 @@ from certobot.privacy.notice import privacy_notice
 from certobot.security.identity import LockPolicy
 from certobot.security.models import BlockedPhone, IdentityFailure, IdentityLock
 from certobot.security.second_factor import needs_second_factor, parse_month
-from certobot.validation.challenge import extract_first_digits, matches
+from certobot.validation.challenge import extract_first_digits, matches_digits, named_first_digits
 from certobot.whatsapp.models import Message
 from certobot.whatsapp.schemas import InboundMessage
 from certokit.clock import Clock, SystemClock
@@ -105,6 +109,81 @@ RULES_ONLY = frozenset(
 
 # After these endings the debtor, already identified in this thread, may take the negotiation up again.
 RESUMABLE: frozenset[str] = frozenset({"refused", "follow_up", "payment_promise", "claimed_paid", "legal_threat"})
+# What a message says that comes before its digits: a person in danger, "não sou eu", "pare", someone
+# else's CPF, a death. Everything else that names the CPF's digits is an answer to the challenge.
+ANSWER_YIELDS_TO = frozenset(
+    {
+        Intent.crisis,
+        Intent.opt_out,
+        Intent.wrong_person,
+        Intent.third_party,
+        Intent.deceased,
+        Intent.violence,
+        Intent.distress,
+        Intent.human,
+    }
+)
+# After an agreement: "PARAR" stops the messages, never the deal; despair is heard without a word of money.
+AFTER_AGREEMENT_OPT_OUT = (
+    "Tudo certo: não vou mais te mandar mensagens. O acordo continua valendo e os boletos que você já recebeu "
+    "servem pra pagar. Se quiser cancelar antes do primeiro pagamento, é só escrever *cancelar*.",
+    "Anotado, sem mais mensagens nossas. Seu acordo segue de pé com os boletos que já estão com você; pra "
+    "cancelar antes de pagar, escreva *cancelar*.",
+)
+AFTER_AGREEMENT_DISTRESS = (
+    "Sinto muito que esteja tão pesado. Não precisa pensar nisso agora: se precisar mudar ou cancelar o acordo "
+    "antes de pagar, é só me dizer, sem pressa. Se a cabeça pesar demais, o CVV escuta de graça no *188*, 24 horas.",
+    "Obrigada por me contar, e sinto muito. O acordo pode esperar você ficar melhor; se quiser ajustar, é só "
+    "falar. E se precisar desabafar, o CVV atende no *188*, a qualquer hora.",
+)
+# A lawyer or attorney, after the first answer: the same, in other words; the request is with the team.
+AFTER_REPRESENTATIVE = (
+    "Seu pedido está registrado com a nossa equipe, que confere a procuração e responde formalmente. Por este canal "
+    "não informo nada sobre o débito.",
+    "A equipe responsável já tem o seu pedido e vai responder depois de conferir a procuração. Por aqui, por "
+    "segurança do titular, não passo informação nenhuma.",
+)
+# After a death was told: "sou obrigado a pagar a dívida dele?" gets the rule (no debt passes to the
+# family; only what was left, in the inventário, and up to its value), never silence or a pitch.
+_HEIR_Q = re.compile(
+    r"\b(obrigad[oa]s?|tenho que|temos que|vou ter que|preciso|a gente tem que) (a )?(pagar|assumir|quitar)"
+    r"|\bheranc|\bherdeir|\binventario|\bespolio|\bpassa (pra|para) (mim|os filhos|a familia)"
+)
+_DEATH_PAPERS = re.compile(
+    r"\b(certidao|atestado)( de obito)?\b|\b(mando|mandar|envio|enviar) .{0,20}(documento|obito)"
+)
+AFTER_DECEASED_HEIRS = (
+    "Não: dívida não passa para os filhos nem para a família. Ela só pode ser cobrada do que a pessoa deixou (a "
+    "herança, no inventário), e só até o valor disso. Ninguém vai te cobrar nada por este número. Se quiser "
+    "enviar a certidão de óbito, escreva *atendente* que uma pessoa da equipe recebe.",
+    "Pode ficar em paz quanto a isso: a família não herda dívida. Ela só pode ser paga com os bens que ficaram, "
+    "no inventário, até esse valor, e nada vai ser cobrado de você por aqui. Pra enviar a certidão de óbito, "
+    "escreva *atendente*.",
+)
+AFTER_DECEASED_PAPERS = (
+    "Se quiser enviar a certidão de óbito, escreva *atendente* que uma pessoa da equipe recebe e registra. "
+    "Ninguém vai cobrar nada por este número. Nossos sentimentos.",
+    "A certidão de óbito pode ser enviada pra nossa equipe: é só escrever *atendente*. Por aqui não haverá "
+    "nenhuma cobrança. Sentimos muito.",
+)
+# After "pare de me mandar mensagem": what is still that, and what it is told.
+STILL_OPTED_OUT = frozenset(
+    {Intent.anger, Intent.opt_out, Intent.refuse, Intent.unknown, Intent.legal_threat, Intent.breakdown}
+)
+AFTER_OPT_OUT = (
+    "Pode deixar: você não vai receber mais mensagens nem ligações nossas sobre isso. Desculpa o incômodo. "
+    "Se um dia quiser negociar, é só escrever *negociar* aqui.",
+    "Está anotado: nada mais de mensagens nem ligações. Sinto muito pelo transtorno. Se mudar de ideia, "
+    "é só escrever *negociar*.",
+)
+# Before the CPF, in hospital or under treatment: nothing about any debt, health first, the way on.
+ILLNESS_BEFORE_VALIDATION = (
+    "Sinto muito, e melhoras! Sua saúde vem antes de tudo: não precisa resolver nada agora. Quando estiver "
+    "melhor e quiser seguir, me manda os 3 primeiros dígitos do seu CPF; se preferir uma pessoa, escreva "
+    "*atendente*.",
+    "Poxa, sinto muito. Cuida de você primeiro, isso pode esperar. Quando quiser, é só me mandar os 3 "
+    "primeiros números do CPF que a gente conversa com calma.",
+)
 NOT_AN_ANSWER = frozenset(
     {
         Intent.already_paid,
@@ -175,6 +254,17 @@ def agreement_summary(outcome: dict[str, Any]) -> str:
     entrada = f", com entrada de {brl(Decimal(str(down)))}" if down else ""
     how = "PIX" if outcome.get("payment_method") == "pix" else "boleto"
     return f"total de {amount} em {n}x{entrada}{when}, por {how}"
+
+
+def agreed_negotiation(conv: Conversation) -> NegotiationState | None:
+    """How a closed conversation's negotiation ended (its `agreement`, its method), from the session's
+    durable copy; None when there is none to read."""
+    if not conv.session:
+        return None
+    try:
+        return SessionState.model_validate(conv.session).negotiation
+    except ValidationError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -388,6 +478,27 @@ class ConversationFlow:
 
     async def _validation_turn(self, w: TurnWork, conv: Conversation, state: SessionState, text: str, n: int) -> Turn:
         heard = understand(text, today_sp())
+        # Digits named as the CPF's ("o meu cpf é 4 4 4", a long voice note with "meu cpf começa com 496"),
+        # or a short answer the rules could not place ("tá... 891", which the classifier guessed about),
+        # are an answer, whatever else the message says, unless it says something that must come first.
+        named = named_first_digits(text)
+        if named is None and understand(text, today_sp(), learned=False).intent is Intent.unknown:
+            named = extract_first_digits(text)
+        asked = heard  # what else the message asked ("meu cpf começa com 496, dá pra fazer em 10x?")
+        if named is not None and heard.intent not in ANSWER_YIELDS_TO:
+            heard = heard.model_copy(update={"intent": Intent.unknown})
+        if heard.intent is Intent.distress and heard.illness:
+            return Turn([texts.pick(ILLNESS_BEFORE_VALIDATION, n)], understood=heard.intent)
+        if heard.intent is Intent.third_party and heard.representative:
+            # Not the debtor, as any third party (nothing said, the conversation ends), but the team is told
+            # to check the power of attorney and answer them.
+            state.end("completed")
+            return Turn(
+                [REPRESENTATIVE_TEXT],
+                contact=ContactRequest(kind="third_party", session_id=conv.id, notes=REPRESENTATIVE_NOTE),
+                outcome=self._outcome(conv, state, "no_contact", reason="third_party", notes=REPRESENTATIVE_NOTE),
+                understood=heard.intent,
+            )
         special = self._special_before_validation(conv, state, heard.intent, n, someone_else=heard.someone_else)
         if special is not None:
             special.understood = heard.intent
@@ -399,7 +510,7 @@ class ConversationFlow:
             return await self._second_factor_turn(w, conv, state, text, n, now)
         # A message that says something else ("já paguei 200 reais", "dá pra parcelar em 10x?") is not an
         # answer to the challenge, whatever digits it holds: no attempt is used up.
-        digits = None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text)
+        digits = named or (None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text))
         if digits is None and heard.intent in NOT_AN_ANSWER:
             state.prompts += 1
             return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
@@ -413,7 +524,7 @@ class ConversationFlow:
             return Turn([texts.pick(texts.ASK_DIGITS_AGAIN, n)], understood=heard.intent)
         state.validation_attempts += 1
         conv.validation_attempts = state.validation_attempts
-        ok = conv.debtor_cpf is not None and matches(text, conv.debtor_cpf)
+        ok = conv.debtor_cpf is not None and matches_digits(digits, conv.debtor_cpf)
         w.add(
             ValidationAttempt(
                 conversation_id=conv.id,
@@ -431,7 +542,7 @@ class ConversationFlow:
             if needs_second_factor(debtor.debt_amount, self.settings.second_factor_min_amount):
                 state.second_factor = True
                 return Turn([texts.pick(texts.SECOND_FACTOR_ASK, 0)])
-            return self._validated(conv, state, debtor)
+            return self._validated(conv, state, debtor, asked if named is not None else None)
         return await self._failed_attempt(w, conv, state, now, n)
 
     async def _second_factor_turn(
@@ -461,14 +572,21 @@ class ConversationFlow:
             return self._validated(conv, state, debtor)
         return await self._failed_attempt(w, conv, state, now, n)
 
-    def _validated(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn:
+    def _validated(
+        self, conv: Conversation, state: SessionState, debtor: DebtorInfo, asked: Understanding | None = None
+    ) -> Turn:
         state.move("negotiation")
         blocked = self._blocked(conv, state, debtor)
         if blocked is not None:
             return blocked
-        decision = opening_after_validation(self._context(debtor), state.negotiation)
+        ctx = self._context(debtor)
+        decision = opening_after_validation(ctx, state.negotiation)
         turn = self._apply(conv, state, debtor, decision)
         turn.replies[0] += privacy_notice(self.settings)
+        if asked is not None and asked.intent in (Intent.installments, Intent.cash):
+            # The digits came with a request (a voice note typed out): it is answered now, not asked again.
+            more = self._apply(conv, state, debtor, self.rules.decide(ctx, state.negotiation, asked))
+            turn.replies.extend(more.replies)
         return turn
 
     async def _failed_attempt(
@@ -545,6 +663,13 @@ class ConversationFlow:
                 request = ContactRequest(kind="handoff", session_id=conv.id, notes=notes)
                 queue_contact(w, conv.debtor_cpf, request, key=f"contact:{conv.id}:{msg.wamid}")
             return True
+        if reason == "opt_out" and heard.intent in STILL_OPTED_OUT:
+            # They asked for no more messages: more anger or "e não me liga" is not a new conversation that
+            # asks for the CPF again, only the assurance that it stopped (the way back stays open).
+            self._record_inbound(w, conv, msg, masked=True)
+            n = conv.state_version = (conv.state_version or 0) + 1
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_OPT_OUT, n)])
+            return True
         # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
         validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
         if reason in RESUMABLE and validated:
@@ -587,9 +712,16 @@ class ConversationFlow:
 
     async def _after_third_party(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         # Even with the debtor's digits typed now: the person said they are not the debtor.
+        if str((conv.outcome or {}).get("qualitative_notes") or "") == REPRESENTATIVE_NOTE:
+            return [texts.pick(AFTER_REPRESENTATIVE, conv.state_version or 0)]
         return [texts.pick(texts.AFTER_THIRD_PARTY, conv.state_version or 0)]
 
     async def _after_deceased(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
+        said = fold(msg.text or "")
+        if _HEIR_Q.search(said):
+            return [texts.pick(AFTER_DECEASED_HEIRS, conv.state_version or 0)]
+        if _DEATH_PAPERS.search(said):
+            return [texts.pick(AFTER_DECEASED_PAPERS, conv.state_version or 0)]
         return [texts.pick(texts.AFTER_DECEASED, conv.state_version or 0)]
 
     async def _after_dispute(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
@@ -599,11 +731,34 @@ class ConversationFlow:
         outcome = dict(conv.outcome or {})
         if outcome.get("cancelled_at"):
             return None  # a cancelled agreement: a new conversation may start
-        heard = understand(msg.text or "", today_sp())
-        if heard.intent == Intent.cancel or (
-            heard.intent in (Intent.opt_out, Intent.refuse) and "cancel" in fold(msg.text or "")
+        text = msg.text or ""
+        heard = understand(text, today_sp())
+        if heard.intent is Intent.human:
+            return None  # a new conversation, where asking for a person hands it to the team at once
+        if heard.intent is Intent.opt_out and "cancel" not in fold(text):
+            # No more messages, and the deal stands: the boletos they hold still pay it.
+            if conv.debtor_cpf is not None:
+                queue_contact(
+                    w,
+                    conv.debtor_cpf,
+                    ContactRequest(kind="opt_out", session_id=conv.id, notes="Pediu para não receber mensagens."),
+                    key=f"contact:{conv.id}:{msg.wamid}",
+                )
+            return [texts.pick(AFTER_AGREEMENT_OPT_OUT, conv.state_version or 0)]
+        if heard.intent is Intent.violence:
+            return [texts.pick(texts.VIOLENCE, conv.state_version or 0)]
+        if heard.intent is Intent.distress:
+            return [texts.pick(AFTER_AGREEMENT_DISTRESS, conv.state_version or 0)]
+        kind = after_deal.read(text, msg.kind)
+        if (
+            kind is AfterDeal.cancel
+            or heard.intent == Intent.cancel
+            or (heard.intent in (Intent.opt_out, Intent.refuse) and "cancel" in fold(text))
         ):
             return await self._cancel_agreement(w, conv, outcome)
+        n = conv.state_version or 0  # the thread's turn count: the next phrasing, never the same one twice in a row
+        if kind is not None:
+            return await self._after_deal(w, conv, msg, kind, heard, outcome, n)
         if heard.intent == Intent.second_copy:
             return await self._second_copy(w, conv)
         if heard.intent in (Intent.change, Intent.installments, Intent.cash, Intent.amount, Intent.pay_date):
@@ -613,10 +768,72 @@ class ConversationFlow:
             return [f"Seu acordo: {summary}. {await self._paid_so_far(w, conv)}"]
         if heard.intent == Intent.already_paid:
             return [await self._paid_so_far(w, conv)]
-        return [
-            f"Seu acordo está registrado: {summary}. Se quiser, te mando a 2ª via do boleto, mudo as condições "
-            "ou cancelo (antes do primeiro pagamento). É só me dizer."
-        ]
+        return [after_deal.fallback_text(n, summary)]
+
+    async def _after_deal(
+        self,
+        w: TurnWork,
+        conv: Conversation,
+        msg: InboundMessage,
+        kind: AfterDeal,
+        heard: Understanding,
+        outcome: dict[str, Any],
+        n: int,
+    ) -> list[str] | None:
+        """An after-agreement message `after_deal` placed: the existing paths where one fits, else its words."""
+        if kind is AfterDeal.resend:
+            return await self._second_copy(w, conv)  # never to another number: only this thread's
+        if kind is AfterDeal.change or (kind is AfterDeal.date_change and heard.proposes_terms):
+            return await self._renegotiate(w, conv, msg, replaces=True)
+        if kind is AfterDeal.paid:
+            return [after_deal.paid_text(n, await self._paid_so_far(w, conv))]
+        if kind is AfterDeal.terms:
+            return [await self._agreed_terms(w, conv, outcome, n)]
+        if kind is AfterDeal.early_payment:
+            total = outcome.get("agreed_amount")
+            return [
+                after_deal.early_payment_text(
+                    n,
+                    cash=(outcome.get("installments") or 1) == 1,
+                    total_cents=to_cents(Decimal(str(total))) if total else None,
+                )
+            ]
+        return [after_deal.say(kind, n, creditor=self._creditor)]
+
+    async def _agreed_terms(self, w: TurnWork, conv: Conversation, outcome: dict[str, Any], n: int) -> str:
+        """The next payment's date and amount: from the boletos the CRM holds (payments included), else
+        from the agreement itself while its boletos are still being made."""
+        stored = await self._stored_outcome(w, conv.id)
+        boletos = [b for b in (stored or {}).get("boletos", []) if b.get("status") != "cancelled"]
+        still = sorted((b for b in boletos if b.get("status") != "paid"), key=lambda b: int(b.get("installment", 0)))
+        total = outcome.get("agreed_amount")
+        total_cents = to_cents(Decimal(str(total))) if total else None
+        if boletos and not still:
+            return await self._paid_so_far(w, conv)  # all paid: "quitado" is the answer
+        if still:
+            nxt = still[0]
+            return after_deal.terms_text(
+                n,
+                today=today_sp(),
+                due=date.fromisoformat(nxt["due_date"]),
+                amount_cents=to_cents(Decimal(str(nxt["amount"]))),
+                installment=int(nxt["installment"]),
+                installments=int(nxt["installments"]),
+                total_cents=total_cents,
+            )
+        agreed = agreed_negotiation(conv)
+        offer = agreed.agreement if agreed is not None else None
+        if offer is None:
+            return f"Seu acordo: {agreement_summary(outcome)}."
+        return after_deal.terms_text(
+            n,
+            today=today_sp(),
+            due=offer.due_dates[0],
+            amount_cents=offer.installment_amounts_cents[0],
+            installment=1,
+            installments=offer.installments,
+            total_cents=offer.total_cents,
+        )
 
     async def _paid_so_far(self, w: TurnWork, conv: Conversation) -> str:
         """What the CRM has received for this agreement (the bank's notices), and what is still open."""
@@ -720,6 +937,12 @@ class ConversationFlow:
         state = self._new_state(conv)
         state.phase = "negotiation"
         state.negotiation.replaces = old.id if replaces else None
+        agreed = agreed_negotiation(old) if replaces else None
+        if agreed is not None and agreed.agreement is not None:
+            # A change starts from what was agreed: "muda o vencimento pro dia 10" moves the dates and keeps
+            # the count, the amounts and the method (`brain.counter_offer` reschedules the offer shown).
+            state.negotiation.pending_offer = agreed.agreement
+            state.negotiation.payment_method = agreed.payment_method
         self._record_inbound(w, conv, msg, masked=False)
         conv.last_inbound_at = utcnow()
         ctx = self._context(debtor)

@@ -853,7 +853,7 @@ _PLAIN_YES_TEXT = """
     minha meu fia fio filha filho querido amor moco nas nos pelo pela aqui zap whats whatsapp
     sin fexa fexar fexo fexou fase faze vai uai so bao po parceiro parca firmeza fmz mano mana tche bah tri
     oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
-    gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm
+    gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """

@@ -273,8 +273,8 @@ AFTER_DISPUTE = Phrases(
     (
         "Sua contestação está registrada e a cobrança dessa dívida segue suspensa enquanto a {creditor} analisa. "
         "A resposta chega por aqui em até 10 dias úteis.",
-        "A análise da sua contestação continua em andamento, sem cobrança enquanto isso. Assim que tiver a "
-        "resposta, a {creditor} te avisa por aqui.",
+        "Entendo, e é seu direito pedir isso. A análise da sua contestação continua, sem cobrança enquanto isso; "
+        "quando a {creditor} tiver a resposta, com a origem e os documentos, te avisa por aqui.",
     ),
 )
 AFTER_BLOCKED = Phrases(

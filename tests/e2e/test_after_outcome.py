@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import time
+import uuid
+from datetime import date
 from typing import Any
 
 from tests.e2e.conftest import Stack
-from tests.factories import create_debtor
+from tests.factories import create_debtor, day_ahead
+from tests.fakes import meta_webhook
 
 
 def digits(phone: str) -> str:
@@ -105,6 +110,143 @@ class TestAfterAnAgreement:
         assert len(body["boletos"]) == 4
         old = await stored(stack, first, "cancelled_at")
         assert all(b["status"] == "cancelled" for b in old["boletos"])
+
+
+def pix_codes(stack: Stack, phone: str) -> list[str]:
+    return [t for t in stack.graph.texts_to(phone) if t.startswith("000201")]
+
+
+async def delivered(stack: Stack, phone: str) -> None:
+    """The agreement's boleto and PIX code have reached the debtor (a positive signal, not a sleep)."""
+    for _ in range(100):
+        if pix_codes(stack, phone):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the agreement's PIX code never arrived")
+
+
+def media_webhook(phone: str, kind: str) -> dict[str, Any]:
+    """An audio or image message as the Cloud API delivers it (Webhooks reference, `messages`)."""
+    mime = {"audio": "audio/ogg; codecs=opus", "image": "image/jpeg"}[kind]
+    return meta_webhook(
+        {
+            "contacts": [{"profile": {"name": "Cliente"}, "wa_id": phone}],
+            "messages": [
+                {
+                    "from": phone,
+                    "id": "wamid." + uuid.uuid4().hex.upper(),
+                    "timestamp": str(int(time.time())),
+                    "type": kind,
+                    kind: {"id": str(uuid.uuid4().int)[:15], "mime_type": mime},
+                }
+            ],
+        }
+    )
+
+
+class TestQuestionsAfterTheDeal:
+    async def test_a_loterica_without_a_bank_account_is_a_yes(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652101")
+        reply = await stack.say(p, "posso pagar numa loterica? n tenho conta em banco nao")
+        assert len(reply) == 1
+        assert "lotérica" in reply[0]
+        assert "Caixa Tem" in reply[0]
+        assert "Seu acordo está registrado" not in reply[0]
+
+    async def test_a_lost_pix_code_is_sent_again_once_and_alone(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652102")
+        await delivered(stack, p)
+        before = pix_codes(stack, p)
+        reply = await stack.say(p, "apaguei a conversa sem querer mds, manda de novo o codigo do pix")
+        assert "2ª via" in reply[0]
+        assert len(pix_codes(stack, p)) == len(before) + 1
+        assert reply[-1] in pix_codes(stack, p)  # the code alone in its bubble
+
+    async def test_thanks_gets_a_short_warm_closing_never_the_same_twice(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652103")
+        await delivered(stack, p)
+        first = await stack.say(p, "deus te abencoe viu, tava mt preocupada, agr vou dormir em paz 🙏🙏")
+        second = await stack.say(p, "Ah, então está bem. Obrigado.")
+        assert len(first) == len(second) == 1
+        assert first[0] != second[0]
+        for reply in (first[0], second[0]):
+            assert len(reply) < 120
+            assert "Seu acordo está registrado" not in reply
+            assert "R$" not in reply
+
+    async def test_the_boleto_is_never_sent_to_another_number_nor_the_number_repeated(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652104")
+        await delivered(stack, p)
+        reply = await stack.say(p, "mas manda esse boleto pro zap da minha filha, o numero dela e 11 98765 4321")
+        assert "este número" in reply[0]
+        assert "Encaminhar" in reply[0]
+        assert not any(d in " ".join(reply) for d in ("98765", "4321"))
+        recipients = {str(s.body.get("to")) for s in stack.graph.sent if s.body is not None and s.body.get("to")}
+        assert all("987654321" not in r and not r.endswith("4321") for r in recipients)
+        assert not pix_codes(stack, "5511987654321")
+
+    async def test_an_audio_is_asked_in_writing_and_a_photo_needs_no_receipt(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652105")
+        await delivered(stack, p)
+        before = len(stack.graph.messages_to(p))
+        assert (await stack.webhook(media_webhook(p, "audio"))).status_code == 200
+        audio = await stack.replies(p, before)
+        assert "escrever" in audio[0] or "escrito" in audio[0]
+        before = len(stack.graph.messages_to(p))
+        assert (await stack.webhook(media_webhook(p, "image"))).status_code == 200
+        image = await stack.replies(p, before)
+        assert "3 dias úteis" in image[0]
+
+    async def test_when_it_falls_due_is_answered_from_the_agreement(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652106", installments="em 4x")
+        await delivered(stack, p)
+        reply = await stack.say(p, "quanto ficou cada parcela?")
+        assert "parcela 1 de 4" in reply[0]
+        assert re.search(r"\d{2}/\d{2}/\d{4}", reply[0])
+
+    async def test_asking_for_a_person_after_the_deal_hands_the_thread_to_the_team(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652108")
+        reply = await stack.say(p, "quero falar com atendente")
+        assert "equipe" in reply[0]
+        assert "Seu acordo está registrado" not in reply[0]
+        items = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
+        assert any(i["status"] == "handoff" for i in items)
+
+    async def test_stopping_the_messages_after_the_deal_keeps_the_deal(self, stack: Stack) -> None:
+        d, p = await agreed(stack, "+5511987652109")
+        await delivered(stack, p)
+        reply = await stack.say(p, "PARAR")
+        assert "acordo" in reply[0]
+        assert "continua" in reply[0] or "de pé" in reply[0]
+        for _ in range(80):
+            kinds = [c["kind"] for c in (await stack.crm.get(f"/api/debtors/{d['cpf']}/contacts")).json()]
+            if "opt_out" in kinds:
+                break
+            await asyncio.sleep(0.1)
+        assert "opt_out" in kinds
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["outcome"] == "successful"  # not cancelled
+
+
+class TestDueDateChange:
+    async def test_a_new_due_day_keeps_the_installments_and_the_amounts(self, stack: Stack) -> None:
+        _, p = await agreed(stack, "+5511987652107", installments="em 4x")
+        first = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"][0]["session_id"]
+        old = await stored(stack, first, "boletos")
+        day = day_ahead(12)
+        proposal = await stack.say(p, f"ah esqueci de falar, da pra mudar o vencimento pro dia {day}?")
+        assert any("4x" in r for r in proposal)
+        done = await stack.say(p, "sim", wait=15)
+        assert "acordo" in done[0].lower()
+        items = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
+        new = next(i["session_id"] for i in items if i["session_id"] != first)
+        body = await stored(stack, new, "boletos")
+        assert body["replaces_session_id"] == first
+        assert body["installments"] == 4
+        assert body["agreed_amount"] == old["agreed_amount"]
+        assert sorted(b["amount"] for b in body["boletos"]) == sorted(b["amount"] for b in old["boletos"])
+        assert date.fromisoformat(body["payment_date"]).day == day
 
 
 class TestComplianceOnInbound:

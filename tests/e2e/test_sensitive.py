@@ -225,6 +225,39 @@ class TestBeforeValidation:
         assert "LGPD" in reply[0]
         assert "3 primeiros" in reply[0]
 
+    async def test_digits_named_as_the_cpfs_in_a_sentence_are_the_answer(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="1500.00", max_discount="30.00", phone="+5511987651020")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        reply = await stack.say(p, "o meu cpf e " + " ".join(d["cpf"][:3]))
+        assert "Identidade confirmada" in reply[0]
+        # A voice note typed out: the digits and a request in one run, both served in one turn.
+        e = await create_debtor(stack.crm, debt="1500.00", max_discount="30.00", phone="+5511987651021")
+        q = digits(e["phone"])
+        await stack.say(q, "oi")
+        said = await stack.say(
+            q,
+            f"oi boa tarde tudo bem aqui é a Rosângela o meu cpf começa com {e['cpf'][:3]} e eu queria saber "
+            "se dá pra parcelar essa dívida em 6 vezes porque à vista eu não tenho condição",
+        )
+        assert "Identidade confirmada" in said[0]
+        assert any("6x de R$" in r for r in said[1:])
+
+    async def test_after_stopping_the_messages_more_anger_is_not_asked_for_the_cpf(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="432.10", phone="+5511987651022")
+        p = digits(d["phone"])
+        stopped = await stack.say(p, "PARE DE ME MANDAR MENSAGEM")
+        assert "não vou mais" in stopped[0]
+        for text in ("TODO DIA ESSA PALHACADA", "E NAO ME LIGA TB"):
+            reply = await stack.say(p, text)
+            assert "ligações" in reply[0]
+            assert "CPF" not in reply[0]
+            assert "atendente" not in reply[0].lower()
+        assert "432,10" not in " ".join(stack.graph.texts_to(p))
+        # The way back stays open: wanting to negotiate starts over at the CPF question.
+        back = await stack.say(p, "negociar")
+        assert "CPF" in back[0]
+
 
 def scripted(plan: dict[str, dict[str, Any]]) -> FunctionModel:
     """A model that answers each debtor message with the output the test gives it."""
