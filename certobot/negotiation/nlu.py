@@ -284,7 +284,8 @@ BOT = (
     r"\b(robo|bot|robozinho|inteligencia artificial)\s*\?",
     r"\bfalando com (um |uma )?(robo|maquina|bot)",
     # Flirting or personal questions to the assistant: it says what it is, and goes back to the topic.
-    r"\b(manda|mande|me manda|envia|envie|passa) (1 |uma )?(foto|selfie|nude|fotinho)",
+    r"\b(manda|mande|me manda|envia|envie|passa) (1 |uma )?(foto|fotinho) (sua|tua|de (vc|voce|tu))\b",
+    r"\b(manda|mande|me manda|envia|envie|passa) (1 |uma )?(selfie|nude)",
     r"\b(vc|voce|tu) (e|eh) (muito )?(gata|gostosa|linda|bonita|casada|solteira|gatinha)",
     r"\b(oi|ola|e ai) (gata|gatinha|linda|gostosa)\b",
     r"\bqual (e )?(o )?(seu|teu) (nome|zap|insta|instagram|numero|whats)\b",
@@ -817,13 +818,15 @@ BUREAU_Q = (
 )
 # In hospital, after surgery, under treatment: a person cared for first, no number that turn.
 ILLNESS = (
-    r"\binternad[oa]s?\b",
-    r"\b(no|do|num|em 1) (hospital|pronto socorro|pronto-socorro|upa)\b",
-    r"\b(na|da) uti\b",
-    r"\b(fiz|fazer|vou fazer|fazendo|operei|opero) (1 )?(cirurgia|operacao|quimio|radio|hemodialise|dialise)",
-    r"\b(to|tou|estou|fiquei|ando) (muito )?(doente|de cama|acamad[oa]|hospitalizad[oa])",
-    r"\b(tratamento|tratando) (de |do |da |contra )?(cancer|tumor|leucemia|avc|infarto)",
-    r"\b(tive|tivemos|sofri) (1 )?(avc|infarto|derrame|acidente)\b",
+    # Said of oneself: a relative in hospital with money tight ("minha mãe tá internada e tá difícil")
+    # stays hardship, and "tô doente, não consigo trabalhar" is hardship too.
+    r"\b(to|tou|estou|fiquei|eu|ando|fui) (\w+ ){0,2}(internad[oa]|hospitalizad[oa]|acamad[oa])\b",
+    r"\b(to|tou|estou|eu) (aqui )?(no|na|num) (hospital|pronto socorro|uti|upa)\b",
+    r"\b(fiz|vou fazer|to fazendo|estou fazendo|fazendo|operei|opero) (1 )?"
+    r"(cirurgia|operacao|quimio|radio|hemodialise|dialise)",
+    r"\b(to|tou|estou|fiquei) (muito )?(de cama|hospitalizad[oa])",
+    r"\b(tratamento|tratando) (de |do |da |contra )?(cancer|tumor|leucemia)",
+    r"\b(tive|sofri) (1 )?(avc|infarto|derrame)\b",
 )
 # Asked what this is about, while busy: "é rapidinho?", "oq é?". A question, not "depois".
 _BUSY_BUT_ASKS = (

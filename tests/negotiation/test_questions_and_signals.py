@@ -42,6 +42,9 @@ def heard(text: str) -> Intent:
         ("to na uti com meu filho", Intent.distress),
         ("estou fazendo quimio, nao consigo pensar nisso", Intent.distress),
         ("tive um avc mes passado", Intent.distress),
+        # ...but a relative in hospital with money tight, or being ill and out of work, is hardship.
+        ("minha mãe tá internada e tá difícil", Intent.hardship),
+        ("tô doente, não consigo trabalhar", Intent.hardship),
         # Charged twice, or already agreed with another collector: a dispute, never a better offer.
         ("como assim vcs tao cobrando de novo? isso e cobranca em dobro", Intent.dispute),
         ("ja fiz acordo com outra assessoria e to pagando certinho", Intent.dispute),
@@ -218,6 +221,10 @@ def test_irony_is_still_not_a_plain_yes(text: str) -> None:
 )
 def test_what_a_message_means_second_round(text: str, intent: Intent) -> None:
     assert heard(text) is intent
+
+
+def test_a_photo_of_something_else_is_not_flirting() -> None:
+    assert heard("manda foto do gato") is not Intent.bot_question
 
 
 @pytest.mark.parametrize(
