@@ -45,3 +45,27 @@ async def test_operator_takes_over_and_writes(local_stack: str, browser: Browser
     await page.screenshot(path=str(SHOTS / "console.png"), full_page=True)
     sent = post(f"{local_stack}/sandbox/v25.0/sent", {"phone": debtor["phone"].lstrip("+")})
     assert any(m["body"].get("text", {}).get("body") == "Olá! Aqui é a Carla, da equipe. Posso ajudar?" for m in sent)
+
+
+async def test_a_person_in_crisis_is_first_and_flagged_until_the_team_cares_for_them(
+    local_stack: str, browser: Browser
+) -> None:
+    with urllib.request.urlopen(f"{local_stack}/simulator/api/debtors") as r:
+        debtors = json.load(r)
+    crisis, calm = debtors[6], debtors[7]
+    post(f"{local_stack}/simulator/api/send", {"phone": crisis["phone"], "text": "nao aguento mais, vou me matar"})
+    post(f"{local_stack}/simulator/api/send", {"phone": calm["phone"], "text": "oi"})  # newer, and not in crisis
+    page = await browser.new_page(viewport={"width": 1300, "height": 850})
+    await page.goto(f"{local_stack}/console")
+    await page.fill("#key", "dev-operator-key")
+    await page.click("#loginForm button")
+    await page.get_by_role("button", name="Conversas").click()
+    first = page.locator("#conversations tr.row").first
+    await expect(first).to_contain_text("Risco de vida", timeout=15_000)
+    await expect(first).to_contain_text(crisis["phone"][-4:])
+    await first.click()
+    await expect(page.locator("#attention")).to_be_visible()
+    await page.click("#cared")
+    await expect(page.locator("#attention")).to_be_hidden()
+    row = page.locator("tr.row", has_text=crisis["phone"][-4:])
+    await expect(row).not_to_contain_text("Risco de vida")
