@@ -60,6 +60,11 @@ ILLNESS_REPLIES = (
     "Quando puder, me chama aqui e a gente vê com calma. Melhoras!",
 )
 
+# "Minha esposa não sabe disso": the dívida is spoken of only with the titular, by this number.
+DISCRETION_TEXT = (
+    "Pode ficar em paz: a gente só fala desse assunto com você, por este número. Ninguém da sua família é "
+    "procurado nem recebe mensagem sobre isso."
+)
 # A lawyer or attorney for the debtor: the team checks the power of attorney; nothing about the debt here.
 REPRESENTATIVE_TEXT = (
     "Obrigada pelo contato. Pedidos de advogado ou procurador são atendidos pela nossa equipe, que confere a "
@@ -619,6 +624,24 @@ class OfflineNegotiator:
                 else (f"Hoje consigo {offers_text(ctx, s)}.")
             )
             return _say(s, heard, f"{rule} {tail}")
+        if heard.asks_meaning:
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                "Explico, sim: *à vista* é pagar tudo de uma vez, num pagamento só, e é quando o desconto é maior. "
+                "*Parcelado* é dividir o valor em partes iguais, uma por mês. "
+                f"No seu caso: {offers_text(ctx, s)}. Qual fica melhor pra você?",
+            )
+        if heard.asks_priority:
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                "Com sinceridade: primeiro o que mantém sua casa de pé, como luz, água, aluguel e comida. Depois, as "
+                "dívidas de juros mais altos, como cartão e cheque especial. A nossa pode entrar numa parcela que "
+                f"caiba, sem apertar o resto: {offers_text(ctx, s)}. Sem pressa pra decidir.",
+            )
         if heard.asks_options:
             s.awaiting_confirmation = False
             cash = ctx.policy.cash_offer(s.step, s.first_due)
@@ -901,6 +924,8 @@ class OfflineNegotiator:
         )
 
     def _cpf_after_validation(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.asks_discretion:
+            return _say(s, heard, DISCRETION_TEXT)
         if heard.asks_my_data:
             return _say(
                 s,

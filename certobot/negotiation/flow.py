@@ -38,6 +38,7 @@ from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
 from certobot.negotiation import after_deal, texts
 from certobot.negotiation.after_deal import AfterDeal
 from certobot.negotiation.brain import (
+    DISCRETION_TEXT,
     REPRESENTATIVE_NOTE,
     REPRESENTATIVE_TEXT,
     DebtContext,
@@ -698,6 +699,7 @@ class ConversationFlow:
             "dispute": self._after_dispute,
             "agreement": self._after_agreement,
             "renegotiated": self._after_agreement,
+            "agreement_cancelled": self._after_agreement,  # new terms right after cancelling: no CPF again
         }.get(reason)
         if handler is None:
             return False
@@ -729,10 +731,16 @@ class ConversationFlow:
 
     async def _after_agreement(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str] | None:
         outcome = dict(conv.outcome or {})
-        if outcome.get("cancelled_at"):
-            return None  # a cancelled agreement: a new conversation may start
         text = msg.text or ""
         heard = understand(text, today_sp())
+        if outcome.get("cancelled_at"):
+            # Cancelled, then new terms in the same thread ("quero em menos vezes, 5x dá?"): the identity was
+            # confirmed here, so a new negotiation starts without the CPF again; anything else starts over.
+            if heard.intent in (Intent.installments, Intent.cash, Intent.amount, Intent.change, Intent.debt_question):
+                return await self._renegotiate(w, conv, msg, replaces=False)
+            return None
+        if heard.asks_discretion:
+            return [DISCRETION_TEXT]
         if heard.intent is Intent.human:
             return None  # a new conversation, where asking for a person hands it to the team at once
         if heard.intent is Intent.opt_out and "cancel" not in fold(text):

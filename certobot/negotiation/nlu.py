@@ -83,6 +83,9 @@ class Understanding(BaseModel):
     asks_bureau: bool = False  # "meu nome sai do Serasa?": a question about the negativação, never hardship
     asks_options: bool = False  # "quanto fica à vista e quanto parcelado?": both ways, never one to confirm
     asks_interest: bool = False  # "10x tem juros?": about the installments, answered with the plan's total
+    asks_meaning: bool = False  # "o que é à vista?": the words explained, then the offers
+    asks_priority: bool = False  # "qual eu pago primeiro?": essentials first, honestly
+    asks_discretion: bool = False  # "minha esposa não sabe": only with the debtor, by this number
     erasure: bool = False  # "pela LGPD, apaguem meus dados": the request is recorded as such, not only an opt-out
     asks_my_data: bool = False  # "me passa meu CPF completo": never given by chat
     about_another: bool = False  # a validated debtor asking about someone else's debt: declined, not an ending
@@ -407,6 +410,7 @@ ACCEPT = (
     r"^(sim|sin|s|ss|si|isso|ok|okay|blz|beleza|fechou|fechado|bora|show|claro|pode|perfeito|perfeitamente|"
     r"combinado|certo|top|uhum|aham|deal|yes|pdp|firmeza|fmz)\b",
     r"\bfex(a|ar|o|ou|ado|amos)\b",  # "pode fexar"
+    r"\b(pode|puede) (cerrar|cierra)\b|\besta bien\b",  # Portuñol
     r"\bpode (fase|faze|fazer)\b",
     r"\bfechou\b",
     r"\bbora\b",
@@ -545,7 +549,7 @@ _RELATIVE_DIED = re.compile(
     rf"|perdi (a |o )?(minha |meu ){RELATIVE}\b)"
 )
 THIRD_PARTY = (
-    rf"\bsou (a |o |tipo )?{RELATIVE}\b",
+    rf"\bsou (a |o |tipo )?{RELATIVE}\b(?! (solo|solteir[oa]|de \d|de familia|separad[oa]|viuv[oa]|sozinh[oa]))",
     rf"\b(aqui|quem fala) (e|eh) (a |o )?{RELATIVE}\b",
     r"\b(resolver|pagar|negociar|ver|tratar|falar|acertar|quitar)( isso| a divida| essa divida)? "
     r"(por|pra|para|no lugar d)( )?(ele|ela)\b",
@@ -573,7 +577,7 @@ THIRD_PARTY = (
 # someone else's debt ("e a dívida da minha mãe?"): the first ends the conversation, the second is a
 # question declined while their own negotiation goes on.
 SPEAKS_FOR = (
-    rf"\bsou (a |o |tipo )?{RELATIVE}\b",
+    rf"\bsou (a |o |tipo )?{RELATIVE}\b(?! (solo|solteir[oa]|de \d|de familia|separad[oa]|viuv[oa]|sozinh[oa]))",
     rf"\b(aqui|quem fala) (e|eh) (a |o )?{RELATIVE}\b",
     r"\b(no lugar|em nome) d(ele|ela)\b",
     r"\b(resolver|pagar|negociar|ver|tratar|falar|acertar|quitar)( isso| a divida| essa divida)? "
@@ -612,6 +616,9 @@ DISPUTE = (
     # The contract or proof asked for before paying: the debtor's right; collection waits for it.
     r"\b(quero|queria|preciso|exijo|manda|mandem|vcs mandam|me mostra|mostrem)\b.{0,40}\b(contrato|prova|assinatura)\b",
     r"\bso pago com (o )?(papel|contrato|documento|prova)",
+    r"\b(pegou|pegaram|usou|usaram) (os |a |o )?(meus|meu|minha) (documento|documentos|dados|cpf|nome|cartao|senha|rg)",
+    r"\bnunca (peguei|fiz|tirei) (emprestimo|cartao|financiamento|credito)",
+    r"\bquem (fez|pegou|tirou) (isso |esse emprestimo |o emprestimo |a divida )?foi (o |a )?(meu|minha)",
     # Charged twice: the same debt already agreed with someone else is a dispute, never a better offer.
     r"\bcobr(anca|ando|am|ar|aram)[a-z]* (em dobro|de novo|duas vezes|2 vezes|outra vez)",
     r"\bpagar (duas|2) vez",
@@ -655,8 +662,8 @@ LEGAL = (
     r"\bdefensoria\b",
     r"\bbanco central\b",
     r"\bbacen\b",
-    r"\bdenunci",
-    r"\bpolicia\b",
+    r"(?<!nao quero )(?<!nao vou )(?<!sem )\bdenunci",
+    r"\b(vou|vo|chamo|chamar|ir|dar queixa|fazer queixa|registrar|dar parte)( na| a| pra)? policia\b",
     r"\bpequenas causas\b",
     r"\bjuizado\b",
     r"\bconsumidor\.gov",
@@ -675,7 +682,8 @@ ANGER = (
     r"\b(to|tou|estou|fiquei) (puto|puta|irritad|nervos|revoltad|furios|indignad|de saco cheio)",
     r"\bvoces sao (uns |umas )?(ladr|safad|pilant|lixo|golpist|bandid)",
     r"\bme (deixa|deixem) em paz\b",
-    r"\b(vergonha|absurdo|revoltante|palhac[oa]s?|humilhante|desrespeito)\b",
+    r"(?<!tenho )(?<!sinto )(?<!com )(?<!de )(?<!muita )\bvergonha\b",
+    r"\b(absurdo|revoltante|palhac[oa]s?|humilhante|desrespeito)\b",
     r"[🤬😡😤🖕]",
     r"\bchega de\b",
 )
@@ -793,7 +801,8 @@ DEBT_Q = (
     # a person who stopped the messages to write when they want to come back).
     r"^(quero |queria |vamos |bora |gostaria de |posso )?(negociar|fazer (1 )?acordo)\b",
     r"\bnao (entendo|entendi|sei) (nada )?(dessas coisas|dessa coisa|disso|dessa divida|de onde)",
-    r"\bsera q(ue)? (foi|e|era) (aquel|ess|o |a )",
+    r"\bsera q(ue)? (foi|e|era) (aquel|ess|o |a |daqu)",
+    r"\bnao (me )?lembro (dessa|desta|disso|de ter|de dever|dessa conta|de nada)",
     r"(?<!nao )\b(quero|queria|gostaria de|vamos|bora|preciso) (negociar|fazer (1 )?acordo|limpar (o |meu )?nome)\b",
 )
 METHOD_PIX = (r"\bpix\b",)
@@ -815,6 +824,31 @@ BUREAU_Q = (
     r"\b(sai|saio|saira|sair|tira|tirar|limpa|limpar|baixa)\b.{0,25}\b(do|da|no|na|dos) (serasa|spc|scpc|boa vista)",
     r"\b(limp|tir)[a-z]* (o |meu )?nome\b.{0,40}(\?|quando|quanto tempo|demora|prazo|se eu pagar)",
     r"\b(serasa|spc|negativ)[a-z]*\b.{0,40}(\?|quando|quanto tempo|demora|prazo)",
+)
+# What the words mean: "o que é à vista?" is a question about the word, answered in plain language.
+MEANING_Q = (
+    r"\b(oq|o que|oque|que) (e|eh|significa|quer dizer|seria) (esse |essa |o |a )?"
+    r"(a vista|avista|parcelad|parcelamento|entrada|boleto|pix|copia e cola|linha digitavel|desconto)",
+    r"\bnao (entendo|sei o que (e|significa)) (essas? )?(palavras?|palavra de banco|a vista|parcelad)",
+)
+# Several debts, asked which comes first: honest advice (essentials first), never a push for this one.
+PRIORITY_Q = (
+    r"\bqual (eu )?(pago|devo pagar|pagar|pagaria|quito) primeiro",
+    r"\b(o que|oq|qual) (eu )?(pago|pagar) primeiro",
+    r"\bpor onde (eu )?(comeco|começo|comecar)",
+)
+# "Minha esposa não sabe disso, vocês não vão ligar pra ela?": discretion asked for.
+DISCRETION_Q = (
+    r"\b(minha esposa|meu marido|minha mulher|minha familia|minha mae|meu pai|meus filhos|ninguem)\b.{0,30}"
+    r"\b(nao sabe|nao pode saber|nao sabem|saber disso|fica sabendo|descobrir)",
+    r"\b(vao|vai|vcs vao|voces vao) (ligar|mandar mensagem|falar|contar) (pra|para|com) "
+    r"(ela|ele|minha|meu|alguem|a minha|o meu|minha familia)",
+)
+# The smallest installment asked for: the plan with the most installments the policy allows.
+SMALLEST_Q = (
+    r"\b(qual|quanto) (e |fica |seria |da )?(a |o )?(menor|minima|minimo) (parcela|prestacao|valor|por mes|mensal)",
+    r"\b(o |a )?menor (parcela|prestacao|valor|por mes)( possivel| que da| q da)?\b",
+    r"\bqual (fica )?(o |a )?menor por mes\b",
 )
 # In hospital, after surgery, under treatment: a person cared for first, no number that turn.
 ILLNESS = (
@@ -857,6 +891,8 @@ _PLAIN_YES_TEXT = """
     sin fexa fexar fexo fexou fase faze vai uai so bao po parceiro parca firmeza fmz mano mana tche bah tri
     oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
     gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
+    esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
+    desculpa desculpe demora incomodo perdao
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -873,8 +909,15 @@ _ENTRADA = _any(r"\bentrada\b")
 _PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
 _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
+_MEANING_Q, _PRIORITY_Q, _DISCRETION_Q, _SMALLEST_Q = (
+    _any(*MEANING_Q),
+    _any(*PRIORITY_Q),
+    _any(*DISCRETION_Q),
+    _any(*SMALLEST_Q),
+)
 _BUSY_ASKS = _any(_BUSY_BUT_ASKS)
 _LEGAL, _CPF_WHY = _any(*LEGAL), _any(*CPF_WHY)
+_DECEASED_ANY = _any(r"\bfalec", r"\bmorreu\b", r"\bfaleceu\b", r"\bmorte\b", r"\bobito\b")
 _MY_DATA = _any(*MY_DATA)
 _ERASURE = _any(
     r"\b(apag|exclu|delet|elimin|remov)[a-z]* (todos )?(os )?(meus )?dados\b",
@@ -888,6 +931,12 @@ _OPTIONS_Q = _any(
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\b(parcel|dividi)[a-z]*\b.{0,60}\ba vista\b",
 )
 # "1k", "1,5k", "2 mil": thousands as people write them.
+_MONTH_NAMED = re.compile(
+    r"\b(?:pra|para|la pra|ate|so em|so pra|so no|so|consigo em|consigo pra|pago em|pagar em|pode ser em|vencer em|"
+    r"vence em|primeiro boleto em|no|em) (?:o )?(?:(comeco|inicio|meio|fim|final) de )?"
+    r"(janeiro|fevereiro|marco|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro)\b"
+)
+_PAST = re.compile(r"\b(perdi|fui|foi|aconteceu|desde|comecou|fiquei|entrei|sai|era|estava)\b")
 _THOUSANDS = re.compile(r"\b(\d{1,3})(?:[.,](\d))?\s*(?:k|mil)\b")
 _SPOKEN_THOUSANDS = re.compile(r"\b(\d{1,3})()\s1000\b")  # "dois mil" reads "2 1000" once the words are numbers
 
@@ -954,6 +1003,11 @@ def _amount_cents(original: str, t: str) -> int | None:
             m = None
     if not m:
         return None
+    before = t[max(0, m.start() - 30) : m.start()]
+    if re.search(r"\b(ganho|recebo|renda|salario|vivo d[oe]|bolsa|auxilio|aposentadoria|pensao|ganhando)\b", before):
+        return None  # "vivo do bolsa família, 600 conto": what they live on, never an offer
+    if re.match(r"\s*(anos?|ano de idade|filhos?|dias?|meses|semanas)\b", t[m.end(1) :]):
+        return None  # "tenho 74 ano": an age, never an amount
     raw = m.group(1)
     if "," in raw:
         raw = raw.replace(".", "").replace(",", ".")
@@ -995,8 +1049,11 @@ def _day(t: str, today: date) -> date | None:
         if unit.startswith("dia"):
             return today + timedelta(days=n)
         return today + timedelta(weeks=n) if unit.startswith("semana") else add_months(today, n)
-    m = re.search(rf"\b(?:(comeco|inicio|meio|fim|final) de )?({'|'.join(MONTHS)})\b", t)
-    if m and re.search(r"\b(em|pra|para|la pra|ate|so em|so pra|no|comeco|inicio|meio|fim|final|de)\b", t):
+    # A month named as when to pay ("só consigo pra fevereiro", "no fim de janeiro"), never a past one
+    # told in a story ("perdi o emprego em março").
+    for m in _MONTH_NAMED.finditer(t):
+        if _PAST.search(t[max(0, m.start() - 25) : m.start()]):
+            continue
         month = MONTHS.index(m.group(2)) + 1
         year = today.year + (1 if month <= today.month else 0)
         day = {"comeco": 1, "inicio": 1, "fim": 28, "final": 28}.get(m.group(1) or "", 10)
@@ -1094,7 +1151,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
-    asks = asks_percent or asks_bureau or asks_options
+    asks = asks_percent or asks_bureau or asks_options or _has(t, _MEANING_Q) or _has(t, _PRIORITY_Q)
     accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in _TOKENS.findall(t))
     monthly = _has(t, _MONTHLY)
@@ -1115,7 +1172,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             payment_method=method,
             accepts=accepts,
             plain=plain,
-            relative_died=_RELATIVE_DIED.search(t) is not None,
+            relative_died=_RELATIVE_DIED.search(t) is not None
+            or (_has(t, _DECEASED_ANY) and re.search(rf"\b(meu|minha) {RELATIVE}", t) is not None),
             down_payment_cents=down,
             discount_pct=pct,
             wants_down=down is not None or _has(t, _ENTRADA),
@@ -1130,6 +1188,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             representative=_has(t, _REPRESENTATIVE),
             asks_my_data=_has(t, _MY_DATA),
             erasure=_has(t, _ERASURE),
+            asks_meaning=_has(t, _MEANING_Q),
+            asks_priority=_has(t, _PRIORITY_Q),
+            asks_discretion=_has(t, _DISCRETION_Q),
             asks_interest=_has(t, _INTEREST) and (count is not None or _has(t, _INSTALL)),
         )
 
@@ -1154,8 +1215,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.violence), False
     if asks:
         return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
-    if _has(t, _MY_DATA):
-        return u(Intent.cpf_why), False  # about the debtor's data: what is and is not said by chat
+    if _has(t, _MY_DATA) or _has(t, _DISCRETION_Q):
+        return u(Intent.cpf_why), False  # about the debtor's data and privacy: what is said, and to whom
+    if _has(t, _SMALLEST_Q):
+        return u(Intent.installments).model_copy(update={"wants_installments": True, "accepts": False}), False
     if _has(t, _ILLNESS) and count is None and amount is None and down is None and not _has(t, _LATER):
         return u(Intent.distress), False  # cared for first; with terms said, it stays hardship below
     if _has(t, _DISTRESS):

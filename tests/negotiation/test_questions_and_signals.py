@@ -289,3 +289,81 @@ def test_a_lawyer_for_the_debtor_hears_nothing_and_the_team_checks_the_power_of_
     assert out[0].action == "third_party"
     assert "procuração" in (out[0].notes or "")
     assert "R$" not in out[0].reply
+
+
+# --- the third round: long journeys, vulnerable people, strange input (probes G, H, I) --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Shame is not anger; not wanting to go to the police is not a threat.
+        ("desculpa mesmo, tenho vergonha. perdi o emprego e tudo desandou", Intent.hardship),
+        ("isso é uma vergonha", Intent.anger),
+        ("eu nao quero denunciar meu filho na policia nao", Intent.refuse),
+        ("vou na policia dar queixa de vcs", Intent.legal_threat),
+        # A son who took the loan with his father's documents: a dispute.
+        ("nunca peguei emprestimo nenhum, quem fez foi meu filho, ele pegou meus documento", Intent.dispute),
+        # "Sou mãe solo" describes the debtor; "sou a mãe dele" speaks for someone else.
+        ("moco eu sou mae solo de 3, so consigo 30 reais por mes", Intent.amount),
+        ("sou a mae dele, ele ta trabalhando", Intent.third_party),
+        # Questions a person with little schooling or many debts asks.
+        ("oq e a vista? eu nao entendo essas palavra de banco", Intent.debt_question),
+        ("devo em 5 lugares, qual eu pago primeiro?", Intent.debt_question),
+        ("ai minha filha eu nao lembro dessa conta", Intent.debt_question),
+        ("qual fica o menor por mes?", Intent.installments),
+        ("minha esposa nao sabe de nada disso, vcs nao vao ligar pra ela ne?", Intent.cpf_why),
+    ],
+)
+def test_what_a_message_means_third_round(text: str, intent: Intent) -> None:
+    assert heard(text) is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "to desempregado, vivo do bolsa familia, 600 conto pra mim e 2 filho",
+        "eu tenho 74 ano, so tenho a aposentadoria",
+    ],
+)
+def test_income_and_age_are_never_an_offer(text: str) -> None:
+    assert understand(text, TODAY).amount_cents is None
+
+
+def test_a_month_told_in_a_story_is_not_a_due_date() -> None:
+    assert understand("perdi o emprego em marco e tudo desandou", TODAY).day is None
+    assert understand("fiquei desempregado em janeiro, so consigo pagar em marco", TODAY).day == date(2027, 3, 10)
+
+
+def test_a_death_told_of_ones_own_relative_after_the_cpf_is_grief() -> None:
+    u = understand("meu marido ficou 2 ano doente, eu cuidei dele. ele faleceu faz 40 dias", TODAY)
+    assert u.intent is Intent.deceased
+    assert u.relative_died  # the brain answers grief, never the titular's death
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "si, esta bien, pode cerrar",
+        "Sim, confirmo o pagamento à vista nessas condições. Aguardo o código PIX copia e cola em texto, por favor.",
+        "sim, pode fechar. obrigada e desculpa a demora",
+    ],
+)
+def test_a_plain_yes_in_portunhol_formal_or_apologetic_words(text: str) -> None:
+    assert understand(text, TODAY).plain
+
+
+def test_what_a_vista_means_is_explained_then_both_ways() -> None:
+    out = talk(ctx(), "oq e a vista? eu nao entendo essas palavra de banco")
+    assert "pagar tudo de uma vez" in out[0].reply
+    assert not out[0].state.awaiting_confirmation
+
+
+def test_which_debt_first_is_answered_honestly_essentials_first() -> None:
+    out = talk(ctx(), "devo no nubank, na casas bahia, a luz ta atrasada. qual eu pago primeiro?")
+    assert "luz, água, aluguel" in out[0].reply
+
+
+def test_discretion_is_promised_for_the_family() -> None:
+    out = talk(ctx(), "minha esposa nao sabe de nada disso. vcs nao vao ligar pra ela ne?")
+    assert "só fala desse assunto com você" in out[0].reply
