@@ -624,6 +624,14 @@ class OfflineNegotiator:
                 else (f"Hoje consigo {offers_text(ctx, s)}.")
             )
             return _say(s, heard, f"{rule} {tail}")
+        if heard.fears:
+            return _say(
+                s,
+                heard,
+                "Pode ficar em paz: ninguém é preso por uma dívida como essa, e ela não mexe com documento, visto, "
+                "refúgio nem com o seu trabalho. O que pode acontecer é o nome ficar negativado, e negociando isso "
+                f"se resolve. Se quiser, vemos algo que caiba: {offers_text(ctx, s)}.",
+            )
         if heard.asks_meaning:
             s.awaiting_confirmation = False
             return _say(
@@ -682,9 +690,30 @@ class OfflineNegotiator:
         return self._unknown(ctx, s, heard)
 
     def _payment_method(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.other_payer:
+            pending = s.pending_offer if s.awaiting_confirmation else None
+            tail = f"Posso fechar assim: {pending.describe()}?" if pending else "Prefere à vista ou parcelado?"
+            return _say(
+                s,
+                heard,
+                "Pode, sim: qualquer pessoa pode pagar o boleto ou o PIX, pelo app de qualquer banco. O acordo e o "
+                f"nome limpo continuam sendo seus. {tail}",
+            )
         return _say(s, heard, f"Pode ser por {_method(s)} sim! Prefere à vista ou parcelado?")
 
     def _greeting(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.thanks:
+            return _say(
+                s,
+                heard,
+                _pick(
+                    (
+                        f"Eu que agradeço, {ctx.first_name}! Quando quiser seguir, é só me chamar aqui.",
+                        f"Por nada, {ctx.first_name}! Fico à disposição por aqui, no seu tempo.",
+                    ),
+                    s.turns,
+                ),
+            )
         return _say(s, heard, f"Oi, {ctx.first_name}! Consigo {offers_text(ctx, s)}. O que acha?")
 
     def _recall(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
@@ -984,6 +1013,15 @@ class OfflineNegotiator:
         )
 
     def _identity(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.pay_elsewhere:
+            return _say(
+                s,
+                heard,
+                f"Não: o pagamento é só pelo boleto ou pelo PIX copia e cola que a gente manda aqui, em nome da "
+                f"{ctx.creditor_name} (CNPJ {ctx.creditor_cnpj}). Nunca pague pra chave de atendente, de pessoa "
+                "ou por link que mandarem: confira sempre o nome do beneficiário antes de confirmar. "
+                f"Se quiser, fecho o acordo por aqui: {offers_text(ctx, s)}.",
+            )
         return _say(
             s,
             heard,

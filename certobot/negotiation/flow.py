@@ -664,6 +664,8 @@ class ConversationFlow:
                 request = ContactRequest(kind="handoff", session_id=conv.id, notes=notes)
                 queue_contact(w, conv.debtor_cpf, request, key=f"contact:{conv.id}:{msg.wamid}")
             return True
+        if heard.intent is Intent.human and reason not in ("third_party", "deceased"):
+            return False  # a person asked for after an ending: a new conversation, handed to the team at once
         if reason == "opt_out" and heard.intent in STILL_OPTED_OUT:
             # They asked for no more messages: more anger or "e não me liga" is not a new conversation that
             # asks for the CPF again, only the assurance that it stopped (the way back stays open).

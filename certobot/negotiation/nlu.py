@@ -83,6 +83,10 @@ class Understanding(BaseModel):
     asks_bureau: bool = False  # "meu nome sai do Serasa?": a question about the negativação, never hardship
     asks_options: bool = False  # "quanto fica à vista e quanto parcelado?": both ways, never one to confirm
     asks_interest: bool = False  # "10x tem juros?": about the installments, answered with the plan's total
+    fears: bool = False  # "vou ser preso?": the truth about what a debt can and cannot do
+    thanks: bool = False  # "obrigada, Deus te abençoe": a courtesy answered as one
+    other_payer: bool = False  # "ela pode pagar pelo app dela?": anyone may pay the debtor's boleto
+    pay_elsewhere: bool = False  # "posso fazer o pix pra chave do atendente?": never; only the agreement's own
     asks_meaning: bool = False  # "o que é à vista?": the words explained, then the offers
     asks_priority: bool = False  # "qual eu pago primeiro?": essentials first, honestly
     asks_discretion: bool = False  # "minha esposa não sabe": only with the debtor, by this number
@@ -271,7 +275,7 @@ HUMAN = (
     r"\b(prefiro|quero|melhor|pode ser) (falar |resolver |tratar )?(por |pelo |no )?(telefone|ligacao)\b",
     r"\balguem da empresa\b",
     r"\batendente\b",
-    r"\bfalar com (uma |um |1 |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
+    r"\bfala(r)? com (uma |um |1 |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
     r"\bhumano\b",
     r"\boperador[a]?\b",
     r"\b(pessoa|alguem|gente) de verdade\b",
@@ -590,7 +594,7 @@ SPEAKS_FOR = (
     r"doente|sem celular)",
 )
 ANOTHERS_DEBT = (
-    rf"\b(divida|conta|boleto|cpf|nome|cartao)s? (d[oa] (minha |meu )?{RELATIVE}|dele|dela)\b",
+    rf"\b(divida|debito|cpf)s? (d[oa] (minha |meu )?{RELATIVE}|dele|dela)\b",
     rf"\bquanto (ela|ele|a minha {RELATIVE}|o meu {RELATIVE}|minha {RELATIVE}|meu {RELATIVE}) (deve|ta devendo)",
     r"\b(ela|ele) (tb|tambem) (deve|tem divida)",
 )
@@ -637,7 +641,8 @@ PRESCRIPTION = (
     r"\bja venceu o prazo\b",
 )
 BREAKDOWN = (
-    r"(?<!sem )\bjuros?\b",
+    # Not "juro" alone: "mais que isso não dá, juro" is "I swear".
+    r"(?<!sem )\bjuros\b|\bjuro (de|do|da|alto|abusivo|composto|sobre|em cima)\b",
     r"\bencargo",
     r"\bmulta\b",
     r"\bcorrecao\b",
@@ -711,6 +716,10 @@ LATER = (
     rf"\b(vou|deixa eu) (pedir pr[oa]|ver com|falar com|conversar com|perguntar pr[oa]|consultar) "
     rf"(o |a |meu |minha |o meu |a minha )?({RELATIVE}|patroa|familia|esposa)",
     r"\bte (dou|do|trago|passo) (1 |o )?(retorno|resposta)",
+    r"\bposso (falar|chamar|voltar|procurar)( com)?( vcs| voces| vc| voce)?( de novo| depois)? quando\b",
+    r"\b(to|tou|estou|fico) esperando (sair|cair|receber|entrar|o pagamento|a pensao|o salario|o beneficio)",
+    r"\bquando (eu )?(arrumar|conseguir|tiver) (1 )?(servico|emprego|trabalho)",
+    r"\beu (te |lhes )?(procuro|chamo) (vcs|voces|vc|voce)?\b",
 )
 CPF_WHY = (
     r"\bpra que (vc |voce |vcs |voces )?(quer|precisa|pede|pedem|querem)",
@@ -850,6 +859,30 @@ SMALLEST_Q = (
     r"\b(o |a )?menor (parcela|prestacao|valor|por mes)( possivel| que da| q da)?\b",
     r"\bqual (fica )?(o |a )?menor por mes\b",
 )
+# Paying anywhere but the agreement's own boleto and PIX ("a chave do atendente", "sua chave", a link,
+# a code someone sent): a firm no, and how to tell the real one.
+PAY_ELSEWHERE = (
+    r"\b(chave|pix|conta|deposito)\b.{0,25}"
+    r"\b(do atendente|da atendente|sua|tua|pessoal|de vc|de voce|do funcionario)\b",
+    r"\b(me passa|passa|manda|qual) (a |sua |tua )?chave( pix)?\b",
+    r"\b(esse|este) (link|codigo|pix|boleto) (e|eh|ta|esta) (valido|certo|verdadeiro|oficial|de vcs|de voces)",
+    r"\bhttps?://",
+)
+# Someone else paying the debtor's boleto ("minha esposa pode pagar pelo app dela?"): yes, anyone can.
+OTHER_PAYER = (
+    rf"\b(ela|ele|minha {RELATIVE}|meu {RELATIVE}|outra pessoa|alguem|minha esposa|meu marido) (pode|consegue|podia) "
+    r"(pagar|fazer o pix|pagar o boleto)",
+    r"\b(pagar|pago) (pelo|no|com o) (app|aplicativo|banco|cartao|conta) (dela|dele|da minha|do meu)",
+)
+# Afraid of what the debt can do ("vou ser preso?", "dá problema com meu documento de refúgio?"): the truth
+# calms it: no prison for a debt like this, nothing with documents, visas or work; the name may be negativado.
+FEAR_Q = (
+    r"\b(medo|miedo|preocupad[oa]|receio)\b.{0,80}\b(problema|pres[oa]|cadeia|documento|visto|refugio|policia|"
+    r"processad|deportad|trabalho)",
+    r"\b(vou|posso|vai|puedo) (ser |ir |ficar )?(pres[oa]|pra cadeia|detid[oa]|deportad[oa])\b",
+    r"\b(puede|pode|vai|isso) (dar|da) problema (com|no|na|pra) (meu |minha |mi )?"
+    r"(documento|visto|refugio|cpf|trabalho|rg)",
+)
 # In hospital, after surgery, under treatment: a person cared for first, no number that turn.
 ILLNESS = (
     # Said of oneself: a relative in hospital with money tight ("minha mãe tá internada e tá difícil")
@@ -909,6 +942,14 @@ _ENTRADA = _any(r"\bentrada\b")
 _PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
 _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
+_PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
+# Thanks and blessings alone: a courtesy, never a question to answer with the offers again.
+_THANKS = _any(
+    r"^(muito |mt |mto )?(obrigad[oa]|obg|brigad[oa]|valeu|vlw|agradeco|grat[oa])\b(?!.*\b(mas|porem|so que)\b)",
+    r"^(ok |ta |blz )?(obrigad[oa]|obg)( (filha|moca|querida|minha filha|meu filho|viu))?,? "
+    r"(deus|que deus) (te |lhe )?abencoe",
+    r"^(deus|que deus) (te |lhe )?abencoe",
+)
 _MEANING_Q, _PRIORITY_Q, _DISCRETION_Q, _SMALLEST_Q = (
     _any(*MEANING_Q),
     _any(*PRIORITY_Q),
@@ -924,7 +965,7 @@ _ERASURE = _any(
     r"\b(exclusao|eliminacao|remocao) (dos|de) (meus )?dados\b",
 )
 _SPEAKS_FOR, _ANOTHERS_DEBT, _REPRESENTATIVE = _any(*SPEAKS_FOR), _any(*ANOTHERS_DEBT), _any(*REPRESENTATIVE)
-_INTEREST = _any(r"(?<!sem )\bjuros?\b", r"\bacrescimo\b")
+_INTEREST = _any(r"(?<!sem )\bjuros\b", r"\bacrescimo\b")
 # "Quanto dá à vista e quanto parcelado?": both ways asked for at once.
 _OPTIONS_Q = _any(
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b(parcel|dividi|prazo)",
@@ -1151,7 +1192,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
-    asks = asks_percent or asks_bureau or asks_options or _has(t, _MEANING_Q) or _has(t, _PRIORITY_Q)
+    asks = (
+        asks_percent or asks_bureau or asks_options or _has(t, _MEANING_Q) or _has(t, _PRIORITY_Q) or _has(t, _FEAR_Q)
+    )
     accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in _TOKENS.findall(t))
     monthly = _has(t, _MONTHLY)
@@ -1189,6 +1232,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_my_data=_has(t, _MY_DATA),
             erasure=_has(t, _ERASURE),
             asks_meaning=_has(t, _MEANING_Q),
+            pay_elsewhere=_has(t, _PAY_ELSEWHERE),
+            other_payer=_has(t, _OTHER_PAYER),
+            fears=_has(t, _FEAR_Q),
+            thanks=_has(t, _THANKS),
             asks_priority=_has(t, _PRIORITY_Q),
             asks_discretion=_has(t, _DISCRETION_Q),
             asks_interest=_has(t, _INTEREST) and (count is not None or _has(t, _INSTALL)),
@@ -1204,6 +1251,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         if _has(t, pattern):
             if intent is Intent.anger and _has(t, _LEGAL):
                 intent = Intent.legal_threat  # "um absurdo, vou no juizado": recorded as the threat it is
+            elif intent is Intent.third_party and _has(t, _OTHER_PAYER):
+                # "Ela pode pagar pelo app dela? a conta tá no nome dela": a payer, not a third party.
+                return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False}), False
+            elif intent is Intent.human and _has(t, _PAY_ELSEWHERE):
+                intent = Intent.identity_question  # "o pix pra chave do atendente?": who receives, not a person
             elif intent is Intent.identity_question and _has(t, _CPF_WHY):
                 intent = Intent.cpf_why  # "pq querem meu cpf? golpista tb pede": the question is why the CPF
             return u(intent), False
@@ -1215,6 +1267,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.violence), False
     if asks:
         return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
+    if _has(t, _OTHER_PAYER):
+        return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False}), False
+    if _has(t, _PAY_ELSEWHERE):
+        return u(Intent.identity_question), False  # who receives the money: only the company, only its boleto
     if _has(t, _MY_DATA) or _has(t, _DISCRETION_Q):
         return u(Intent.cpf_why), False  # about the debtor's data and privacy: what is said, and to whom
     if _has(t, _SMALLEST_Q):
@@ -1255,7 +1311,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.pay_date), False  # "pode o primeiro boleto só pra fevereiro?": the date is the ask
     if method is not None:
         return u(Intent.payment_method), False
-    if _has(t, _GREETING):
+    if _has(t, _GREETING) or _has(t, _THANKS):
         return u(Intent.greeting), False
     # Digits however typed ("sete nove dois", "1 2 3") are an answer to the CPF question or a
     # number, never an intent: the classifier reads "sete nove dois" as "later".

@@ -65,8 +65,9 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
 # "o meu cpf é 4 4 4", "meu cpf começa com 496": the digits named as the CPF's, wherever they sit in a
 # message (a voice note typed out runs long). Only a group that follows the word CPF closely counts.
 _NAMED = re.compile(
-    r"\bcpf\b(?: (?:e|eh|sao|comeca|comecam|inicia|iniciam|termina|do titular|dele|dela|meu|:))*"
-    r"(?: (?:com|por|em|os|o))*\W*((?:\d[\s.\-]*){3,})"
+    # "cpf", then at most three words that are not someone else's ("do meu marido", "dele") nor "termina",
+    # then a group of at least three digits: "meu cpf é 444", "o cpf comesa com 541".
+    r"\bcpf\b((?:\s+(?!d[oa]\b|dele\b|dela\b|termina|final)[a-z:]+){0,3})\W*((?:\d[\s.\-]*){3,})"
 )
 
 
@@ -75,9 +76,9 @@ def named_first_digits(text: str, n: int = 3) -> str | None:
     # "começa com dois oito quatro": the words are digits here (the group must follow the word CPF).
     folded = re.sub(r"\b[a-z]+\b", lambda w: WORDS.get(w.group(0), w.group(0)), _fold(text))
     m = _NAMED.search(folded)
-    if m is None or re.search(r"\btermina", folded[m.start() : m.start(1)]):
-        return None  # "termina com": the last digits are not the challenge
-    digits = re.sub(r"\D", "", m.group(1))
+    if m is None:
+        return None
+    digits = re.sub(r"\D", "", m.group(2))
     return digits[:n] if len(digits) >= n else None
 
 

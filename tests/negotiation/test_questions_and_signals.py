@@ -367,3 +367,39 @@ def test_which_debt_first_is_answered_honestly_essentials_first() -> None:
 def test_discretion_is_promised_for_the_family() -> None:
     out = talk(ctx(), "minha esposa nao sabe de nada disso. vcs nao vao ligar pra ela ne?")
     assert "só fala desse assunto com você" in out[0].reply
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("eu so consigo pagar 30 reais por mes, mais q isso nao da, juro", Intent.amount),  # "juro": I swear
+        ("10x tem juros?", Intent.breakdown),
+        ("to esperando sair a pensao no inss. posso falar com vcs de novo quando sair?", Intent.later),
+        ("quando eu arrumar um servico fixo eu procuro vcs", Intent.later),
+        ("obrigada filha, deus te abencoe", Intent.greeting),
+        ("tengo miedo, esto puede dar problema con mi documento de refugio?", Intent.debt_question),
+        ("vou ser preso por causa disso?", Intent.debt_question),
+        ("posso fazer o pix pra chave do atendente?", Intent.identity_question),
+        ("esse link e valido? http://desconto-certo.xyz", Intent.identity_question),
+        ("ela pode pagar o boleto pelo app do banco dela? a conta ta no nome dela", Intent.payment_method),
+        ("sou a esposa dele, posso pagar por ele?", Intent.third_party),  # before the CPF: nothing said
+    ],
+)
+def test_what_a_message_means_fourth_round(text: str, intent: Intent) -> None:
+    assert heard(text) is intent
+
+
+def test_fear_of_prison_or_documents_hears_the_truth() -> None:
+    out = talk(ctx(), "vou ser preso por causa dessa divida?")
+    assert "ninguém é preso" in out[0].reply
+
+
+def test_paying_to_a_personal_key_is_refused_with_how_to_check() -> None:
+    out = talk(ctx(), "posso fazer o pix pra chave do atendente?")
+    assert out[0].reply.startswith("Não")
+    assert "beneficiário" in out[0].reply
+
+
+def test_thanks_is_a_courtesy_not_the_offers_again() -> None:
+    out = talk(ctx(), "obrigada filha, deus te abencoe")
+    assert "R$" not in out[0].reply
