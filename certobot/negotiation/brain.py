@@ -196,6 +196,11 @@ def _at_current_step(ctx: DebtContext, state: NegotiationState, shown: Offer) ->
     return fresh
 
 
+def _asks_to_confirm(reply: str) -> bool:
+    """The reply puts terms in front of the debtor and asks for the yes (any of the ways the bot asks it)."""
+    return any(q in reply for q in CONFIRM_QUESTIONS) or "Posso fechar" in reply or "posso fechar" in reply
+
+
 def offers_text(ctx: DebtContext, state: NegotiationState) -> str:
     cash = ctx.policy.cash_offer(state.step, state.first_due)
     plan = _best_plan(ctx, state)
@@ -379,8 +384,13 @@ def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -
 
 
 def follow_up_date(today: date, wanted: date | None) -> date:
-    """One follow-up: the day the debtor named if it is soon, else in a couple of days; never on a Sunday."""
-    day = wanted if wanted is not None and today < wanted <= today + timedelta(days=30) else None
+    """One follow-up: the day the debtor named (at most a month ahead), else in a couple of days; never on a Sunday.
+
+    "Daqui uns 2 meses, quando sair a pensão" is never called back in two days: the furthest we keep.
+    """
+    if wanted is not None and wanted > today + timedelta(days=30):
+        wanted = today + timedelta(days=30)
+    day = wanted if wanted is not None and today < wanted else None
     day = day or today + timedelta(days=FOLLOW_UP_DAYS)
     return day + timedelta(days=1) if day.weekday() == 6 else day
 
@@ -463,8 +473,16 @@ class OfflineNegotiator:
                     s.turns,
                 ),
             )
+        if heard.intent is Intent.unknown and heard.bare_cents:
+            # "1500" after the CPF: an amount (before it, the same digits would be an answer to the challenge).
+            heard = heard.model_copy(update={"intent": Intent.amount, "amount_cents": heard.bare_cents})
         handler = self.handlers.get(heard.intent, self._unknown)
-        return handler(ctx, s, heard)
+        d = handler(ctx, s, heard)
+        if d.state.awaiting_confirmation and d.action == "continue" and not _asks_to_confirm(d.reply):
+            # A reply that did not put the terms back in front of the debtor ("quem são vocês?", a question)
+            # leaves nothing to say yes to: the next "quero à vista" restates them before anything closes.
+            d.state.awaiting_confirmation = False
+        return d
 
     # --- the confirmation step ------------------------------------------------------------------
 
@@ -897,7 +915,9 @@ class OfflineNegotiator:
         lead = (
             "Claro, pode sim. Primeiro a sua recuperação, melhoras!"
             if s.unwell
-            else "Sem problema, respeito seu tempo."
+            else _pick(
+                ("Sem problema, sem pressa: respeito seu tempo.", "Combinado, sem pressa: no seu tempo."), s.turns
+            )
         )
         return _say(
             s,

@@ -94,6 +94,7 @@ class Understanding(BaseModel):
     asks_my_data: bool = False  # "me passa meu CPF completo": never given by chat
     about_another: bool = False  # a validated debtor asking about someone else's debt: declined, not an ending
     representative: bool = False  # a lawyer or attorney for the debtor: for the team, never the bot
+    bare_cents: int | None = None  # "1500" and nothing else: an amount once the CPF is behind us
     illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
 
     @property
@@ -867,6 +868,8 @@ PAY_ELSEWHERE = (
     r"\b(me passa|passa|manda|qual) (a |sua |tua )?chave( pix)?\b",
     r"\b(esse|este) (link|codigo|pix|boleto) (e|eh|ta|esta) (valido|certo|verdadeiro|oficial|de vcs|de voces)",
     r"\bhttps?://",
+    r"\b(o|esse|este|pelo|no|do|nesse|um) link\b",
+    r"000201\S*br\.gov\.bcb\.pix",  # a PIX code pasted in: whose it is, is the question
 )
 # Someone else paying the debtor's boleto ("minha esposa pode pagar pelo app dela?"): yes, anyone can.
 OTHER_PAYER = (
@@ -1084,7 +1087,9 @@ def _day(t: str, today: date) -> date | None:
             if when > today:
                 return when
         return None
-    m = re.search(r"\bdaqui (?:a )?(?:uns |umas |1s )?(\d{1,2}) (dias?|semanas?|mes|meses)\b", t)
+    m = re.search(
+        r"\b(?:daqui|uns|umas|em|dentro de) (?:a )?(?:uns |umas |1s )?(\d{1,2}) (dias?|semanas?|mes|meses)\b", t
+    )
     if m:
         n, unit = int(m.group(1)), m.group(2)
         if unit.startswith("dia"):
@@ -1227,6 +1232,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_bureau=asks_bureau,
             asks_options=asks_options,
             illness=_has(t, _ILLNESS),
+            bare_cents=_cents_of(t) if re.fullmatch(r"\d{2,6}(,\d{2})?", t) else None,
             about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
             representative=_has(t, _REPRESENTATIVE),
             asks_my_data=_has(t, _MY_DATA),
@@ -1251,6 +1257,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         if _has(t, pattern):
             if intent is Intent.anger and _has(t, _LEGAL):
                 intent = Intent.legal_threat  # "um absurdo, vou no juizado": recorded as the threat it is
+            elif intent is Intent.third_party and _has(t, _PAY_ELSEWHERE):
+                intent = Intent.identity_question  # "posso pagar por ele (o link)?": where the money goes
             elif intent is Intent.third_party and _has(t, _OTHER_PAYER):
                 # "Ela pode pagar pelo app dela? a conta tá no nome dela": a payer, not a third party.
                 return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False}), False

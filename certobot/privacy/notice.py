@@ -9,7 +9,7 @@ from __future__ import annotations
 from certobot.config import BotSettings
 
 NOTICE = (
-    "\n\n🔒 Seus dados são tratados pela {controller}, controladora nos termos da LGPD, para a cobrança "
+    "\n\nSeus dados são tratados pela {controller}, controladora nos termos da LGPD, para a cobrança "
     "e negociação desta dívida. Dúvidas ou pedidos sobre seus dados: fale com nosso encarregado pelo {dpo}."
 )
 
