@@ -771,6 +771,7 @@ RECALL = (
     r"\bqual (e |foi )?(o )?(meu |nosso )?acordo",
     r"\bquanto (ficou|ficaram|e a parcela|sao as parcelas)\b",
     r"\bquando vence\b",
+    r"\bvence (qnd|quando|qdo)\b|\bfica (qnt|qto|quanto)( certinho)?\b",  # "fica qnt certinho e vence qnd?"
     r"\bqual (e )?(o )?vencimento",
     r"\bme (lembra|fala|diz|lembre) (de novo )?(o acordo|do acordo|como ficou|quanto ficou|o combinado)",
     r"\bquanto (eu )?(tenho que|vou) pagar\b",
