@@ -42,6 +42,17 @@ async def stored(stack: Stack, session_id: str, until: str) -> dict[str, Any]:
     return body
 
 
+async def replaced(stack: Stack, phone: str, first: str, ask: str, wanted: str) -> dict[str, Any]:
+    """The debtor asks for new terms after the deal and says yes: the new agreement as the CRM stored it."""
+    proposal = await stack.say(phone, ask)
+    assert any(wanted in r for r in proposal)
+    done = await stack.say(phone, "sim", wait=15)
+    assert "acordo" in done[0].lower()
+    items = (await stack.bot.get("/api/conversations", params={"phone": phone})).json()["items"]
+    new = next(i["session_id"] for i in items if i["session_id"] != first)
+    return await stored(stack, new, "boletos")
+
+
 class TestAfterAnAgreement:
     async def test_cancel_right_after_the_deal_cancels_the_boletos_without_asking_the_cpf(self, stack: Stack) -> None:
         d, p = await agreed(stack, "+5511987652001")
@@ -98,13 +109,7 @@ class TestAfterAnAgreement:
         _, p = await agreed(stack, "+5511987652004")
         first = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"][0]["session_id"]
         await stored(stack, first, "boletos")
-        proposal = await stack.say(p, "quero mudar, prefiro em 4x")
-        assert any("4x" in r for r in proposal)
-        done = await stack.say(p, "sim", wait=15)
-        assert "acordo" in done[0].lower()
-        items = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
-        new = next(i["session_id"] for i in items if i["session_id"] != first)
-        body = await stored(stack, new, "boletos")
+        body = await replaced(stack, p, first, "quero mudar, prefiro em 4x", "4x")
         assert body["reason"] == "renegotiated"
         assert body["replaces_session_id"] == first
         assert len(body["boletos"]) == 4
@@ -235,13 +240,7 @@ class TestDueDateChange:
         first = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"][0]["session_id"]
         old = await stored(stack, first, "boletos")
         day = day_ahead(12)
-        proposal = await stack.say(p, f"ah esqueci de falar, da pra mudar o vencimento pro dia {day}?")
-        assert any("4x" in r for r in proposal)
-        done = await stack.say(p, "sim", wait=15)
-        assert "acordo" in done[0].lower()
-        items = (await stack.bot.get("/api/conversations", params={"phone": p})).json()["items"]
-        new = next(i["session_id"] for i in items if i["session_id"] != first)
-        body = await stored(stack, new, "boletos")
+        body = await replaced(stack, p, first, f"ah esqueci de falar, da pra mudar o vencimento pro dia {day}?", "4x")
         assert body["replaces_session_id"] == first
         assert body["installments"] == 4
         assert body["agreed_amount"] == old["agreed_amount"]
