@@ -1255,6 +1255,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if _has(t, _REPRESENTATIVE):
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     for intent, pattern in _ORDERED:
+        if intent is Intent.recall and (count is not None or amount is not None or down is not None or cash):
+            continue  # "faz em 6x, fica qnt cada?", "à vista fica quanto?": new terms asked, not the old ones recalled
         if _has(t, pattern):
             if intent is Intent.anger and _has(t, _LEGAL):
                 intent = Intent.legal_threat  # "um absurdo, vou no juizado": recorded as the threat it is

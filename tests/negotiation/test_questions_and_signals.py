@@ -403,3 +403,12 @@ def test_paying_to_a_personal_key_is_refused_with_how_to_check() -> None:
 def test_thanks_is_a_courtesy_not_the_offers_again() -> None:
     out = talk(ctx(), "obrigada filha, deus te abencoe")
     assert "R$" not in out[0].reply
+
+
+def test_new_terms_asked_with_how_much_are_never_the_old_terms_recalled() -> None:
+    # Seen in CI: "faz em 6x, fica qnt cada?" recalled the cash offer, and the next "sim" closed it.
+    out = talk(ctx(120_000, "20", 10_000, 10), "quero a vista", "entao faz em 6x, fica qnt cada?", "ok sim pode fechar")
+    assert out[1].state.pending_offer is not None
+    assert out[1].state.pending_offer.installments == 6
+    assert out[2].agreement is not None
+    assert out[2].agreement.installments == 6
