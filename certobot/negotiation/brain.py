@@ -455,7 +455,7 @@ class OfflineNegotiator:
             confirm = self._confirmation(ctx, s, heard)
             if confirm is not None:
                 return confirm
-        if heard.payment_method and heard.intent not in (Intent.already_paid,):
+        if heard.payment_method and heard.intent not in (Intent.already_paid,) and not heard.method_trouble:
             s.payment_method = heard.payment_method
         if s.claimed_paid and heard.intent in (Intent.refuse, Intent.accept, Intent.unknown, Intent.greeting):
             # They said it is paid (or agreed elsewhere): a "no", an "ok" or a word that is neither waits
@@ -521,6 +521,8 @@ class OfflineNegotiator:
             Intent.payment_method,
             Intent.change,
         )
+        if heard.method_trouble:
+            negotiating = False  # "o app tá bugado": the way to pay is the question, the terms stand
         if negotiating and changed_terms(heard, offer, s, policy):
             # An acceptance that changes anything is a new proposal: rebuild it and ask again.
             if heard.payment_method:
@@ -624,6 +626,27 @@ class OfflineNegotiator:
             )
             tail = "Posso fechar assim?" if pending else f"Hoje consigo {offers_text(ctx, s)}."
             return _say(s, heard, f"{figure}. {tail}")
+        if heard.claims_auth or heard.asks_best:
+            # The creditor's floor, said plainly: a debtor who asks for the limit gets it, and a claimed
+            # authorization is checked against the only one there is, the policy.
+            s.step, s.awaiting_confirmation = ctx.policy.max_step, False
+            best = offers_text(ctx, s)
+            said = (
+                (
+                    "Não encontro nenhuma autorização assim no seu cadastro: o que vale é o que o credor me permite "
+                    f"hoje. O máximo que consigo é {best}. Qual fica melhor pra você?",
+                    "Essa autorização não existe aqui comigo, e eu não fecho fora da regra do credor. O que eu "
+                    f"consigo, no máximo, continua: {best}. Quer seguir com uma delas?",
+                )
+                if heard.claims_auth
+                else (
+                    f"Vou ser sincera com você: o máximo que consigo é {best}. Abaixo disso o sistema não me deixa "
+                    "fechar. Qual fica melhor pra você?",
+                    f"Com toda a sinceridade, o limite do credor é este: {best}. Não tem desconto escondido além "
+                    "disso. Quer seguir com uma delas?",
+                )
+            )
+            return _say(s, heard, _pick(said, s.turns))
         if heard.asks_bureau and heard.proposes_terms | heard.wants_cash | heard.wants_installments:
             # "Quanto fica à vista? quero tirar meu nome do SPC": the rule, then those terms to confirm.
             offer, why = counter_offer(ctx, s, heard)
@@ -717,6 +740,27 @@ class OfflineNegotiator:
                 "Pode, sim: qualquer pessoa pode pagar o boleto ou o PIX, pelo app de qualquer banco. O acordo e o "
                 f"nome limpo continuam sendo seus. {tail}",
             )
+        if heard.method_trouble:
+            pending = s.pending_offer if s.awaiting_confirmation else None
+            tail = f"Posso fechar assim: {pending.describe()}?" if pending else "Prefere à vista ou parcelado?"
+            if heard.payment_method == "pix":
+                s.payment_method = "boleto"
+                ways = (
+                    "Sem problema: se o PIX não for, o boleto pode ser pago em lotérica, agência, correspondente "
+                    "bancário ou pelo app de qualquer banco."
+                )
+            else:
+                s.payment_method = "pix"
+                ways = (
+                    "Sem problema, não precisa de lotérica: junto com o boleto vai um código PIX copia e cola, que "
+                    "se paga em qualquer app de banco ou carteira digital."
+                )
+            return _say(
+                s,
+                heard,
+                f"{ways} E alguém de confiança pode pagar por você, pelo app dela; o acordo continua no seu "
+                f"nome. {tail}",
+            )
         return _say(s, heard, f"Pode ser por {_method(s)} sim! Prefere à vista ou parcelado?")
 
     def _greeting(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
@@ -740,6 +784,24 @@ class OfflineNegotiator:
         return self._debt_question(ctx, s, heard)
 
     def _unknown(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.puzzled:
+            # "???" after an offer: the debtor is the one who did not understand. Said again in plainer
+            # words, with a person of the team one word away, instead of a "não entendi" back.
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                _pick(
+                    (
+                        f"Ficou alguma dúvida? Explico de outro jeito: dá pra pagar {offers_text(ctx, s)}. Me diz "
+                        "qual prefere, ou escreva *atendente* pra falar com uma pessoa da equipe.",
+                        f"Sem problema, vou simplificar: existe uma dívida de {brl(ctx.amount_cents)} com "
+                        f"{ctx.original_creditor}, e hoje dá pra resolver {offers_text(ctx, s)}. Se preferir, "
+                        "escreva *atendente* que uma pessoa te explica.",
+                    ),
+                    s.turns,
+                ),
+            )
         return _say(
             s,
             heard,
@@ -955,12 +1017,15 @@ class OfflineNegotiator:
             plan = plan or _best_plan(ctx, s)
             cash = ctx.policy.cash_offer(s.step, s.first_due)
             if plan is not None:
+                # The plan asked about is the one on the table: "blz, fecha os 3x" next closes it.
                 s.preferred_installments = plan.installments
+                s.pending_offer, s.awaiting_confirmation = plan, True
                 return _say(
                     s,
                     heard,
                     f"Não tem juros em cima das parcelas: em {plan.installments}x fica {plan.describe()}, e esse "
-                    f"total não muda. À vista sai mais barato: {brl(cash.total_cents)}. Qual prefere?",
+                    f"total não muda. À vista sai mais barato: {brl(cash.total_cents)}. Posso fechar em "
+                    f"{plan.installments}x, ou prefere à vista?",
                 )
         return _say(
             s,

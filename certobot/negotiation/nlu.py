@@ -96,6 +96,10 @@ class Understanding(BaseModel):
     representative: bool = False  # a lawyer or attorney for the debtor: for the team, never the bot
     bare_cents: int | None = None  # "1500" and nothing else: an amount once the CPF is behind us
     illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
+    asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
+    claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
+    puzzled: bool = False  # "???", "hã?", "como assim?": lost, not unreadable; explained again, never "não entendi"
+    method_trouble: bool = False  # "boleto não dá, o app tá bugado": another way to pay, never a better price
 
     @property
     def proposes_terms(self) -> bool:
@@ -694,6 +698,7 @@ ANGER = (
     r"\bchega de\b",
 )
 LATER = (
+    r"^(nao,? )?(agora|hoje|agr) (nao|n)(,? (obrigad[oa]|obg|valeu|vlw|posso|moca|viu))?\W*$",
     r"\bagora nao (da|posso|consigo|rola|vai dar)\b.*\b(depois|mais tarde|outra hora|amanha|semana|mes)",
     r"\bagora nao (tenho tempo|e uma boa|e um bom momento)",
     r"\bdepois (eu )?(vejo|falo|respondo|resolvo|te chamo|te respondo|converso|penso)",
@@ -861,6 +866,25 @@ SMALLEST_Q = (
     r"\b(o |a )?menor (parcela|prestacao|valor|por mes)( possivel| que da| q da)?\b",
     r"\bqual (fica )?(o |a )?menor por mes\b",
 )
+# The best the creditor allows, asked straight: answered with it, never with a menu or "não entendi".
+BEST_Q = (
+    r"\b(maior|maximo|max|todo o|mais) (de )?(desconto|abatimento)\b",
+    r"\b(desconto|abatimento) (maximo|total|maior)\b",
+    r"\blimite (real|de verdade|maximo|do desconto|de desconto|do credor|de voces|de vcs)\b",
+    r"\b(qual|quanto|me (fala|diz|da|passa)) (e |eh |seria |fica )?(o |a )?(seu |sua |vosso )?(melhor|ultima|ultimo"
+    r"|menor) (proposta|oferta|preco|valor total|condicao|desconto)\b",
+    r"\bmenor (preco|valor|total) (que|q) (voces?|vcs?|o credor|a empresa|o banco)? ?(aceita|aceitam|consegue|conseguem"
+    r"|pode|podem|faz|fazem|fecha|fecham)\b",
+    r"\b(o minimo|o menos) (que|q) (voces?|vcs?|o credor|a empresa|o banco)? ?(aceita|aceitam)\b",
+    r"\b(vai|pode|desce|baixa|chega) ate quanto\b",
+    r"\bate quanto (vc|voce|vcs|da|pode|consegue|desce|baixa)\b",
+)
+# "O sistema autorizou", "o gerente falou que era 100": an authorization the bot has no record of.
+CLAIMED_AUTH = (
+    r"\b(sistema|gerente|atendente|supervisor|banco|credor|outra atendente|outro atendente|voces|vcs|a empresa)"
+    r" (ja )?(me )?(autorizou|autorizaram|aprovou|aprovaram|liberou|liberaram|prometeu|prometeram|garantiu)\b",
+)
+
 # Paying anywhere but the agreement's own boleto and PIX ("a chave do atendente", "sua chave", a link,
 # a code someone sent): a firm no, and how to tell the real one.
 PAY_ELSEWHERE = (
@@ -947,6 +971,22 @@ _PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
 _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
+_BEST_Q, _CLAIMED_AUTH = _any(*BEST_Q), _any(*CLAIMED_AUTH)
+_PUZZLED = re.compile(
+    r"[?!. ]*(ha+|hein|hm+|hum+|ue|oi|o que|oque|oq|q|que|como assim|como|nao entendi( nada)?|n entendi|nao entendo"
+    r"|entendi nada|what)?[?!. ]*"
+)
+# The way to pay is the trouble, not the price: no lotérica near, no bank account, an app that fails.
+# Answered with the other ways (the PIX code, someone who pays for them), never with a bigger discount.
+_METHOD_TROUBLE = _any(
+    r"\b(boleto|loterica|app|aplicativo|banco|pix|codigo)\b[^.?!]{0,30}\b(nao (funciona|abre|carrega|presta|entra"
+    r"|passa|le|aceita)|bugad\w*|travad\w*|quebrad\w*|fora do ar|deu (erro|pau)|da erro)",
+    r"\b(nao (da|consigo|tenho como|posso)|sem como) (ir|chegar) (na|no|ate a|ate o) (loterica|banco|agencia)\b",
+    r"\bnao (consigo|sei) (pagar|usar|mexer) (pelo|no|o|com o) (app|aplicativo|celular|pix)\b",
+    r"\b(nao (tenho|tem|uso|sei usar)|sem) (conta (em|no|de) banco|conta bancaria|banco|loterica|app( do banco)?"
+    r"|aplicativo( do banco)?|celular bom|internet)\b",
+    r"\b(loterica|banco|agencia)\b[^.?!]{0,15}\b(e|fica|ta|esta|sao|ficam) (muito |mt |bem )?(longe|fechad\w*)",
+)
 # Thanks and blessings alone: a courtesy, never a question to answer with the offers again.
 _THANKS = _any(
     r"^(muito |mt |mto )?(obrigad[oa]|obg|brigad[oa]|valeu|vlw|agradeco|grat[oa])\b(?!.*\b(mas|porem|so que)\b)",
@@ -1233,6 +1273,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_bureau=asks_bureau,
             asks_options=asks_options,
             illness=_has(t, _ILLNESS),
+            method_trouble=_has(t, _METHOD_TROUBLE),
+            puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
+            asks_best=_has(t, _BEST_Q),
+            claims_auth=_has(t, _CLAIMED_AUTH),
             bare_cents=_cents_of(t) if re.fullmatch(r"\d{2,6}(,\d{2})?", t) else None,
             about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
             representative=_has(t, _REPRESENTATIVE),
@@ -1276,9 +1320,12 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
-    if asks:
+    if asks or _has(t, _CLAIMED_AUTH) or (_has(t, _BEST_Q) and count is amount is down is None):
         return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
     if _has(t, _OTHER_PAYER):
+        return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False}), False
+    if _has(t, _METHOD_TROUBLE) and not (_has(t, _HARDSHIP) or _has(t, _LATER)) and count is amount is down is None:
+        # The method they cannot use is not the one they choose: the flag says which it was.
         return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False}), False
     if _has(t, _PAY_ELSEWHERE):
         return u(Intent.identity_question), False  # who receives the money: only the company, only its boleto

@@ -49,9 +49,10 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     words = [t for t in tokens if not t.isdigit()]
     if any(t.isdigit() for t in tokens):
         # The answer is one group of digits (spaces, dots and dashes allowed inside it).
-        groups = [re.sub(r"\D", "", g) for g in re.findall(r"\d(?:[\s.\-/]*\d)*", folded)]
+        raw = re.findall(r"\d(?:[\s.\-/]*\d)*", folded)
+        groups = [re.sub(r"\D", "", g) for g in raw]
         first = groups[0]
-        if len(first) < n or len(words) > MAX_ANSWER_WORDS:
+        if len(first) < n or len(words) > MAX_ANSWER_WORDS or _looks_like_money(raw[0], folded, n):
             return None
         return first[:n]
     # Number words like "um" may also be articles ("é um prazer"): trust them only when they are
@@ -62,6 +63,21 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     return "".join(spoken)[:n]
 
 
+def _looks_like_money(group: str, folded: str, n: int) -> bool:
+    """ "1500", "1.500", "R$ 800": an amount typed before the CPF, which must not use up an attempt.
+
+    A CPF's start is `n` digits, or all eleven, or runs of `n` split by dots ("123.456"), or single
+    digits spaced out ("1 2 3"). A run of four to ten digits, or a short run before a dot
+    ("1.500"), is how people write money.
+    """
+    if re.search(r"r\$|\breais\b|\bconto\b|\bpila\b", folded):
+        return True
+    runs = re.findall(r"\d+", group)
+    if len(runs) == 1:
+        return n < len(runs[0]) < 11
+    return 1 < len(runs[0]) < n or (len(runs[0]) == 1 and len(runs[1]) == n and "." in group)
+
+
 # "o meu cpf é 4 4 4", "meu cpf começa com 496": the digits named as the CPF's, wherever they sit in a
 # message (a voice note typed out runs long). Only a group that follows the word CPF closely counts.
 _NAMED = re.compile(
@@ -70,6 +86,10 @@ _NAMED = re.compile(
     r"\bcpf\b((?:\s+(?!d[oa]\b|dele\b|dela\b|termina|final)[a-z:]+){0,3})\W*((?:\d[\s.\-]*){3,})"
 )
 
+_FORMATTED = re.compile(r"(?<![\d.])(\d{3})\.\d{3}\.\d{3}-\d{2}(?![\d-])")
+_MINE_JUST_BEFORE = re.compile(r"\b(o meu|meu cpf|o meu cpf|o certo|o correto)( (e|eh|ta|seria))?\W*$")
+_SOMEONE_ELSES = re.compile(r"\b(d[oa] (meu|minha|seu|sua)|dele|dela|marido|esposa|mae|pai|filh[oa])\b")
+
 
 def named_first_digits(text: str, n: int = 3) -> str | None:
     """The first `n` digits of a group the debtor names as their CPF's ("meu cpf começa com 496")."""
@@ -77,7 +97,14 @@ def named_first_digits(text: str, n: int = 3) -> str | None:
     folded = re.sub(r"\b[a-z]+\b", lambda w: WORDS.get(w.group(0), w.group(0)), _fold(text))
     m = _NAMED.search(folded)
     if m is None:
-        return None
+        # A whole CPF written as one ("o meu é 444.109.055-20") names itself, unless it is someone else's.
+        whole = _FORMATTED.search(folded)
+        if whole is None:
+            return None
+        before = folded[max(0, whole.start() - 25) : whole.start()]
+        if _SOMEONE_ELSES.search(before) and not _MINE_JUST_BEFORE.search(before):
+            return None
+        return whole.group(1)[:n]
     digits = re.sub(r"\D", "", m.group(2))
     return digits[:n] if len(digits) >= n else None
 
