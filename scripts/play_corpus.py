@@ -794,7 +794,7 @@ class Report:
         ok = sum(1 for p in self.played if (p.ok if criterion == "overall" else p.passed(criterion)))
         return 100.0 * ok / len(self.played)
 
-    def lines(self, transcripts: bool = True) -> list[str]:
+    def lines(self, transcripts: bool = True, full: bool = False) -> list[str]:
         out = [f"Corpus: {len(self.played)} devedores", ""]
         for c in (*CRITERIA, "overall"):
             ok = sum(1 for p in self.played if (p.ok if c == "overall" else p.passed(c)))
@@ -814,7 +814,7 @@ class Report:
             for c in bad:
                 out.extend(f"    {c}: {reason}" for reason in p.failures[c][:3])
             if transcripts:
-                out.extend(p.transcript()[-10:])
+                out.extend(p.transcript(limit=400) if full else p.transcript()[-10:])
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -915,6 +915,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.add_argument("--concurrency", type=int, default=6)
     a.add_argument("--seed", type=int, default=18)
     a.add_argument("--no-transcripts", action="store_true")
+    a.add_argument("--full-transcripts", action="store_true", help="a conversa inteira de cada caso com falha")
     a.add_argument("--json", type=Path, help="grava taxas e falhas neste arquivo")
     for name in ("outcome", "guardrails", "understanding", "tone", "robustness", "overall"):
         a.add_argument(f"--min-{name}", type=float, default=0.0, metavar="PCT")
@@ -931,7 +932,7 @@ async def amain(args: argparse.Namespace) -> int:
         stack.push_async_callback(d.bot.aclose)
         stack.push_async_callback(d.crm.aclose)
         report = await run_corpus(d, cases, seed=args.seed, concurrency=args.concurrency)
-    print("\n".join(report.lines(transcripts=not args.no_transcripts)))
+    print("\n".join(report.lines(transcripts=not args.no_transcripts, full=args.full_transcripts)))
     if args.json:
         args.json.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2), encoding="utf-8")
     below = [

@@ -478,6 +478,9 @@ class OfflineNegotiator:
             heard = heard.model_copy(update={"intent": Intent.amount, "amount_cents": heard.bare_cents})
         handler = self.handlers.get(heard.intent, self._unknown)
         d = handler(ctx, s, heard)
+        if heard.about_another and d.intent is not Intent.third_party and d.action == "continue":
+            # "Faz em 3x. E quanto deve minha irmã?": their own terms, and not a word of the sister's debt.
+            d.reply = f"{ANOTHERS_DEBT_DECLINED} {d.reply}"
         if d.state.awaiting_confirmation and d.action == "continue" and not _asks_to_confirm(d.reply):
             # A reply that did not put the terms back in front of the debtor ("quem são vocês?", a question)
             # leaves nothing to say yes to: the next "quero à vista" restates them before anything closes.
@@ -611,7 +614,18 @@ class OfflineNegotiator:
     def _accept_without_pending(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         if s.pending_offer is not None:
             return _propose(ctx, s, heard, _at_current_step(ctx, s, s.pending_offer), "")
-        return self._unknown(ctx, s, heard)
+        # A yes to a choice ("pode ser" after both ways were shown): glad, and which one, never "não entendi".
+        return _say(
+            s,
+            heard,
+            _pick(
+                (
+                    f"Que bom! Só me diz qual você prefere: {offers_text(ctx, s)}?",
+                    f"Combinado! Pra eu montar certinho, me confirma a forma: {offers_text(ctx, s)}?",
+                ),
+                s.turns,
+            ),
+        )
 
     def _debt_question(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         pending = s.pending_offer if s.awaiting_confirmation else None
@@ -691,10 +705,26 @@ class OfflineNegotiator:
                 "dívidas de juros mais altos, como cartão e cheque especial. A nossa pode entrar numa parcela que "
                 f"caiba, sem apertar o resto: {offers_text(ctx, s)}. Sem pressa pra decidir.",
             )
+        if heard.compare is not None:
+            # Two plans side by side; the choice is the debtor's, so nothing waits for a yes yet.
+            s.awaiting_confirmation = False
+            lines = []
+            for count in heard.compare:
+                p = ctx.policy.installment_offer(count=count, step=s.step, first_due=s.first_due)
+                lines.append(
+                    f"em {count}x: {p.describe()}"
+                    if p is not None and p.installments == count
+                    else f"em {count}x não consigo (até {ctx.policy.terms.max_installments}x, parcela mínima de "
+                    f"{brl(ctx.policy.terms.min_installment_cents)})"
+                )
+            return _say(s, heard, f"Fica assim: {lines[0]}; e {lines[1]}. Qual das duas você prefere?")
         if heard.asks_options:
             s.awaiting_confirmation = False
             cash = ctx.policy.cash_offer(s.step, s.first_due)
-            plan = _best_plan(ctx, s)
+            asked = heard.installments
+            plan = (
+                ctx.policy.installment_offer(count=asked, step=s.step, first_due=s.first_due) if asked else None
+            ) or _best_plan(ctx, s)
             both = f"À vista, o total fica {brl(cash.total_cents)} ({brl(cash.discount_cents)} de desconto)."
             if plan is not None:
                 both += (
@@ -1134,6 +1164,12 @@ def _what_changed(old: Offer, new: Offer, method: str, heard: Understanding) -> 
         return "As condições continuam as mesmas."
     text = ", ".join(said)
     return text[:1].upper() + text[1:] + "."
+
+
+ANOTHERS_DEBT_DECLINED = (
+    "Sobre a dívida de outra pessoa eu não posso falar, nem dizer se existe: só o próprio titular pode tratar "
+    "disso com a gente."
+)
 
 
 def third_party_text(creditor: str, cnpj: str) -> str:

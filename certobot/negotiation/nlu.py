@@ -98,6 +98,7 @@ class Understanding(BaseModel):
     illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
     asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
     claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
+    compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
     puzzled: bool = False  # "???", "hã?", "como assim?": lost, not unreadable; explained again, never "não entendi"
     method_trouble: bool = False  # "boleto não dá, o app tá bugado": another way to pay, never a better price
 
@@ -281,7 +282,7 @@ HUMAN = (
     r"\balguem da empresa\b",
     r"\batendente\b",
     r"\bfala(r)? com (uma |um |1 |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
-    r"\bhumano\b",
+    r"(?<!(vc|ce|tu) e )(?<!voce e )(?<!(vc|ce|tu) eh )(?<!voce eh )\bhumano\b(?! ?\?)",
     r"\boperador[a]?\b",
     r"\b(pessoa|alguem|gente) de verdade\b",
     r"\bquero (um|uma|1) pessoa\b",
@@ -289,6 +290,8 @@ HUMAN = (
     r"(gerente|supervisor[a]?|responsavel|chefe|coordenador[a]?)",
 )
 BOT = (
+    r"\b(vc|voce|tu|ce) (e|eh) (um |uma )?(humano|humana|pessoa|gente|de verdade|real)\b",
+    r"\b(e|eh) (um |uma )?(humano|humana|pessoa de verdade)\s*\?",
     r"\b(e|eh) (um |1 )?robo\b",
     r"\bautomatic[oa]\s*\?",
     r"\b(vc|voce|tu) (e|eh) (um |uma |1 )?(robo|bot|maquina|ia)\b",
@@ -555,7 +558,10 @@ RELATIVE = (
 # grief, and the bot says how to tell it if the one who died was the titular after all.
 _RELATIVE_DIED = re.compile(
     rf"\b((minha|meu) {RELATIVE} (que )?(ja )?(morreu|faleceu|se foi|partiu|veio a obito)"
-    rf"|perdi (a |o )?(minha |meu ){RELATIVE}\b)"
+    rf"|perdi (a |o )?(minha |meu ){RELATIVE}\b"
+    # "o enterro da minha mãe", "o bolo da minha falecida": a loss of the writer's own, not the titular's.
+    rf"|(velorio|enterro|funeral|sepultamento|luto|morte|falecimento) (d[oa] |pel[oa] )?(minha |meu ){RELATIVE}\b"
+    r"|(minha|meu) (falecid[oa]|finad[oa])\b)"
 )
 THIRD_PARTY = (
     rf"\bsou (a |o |tipo )?{RELATIVE}\b(?! (solo|solteir[oa]|de \d|de familia|separad[oa]|viuv[oa]|sozinh[oa]))",
@@ -602,6 +608,8 @@ ANOTHERS_DEBT = (
     rf"\b(divida|debito|cpf)s? (d[oa] (minha |meu )?{RELATIVE}|dele|dela)\b",
     rf"\bquanto (ela|ele|a minha {RELATIVE}|o meu {RELATIVE}|minha {RELATIVE}|meu {RELATIVE}) (deve|ta devendo)",
     r"\b(ela|ele) (tb|tambem) (deve|tem divida)",
+    rf"\b(minha|meu) {RELATIVE} (tb |tambem )?(ta|esta|tambem ta) devendo",
+    r"\b(quanto|qnto|qto) (ta|e|fica|deve) (a|o) (dela|dele)\b",
 )
 # A lawyer or an attorney for the debtor: a person of the team checks the power of attorney.
 REPRESENTATIVE = (r"\b(represento|procuracao|sou (o |a )?advogad|advogad[oa] (d[oa]|que representa))",)
@@ -698,6 +706,8 @@ ANGER = (
     r"\bchega de\b",
 )
 LATER = (
+    rf"\bso se (o |a )?(meu |minha )?{RELATIVE} (concordar|deixar|aceitar|aprovar|topar|autorizar)",
+    r"\bvou (falar|conversar|ver|confirmar) (c|com) (ele|ela|eles)\b",
     r"^(nao,? )?(agora|hoje|agr) (nao|n)(,? (obrigad[oa]|obg|valeu|vlw|posso|moca|viu))?\W*$",
     r"\bagora nao (da|posso|consigo|rola|vai dar)\b.*\b(depois|mais tarde|outra hora|amanha|semana|mes)",
     r"\bagora nao (tenho tempo|e uma boa|e um bom momento)",
@@ -865,6 +875,9 @@ SMALLEST_Q = (
     r"\b(qual|quanto) (e |fica |seria |da )?(a |o )?(menor|minima|minimo) (parcela|prestacao|valor|por mes|mensal)",
     r"\b(o |a )?menor (parcela|prestacao|valor|por mes)( possivel| que da| q da)?\b",
     r"\bqual (fica )?(o |a )?menor por mes\b",
+    r"\b(a|o|essa|esse|aquela|aquele|quero a|quero o)\b.{0,12}\b(mais barat[oa]|mais baix[oa]|menor|mais leve)"
+    r" (por mes|no mes|mensal|de parcela|parcela|pra pagar por mes)\b",
+    r"\b(parcela|prestacao) (mais barata|mais baixa|menor|mais leve)\b",
 )
 # The best the creditor allows, asked straight: answered with it, never with a menu or "não entendi".
 BEST_Q = (
@@ -953,7 +966,7 @@ _PLAIN_YES_TEXT = """
     oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
     gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
-    desculpa desculpe demora incomodo perdao
+    desculpa desculpe demora incomodo perdao audio falei disse q
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -972,6 +985,14 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
 _BEST_Q, _CLAIMED_AUTH = _any(*BEST_Q), _any(*CLAIMED_AUTH)
+_RETRACTED = re.compile(
+    r"\b(nao|n),? (pera|peraí|perai|espera)\b[ ,.]*(esquece|deixa)?|\besquece( isso)?\b|\bdeixa pra la\b|\bmelhor nao\b"
+    r"|\bmudei de ideia\b"
+)
+_ELSE_NO = re.compile(
+    r"[,.;]? ?\b(se nao|senao|sinao|caso contrario)\b,? (nao|n|ai nao)"
+    r"( (da|rola|consigo|posso|vai dar|tem como|fecho))?\W*$"
+)
 _PUZZLED = re.compile(
     r"[?!. ]*(ha+|hein|hm+|hum+|ue|oi|o que|oque|oq|q|que|como assim|como|nao entendi( nada)?|n entendi|nao entendo"
     r"|entendi nada|what)?[?!. ]*"
@@ -1014,6 +1035,13 @@ _INTEREST = _any(r"(?<!sem )\bjuros\b", r"\bacrescimo\b")
 _OPTIONS_Q = _any(
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b(parcel|dividi|prazo)",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\b(parcel|dividi)[a-z]*\b.{0,60}\ba vista\b",
+    r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b\d{1,2} ?(x|vezes|parcelas)\b",
+    r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\b\d{1,2} ?(x|vezes|parcelas)\b.{0,60}\ba vista\b",
+)
+# "Quanto fica em 4x e em 6x?": two plans asked side by side, never one of them to confirm.
+_TWO_COUNTS = re.compile(
+    r"\b(quanto|qnto|qto|qual|como|fica|ficaria|da|daria|simula)\b.{0,40}?\b(\d{1,2}) ?(?:x|vezes|parcelas)?"
+    r" (?:e|ou) (?:em |de |no |na )?(\d{1,2}) ?(?:x|vezes|parcelas)\b"
 )
 # "1k", "1,5k", "2 mil": thousands as people write them.
 _MONTH_NAMED = re.compile(
@@ -1046,7 +1074,16 @@ def _installment_count(t: str) -> int | None:
     m = re.search(r"\bem (\d{1,2})\b", t)
     if m and _has(t, _BY_DIVISION):
         return int(m.group(1))
+    m = _CHOSEN_COUNT.search(t)  # "a de 6", "fico com a das 10": one of the plans just shown
+    if m and 1 < int(m.group(1)) <= 48:
+        return int(m.group(1))
     return None
+
+
+_CHOSEN_COUNT = re.compile(
+    r"(?:^|\b(?:fico com|quero|vou de|prefiro|pode ser|manda|e|melhor) )(?:a|o|essa|esse|aquela|aquele) "
+    r"(?:de|do|da|das|dos|em) (\d{1,2})\b(?! ?(?:reais|real|r\$|mil|k|%|por ?cento|dias|de [a-z]))"
+)
 
 
 def _amount_cents(original: str, t: str) -> int | None:
@@ -1228,6 +1265,9 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
 def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     """The rules' understanding, and whether the classifier may be asked (the rules said unknown)."""
     t = _SPOKEN_THOUSANDS.sub(_thousands, _words_to_numbers(_THOUSANDS.sub(_thousands, fold(text))))
+    if _has(t, _CONDITIONAL):
+        # "sim, só se for dia 20; se não, não dá": the else of a condition is not a no to what was asked.
+        t = _ELSE_NO.sub("", t).strip()
     down = _down_payment_cents(t)
     count = _installment_count(t)
     amount = _amount_cents(text, t)
@@ -1238,8 +1278,16 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
+    two = _TWO_COUNTS.search(t)
+    compare = (int(two.group(2)), int(two.group(3))) if two and two.group(2) != two.group(3) else None
     asks = (
-        asks_percent or asks_bureau or asks_options or _has(t, _MEANING_Q) or _has(t, _PRIORITY_Q) or _has(t, _FEAR_Q)
+        compare is not None
+        or asks_percent
+        or asks_bureau
+        or asks_options
+        or _has(t, _MEANING_Q)
+        or _has(t, _PRIORITY_Q)
+        or _has(t, _FEAR_Q)
     )
     accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in _TOKENS.findall(t))
@@ -1274,6 +1322,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_options=asks_options,
             illness=_has(t, _ILLNESS),
             method_trouble=_has(t, _METHOD_TROUBLE),
+            compare=compare,
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),
             claims_auth=_has(t, _CLAIMED_AUTH),
@@ -1298,6 +1347,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.crisis).model_copy(update={"someone_else": True}), False
     if _has(t, _REPRESENTATIVE):
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
+    retracted = _RETRACTED.search(t)
+    if retracted and retracted.end() < len(t) and _has(t[: retracted.start()], _HUMAN):
+        # "quero o gerente... não, pera, esquece. me fala as opções": what they want is what comes after.
+        return _rules(t[retracted.end() :].strip(" ,.!"), today)
     for intent, pattern in _ORDERED:
         if intent is Intent.recall and (count is not None or amount is not None or down is not None or cash):
             continue  # "faz em 6x, fica qnt cada?", "à vista fica quanto?": new terms asked, not the old ones recalled
@@ -1314,8 +1367,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             elif intent is Intent.identity_question and _has(t, _CPF_WHY):
                 intent = Intent.cpf_why  # "pq querem meu cpf? golpista tb pede": the question is why the CPF
             return u(intent), False
-    if _has(t, _ANOTHERS_DEBT):  # "e a dívida da minha mãe?": declined, never told (`about_another`)
-        return u(Intent.third_party), False
+    if _has(t, _ANOTHERS_DEBT) and count is amount is down is None and not cash:
+        return u(Intent.third_party), False  # "e a dívida da minha mãe?": declined, never told (`about_another`)
     if _RELATIVE_DIED.search(t):  # "perdi meu pai": a death, whose is for the flow to tell (`relative_died`)
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
