@@ -477,6 +477,8 @@ class OfflineNegotiator:
             # "1500" after the CPF: an amount (before it, the same digits would be an answer to the challenge).
             heard = heard.model_copy(update={"intent": Intent.amount, "amount_cents": heard.bare_cents})
         handler = self.handlers.get(heard.intent, self._unknown)
+        if heard.asks_range and heard.installments is None:
+            handler = self._debt_question  # the span of plans, not one plan to confirm
         d = handler(ctx, s, heard)
         if heard.about_another and d.intent is not Intent.third_party and d.action == "continue":
             # "Faz em 3x. E quanto deve minha irmã?": their own terms, and not a word of the sister's debt.
@@ -704,6 +706,24 @@ class OfflineNegotiator:
                 "Com sinceridade: primeiro o que mantém sua casa de pé, como luz, água, aluguel e comida. Depois, as "
                 "dívidas de juros mais altos, como cartão e cheque especial. A nossa pode entrar numa parcela que "
                 f"caiba, sem apertar o resto: {offers_text(ctx, s)}. Sem pressa pra decidir.",
+            )
+        if heard.asks_range:
+            # "Quantas vezes dá? não sei quantas quero": the span, a few plans as examples, and the month's fit.
+            s.awaiting_confirmation = False
+            most = _best_plan(ctx, s)
+            if most is None:
+                return _say(s, heard, f"Nesse valor só consigo à vista: {offers_text(ctx, s)}. Quer seguir assim?")
+            shown = sorted({c for c in (2, (2 + most.installments) // 2, most.installments) if c <= most.installments})
+            plans = [ctx.policy.installment_offer(count=c, step=s.step, first_due=s.first_due) for c in shown]
+            examples = "; ".join(
+                f"{p.installments}x de {brl(p.installment_amounts_cents[-1])}" for p in plans if p is not None
+            )
+            return _say(
+                s,
+                heard,
+                f"Dá de 2x até {most.installments}x, e à vista sai mais barato "
+                f"({brl(ctx.policy.cash_offer(s.step, s.first_due).total_cents)}). Por exemplo: {examples}. O melhor "
+                "é a parcela que cabe folgada no seu mês: quanto você consegue pagar por mês sem apertar?",
             )
         if heard.compare is not None:
             # Two plans side by side; the choice is the debtor's, so nothing waits for a yes yet.

@@ -98,6 +98,7 @@ class Understanding(BaseModel):
     illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
     asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
     claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
+    asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
     compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
     puzzled: bool = False  # "???", "hã?", "como assim?": lost, not unreadable; explained again, never "não entendi"
     method_trouble: bool = False  # "boleto não dá, o app tá bugado": another way to pay, never a better price
@@ -580,7 +581,7 @@ THIRD_PARTY = (
     r"\bposso (resolver|pagar|negociar) (por|pra) (ela|ele)\b",
     rf"\b(pagar|resolver|negociar|quitar) (isso |a divida )?(pra|por|pelo|pela|da|do) (minha |meu )?{RELATIVE}\b",
     r"\b(ele|ela) (me )?pediu pra (eu|mim) (ver|resolver|pagar|falar|negociar|cuidar)",
-    r"\b(recado|passar o recado|aviso (ele|ela))\b",
+    r"\b(deixo|deixa|deixar|dou|dar|passo|passar|anoto|anotar|levo|levar) (o |um |esse )?recado\b|\baviso (ele|ela)\b",
     # Someone else's CPF or account typed in: "o cpf do meu marido é 123", "as contas dele sou eu que pago".
     # (Not "a dívida do meu irmão": asked after the CPF, that is a question to decline, not a third party.)
     rf"\b(cpf|documento|rg) (e |eh )?(do|da|de) (meu |minha )?{RELATIVE}\b",
@@ -875,6 +876,7 @@ SMALLEST_Q = (
     r"\b(qual|quanto) (e |fica |seria |da )?(a |o )?(menor|minima|minimo) (parcela|prestacao|valor|por mes|mensal)",
     r"\b(o |a )?menor (parcela|prestacao|valor|por mes)( possivel| que da| q da)?\b",
     r"\bqual (fica )?(o |a )?menor por mes\b",
+    r"\b(o )?(maximo|max|mais) (de )?(vezes|parcelas|meses)( possivel| que da| q da| que der| q der)?\b",
     r"\b(a|o|essa|esse|aquela|aquele|quero a|quero o)\b.{0,12}\b(mais barat[oa]|mais baix[oa]|menor|mais leve)"
     r" (por mes|no mes|mensal|de parcela|parcela|pra pagar por mes)\b",
     r"\b(parcela|prestacao) (mais barata|mais baixa|menor|mais leve)\b",
@@ -966,7 +968,7 @@ _PLAIN_YES_TEXT = """
     oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
     gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
-    desculpa desculpe demora incomodo perdao audio falei disse q
+    desculpa desculpe demora incomodo perdao audio falei disse q entendi
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -976,7 +978,7 @@ _LAUGHTER = _any(r"\b(k{3,}|(ha){2,}|(rs){2,}|hue(hue)+)", r"[😂🤣😅😆�
 _SETTLE, _ACCEPT, _REFUSE, _REFUSE_WORDS = _any(*SETTLE), _any(*ACCEPT), _any(*REFUSE), _any(*REFUSE[1:])
 _LATER, _CHANGE, _CONDITIONAL, _GREETING = _any(*LATER), _any(*CHANGE), _any(*CONDITIONAL), _any(*GREETING)
 _DEBT_Q, _PIX, _BOLETO = _any(*DEBT_Q), _any(*METHOD_PIX), _any(*METHOD_BOLETO)
-_BY_DIVISION = _any(r"parcel", r"dividi", r"vezes")
+_BY_DIVISION = _any(r"parcel", r"dividi", r"vezes", r"\bcada (uma|1|parcela|prestacao|mes|boleto)\b")
 _MONTHLY = _any(r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
 _FORGIVEN = _any(r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida")
 _ENTRADA = _any(r"\bentrada\b")
@@ -985,6 +987,12 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
 _BEST_Q, _CLAIMED_AUTH = _any(*BEST_Q), _any(*CLAIMED_AUTH)
+_RANGE_Q = _any(
+    r"\b(quantas|qntas|qtas) (vezes|parcelas|x)( e que| q)? (da|dao|posso|consigo|pode|vcs fazem|voces fazem|tem|cabe)",
+    r"\b(em )?ate quantas (vezes|parcelas)\b",
+    r"\b(nao sei|nem sei) (em )?quantas (vezes|parcelas)?",
+    r"\bo (que|q) (fica|e) melhor pra mim\b",
+)
 _RETRACTED = re.compile(
     r"\b(nao|n),? (pera|peraí|perai|espera)\b[ ,.]*(esquece|deixa)?|\besquece( isso)?\b|\bdeixa pra la\b|\bmelhor nao\b"
     r"|\bmudei de ideia\b"
@@ -1061,7 +1069,10 @@ def _thousands(m: re.Match[str]) -> str:
 _COUNT = re.compile(
     r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b"
     r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
-    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho) (?:em |nas |nos )(\d{1,2})\b(?! (?:dias|reais|real|conto|de))"
+    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho) (?:em |nas |nos |as |os )(\d{1,2})\b(?! (?:dias|reais|real|conto|de))"
+    # "isso, as 8. fechado", "nas 10 entao": a count chosen among the plans, never an hour or a day.
+    r"|(?:^|\b(?:isso|sim|ok|entao|quero|prefiro|beleza|blz|pode ser),? )(?:as|nas|em) (\d{1,2})\b"
+    r"(?! ?(?:h\b|hs\b|horas|hrs|da manha|da tarde|da noite|dias|reais|real|conto|de|do|mil|k\b))"
 )
 
 
@@ -1073,6 +1084,9 @@ def _installment_count(t: str) -> int | None:
         return int(next(g for g in m.groups() if g))
     m = re.search(r"\bem (\d{1,2})\b", t)
     if m and _has(t, _BY_DIVISION):
+        return int(m.group(1))
+    m = re.fullmatch(r"(?:e|e se for|e se fizer|entao|ta,? e) (?:em|nas|no|de) (\d{1,2})\W*", t)  # "e em 5?"
+    if m and 1 < int(m.group(1)) <= 48:
         return int(m.group(1))
     m = _CHOSEN_COUNT.search(t)  # "a de 6", "fico com a das 10": one of the plans just shown
     if m and 1 < int(m.group(1)) <= 48:
@@ -1290,7 +1304,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         or _has(t, _FEAR_Q)
     )
     accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
-    plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in _TOKENS.findall(t))
+    tokens = _TOKENS.findall(t)
+    plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
+    if plain and any(w.isdigit() for w in tokens) and count is amount is down is day is None:
+        plain = False  # "isso, as 8" with no 8 understood: the number may change the terms, so no yes yet
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
     settles = amount is not None and _has(t, _SETTLE) and not _has(t, _INSTALL)
@@ -1323,6 +1340,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             illness=_has(t, _ILLNESS),
             method_trouble=_has(t, _METHOD_TROUBLE),
             compare=compare,
+            asks_range=_has(t, _RANGE_Q),
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),
             claims_auth=_has(t, _CLAIMED_AUTH),
@@ -1384,6 +1402,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.identity_question), False  # who receives the money: only the company, only its boleto
     if _has(t, _MY_DATA) or _has(t, _DISCRETION_Q):
         return u(Intent.cpf_why), False  # about the debtor's data and privacy: what is said, and to whom
+    if _has(t, _RANGE_Q) and count is amount is down is None:
+        # "Em quantas vezes posso pagar?": about installments, answered with the span (`asks_range`).
+        return u(Intent.installments).model_copy(update={"wants_installments": True, "accepts": False}), False
     if _has(t, _SMALLEST_Q):
         return u(Intent.installments).model_copy(update={"wants_installments": True, "accepts": False}), False
     if _has(t, _ILLNESS) and count is None and amount is None and down is None and not _has(t, _LATER):
