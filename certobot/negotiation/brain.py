@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from certobot.config import BotSettings
-from certobot.negotiation import texts
+from certobot.negotiation import texts, worries
 from certobot.negotiation.nlu import Intent, Understanding, understand
 from certobot.negotiation.policy import DebtTerms, Offer, PolicyEngine
 from certobot.templates.active import Phrases
@@ -480,6 +480,9 @@ class OfflineNegotiator:
         if heard.asks_range and heard.installments is None:
             handler = self._debt_question  # the span of plans, not one plan to confirm
         d = handler(ctx, s, heard)
+        if heard.worry is not None and heard.intent is not Intent.debt_question and d.action == "continue":
+            # "Faz em 8 de 80, mas vão cortar minha luz?": the terms, and the fear answered too.
+            d.reply = f"{worries.answer(heard.worry, ctx.creditor_name)} {d.reply}"
         if heard.about_another and d.intent is not Intent.third_party and d.action == "continue":
             # "Faz em 3x. E quanto deve minha irmã?": their own terms, and not a word of the sister's debt.
             d.reply = f"{ANOTHERS_DEBT_DECLINED} {d.reply}"
@@ -707,14 +710,22 @@ class OfflineNegotiator:
                 "dívidas de juros mais altos, como cartão e cheque especial. A nossa pode entrar numa parcela que "
                 f"caiba, sem apertar o resto: {offers_text(ctx, s)}. Sem pressa pra decidir.",
             )
+        if heard.worry is not None:
+            fear = worries.answer(heard.worry, ctx.creditor_name)
+            tail = (
+                f"A proposta continua: {pending.describe()}. Posso fechar assim?"
+                if pending
+                else f"Se quiser, seguimos: consigo {offers_text(ctx, s)}."
+            )
+            return _say(s, heard, f"{fear} {tail}")
         if heard.asks_range:
             # "Quantas vezes dá? não sei quantas quero": the span, a few plans as examples, and the month's fit.
             s.awaiting_confirmation = False
             most = _best_plan(ctx, s)
             if most is None:
                 return _say(s, heard, f"Nesse valor só consigo à vista: {offers_text(ctx, s)}. Quer seguir assim?")
-            shown = sorted({c for c in (2, (2 + most.installments) // 2, most.installments) if c <= most.installments})
-            plans = [ctx.policy.installment_offer(count=c, step=s.step, first_due=s.first_due) for c in shown]
+            counts = sorted({2, (2 + most.installments) // 2, most.installments})
+            plans = [ctx.policy.installment_offer(count=c, step=s.step, first_due=s.first_due) for c in counts]
             examples = "; ".join(
                 f"{p.installments}x de {brl(p.installment_amounts_cents[-1])}" for p in plans if p is not None
             )

@@ -35,7 +35,7 @@ from certobot.crm.schemas import (
 )
 from certobot.live.switch import SwitchCache
 from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
-from certobot.negotiation import after_deal, texts
+from certobot.negotiation import after_deal, texts, worries
 from certobot.negotiation.after_deal import AfterDeal
 from certobot.negotiation.brain import (
     DISCRETION_TEXT,
@@ -767,6 +767,9 @@ class ConversationFlow:
         ):
             return await self._cancel_agreement(w, conv, outcome)
         n = conv.state_version or 0  # the thread's turn count: the next phrasing, never the same one twice in a row
+        if kind is None and heard.worry is not None:
+            # "Agora que fechei, meu cartão desbloqueia?": who decides, honestly; the deal stands as it is.
+            return [worries.answer(heard.worry, self._creditor)]
         if kind is not None:
             return await self._after_deal(w, conv, msg, kind, heard, outcome, n)
         if heard.intent == Intent.second_copy:

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from certobot.negotiation import classifier
+from certobot.negotiation.worries import Worry, worry_of
 from certokit.clock import add_months
 
 
@@ -98,6 +99,7 @@ class Understanding(BaseModel):
     illness: bool = False  # in hospital, surgery, treatment: cared for first, no number that turn
     asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
     claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
+    worry: Worry | None = None  # "vão cortar minha luz?": who decides, honestly (`worries`)
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
     compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
     puzzled: bool = False  # "???", "hã?", "como assim?": lost, not unreadable; explained again, never "não entendi"
@@ -640,6 +642,12 @@ DISPUTE = (
     # Charged twice: the same debt already agreed with someone else is a dispute, never a better offer.
     r"\bcobr(anca|ando|am|ar|aram)[a-z]* (em dobro|de novo|duas vezes|2 vezes|outra vez)",
     r"\bpagar (duas|2) vez",
+    # Goods never delivered (a shop that closed first): the debt itself is in question.
+    r"\b(nunca|nao) (me )?(entregaram|entregou|chegou|recebi|veio|foi entregue)\b.{0,30}\b(tv|televis|produto"
+    r"|mercadoria|geladeira|movel|moveis|sofa|celular|compra|pedido|fogao|maquina|cama|guarda roupa)",
+    r"\b(tv|televis|produto|mercadoria|geladeira|movel|moveis|sofa|celular|compra|pedido|fogao|maquina|cama)\b"
+    r".{0,50}\b(nunca|nao) (chegou|foi entregue|entregaram|veio|recebi)\b",
+    r"\b(fechou|encerrou|faliu) (antes de|sem) (me )?entregar\b",
     r"\bja (negociei|fiz (1 )?acordo|to pagando|estou pagando|parcelei)\b.{0,40}\b(outr[oa]|com a|com o|na|no)\b.{0,20}"
     r"\b(empresa|assessoria|agencia|escritorio|banco|loja|cobranca|recuperadora)",
 )
@@ -987,6 +995,10 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
 _BEST_Q, _CLAIMED_AUTH = _any(*BEST_Q), _any(*CLAIMED_AUTH)
+_CLOSED_PLACE = re.compile(
+    r"\b(loja|empresa|firma|fabrica|agencia|escola|faculdade|academia|banco|comercio|mercado|clinica|ela|ele)"
+    r" (ja |tinha |que )?(fechou|fechado|fechada|faliu)\b"
+)
 _RANGE_Q = _any(
     r"\b(quantas|qntas|qtas) (vezes|parcelas|x)( e que| q)? (da|dao|posso|consigo|pode|vcs fazem|voces fazem|tem|cabe)",
     r"\b(em )?ate quantas (vezes|parcelas)\b",
@@ -1069,7 +1081,8 @@ def _thousands(m: re.Match[str]) -> str:
 _COUNT = re.compile(
     r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b"
     r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
-    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho) (?:em |nas |nos |as |os )(\d{1,2})\b(?! (?:dias|reais|real|conto|de))"
+    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho) (?:em |nas |nos |as |os )(\d{1,2})\b"
+    r"(?! (?:dias|reais|real|conto|de(?! \d)))"
     # "isso, as 8. fechado", "nas 10 entao": a count chosen among the plans, never an hour or a day.
     r"|(?:^|\b(?:isso|sim|ok|entao|quero|prefiro|beleza|blz|pode ser),? )(?:as|nas|em) (\d{1,2})\b"
     r"(?! ?(?:h\b|hs\b|horas|hrs|da manha|da tarde|da noite|dias|reais|real|conto|de|do|mil|k\b))"
@@ -1279,6 +1292,8 @@ def understand(text: str, today: date, *, learned: bool = True) -> Understanding
 def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     """The rules' understanding, and whether the classifier may be asked (the rules said unknown)."""
     t = _SPOKEN_THOUSANDS.sub(_thousands, _words_to_numbers(_THOUSANDS.sub(_thousands, fold(text))))
+    # "A loja fechou antes de entregar": a shop that closed, never a "fechou" to the terms.
+    t = _CLOSED_PLACE.sub(r"\1 encerrou", t)
     if _has(t, _CONDITIONAL):
         # "sim, só se for dia 20; se não, não dá": the else of a condition is not a no to what was asked.
         t = _ELSE_NO.sub("", t).strip()
@@ -1292,6 +1307,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
+    worry = worry_of(t)
     two = _TWO_COUNTS.search(t)
     compare = (int(two.group(2)), int(two.group(3))) if two and two.group(2) != two.group(3) else None
     asks = (
@@ -1306,7 +1322,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
     tokens = _TOKENS.findall(t)
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
-    if plain and any(w.isdigit() for w in tokens) and count is amount is down is day is None:
+    if plain and any(w.isdigit() for w in tokens) and all(v is None for v in (count, amount, down, day)):
         plain = False  # "isso, as 8" with no 8 understood: the number may change the terms, so no yes yet
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
@@ -1341,6 +1357,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             method_trouble=_has(t, _METHOD_TROUBLE),
             compare=compare,
             asks_range=_has(t, _RANGE_Q),
+            worry=worry,
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),
             claims_auth=_has(t, _CLAIMED_AUTH),
@@ -1391,6 +1408,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
+    if worry is not None and count is amount is down is None and not cash:
+        # The fear answered first (`worries`), then the offers; "a rematrícula fecha sexta" is no date nor yes.
+        return u(Intent.debt_question).model_copy(update={"day": None, "accepts": False, "plain": False}), False
     if asks or _has(t, _CLAIMED_AUTH) or (_has(t, _BEST_Q) and count is amount is down is None):
         return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
     if _has(t, _OTHER_PAYER):
