@@ -285,16 +285,19 @@ HUMAN = (
     r"\balguem da empresa\b",
     r"\batendente\b",
     r"\bfala(r)? com (uma |um |1 |alguma |algum )?(pessoa|humano|gente|alguem|atendente|operador)",
-    r"(?<!(vc|ce|tu) e )(?<!voce e )(?<!(vc|ce|tu) eh )(?<!voce eh )\bhumano\b(?! ?\?)",
+    r"\bhumano\b",
     r"\boperador[a]?\b",
     r"\b(pessoa|alguem|gente) de verdade\b",
     r"\bquero (um|uma|1) pessoa\b",
     r"\b(falar com|quero|chama|chame) (o |a |um |uma |seu |teu )?"
     r"(gerente|supervisor[a]?|responsavel|chefe|coordenador[a]?)",
 )
+# "Vc é humano?": what the assistant is, asked; never a request for a person (checked before HUMAN).
+ARE_YOU_HUMAN = (
+    r"\b(vc|voce|tu|ce) (e|eh|ta sendo) (um |uma |1 )?(humano|humana|pessoa|gente|de verdade|real)\b",
+    r"(^|[,.?!] ?|\bpera,? |\bmas )(e|eh) (um |uma |1 )?(humano|humana|pessoa de verdade|gente de verdade)\s*\?",
+)
 BOT = (
-    r"\b(vc|voce|tu|ce) (e|eh) (um |uma )?(humano|humana|pessoa|gente|de verdade|real)\b",
-    r"\b(e|eh) (um |uma )?(humano|humana|pessoa de verdade)\s*\?",
     r"\b(e|eh) (um |1 )?robo\b",
     r"\bautomatic[oa]\s*\?",
     r"\b(vc|voce|tu) (e|eh) (um |uma |1 )?(robo|bot|maquina|ia)\b",
@@ -994,7 +997,7 @@ _PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
 _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
-_BEST_Q, _CLAIMED_AUTH = _any(*BEST_Q), _any(*CLAIMED_AUTH)
+_BEST_Q, _CLAIMED_AUTH, _ARE_YOU_HUMAN = _any(*BEST_Q), _any(*CLAIMED_AUTH), _any(*ARE_YOU_HUMAN)
 _CLOSED_PLACE = re.compile(
     r"\b(loja|empresa|firma|fabrica|agencia|escola|faculdade|academia|banco|comercio|mercado|clinica|ela|ele)"
     r" (ja |tinha |que )?(fechou|fechado|fechada|faliu)\b"
@@ -1382,6 +1385,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.crisis).model_copy(update={"someone_else": True}), False
     if _has(t, _REPRESENTATIVE):
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
+    if _has(t, _ARE_YOU_HUMAN):
+        return u(Intent.bot_question), False
     retracted = _RETRACTED.search(t)
     if retracted and retracted.end() < len(t) and _has(t[: retracted.start()], _HUMAN):
         # "quero o gerente... não, pera, esquece. me fala as opções": what they want is what comes after.

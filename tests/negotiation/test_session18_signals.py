@@ -136,3 +136,155 @@ def test_a_whole_cpf_in_a_sentence_is_the_answer(text: str, digits: str) -> None
 )
 def test_someone_elses_whole_cpf_is_not_taken_as_the_answer(text: str) -> None:
     assert named_first_digits(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "worry", "must", "never"),
+    [
+        (
+            "moça me fala a verdade, vão cortar minha luz? chegou o aviso",
+            "power_cut",
+            "distribuidora",
+            "não vão cortar",
+        ),
+        ("SOU DIABETICA E A INSULINA FICA NA GELADEIRA SE CORTAR A LUZ", "power_cut", "distribuidora", "garanto"),
+        ("a escola nao libera o historico da minha filha pra transferencia", "school", "9.870", "vão liberar"),
+        ("a rematricula do meu filho fecha sexta", "school", "secretaria", "garanto"),
+        ("se eu pagar o cartao volta a funcionar?", "card", "banco", "volta a funcionar na hora"),
+        ("se eu pagar consigo credito de novo? ninguem aprova nada", "credit_again", "análise", "crédito aprovado"),
+        ("isso aparece pro meu patrao? vcs ligam no meu trabalho?", "employer", "patrão", "ligamos"),
+        ("se eu esperar mais 1 ano some tudo e meu nome limpa sozinho?", "wait_out", "5 anos", "já prescreveu"),
+    ],
+)
+def test_the_fears_a_kind_of_debt_brings_are_answered_with_who_decides_never_a_promise(
+    text: str, worry: str, must: str, never: str
+) -> None:
+    heard = understand(text, TODAY)
+    assert heard.worry == worry
+    out = talk(ctx(), "quero a vista", text, "sim")
+    assert must in out[1].reply
+    assert never not in out[1].reply.lower()
+    assert out[1].action == "continue"
+    assert out[2].action == "agreement"  # the offer shown before the question still closes on a yes
+
+
+def test_terms_and_a_fear_in_one_message_get_both() -> None:
+    out = talk(ctx(100_000, "20", 8_000, 10), "ENTAO FAZ EM 8 DE 80, MAS VAO CORTAR MINHA LUZ?")
+    assert "distribuidora" in out[0].reply
+    assert out[0].state.pending_offer is not None
+    assert out[0].state.pending_offer.installments == 8
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a loja fechou antes de entregar, eu nunca recebi a tv",
+        "nunca chegou a geladeira que eu comprei",
+        "o sofa nao foi entregue e tão me cobrando",
+    ],
+)
+def test_goods_never_delivered_are_a_dispute_and_a_shop_that_closed_is_no_yes(text: str) -> None:
+    heard = understand(text, TODAY)
+    assert heard.intent is Intent.dispute
+    assert not heard.accepts
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sei... esse dinheiro eu peguei pra pagar o velorio e o enterro da minha mae",
+        "o bolo da minha falecida era o melhor do mundo",
+        "depois do funeral do meu pai fiquei sem nada",
+    ],
+)
+def test_a_loss_of_ones_own_is_told_as_a_relatives_never_the_titulars(text: str) -> None:
+    assert understand(text, TODAY).relative_died
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("pera, vc é humano? ou é robo?", Intent.bot_question),
+        ("vc é uma pessoa de verdade?", Intent.bot_question),
+        ("quero falar com um humano", Intent.human),
+        ("me passa pra um humano?", Intent.human),
+        ("é humano?", Intent.bot_question),
+    ],
+)
+def test_asking_what_the_assistant_is_never_hands_the_conversation_away(text: str, intent: Intent) -> None:
+    assert understand(text, TODAY, learned=False).intent is intent
+
+
+def test_having_seen_the_message_is_not_a_relative_taking_a_message() -> None:
+    assert understand("bom dia moça, vi o recado de vcs", TODAY).intent is not Intent.third_party
+    assert understand("posso dar o recado pra ela", TODAY).intent is Intent.third_party
+
+
+def test_a_request_for_the_manager_taken_back_in_the_same_message_goes_on_with_what_follows() -> None:
+    heard = understand("quero falar com o gerente... nao pera, esquece. faz em 3x", TODAY)
+    assert heard.intent is Intent.installments
+    assert heard.installments == 3
+
+
+def test_a_yes_with_a_number_nobody_understood_never_closes_the_older_offer() -> None:
+    # "isso, as 8. fechado" over a cash offer closed cash; the 8 is the count now, and asked again.
+    out = talk(ctx(), "quero a vista", "isso, as 8. fechado")
+    assert out[1].action == "continue"
+    assert out[1].state.pending_offer is not None
+    assert out[1].state.pending_offer.installments == 8
+    heard = understand("sim, 3", TODAY)
+    assert heard.accepts
+    assert not heard.plain
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("e em 5 qnto fica cada uma?", 5), ("e em 5?", 5), ("a de 6", 6), ("fico com a das 10", 10), ("fecha as 5", 5)],
+)
+def test_a_count_chosen_among_the_plans_shown(text: str, count: int) -> None:
+    assert understand(text, TODAY).installments == count
+
+
+@pytest.mark.parametrize("text", ["as 8 da noite eu te chamo", "o de 5 de dezembro", "a de 200 reais"])
+def test_an_hour_a_date_or_an_amount_is_not_a_count(text: str) -> None:
+    assert understand(text, TODAY).installments is None
+
+
+def test_how_many_installments_is_answered_with_the_span_and_a_question_about_the_month() -> None:
+    out = talk(ctx(), "quantas vezes da? eu nem sei quantas eu quero, o q fica melhor pra mim?")
+    assert "de 2x até 12x" in out[0].reply
+    assert "por mês" in out[0].reply
+    assert out[0].state.awaiting_confirmation is False
+
+
+def test_two_plans_asked_side_by_side_are_both_shown_then_the_chosen_one_closes() -> None:
+    out = talk(ctx(), "quanto fica em 4x e em 6x?", "a de 6", "sim")
+    assert "4x de" in out[0].reply
+    assert "6x de" in out[0].reply
+    assert out[0].agreement is None
+    assert out[2].agreement is not None
+    assert out[2].agreement.installments == 6
+
+
+def test_a_yes_with_nothing_on_the_table_asks_which_never_nao_entendi() -> None:
+    out = talk(ctx(), "me fala qnto fica a vista e qnto fica em 12x", "pode ser")
+    assert "À vista" in out[0].reply
+    assert "12x" in out[0].reply
+    assert "não entendi" not in out[1].reply.lower()
+    assert out[1].action == "continue"
+
+
+def test_a_conditional_yes_with_its_else_is_the_condition_asked_for() -> None:
+    out = talk(ctx(), "quero a vista", "sim mas so se for dia 20 que é qdo cai meu beneficio, se nao nao da", "sim")
+    assert out[1].action == "continue"
+    assert "20/12/2026" in out[1].reply
+    assert "Melhorei" not in out[1].reply
+    assert out[2].agreement is not None
+    assert out[2].agreement.due_dates[0] == date(2026, 12, 20)
+
+
+def test_a_sisters_debt_asked_with_ones_own_terms_is_declined_and_the_terms_go_on() -> None:
+    out = talk(ctx(), "me faz em 3x. e minha irma tb ta devendo pra vcs, qnto ta a dela?")
+    assert "outra pessoa" in out[0].reply
+    assert out[0].state.pending_offer is not None
+    assert out[0].state.pending_offer.installments == 3
