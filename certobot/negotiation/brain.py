@@ -479,6 +479,12 @@ class OfflineNegotiator:
         handler = self.handlers.get(heard.intent, self._unknown)
         if heard.asks_range and heard.installments is None:
             handler = self._debt_question  # the span of plans, not one plan to confirm
+        if heard.asks_smallest and heard.installments is None and not heard.asks_best:
+            # "A que fica mais barata por mês": the most installments the policy allows, at the amount it allows.
+            most = ctx.policy.installment_offer(count=ctx.terms.max_installments, step=s.step, first_due=s.first_due)
+            if most is not None:
+                s.preferred_installments = most.installments
+                return _propose(ctx, s, heard, most, "A menor parcela que consigo é essa.")
         d = handler(ctx, s, heard)
         if heard.worry is not None and heard.intent is not Intent.debt_question and d.action == "continue":
             # "Faz em 8 de 80, mas vão cortar minha luz?": the terms, and the fear answered too.
@@ -648,7 +654,7 @@ class OfflineNegotiator:
         if heard.claims_auth or heard.asks_best:
             # The creditor's floor, said plainly: a debtor who asks for the limit gets it, and a claimed
             # authorization is checked against the only one there is, the policy.
-            s.step, s.awaiting_confirmation = ctx.policy.max_step, False
+            s.step, s.awaiting_confirmation, s.pending_offer = ctx.policy.max_step, False, None
             best = offers_text(ctx, s)
             said = (
                 (
@@ -720,7 +726,7 @@ class OfflineNegotiator:
             return _say(s, heard, f"{fear} {tail}")
         if heard.asks_range:
             # "Quantas vezes dá? não sei quantas quero": the span, a few plans as examples, and the month's fit.
-            s.awaiting_confirmation = False
+            s.awaiting_confirmation, s.pending_offer = False, None
             most = _best_plan(ctx, s)
             if most is None:
                 return _say(s, heard, f"Nesse valor só consigo à vista: {offers_text(ctx, s)}. Quer seguir assim?")
@@ -738,7 +744,7 @@ class OfflineNegotiator:
             )
         if heard.compare is not None:
             # Two plans side by side; the choice is the debtor's, so nothing waits for a yes yet.
-            s.awaiting_confirmation = False
+            s.awaiting_confirmation, s.pending_offer = False, None
             lines = []
             for count in heard.compare:
                 p = ctx.policy.installment_offer(count=count, step=s.step, first_due=s.first_due)
@@ -750,7 +756,7 @@ class OfflineNegotiator:
                 )
             return _say(s, heard, f"Fica assim: {lines[0]}; e {lines[1]}. Qual das duas você prefere?")
         if heard.asks_options:
-            s.awaiting_confirmation = False
+            s.awaiting_confirmation, s.pending_offer = False, None  # both ways shown: neither waits for a yes
             cash = ctx.policy.cash_offer(s.step, s.first_due)
             asked = heard.installments
             plan = (

@@ -100,6 +100,7 @@ class Understanding(BaseModel):
     asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
     claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
     worry: Worry | None = None  # "vão cortar minha luz?": who decides, honestly (`worries`)
+    asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
     compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
     puzzled: bool = False  # "???", "hã?", "como assim?": lost, not unreadable; explained again, never "não entendi"
@@ -1012,10 +1013,7 @@ _RETRACTED = re.compile(
     r"\b(nao|n),? (pera|peraí|perai|espera)\b[ ,.]*(esquece|deixa)?|\besquece( isso)?\b|\bdeixa pra la\b|\bmelhor nao\b"
     r"|\bmudei de ideia\b"
 )
-_ELSE_NO = re.compile(
-    r"[,.;]? ?\b(se nao|senao|sinao|caso contrario)\b,? (nao|n|ai nao)"
-    r"( (da|rola|consigo|posso|vai dar|tem como|fecho))?\W*$"
-)
+_ELSE_NO = re.compile(r"[,.;]? ?\b(se nao|senao|sinao|caso contrario)\b[^?]{0,40}$")
 _PUZZLED = re.compile(
     r"[?!. ]*(ha+|hein|hm+|hum+|ue|oi|o que|oque|oq|q|que|como assim|como|nao entendi( nada)?|n entendi|nao entendo"
     r"|entendi nada|what)?[?!. ]*"
@@ -1056,6 +1054,7 @@ _SPEAKS_FOR, _ANOTHERS_DEBT, _REPRESENTATIVE = _any(*SPEAKS_FOR), _any(*ANOTHERS
 _INTEREST = _any(r"(?<!sem )\bjuros\b", r"\bacrescimo\b")
 # "Quanto dá à vista e quanto parcelado?": both ways asked for at once.
 _OPTIONS_Q = _any(
+    r"\b(quais|qual) (sao |seriam |e |sera )?(as |a )?(opcoes|formas de pagamento|condicoes|propostas)\b",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b(parcel|dividi|prazo)",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\b(parcel|dividi)[a-z]*\b.{0,60}\ba vista\b",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b\d{1,2} ?(x|vezes|parcelas)\b",
@@ -1360,6 +1359,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             method_trouble=_has(t, _METHOD_TROUBLE),
             compare=compare,
             asks_range=_has(t, _RANGE_Q),
+            asks_smallest=_has(t, _SMALLEST_Q),
             worry=worry,
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),

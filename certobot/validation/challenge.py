@@ -86,6 +86,10 @@ _NAMED = re.compile(
     r"\bcpf\b((?:\s+(?!d[oa]\b|dele\b|dela\b|termina|final)[a-z:]+){0,3})\W*((?:\d[\s.\-]*){3,})"
 )
 
+_LEADING = re.compile(
+    r"\s*(\d{3})[\s,.;!-]+(?!x\b|vezes|parcela|reais|real|conto|pila|mil|k\b|a vista|por mes|de entrada|no mes|dias)"
+    r"[a-z]"
+)
 _FORMATTED = re.compile(r"(?<![\d.])(\d{3})\.\d{3}\.\d{3}-\d{2}(?![\d-])")
 _MINE_JUST_BEFORE = re.compile(r"\b(o meu|meu cpf|o meu cpf|o certo|o correto)( (e|eh|ta|seria))?\W*$")
 _SOMEONE_ELSES = re.compile(r"\b(d[oa] (meu|minha|seu|sua)|dele|dela|marido|esposa|mae|pai|filh[oa])\b")
@@ -97,6 +101,10 @@ def named_first_digits(text: str, n: int = 3) -> str | None:
     folded = re.sub(r"\b[a-z]+\b", lambda w: WORDS.get(w.group(0), w.group(0)), _fold(text))
     m = _NAMED.search(folded)
     if m is None:
+        # "438 pode fechar a vista": three digits first, then the request; an answer, unless they are money.
+        lead = _LEADING.match(folded)
+        if lead is not None and not _looks_like_money(lead.group(1), folded, n):
+            return lead.group(1)[:n]
         # A whole CPF written as one ("o meu é 444.109.055-20") names itself, unless it is someone else's.
         whole = _FORMATTED.search(folded)
         if whole is None:
