@@ -275,7 +275,8 @@ def plain_yes(heard: Understanding, offer: Offer, state: NegotiationState, polic
         and heard.plain
         and heard.intent in (Intent.accept, Intent.payment_method, Intent.cash, Intent.installments, Intent.pay_date)
         and not heard.conditional
-        and not changed_terms(heard, offer, state, policy)
+        # "Fechado, no pix": how to pay is not a term of the deal (the boleto carries the PIX code anyway).
+        and not [c for c in changed_terms(heard, offer, state, policy) if c != "forma de pagamento"]
     )
 
 
@@ -515,6 +516,8 @@ class OfflineNegotiator:
             return _propose(ctx, s, heard, fresh, "As condições mudaram desde a proposta anterior.")
         if plain_yes(heard, offer, s, policy):
             s.awaiting_confirmation = False
+            if heard.payment_method is not None:
+                s.payment_method = heard.payment_method
             s.agreement = offer
             return _say(
                 s,
@@ -721,7 +724,13 @@ class OfflineNegotiator:
             tail = (
                 f"A proposta continua: {pending.describe()}. Posso fechar assim?"
                 if pending
-                else f"Se quiser, seguimos: consigo {offers_text(ctx, s)}."
+                else _pick(
+                    (
+                        f"Quando fizer sentido pra você, consigo {offers_text(ctx, s)}.",
+                        f"E, se quiser resolver, hoje dá pra pagar {offers_text(ctx, s)}.",
+                    ),
+                    s.turns,
+                )
             )
             return _say(s, heard, f"{fear} {tail}")
         if heard.asks_range:

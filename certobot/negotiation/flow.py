@@ -729,7 +729,10 @@ class ConversationFlow:
         return [texts.pick(texts.AFTER_DECEASED, conv.state_version or 0)]
 
     async def _after_dispute(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
-        return [texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)]
+        said = texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)
+        worry = understand(msg.text or "", today_sp()).worry
+        # "E enquanto isso vão cortar a luz?": the fear answered too, the dispute unchanged.
+        return [said if worry is None else f"{worries.answer(worry, self._creditor)} {said}"]
 
     async def _after_agreement(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str] | None:
         outcome = dict(conv.outcome or {})

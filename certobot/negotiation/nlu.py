@@ -271,7 +271,8 @@ WRONG = (
     r"\bnao conheco\b",
     r"\bnao e (meu|minha|comigo)\b",
     r"\besse (numero|telefone) (nao e|e) d",
-    r"\bnunca ouvi falar\b",
+    # Never heard of the person: a wrong number. Never heard of the company: who are you (IDENTITY).
+    r"^(?!.*\b(empresa|voces|vcs|meu numero|essa firma|esse nome de empresa)\b).*\bnunca ouvi falar\b",
     r"\bpessoa errada\b",
     r"\bnao tem ningu[eé]m com esse nome\b",
     r"\bcomprei esse (chip|numero)\b",
@@ -319,6 +320,9 @@ IDENTITY = (
     r"\bgolpista",
     r"\bquem (e|eh|fala|ta falando|esta falando)\b",
     r"\bque empresa\b",
+    r"\bquem (ta|esta|e que ta|que ta) cobrando\b",
+    r"\b(vcs|voces|a empresa|alguem) (compraram|comprou) (a|essa|minha) divida\b",
+    r"\bcomo (vcs|voces) (tem|conseguiram|pegaram|acharam) (o )?meu (numero|contato|telefone|zap)\b",
     r"\bqual (e a )?empresa\b",
     r"\bquem (e|sao) voce",
     r"\be confiavel\b",
@@ -451,7 +455,7 @@ ACCEPT = (
     r"\btopo\b",
 )
 REFUSE = (
-    r"^(nao|n|nop|nem|jamais|nunca)\b",
+    r"^(nao|n|nop|nem|jamais|nunca)\b(?!.{0,60}\b(q|que|qual) divida (e|eh) essa|.{0,60}\bde onde (vem|veio|e)\b)",
     r"\bnao quero\b",
     r"\bnao vou pagar\b",
     r"\bnunca vou pagar\b",
@@ -719,6 +723,9 @@ ANGER = (
     r"\bchega de\b",
 )
 LATER = (
+    r"\b(ai |entao |depois )?(te|lhe) (chamo|procuro|falo|aviso|escrevo|retorno) de novo\b",
+    r"\bvou (passar|ir) (na|no|ate a|ate o) [a-z]+( [a-z]+)? "
+    r"(amanha|depois|semana|segunda|e (pergunt|ver|falar|confirm))",
     rf"\bso se (o |a )?(meu |minha )?{RELATIVE} (concordar|deixar|aceitar|aprovar|topar|autorizar)",
     r"\bvou (falar|conversar|ver|confirmar) (c|com) (ele|ela|eles)\b",
     r"^(nao,? )?(agora|hoje|agr) (nao|n)(,? (obrigad[oa]|obg|valeu|vlw|posso|moca|viu))?\W*$",
@@ -814,6 +821,8 @@ GREETING = (
     r"^(fala|fala ai|pode falar|diga|diz|pois nao)\W*$",  # "go ahead": never a request for a person
 )
 DEBT_Q = (
+    r"\b(q|que|qual) divida (e|eh|seria) essa\b",
+    r"\bde onde (vem|veio|e|eh|surgiu) (essa|isso|a divida|essa divida|esse valor)?",
     r"\bcobranca\b.*\?",
     r"\btotal da divida\b",
     r"\bde que (e|eh)\b",
@@ -980,7 +989,7 @@ _PLAIN_YES_TEXT = """
     oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
     gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
-    desculpa desculpe demora incomodo perdao audio falei disse q entendi
+    desculpa desculpe demora incomodo perdao audio falei disse q entendi valor
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1083,7 +1092,7 @@ def _thousands(m: re.Match[str]) -> str:
 _COUNT = re.compile(
     r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b"
     r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
-    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho) (?:em |nas |nos |as |os )(\d{1,2})\b"
+    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho|fechado|fechou|fechamos) (?:em |nas |nos |as |os )(\d{1,2})\b"
     r"(?! (?:dias|reais|real|conto|de(?! \d)))"
     # "isso, as 8. fechado", "nas 10 entao": a count chosen among the plans, never an hour or a day.
     r"|(?:^|\b(?:isso|sim|ok|entao|quero|prefiro|beleza|blz|pode ser),? )(?:as|nas|em) (\d{1,2})\b"
