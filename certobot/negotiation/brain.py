@@ -1060,7 +1060,7 @@ class OfflineNegotiator:
         return _say(
             s,
             heard,
-            f"{lead} Te chamo de novo uma vez só, no dia {when:%d/%m}, em horário "
+            f"{lead} Te chamo de novo uma vez só, {WEEKDAYS[when.weekday()]}, dia {when:%d/%m}, em horário "
             "comercial. Se quiser antes, é só mandar mensagem aqui.",
             action="later",
             promised_date=when,
@@ -1193,6 +1193,8 @@ class OfflineNegotiator:
 
 
 PRESCRIPTION_YEARS = 5
+# "Te chamo na sexta, dia 04/12": the day as people say it, beside the date.
+WEEKDAYS = ("na segunda", "na terça", "na quarta", "na quinta", "na sexta", "no sábado", "no domingo")
 
 
 def _what_changed(old: Offer, new: Offer, method: str, heard: Understanding) -> str:

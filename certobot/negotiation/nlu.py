@@ -989,7 +989,8 @@ _PLAIN_YES_TEXT = """
     oxe visse arretado eita pdp deal yes perfeitamente estou condicoes apresentadas podem emitir emite
     gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
-    desculpa desculpe demora incomodo perdao audio falei disse q entendi valor
+    desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
+    falou ficou fica proposta condicao fecho
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1092,6 +1093,8 @@ def _thousands(m: re.Match[str]) -> str:
 _COUNT = re.compile(
     r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b"
     r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
+    # "8 de 60": a count, then its amount.
+    r"|(?<!dia )(?<!paguei )(?<!pagou )\b(\d{1,2}) (?:de|x de) (?=\d{2,5}\b(?! ?(?:de|/)))"
     r"|\b(?:vai|faz|fica|pode ser|fecha|fecho|fechado|fechou|fechamos) (?:em |nas |nos |as |os )(\d{1,2})\b"
     r"(?! (?:dias|reais|real|conto|de(?! \d)))"
     # "isso, as 8. fechado", "nas 10 entao": a count chosen among the plans, never an hour or a day.
@@ -1224,9 +1227,9 @@ def _day(t: str, today: date) -> date | None:
         return today + timedelta(days=2)
     if re.search(r"\bamanha\b", t):
         return today + timedelta(days=1)
-    if "semana que vem" in t or "proxima semana" in t:
+    if re.search(r"\bsemana (que|q) vem\b|\bproxima semana\b", t):
         return today + timedelta(days=7)
-    if "mes que vem" in t or "proximo mes" in t:
+    if re.search(r"\bmes (que|q) vem\b|\bproximo mes\b", t):
         return add_months(today, 1)
     for pattern, wd in _WEEKDAYS:
         if pattern.search(t):
@@ -1455,7 +1458,13 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             return u(Intent.debt_question), False  # "to no trampo, é rapidinho?": they ask, they don't leave
         # "Te chamo pra fechar quando sair a rescisão": the "fechar" is for later, never a yes now.
         return u(Intent.later).model_copy(update={"accepts": False, "plain": False}), False
-    if count is not None or down is not None or (_has(t, _INSTALL) and not cash) or _has(t, _ENTRADA):
+    if (
+        count is not None
+        or down is not None
+        or (_has(t, _INSTALL) and not cash)
+        or _has(t, _ENTRADA)
+        or (monthly and amount is None)
+    ):
         return u(Intent.installments), False
     if pct is not None:
         return u(Intent.cash), False

@@ -58,9 +58,17 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     # Number words like "um" may also be articles ("é um prazer"): trust them only when they are
     # most of a short message.
     spoken = [WORDS[t] for t in tokens if t in WORDS]
+    tail = _SPOKEN_TAIL.search(folded)
+    if tail is not None:
+        # "aff q burocracia. ta bom: dois oito quatro": the answer said last, after what they felt.
+        return "".join(WORDS[w] for w in tail.group(1).split())[:n]
     if len(spoken) < n or len(spoken) * 2 < len(tokens):
         return None
     return "".join(spoken)[:n]
+
+
+_DIGIT_WORD = "(?:zero|um|uma|dois|duas|tres|quatro|cinco|seis|meia|sete|oito|nove)"
+_SPOKEN_TAIL = re.compile(rf"(?:^|[:.,!]\s*|\be\s|\bsao\s|\bcomeca com\s)((?:{_DIGIT_WORD}\s+){{2}}{_DIGIT_WORD})\W*$")
 
 
 def _looks_like_money(group: str, folded: str, n: int) -> bool:
