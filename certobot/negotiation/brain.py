@@ -852,11 +852,20 @@ class OfflineNegotiator:
                     s.turns,
                 ),
             )
+        if s.awaiting_confirmation and s.pending_offer is not None:
+            # Back after a while ("oi de novo"): where we were, so a yes closes what they last saw.
+            return _say(
+                s,
+                heard,
+                f"Oi de novo, {ctx.first_name}! A gente estava aqui: {s.pending_offer.describe()}. Posso fechar assim?",
+            )
         return _say(s, heard, f"Oi, {ctx.first_name}! Consigo {offers_text(ctx, s)}. O que acha?")
 
     def _recall(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         if s.pending_offer is not None:
-            return _say(s, heard, f"Até agora a proposta é: {s.pending_offer.describe()}. Posso fechar assim?")
+            # "Onde paramos?", "aquela proposta ainda vale?": the terms again, and a yes now closes them.
+            s.awaiting_confirmation = True
+            return _say(s, heard, f"Vale, sim! A proposta é: {s.pending_offer.describe()}. Posso fechar assim?")
         return self._debt_question(ctx, s, heard)
 
     def _unknown(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:

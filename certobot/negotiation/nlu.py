@@ -400,6 +400,7 @@ INSTALL = (
     r"\bparcel",
     r"\bdividi",
     r"\bem quantas vezes\b",
+    r"\bcuotas\b",  # Spanish, from debtors across the border
     r"\bprestac",
     r"\bpor mes\b.*\bvezes\b",
 )
@@ -665,7 +666,7 @@ PRESCRIPTION = (
     r"\b(mais de )?(5|cinco) anos\b",
     r"\bnao pode (mais )?(ser )?cobrad",
     r"\bdivida (velha|antiga)\b",
-    r"\bainda vale\b",
+    r"(?<!proposta )(?<!oferta )(?<!condicao )(?<!desconto )\bainda vale\b(?! (a|o|aquel|essa|esse|a proposta))",
     r"\bdivida de (19|20)\d\d\b",
     r"\bprazo (de cobranca|pra cobrar|legal)\b",
     r"\bja venceu o prazo\b",
@@ -801,6 +802,9 @@ SECOND_COPY = (
     r"\bboleto da (\d+|segunda|terceira|proxima) parcela",
 )
 RECALL = (
+    r"\bonde (a gente |nos |eu )?(paramos|parou|parei|tava|estava)\b",
+    r"\b(proposta|oferta|condicao|desconto|aquilo|aquele valor)\b.{0,15}\b(ainda|continua|segue|ta|esta) "
+    r"(vale|valendo|de pe|em pe)\b",
     r"\bo que (eu )?(combinei|acertei|fechei|ficou combinado|ficou acertado|a gente combinou)",
     r"\bcomo (ficou|ficaram) (o |meu |nosso )?(acordo|as parcelas|combinado|pagamento)",
     r"\bqual (e |foi )?(o )?(meu |nosso )?acordo",
@@ -990,7 +994,7 @@ _PLAIN_YES_TEXT = """
     gentileza intao cara vei irmao suave dale partiu joia certeza tambem tb ah ahh hm hmm muda mude mudar troca
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
-    falou ficou fica proposta condicao fecho
+    falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1091,7 +1095,7 @@ def _thousands(m: re.Match[str]) -> str:
 
 
 _COUNT = re.compile(
-    r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades)\b"
+    r"\b(\d{1,2})\s*(?:x|vezes|parcelas?|prestac\w*|boletos|carnes|mensalidades|cuotas|pagos)\b"
     r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
     # "8 de 60": a count, then its amount.
     r"|(?<!dia )(?<!paguei )(?<!pagou )\b(\d{1,2}) (?:de|x de) (?=\d{2,5}\b(?! ?(?:de|/)))"
