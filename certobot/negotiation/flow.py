@@ -146,14 +146,6 @@ AFTER_REPRESENTATIVE = (
 )
 # After a death was told: "sou obrigado a pagar a dívida dele?" gets the rule (no debt passes to the
 # family; only what was left, in the inventário, and up to its value), never silence or a pitch.
-# The titular taking the phone from the relative who answered ("aqui é a Vera, minha filha me passou o
-# celular"): a shared family phone is common, and the titular must not be locked out of their own number.
-# They start over at the CPF question, with the attempts and locks of any new conversation.
-_HANDOVER = re.compile(
-    r"\b(me passou|me passaram|me deu|me entregou|passou pra mim) o (celular|telefone|cel|zap|whats|aparelho)\b"
-    r"|\bsou eu (a|o) (titular|dona|dono)\b|\b(aqui|quem fala) (e|eh) (a|o) (propria|proprio|titular)\b"
-    r"|\bsou (a|o) (titular|propria|proprio)\b|\bagora (e|eh|sou) eu,? (a|o) (titular|dona|dono)\b"
-)
 _HEIR_Q = re.compile(
     r"\b(obrigad[oa]s?|tenho que|temos que|vou ter que|preciso|a gente tem que) (a )?(pagar|assumir|quitar)"
     r"|\bheranc|\bherdeir|\binventario|\bespolio|\bpassa (pra|para) (mim|os filhos|a familia)"
@@ -725,7 +717,7 @@ class ConversationFlow:
     async def _after_third_party(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str] | None:
         # Even with the debtor's digits typed now: the person said they are not the debtor. Unless the titular
         # says they took the phone: then a new conversation asks them for the digits, as anyone.
-        if _HANDOVER.search(fold(msg.text or "")):
+        if understand(msg.text or "", today_sp()).handover:
             return None
         if str((conv.outcome or {}).get("qualitative_notes") or "") == REPRESENTATIVE_NOTE:
             return [texts.pick(AFTER_REPRESENTATIVE, conv.state_version or 0)]

@@ -100,6 +100,7 @@ class Understanding(BaseModel):
     asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
     claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
     worry: Worry | None = None  # "vão cortar minha luz?": who decides, honestly (`worries`)
+    handover: bool = False  # "sou a titular, minha filha me passou o celular": the titular, after a relative
     asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
     compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
@@ -1013,6 +1014,13 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
 _BEST_Q, _CLAIMED_AUTH, _ARE_YOU_HUMAN = _any(*BEST_Q), _any(*CLAIMED_AUTH), _any(*ARE_YOU_HUMAN)
+_HANDOVER = _any(
+    r"\b(me passou|me passaram|me deu|me entregou|passou pra mim) o (celular|telefone|cel|zap|whats|aparelho)\b",
+    r"\bsou eu (a|o) (titular|dona|dono)\b",
+    r"\b(aqui|quem fala) (e|eh) (a|o) (propria|proprio|titular)\b",
+    r"\bsou (a|o) (titular|propria|proprio)\b",
+    r"\ba titular\b.{0,20}\b(aqui|sou eu|falando)\b|\b(aqui|sou eu|falando)\b.{0,20}\ba titular\b",
+)
 _CLOSED_PLACE = re.compile(
     r"\b(loja|empresa|firma|fabrica|agencia|escola|faculdade|academia|banco|comercio|mercado|clinica|ela|ele)"
     r" (ja |tinha |que )?(fechou|fechado|fechada|faliu)\b"
@@ -1376,6 +1384,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             compare=compare,
             asks_range=_has(t, _RANGE_Q),
             asks_smallest=_has(t, _SMALLEST_Q),
+            handover=_has(t, _HANDOVER),
             worry=worry,
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),
@@ -1403,6 +1412,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     if _has(t, _ARE_YOU_HUMAN):
         return u(Intent.bot_question), False
+    if _has(t, _HANDOVER) and not _has(t, _CRISIS_OF_ONESELF):
+        # The titular taking the family phone from the relative who answered: never a third party. A shared
+        # phone is common, and the titular must not be locked out of their own number; the CPF still decides.
+        return u(Intent.greeting), False
     retracted = _RETRACTED.search(t)
     if retracted and retracted.end() < len(t) and _has(t[: retracted.start()], _HUMAN):
         # "quero o gerente... não, pera, esquece. me fala as opções": what they want is what comes after.

@@ -217,6 +217,19 @@ class TestBeforeValidation:
         assert outcome["reason"] == "third_party"
         assert await contacts(stack, d["cpf"], "third_party")
 
+    async def test_the_titular_taking_the_family_phone_starts_over_at_the_cpf(self, stack: Stack) -> None:
+        # A daughter answered and heard nothing; her mother takes the phone, says so, and gives her own digits.
+        d = await create_debtor(stack.crm, debt="615.00", phone="+5511987651031")
+        p = digits(d["phone"])
+        await stack.say(p, "oi, aqui é a filha dela, ela ta fazendo almoço. do q se trata?")
+        assert "615,00" not in " ".join(stack.graph.texts_to(p))
+        asked = await stack.say(p, "oi aqui é a mae, a titular. minha filha me passou o celular")
+        assert "615,00" not in " ".join(stack.graph.texts_to(p))
+        assert any("CPF" in r for r in asked)
+        reply = await stack.say(p, d["cpf"][:3])
+        assert "Identidade confirmada" in reply[0]
+        assert "615,00" in reply[0]
+
     async def test_why_the_cpf_is_explained_before_asking_again(self, stack: Stack) -> None:
         d = await create_debtor(stack.crm, phone="+5511987651006")
         p = digits(d["phone"])

@@ -288,3 +288,86 @@ def test_a_sisters_debt_asked_with_ones_own_terms_is_declined_and_the_terms_go_o
     assert "outra pessoa" in out[0].reply
     assert out[0].state.pending_offer is not None
     assert out[0].state.pending_offer.installments == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok pode ser esse valor a vista, fecha",
+        "ta bom, fecho nessa q vc falou",
+        "ah ta, desculpa a net travou. pode fechar",
+    ],
+)
+def test_a_yes_in_everyday_words_is_plain(text: str) -> None:
+    heard = understand(text, TODAY)
+    assert heard.accepts
+    assert heard.plain
+
+
+def test_a_yes_naming_pix_closes_the_terms_shown_and_pays_by_pix() -> None:
+    out = talk(ctx(), "quero a vista", "fechado, esse valor a vista no pix")
+    assert out[1].action == "agreement"
+    assert out[1].state.payment_method == "pix"
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("entao fica assim, 8 de 60, pode fazer", 8), ("y en 3 cuotas?", 3), ("si, acepto las 3 cuotas", 3)],
+)
+def test_counts_as_people_write_them_session_18(text: str, count: int) -> None:
+    assert understand(text, TODAY).installments == count
+
+
+@pytest.mark.parametrize("text", ["paguei 3 de 50", "dia 5 de 12"])
+def test_a_payment_told_or_a_date_is_not_a_count(text: str) -> None:
+    assert understand(text, TODAY).installments is None
+
+
+def test_coming_back_to_an_offer_puts_it_back_and_a_yes_closes_it() -> None:
+    out = talk(ctx(), "e em 2x como fica?", "hmm vou pensar, tchau", "e aí, aquela proposta ainda vale?", "entao fecha")
+    assert out[1].action == "later"
+    assert "Vale, sim" in out[2].reply
+    assert out[3].action == "agreement"
+    assert out[3].agreement is not None
+    assert out[3].agreement.installments == 2
+    assert understand("essa divida ainda vale?", TODAY).intent is Intent.prescription
+
+
+def test_hello_again_while_terms_wait_restates_them() -> None:
+    out = talk(ctx(), "consigo em 5 vezes", "oi", "isso, fecha")
+    assert "5x de" in out[1].reply
+    assert out[2].action == "agreement"
+
+
+def test_a_call_back_names_the_weekday_and_next_week_is_a_week() -> None:
+    out = talk(ctx(), "ta, agr to no trampo, vejo isso semana q vem")
+    assert out[0].action == "later"
+    assert out[0].promised_date == date(2026, 11, 30)
+    assert "na segunda, dia 30/11" in out[0].reply
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"), [("aff q burocracia. ta bom: dois oito quatro", "284"), ("sao sete nove dois", "792")]
+)
+def test_the_cpf_said_last_in_words_is_the_answer(text: str, digits: str) -> None:
+    assert extract_first_digits(text) == digits
+
+
+@pytest.mark.parametrize("text", ["tenho um filho e dois netos", "é um prazer"])
+def test_number_words_in_a_story_are_not_an_answer(text: str) -> None:
+    assert extract_first_digits(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("q empresa é essa?? nunca ouvi falar. como vcs tem meu numero", Intent.identity_question),
+        ("nunca ouvi falar dessa pessoa", Intent.wrong_person),
+        ("quem ta cobrando isso agora? vcs compraram a divida?", Intent.identity_question),
+        ("nao to ligando o nome nao... q divida é essa? de onde vem?", Intent.debt_question),
+        ("vou passar na escola amanha e perguntar, ai te chamo de novo", Intent.later),
+        ("fecho sim, mas so se meu marido concordar", Intent.later),
+    ],
+)
+def test_what_a_message_means_session_18_second_round(text: str, intent: Intent) -> None:
+    assert understand(text, TODAY).intent is intent
