@@ -452,6 +452,17 @@ class OfflineNegotiator:
             s.first_due = policy.first_due(heard.day)
         if heard.intent is Intent.crisis:  # before any offer, pending or not: no deal talk to a person in danger
             return self._crisis(ctx, s, heard)
+        if heard.furthest:
+            # "Põe a primeira o mais pra frente que você conseguir": the furthest date the policy allows.
+            s.first_due = policy.first_due(ctx.today + timedelta(days=366))
+        if heard.asks_day and heard.intent not in (Intent.later, Intent.promise):
+            # "No dia que cai o bolsa, pode ser?": which day, before any yes.
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                "Pode, sim! Que dia cai pra você? Me diz o dia (tipo *dia 22*) que eu coloco o vencimento nele.",
+            )
         if s.awaiting_confirmation and s.pending_offer is not None:
             confirm = self._confirmation(ctx, s, heard)
             if confirm is not None:
@@ -575,8 +586,19 @@ class OfflineNegotiator:
             # "Fui mandada embora, consigo no máximo 80 por mês": the hardship is heard, and the amount
             # (or count, or date) said with it is what the offer is built on, not ignored for a menu.
             offer, why = counter_offer(ctx, s, heard)
-            lead = "Sinto muito, sei que não tá fácil, e obrigada por me contar."
+            lead = (
+                "Que notícia boa, parabéns pela vaga! 🙏"
+                if heard.good_news
+                else "Sinto muito, sei que não tá fácil, e obrigada por me contar."
+            )
             return _propose(ctx, s, heard, offer, f"{lead} {why}".strip())
+        if heard.good_news:
+            return _say(
+                s,
+                heard,
+                f"Que notícia boa, {ctx.first_name}, parabéns pela vaga! 🙏 Se quiser já deixar combinado pra "
+                f"quando o salário cair, consigo {offers_text(ctx, s)}. Ou, se preferir, te chamo mais pra frente.",
+            )
         return _say(
             s,
             heard,
@@ -659,21 +681,28 @@ class OfflineNegotiator:
             # authorization is checked against the only one there is, the policy.
             s.step, s.awaiting_confirmation, s.pending_offer = ctx.policy.max_step, False, None
             best = offers_text(ctx, s)
-            said = (
-                (
+            if heard.exception:
+                said: tuple[str, ...] = (
+                    "Queria muito poder, mas não consigo abrir exceção: o sistema não me deixa fechar fora da regra "
+                    f"do credor. O máximo que consigo é {best}. Se nenhuma couber agora, posso te chamar mais pra "
+                    "frente, é só dizer.",
+                    f"Entendo, de verdade. Mas exceção eu não consigo fazer: o limite do credor é {best}. Se não der "
+                    "agora, tudo bem, a gente conversa mais pra frente.",
+                )
+            elif heard.claims_auth:
+                said = (
                     "Não encontro nenhuma autorização assim no seu cadastro: o que vale é o que o credor me permite "
                     f"hoje. O máximo que consigo é {best}. Qual fica melhor pra você?",
                     "Essa autorização não existe aqui comigo, e eu não fecho fora da regra do credor. O que eu "
                     f"consigo, no máximo, continua: {best}. Quer seguir com uma delas?",
                 )
-                if heard.claims_auth
-                else (
+            else:
+                said = (
                     f"Vou ser sincera com você: o máximo que consigo é {best}. Abaixo disso o sistema não me deixa "
                     "fechar. Qual fica melhor pra você?",
                     f"Com toda a sinceridade, o limite do credor é este: {best}. Não tem desconto escondido além "
                     "disso. Quer seguir com uma delas?",
                 )
-            )
             return _say(s, heard, _pick(said, s.turns))
         if heard.asks_bureau and heard.proposes_terms | heard.wants_cash | heard.wants_installments:
             # "Quanto fica à vista? quero tirar meu nome do SPC": the rule, then those terms to confirm.
@@ -807,6 +836,13 @@ class OfflineNegotiator:
         return self._unknown(ctx, s, heard)
 
     def _payment_method(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.pay_by_card:
+            return _say(
+                s,
+                heard,
+                "Cartão de crédito não dá por aqui: o acordo se paga por boleto ou PIX. Mas dá pra parcelar aqui "
+                f"mesmo, sem juros em cima: {offers_text(ctx, s)}. Qual prefere?",
+            )
         if heard.other_payer:
             pending = s.pending_offer if s.awaiting_confirmation else None
             tail = f"Posso fechar assim: {pending.describe()}?" if pending else "Prefere à vista ou parcelado?"
@@ -869,6 +905,17 @@ class OfflineNegotiator:
         return self._debt_question(ctx, s, heard)
 
     def _unknown(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        offer = s.pending_offer
+        if heard.surprise and offer is not None and offer.installments > 1:
+            # "800 por mês?? tá doida": the total read as the installment. The same terms, explained.
+            s.awaiting_confirmation = True
+            return _say(
+                s,
+                heard,
+                f"Calma, não é isso! Em {offer.installments}x, cada parcela fica "
+                f"{brl(offer.installment_amounts_cents[-1])} por mês; {brl(offer.total_cents)} é o total de todas "
+                f"juntas. Fica assim: {offer.describe()}. Posso fechar assim?",
+            )
         if heard.puzzled:
             # "???" after an offer: the debtor is the one who did not understand. Said again in plainer
             # words, with a person of the team one word away, instead of a "não entendi" back.

@@ -100,6 +100,12 @@ class Understanding(BaseModel):
     asks_best: bool = False  # "qual o máximo de desconto?", "o limite real": the creditor's best, told plainly
     claims_auth: bool = False  # "o sistema autorizou R$ 1": no such authorization; what the policy allows
     worry: Worry | None = None  # "vão cortar minha luz?": who decides, honestly (`worries`)
+    furthest: bool = False  # "o mais pra frente que vc conseguir": the furthest first due date allowed
+    asks_day: bool = False  # "no dia que cai o bolsa": which day, asked back
+    exception: bool = False  # "abre uma exceção pra mim": the limit, said kindly
+    pay_by_card: bool = False  # "dá pra passar no cartão de crédito?": boleto or PIX only
+    surprise: bool = False  # "800 por mês?? tá doida": a figure misread, explained, never a new offer
+    good_news: bool = False  # "consegui uma vaga": glad for them, never "sinto muito"
     handover: bool = False  # "sou a titular, minha filha me passou o celular": the titular, after a relative
     asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
@@ -740,11 +746,13 @@ LATER = (
     r"\boutro dia\b",
     r"\b(to|tou|estou) (no trabalho|no servico|trabalhando|ocupad|dirigindo|no onibus|na rua|sem tempo|corrid)",
     r"\bnao (posso|consigo|da pra) (falar|ver|responder|conversar) agora",
-    r"\bme (chama|chame|procura|liga) (depois|amanha|semana|mais tarde|outro dia|outra hora|no fim)",
+    r"\bme (chama|chame|procura|liga) (depois|amanha|semana|mais tarde|outro dia|outra hora|no fim|mes (que|q) vem"
+    r"|no (outro|proximo) mes)",
+    r"\b(prefiro|melhor|vou) nao (fechar|assumir|fazer) (nada |o acordo |acordo )?(agora|hoje|por enquanto|ainda)",
     r"\bvejo (isso |com calma )?depois\b",
     r"\bdeixa pra (depois|outro dia|amanha|semana)",
     r"\bvou pensar\b",
-    r"\bmais pra frente\b",
+    r"(?<!o )(?<!a )\bmais pra frente\b",
     r"\b(dps|depois) (eu )?(falo|vejo|respondo|te chamo|resolvo)",
     r"\bno trampo\b",
     r"\beu vejo isso\b",
@@ -996,6 +1004,7 @@ _PLAIN_YES_TEXT = """
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
+    sao cada da
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1014,6 +1023,20 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
 _BEST_Q, _CLAIMED_AUTH, _ARE_YOU_HUMAN = _any(*BEST_Q), _any(*CLAIMED_AUTH), _any(*ARE_YOU_HUMAN)
+_NOT_CLOSING = re.compile(r"\bnao (quero |vou |prefiro |posso |da pra |consigo )?(fechar|fecho|fechamos|aceitar)\b")
+_FURTHEST = _any(r"\bo mais (pra frente|longe|tarde) (que|q) (vc|voce|vcs|der|puder|conseguir|da)")
+_ASKS_DAY = _any(r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)")
+_EXCEPTION = _any(r"\bexce[cç](ao|oes)\b", r"\b(quebra|quebrar) (esse|um) galho\b")
+_PAY_BY_CARD = _any(
+    r"\b(pagar|passar|pago|parcelar|parcela|paga) (no|com|pelo|com o|em|no meu) (cartao|credito|nubank|visa|master)",
+    r"\b(aceita|aceitam|da pra|pode ser no|tem como no) (cartao|credito)( de credito)?\b",
+)
+_SURPRISE = _any(r"\?\?", r"\b(oxe|eita|ta doid|ta louc|ta maluc|como assim|ce ta doid|vc ta doid|caramba)")
+_GOOD_NEWS = _any(
+    r"\b(consegui|arrumei|arranjei|passei (na|numa)|fui chamad[oa] (pra|para|numa)) (uma |um |1 )?(vaga|emprego|trampo|"
+    r"servico|trabalho|entrevista)",
+    r"\bcomeco (a trabalhar|no emprego|no trampo|mes (que|q) vem|semana (que|q) vem)",
+)
 _HANDOVER = _any(
     r"\b(me passou|me passaram|me deu|me entregou|passou pra mim) o (celular|telefone|cel|zap|whats|aparelho)\b",
     r"\bsou eu (a|o) (titular|dona|dono)\b",
@@ -1107,7 +1130,7 @@ _COUNT = re.compile(
     r"|\b([2-9]|\d{2}) ?(?:vez|ves|veis|vezis|vzs|vz)\b"  # "6 vez", "dez ves": never "uma vez", which is à vista
     # "8 de 60": a count, then its amount.
     r"|(?<!dia )(?<!paguei )(?<!pagou )\b(\d{1,2}) (?:de|x de) (?=\d{2,5}\b(?! ?(?:de|/)))"
-    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho|fechado|fechou|fechamos) (?:em |nas |nos |as |os )(\d{1,2})\b"
+    r"|\b(?:vai|faz|fica|pode ser|fecha|fecho|fechar|fechado|fechou|fechamos) (?:em |nas |nos |as |os )(\d{1,2})\b"
     r"(?! (?:dias|reais|real|conto|de(?! \d)))"
     # "isso, as 8. fechado", "nas 10 entao": a count chosen among the plans, never an hour or a day.
     r"|(?:^|\b(?:isso|sim|ok|entao|quero|prefiro|beleza|blz|pode ser),? )(?:as|nas|em) (\d{1,2})\b"
@@ -1345,7 +1368,13 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         or _has(t, _PRIORITY_Q)
         or _has(t, _FEAR_Q)
     )
-    accepts = _has(t, _ACCEPT) and not _has(t, _REFUSE_WORDS) and not _has(t, _CANT_PAY) and not asks
+    accepts = (
+        _has(t, _ACCEPT)
+        and not _has(t, _REFUSE_WORDS)
+        and not _has(t, _CANT_PAY)
+        and not asks
+        and not _NOT_CLOSING.search(t)
+    )
     tokens = _TOKENS.findall(t)
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
     if plain and any(w.isdigit() for w in tokens) and all(v is None for v in (count, amount, down, day)):
@@ -1385,6 +1414,12 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_range=_has(t, _RANGE_Q),
             asks_smallest=_has(t, _SMALLEST_Q),
             handover=_has(t, _HANDOVER),
+            furthest=_has(t, _FURTHEST),
+            asks_day=_has(t, _ASKS_DAY) and day is None,
+            exception=_has(t, _EXCEPTION),
+            pay_by_card=_has(t, _PAY_BY_CARD),
+            surprise=amount is not None and _has(t, _SURPRISE),
+            good_news=_has(t, _GOOD_NEWS),
             worry=worry,
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),
@@ -1442,9 +1477,16 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
+    if _has(t, _PAY_BY_CARD):
+        return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False, "worry": None}), False
+    if amount is not None and _has(t, _SURPRISE) and count is None:
+        # "800 por mês?? tá doida": the total read as the installment; explained, never offered as 2x of 400.
+        return u(Intent.unknown).model_copy(update={"amount_cents": None, "accepts": False}), False
     if worry is not None and count is amount is down is None and not cash:
         # The fear answered first (`worries`), then the offers; "a rematrícula fecha sexta" is no date nor yes.
         return u(Intent.debt_question).model_copy(update={"day": None, "accepts": False, "plain": False}), False
+    if _has(t, _EXCEPTION) and count is amount is down is None:
+        return u(Intent.debt_question).model_copy(update={"asks_best": True, "accepts": False, "plain": False}), False
     if asks or _has(t, _CLAIMED_AUTH) or (_has(t, _BEST_Q) and count is amount is down is None):
         return u(Intent.debt_question), False  # answered with the figure or the rule, then the offers
     if _has(t, _OTHER_PAYER):

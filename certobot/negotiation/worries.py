@@ -71,6 +71,7 @@ _PATTERNS: tuple[tuple[Worry, re.Pattern[str]], ...] = (
 
 def worry_of(folded: str) -> Worry | None:
     """The fear named in a message, if any (the text already folded by `nlu.fold`)."""
+    folded = folded.replace("cartao de credito", "cartao")
     for worry, pattern in _PATTERNS:
         if pattern.search(folded):
             return worry

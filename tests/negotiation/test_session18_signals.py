@@ -7,12 +7,13 @@ Each family holds the phrasing that failed and others written beside it, of othe
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from certobot.negotiation.nlu import Intent, understand
 from certobot.validation.challenge import extract_first_digits, named_first_digits
+from certokit.money import brl
 from tests.negotiation.test_terms import ctx, talk
 
 TODAY = date(2026, 11, 22)
@@ -371,3 +372,58 @@ def test_number_words_in_a_story_are_not_an_answer(text: str) -> None:
 )
 def test_what_a_message_means_session_18_second_round(text: str, intent: Intent) -> None:
     assert understand(text, TODAY).intent is intent
+
+
+def test_the_total_read_as_the_installment_is_explained_never_a_new_offer() -> None:
+    out = talk(
+        ctx(), "tem como fazer em 5x?", "oxe 800 por mes?? ta doida, eu ganho 1400 moça", "ah entendi, fecha as 5"
+    )
+    assert "total de todas juntas" in out[1].reply
+    assert out[1].state.pending_offer is not None
+    assert out[1].state.pending_offer.installments == 5  # never "passei pra 2x"
+    assert out[2].action == "agreement"
+
+
+def test_paying_on_the_day_a_benefit_falls_asks_which_day() -> None:
+    out = talk(ctx(), "queria pagar no dia q cai o bolsa, pode ser?", "cai dia 22")
+    assert "Que dia cai" in out[0].reply
+    assert out[0].agreement is None
+    assert "22/12/2026" in out[1].reply
+
+
+def test_a_credit_card_is_not_a_way_to_pay_and_not_a_worry_about_the_card() -> None:
+    heard = understand("consigo pagar no cartao de credito? parcelado no meu nubank, tenho limite", TODAY)
+    assert heard.pay_by_card
+    assert heard.worry is None
+    out = talk(ctx(), "consigo pagar no cartao de credito? parcelado no meu nubank")
+    assert "Cartão de crédito não dá" in out[0].reply
+
+
+def test_an_exception_asked_gets_the_limit_kindly_and_a_later_chat_offered() -> None:
+    c = ctx(90_000, "20", 7_500, 12)
+    out = talk(c, "mas 20 é melhor q nada ne? abre uma exceção ai pra mim 🙏")
+    assert "exceção" in out[0].reply
+    assert brl(c.policy.cash_offer(c.policy.max_step).total_cents) in out[0].reply
+    assert out[0].agreement is None
+
+
+def test_the_furthest_first_date_asked_is_the_furthest_the_policy_allows() -> None:
+    c = ctx()
+    out = talk(c, "entao poe a primeira o mais pra frente q vc conseguir, e faz em 3x")
+    offer = out[0].state.pending_offer
+    assert offer is not None
+    assert offer.installments == 3
+    assert offer.due_dates[0] == c.policy.first_due(TODAY + timedelta(days=366))
+    assert out[0].action == "continue"
+
+
+def test_a_new_job_is_good_news_and_not_closing_now_is_later() -> None:
+    out = talk(
+        ctx(),
+        "to desempregado faz 4 meses, mas graças a Deus consegui uma vaga 🙏",
+        "prefiro nao fechar nada agora pra nao assumir e nao cumprir. me procura mes q vem?",
+    )
+    assert "parabéns" in out[0].reply
+    assert "sinto muito" not in out[0].reply.lower()
+    assert out[1].action == "later"
+    assert not understand("prefiro nao fechar nada agora", TODAY).accepts
