@@ -962,6 +962,15 @@ class ConversationFlow:
             # the count, the amounts and the method (`brain.counter_offer` reschedules the offer shown).
             state.negotiation.pending_offer = agreed.agreement
             state.negotiation.payment_method = agreed.payment_method
+        previous = agreed_negotiation(old) if not replaces else None
+        if previous is not None and previous.pending_offer is not None:
+            # Back after "vou pensar" ("aquela proposta ainda vale?"): the terms last shown, and the step the
+            # negotiation had reached, so the offer is never worse than the one they left with. A yes still
+            # closes only after they are shown again, and only if the policy still allows them.
+            state.negotiation.pending_offer = previous.pending_offer
+            state.negotiation.step = previous.step
+            state.negotiation.hardship = previous.hardship
+            state.negotiation.payment_method = previous.payment_method
         self._record_inbound(w, conv, msg, masked=False)
         conv.last_inbound_at = utcnow()
         ctx = self._context(debtor)
