@@ -748,6 +748,30 @@ class OfflineNegotiator:
                 "dívidas de juros mais altos, como cartão e cheque especial. A nossa pode entrar numa parcela que "
                 f"caiba, sem apertar o resto: {offers_text(ctx, s)}. Sem pressa pra decidir.",
             )
+        if heard.weekly:
+            # Paid by the week (a diarista, a street seller): the parcelas are monthly, and what they save each
+            # week becomes what fits a month.
+            s.awaiting_confirmation = False
+            if heard.weekly_cents:
+                monthly = heard.weekly_cents * 4
+                plan = ctx.policy.installment_offer(monthly_budget_cents=monthly, step=s.step, first_due=s.first_due)
+                if plan is not None:
+                    s.monthly_budget_cents = monthly
+                    return _propose(
+                        ctx,
+                        s,
+                        heard,
+                        plan,
+                        f"Por semana eu não consigo, as parcelas são mensais. Mas guardando {brl(heard.weekly_cents)} "
+                        f"por semana dá uns {brl(monthly)} por mês, e isso cabe numa parcela mensal.",
+                    )
+            return _say(
+                s,
+                heard,
+                "Entendi! As parcelas são mensais, mas dá pra ir guardando um pouco por semana até o vencimento. "
+                "Quanto você consegue separar por semana? Aí eu monto as parcelas pra caber. Hoje dá pra pagar "
+                f"{offers_text(ctx, s)}.",
+            )
         if heard.worry is not None:
             fear = worries.answer(heard.worry, ctx.creditor_name)
             tail = (
@@ -1116,7 +1140,7 @@ class OfflineNegotiator:
         return _say(
             s,
             heard,
-            f"{lead} Te chamo de novo uma vez só, {WEEKDAYS[when.weekday()]}, dia {when:%d/%m}, em horário "
+            f"{lead} Volto a falar com você uma vez só, {WEEKDAYS[when.weekday()]}, dia {when:%d/%m}, em horário "
             "comercial. Se quiser antes, é só mandar mensagem aqui.",
             action="later",
             promised_date=when,
@@ -1242,9 +1266,19 @@ class OfflineNegotiator:
         return _say(
             s,
             heard,
-            f"Aqui é a assistente virtual da {ctx.creditor_name}, CNPJ {ctx.creditor_cnpj}. Você pode "
-            "conferir o CNPJ no site da Receita Federal, e o boleto sai sempre em nome dessa empresa: "
-            f"nunca pague para outro nome. A dívida é de {ctx.debt_description.lower()} com {ctx.original_creditor}.",
+            _pick(
+                (
+                    f"Aqui é a assistente virtual da {ctx.creditor_name}, CNPJ {ctx.creditor_cnpj}. Você pode "
+                    "conferir o CNPJ no site da Receita Federal, e o boleto sai sempre em nome dessa empresa: "
+                    f"nunca pague para outro nome. A dívida é de {ctx.debt_description.lower()} com "
+                    f"{ctx.original_creditor}.",
+                    # Asked again ("e o boleto sai no nome de quem? tenho medo de golpe"): the same facts, other words.
+                    f"Pode checar tudo: quem cobra hoje a dívida de {ctx.debt_description.lower()} "
+                    f"({ctx.original_creditor}) é a {ctx.creditor_name}, CNPJ {ctx.creditor_cnpj}. O boleto e o PIX "
+                    "saem no nome dela; se aparecer qualquer outro nome na hora de pagar, não pague e me avise.",
+                ),
+                s.turns,
+            ),
         )
 
 

@@ -106,6 +106,8 @@ class Understanding(BaseModel):
     pay_by_card: bool = False  # "dá pra passar no cartão de crédito?": boleto or PIX only
     surprise: bool = False  # "800 por mês?? tá doida": a figure misread, explained, never a new offer
     good_news: bool = False  # "consegui uma vaga": glad for them, never "sinto muito"
+    weekly_cents: int | None = None  # "uns 40 toda sexta": a weekly sum, turned into what fits a month
+    weekly: bool = False  # "recebo por semana": paid weekly; the parcelas are monthly, said so
     handover: bool = False  # "sou a titular, minha filha me passou o celular": the titular, after a relative
     asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
@@ -731,6 +733,8 @@ ANGER = (
     r"\bchega de\b",
 )
 LATER = (
+    r"\b(te|lhe) (falo|aviso|respondo|digo|retorno|dou retorno)\b.{0,20}\b(semana|amanha|depois|mes|segunda|terca|"
+    r"quarta|quinta|sexta|sabado|\d{1,2}/)",
     r"\b(ai |entao |depois )?(te|lhe) (chamo|procuro|falo|aviso|escrevo|retorno) de novo\b",
     r"\bvou (passar|ir) (na|no|ate a|ate o) [a-z]+( [a-z]+)? "
     r"(amanha|depois|semana|segunda|e (pergunt|ver|falar|confirm))",
@@ -1004,7 +1008,7 @@ _PLAIN_YES_TEXT = """
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
-    sao cada da
+    sao cada da consigo ahhh ahhhh
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1023,6 +1027,17 @@ _WHEN_PAID = _any(r"\b(assim que|quando) (eu )?receber\b")
 _PERCENT_Q, _BUREAU_Q, _ILLNESS = _any(*PERCENT_Q), _any(*BUREAU_Q), _any(*ILLNESS)
 _PAY_ELSEWHERE, _OTHER_PAYER, _FEAR_Q = _any(*PAY_ELSEWHERE), _any(*OTHER_PAYER), _any(*FEAR_Q)
 _BEST_Q, _CLAIMED_AUTH, _ARE_YOU_HUMAN = _any(*BEST_Q), _any(*CLAIMED_AUTH), _any(*ARE_YOU_HUMAN)
+_WEEKLY = _any(
+    r"\b(toda|cada|por|na|uma vez por) semana\b(?! (que|q) vem)",
+    r"\bsemanal(mente)?\b",
+    r"\btoda (segunda|terca|quarta|quinta|sexta|sabado)( feira)?\b",
+    r"\brecebo por (semana|dia|diaria)\b",
+)
+_WEEKLY_AMOUNT = re.compile(
+    r"\b(?:uns |umas |tipo |de )?(\d{2,4})(?:,00)? ?(?:reais |real |conto |pila )?(?:toda|cada|por|na) "
+    r"(?:semana|sexta|sabado|segunda|terca|quarta|quinta)"
+    r"|\b(?:toda|cada|por) (?:semana|sexta|sabado)\b.{0,25}?\b(?:uns |tipo |de )?(\d{2,4})\b"
+)
 _NOT_CLOSING = re.compile(r"\bnao (quero |vou |prefiro |posso |da pra |consigo )?(fechar|fecho|fechamos|aceitar)\b")
 _FURTHEST = _any(r"\bo mais (pra frente|longe|tarde) (que|q) (vc|voce|vcs|der|puder|conseguir|da)")
 _ASKS_DAY = _any(r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)")
@@ -1357,6 +1372,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
     worry = worry_of(t)
+    weekly_amount = _WEEKLY_AMOUNT.search(t) if _has(t, _WEEKLY) else None
+    weekly_cents = int(weekly_amount.group(1) or weekly_amount.group(2)) * 100 if weekly_amount else None
     two = _TWO_COUNTS.search(t)
     compare = (int(two.group(2)), int(two.group(3))) if two and two.group(2) != two.group(3) else None
     asks = (
@@ -1414,6 +1431,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_range=_has(t, _RANGE_Q),
             asks_smallest=_has(t, _SMALLEST_Q),
             handover=_has(t, _HANDOVER),
+            weekly=_has(t, _WEEKLY),
+            weekly_cents=weekly_cents,
             furthest=_has(t, _FURTHEST),
             asks_day=_has(t, _ASKS_DAY) and day is None,
             exception=_has(t, _EXCEPTION),
@@ -1477,6 +1496,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.deceased), False
     if _has(t, _VIOLENCE):
         return u(Intent.violence), False
+    if _has(t, _WEEKLY) and count is None and (weekly_cents is not None or amount is None):
+        # "Dá pra ir pagando toda semana uns 40?": a monthly plan that fits what they save each week.
+        return u(Intent.debt_question).model_copy(update={"amount_cents": None, "day": None, "accepts": False}), False
     if _has(t, _PAY_BY_CARD):
         return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False, "worry": None}), False
     if amount is not None and _has(t, _SURPRISE) and count is None:

@@ -43,8 +43,8 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     """
     # "os 3 primeiros são 184": the 3 names the question, not the answer.
     folded = re.sub(r"\b(3|tres)\s+(primeiros|digitos|numeros|primeiras)\b", " ", _fold(text)).strip()
-    if len(folded) > MAX_ANSWER_CHARS:
-        return None
+    if len(folded) > MAX_ANSWER_CHARS or _NOT_THE_FIRST.search(folded):
+        return None  # "os três últimos são 214": the wrong end of the CPF, asked again, never an attempt
     tokens = re.findall(r"\d|[a-z]+", folded)
     words = [t for t in tokens if not t.isdigit()]
     if any(t.isdigit() for t in tokens):
@@ -67,6 +67,7 @@ def extract_first_digits(text: str, n: int = 3) -> str | None:
     return "".join(spoken)[:n]
 
 
+_NOT_THE_FIRST = re.compile(r"\b(ultimos|ultimas|finais|final|termina|terminam|do meio)\b")
 _DIGIT_WORD = "(?:zero|um|uma|dois|duas|tres|quatro|cinco|seis|meia|sete|oito|nove)"
 _SPOKEN_TAIL = re.compile(rf"(?:^|[:.,!]\s*|\be\s|\bsao\s|\bcomeca com\s)((?:{_DIGIT_WORD}\s+){{2}}{_DIGIT_WORD})\W*$")
 

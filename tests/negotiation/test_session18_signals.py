@@ -427,3 +427,40 @@ def test_a_new_job_is_good_news_and_not_closing_now_is_later() -> None:
     assert "sinto muito" not in out[0].reply.lower()
     assert out[1].action == "later"
     assert not understand("prefiro nao fechar nada agora", TODAY).accepts
+
+
+def test_paid_by_the_week_hears_the_parcelas_are_monthly_and_what_fits() -> None:
+    out = talk(
+        ctx(),
+        "eu sou diarista moça, recebo por semana e em dinheiro, toda sexta a patroa paga na mao",
+        "da pra eu ir pagando toda semana um pouquinho? tipo uns 40 toda sexta feira",
+    )
+    assert "por semana" in out[0].reply
+    assert out[0].state.pending_offer is None or not out[0].state.awaiting_confirmation
+    assert "R$ 160,00 por mês" in out[1].reply
+    offer = out[1].state.pending_offer
+    assert offer is not None
+    assert offer.installment_amounts_cents[-1] <= 16_000
+
+
+def test_the_last_digits_are_never_an_attempt() -> None:
+    assert extract_first_digits("os tres ultimos sao 214") is None
+    assert extract_first_digits("termina com 214") is None
+
+
+def test_asked_twice_who_we_are_the_answer_changes_its_words() -> None:
+    out = talk(ctx(), "isso é golpe?", "e o boleto vai sair no nome de quem? tenho medo de golpe")
+    first, second = (set(d.reply.split(". ")) for d in out)
+    assert not first & second
+    assert "Certo Recuperadora" in out[1].reply
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("vou conversar com meu filho se ele me ajuda e te falo semana q vem", Intent.later),
+        ("pago semana que vem", Intent.promise),
+    ],
+)
+def test_a_word_back_next_week_is_later_and_paying_next_week_a_promise(text: str, intent: Intent) -> None:
+    assert understand(text, TODAY).intent is intent
