@@ -582,7 +582,8 @@ _RELATIVE_DIED = re.compile(
     rf"|perdi (a |o )?(minha |meu ){RELATIVE}\b"
     # "o enterro da minha mãe", "o bolo da minha falecida": a loss of the writer's own, not the titular's.
     rf"|(velorio|enterro|funeral|sepultamento|luto|morte|falecimento) (d[oa] |pel[oa] )?(minha |meu ){RELATIVE}\b"
-    r"|(minha|meu) (falecid[oa]|finad[oa])\b)"
+    r"|(minha|meu) (falecid[oa]|finad[oa])\b"
+    r"|\b(sou|fiquei|to|estou|ando) viuv[oa]\b)"
 )
 THIRD_PARTY = (
     rf"\bsou (a |o |tipo )?{RELATIVE}\b(?! (solo|solteir[oa]|de \d|de familia|separad[oa]|viuv[oa]|sozinh[oa]))",

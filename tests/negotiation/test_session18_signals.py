@@ -196,6 +196,7 @@ def test_goods_never_delivered_are_a_dispute_and_a_shop_that_closed_is_no_yes(te
         "sei... esse dinheiro eu peguei pra pagar o velorio e o enterro da minha mae",
         "o bolo da minha falecida era o melhor do mundo",
         "depois do funeral do meu pai fiquei sem nada",
+        "sou viuvo desde o ano passado, to sozinho",
     ],
 )
 def test_a_loss_of_ones_own_is_told_as_a_relatives_never_the_titulars(text: str) -> None:
