@@ -144,6 +144,10 @@ AFTER_REPRESENTATIVE = (
     "A equipe responsável já tem o seu pedido e vai responder depois de conferir a procuração. Por aqui, por "
     "segurança do titular, não passo informação nenhuma.",
 )
+# Refusing the CPF for good, before it ("esquece então, tchau"): a goodbye, not the question again.
+_LEAVING = re.compile(
+    r"\b(tchau|xau|esquece|deixa pra la|nao quero (mais|saber|nada)|nao vou (passar|dar|informar)|nem vem)\b"
+)
 # After a death was told: "sou obrigado a pagar a dívida dele?" gets the rule (no debt passes to the
 # family; only what was left, in the inventário, and up to its value), never silence or a pitch.
 _HEIR_Q = re.compile(
@@ -498,6 +502,15 @@ class ConversationFlow:
                 [REPRESENTATIVE_TEXT],
                 contact=ContactRequest(kind="third_party", session_id=conv.id, notes=REPRESENTATIVE_NOTE),
                 outcome=self._outcome(conv, state, "no_contact", reason="third_party", notes=REPRESENTATIVE_NOTE),
+                understood=heard.intent,
+            )
+        if heard.intent is Intent.refuse and _LEAVING.search(fold(text)):
+            # Asked for the digits and refused for good ("esquece então, tchau"): a kind goodbye, not the
+            # question again; nothing about the debt was said, and the way back stays open.
+            state.end("completed")
+            return Turn(
+                [texts.pick(texts.GOODBYE_BEFORE_VALIDATION, n)],
+                outcome=self._outcome(conv, state, "no_contact", reason="refused", notes="Não quis se identificar."),
                 understood=heard.intent,
             )
         special = self._special_before_validation(conv, state, heard.intent, n, someone_else=heard.someone_else)

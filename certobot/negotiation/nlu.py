@@ -734,6 +734,7 @@ ANGER = (
     r"\bchega de\b",
 )
 LATER = (
+    r"^(ok,? |ta,? |entao,? |blz,? )?(tchau|xau|flw|falou entao|ate mais|ate logo|fui)\W*$",
     r"\b(te|lhe) (falo|aviso|respondo|digo|retorno|dou retorno)\b.{0,20}\b(semana|amanha|depois|mes|segunda|terca|"
     r"quarta|quinta|sexta|sabado|\d{1,2}/)",
     r"\b(ai |entao |depois )?(te|lhe) (chamo|procuro|falo|aviso|escrevo|retorno) de novo\b",

@@ -243,6 +243,13 @@ CALM_BEFORE_VALIDATION = Phrases(
 LATER_BEFORE_VALIDATION = Phrases(
     "later_before_validation", ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
 )
+GOODBYE_BEFORE_VALIDATION = Phrases(
+    "goodbye_before_validation",
+    (
+        "Tudo bem, sem problema. Sem os 3 primeiros dígitos eu não consigo falar do assunto, é pra sua "
+        "segurança. Se quiser retomar, é só mandar um oi por aqui. Até mais!",
+    ),
+)
 DEBT_BEFORE_VALIDATION = Phrases(
     "debt_before_validation",
     (

@@ -230,6 +230,18 @@ class TestBeforeValidation:
         assert "Identidade confirmada" in reply[0]
         assert "615,00" in reply[0]
 
+    async def test_refusing_the_cpf_for_good_gets_a_goodbye_and_one_outcome(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="432.10", phone="+5511987651032")
+        p = digits(d["phone"])
+        await stack.say(p, "fala logo quanto q é, nao vou ficar passando cpf pra ninguem no zap")
+        bye = await stack.say(p, "esquece entao, tchau")
+        assert "Até mais" in bye[0]
+        assert "432,10" not in " ".join(stack.graph.texts_to(p))
+        outcome = await stack.outcome(p)
+        assert outcome is not None
+        assert outcome["reason"] == "refused"
+        assert outcome["outcome"] == "no_contact"
+
     async def test_why_the_cpf_is_explained_before_asking_again(self, stack: Stack) -> None:
         d = await create_debtor(stack.crm, phone="+5511987651006")
         p = digits(d["phone"])
