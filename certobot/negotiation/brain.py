@@ -498,6 +498,12 @@ class OfflineNegotiator:
                 s.preferred_installments = most.installments
                 return _propose(ctx, s, heard, most, "A menor parcela que consigo é essa.")
         d = handler(ctx, s, heard)
+        if heard.method_trouble and heard.intent is not Intent.payment_method and d.action == "continue":
+            # "E se for em 5x? pago na lotérica né, não tenho conta": the terms, and the way to pay answered too.
+            d.reply = (
+                "Pode, sim: o boleto se paga em dinheiro em qualquer lotérica, sem precisar de conta em banco. "
+                + d.reply
+            )
         if heard.worry is not None and heard.intent is not Intent.debt_question and d.action == "continue":
             # "Faz em 8 de 80, mas vão cortar minha luz?": the terms, and the fear answered too.
             d.reply = f"{worries.answer(heard.worry, ctx.creditor_name)} {d.reply}"
