@@ -24,6 +24,10 @@ class AfterDeal(StrEnum):
     change = "change"  # new terms ("muda pra 3x", "prefiro à vista"): the existing renegotiation
     date_change = "date_change"  # only the due date moves: same count, same amounts
     early_payment = "early_payment"  # "se eu pagar antes ganho desconto?"
+    money_back = "money_back"  # "paguei duas vezes", "coloquei 48 e não 480", "o que paguei volta?": the team checks
+    how_long = "how_long"  # "quanto tempo demora?", "paguei e meu nome continua no Serasa"
+    hardship = "hardship"  # "fui demitido, não vou conseguir a próxima parcela": fewer, smaller parcelas offered
+    registered = "registered"  # "ficou registrado mesmo? não tem papel nenhum": the boleto and the receipt
     other_number = "other_number"  # "manda pro zap da minha filha": never sent anywhere but here
     other_debt = "other_debt"  # "tenho outra dívida com vocês?": never invented
     pay_error = "pay_error"  # "o pix dá erro no app"
@@ -258,19 +262,57 @@ _TERMS_SAID = _any(
     r"\?",
 )
 
+MONEY_BACK = (
+    r"\b(paguei|pago|paguei o \w+|pagamos|cobrou|cobraram|descontou|descontaram) (duas|2) vezes\b",
+    r"\bpaguei (a mais|errado|o valor errado|valor errado|em dobro|dobrado)\b",
+    r"\b(coloquei|digitei|botei|mandei|transferi|fiz o pix)\b.{0,30}\b(errado|a menos|a mais|e nao (o|os)\b)",
+    r"\b(volta|voltar|devolve|devolvem|devolver|devolucao|estorno|estornar|estornam|reembols\w*|ressarc\w*"
+    r"|dinheiro de volta|meu dinheiro)\b",
+)
+HOW_LONG = (
+    r"\b(quanto tempo|qnto tempo|qto tempo|demora|demorar|prazo)\b",
+    r"\b(serasa|spc|nome sujo|negativad\w*|score|nome limpo|limpar (o|meu) nome|meu nome)\b.{0,40}"
+    r"\b(continua|ainda|sai|saiu|limpa|quando|tira|tirar|baixa)\b",
+    r"\b(continua|ainda|quando sai|quando limpa|nao saiu)\b.{0,30}\b(serasa|spc|negativad\w*|nome sujo)\b",
+)
+HARDSHIP = (
+    r"\b(fui demitid[oa]|perdi (o|meu) (emprego|trampo|servico|trabalho)|fiquei desempregad[oa]|me mandaram embora)",
+    r"\bnao vou (conseguir|dar conta de|poder) pagar (a|as) (proxima|proximas|outra|outras|parcela|parcelas)\b",
+    r"\b(apertou|apertado|sem dinheiro|nao tenho como pagar)\b.{0,30}\b(parcela|proxima|boleto)\b",
+)
+REGISTERED = (
+    r"\b(ficou|ta|esta|foi|fica) (mesmo )?(registrad\w*|anotad\w*|salv\w*|valendo|confirmad\w*)\b.{0,40}\?",
+    r"\b(isso|o acordo) (ficou|ta|esta|foi) (mesmo )?(registrad\w*|anotad\w*|salv\w*|valendo)\b",
+    r"\b(nao tem|sem|nenhum) (papel|contrato|comprovante|documento)\b",
+    r"\b(depois|e se)\b.{0,40}\b(disserem|falarem|dizerem|alegarem|acharem) (q|que) (eu )?(nao|n) (paguei|pagei|pago)",
+)
+
 ORDERED: list[tuple[AfterDeal, re.Pattern[str]]] = [
     # Someone else's number first: "manda o boleto de novo pro zap da minha filha" is never a plain resend.
     (AfterDeal.other_number, _any(*OTHER_NUMBER)),
     (AfterDeal.other_debt, _any(*OTHER_DEBT)),
     (AfterDeal.pay_error, _any(*PAY_ERROR)),
+    # Money paid wrong or twice, a job lost, "ficou registrado?": each before "paguei" and the second copy.
+    (AfterDeal.money_back, _any(*MONEY_BACK)),
+    (AfterDeal.hardship, _any(*HARDSHIP)),
+    (AfterDeal.registered, _any(*REGISTERED)),
     # "pagar antes do vencimento" speaks of the due date without moving it.
     (AfterDeal.early_payment, _any(*EARLY_PAYMENT)),
     (AfterDeal.date_change, _any(*DATE_CHANGE)),
-    (AfterDeal.change, _any(*CHANGE)),
+    (
+        AfterDeal.change,
+        _any(
+            *CHANGE,
+            r"\b(prefiro|preferia|quero|queria|vou)\b.{0,10}\b(pagar|quitar) (tudo|o resto"
+            r"|o restante|o saldo)( de uma vez| a vista| agora| logo)?\b",
+        ),
+    ),
     (AfterDeal.cancel, _any(*CANCEL)),
     # "o boleto não veio, eu pago no caixa": the boleto is what is missing; where to pay comes after.
     (AfterDeal.resend, _any(*RESEND)),
     # "paguei na lotérica", "paguei a primeira, quando vence a próxima?": the payment told comes first.
+    # "Paguei e meu nome continua no Serasa": the time it takes is the question, not the payment told.
+    (AfterDeal.how_long, _any(*HOW_LONG)),
     (AfterDeal.paid, _any(*PAID)),
     (AfterDeal.where_to_pay, _any(*WHERE_TO_PAY)),
     (AfterDeal.terms, _any(*TERMS)),
@@ -282,11 +324,25 @@ _NEGATED_ASK: dict[AfterDeal, re.Pattern[str]] = {
     AfterDeal.cancel: re.compile(_NEGATED + r"(cancel|desist|desfaz)"),
     AfterDeal.change: re.compile(_NEGATED + r"(mudar|trocar|alterar|refazer)"),
     AfterDeal.date_change: re.compile(_NEGATED + r"(mudar|trocar|alterar|adiar|remarcar)"),
-    AfterDeal.early_payment: re.compile(_NEGATED + r"(antecip|adiant|pagar antes)"),
+    # "Prefiro pagar tudo de uma vez" after a plan: a change to cash (the new total shown), not advice.
+    AfterDeal.early_payment: re.compile(
+        _NEGATED + r"(antecip|adiant|pagar antes)"
+        r"|^(?!.*\b(antes|adiant|antecip))"
+        r".*\b(prefiro|preferia|quero|queria|vou)\b.{0,10}\b(pagar|quitar) (tudo|o resto|o restante|o saldo)"
+    ),
 }
 AUDIO_KINDS = frozenset({"audio", "voice"})
 IMAGE_KINDS = frozenset({"image", "document"})  # a photo or a PDF after a deal: most often a receipt
 REACTION_KINDS = frozenset({"reaction"})  # a ❤️ or 👍 on the bot's message: an ok, never "can't open this"
+
+
+_PAID_ANY = _any(*PAID)
+
+
+def says_paid(text: str) -> bool:
+    """The message tells of a payment made ("já paguei a primeira"), whatever else it asks."""
+    t = normalize(text)
+    return _PAID_ANY.search(t) is not None and not (_NOT_PAID.search(t) and not re.search(r"\b(ja|agora) paguei\b", t))
 
 
 def read(text: str | None, kind: str = "text") -> AfterDeal | None:
@@ -371,6 +427,37 @@ REPLIES: dict[AfterDeal, tuple[str, ...]] = {
         "Combinado! Se precisar de algo do acordo, é só me chamar por aqui.",
         "Certinho. Estou por aqui se surgir qualquer dúvida.",
         "Tudo certo, então! Qualquer coisa, é só me escrever.",
+    ),
+    AfterDeal.money_back: (
+        "Entendi, e nada se perde: todo pagamento fica registrado no banco com o seu CPF. Já passei pra equipe "
+        "conferir, e ela te responde por aqui: o que foi pago a mais é devolvido ou abatido, e se faltou alguma "
+        "coisa, ela te manda o valor certinho da diferença. Guarde o comprovante, por favor.",
+        "Pode deixar, já avisei a equipe: ela confere no banco o que entrou e te responde por aqui, com a "
+        "devolução ou o abatimento do que passou do valor, ou com o que falta pagar. O comprovante é a sua "
+        "garantia, então guarde ele.",
+    ),
+    AfterDeal.how_long: (
+        "PIX compensa na hora e boleto em até 3 dias úteis. Depois que o pagamento compensa, o credor tem até 5 "
+        "dias úteis pra pedir a retirada do seu nome do Serasa e do SPC (Súmula 548 do STJ). Se passar disso, "
+        "escreva *atendente* que a equipe verifica.",
+        "O prazo é assim: o pagamento compensa (PIX na hora, boleto em até 3 dias úteis) e, a partir daí, o "
+        "credor tem até 5 dias úteis pra pedir a baixa do seu nome no Serasa e no SPC. Passou disso, me avisa "
+        "que a equipe verifica.",
+    ),
+    AfterDeal.hardship: (
+        "Poxa, sinto muito 😞 Não precisa ficar sem pagar: dá pra refazer o acordo em mais parcelas, com valor "
+        "menor. Me diz em quantas vezes, ou quanto cabe por mês, que eu te mostro como fica. Se preferir, escreva "
+        "*atendente*.",
+        "Sinto muito mesmo. A gente pode refazer o acordo pra caber: mais parcelas, valor menor por mês. Me diz "
+        "quanto dá por mês que eu monto, sem pressa.",
+    ),
+    AfterDeal.registered: (
+        "Ficou, sim: o acordo está registrado no sistema da {creditor}, com data e valores, e o boleto em PDF que "
+        "te mandei é o seu documento. Quando você paga, o banco registra com o seu CPF, e o comprovante é a sua "
+        "garantia: guarde ele. Se quiser uma confirmação por escrito, escreva *atendente*.",
+        "Está registrado, pode confiar: o boleto sai no nome da {creditor} e o banco guarda cada pagamento com o "
+        "seu CPF. Guardando o comprovante, ninguém pode dizer que você não pagou. Qualquer dúvida, a equipe "
+        "confere pra você (escreva *atendente*).",
     ),
     AfterDeal.audio: (
         "Ainda não consigo ouvir áudio por aqui, desculpa 🙈 Pode me escrever? Aí te respondo na hora.",

@@ -784,6 +784,20 @@ class ConversationFlow:
             or heard.intent == Intent.cancel
             or (heard.intent in (Intent.opt_out, Intent.refuse) and "cancel" in fold(text))
         ):
+            if after_deal.says_paid(text) and conv.debtor_cpf is not None:
+                # "Já paguei a primeira, mas quero cancelar o resto": what was paid must be looked at by a
+                # person (refund or what it settles); cancelling here would tell them they owe nothing.
+                queue_contact(
+                    w,
+                    conv.debtor_cpf,
+                    ContactRequest(kind="handoff", session_id=conv.id, notes="Quer cancelar depois de pagar parte."),
+                    key=f"contact:{conv.id}:{msg.wamid}",
+                )
+                return [
+                    "Entendi. Como você já pagou uma parte, o cancelamento precisa passar pela equipe: ela confere o "
+                    "que entrou e te responde por aqui, inclusive sobre o que já foi pago. Se quiser falar agora com "
+                    "uma pessoa, escreva *atendente*."
+                ]
             return await self._cancel_agreement(w, conv, outcome)
         n = conv.state_version or 0  # the thread's turn count: the next phrasing, never the same one twice in a row
         if kind is None and heard.worry is not None:
@@ -819,6 +833,16 @@ class ConversationFlow:
             return await self._renegotiate(w, conv, msg, replaces=True)
         if kind is AfterDeal.paid:
             return [after_deal.paid_text(n, await self._paid_so_far(w, conv))]
+        if kind is AfterDeal.money_back and conv.debtor_cpf is not None:
+            # Paid twice, paid the wrong amount, wants money back: a person of the team checks the bank.
+            queue_contact(
+                w,
+                conv.debtor_cpf,
+                ContactRequest(
+                    kind="handoff", session_id=conv.id, notes="Pagamento a conferir: " + (msg.text or "")[:200]
+                ),
+                key=f"contact:{conv.id}:{msg.wamid}",
+            )
         if kind is AfterDeal.terms:
             return [await self._agreed_terms(w, conv, outcome, n)]
         if kind is AfterDeal.early_payment:

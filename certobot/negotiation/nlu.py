@@ -1010,7 +1010,7 @@ _PLAIN_YES_TEXT = """
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
-    sao cada da consigo ahhh ahhhh
+    sao cada da consigo ahhh ahhhh concordo concordamos
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1040,6 +1040,8 @@ _WEEKLY_AMOUNT = re.compile(
     r"(?:semana|sexta|sabado|segunda|terca|quarta|quinta)"
     r"|\b(?:toda|cada|por) (?:semana|sexta|sabado)\b.{0,25}?\b(?:uns |tipo |de )?(\d{2,4})\b"
 )
+# "Tô ocupada agora, mas fala": busy, and still listening.
+_GO_AHEAD = re.compile(r"\b(mas|pode) (fala|falar|diz|dizer|manda|mandar|pode falar|pode mandar)\b\W*$")
 _NOT_CLOSING = re.compile(r"\bnao (quero |vou |prefiro |posso |da pra |consigo )?(fechar|fecho|fechamos|aceitar)\b")
 _FURTHEST = _any(r"\bo mais (pra frente|longe|tarde) (que|q) (vc|voce|vcs|der|puder|conseguir|da)")
 _ASKS_DAY = _any(r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)")
@@ -1536,6 +1538,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     paying = _has(t, _PROMISE) or _has(t, _PAYING)
     if paying and day is not None and count is None and amount is None:
         return u(Intent.promise), False
+    if _has(t, _LATER) and _GO_AHEAD.search(t):
+        return u(Intent.greeting), False  # "tô ocupada, mas fala": go ahead, never "depois" (nor the classifier's)
     if _has(t, _LATER):
         if _has(t, _BUSY_ASKS):
             return u(Intent.debt_question), False  # "to no trampo, é rapidinho?": they ask, they don't leave
