@@ -486,8 +486,15 @@ class OfflineNegotiator:
                 ),
             )
         if heard.intent is Intent.unknown and heard.bare_cents:
-            # "1500" after the CPF: an amount (before it, the same digits would be an answer to the challenge).
-            heard = heard.model_copy(update={"intent": Intent.amount, "amount_cents": heard.bare_cents})
+            # "1500" after the CPF: an amount (before it, the same digits would be an answer to the challenge);
+            # "4", after the plans were shown, is a count the policy allows.
+            bare = heard.bare_cents
+            if bare % 100 == 0 and 2 <= bare // 100 <= ctx.terms.max_installments:
+                heard = heard.model_copy(
+                    update={"intent": Intent.installments, "installments": bare // 100, "wants_installments": True}
+                )
+            elif bare >= 1000:
+                heard = heard.model_copy(update={"intent": Intent.amount, "amount_cents": bare})
         handler = self.handlers.get(heard.intent, self._unknown)
         if heard.asks_range and heard.installments is None:
             handler = self._debt_question  # the span of plans, not one plan to confirm

@@ -528,6 +528,9 @@ class ConversationFlow:
         if digits is None and heard.intent in NOT_AN_ANSWER:
             state.prompts += 1
             return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
+        if digits is None and heard.assisted:
+            state.prompts += 1
+            return Turn([texts.pick(texts.ASSISTED_BEFORE_VALIDATION, n)], understood=heard.intent)
         if digits is None:
             state.prompts += 1
             if state.prompts == 1:
@@ -730,7 +733,8 @@ class ConversationFlow:
     async def _after_third_party(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str] | None:
         # Even with the debtor's digits typed now: the person said they are not the debtor. Unless the titular
         # says they took the phone: then a new conversation asks them for the digits, as anyone.
-        if understand(msg.text or "", today_sp()).handover:
+        said = understand(msg.text or "", today_sp())
+        if said.handover or said.assisted:
             return None
         if str((conv.outcome or {}).get("qualitative_notes") or "") == REPRESENTATIVE_NOTE:
             return [texts.pick(AFTER_REPRESENTATIVE, conv.state_version or 0)]

@@ -108,6 +108,7 @@ class Understanding(BaseModel):
     good_news: bool = False  # "consegui uma vaga": glad for them, never "sinto muito"
     weekly_cents: int | None = None  # "uns 40 toda sexta": a weekly sum, turned into what fits a month
     weekly: bool = False  # "recebo por semana": paid weekly; the parcelas are monthly, said so
+    assisted: bool = False  # "sou o neto, ela tá do meu lado e eu escrevo o que ela fala": the titular, helped
     handover: bool = False  # "sou a titular, minha filha me passou o celular": the titular, after a relative
     asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
@@ -141,8 +142,10 @@ NUMBER_WORDS = {
     "dois": 2,
     "duas": 2,
     "tres": 3,
+    "treis": 3,  # as it is said, and typed, in much of the country
     "quatro": 4,
     "cinco": 5,
+    "sinco": 5,
     "seis": 6,
     "sete": 7,
     "oito": 8,
@@ -840,6 +843,8 @@ GREETING = (
     r"^(fala|fala ai|pode falar|diga|diz|pois nao)\W*$",  # "go ahead": never a request for a person
 )
 DEBT_Q = (
+    r"\bquanto (que )?(e|eh|fica|ta|da) (mesmo )?(a conta|a divida|o total|o valor|isso|tudo)?\W*$",
+    r"^(e )?(quato|quantu|qnto|qto|quanto) (que )?(e|eh|fica|ta)\b",
     r"\b(q|que|qual) divida (e|eh|seria) essa\b",
     r"\bde onde (vem|veio|e|eh|surgiu) (essa|isso|a divida|essa divida|esse valor)?",
     r"\bcobranca\b.*\?",
@@ -1010,7 +1015,7 @@ _PLAIN_YES_TEXT = """
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
-    sao cada da consigo ahhh ahhhh concordo concordamos
+    sao cada da consigo ahhh ahhhh concordo concordamos podi bolete boleti fecha fexa pode
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
@@ -1021,7 +1026,7 @@ _SETTLE, _ACCEPT, _REFUSE, _REFUSE_WORDS = _any(*SETTLE), _any(*ACCEPT), _any(*R
 _LATER, _CHANGE, _CONDITIONAL, _GREETING = _any(*LATER), _any(*CHANGE), _any(*CONDITIONAL), _any(*GREETING)
 _DEBT_Q, _PIX, _BOLETO = _any(*DEBT_Q), _any(*METHOD_PIX), _any(*METHOD_BOLETO)
 _BY_DIVISION = _any(r"parcel", r"dividi", r"vezes", r"\bcada (uma|1|parcela|prestacao|mes|boleto)\b")
-_MONTHLY = _any(r"\b(por|ao|cada) mes\b", r"\bmensa(l|is)\b", r"/mes\b")
+_MONTHLY = _any(r"\b(por|ao|cada|todo) mes\b", r"\btodos os meses\b", r"\bmensa(l|is)\b", r"/mes\b")
 _FORGIVEN = _any(r"\bperdo(a|am|ar)\b", r"\banisti", r"\bzera(r|m)? a divida")
 _ENTRADA = _any(r"\bentrada\b")
 _PAYING = _any(r"\b(eu )?(pago|vou acertar|acerto|quito)\b")
@@ -1042,6 +1047,9 @@ _WEEKLY_AMOUNT = re.compile(
 )
 # "Tô ocupada agora, mas fala": busy, and still listening.
 _GO_AHEAD = re.compile(r"\b(mas|pode) (fala|falar|diz|dizer|manda|mandar|pode falar|pode mandar)\b\W*$")
+_LOST = re.compile(
+    r"\b(nao|n|num) (intendi|entendi|entendo|intendo|to entendendo|estou entendendo)\b(?! (por ?que|pq))"
+)
 _NOT_CLOSING = re.compile(r"\bnao (quero |vou |prefiro |posso |da pra |consigo )?(fechar|fecho|fechamos|aceitar)\b")
 _FURTHEST = _any(r"\bo mais (pra frente|longe|tarde) (que|q) (vc|voce|vcs|der|puder|conseguir|da)")
 _ASKS_DAY = _any(r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)")
@@ -1055,6 +1063,12 @@ _GOOD_NEWS = _any(
     r"\b(consegui|arrumei|arranjei|passei (na|numa)|fui chamad[oa] (pra|para|numa)) (uma |um |1 )?(vaga|emprego|trampo|"
     r"servico|trabalho|entrevista)",
     r"\bcomeco (a trabalhar|no emprego|no trampo|mes (que|q) vem|semana (que|q) vem)",
+)
+_ASSISTED = _any(
+    r"\b(ela|ele) (ta|esta|tá) (aqui )?(do meu lado|aqui comigo|comigo aqui|junto comigo|aqui do lado)\b",
+    r"\beu (escrevo|digito|to escrevendo|estou escrevendo|to digitando|estou digitando) (o que|pra|por) (ela|ele)\b",
+    r"\b(escrevendo|digitando) (pra|por) (ela|ele|minha (avo|vo|mae)|meu (avo|vo|pai))\b.{0,40}\b(do meu lado|aqui|"
+    r"nao enxerga|nao sabe (ler|escrever|mexer))",
 )
 _HANDOVER = _any(
     r"\b(me passou|me passaram|me deu|me entregou|passou pra mim) o (celular|telefone|cel|zap|whats|aparelho)\b",
@@ -1435,6 +1449,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_range=_has(t, _RANGE_Q),
             asks_smallest=_has(t, _SMALLEST_Q),
             handover=_has(t, _HANDOVER),
+            assisted=_has(t, _ASSISTED),
             weekly=_has(t, _WEEKLY),
             weekly_cents=weekly_cents,
             furthest=_has(t, _FURTHEST),
@@ -1447,7 +1462,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
             asks_best=_has(t, _BEST_Q),
             claims_auth=_has(t, _CLAIMED_AUTH),
-            bare_cents=_cents_of(t) if re.fullmatch(r"\d{2,6}(,\d{2})?", t) else None,
+            bare_cents=_cents_of(t) if re.fullmatch(r"\d{1,6}(,\d{2})?", t) else None,
             about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
             representative=_has(t, _REPRESENTATIVE),
             asks_my_data=_has(t, _MY_DATA),
@@ -1470,6 +1485,13 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     if _has(t, _ARE_YOU_HUMAN):
         return u(Intent.bot_question), False
+    if _LOST.search(t) and count is amount is down is None and len(_TOKENS.findall(t)) <= 8:
+        # "não intendi nada minha fia": lost, not a no; explained again in plain words.
+        return u(Intent.unknown).model_copy(update={"puzzled": True}), False
+    if _has(t, _ASSISTED) and not _has(t, _CRISIS_OF_ONESELF) and not _has(t, _DECEASED_ANY):
+        # The titular beside a relative who types for them (sight, schooling, age): the titular is the one
+        # talking, and answers the CPF question as anyone; never a third party turned away.
+        return u(Intent.greeting), False
     if _has(t, _HANDOVER) and not _has(t, _CRISIS_OF_ONESELF):
         # The titular taking the family phone from the relative who answered: never a third party. A shared
         # phone is common, and the titular must not be locked out of their own number; the CPF still decides.

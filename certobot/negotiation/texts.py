@@ -243,6 +243,13 @@ CALM_BEFORE_VALIDATION = Phrases(
 LATER_BEFORE_VALIDATION = Phrases(
     "later_before_validation", ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
 )
+ASSISTED_BEFORE_VALIDATION = Phrases(
+    "assisted_before_validation",
+    (
+        "Tudo bem, pode escrever por quem está do seu lado, desde que seja o titular e esteja de acordo. Pra "
+        "segurança, me manda os 3 primeiros dígitos do CPF do titular, ditos por ele mesmo.",
+    ),
+)
 GOODBYE_BEFORE_VALIDATION = Phrases(
     "goodbye_before_validation",
     (

@@ -465,3 +465,41 @@ def test_asked_twice_who_we_are_the_answer_changes_its_words() -> None:
 )
 def test_a_word_back_next_week_is_later_and_paying_next_week_a_promise(text: str, intent: Intent) -> None:
     assert understand(text, TODAY).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("nao intendi nada minha fia", Intent.unknown),
+        ("QUATO E", Intent.debt_question),
+        ("desculpa minha filha esqueci, quanto que e mesmo a conta?", Intent.debt_question),
+        ("NAO TENHO TUDO PODI DIVIDI EM TREIS VEIS", Intent.installments),
+        ("ah agora intendi. intao quero paga um poquinho todo mes", Intent.installments),
+        ("oi aqui e o neto dela, ela ta aqui do meu lado e eu escrevo o que ela fala", Intent.greeting),
+        ("sou a filha dela", Intent.third_party),
+        ("to ocupada agr, mas fala", Intent.greeting),
+    ],
+)
+def test_how_elderly_and_low_literacy_people_write(text: str, intent: Intent) -> None:
+    assert understand(text, TODAY).intent is intent
+
+
+def test_lost_is_explained_again_and_never_a_better_offer_for_a_no() -> None:
+    out = talk(ctx(), "nao intendi nada minha fia")
+    assert "Melhorei" not in out[0].reply
+    assert out[0].state.step == 0
+    assert "atendente" in out[0].reply
+
+
+def test_a_bare_count_after_the_plans_is_the_count() -> None:
+    out = talk(ctx(), "parcela", "4", "sim")
+    assert out[1].state.pending_offer is not None
+    assert out[1].state.pending_offer.installments == 4
+    assert out[2].agreement is not None
+    assert out[2].agreement.installments == 4
+
+
+def test_a_phonetic_yes_closes_and_treis_veis_is_three() -> None:
+    assert understand("NAO TENHO TUDO PODI DIVIDI EM TREIS VEIS", TODAY).installments == 3
+    heard = understand("TA BOM PODI MANDA O BOLETE", TODAY)
+    assert heard.plain
