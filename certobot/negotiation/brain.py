@@ -455,6 +455,15 @@ class OfflineNegotiator:
         if heard.furthest:
             # "Põe a primeira o mais pra frente que você conseguir": the furthest date the policy allows.
             s.first_due = policy.first_due(ctx.today + timedelta(days=366))
+        if heard.no_pitch and not heard.accepts:
+            # "Nem vem me oferecer desconto agora": heard, and no offer in this reply.
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                "Tudo bem, sem proposta agora. O que você me pediu fica registrado, e quando quiser falar de "
+                "valores é só me chamar aqui. Se preferir uma pessoa da equipe, escreva *atendente*.",
+            )
         if heard.asks_day and heard.intent not in (Intent.later, Intent.promise):
             # "No dia que cai o bolsa, pode ser?": which day, before any yes.
             s.awaiting_confirmation = False
@@ -1207,6 +1216,9 @@ class OfflineNegotiator:
         )
 
     def _cpf_after_validation(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.data_access:
+            s.awaiting_confirmation = False
+            return _say(s, heard, DATA_ACCESS_TEXT, notes=DATA_ACCESS_NOTE)
         if heard.asks_discretion:
             return _say(s, heard, DISCRETION_TEXT)
         if heard.asks_my_data:
@@ -1296,6 +1308,13 @@ class OfflineNegotiator:
 
 
 PRESCRIPTION_YEARS = 5
+# A request of access to one's own data (LGPD, art. 18): recorded as that, answered in 15 days (art. 19, II).
+DATA_ACCESS_TEXT = (
+    "É seu direito, pela LGPD (art. 18). Registrei seu pedido de acesso: a equipe te responde em até 15 dias, "
+    "por aqui ou por e-mail, com os dados que temos sobre você, de onde vieram e com quem foram compartilhados. "
+    "Isso não apaga nada nem interrompe a conversa."
+)
+DATA_ACCESS_NOTE = "Pedido de acesso aos dados pessoais (LGPD, art. 18): responder em até 15 dias."
 # "Te chamo na sexta, dia 04/12": the day as people say it, beside the date.
 WEEKDAYS = ("na segunda", "na terça", "na quarta", "na quinta", "na sexta", "no sábado", "no domingo")
 

@@ -38,6 +38,7 @@ from certobot.metrics import IDENTITY_LOCKS, VALIDATION_FAILURES
 from certobot.negotiation import after_deal, texts, worries
 from certobot.negotiation.after_deal import AfterDeal
 from certobot.negotiation.brain import (
+    DATA_ACCESS_NOTE,
     DISCRETION_TEXT,
     REPRESENTATIVE_NOTE,
     REPRESENTATIVE_TEXT,
@@ -804,6 +805,12 @@ class ConversationFlow:
                 ]
             return await self._cancel_agreement(w, conv, outcome)
         n = conv.state_version or 0  # the thread's turn count: the next phrasing, never the same one twice in a row
+        if kind is None and heard.too_many:
+            # "E agora vocês param de mandar mensagem todo dia, né?": yes, the collection stops with the deal.
+            return [
+                "Sim: com o acordo feito, as mensagens de cobrança param. Daqui pra frente só falo com você sobre o "
+                "acordo, se precisar. Se não quiser mais nenhuma mensagem, escreva *PARAR* (o acordo continua valendo)."
+            ]
         if kind is None and heard.worry is not None:
             # "Agora que fechei, meu cartão desbloqueia?": who decides, honestly; the deal stands as it is.
             return [worries.answer(heard.worry, self._creditor)]
@@ -1126,6 +1133,9 @@ class ConversationFlow:
         replies = [d.reply]
         if d.action == "continue":
             state.move("agreement" if d.state.awaiting_confirmation else "negotiation")
+            if d.notes == DATA_ACCESS_NOTE:
+                # A request of access to one's data (LGPD, art. 18) is the team's to answer, within 15 days.
+                return Turn(replies, contact=ContactRequest(kind="handoff", session_id=conv.id, notes=d.notes))
             return Turn(replies)
         if d.action == "agreement" and d.agreement is not None:
             state.end("completed")

@@ -108,6 +108,9 @@ class Understanding(BaseModel):
     good_news: bool = False  # "consegui uma vaga": glad for them, never "sinto muito"
     weekly_cents: int | None = None  # "uns 40 toda sexta": a weekly sum, turned into what fits a month
     weekly: bool = False  # "recebo por semana": paid weekly; the parcelas are monthly, said so
+    no_pitch: bool = False  # "nem vem me oferecer desconto agora": no offer in the reply, and that is respected
+    too_many: bool = False  # "todo santo dia uma mensagem": an apology, and fewer messages, never a pitch first
+    data_access: bool = False  # "pela LGPD, quero acesso aos meus dados": recorded as that request (art. 18)
     assisted: bool = False  # "sou o neto, ela tá do meu lado e eu escrevo o que ela fala": the titular, helped
     handover: bool = False  # "sou a titular, minha filha me passou o celular": the titular, after a relative
     asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
@@ -658,6 +661,8 @@ DISPUTE = (
     # The contract or proof asked for before paying: the debtor's right; collection waits for it.
     r"\b(quero|queria|preciso|exijo|manda|mandem|vcs mandam|me mostra|mostrem)\b.{0,40}\b(contrato|prova|assinatura)\b",
     r"\bso pago com (o )?(papel|contrato|documento|prova)",
+    r"\b(memoria de calculo|demonstrativo (do|de) calculo|calculo (detalhado|discriminado)|item por item"
+    r"|tudo (q|que) foi somado|discriminando)\b",
     r"\b(pegou|pegaram|usou|usaram) (os |a |o )?(meus|meu|minha) (documento|documentos|dados|cpf|nome|cartao|senha|rg)",
     r"\bnunca (peguei|fiz|tirei) (emprestimo|cartao|financiamento|credito)",
     r"\bquem (fez|pegou|tirou) (isso |esse emprestimo |o emprestimo |a divida )?foi (o |a )?(meu|minha)",
@@ -723,6 +728,7 @@ LEGAL = (
     r"\bboletim de ocorrencia\b",
 )
 ANGER = (
+    r"\b(extorsao|extorquir|extorquindo|agiota\w*|roubo|roubando|estelionat\w*)\b",
     r"\b(vai|va) (se|te|tomar|pro|pra|a) ?(fuder|foder|ferrar|catar|lascar|merda|inferno|puta|cu)\b",
     r"\b(vai|va) tomar no\b",
     r"\b(vsf|vtnc|tnc|fdp|pqp|krl|crl|porra|caralho|merda|idiota|imbecil|otari[oa]s?|babaca|ladr(ao|oes|ona)|safad[oa]s?|"
@@ -737,6 +743,8 @@ ANGER = (
     r"\bchega de\b",
 )
 LATER = (
+    r"\b(eu )?vejo (isso |essa conta |a conta |com calma |o resto )?"
+    r"(semana|mes|amanha|segunda|terca|quarta|quinta|sexta|depois|mais tarde|outro dia)",
     r"^(ok,? |ta,? |entao,? |blz,? )?(tchau|xau|flw|falou entao|ate mais|ate logo|fui)\W*$",
     r"\b(te|lhe) (falo|aviso|respondo|digo|retorno|dou retorno)\b.{0,20}\b(semana|amanha|depois|mes|segunda|terca|"
     r"quarta|quinta|sexta|sabado|\d{1,2}/)",
@@ -1063,6 +1071,23 @@ _GOOD_NEWS = _any(
     r"\b(consegui|arrumei|arranjei|passei (na|numa)|fui chamad[oa] (pra|para|numa)) (uma |um |1 )?(vaga|emprego|trampo|"
     r"servico|trabalho|entrevista)",
     r"\bcomeco (a trabalhar|no emprego|no trampo|mes (que|q) vem|semana (que|q) vem)",
+)
+_NO_PITCH = _any(
+    r"\b(nem vem|nao adianta|nao precisa|para de|pare de|nao quero|nao vem)\b.{0,15}\b(me )?(oferecer|oferece|ofertar"
+    r"|mandar|empurrar|falar de) .{0,10}(desconto|parcel\w*|proposta|oferta|acordo)",
+)
+_TOO_MANY = _any(
+    r"\b(todo (santo )?dia|toda hora|todo minuto|varias vezes|\d+ vezes (no|por) dia|ate (sabado|domingo)|de madrugada)"
+    r"\b.{0,40}\b(msg|mensage\w*|liga\w*|cobran\w*|zap)",
+    r"\b(msg|mensage\w*|liga\w*|cobran\w*)\b.{0,30}\b(todo (santo )?dia|toda hora|sem parar)\b",
+    r"\bcobranca abusiva\b|\bart(igo|\.)? ?42\b",
+    r"\b(vcs|voces) (nao param|param nunca)\b|\bparam de mandar\b",
+)
+_DATA_ACCESS = _any(
+    r"\b(acesso|copia|relatorio|saber|informar|informacao)\b.{0,40}"
+    r"\b(meus |todos os meus |aos meus )?dados( pessoais)?\b",
+    r"\bart(igo|\.)? ?18\b.{0,20}\blgpd\b|\blgpd\b.{0,30}\bart(igo|\.)? ?18\b",
+    r"\b(de onde|como) (vcs|voces) (tiraram|pegaram|conseguiram) (meus dados|meu numero)\b.{0,40}\bcompartilh",
 )
 _ASSISTED = _any(
     r"\b(ela|ele) (ta|esta|tá) (aqui )?(do meu lado|aqui comigo|comigo aqui|junto comigo|aqui do lado)\b",
@@ -1450,6 +1475,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_smallest=_has(t, _SMALLEST_Q),
             handover=_has(t, _HANDOVER),
             assisted=_has(t, _ASSISTED),
+            no_pitch=_has(t, _NO_PITCH),
+            too_many=_has(t, _TOO_MANY),
+            data_access=_has(t, _DATA_ACCESS) and not _has(t, _ERASURE),
             weekly=_has(t, _WEEKLY),
             weekly_cents=weekly_cents,
             furthest=_has(t, _FURTHEST),
@@ -1525,6 +1553,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if _has(t, _WEEKLY) and count is None and (weekly_cents is not None or amount is None):
         # "Dá pra ir pagando toda semana uns 40?": a monthly plan that fits what they save each week.
         return u(Intent.debt_question).model_copy(update={"amount_cents": None, "day": None, "accepts": False}), False
+    if _has(t, _TOO_MANY) and count is amount is down is None and not _has(t, _OPT_OUT):
+        # "Todo santo dia uma mensagem, art. 42": a complaint, answered with an apology (the anger path), no date.
+        return u(Intent.anger).model_copy(update={"day": None, "accepts": False, "plain": False}), False
+    if _has(t, _DATA_ACCESS) and not _has(t, _ERASURE) and count is amount is down is None:
+        return u(Intent.cpf_why), False  # the debtor's data and what is done with it (`data_access`)
     if _has(t, _PAY_BY_CARD):
         return u(Intent.payment_method).model_copy(update={"accepts": False, "plain": False, "worry": None}), False
     if amount is not None and _has(t, _SURPRISE) and count is None:

@@ -503,3 +503,33 @@ def test_a_phonetic_yes_closes_and_treis_veis_is_three() -> None:
     assert understand("NAO TENHO TUDO PODI DIVIDI EM TREIS VEIS", TODAY).installments == 3
     heard = understand("TA BOM PODI MANDA O BOLETE", TODAY)
     assert heard.plain
+
+
+def test_no_offer_when_asked_for_none() -> None:
+    for text in ("e nem vem me oferecer desconto agr nao", "e nao adianta me oferecer parcelinha antes disso"):
+        out = talk(ctx(), text)
+        assert "R$" not in out[0].reply
+        assert out[0].agreement is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Isso é EXTORSÃO. Peguei 800 e vcs querem quase 2.500???", Intent.anger),
+        ("quero o valor original e tudo q foi somado em cima, item por item", Intent.dispute),
+        ("todo santo dia uma msg de vcs, ate sabado. isso é cobrança abusiva, art 42 do CDC", Intent.anger),
+        ("ok. a conta de luz eu vejo semana q vem", Intent.later),
+    ],
+)
+def test_anger_law_and_rights(text: str, intent: Intent) -> None:
+    heard = understand(text, TODAY)
+    assert heard.intent is intent
+    assert heard.day is None or intent is Intent.later
+
+
+def test_a_request_of_access_to_ones_data_is_recorded_and_answered_with_the_law() -> None:
+    out = talk(ctx(), "com base no art. 18 da LGPD quero acesso a todos os dados pessoais q vcs tem sobre mim")
+    assert "15 dias" in out[0].reply
+    assert "não apaga" in out[0].reply
+    assert out[0].notes is not None
+    assert "art. 18" in out[0].notes
