@@ -124,7 +124,8 @@ _PHONE = r"\(?\b\d{2}\)?[ .-]?9?[ .-]?\d{4}[ .-]?\d{4}\b"
 _NEGATED = r"\bnao (quero|vou|precisa|preciso|e pra|era pra|pode|pretendo|ia) (mais )?"
 
 CANCEL = (
-    r"\b(quero|queria|vou|preciso|gostaria de|decidi|resolvi) (mesmo )?(cancelar|desfazer|desistir)",
+    r"\b(quero|queria|quer|queremos|vou|vamos|preciso|gostaria de|decidi|decidimos|resolvi|resolvemos) (mesmo )?"
+    r"(cancelar|desfazer|desistir)",
     r"^cancel\w*( (o|esse|este|meu) acordo)?( (ai|pra mim|por favor))?\W*$",
     r"\bcancela (ai|pra mim|por favor|isso|tudo|esse acordo|o acordo)",
 )
@@ -429,7 +430,7 @@ REPLIES: dict[AfterDeal, tuple[str, ...]] = {
         "Tudo certo, então! Qualquer coisa, é só me escrever.",
     ),
     AfterDeal.money_back: (
-        "Entendi, e nada se perde: todo pagamento fica registrado no banco com o seu CPF. Já passei pra equipe "
+        "Entendi, e nada se perde: todo pagamento fica registrado no banco, no seu nome. Já passei pra equipe "
         "conferir, e ela te responde por aqui: o que foi pago a mais é devolvido ou abatido, e se faltou alguma "
         "coisa, ela te manda o valor certinho da diferença. Guarde o comprovante, por favor.",
         "Pode deixar, já avisei a equipe: ela confere no banco o que entrou e te responde por aqui, com a "
@@ -453,10 +454,10 @@ REPLIES: dict[AfterDeal, tuple[str, ...]] = {
     ),
     AfterDeal.registered: (
         "Ficou, sim: o acordo está registrado no sistema da {creditor}, com data e valores, e o boleto em PDF que "
-        "te mandei é o seu documento. Quando você paga, o banco registra com o seu CPF, e o comprovante é a sua "
+        "te mandei é o seu documento. Quando você paga, o banco registra o pagamento, e o comprovante é a sua "
         "garantia: guarde ele. Se quiser uma confirmação por escrito, escreva *atendente*.",
-        "Está registrado, pode confiar: o boleto sai no nome da {creditor} e o banco guarda cada pagamento com o "
-        "seu CPF. Guardando o comprovante, ninguém pode dizer que você não pagou. Qualquer dúvida, a equipe "
+        "Está registrado, pode confiar: o boleto sai no nome da {creditor} e o banco guarda cada pagamento feito "
+        "nele. Guardando o comprovante, ninguém pode dizer que você não pagou. Qualquer dúvida, a equipe "
         "confere pra você (escreva *atendente*).",
     ),
     AfterDeal.audio: (

@@ -528,6 +528,9 @@ class ConversationFlow:
         digits = named or (None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text))
         if digits is None and heard.intent in NOT_AN_ANSWER:
             state.prompts += 1
+            if heard.intent is Intent.hardship:
+                # "Perdi o emprego semana passada": heard before anything, then the question that must come first.
+                return Turn([texts.pick(texts.HARDSHIP_BEFORE_VALIDATION, n)])
             return Turn([texts.pick(texts.DEBT_BEFORE_VALIDATION, n)])
         if digits is None and heard.assisted:
             state.prompts += 1

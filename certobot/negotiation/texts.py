@@ -250,6 +250,13 @@ ASSISTED_BEFORE_VALIDATION = Phrases(
         "segurança, me manda os 3 primeiros dígitos do CPF do titular, ditos por ele mesmo.",
     ),
 )
+HARDSHIP_BEFORE_VALIDATION = Phrases(
+    "hardship_before_validation",
+    (
+        "Sinto muito, sei que não tá fácil. A gente consegue ver uma condição que caiba no seu bolso; antes, pra "
+        "sua segurança, me confirma só os 3 primeiros dígitos do seu CPF?",
+    ),
+)
 GOODBYE_BEFORE_VALIDATION = Phrases(
     "goodbye_before_validation",
     (

@@ -533,3 +533,34 @@ def test_a_request_of_access_to_ones_data_is_recorded_and_answered_with_the_law(
     assert "não apaga" in out[0].reply
     assert out[0].notes is not None
     assert "art. 18" in out[0].notes
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("MDS fiz o pix so q coloquei 48 reais e nao o valor certo, esqueci o zero", "money_back"),
+        ("aff paguei o boleto e dps paguei o pix tb, paguei duas vezes", "money_back"),
+        ("e o que eu ja paguei, volta?", "money_back"),
+        ("e qnto tempo demora isso entao?", "how_long"),
+        ("PAGUEI E MEU NOME CONTINUA NO SERASA", "how_long"),
+        ("acabei de receber a noticia q fui demitido, nao vou conseguir pagar a proxima parcela", "hardship"),
+        ("Mas isso ficou registrado mesmo? Nao tem papel nenhum", "registered"),
+        ("E se eu pagar e depois vcs disserem q nao pagei?", "registered"),
+        ("caiu o fgts aqui agora, prefiro pagar tudo de uma vez", "change"),
+        ("quero pagar o resto tudo de uma vez antes", "early_payment"),
+        ("a gente quer cancelar o resto do acordo", "cancel"),
+    ],
+)
+def test_after_the_deal_session_18(text: str, kind: str) -> None:
+    from certobot.negotiation.after_deal import read
+
+    found = read(text)
+    assert found is not None
+    assert found.value == kind
+
+
+def test_cancelling_after_paying_is_told_as_a_payment() -> None:
+    from certobot.negotiation.after_deal import says_paid
+
+    assert says_paid("ja paguei a primeira parcela pelo pix, mas quero cancelar o resto")
+    assert not says_paid("ainda nao paguei, quero cancelar")
