@@ -1384,6 +1384,37 @@ ORDERED: list[tuple[Intent, tuple[str, ...]]] = [
 _ORDERED = [(intent, _any(*patterns)) for intent, patterns in ORDERED]
 
 
+# Flags that are only "does this family appear?": one table instead of one keyword each.
+_FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("conditional", _CONDITIONAL),
+    ("illness", _ILLNESS),
+    ("method_trouble", _METHOD_TROUBLE),
+    ("asks_range", _RANGE_Q),
+    ("asks_smallest", _SMALLEST_Q),
+    ("handover", _HANDOVER),
+    ("assisted", _ASSISTED),
+    ("no_pitch", _NO_PITCH),
+    ("too_many", _TOO_MANY),
+    ("weekly", _WEEKLY),
+    ("furthest", _FURTHEST),
+    ("exception", _EXCEPTION),
+    ("pay_by_card", _PAY_BY_CARD),
+    ("good_news", _GOOD_NEWS),
+    ("asks_best", _BEST_Q),
+    ("claims_auth", _CLAIMED_AUTH),
+    ("representative", _REPRESENTATIVE),
+    ("asks_my_data", _MY_DATA),
+    ("erasure", _ERASURE),
+    ("asks_meaning", _MEANING_Q),
+    ("pay_elsewhere", _PAY_ELSEWHERE),
+    ("other_payer", _OTHER_PAYER),
+    ("fears", _FEAR_Q),
+    ("thanks", _THANKS),
+    ("asks_priority", _PRIORITY_Q),
+    ("asks_discretion", _DISCRETION_Q),
+)
+
+
 def understand(text: str, today: date, *, learned: bool = True) -> Understanding:
     """What the message means: the rules first, the classifier (`learned`) only where they say unknown."""
     heard, ask = _rules(text, today)
@@ -1451,6 +1482,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     def u(intent: Intent) -> Understanding:
         return Understanding(
             intent=intent,
+            **{name: _has(t, pattern) for name, pattern in _FLAGS},
             installments=count,
             amount_cents=amount,
             day=day,
@@ -1464,44 +1496,18 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             wants_down=down is not None or _has(t, _ENTRADA),
             wants_cash=cash,
             wants_installments=inst,
-            conditional=_has(t, _CONDITIONAL),
             asks_percent=asks_percent,
             asks_bureau=asks_bureau,
             asks_options=asks_options,
-            illness=_has(t, _ILLNESS),
-            method_trouble=_has(t, _METHOD_TROUBLE),
             compare=compare,
-            asks_range=_has(t, _RANGE_Q),
-            asks_smallest=_has(t, _SMALLEST_Q),
-            handover=_has(t, _HANDOVER),
-            assisted=_has(t, _ASSISTED),
-            no_pitch=_has(t, _NO_PITCH),
-            too_many=_has(t, _TOO_MANY),
             data_access=_has(t, _DATA_ACCESS) and not _has(t, _ERASURE),
-            weekly=_has(t, _WEEKLY),
             weekly_cents=weekly_cents,
-            furthest=_has(t, _FURTHEST),
             asks_day=_has(t, _ASKS_DAY) and day is None,
-            exception=_has(t, _EXCEPTION),
-            pay_by_card=_has(t, _PAY_BY_CARD),
             surprise=amount is not None and _has(t, _SURPRISE),
-            good_news=_has(t, _GOOD_NEWS),
             worry=worry,
             puzzled=bool(t) and _PUZZLED.fullmatch(t) is not None,
-            asks_best=_has(t, _BEST_Q),
-            claims_auth=_has(t, _CLAIMED_AUTH),
             bare_cents=_cents_of(t) if re.fullmatch(r"\d{1,6}(,\d{2})?", t) else None,
             about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
-            representative=_has(t, _REPRESENTATIVE),
-            asks_my_data=_has(t, _MY_DATA),
-            erasure=_has(t, _ERASURE),
-            asks_meaning=_has(t, _MEANING_Q),
-            pay_elsewhere=_has(t, _PAY_ELSEWHERE),
-            other_payer=_has(t, _OTHER_PAYER),
-            fears=_has(t, _FEAR_Q),
-            thanks=_has(t, _THANKS),
-            asks_priority=_has(t, _PRIORITY_Q),
-            asks_discretion=_has(t, _DISCRETION_Q),
             asks_interest=_has(t, _INTEREST) and (count is not None or _has(t, _INSTALL)),
         )
 
