@@ -277,7 +277,14 @@ def plain_yes(heard: Understanding, offer: Offer, state: NegotiationState, polic
         and not heard.conditional
         # "Fechado, no pix": how to pay is not a term of the deal (the boleto carries the PIX code anyway).
         and not [c for c in changed_terms(heard, offer, state, policy) if c != "forma de pagamento"]
+        and all(n in _figures(offer) for n in heard.stray_numbers)
     )
+
+
+def _figures(offer: Offer) -> set[int]:
+    """The numbers a debtor may repeat of the offer in a yes: the count, the reais of its totals, the due days."""
+    said = {offer.installments, offer.total_cents // 100, *(c // 100 for c in offer.installment_amounts_cents)}
+    return said | {d.day for d in offer.due_dates}
 
 
 def counter_offer(ctx: DebtContext, s: NegotiationState, heard: Understanding) -> tuple[Offer, str]:
@@ -719,12 +726,25 @@ class OfflineNegotiator:
                     f"consigo, no máximo, continua: {best}. Quer seguir com uma delas?",
                 )
             else:
-                said = (
-                    f"Vou ser sincera com você: o máximo que consigo é {best}. Abaixo disso o sistema não me deixa "
-                    "fechar. Qual fica melhor pra você?",
-                    f"Com toda a sinceridade, o limite do credor é este: {best}. Não tem desconto escondido além "
-                    "disso. Quer seguir com uma delas?",
+                # Asked straight for the limit: the best cash price is put on the table to confirm (the largest
+                # discount is always cash), and the smallest plan is named beside it.
+                floor = ctx.policy.cash_offer(s.step, s.first_due)
+                plan = _best_plan(ctx, s)
+                beside = (
+                    f" Parcelado, o melhor é em até {plan.installments}x de {brl(plan.installment_amounts_cents[-1])}."
+                    if plan is not None
+                    else ""
                 )
+                lead = _pick(
+                    (
+                        "Vou ser sincera com você: o maior desconto é à vista, e abaixo disso o sistema não me deixa "
+                        f"fechar.{beside}",
+                        "Com toda a sinceridade, o limite do credor é à vista, sem desconto escondido além disso."
+                        f"{beside}",
+                    ),
+                    s.turns,
+                )
+                return _propose(ctx, s, heard, floor, lead)
             return _say(s, heard, _pick(said, s.turns))
         if heard.asks_bureau and heard.proposes_terms | heard.wants_cash | heard.wants_installments:
             # "Quanto fica à vista? quero tirar meu nome do SPC": the rule, then those terms to confirm.

@@ -113,6 +113,7 @@ class Understanding(BaseModel):
     data_access: bool = False  # "pela LGPD, quero acesso aos meus dados": recorded as that request (art. 18)
     assisted: bool = False  # "sou o neto, ela tá do meu lado e eu escrevo o que ela fala": the titular, helped
     handover: bool = False  # "sou a titular, minha filha me passou o celular": the titular, after a relative
+    stray_numbers: tuple[int, ...] = ()  # numbers in a yes that no value explains: must be the offer's own
     asks_smallest: bool = False  # "a que fica mais barata por mês": the smallest installment the policy allows
     asks_range: bool = False  # "quantas vezes dá?": from how few to how many, and what fits the month
     compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
@@ -1157,7 +1158,6 @@ _SPEAKS_FOR, _ANOTHERS_DEBT, _REPRESENTATIVE = _any(*SPEAKS_FOR), _any(*ANOTHERS
 _INTEREST = _any(r"(?<!sem )\bjuros\b", r"\bacrescimo\b")
 # "Quanto dá à vista e quanto parcelado?": both ways asked for at once.
 _OPTIONS_Q = _any(
-    r"\b(quais|qual) (sao |seriam |e |sera )?(as |a )?(opcoes|formas de pagamento|condicoes|propostas)\b",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b(parcel|dividi|prazo)",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\b(parcel|dividi)[a-z]*\b.{0,60}\ba vista\b",
     r"\b(quanto|qnto|qto|qual|quais|total)\b.{0,60}\ba vista\b.{0,60}\b\d{1,2} ?(x|vezes|parcelas)\b",
@@ -1167,6 +1167,9 @@ _OPTIONS_Q = _any(
 _TWO_COUNTS = re.compile(
     r"\b(quanto|qnto|qto|qual|como|fica|ficaria|da|daria|simula)\b.{0,40}?\b(\d{1,2}) ?(?:x|vezes|parcelas)?"
     r" (?:e|ou) (?:em |de |no |na )?(\d{1,2}) ?(?:x|vezes|parcelas)\b"
+)
+_OPTIONS_WHICH = _any(
+    r"\b(quais|qual) (sao |seriam |e |sera )?(as |a )?(opcoes|formas de pagamento|condicoes|propostas)\b"
 )
 # "1k", "1,5k", "2 mil": thousands as people write them.
 _MONTH_NAMED = re.compile(
@@ -1445,6 +1448,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
+    if not asks_options and _has(t, _OPTIONS_WHICH) and count is None and not _has(t, _CASH) and not _has(t, _SETTLE):
+        asks_options = True  # "quais são as opções?", but never "quais as condições à vista?"
     worry = worry_of(t)
     weekly_amount = _WEEKLY_AMOUNT.search(t) if _has(t, _WEEKLY) else None
     weekly_cents = int(weekly_amount.group(1) or weekly_amount.group(2)) * 100 if weekly_amount else None
@@ -1468,8 +1473,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     )
     tokens = _TOKENS.findall(t)
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
-    if plain and any(w.isdigit() for w in tokens) and all(v is None for v in (count, amount, down, day)):
-        plain = False  # "isso, as 8" with no 8 understood: the number may change the terms, so no yes yet
+    # "isso, as 8" with no 8 understood may change the terms; "tá bom, 2100 então" repeats the total shown.
+    # Which it is, only the offer can tell (`brain.plain_yes`).
+    stray = tuple(int(w) for w in tokens if w.isdigit()) if all(v is None for v in (count, amount, down, day)) else ()
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
     settles = amount is not None and _has(t, _SETTLE) and not _has(t, _INSTALL)
@@ -1500,6 +1506,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_bureau=asks_bureau,
             asks_options=asks_options,
             compare=compare,
+            stray_numbers=stray,
             data_access=_has(t, _DATA_ACCESS) and not _has(t, _ERASURE),
             weekly_cents=weekly_cents,
             asks_day=_has(t, _ASKS_DAY) and day is None,

@@ -236,7 +236,17 @@ def test_a_yes_with_a_number_nobody_understood_never_closes_the_older_offer() ->
     assert out[1].state.pending_offer.installments == 8
     heard = understand("sim, 3", TODAY)
     assert heard.accepts
-    assert not heard.plain
+    assert heard.stray_numbers == (3,)
+    cash = talk(ctx(), "quero a vista", "sim, 3")
+    assert cash[1].action == "continue"  # a 3 the cash offer does not hold: asked again, never closed
+
+
+def test_a_yes_repeating_the_offers_own_figure_closes_it() -> None:
+    c = ctx(300_000, "30", 5_000, 12)
+    out = talk(c, "1500 à vista", "ta bom 2100 entao")
+    assert out[0].state.pending_offer is not None
+    assert out[0].state.pending_offer.total_cents == 210_000
+    assert out[1].action == "agreement"
 
 
 @pytest.mark.parametrize(
