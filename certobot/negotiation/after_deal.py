@@ -34,6 +34,8 @@ class AfterDeal(StrEnum):
     resend = "resend"  # "apaguei a conversa", "o boleto não veio": the existing second copy
     where_to_pay = "where_to_pay"  # "posso pagar na lotérica? não tenho conta"
     terms = "terms"  # "quando vence?", "quanto ficou cada parcela?"
+    beneficiary = "beneficiary"  # "o boleto vem no nome de quem?": the company's name, to check before paying
+    discharge = "discharge"  # "vocês mandam a declaração de quitação?": after the last payment, on request
     paid = "paid"  # "paguei agora": what the bank has confirmed so far
     thanks = "thanks"  # "obrigada", "deus te abençoe": a short warm closing
     ack = "ack"  # "ok", "entendi", "tá bom": a short closing, no "de nada" to a plain ok
@@ -162,6 +164,21 @@ EARLY_PAYMENT = (
     r"\b(ganho|ganha|tem|teria|da|daria|consigo|consegue|rola|sai)\b.{0,15}\bmais desconto",
     r"\bdesconto\b.{0,30}\b(se|pra|quando) (eu )?(pagar|quitar|adiantar|antecipar)",
     r"\b(pagar|quitar) (tudo|o resto|o restante|o saldo)\b.{0,20}\b(antes|agora|logo)",
+    # "Pagar a 1ª e a 2ª parcela juntas": paying ahead, never a new agreement.
+    r"\b(parcela|parcelas|boletos|prestacoes)\b.{0,25}\bjunt(as|os|o|a)\b",
+    r"\bjunt(as|os)\b.{0,25}\b(parcela|parcelas|boletos|prestacoes)\b",
+    r"\b(duas|2|tres|3) (parcelas|boletos|prestacoes) (de uma vez|no mesmo mes|neste mes|esse mes)\b",
+)
+BENEFICIARY = (
+    r"\b(boleto|pix|pagamento|codigo)\b.{0,25}\b(no nome de quem|em nome de quem|sai em nome|vem em nome|"
+    r"vem no nome|sai no nome|pra quem vai|para quem vai|cai pra quem|cai na conta de quem)",
+    r"\bquem (e|eh|sera|vai ser|aparece como) (o )?(beneficiario|recebedor)",
+    r"\b(qual|que) (o )?(nome|cnpj) (do beneficiario|que aparece|vai aparecer|que vai aparecer)",
+)
+DISCHARGE = (
+    r"\b(declaracao|carta|termo|certidao|comprovante) de (quitacao|quitado|pagamento total|nada consta)",
+    r"\bnada consta\b",
+    r"\bdocumento (que|q|dizendo que|falando que) (quitei|paguei tudo|ta quitad|esta quitad)",
 )
 OTHER_NUMBER = (
     rf"{_PHONE}",
@@ -309,6 +326,8 @@ ORDERED: list[tuple[AfterDeal, re.Pattern[str]]] = [
         ),
     ),
     (AfterDeal.cancel, _any(*CANCEL)),
+    (AfterDeal.discharge, _any(*DISCHARGE)),
+    (AfterDeal.beneficiary, _any(*BENEFICIARY)),
     # "o boleto não veio, eu pago no caixa": the boleto is what is missing; where to pay comes after.
     (AfterDeal.resend, _any(*RESEND)),
     # "paguei na lotérica", "paguei a primeira, quando vence a próxima?": the payment told comes first.
@@ -459,6 +478,20 @@ REPLIES: dict[AfterDeal, tuple[str, ...]] = {
         "Está registrado, pode confiar: o boleto sai no nome da {creditor} e o banco guarda cada pagamento feito "
         "nele. Guardando o comprovante, ninguém pode dizer que você não pagou. Qualquer dúvida, a equipe "
         "confere pra você (escreva *atendente*).",
+    ),
+    AfterDeal.beneficiary: (
+        "O boleto e o PIX saem em nome da {creditor}: é esse nome que aparece como beneficiário no app do banco "
+        "ou na lotérica. Confira antes de confirmar o pagamento; se aparecer qualquer outro nome, não pague e me "
+        "avise aqui.",
+        "Em nome da {creditor}, sempre. Na hora de pagar, o app do banco mostra o beneficiário: se for outro nome, "
+        "não conclua o pagamento e me chama aqui.",
+    ),
+    AfterDeal.discharge: (
+        "Pode pedir, sim! Depois que o último pagamento compensar (PIX na hora, boleto em até 3 dias úteis), a "
+        "{creditor} emite a declaração de quitação. É só escrever *atendente* aqui que uma pessoa da equipe te "
+        "envia o documento. Até lá, o boleto pago com o comprovante já prova cada pagamento.",
+        "Claro! A declaração de quitação sai depois que o acordo estiver todo pago e compensado. Aí é só me "
+        "escrever *atendente* que a equipe da {creditor} te manda. Guarde os comprovantes até lá.",
     ),
     AfterDeal.audio: (
         "Ainda não consigo ouvir áudio por aqui, desculpa 🙈 Pode me escrever? Aí te respondo na hora.",

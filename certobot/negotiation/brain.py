@@ -83,6 +83,17 @@ ERASURE_NOTE = "Pediu a exclusão dos dados pessoais (LGPD, art. 18) e o fim das
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2
 UNWELL_FOLLOW_UP_DAYS = 7  # "agora não dá": one follow-up, never sooner than this
+OTHER_TYPING_TEXT = (
+    "Desse assunto eu só posso tratar com o próprio titular, por segurança e pela LGPD, então daqui eu não "
+    "passo valores nem condições pra outra pessoa. Se quem está escrevendo agora não é {name}, peço que {name} "
+    "mesmo(a) me chame aqui quando puder. Se for você, {name}, me avisa (tipo *sou eu*) que a gente segue."
+)
+OTHER_TYPING_WAIT = (
+    "Sigo só com {name}, titular desta conversa: quando for {name} escrevendo, é só me avisar (*sou eu*) que a "
+    "gente continua de onde parou.",
+    "Por segurança, valores e condições eu só passo pro próprio titular. Quando {name} estiver no celular, é só "
+    "me avisar que eu sigo.",
+)
 
 
 class DebtContext(BaseModel):
@@ -97,6 +108,7 @@ class DebtContext(BaseModel):
     creditor_cnpj: str
     today: date
     prescribed: bool = False
+    broken_after_days: int = 10  # told to who asks about a late installment (the lifecycle's setting)
 
     model_config = {"arbitrary_types_allowed": True}
 
@@ -133,6 +145,7 @@ class NegotiationState(BaseModel):
     legal_threat: bool = False
     unwell: bool = False  # in hospital or under treatment: a later call waits for them to be better
     claimed_paid: bool = False  # "já paguei / já negociei com outra empresa": the team checks; no pitch meanwhile
+    other_typing: bool = False  # someone else took the phone after the CPF: nothing told until the titular is back
     agreement: Offer | None = None  # what was closed, for "o que eu combinei?" and changes afterwards
     replaces: str | None = None  # a renegotiation: the session whose agreement this one replaces
     history: str | None = Field(default=None, description="the model's message history, bounded and packed")
@@ -462,6 +475,10 @@ class OfflineNegotiator:
         if heard.furthest:
             # "Põe a primeira o mais pra frente que você conseguir": the furthest date the policy allows.
             s.first_due = policy.first_due(ctx.today + timedelta(days=366))
+            if s.pending_offer is not None and heard.intent in (Intent.unknown, Intent.pay_date, Intent.accept):
+                # "Então põe na data mais longe que vocês conseguirem", after an offer: that offer, on that date.
+                moved = policy.rescheduled(_at_current_step(ctx, s, s.pending_offer), s.first_due)
+                return _propose(ctx, s, heard, moved, f"O mais longe que consigo é {s.first_due:%d/%m/%Y}.")
         if heard.no_pitch and not heard.accepts:
             # "Nem vem me oferecer desconto agora": heard, and no offer in this reply.
             s.awaiting_confirmation = False
@@ -478,6 +495,22 @@ class OfflineNegotiator:
                 s,
                 heard,
                 "Pode, sim! Que dia cai pra você? Me diz o dia (tipo *dia 22*) que eu coloco o vencimento nele.",
+            )
+        if s.other_typing:  # (a crisis returned above: the person first, whoever they are)
+            if not (heard.back_in_person or heard.handover):
+                # Whoever holds the phone now is not told the figures, nor can they close anything.
+                return _say(s, heard, _pick(OTHER_TYPING_WAIT, s.turns).format(name=ctx.first_name))
+            s.other_typing = False
+            if not heard.proposes_terms and not heard.wants_cash and not heard.wants_installments:
+                return _say(s, heard, f"Que bom, {ctx.first_name}! Seguimos então: consigo {offers_text(ctx, s)}.")
+        if heard.relayed_yes and s.pending_offer is not None:
+            # "Ela tá dizendo que sim": the titular's own yes is the one that closes.
+            s.awaiting_confirmation = True
+            return _say(
+                s,
+                heard,
+                f"Obrigada! Pra fechar, a confirmação precisa ser da própria titular. {ctx.first_name}, posso fechar "
+                f"{s.pending_offer.describe()}, por {_method(s)}? Se for você mesma, responde *sim*.",
             )
         if s.awaiting_confirmation and s.pending_offer is not None:
             confirm = self._confirmation(ctx, s, heard)
@@ -533,6 +566,15 @@ class OfflineNegotiator:
         if heard.about_another and d.intent is not Intent.third_party and d.action == "continue":
             # "Faz em 3x. E quanto deve minha irmã?": their own terms, and not a word of the sister's debt.
             d.reply = f"{ANOTHERS_DEBT_DECLINED} {d.reply}"
+        if heard.just_asking and d.action == "continue" and d.state.awaiting_confirmation and d.state.pending_offer:
+            # "Só pra saber, não vou fechar agora": the terms told, no yes asked for, so a later "ok" closes
+            # nothing; "pode fechar" restates them and asks (`_accept_without_pending`).
+            d.state.awaiting_confirmation = False
+            d.reply = (
+                f"Sem compromisso, pra você saber: {d.state.pending_offer.describe()}, por {_method(d.state)}. "
+                "Quando quiser fechar, é só me dizer; se preferir pensar com calma, fico por aqui."
+            )
+            return d
         if d.state.awaiting_confirmation and d.action == "continue" and not _asks_to_confirm(d.reply):
             # A reply that did not put the terms back in front of the debtor ("quem são vocês?", a question)
             # leaves nothing to say yes to: the next "quero à vista" restates them before anything closes.
@@ -694,6 +736,43 @@ class OfflineNegotiator:
 
     def _debt_question(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         pending = s.pending_offer if s.awaiting_confirmation else None
+        if heard.asks_late:
+            # What a late installment means, told straight; the terms on the table stay as they were.
+            lead = (
+                "Se uma parcela atrasar, o acordo não cai na hora: eu te lembro, e você tem até "
+                f"{ctx.broken_after_days} dias depois do vencimento pra pagar aquele boleto. Passando disso, o "
+                "acordo é desfeito e a dívida volta ao valor de antes, sem o desconto. Se perceber que vai "
+                "apertar, me chama antes do vencimento que a gente vê uma data nova."
+            )
+            if pending is not None:
+                return _propose(ctx, s, heard, pending, lead)
+            return _say(s, heard, f"{lead} Hoje consigo {offers_text(ctx, s)}.")
+        if heard.guarantor:
+            # An aval is why the debt reaches them; the choice to dispute stays theirs.
+            return _say(
+                s,
+                heard,
+                "Entendo, é chato mesmo quando a conta de outra pessoa sobra pra gente. Quem assina como avalista "
+                "(ou fiador) responde junto pela dívida se o titular do contrato não paga, e por isso a cobrança "
+                "chega até você. Se você não reconhece esse aval, me diz que eu registro a contestação e a equipe "
+                f"confere o contrato. Se quiser resolver, consigo {offers_text(ctx, s)}.",
+            )
+        if heard.which_debt:
+            # "Que conta de luz? Eu pago a minha em dia": what this debt is, and the way to contest it.
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                f"Te explico: é {ctx.debt} em {ctx.due_date:%d/%m/%Y}, com {ctx.original_creditor}, no valor de "
+                f"{brl(ctx.amount_cents)}. Pode ser de outro endereço ou de um contrato antigo no seu CPF. Se você "
+                "não reconhece essa dívida, me diz que eu registro a contestação e a cobrança fica suspensa "
+                "enquanto a equipe confere. Se reconhecer, te mostro como resolver.",
+            )
+        if heard.asks_due:
+            shown = pending or s.pending_offer
+            if shown is not None:
+                shown = _at_current_step(ctx, s, shown)
+                return _propose(ctx, s, heard, shown, f"O 1º vencimento fica em {shown.due_dates[0]:%d/%m/%Y}.")
         if heard.asks_percent:
             shown = pending or ctx.policy.cash_offer(s.step, s.first_due)
             # Rounded down: the debtor is never told a bigger discount than the one in the offer.
@@ -906,8 +985,18 @@ class OfflineNegotiator:
             return _say(
                 s,
                 heard,
-                "Cartão de crédito não dá por aqui: o acordo se paga por boleto ou PIX. Mas dá pra parcelar aqui "
-                f"mesmo, sem juros em cima: {offers_text(ctx, s)}. Qual prefere?",
+                _pick(
+                    (
+                        "Cartão, débito automático, FGTS ou desconto em folha não dá por aqui: o acordo se paga por "
+                        "boleto (em qualquer banco, lotérica ou app) ou por PIX. Se você sacar o FGTS, pode usar o "
+                        f"dinheiro pra pagar. E dá pra parcelar aqui mesmo, sem juros em cima: {offers_text(ctx, s)}. "
+                        "Qual prefere?",
+                        "Por aqui não tenho esse jeito de pagar, infelizmente: só boleto ou PIX. O boleto você paga "
+                        "no caixa de qualquer banco, na lotérica ou no app, em dinheiro ou débito da sua conta, do "
+                        f"jeito que já faz com as outras contas. Fica {offers_text(ctx, s)}: qual prefere?",
+                    ),
+                    s.turns,  # asked twice in a row ("débito automático?", "e no cartão de débito?"): other words
+                ),
             )
         if heard.other_payer:
             pending = s.pending_offer if s.awaiting_confirmation else None
@@ -1110,6 +1199,10 @@ class OfflineNegotiator:
         )
 
     def _third_party(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.other_typing and not heard.representative:
+            # "E ele consegue parcelar?", "meu marido vai continuar aqui": not the titular at the phone now.
+            s.other_typing, s.awaiting_confirmation = True, False
+            return _say(s, heard, OTHER_TYPING_TEXT.format(name=ctx.first_name))
         if heard.representative:
             return _say(s, heard, REPRESENTATIVE_TEXT, action="third_party", notes=REPRESENTATIVE_NOTE)
         if heard.about_another:

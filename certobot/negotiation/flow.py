@@ -693,6 +693,14 @@ class ConversationFlow:
             n = conv.state_version = (conv.state_version or 0) + 1
             self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_OPT_OUT, n)])
             return True
+        if reason == "wrong_number" and (
+            heard.intent in (Intent.opt_out, Intent.anger, Intent.refuse, Intent.legal_threat)
+            or only_acknowledges(msg.text or "")
+        ):
+            self._record_inbound(w, conv, msg, masked=True)
+            n = conv.state_version = (conv.state_version or 0) + 1
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.AFTER_WRONG_NUMBER, n)])
+            return True
         # Only a conversation that ended after the CPF check (its outcome is never `no_contact` then).
         validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
         if reason in RESUMABLE and validated:
@@ -701,6 +709,16 @@ class ConversationFlow:
                 # "ok", "valeu", "👍" after "depois eu vejo" or a no: a kind word, not the offer again.
                 n = conv.state_version = (conv.state_version or 0) + 1
                 self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.AFTER_ACKNOWLEDGED, n)])
+                return True
+            if reason == "claimed_paid" and not (
+                heard.proposes_terms
+                or heard.wants_cash
+                or heard.wants_installments
+                or heard.intent in (Intent.cash, Intent.installments, Intent.amount, Intent.change)
+            ):
+                # "E o que eu faço pra pararem de me cobrar?": nothing but the team's check, never the offer.
+                n = conv.state_version = (conv.state_version or 0) + 1
+                self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(texts.AFTER_CLAIMED_PAID, n)])
                 return True
             return await self._renegotiate(w, conv, msg, replaces=False) is not None
         # Said to a phone whose identity was never confirmed, even "nothing to collect" and a first name
@@ -1423,6 +1441,7 @@ class ConversationFlow:
             creditor_name=self.settings.creditor_name,
             creditor_cnpj=self.settings.creditor_cnpj,
             today=today_sp(),
+            broken_after_days=self.settings.broken_after_days,
         )
 
     # --- outcomes -------------------------------------------------------------------------------

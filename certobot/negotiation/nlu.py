@@ -119,6 +119,14 @@ class Understanding(BaseModel):
     compare: tuple[int, int] | None = None  # "quanto fica em 4x e em 6x?": both plans, then the choice
     puzzled: bool = False  # "???", "hã?", "como assim?": lost, not unreadable; explained again, never "não entendi"
     method_trouble: bool = False  # "boleto não dá, o app tá bugado": another way to pay, never a better price
+    just_asking: bool = False  # "só pra saber, não vou fechar agora": the terms told, no yes asked for
+    guarantor: bool = False  # "eu só assinei de avalista": why the debt reaches them, then the offers
+    asks_late: bool = False  # "e se eu atrasar uma parcela?": what happens, never a change of terms
+    asks_due: bool = False  # "vence quando?": the offer's own first due date, never the debt's old one
+    which_debt: bool = False  # "que conta de luz? pago a minha em dia": the debt described, never an offer
+    other_typing: bool = False  # "e ele consegue parcelar?", "meu marido vai continuar": not the titular now
+    relayed_yes: bool = False  # "ela tá dizendo que sim": a yes passed on by someone else, never closing
+    back_in_person: bool = False  # "voltei, sou eu de novo": the titular back at the phone
 
     @property
     def proposes_terms(self) -> bool:
@@ -254,7 +262,10 @@ OPT_OUT = (
     r"\bpar[ae] de (me )?(mandar|enviar|encher|ligar)",
     r"\bnao quero (mais )?receber",
     r"\bdescadastr",
-    r"\bme (tira|tire|remov[ae]) (da|dessa) lista",
+    r"\bme (tira|tire|tirem|remov[ae]|removam) (da|dessa|desta|de sua|da sua) lista",
+    # "Tira o número aí", "tirem meu contato": the phone out of the list.
+    r"\b(tira|tire|tirem|remove|remova|removam|apaga|apague|exclui|exclua)( ai| logo)? (o|meu|esse|este|nosso) "
+    r"(numero|contato|telefone|celular|zap|whats)\b",
     r"\bbloque(ar|ia|ei)",
     r"\bparar de (me )?(mandar|enviar|ligar|encher)",
     # "E NÃO ME LIGA TB": no calls either; "não me liga, manda mensagem" only chooses the channel.
@@ -602,6 +613,11 @@ THIRD_PARTY = (
     r"doente|sem celular)",
     rf"\b(esse|este|o) (numero|celular|cel|telefone|fone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
     rf"\b(e|eh|sou) (o|a) {RELATIVE} (dela|dele)\b",
+    # "O cel da minha mãe fica comigo", "se for cobrança dele pode falar comigo que eu resolvo".
+    rf"\b(cel|celular|telefone|numero|zap|whats) d[ao] (minha |meu )?{RELATIVE}\b"
+    r".{0,25}\b(fica|ta|esta) (comigo|cmg)\b",
+    r"\bse for (cobranca|divida|conta|debito|boleto|coisa) (dele|dela)\b",
+    r"\b(pode )?(falar|tratar|resolver|ver) (isso )?comigo (que|q) eu (resolvo|pago|passo|aviso|vejo)\b",
     rf"\b(minha|meu) {RELATIVE} (que deve|e quem deve|que tem (essa|a) divida|e (o|a) titular|"
     r"pediu pra eu|mandou eu)\b",
     rf"\bquem deve (e|eh) (a |o )?(minha |meu )?{RELATIVE}\b",
@@ -1025,7 +1041,8 @@ _PLAIN_YES_TEXT = """
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
     sao cada da consigo ahhh ahhhh concordo concordamos podi bolete boleti fecha fexa pode
-    e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar
+    e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar eh trocar troque
+    confirmar confirme confirmada novo
     boleto pix vista avista parcelado parcelada parcelas parcela vezes vez x reais real r entrada mes meses
 """
 PLAIN_YES_WORDS = frozenset(_PLAIN_YES_TEXT.split())
@@ -1060,12 +1077,21 @@ _LOST = re.compile(
     r"\b(nao|n|num) (intendi|entendi|entendo|intendo|to entendendo|estou entendendo)\b(?! (por ?que|pq))"
 )
 _NOT_CLOSING = re.compile(r"\bnao (quero |vou |prefiro |posso |da pra |consigo )?(fechar|fecho|fechamos|aceitar)\b")
-_FURTHEST = _any(r"\bo mais (pra frente|longe|tarde) (que|q) (vc|voce|vcs|der|puder|conseguir|da)")
+_FURTHEST = _any(
+    r"\bo mais (pra frente|longe|tarde) (que|q) (vc|voce|vcs|der|puder|conseguir|da)",
+    r"\b(data|dia|vencimento|prazo) mais (longe|distante|pra frente|tarde|longo)\b",
+    r"\bo mais (longe|distante|pra frente|tarde) (possivel|que der|q der|que puder|q puder)\b",
+)
 _ASKS_DAY = _any(r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)")
 _EXCEPTION = _any(r"\bexce[cç](ao|oes)\b", r"\b(quebra|quebrar) (esse|um) galho\b")
 _PAY_BY_CARD = _any(
     r"\b(pagar|passar|pago|parcelar|parcela|paga) (no|com|pelo|com o|em|no meu) (cartao|credito|nubank|visa|master)",
     r"\b(aceita|aceitam|da pra|pode ser no|tem como no) (cartao|credito)( de credito)?\b",
+    # Other means the creditor does not take here: automatic debit, a debit card, the FGTS, the payroll.
+    r"\bdebito automatico\b|\bcartao de debito\b|\bno debito\b.{0,20}\?",
+    r"\b(puxa|puxam|puxar|desconta|descontam|descontar|tira|tiram|tirar|aceita|aceitam|usar|usa|pagar com|paga com)"
+    r"\b.{0,20}\b(do |o |meu |pelo |com o )?fgts\b",
+    r"\bdesconto (em|na) folha\b|\bdescontar (direto )?(do|no|na) (salario|folha|contracheque)\b",
 )
 _SURPRISE = _any(r"\?\?", r"\b(oxe|eita|ta doid|ta louc|ta maluc|como assim|ce ta doid|vc ta doid|caramba)")
 _GOOD_NEWS = _any(
@@ -1103,6 +1129,78 @@ _HANDOVER = _any(
     r"\bsou (a|o) (titular|propria|proprio)\b",
     r"\ba titular\b.{0,20}\b(aqui|sou eu|falando)\b|\b(aqui|sou eu|falando)\b.{0,20}\ba titular\b",
 )
+# Asking for the terms without committing: shown as information, and a later "ok" is not a yes to them.
+_JUST_ASKING = _any(
+    r"\b(so|apenas|somente|mais) (pra|para|p) (eu )?(saber|ter (uma )?(ideia|nocao)|me informar|informacao|"
+    r"conferir|comparar|simular|planejar)\b",
+    r"\bso (quero|queria) (saber|ver|ter uma ideia|uma simulacao)\b",
+    r"\bsem compromisso\b|\bpor curiosidade\b|\bso (uma )?simulacao\b|\bsimula (pra|para) mim\b",
+    r"\bnao (vou|quero|posso) fechar (nada )?(agora|hoje|ainda|por enquanto)\b",
+)
+# A guarantor charged for someone else's loan: the aval is why it reaches them.
+_GUARANTOR = _any(r"\b(avalista|fiador|fiadora|fianca)\b", r"\b(assinei|fui|sou|era) (de |como )?(o |a )?aval\b")
+# What happens if an installment is late: a question, not a change of terms nor a cancellation.
+_LATE_Q = _any(
+    r"\b(e |mas e )?(se|caso) (eu )?(atrasar|atrase|atraso|nao (pagar|conseguir pagar|pague)|falhar|esquecer de pagar)"
+    r"\b.{0,40}(\?|acontece|cancela|perco|perde|cai|juros|multa)",
+    r"\b(o que|oq|q) acontece se (eu )?(atrasar|nao pagar|atraso|esquecer)\b",
+    r"\bse atrasar\b.{0,20}\b(cancela|perco|perde|cai|juros|multa)",
+)
+# "Vence quando?": the due date of what was just offered.
+_DUE_Q = _any(
+    r"\b(vence|venceria|vai vencer|venc[eo]) (quando|que dia|qual dia|em que dia)\b",
+    r"\bquando (vence|venceria|vai vencer|e o vencimento|eh o vencimento|tenho que pagar|preciso pagar)\b",
+    r"\bqual (o|a|e o|eh o) (vencimento|data de vencimento|data pra pagar|data do boleto)\b",
+    r"\b(pra|para) (quando|que dia) (fica|seria|e) o (boleto|vencimento|pagamento)\b",
+)
+# "Que conta de luz? Eu pago a minha em dia": which debt is this, never a yes nor a plan.
+_WHICH_DEBT = _any(
+    r"(^|[.!,] ?)(mas |ue |ue, |oxe |ahn |hein )?(que|qual|q) (conta|divida|debito|cobranca|emprestimo|cartao|"
+    r"crediario|mensalidade|fatura)( de luz| de energia| escolar| pessoal| de credito)?( e essa| eh essa| e esse)? ?\?",
+    r"\beu (pago|sempre paguei|sempre pago) (a minha|as minhas|minhas contas|minha conta|tudo)( conta| de luz)? "
+    r"(em dia|certinho|direitinho)\b",
+)
+# Someone other than the titular at the phone after the CPF check: the titular spoken of in the third
+# person, the phone handed over, a yes passed on. Only the titular decides; nothing more is told meanwhile.
+_OTHER_TYPING = _any(
+    r"\b(e |mas )?(ele|ela) (consegue|conseguiria|vai conseguir|da conta de) (pagar|parcelar|negociar|quitar|fechar|"
+    r"dividir|acertar)\b",
+    r"\b(e |mas )?(ele|ela) (pode|poderia|quer) (parcelar|negociar|dividir|fechar)\b",
+    rf"\b(o |a )?(meu |minha )?{RELATIVE} (vai )?(continuar|assumir|negociar|conversar|falar) (aqui|com (vc|voce|vcs)|"
+    rf"por mim|no meu lugar|daqui|isso)\b",
+    rf"\bvou passar (o (celular|telefone|cel|zap|whats) )?(pro|pra|para) (o |a )?(meu |minha )?{RELATIVE}\b",
+    r"\b(ele|ela) entende mais (disso|dessas coisas|de conta|de numero)\b",
+)
+_RELAYED_YES = _any(
+    r"\b(ela|ele) (ta|esta|tá) (dizendo|falando|mandando dizer|pedindo pra dizer) (que|q) "
+    r"(sim|pode|ta bom|quer|aceita)",
+    r"\b(ela|ele) (disse|falou|mandou dizer|pediu pra dizer) (que|q) (sim|pode|ta bom|quer|aceita)",
+    rf"\b(minha|meu) {RELATIVE} (disse|falou|ta dizendo|esta dizendo|mandou dizer) (que|q) "
+    r"(sim|pode|ta bom|aceita|quer)",
+)
+_BACK_IN_PERSON = _any(
+    r"\b(voltei|to de volta|tou de volta|estou de volta)\b",
+    r"\bsou eu (de novo|novamente|mesm[oa]|agora)\b",
+    r"\b(aqui|agora) (e|eh|quem fala e) (eu|o proprio|a propria|o titular|a titular)( de novo)?\b",
+)
+# Before anything: a job seeker, "fala logo o assunto", "vão pedir senha?": who we are (and the CPF).
+_NOT_A_JOB = _any(
+    r"\b(sobre|e|eh|da|de|pra|para) (a|uma) (vaga|entrevista)\b.{0,40}\?",
+    r"\bvaga de (atendente|emprego|trabalho|vendedor\w*|auxiliar|operador\w*|caixa|estagio)\b.{0,40}\?",
+    r"\b(mandei|enviei|deixei|entreguei) (o |meu |um )?curriculo\b",
+    r"\bprocesso seletivo\b|\b(e|eh) (sobre|do|da) (o )?(emprego|trabalho|vaga)\b",
+)
+_WHAT_ABOUT = _any(
+    r"\b(fala|diz|diga|manda) (logo )?(o|qual e o|qual o) assunto\b",
+    r"\b(fala|diz|diga) logo\b",
+    r"\bqual (e |eh )?o assunto\b",
+    r"\b(do|sobre o) (que|q) se trata\b",
+)
+_SECRETS_Q = _any(
+    r"\b(senha|token|codigo (do zap|do whats|do whatsapp|de verificacao|de seguranca|que chegou|q chegou|por sms|"
+    r"do banco|de 6 digitos))\b",
+)
+_SELF_INTRO = re.compile(r"\b(aqui (e|eh)|sou eu|sou|quem fala (e|eh)) (a|o) [a-z]+( de novo| novamente)?\b")
 _CLOSED_PLACE = re.compile(
     r"\b(loja|empresa|firma|fabrica|agencia|escola|faculdade|academia|banco|comercio|mercado|clinica|ela|ele)"
     r" (ja |tinha |que )?(fechou|fechado|fechada|faliu)\b"
@@ -1290,7 +1388,13 @@ def _day(t: str, today: date) -> date | None:
         except ValueError:
             return None
         return when if when >= today or m.group(3) else date(y + 1, mo, d)
-    m = re.search(r"\bdia (\d{1,2})\b", t)
+    # "O quinto dia útil é dia 8, põe dia 9": the day asked for wins over a day only told.
+    m = re.search(
+        r"\b(?:poe|coloca|bota|muda pra|muda para|mude pra|deixa|quero|prefiro) "
+        r"(?:no |pro |para o |o )?dia (\d{1,2})\b",
+        t,
+    )
+    m = m or re.search(r"\bdia (\d{1,2})\b", t)
     if m and 1 <= int(m.group(1)) <= 31:
         day = int(m.group(1))
         for months in (0, 1, 2):
@@ -1316,8 +1420,10 @@ def _day(t: str, today: date) -> date | None:
         if _PAST.search(t[max(0, m.start() - 25) : m.start()]):
             continue
         month = MONTHS.index(m.group(2)) + 1
-        year = today.year + (1 if month <= today.month else 0)
         day = {"comeco": 1, "inicio": 1, "fim": 28, "final": 28}.get(m.group(1) or "", 10)
+        # "Lá pra dezembro", said in December: this month while its day is still ahead, never next year's.
+        this_month = month == today.month and day > today.day
+        year = today.year + (1 if month < today.month or (month == today.month and not this_month) else 0)
         return date(year, month, day)
     if "depois de amanha" in t:
         return today + timedelta(days=2)
@@ -1339,6 +1445,12 @@ def _down_payment_cents(t: str) -> int | None:
     m = re.search(
         rf"{num}\s*(?:reais|real|conto|contos|pila)?\s*(?:de|d|como|na|pra|pra dar de) entrada", t
     ) or re.search(rf"\bentrada (?:de |com |no valor de )?(?:r\$\s*)?(?:uns |so )?{num}", t)
+    # "Consigo dar 300 agora e o resto depois": an entrada, with the rest in installments.
+    m = m or re.search(
+        rf"\b(?:dou|dar|pago|pagar|adianto|adiantar) (?:uns |r\$\s*)?{num}\s*(?:reais|real|conto|contos|pila)? "
+        r"(?:agora|hoje|ja|de cara|de inicio|primeiro)\b.{0,30}\b(?:o resto|o restante|o saldo|a outra parte)\b",
+        t,
+    )
     if not m:
         return None
     return _cents_of(m.group(1))
@@ -1415,15 +1527,36 @@ _FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("thanks", _THANKS),
     ("asks_priority", _PRIORITY_Q),
     ("asks_discretion", _DISCRETION_Q),
+    ("just_asking", _JUST_ASKING),
+    ("guarantor", _GUARANTOR),
+    ("asks_late", _LATE_Q),
+    ("asks_due", _DUE_Q),
+    ("which_debt", _WHICH_DEBT),
+    ("other_typing", _OTHER_TYPING),
+    ("relayed_yes", _RELAYED_YES),
+    ("back_in_person", _BACK_IN_PERSON),
 )
 
 
 def understand(text: str, today: date, *, learned: bool = True) -> Understanding:
     """What the message means: the rules first, the classifier (`learned`) only where they say unknown."""
     heard, ask = _rules(text, today)
+    if heard.intent is Intent.already_paid and heard.day is not None and heard.day > today:
+        # "Quitei em março": a payment told is in the past; the date reader looks ahead for due dates.
+        heard = heard.model_copy(update={"day": _before(heard.day, today)})
     if not learned or not ask:
         return heard
     return heard.model_copy(update={"intent": _learned_intent(text, heard)})
+
+
+def _before(day: date, today: date) -> date:
+    """The same day of the month (or of the year) last time it came, for a date that must be past."""
+    earlier = add_months(day, -1)
+    while earlier > today:
+        earlier = add_months(earlier, -1)
+    if (day - today).days > 40:
+        earlier = add_months(day, -12)  # a month named ("em março"): that month of the year, not last month
+    return earlier
 
 
 # A turn asks about the same text more than once (the flow's guards, then the offline engine), with
@@ -1447,6 +1580,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if count == 2 and re.search(r"\bmetade (agora|hoje|ja)\b", t):
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
+    if method == "pix" and re.search(r"\b(nao|n|nunca) (uso|tenho|sei usar|mexo com|faco|gosto de) (o |de )?pix\b", t):
+        method = "boleto" if _has(t, _BOLETO) or not _has(t, _PAY_BY_CARD) else None  # "não uso pix": never PIX
     asks_percent, asks_bureau, asks_options = _has(t, _PERCENT_Q), _has(t, _BUREAU_Q), _has(t, _OPTIONS_Q)
     if not asks_options and _has(t, _OPTIONS_WHICH) and count is None and not _has(t, _CASH) and not _has(t, _SETTLE):
         asks_options = True  # "quais são as opções?", but never "quais as condições à vista?"
@@ -1471,7 +1606,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         and not asks
         and not _NOT_CLOSING.search(t)
     )
-    tokens = _TOKENS.findall(t)
+    tokens = _TOKENS.findall(_SELF_INTRO.sub(" ", t))
     plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
     # "isso, as 8" with no 8 understood may change the terms; "tá bom, 2100 então" repeats the total shown.
     # Which it is, only the offer can tell (`brain.plain_yes`).
@@ -1526,6 +1661,38 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     if _has(t, _ARE_YOU_HUMAN):
         return u(Intent.bot_question), False
+    if _has(t, _RELAYED_YES):
+        # "Ela tá dizendo que sim": only the titular's own yes closes a deal (`relayed_yes`).
+        return u(Intent.unknown).model_copy(update={"accepts": False, "plain": False}), False
+    if _has(t, _OTHER_TYPING) and not (_has(t, _ASSISTED) or _has(t, _OTHER_PAYER) or _has(t, _HANDOVER)):
+        return u(Intent.third_party).model_copy(update={"accepts": False, "plain": False}), False
+    if (
+        count is amount is down is None
+        and not _has(t, _GOOD_NEWS)
+        and (_has(t, _NOT_A_JOB) or _has(t, _WHAT_ABOUT) or _has(t, _SECRETS_Q))
+    ):
+        # "É sobre a vaga de atendente?", "fala logo o assunto", "vão pedir senha?": who is writing, and that
+        # no password or code is ever asked; never a hand-off to a person for the word "atendente".
+        return u(Intent.identity_question).model_copy(update={"accepts": False, "plain": False}), False
+    if _has(t, _LATE_Q) and amount is down is None:
+        # "E se eu atrasar uma parcela, cancela tudo?": answered, never "passei pra 2x" nor a cancellation.
+        return u(Intent.debt_question).model_copy(
+            update={"installments": None, "accepts": False, "plain": False, "wants_installments": False}
+        ), False
+    if _has(t, _WHICH_DEBT) and count is amount is down is None and not _has(t, _CASH):
+        # "Que conta de luz? Eu pago a minha em dia": the debt described, never "todo mês" read as a plan.
+        return u(Intent.debt_question).model_copy(
+            update={"accepts": False, "plain": False, "wants_installments": False, "day": None}
+        ), False
+    if _has(t, _DUE_Q) and amount is down is None:
+        # "À vista então. Vence quando?": the terms chosen, with their own due date (`asks_due`).
+        if cash or count is not None:
+            return u(Intent.cash if cash else Intent.installments).model_copy(
+                update={"accepts": False, "plain": False}
+            ), False
+        return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False}), False
+    if _has(t, _GUARANTOR) and count is amount is down is None and not _has(t, _CASH):
+        return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False}), False
     if _LOST.search(t) and count is amount is down is None and len(_TOKENS.findall(t)) <= 8:
         # "não intendi nada minha fia": lost, not a no; explained again in plain words.
         return u(Intent.unknown).model_copy(update={"puzzled": True}), False
@@ -1545,6 +1712,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         if intent is Intent.recall and (count is not None or amount is not None or down is not None or cash):
             continue  # "faz em 6x, fica qnt cada?", "à vista fica quanto?": new terms asked, not the old ones recalled
         if _has(t, pattern):
+            if intent is Intent.promise and down is not None:
+                # "Dou 300 agora e quito o resto quando cair o 13º": an entrada and the rest, terms to build.
+                return u(Intent.installments).model_copy(update={"day": None}), False
             if intent is Intent.anger and _has(t, _LEGAL):
                 intent = Intent.legal_threat  # "um absurdo, vou no juizado": recorded as the threat it is
             elif intent is Intent.third_party and _has(t, _PAY_ELSEWHERE):
@@ -1604,7 +1774,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         terms = any(v is not None for v in (count, amount, down, day, pct)) or cash
         return u(Intent.hardship if terms else Intent.distress), False
     paying = _has(t, _PROMISE) or _has(t, _PAYING)
-    if paying and day is not None and count is None and amount is None:
+    if paying and day is not None and count is None and amount is None and down is None:
         return u(Intent.promise), False
     if _has(t, _LATER) and _GO_AHEAD.search(t):
         return u(Intent.greeting), False  # "tô ocupada, mas fala": go ahead, never "depois" (nor the classifier's)

@@ -62,7 +62,8 @@ UNKNOWN_NUMBER = Phrases(
 OPT_OUT = Phrases(
     "opt_out",
     (
-        "Tudo certo, não vou mais te mandar mensagens por aqui. Se mudar de ideia, é só me chamar. Obrigada!",
+        "Tudo certo, tirei seu número da nossa lista: não vou mais te mandar mensagens por aqui. Se mudar de ideia, "
+        "é só me chamar. Obrigada!",
         "Pode deixar: anotei aqui e você não vai mais receber nossas mensagens. Qualquer coisa, é só chamar.",
     ),
 )
@@ -107,6 +108,13 @@ IDENTITY_BEFORE_VALIDATION = Phrases(
         "Aqui é a assistente virtual da {creditor}, CNPJ {cnpj}. Você pode conferir esse CNPJ no site da "
         "Receita Federal. A gente nunca pede senha e nunca pede pagamento para outro nome. "
         "Pra continuar, me confirma os 3 primeiros dígitos do seu CPF?",
+        # Asked again ("minha irmã caiu num golpe", "vão pedir código?"): the same facts, other words.
+        "Desconfiar é certo, viu? Por aqui você nunca vai ter que passar senha, código que chega por SMS ou "
+        "WhatsApp, nem dados de cartão. Somos a {creditor} (CNPJ {cnpj}), e seu número está no cadastro do "
+        "cliente que nos contratou. Pra eu saber que falo com a pessoa certa, basta os 3 primeiros dígitos do CPF.",
+        "Pode confiar e conferir: a {creditor} tem o CNPJ {cnpj} registrado na Receita Federal. Nenhum código, "
+        "senha ou PIX é pedido nesta conversa, e qualquer pagamento sai só em nome dela. Se quiser seguir, me diz "
+        "os 3 primeiros números do seu CPF.",
     ),
 )
 TIMEOUT = Phrases(
@@ -241,7 +249,11 @@ CALM_BEFORE_VALIDATION = Phrases(
     ),
 )
 LATER_BEFORE_VALIDATION = Phrases(
-    "later_before_validation", ("Sem problema, respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",)
+    "later_before_validation",
+    (
+        "Combinado, sem problema: respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",
+        "Tudo bem, sem pressa! Não vou insistir agora. Quando estiver livre, me chama aqui que a gente conversa.",
+    ),
 )
 ASSISTED_BEFORE_VALIDATION = Phrases(
     "assisted_before_validation",
@@ -333,5 +345,26 @@ AFTER_ACKNOWLEDGED = Phrases(
     (
         "Combinado! Fico por aqui. Quando quiser retomar, é só me mandar uma mensagem. 😊",
         "Tudo certo, então. Estou por aqui se precisar: é só escrever.",
+    ),
+)
+# After "já paguei" was recorded: what to do next is nothing but wait for the team's check (or send the
+# receipt), never an offer to someone who says they owe nothing.
+AFTER_CLAIMED_PAID = Phrases(
+    "after_claimed_paid",
+    (
+        "Você não precisa fazer mais nada agora: a informação do seu pagamento já está com a equipe, e a "
+        "cobrança fica parada enquanto ela confere. Se tiver o comprovante, pode mandar uma foto aqui, que ajuda a "
+        "conferir mais rápido. A resposta vem por aqui.",
+        "Pode ficar em paz: enquanto a equipe confere o pagamento que você informou, ninguém te cobra. "
+        "Se quiser agilizar, manda aqui a foto do comprovante. Qualquer novidade, te aviso por aqui.",
+    ),
+)
+# After "este número não é dele": more from the same phone ("tira o número aí", "ok") is told it is done,
+# never "não encontrei cadastro" as if nothing had been said.
+AFTER_WRONG_NUMBER = Phrases(
+    "after_wrong_number",
+    (
+        "Pronto: este número já saiu da nossa lista e não vai mais receber mensagens nossas. Desculpa o incômodo!",
+        "Já está feito: tirei este número da lista, ninguém daqui volta a chamar. Obrigada pela paciência!",
     ),
 )

@@ -135,6 +135,8 @@ SPECS: tuple[Spec, ...] = (
     _t(texts.DECEASED, "encerramentos", "Titular falecido", ("creditor",)),
     _t(texts.TIMEOUT, "encerramentos", "Sem resposta (encerra)"),
     _t(texts.AFTER_ACKNOWLEDGED, "encerramentos", "“Ok” depois de um encerramento"),
+    _t(texts.AFTER_CLAIMED_PAID, "encerramentos", "Depois do “já paguei”: a equipe confere"),
+    _t(texts.AFTER_WRONG_NUMBER, "encerramentos", "Depois do “número errado”: já saiu da lista"),
     _t(texts.AFTER_THIRD_PARTY, "encerramentos", "Terceiro insiste"),
     _t(texts.AFTER_DECEASED, "encerramentos", "Depois do falecimento"),
     _t(texts.AFTER_DISPUTE, "encerramentos", "Contestação em análise", ("creditor",)),

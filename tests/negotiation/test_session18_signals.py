@@ -407,7 +407,9 @@ def test_a_credit_card_is_not_a_way_to_pay_and_not_a_worry_about_the_card() -> N
     assert heard.pay_by_card
     assert heard.worry is None
     out = talk(ctx(), "consigo pagar no cartao de credito? parcelado no meu nubank")
-    assert "Cartão de crédito não dá" in out[0].reply
+    assert "boleto" in out[0].reply
+    assert "PIX" in out[0].reply
+    assert "qual prefere?" in out[0].reply.lower()
 
 
 def test_an_exception_asked_gets_the_limit_kindly_and_a_later_chat_offered() -> None:
