@@ -317,3 +317,30 @@ class TestNoShortcutPastTheCpf:
             assert "parcel" not in said
         back = await stack.say(p, "pensando bem quero pagar a vista")
         assert "à vista" in back[0]  # a real wish to pay still resumes at once
+
+    async def test_after_ja_paguei_what_to_do_gets_the_teams_check_and_never_the_offer(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="760.00", phone="+5511987652010")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        await stack.say(p, d["cpf"][:3])
+        told = await stack.say(p, "isso ai eu ja paguei. quitei tudo no caixa da loja em marco")
+        # The payment told is in the past, never a date ahead.
+        assert not re.search(r"/20(2[7-9]|3\d)", told[0])
+        for question in ("blz. e oq eu faço pra parar de me cobrar entao", "ok, e agora?"):
+            reply = " ".join(await stack.say(p, question)).lower()
+            assert "r$" not in reply
+            assert "parcel" not in reply
+            assert "à vista" not in reply
+            assert "equipe" in reply
+        back = await stack.say(p, "na verdade nao paguei nao, quero parcelar em 4x")
+        assert "4x" in back[0]  # a real wish to pay still resumes at once
+
+    async def test_after_a_wrong_number_taking_the_number_off_is_confirmed(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="640.00", phone="+5511987652011")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        await stack.say(p, "esse numero é nosso faz 2 anos, nao tem ninguem com esse nome aqui")
+        reply = " ".join(await stack.say(p, "blz, tira o numero ai pf")).lower()
+        assert "lista" in reply
+        assert "não encontrei" not in reply
+        assert "640" not in " ".join(stack.graph.texts_to(p))
