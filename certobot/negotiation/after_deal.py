@@ -173,6 +173,7 @@ BENEFICIARY = (
     r"\b(boleto|pix|pagamento|codigo)\b.{0,25}\b(no nome de quem|em nome de quem|sai em nome|vem em nome|"
     r"vem no nome|sai no nome|pra quem vai|para quem vai|cai pra quem|cai na conta de quem)",
     r"\bquem (e|eh|sera|vai ser|aparece como) (o )?(beneficiario|recebedor)",
+    r"\b(boleto|pix|pagamento)\b.{0,30}\b(cnpj|razao social|beneficiario)\b",
     r"\b(qual|que) (o )?(nome|cnpj) (do beneficiario|que aparece|vai aparecer|que vai aparecer)",
 )
 DISCHARGE = (

@@ -515,7 +515,7 @@ class OfflineNegotiator:
         if s.awaiting_confirmation and s.pending_offer is not None:
             confirm = self._confirmation(ctx, s, heard)
             if confirm is not None:
-                return confirm
+                return _only_here(heard, confirm)
         if heard.payment_method and heard.intent not in (Intent.already_paid,) and not heard.method_trouble:
             s.payment_method = heard.payment_method
         if s.claimed_paid and heard.intent in (Intent.refuse, Intent.accept, Intent.unknown, Intent.greeting):
@@ -563,6 +563,7 @@ class OfflineNegotiator:
         if heard.worry is not None and heard.intent is not Intent.debt_question and d.action == "continue":
             # "Faz em 8 de 80, mas vão cortar minha luz?": the terms, and the fear answered too.
             d.reply = f"{worries.answer(heard.worry, ctx.creditor_name)} {d.reply}"
+        d = _only_here(heard, d)
         if heard.about_another and d.intent is not Intent.third_party and d.action == "continue":
             # "Faz em 3x. E quanto deve minha irmã?": their own terms, and not a word of the sister's debt.
             d.reply = f"{ANOTHERS_DEBT_DECLINED} {d.reply}"
@@ -1472,6 +1473,16 @@ def _say(
     **kw: Any,
 ) -> TurnDecision:
     return TurnDecision(reply=reply, intent=intent or heard.intent, action=action, state=s, **kw)
+
+
+def _only_here(heard: Understanding, d: TurnDecision) -> TurnDecision:
+    """ "Manda o boleto no zap da minha patroa": the documents go only here; anyone may pay what is forwarded."""
+    if heard.to_other_number and d.action == "continue":
+        d.reply = (
+            "Por segurança, o boleto e o PIX vão só pra este número, o seu; daí você encaminha pra quem for "
+            "pagar (qualquer pessoa pode pagar por você). " + d.reply
+        )
+    return d
 
 
 def _propose(ctx: DebtContext, s: NegotiationState, heard: Understanding, offer: Offer, lead: str) -> TurnDecision:

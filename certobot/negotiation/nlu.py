@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Literal
 
+from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict
 
 from certobot.negotiation import classifier
@@ -127,6 +128,7 @@ class Understanding(BaseModel):
     other_typing: bool = False  # "e ele consegue parcelar?", "meu marido vai continuar": not the titular now
     relayed_yes: bool = False  # "ela tá dizendo que sim": a yes passed on by someone else, never closing
     back_in_person: bool = False  # "voltei, sou eu de novo": the titular back at the phone
+    to_other_number: bool = False  # "manda no zap dela": the documents go only to this number, forwarded from here
 
     @property
     def proposes_terms(self) -> bool:
@@ -1200,6 +1202,12 @@ _SECRETS_Q = _any(
     r"\b(senha|token|codigo (do zap|do whats|do whatsapp|de verificacao|de seguranca|que chegou|q chegou|por sms|"
     r"do banco|de 6 digitos))\b",
 )
+# "Manda o boleto no zap dela, o número é 71 99123-4567": documents go only to this thread's number.
+_TO_OTHER_NUMBER = _any(
+    r"\(?\b\d{2}\)?[ .-]?9?[ .-]?\d{4}[ .-]?\d{4}\b",
+    r"\b(manda|mandar|mande|envia|enviar|envie|passa|joga)\b.{0,40}\b(pro|pra|no|na|para o|para a) "
+    r"(zap|whats|whatsapp|numero|celular|telefone|email|e-mail) (dela|dele|d[ao] \w+)\b",
+)
 _SELF_INTRO = re.compile(r"\b(aqui (e|eh)|sou eu|sou|quem fala (e|eh)) (a|o) [a-z]+( de novo| novamente)?\b")
 _CLOSED_PLACE = re.compile(
     r"\b(loja|empresa|firma|fabrica|agencia|escola|faculdade|academia|banco|comercio|mercado|clinica|ela|ele)"
@@ -1225,7 +1233,8 @@ _PUZZLED = re.compile(
 _METHOD_TROUBLE = _any(
     r"\b(boleto|loterica|app|aplicativo|banco|pix|codigo)\b[^.?!]{0,30}\b(nao (funciona|abre|carrega|presta|entra"
     r"|passa|le|aceita)|bugad\w*|travad\w*|quebrad\w*|fora do ar|deu (erro|pau)|da erro)",
-    r"\b(nao (da|consigo|tenho como|posso)|sem como) (ir|chegar) (na|no|ate a|ate o) (loterica|banco|agencia)\b",
+    r"\b(nao (da|consigo|tenho como|posso)|sem como) (ir|chegar) (na|no|ate a|ate o|em|numa|num) "
+    r"(loterica|banco|agencia)\b",
     r"\bnao (consigo|sei) (pagar|usar|mexer) (pelo|no|o|com o) (app|aplicativo|celular|pix)\b",
     r"\b(nao (tenho|tem|uso|sei usar)|sem) (conta (em|no|de) banco|conta bancaria|banco|loterica|app( do banco)?"
     r"|aplicativo( do banco)?|celular bom|internet)\b",
@@ -1425,6 +1434,9 @@ def _day(t: str, today: date) -> date | None:
         this_month = month == today.month and day > today.day
         year = today.year + (1 if month < today.month or (month == today.month and not this_month) else 0)
         return date(year, month, day)
+    season = _after_season(t, today)
+    if season is not None:
+        return season
     if "depois de amanha" in t:
         return today + timedelta(days=2)
     if re.search(r"\bamanha\b", t):
@@ -1436,6 +1448,30 @@ def _day(t: str, today: date) -> date | None:
     for pattern, wd in _WEEKDAYS:
         if pattern.search(t):
             return today + timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
+    return None
+
+
+_AFTER_SEASON = re.compile(
+    r"\b(?:depois|apos|passar|passando|quando passar) (?:d?[oa]s? )?"
+    r"(carnaval|natal|ano novo|festas|virada|reveillon|pascoa)\b"
+)
+
+
+def _after_season(t: str, today: date) -> date | None:
+    """ "Depois do carnaval", "depois das festas": the first day after the next such season."""
+    m = _AFTER_SEASON.search(t)
+    if m is None:
+        return None
+    season = m.group(1)
+    for year in (today.year, today.year + 1):
+        easter_day: date = easter(year)
+        when = {
+            "carnaval": easter_day - timedelta(days=45),  # the Thursday after Ash Wednesday
+            "pascoa": easter_day + timedelta(days=1),
+            "natal": date(year, 12, 26),
+        }.get(season, date(year + 1, 1, 2))  # the year's turn: the first working days of January
+        if when > today:
+            return when
     return None
 
 
@@ -1535,6 +1571,7 @@ _FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("other_typing", _OTHER_TYPING),
     ("relayed_yes", _RELAYED_YES),
     ("back_in_person", _BACK_IN_PERSON),
+    ("to_other_number", _TO_OTHER_NUMBER),
 )
 
 
@@ -1661,6 +1698,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     if _has(t, _ARE_YOU_HUMAN):
         return u(Intent.bot_question), False
+    if method == "pix" and re.search(r"\bboleto (nao|n)\b|\bnao (quero |vou )?(de |por |no |o )?boleto\b", t):
+        # "Boleto não. PIX. Não tenho como ir em lotérica": the way to pay chosen, never hardship.
+        return u(Intent.payment_method).model_copy(
+            update={"accepts": False, "plain": False, "method_trouble": False}
+        ), False
     if _has(t, _RELAYED_YES):
         # "Ela tá dizendo que sim": only the titular's own yes closes a deal (`relayed_yes`).
         return u(Intent.unknown).model_copy(update={"accepts": False, "plain": False}), False

@@ -224,3 +224,41 @@ def test_after_the_deal_paying_ahead_the_beneficiary_and_the_discharge_are_answe
     assert after_deal.read(text) is kind
     if kind is not AfterDeal.early_payment:
         assert "Certo" in after_deal.say(kind, 0, creditor="Certo Recuperadora")
+
+
+@pytest.mark.parametrize(
+    "text", ["boleto nao. pix. nao tenho como ir em loterica", "nao quero boleto, faz no pix que é mais facil pra mim"]
+)
+def test_pix_chosen_over_the_boleto_is_a_way_to_pay_never_hardship_nor_a_better_price(text: str) -> None:
+    shown, chosen = talk(ctx(), "quero pagar a vista", text)
+    assert chosen.state.payment_method == "pix"
+    assert chosen.state.step == shown.state.step
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok. manda o boleto no zap dela que ela paga la do banco, o numero é 71 99123-4567",
+        "manda pro whats do meu filho que ele paga",
+    ],
+)
+def test_documents_asked_for_another_number_before_the_deal_go_only_here(text: str) -> None:
+    _, asked = talk(ctx(), "quero pagar a vista", text)
+    assert "só pra este número" in asked.reply
+    assert asked.agreement is None
+
+
+@pytest.mark.parametrize(
+    ("text", "when"),
+    [
+        ("o meu rei eu so vou ter dinheiro depois do carnaval", date(2027, 2, 11)),
+        ("da pra deixar o primeiro boleto pra depois das festas?", date(2027, 1, 2)),
+        ("so depois do natal", date(2026, 12, 26)),
+    ],
+)
+def test_a_season_named_is_a_date(text: str, when: date) -> None:
+    assert understand(text, TODAY).day == when
+
+
+def test_the_cnpj_on_the_boleto_asked_after_the_deal_is_the_beneficiary_answer() -> None:
+    assert after_deal.read("o boleto sai no mesmo CNPJ que vc me passou né?") is AfterDeal.beneficiary
