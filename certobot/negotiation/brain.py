@@ -503,14 +503,21 @@ class OfflineNegotiator:
             s.other_typing = False
             if not heard.proposes_terms and not heard.wants_cash and not heard.wants_installments:
                 return _say(s, heard, f"Que bom, {ctx.first_name}! Seguimos então: consigo {offers_text(ctx, s)}.")
+        if heard.intent is Intent.third_party:
+            # Someone speaking for the titular: before any pending yes or terms, never a figure to them.
+            return self._third_party(ctx, s, heard)
+        if heard.to_other_number and s.pending_offer is not None and heard.installments is heard.amount_cents is None:
+            # "Meu pai que vai pagar, manda no zap dele": only here, and the terms shown stay on the table.
+            return _only_here(heard, _propose(ctx, s, heard, _at_current_step(ctx, s, s.pending_offer), ""))
         if heard.relayed_yes and s.pending_offer is not None:
             # "Ela tá dizendo que sim": the titular's own yes is the one that closes.
             s.awaiting_confirmation = True
+            # No figures in this reply: whoever passed the yes on may be the one reading it.
             return _say(
                 s,
                 heard,
-                f"Obrigada! Pra fechar, a confirmação precisa ser da própria titular. {ctx.first_name}, posso fechar "
-                f"{s.pending_offer.describe()}, por {_method(s)}? Se for você mesma, responde *sim*.",
+                f"Obrigada! Pra fechar, a confirmação precisa vir da própria titular. {ctx.first_name}, se for você "
+                "mesma, me responde *sim* que eu fecho o que te mostrei; se não, fico aguardando você.",
             )
         if s.awaiting_confirmation and s.pending_offer is not None:
             confirm = self._confirmation(ctx, s, heard)

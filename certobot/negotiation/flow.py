@@ -756,7 +756,7 @@ class ConversationFlow:
         # Even with the debtor's digits typed now: the person said they are not the debtor. Unless the titular
         # says they took the phone: then a new conversation asks them for the digits, as anyone.
         said = understand(msg.text or "", today_sp())
-        if said.handover or said.assisted:
+        if said.handover or said.assisted or said.back_in_person:
             return None
         if str((conv.outcome or {}).get("qualitative_notes") or "") == REPRESENTATIVE_NOTE:
             return [texts.pick(AFTER_REPRESENTATIVE, conv.state_version or 0)]

@@ -605,6 +605,10 @@ _RELATIVE_DIED = re.compile(
     r"|(minha|meu) (falecid[oa]|finad[oa])\b"
     r"|\b(sou|fiquei|to|estou|ando) viuv[oa]\b)"
 )
+_OTHER_INTRO_TEXT = (
+    rf"\b(aqui (e|eh)|sou|quem (fala|escreve) (e|eh|aqui e))( (a|o) [a-z]+,?)? (a |o )?{RELATIVE} "
+    r"(dele|dela|da senhora|do senhor)\b"
+)
 THIRD_PARTY = (
     rf"\bsou (a |o |tipo )?{RELATIVE}\b(?! (solo|solteir[oa]|de \d|de familia|separad[oa]|viuv[oa]|sozinh[oa]))",
     rf"\b(aqui|quem fala) (e|eh) (a |o )?{RELATIVE}\b",
@@ -615,6 +619,8 @@ THIRD_PARTY = (
     r"doente|sem celular)",
     rf"\b(esse|este|o) (numero|celular|cel|telefone|fone|zap|whats) (e|eh|era) d[oa] (minha |meu )?{RELATIVE}",
     rf"\b(e|eh|sou) (o|a) {RELATIVE} (dela|dele)\b",
+    # "Aqui é a Rosilene, esposa dele", "sou a filha dela, a Jaqueline", "quem escreve é a cuidadora da senhora".
+    rf"{_OTHER_INTRO_TEXT}",
     # "O cel da minha mãe fica comigo", "se for cobrança dele pode falar comigo que eu resolvo".
     rf"\b(cel|celular|telefone|numero|zap|whats) d[ao] (minha |meu )?{RELATIVE}\b"
     r".{0,25}\b(fica|ta|esta) (comigo|cmg)\b",
@@ -1182,6 +1188,9 @@ _RELAYED_YES = _any(
 )
 _BACK_IN_PERSON = _any(
     r"\b(voltei|to de volta|tou de volta|estou de volta)\b",
+    # "Aqui é a Rosângela mesmo", "sou eu, a Ana, de novo", "desculpa, era meu marido".
+    r"\b(aqui (e|eh)|sou|quem fala (e|eh)) (a |o )?[a-z]+,? (mesm[oa]|de novo|agora|de volta)\b",
+    rf"\b(era|foi) (o |a )?(meu |minha )?{RELATIVE}( (que|q) (escreveu|mandou|falou))?\b",
     r"\bsou eu (de novo|novamente|mesm[oa]|agora)\b",
     r"\b(aqui|agora) (e|eh|quem fala e) (eu|o proprio|a propria|o titular|a titular)( de novo)?\b",
 )
@@ -1703,6 +1712,24 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.payment_method).model_copy(
             update={"accepts": False, "plain": False, "method_trouble": False}
         ), False
+    if count is amount is down is None and re.search(
+        r"\b(manda|pode mandar|envia|pode enviar|manda entao) (aqui|pra mim|pra ca|neste numero|nesse numero|no meu)"
+        r"( (mesmo|msm|memo|zap|whats))?\b",
+        t,
+    ):
+        # "Ah, blz, então manda aqui mesmo que eu encaminho": go on with the terms shown (asked once more).
+        return u(Intent.accept).model_copy(update={"accepts": True, "plain": False}), False
+    if count is amount is down is None and re.search(
+        r"\b(nao|nem) (sabia|lembrava|lembro|fazia ideia) (que|q|dessa|desse|de) (eu )?(tava|estava|to|tinha|divida|"
+        r"debito|pendencia)",
+        t,
+    ):
+        # "Meu Deus, eu não sabia que tava devendo": what the debt is, never "não entendi".
+        return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False}), False
+    if re.search(_OTHER_INTRO_TEXT, t) and not (_has(t, _ASSISTED) or _has(t, _HANDOVER)):
+        # Whoever introduces themselves as the titular's relative or carer speaks for them, whatever else
+        # they say ("ele mandou fechar em 5"): a third party, before any yes or terms.
+        return u(Intent.third_party).model_copy(update={"accepts": False, "plain": False}), False
     if _has(t, _RELAYED_YES):
         # "Ela tá dizendo que sim": only the titular's own yes closes a deal (`relayed_yes`).
         return u(Intent.unknown).model_copy(update={"accepts": False, "plain": False}), False

@@ -262,3 +262,43 @@ def test_a_season_named_is_a_date(text: str, when: date) -> None:
 
 def test_the_cnpj_on_the_boleto_asked_after_the_deal_is_the_beneficiary_answer() -> None:
     assert after_deal.read("o boleto sai no mesmo CNPJ que vc me passou né?") is AfterDeal.beneficiary
+
+
+@pytest.mark.parametrize(
+    "intro",
+    [
+        "boa tarde aqui é a Rosilene esposa dele. ele ta na estrada e me falou pra fechar em 5 vezes",
+        "e ai, sou o Wander irmao dela. qual a taxa de juros q ta cobrando e qnto fica a vista?",
+        "boa tarde aqui quem escreve é a Lurdes, cuidadora da senhora. ela mandou dizer que aceita",
+        "AQUI É O MARIDO DELA. ELA NAO VAI PAGAR NADA",
+    ],
+)
+def test_someone_introducing_themselves_as_the_titulars_relative_hears_nothing(intro: str) -> None:
+    _, other = talk(ctx(), "quero em 5x", intro)
+    assert other.action == "third_party"
+    assert "R$" not in other.reply
+    assert other.agreement is None
+
+
+@pytest.mark.parametrize(
+    "back",
+    ["AQUI É A Ana MESMO ESCREVENDO DEVAGAR", "oi desculpa era meu marido, quero resolver", "sou eu de novo, Ana"],
+)
+def test_the_titular_saying_she_is_back_is_heard_as_back(back: str) -> None:
+    assert understand(back, TODAY).back_in_person
+
+
+def test_someone_else_paying_keeps_the_terms_and_the_documents_stay_here() -> None:
+    shown, asked, go = talk(
+        ctx(),
+        "consigo em 3x?",
+        "meu pai q vai pagar pra mim. manda os boleto direto no zap dele? 61 99654-3321",
+        "ah blz entao manda aqui msm q eu encaminho pra ele",
+    )
+    assert "só pra este número" in asked.reply
+    assert asked.state.pending_offer == shown.state.pending_offer
+    assert asked.state.awaiting_confirmation
+    assert go.agreement is None
+    assert go.state.awaiting_confirmation
+    assert "não peguei" not in go.reply
+    assert "não entendi" not in go.reply
