@@ -509,7 +509,7 @@ class OfflineNegotiator:
         if heard.to_other_number and s.pending_offer is not None and heard.installments is heard.amount_cents is None:
             # "Meu pai que vai pagar, manda no zap dele": only here, and the terms shown stay on the table.
             return _only_here(heard, _propose(ctx, s, heard, _at_current_step(ctx, s, s.pending_offer), ""))
-        if heard.relayed_yes and s.pending_offer is not None:
+        if heard.relayed_yes and heard.intent is Intent.unknown and s.pending_offer is not None:
             # "Ela tá dizendo que sim": the titular's own yes is the one that closes.
             s.awaiting_confirmation = True
             # No figures in this reply: whoever passed the yes on may be the one reading it.

@@ -1203,13 +1203,19 @@ _NOT_A_JOB = _any(
 )
 _WHAT_ABOUT = _any(
     r"\b(fala|diz|diga|manda) (logo )?(o|qual e o|qual o) assunto\b",
-    r"\b(fala|diz|diga) logo\b",
+    r"^(\w+ )?(fala|diz|diga) logo\W*$",
     r"\bqual (e |eh )?o assunto\b",
     r"\b(do|sobre o) (que|q) se trata\b",
 )
+_SECRET = (
+    r"(senha|token|codigo (do zap|do whats|do whatsapp|de verificacao|de seguranca|que chegou|q chegou|por sms|"
+    r"do banco|de 6 digitos))"
+)
+# Asked, never told: "vão pedir senha? código do zap?" is the question; "ele pegou a senha do banco" is a story.
 _SECRETS_Q = _any(
-    r"\b(senha|token|codigo (do zap|do whats|do whatsapp|de verificacao|de seguranca|que chegou|q chegou|por sms|"
-    r"do banco|de 6 digitos))\b",
+    rf"\b{_SECRET}\b\W*\?",
+    rf"\b(vao|vai|vcs vao|voces vao|vc vai|voce vai|tem que|tenho que|preciso|precisa) (me )?(pedir|passar|mandar|"
+    rf"informar|digitar|querer|dar)\b.{{0,25}}\b{_SECRET}\b",
 )
 # "Manda o boleto no zap dela, o número é 71 99123-4567": documents go only to this thread's number.
 _TO_OTHER_NUMBER = _any(
@@ -1707,7 +1713,12 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.third_party), False  # a lawyer for the debtor: the team checks the power of attorney
     if _has(t, _ARE_YOU_HUMAN):
         return u(Intent.bot_question), False
-    if method == "pix" and re.search(r"\bboleto (nao|n)\b|\bnao (quero |vou )?(de |por |no |o )?boleto\b", t):
+    if (
+        method == "pix"
+        and not cash
+        and count is amount is down is None
+        and re.search(r"\bboleto (nao|n)\b|\bnao (quero |vou )?(de |por |no |o )?boleto\b", t)
+    ):
         # "Boleto não. PIX. Não tenho como ir em lotérica": the way to pay chosen, never hardship.
         return u(Intent.payment_method).model_copy(
             update={"accepts": False, "plain": False, "method_trouble": False}
@@ -1726,17 +1737,20 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     ):
         # "Meu Deus, eu não sabia que tava devendo": what the debt is, never "não entendi".
         return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False}), False
-    if re.search(_OTHER_INTRO_TEXT, t) and not (_has(t, _ASSISTED) or _has(t, _HANDOVER)):
+    if re.search(_OTHER_INTRO_TEXT, t) and not (
+        _has(t, _ASSISTED) or _has(t, _HANDOVER) or _has(t, _DECEASED_ANY) or _has(t, _CRISIS_OF_ANOTHER)
+    ):
         # Whoever introduces themselves as the titular's relative or carer speaks for them, whatever else
         # they say ("ele mandou fechar em 5"): a third party, before any yes or terms.
         return u(Intent.third_party).model_copy(update={"accepts": False, "plain": False}), False
-    if _has(t, _RELAYED_YES):
+    if _has(t, _RELAYED_YES) and count is None and not _has(t, _BACK_IN_PERSON):
         # "Ela tá dizendo que sim": only the titular's own yes closes a deal (`relayed_yes`).
         return u(Intent.unknown).model_copy(update={"accepts": False, "plain": False}), False
     if _has(t, _OTHER_TYPING) and not (_has(t, _ASSISTED) or _has(t, _OTHER_PAYER) or _has(t, _HANDOVER)):
         return u(Intent.third_party).model_copy(update={"accepts": False, "plain": False}), False
     if (
         count is amount is down is None
+        and not re.search(r"\d", t)  # before the CPF, digits are the answer, never this question
         and not _has(t, _GOOD_NEWS)
         and (_has(t, _NOT_A_JOB) or _has(t, _WHAT_ABOUT) or _has(t, _SECRETS_Q))
     ):
