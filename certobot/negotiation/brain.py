@@ -146,6 +146,8 @@ class NegotiationState(BaseModel):
     unwell: bool = False  # in hospital or under treatment: a later call waits for them to be better
     claimed_paid: bool = False  # "já paguei / já negociei com outra empresa": the team checks; no pitch meanwhile
     other_typing: bool = False  # someone else took the phone after the CPF: nothing told until the titular is back
+    browsing: bool = False  # "é só pra comparar", "não fecho hoje": terms shown as information until a closing word
+    countered: bool = False  # the terms shown are not what the debtor asked ("não consigo 12x"): an "ok" is not a yes
     agreement: Offer | None = None  # what was closed, for "o que eu combinei?" and changes afterwards
     replaces: str | None = None  # a renegotiation: the session whose agreement this one replaces
     history: str | None = Field(default=None, description="the model's message history, bounded and packed")
@@ -472,6 +474,26 @@ class OfflineNegotiator:
             s.first_due = policy.first_due(heard.day)
         if heard.intent is Intent.crisis:  # before any offer, pending or not: no deal talk to a person in danger
             return self._crisis(ctx, s, heard)
+        if heard.just_asking:
+            s.browsing = True
+        elif s.browsing and heard.accepts and heard.closing_word:
+            s.browsing = False  # "pode fechar": the looking is over; the terms are put back and asked once
+        if s.browsing and heard.accepts and not heard.proposes_terms and not heard.closing_word:
+            # "Ok", "certo" after terms they said were only to look at: heard, and nothing closes.
+            s.awaiting_confirmation = False
+            return _say(
+                s,
+                heard,
+                _pick(
+                    (
+                        "Combinado, sem pressa pra decidir. Quando quiser fechar, é só me dizer *pode fechar*; se "
+                        "quiser, simulo outro jeito.",
+                        "Tá certo! Fica à vontade pra comparar e conversar em casa. Quando decidir, me escreve "
+                        "*pode fechar* que eu confirmo as condições com você.",
+                    ),
+                    s.turns,
+                ),
+            )
         if heard.furthest:
             # "Põe a primeira o mais pra frente que você conseguir": the furthest date the policy allows.
             s.first_due = policy.first_due(ctx.today + timedelta(days=366))
@@ -574,7 +596,12 @@ class OfflineNegotiator:
         if heard.about_another and d.intent is not Intent.third_party and d.action == "continue":
             # "Faz em 3x. E quanto deve minha irmã?": their own terms, and not a word of the sister's debt.
             d.reply = f"{ANOTHERS_DEBT_DECLINED} {d.reply}"
-        if heard.just_asking and d.action == "continue" and d.state.awaiting_confirmation and d.state.pending_offer:
+        if (
+            (heard.just_asking or d.state.browsing)
+            and d.action == "continue"
+            and d.state.awaiting_confirmation
+            and d.state.pending_offer
+        ):
             # "Só pra saber, não vou fechar agora": the terms told, no yes asked for, so a later "ok" closes
             # nothing; "pode fechar" restates them and asks (`_accept_without_pending`).
             d.state.awaiting_confirmation = False
@@ -604,6 +631,14 @@ class OfflineNegotiator:
             plan = _best_plan(ctx, s) if offer.kind == "installments" else None
             fresh = plan or policy.cash_offer(s.step, s.first_due)
             return _propose(ctx, s, heard, fresh, "As condições mudaram desde a proposta anterior.")
+        if s.countered and heard.weak_ack:
+            # "Certo." after "não consigo em 12x, o máximo é 8x": heard, and the yes to the 8x asked plainly.
+            return _say(
+                s,
+                heard,
+                f"Só pra ter certeza: você topa assim, {offer.describe()}, por {_method(s)}? Se sim, me responde "
+                "*sim* ou *pode fechar*; se não, me diz o que fica melhor.",
+            )
         if plain_yes(heard, offer, s, policy):
             s.awaiting_confirmation = False
             if heard.payment_method is not None:
@@ -1497,6 +1532,7 @@ def _propose(ctx: DebtContext, s: NegotiationState, heard: Understanding, offer:
     if problems:  # the engine never builds a bad offer; if it did, the debtor must not read it
         raise ValueError(f"oferta fora da política: {problems}")
     s.pending_offer, s.awaiting_confirmation = offer, True
+    s.countered = "Não consigo" in lead  # what they asked could not be done: a bare "ok" will not close this
     return _say(s, heard, (lead + " " if lead else "") + confirmation_text(ctx, offer, s))
 
 

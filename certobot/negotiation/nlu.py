@@ -128,6 +128,8 @@ class Understanding(BaseModel):
     other_typing: bool = False  # "e ele consegue parcelar?", "meu marido vai continuar": not the titular now
     relayed_yes: bool = False  # "ela tá dizendo que sim": a yes passed on by someone else, never closing
     back_in_person: bool = False  # "voltei, sou eu de novo": the titular back at the phone
+    weak_ack: bool = False  # "ok", "certo", "entendi" and nothing else: heard, not an explicit yes
+    closing_word: bool = False  # "fecha", "aceito", "pode gerar": a yes that names the closing itself
     to_other_number: bool = False  # "manda no zap dela": the documents go only to this number, forwarded from here
 
     @property
@@ -1144,6 +1146,22 @@ _JUST_ASKING = _any(
     r"\bso (quero|queria) (saber|ver|ter uma ideia|uma simulacao)\b",
     r"\bsem compromisso\b|\bpor curiosidade\b|\bso (uma )?simulacao\b|\bsimula (pra|para) mim\b",
     r"\bnao (vou|quero|posso) fechar (nada )?(agora|hoje|ainda|por enquanto)\b",
+    # Comparing, simulating, showing someone at home: terms to look at, not to say yes to yet.
+    r"\b(e|eh|so) (pra|para) (ver|comparar|ter ideia|mostrar)\b|\b(quero|queria|vou|pra) comparar\b",
+    r"\b(proposta|oferta) de outr[ao] (empresa|banco|lugar|loja)\b",
+    r"\bsimul(a|ar|e|ou|acao|acoes)\b",
+    r"\b(pra|para) (mostrar|levar|passar) (pro|pra|para o|para a|ao|a) (meu|minha|o|a) ",
+    r"\b(so|apenas) (quero|queria) entender\b|\bhoje (eu )?nao (vou )?fech",
+)
+# An acknowledgement and nothing else: heard, never a yes to terms the debtor did not ask for.
+_WEAK_ACK = re.compile(
+    r"^(ok|okay|okk|certo|entendi|entendido|blz|beleza|ta|ta bom|ta certo|hm+|ah+|aham|uhum|entao ta|ok entendi|"
+    r"certo entendi|sei|anotado|visto|ok obrigad[oa]|certo obrigad[oa])\W*$"
+)
+# A word that closes, said plainly: what it takes to close for someone who was only looking.
+_CLOSING_WORD = _any(
+    r"\b(fech\w*|fexa\w*|aceito|aceita|confirmo|confirmar|bora|pode gerar|gera|manda o boleto|quero fazer|"
+    r"vamos fazer)\b"
 )
 # A guarantor charged for someone else's loan: the aval is why it reaches them.
 _GUARANTOR = _any(r"\b(avalista|fiador|fiadora|fianca)\b", r"\b(assinei|fui|sou|era) (de |como )?(o |a )?aval\b")
@@ -1586,6 +1604,8 @@ _FLAGS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("other_typing", _OTHER_TYPING),
     ("relayed_yes", _RELAYED_YES),
     ("back_in_person", _BACK_IN_PERSON),
+    ("weak_ack", _WEAK_ACK),
+    ("closing_word", _CLOSING_WORD),
     ("to_other_number", _TO_OTHER_NUMBER),
 )
 

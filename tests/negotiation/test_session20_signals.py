@@ -27,17 +27,40 @@ TODAY = date(2026, 11, 22)
     ],
 )
 def test_terms_asked_only_to_know_are_told_and_a_later_ok_closes_nothing(ask: str) -> None:
-    told, ok, yes = talk(ctx(), ask, "ok", "pode fechar")
+    told, ok, go, yes = talk(ctx(), ask, "ok", "pode fechar", "sim")
     assert told.state.pending_offer is not None
     assert "R$" in told.reply
     assert "sem compromisso" in told.reply.lower()
     assert not told.state.awaiting_confirmation
-    assert ok.action == "continue"
     assert ok.agreement is None
-    assert ok.state.awaiting_confirmation
-    assert "sim" in ok.reply
+    assert not ok.state.awaiting_confirmation  # heard, and nothing waits for a yes
+    assert go.agreement is None
+    assert go.state.awaiting_confirmation  # "pode fechar": the terms put back, the yes asked for once
     assert yes.action == "agreement"
     assert yes.agreement == told.state.pending_offer
+
+
+@pytest.mark.parametrize(
+    ("looking", "ack"),
+    [
+        ("quanto fica pra quitar a vista? é pra ver, to com proposta de outra empresa tbm", "ok"),
+        ("queria simular umas opção pra mostrar pro meu marido", "certo"),
+        ("não vou fechar nada hoje tá, só quero entender os números", "entendi"),
+    ],
+)
+def test_someone_only_looking_is_never_closed_by_an_acknowledgement_later(looking: str, ack: str) -> None:
+    out = talk(ctx(), looking, "e em 10x fica quanto cada", ack)
+    assert out[1].state.pending_offer is not None
+    assert all(d.agreement is None for d in out)
+    assert not out[2].state.awaiting_confirmation
+
+
+def test_an_ok_to_terms_other_than_the_ones_asked_is_asked_again_plainly() -> None:
+    shown, ack, yes = talk(ctx(most=8), "se for em 12x eu fecho", "Certo.", "sim")
+    assert "Não consigo em 12x" in shown.reply
+    assert ack.agreement is None
+    assert "topa" in ack.reply
+    assert yes.action == "agreement"
 
 
 @pytest.mark.parametrize(
