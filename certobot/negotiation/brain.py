@@ -80,6 +80,21 @@ ERASURE_TEXT = (
 )
 ERASURE_NOTE = "Pediu a exclusão dos dados pessoais (LGPD, art. 18) e o fim das mensagens."
 
+# The answers to questions about the terms before the yes (`Understanding.asks_about`); none changes the terms.
+TERM_ANSWERS: dict[str, str] = {
+    "fixed": "O valor do acordo é fixo: as parcelas não aumentam, sem juros nem correção em cima, desde que cada "
+    "uma seja paga até o vencimento.",
+    "early": "Pode, sim! Pagar antes do vencimento não tem problema nenhum, e o valor é o mesmo do boleto.",
+    "receipt": "Sim! O comprovante do banco ou do app já prova cada pagamento, e o acordo fica registrado no seu "
+    "nome. Depois que o último pagamento compensar, a equipe te envia a declaração de quitação: é só pedir por aqui.",
+    "round": "Arredondar eu não consigo: o valor sai certinho da regra do credor, com os centavos.",
+    "validity": "Essa condição vale pra fechar agora, nesta conversa, e o 1º vencimento pode ficar até {furthest}. "
+    "Mais pra frente o credor pode mudar o desconto, então não consigo garantir o mesmo valor depois.",
+}
+# Questions asked while terms wait for a yes, whose answers leave those terms standing.
+_QUESTIONS_BESIDE_TERMS = frozenset(
+    {Intent.identity_question, Intent.bot_question, Intent.debt_question, Intent.payment_method, Intent.cpf_why}
+)
 MAX_REFUSALS = 2  # a second no ends it: a third "better offer" would be pressure
 FOLLOW_UP_DAYS = 2
 UNWELL_FOLLOW_UP_DAYS = 7  # "agora não dá": one follow-up, never sooner than this
@@ -142,6 +157,7 @@ class NegotiationState(BaseModel):
     payment_method: Literal["boleto", "pix"] = "boleto"
     turns: int = 0
     upset: bool = False  # anger or a legal threat was heard: no cheerful words from here on
+    held_back: bool = False  # confirmed, but someone else is reading: the debt is shown when they say so
     legal_threat: bool = False
     unwell: bool = False  # in hospital or under treatment: a later call waits for them to be better
     claimed_paid: bool = False  # "já paguei / já negociei com outra empresa": the team checks; no pitch meanwhile
@@ -253,6 +269,19 @@ def opening_after_validation(ctx: DebtContext, state: NegotiationState) -> TurnD
         offers=offers_text(ctx, state),
     )
     return TurnDecision(reply=reply, intent=Intent.greeting, state=state)
+
+
+def held_back_after_validation(ctx: DebtContext, state: NegotiationState) -> TurnDecision:
+    """Identity confirmed while someone else reads the screen: nothing of the debt until they say so."""
+    state = deep_copy(state)
+    state.turns += 1
+    state.held_back = True
+    return TurnDecision(
+        reply=f"Obrigada, {ctx.first_name}! Identidade confirmada ✅ Combinado, não mostro nenhum valor agora. "
+        "Quando estiver à vontade pra ler, me escreve *pode falar* que eu te mostro tudo.",
+        intent=Intent.greeting,
+        state=state,
+    )
 
 
 def changed_terms(heard: Understanding, offer: Offer, state: NegotiationState, policy: PolicyEngine) -> list[str]:
@@ -474,6 +503,25 @@ class OfflineNegotiator:
             s.first_due = policy.first_due(heard.day)
         if heard.intent is Intent.crisis:  # before any offer, pending or not: no deal talk to a person in danger
             return self._crisis(ctx, s, heard)
+        if s.held_back:
+            if heard.no_figures or heard.intent in (Intent.later, Intent.refuse):
+                # Still not alone, or not now: still nothing shown; "depois"/"não" go on to their own answer.
+                if heard.no_figures:
+                    return _say(
+                        s, heard, "Tudo bem, sigo sem mostrar valores. Quando puder, é só me escrever *pode falar*."
+                    )
+            else:
+                s.held_back = False
+                if not (heard.proposes_terms or heard.wants_cash or heard.wants_installments) and heard.intent in (
+                    Intent.accept,
+                    Intent.unknown,
+                    Intent.greeting,
+                    Intent.debt_question,
+                ):
+                    # "Pronto, ela foi pra cozinha, pode falar": now the debt and the ways to pay.
+                    opening = opening_after_validation(ctx, s)
+                    opening.reply = opening.reply.replace("Identidade confirmada ✅ ", "")
+                    return opening
         if heard.just_asking:
             s.browsing = True
         elif s.browsing and heard.accepts and heard.closing_word:
@@ -516,7 +564,8 @@ class OfflineNegotiator:
             return _say(
                 s,
                 heard,
-                "Pode, sim! Que dia cai pra você? Me diz o dia (tipo *dia 22*) que eu coloco o vencimento nele.",
+                ("E não tem juros em cima das parcelas. " if heard.asks_interest else "")
+                + "Pode, sim! Que dia cai pra você? Me diz o dia (tipo *dia 22*) que eu coloco o vencimento nele.",
             )
         if s.other_typing:  # (a crisis returned above: the person first, whoever they are)
             if not (heard.back_in_person or heard.handover):
@@ -608,6 +657,19 @@ class OfflineNegotiator:
             d.reply = (
                 f"Sem compromisso, pra você saber: {d.state.pending_offer.describe()}, por {_method(d.state)}. "
                 "Quando quiser fechar, é só me dizer; se preferir pensar com calma, fico por aqui."
+            )
+            return d
+        if (
+            d.state.awaiting_confirmation
+            and d.action == "continue"
+            and d.state.pending_offer is not None
+            and d.intent in _QUESTIONS_BESIDE_TERMS
+            and not _asks_to_confirm(d.reply)
+        ):
+            # "E o boleto é de qual banco?" with terms waiting for a yes: answered, and the same terms put back,
+            # so "pode fechar as 4 parcelas" next closes them instead of hearing them once more.
+            d.reply += (
+                f" A proposta continua: {d.state.pending_offer.describe()}, por {_method(d.state)}. Posso fechar assim?"
             )
             return d
         if d.state.awaiting_confirmation and d.action == "continue" and not _asks_to_confirm(d.reply):
@@ -730,7 +792,9 @@ class OfflineNegotiator:
     def _refuse(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         s.refusals += 1
         s.awaiting_confirmation = False
-        if s.refusals >= MAX_REFUSALS or s.hardship:  # after "não tenho como", a no is respected at once
+        # After "não tenho como", or a no with its reason or goodbye ("não vou fazer não, obrigada pela atenção"),
+        # a no is respected at once: a better price pushed after it would be pressure.
+        if s.refusals >= MAX_REFUSALS or s.hardship or heard.firm_no:
             return _say(
                 s,
                 heard,
@@ -790,6 +854,15 @@ class OfflineNegotiator:
             if pending is not None:
                 return _propose(ctx, s, heard, pending, lead)
             return _say(s, heard, f"{lead} Hoje consigo {offers_text(ctx, s)}.")
+        if heard.asks_about is not None:
+            # "Esse valor é fixo?", "posso pagar antes?", "vale até quando?": the straight answer, and the terms on
+            # the table stay there to say yes to.
+            furthest = ctx.policy.first_due(ctx.today + timedelta(days=366))
+            answer = TERM_ANSWERS[heard.asks_about].format(furthest=f"{furthest:%d/%m/%Y}")
+            if pending is not None:
+                return _propose(ctx, s, heard, pending, answer)
+            tail = _pick((f"Hoje consigo {offers_text(ctx, s)}.", f"Dá pra fechar {offers_text(ctx, s)}."), s.turns)
+            return _say(s, heard, f"{answer} {tail}")
         if heard.guarantor:
             # An aval is why the debt reaches them; the choice to dispute stays theirs.
             return _say(
@@ -1484,6 +1557,9 @@ def _what_changed(old: Offer, new: Offer, method: str, heard: Understanding) -> 
     # Said with the new shape, so two changes in a row never read as the same sentence.
     if new.kind != old.kind or new.installments != old.installments:
         said.append("passei pra pagamento à vista" if new.kind == "cash" else f"passei pra {new.installments}x")
+        if old.kind == "cash" and new.kind != "cash" and new.discount_cents < old.discount_cents:
+            # "Esse valor com desconto dá pra dividir?": the bigger discount is the cash one, said before the figures.
+            said.append("e parcelado o desconto é menor que à vista")
     elif new.total_cents != old.total_cents:
         said.append("ajustei o valor ao que você pediu")
     if not said:

@@ -49,6 +49,7 @@ from certobot.negotiation.brain import (
     TurnDecision,
     build_negotiator,
     crisis_reply,
+    held_back_after_validation,
     opening_after_validation,
     plain_yes,
     third_party_text,
@@ -182,6 +183,11 @@ AFTER_OPT_OUT = (
     "Está anotado: nada mais de mensagens nem ligações. Sinto muito pelo transtorno. Se mudar de ideia, "
     "é só escrever *negociar*.",
 )
+# "Tá, obg" after "tira meu número": a short word back, the promise kept, nothing asked.
+AFTER_OPT_OUT_THANKS = (
+    "De nada! Está anotado: não te mando mais mensagens. Se um dia quiser negociar, é só escrever *negociar*.",
+    "Por nada. Seu número já saiu da nossa lista; se mudar de ideia, é só escrever *negociar* aqui.",
+)
 # Before the CPF, in hospital or under treatment: nothing about any debt, health first, the way on.
 ILLNESS_BEFORE_VALIDATION = (
     "Sinto muito, e melhoras! Sua saúde vem antes de tudo: não precisa resolver nada agora. Quando estiver "
@@ -202,6 +208,19 @@ NOT_AN_ANSWER = frozenset(
         Intent.debt_question,
     }
 )
+
+
+def _a_guess(text: str, heard: Understanding) -> bool:
+    """ "Não? então 000": a few words around three digits is another try at the CPF, and uses up an attempt
+    (otherwise a "não" in front would let anyone guess forever); "não devo 500 reais" stays a sentence."""
+    return (
+        heard.intent is Intent.refuse
+        and len(fold(text).split()) <= 4
+        and heard.amount_cents is None
+        and extract_first_digits(text) is not None
+    )
+
+
 # Checked after the CPF, whoever started the conversation: (reason, applies, what the debtor reads).
 BLOCKS: list[tuple[OutcomeReason, Callable[[DebtorInfo], bool], str]] = [
     (
@@ -525,7 +544,9 @@ class ConversationFlow:
             return await self._second_factor_turn(w, conv, state, text, n, now)
         # A message that says something else ("já paguei 200 reais", "dá pra parcelar em 10x?") is not an
         # answer to the challenge, whatever digits it holds: no attempt is used up.
-        digits = named or (None if heard.intent in NOT_AN_ANSWER else extract_first_digits(text))
+        digits = named or (
+            None if heard.intent in NOT_AN_ANSWER and not _a_guess(text, heard) else extract_first_digits(text)
+        )
         if digits is None and heard.intent in NOT_AN_ANSWER:
             state.prompts += 1
             if heard.intent is Intent.hardship:
@@ -601,9 +622,21 @@ class ConversationFlow:
         if blocked is not None:
             return blocked
         ctx = self._context(debtor)
+        if asked is not None and asked.no_figures:
+            # "594. mas não fala valor agora, minha sogra tá lendo": confirmed, and nothing of the debt on the
+            # screen until they say so (`NegotiationState.held_back`).
+            decision = held_back_after_validation(ctx, state.negotiation)
+            turn = self._apply(conv, state, debtor, decision)
+            turn.replies[0] += privacy_notice(self.settings)
+            return turn
         decision = opening_after_validation(ctx, state.negotiation)
         turn = self._apply(conv, state, debtor, decision)
         turn.replies[0] += privacy_notice(self.settings)
+        if asked is not None and asked.intent is Intent.identity_question:
+            # "Começa com 294. Agora me diga o CNPJ": the digits answered, and the question too.
+            cnpj = self.settings.creditor_cnpj
+            who = f"Somos a {self._creditor}, CNPJ {cnpj}, e você pode conferir na Receita Federal."
+            turn.replies.insert(0, who)
         if asked is not None and asked.intent in (Intent.installments, Intent.cash):
             # The digits came with a request (a voice note typed out): it is answered now, not asked again.
             more = self._apply(conv, state, debtor, self.rules.decide(ctx, state.negotiation, asked))
@@ -686,12 +719,14 @@ class ConversationFlow:
             return True
         if heard.intent is Intent.human and reason not in ("third_party", "deceased"):
             return False  # a person asked for after an ending: a new conversation, handed to the team at once
-        if reason == "opt_out" and heard.intent in STILL_OPTED_OUT:
-            # They asked for no more messages: more anger or "e não me liga" is not a new conversation that
-            # asks for the CPF again, only the assurance that it stopped (the way back stays open).
+        if reason == "opt_out" and (heard.intent in STILL_OPTED_OUT or only_acknowledges(msg.text or "")):
+            # They asked for no more messages: more anger, "e não me liga" or a "tá, obg" is not a new
+            # conversation that asks for the CPF again, only the assurance that it stopped (the way back stays
+            # open).
             self._record_inbound(w, conv, msg, masked=True)
             n = conv.state_version = (conv.state_version or 0) + 1
-            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_OPT_OUT, n)])
+            thanks = heard.intent not in STILL_OPTED_OUT
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_OPT_OUT_THANKS if thanks else AFTER_OPT_OUT, n)])
             return True
         if reason == "wrong_number" and (
             heard.intent in (Intent.opt_out, Intent.anger, Intent.refuse, Intent.legal_threat)

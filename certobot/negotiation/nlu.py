@@ -131,6 +131,9 @@ class Understanding(BaseModel):
     weak_ack: bool = False  # "ok", "certo", "entendi" and nothing else: heard, not an explicit yes
     closing_word: bool = False  # "fecha", "aceito", "pode gerar": a yes that names the closing itself
     to_other_number: bool = False  # "manda no zap dela": the documents go only to this number, forwarded from here
+    asks_about: TermQuestion | None = None  # "esse valor é fixo?", "posso pagar antes?": answered, terms kept
+    firm_no: bool = False  # "não vou fazer não, obrigada": a no respected at once
+    no_figures: bool = False  # "não fala valor agora, minha sogra tá lendo": nothing of the debt shown yet
 
     @property
     def proposes_terms(self) -> bool:
@@ -382,6 +385,8 @@ PROMISE = (
 # never a plain yes, however it starts: the deal waits, and the debtor is heard as in hardship.
 CANT_PAY = (
     r"\bnao tenho (como|dinheiro|condic|esse valor|grana|de onde)",
+    r"\b(\d{3,}|esse valor|esse dinheiro|isso tudo|tudo isso|essa grana|essa quantia|esse tanto)( todo| toda)?( ai)?"
+    r" (eu )?(nao|n) (tenho|tem como)\b",
     r"\b(nao|nem) (consigo|da pra|posso) pagar\b",
     r"\b(dinheiro|grana) que (eu )?(nao|nem) tenho\b",
     r"\bcom (que|qual) (dinheiro|grana)\b",
@@ -402,6 +407,10 @@ HARDSHIP = (
     r"\bdificil\b",
     r"\bapertad",
     r"\bnao tenho (como|dinheiro|condic|esse valor|grana)",
+    # "4 mil eu não tenho não", "isso tudo eu não tenho": the whole is out of reach, not the deal.
+    r"\b(\d{3,}|esse valor|esse dinheiro|isso tudo|tudo isso|essa grana|essa quantia|esse tanto)( todo| toda)?( ai)?"
+    r" (eu )?(nao|n) (tenho|tem como)\b",
+    r"\bnao tenho (\d{3,}|isso tudo|tudo isso|esse tanto|essa quantia)\b",
     r"\bperdi (o|meu) (emprego|trabalho)",
     r"\bdoen(te|ca)\b",
     r"\bto quebrad",
@@ -791,7 +800,15 @@ LATER = (
     r"\b(to|tou|estou) (no trabalho|no servico|trabalhando|ocupad|dirigindo|no onibus|na rua|sem tempo|corrid)",
     r"\bnao (posso|consigo|da pra) (falar|ver|responder|conversar) agora",
     r"\bme (chama|chame|procura|liga) (depois|amanha|semana|mais tarde|outro dia|outra hora|no fim|mes (que|q) vem"
-    r"|no (outro|proximo) mes)",
+    r"|no (outro|proximo) mes|(na |no |nessa |na proxima |no proximo )?(segunda|terca|quarta|quinta|sexta|sabado)"
+    r"|dia \d)",
+    r"\bagora nao (da|dá) pra (ver|falar|olhar|conversar|resolver|mexer)",
+    # "Dia 5 eu volto aqui e resolvo": a day they will come back, not a no.
+    r"\b(eu )?volto (aqui |a falar |a te chamar |a chamar |com voces |com vcs )?.{0,25}"
+    r"\b(e (resolvo|pago|fecho|acerto|vejo)|pra (resolver|pagar|fechar|acertar)|quando (receber|cair|sair))",
+    r"\bdia \d{1,2} (eu )?(volto|te chamo|te procuro|falo com (voce|vc|voces|vcs))\b",
+    r"\bvolto a (falar|conversar) com (voces|vcs|voce|vc)\b",
+    r"\bvou juntar (o |um )?(dinheiro|grana|valor)\b",
     r"\b(prefiro|melhor|vou) nao (fechar|assumir|fazer) (nada |o acordo |acordo )?(agora|hoje|por enquanto|ainda)",
     r"\bvejo (isso |com calma )?depois\b",
     r"\bdeixa pra (depois|outro dia|amanha|semana)",
@@ -810,6 +827,12 @@ LATER = (
     r"\b(to|tou|estou|fico) esperando (sair|cair|receber|entrar|o pagamento|a pensao|o salario|o beneficio)",
     r"\bquando (eu )?(arrumar|conseguir|tiver) (1 )?(servico|emprego|trabalho)",
     r"\beu (te |lhes )?(procuro|chamo) (vcs|voces|vc|voce)?\b",
+    # "Vou ver com calma e te falo", "deixa eu pensar direitinho", "vou analisar": a decision put off, not a
+    # request for a person (the classifier read "te falo" as one).
+    r"\b(vou|deixa eu|preciso|quero) (ver|olhar|pensar|analisar|estudar|avaliar)( isso| essa proposta| tudo)?"
+    r" (com calma|direitinho|direito|melhor|com cuidado|aqui)\b",
+    r"\bvou (analisar|estudar|avaliar)\b",
+    r"\b(e|ai|depois|ja|logo|daqui a pouco|mais tarde) (eu )?(te|lhe) (falo|aviso|respondo|digo|retorno)\W*$",
 )
 CPF_WHY = (
     r"\bpra que (vc |voce |vcs |voces )?(quer|precisa|pede|pedem|querem)",
@@ -827,6 +850,10 @@ CPF_WHY = (
 # The debtor's own data asked for in full ("me passa meu CPF completo", "qual meu endereço aí?"): never
 # given by chat, whoever holds the phone.
 MY_DATA = (
+    r"\b(qual|fala|diz|passa|me fala|me diz|me passa)\b.{0,30}\b(numero|numeros|digitos|cpf) "
+    r"(certo|corretos?|que ta ai|q ta ai|do sistema|cadastrad)",
+    r"^(e )?(o |meu )?(endereco|cep|rg|e-?mail)\b,? (qual|qual e|qual eh|como ta|ta certo)\b",
+    r"\bqual (e |eh )?(o |meu )?(endereco|cep|rg|e-?mail)\b.{0,20}(\?|ai|cadastrad|de voces|que voces tem)",
     r"\b(passa|passar|manda|mandar|fala|falar|diz|dizer|informa|informar|confirma|qual (e|eh)?|ve)\b.{0,25}"
     r"\b(meu|o meu|minha|a minha) (cpf( completo| inteiro)?|endereco|rg|data de nascimento|dados|cadastro|email)\b",
     r"\b(meu|minha) (cpf|endereco|rg|dados)\b.{0,20}\b(completo|inteiro|cadastrad[oa]|(q|que) (ta|esta|tem) ai)",
@@ -922,6 +949,9 @@ PERCENT_Q = (
     r"\b(desconto|abatimento) (e |eh |da |fica )?de (quanto|qnto|qto|quantos)\b",
     r"\b(da|fica|e) (quanto|qnto|qto|quantos) (de |por ?100 de )?desconto\b",
     r"\b(quanto|qnto|qto) (e |eh |da |fica )?(o |de )desconto\b",
+    # "Tem algum desconto pra pagar à vista? 🙏": whether there is one, answered with the figure or a plain no.
+    r"\btem (algum |nenhum |um |um pouco de )?(desconto|abatimento)\b[^.!]{0,35}\?",
+    r"\b(rola|tem como|consegue|da pra dar) (algum |um )?(desconto|abatimento)\b",
 )
 # The negativação, asked about: what paying does to the debtor's name. Hardship words may come with it
 # ("preciso limpar o nome pra financiar uma moto"), but the question is what they need answered.
@@ -931,6 +961,8 @@ BUREAU_Q = (
     r"\b(sai|saio|saira|sair|tira|tirar|limpa|limpar|baixa)\b.{0,25}\b(do|da|no|na|dos) (serasa|spc|scpc|boa vista)",
     r"\b(limp|tir)[a-z]* (o |meu )?nome\b.{0,40}(\?|quando|quanto tempo|demora|prazo|se eu pagar)",
     r"\b(serasa|spc|negativ)[a-z]*\b.{0,40}(\?|quando|quanto tempo|demora|prazo)",
+    # "Meu nome vai continuar sujo?", "fico com o nome sujo até quando?"
+    r"\bnome\b.{0,25}\b(sujo|negativad|limpo|restrit)\b.{0,30}(\?|ate quando|quanto tempo|quando)",
 )
 # What the words mean: "o que é à vista?" is a question about the word, answered in plain language.
 MEANING_Q = (
@@ -1027,6 +1059,13 @@ _BUSY_BUT_ASKS = (
 # deploy used to pay for it (about a sixth of the first turns' decisions went to `re`'s parser), and
 # what startup built is then frozen out of the collector's walks (certokit.heap).
 _OPT_OUT, _WRONG, _HUMAN, _BOT, _IDENTITY = _any(*OPT_OUT), _any(*WRONG), _any(*HUMAN), _any(*BOT), _any(*IDENTITY)
+# "Foi mal pelo estresse, o dia tá uma merda": the heat taken back; what follows is what they mean.
+_APOLOGY = _any(
+    r"\bfoi mal\b",
+    r"\b(desculpa|desculpe|perdao|perdoa|me perdoe?)\b.{0,30}\b(estresse|grosseria|jeito|palavrao|xing|nervos|"
+    r"descontrol|falei|exalt|estourei|ignorancia)",
+    r"\bme exaltei\b",
+)
 _PAID, _PROMISE, _HARDSHIP, _INSTALL, _CASH = _any(*PAID), _any(*PROMISE), _any(*HARDSHIP), _any(*INSTALL), _any(*CASH)
 _CANT_PAY = _any(*CANT_PAY)
 _DISTRESS, _VIOLENCE, _CRISIS_OF_ANOTHER = _any(*DISTRESS), _any(*VIOLENCE), _any(*CRISIS_OF_ANOTHER)
@@ -1050,6 +1089,7 @@ _PLAIN_YES_TEXT = """
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
+    essas esses estes estas aquela aquele paga pago neto neta com vencimento
     sao cada da consigo ahhh ahhhh concordo concordamos podi bolete boleti fecha fexa pode
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar eh trocar troque
     confirmar confirme confirmada novo
@@ -1092,7 +1132,64 @@ _FURTHEST = _any(
     r"\b(data|dia|vencimento|prazo) mais (longe|distante|pra frente|tarde|longo)\b",
     r"\bo mais (longe|distante|pra frente|tarde) (possivel|que der|q der|que puder|q puder)\b",
 )
-_ASKS_DAY = _any(r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)")
+_ASKS_DAY = _any(
+    r"\bno dia (q|que|em que) (cai|recebo|entra|pinga|sai|chega|deposita|o beneficio|o bolsa|o salario)",
+    r"\b(posso|da pra|consigo|pode|tem como) (escolher|mudar|trocar) o dia\b",
+)
+# Questions about the terms themselves, before any yes: each has its straight answer (`brain.TERM_ANSWERS`), and
+# the terms on the table stay there.
+TermQuestion = Literal["fixed", "early", "round", "validity", "receipt"]
+_TERM_QUESTIONS: tuple[tuple[TermQuestion, re.Pattern[str]], ...] = (
+    (
+        "early",
+        _any(
+            r"\b(posso|da pra|consigo|pode|tem como|e se eu quiser) (pagar|quitar|adiantar|antecipar)\b.{0,35}"
+            r"\b(antes|adiantad|antecipad)",
+            r"\b(adiantar|antecipar) (as |uma |a |alguma )?(parcela|pagamento)",
+        ),
+    ),
+    (
+        "fixed",
+        _any(
+            r"\b(valor|parcela|parcelas|prestacao|prestacoes|isso)\b.{0,25}\bfix[oa]s?\b",
+            r"\b(vai|vao|pode) (aumentar|aumenta|subir|crescer)\b",
+            r"\b(tem|vai ter|cobra|cobram|incide) (correcao|reajuste)\b",
+        ),
+    ),
+    (
+        "receipt",
+        _any(
+            r"\b(recebo|vou receber|tem|da|dao|manda|mandam|emite|emitem|ganho|fico com)\b.{0,25}"
+            r"\b(comprovante|recibo|carta de quitacao|declaracao de quitacao|termo de quitacao)\b.{0,40}\?",
+            r"\b(depois de|quando eu|apos) (pagar|quitar)\b.{0,40}\b(comprovante|recibo|quitacao)\b",
+        ),
+    ),
+    ("round", _any(r"\barredond", r"\b(tira|tirar|sem|corta|cortar) (os |esses |esse |o )?centavos?\b")),
+    (
+        "validity",
+        _any(
+            r"\b(proposta|oferta|condicao|desconto|valor|preco)\b.{0,20}\bvale(ndo)? (ate|por quanto)",
+            r"\bate quando (vale|fica|e valid|posso|tenho|consigo)",
+            r"\b(validade|prazo) d[aoe] (proposta|oferta|desconto|condicao)",
+        ),
+    ),
+)
+# A no with its reason or its goodbye ("não vou fazer não, obrigada pela atenção"): respected at once, never a
+# better price pushed after it.
+# Someone else reading the screen, or figures asked to wait: the debt is not shown until they say so.
+_NO_FIGURES = _any(
+    r"\b(nao|n) (fala|fale|manda|mande|mostra|mostre|escreve|escreva|coloca|poe)\b.{0,12}"
+    r"\b(valor|valores|numeros|quanto)",
+    r"\b(ta|esta|tao|estao|fica) (aqui )?(do|ao) (meu )?lado\b.{0,25}\b(lendo|vendo|olhando)",
+    r"\b(lendo|vendo|olhando) (tudo|o celular|a tela|minhas mensagens|as mensagens)\b",
+)
+_FIRM_NO = _any(
+    r"\bnao vou (fazer|querer|pegar)(?! (agora|hoje|ainda|por enquanto|nesse momento))( (nao|nada|mesmo|acordo))?\b",
+    r"\bobrigad[oa] pela atencao\b",
+    r"\bnao resolve (o )?meu problema\b",
+    r"\bnao quero mais\b",
+    r"\bnao vou fechar (nada|nao|mesmo)\b",
+)
 _EXCEPTION = _any(r"\bexce[cç](ao|oes)\b", r"\b(quebra|quebrar) (esse|um) galho\b")
 _PAY_BY_CARD = _any(
     r"\b(pagar|passar|pago|parcelar|parcela|paga) (no|com|pelo|com o|em|no meu) (cartao|credito|nubank|visa|master)",
@@ -1167,14 +1264,16 @@ _CLOSING_WORD = _any(
 _GUARANTOR = _any(r"\b(avalista|fiador|fiadora|fianca)\b", r"\b(assinei|fui|sou|era) (de |como )?(o |a )?aval\b")
 # What happens if an installment is late: a question, not a change of terms nor a cancellation.
 _LATE_Q = _any(
-    r"\b(e |mas e )?(se|caso) (eu )?(atrasar|atrase|atraso|nao (pagar|conseguir pagar|pague)|falhar|esquecer de pagar)"
+    r"\b(e |mas e )?(se|caso) (um mes |1 mes |num mes |algum mes |uma vez |1 vez |alguma vez |por acaso )?(eu )?"
+    r"(atrasar|atrase|atraso|nao (pagar|conseguir pagar|pague)|falhar|esquecer de pagar)"
     r"\b.{0,40}(\?|acontece|cancela|perco|perde|cai|juros|multa)",
     r"\b(o que|oq|q) acontece se (eu )?(atrasar|nao pagar|atraso|esquecer)\b",
     r"\bse atrasar\b.{0,20}\b(cancela|perco|perde|cai|juros|multa)",
 )
 # "Vence quando?": the due date of what was just offered.
 _DUE_Q = _any(
-    r"\b(vence|venceria|vai vencer|venc[eo]) (quando|que dia|qual dia|em que dia)\b",
+    r"\b(vence|venceria|vai vencer|venc[eo]) (quando|que dia|q dia|qual dia|ql dia|em que dia|em q dia)\b",
+    r"\b(a )?(primeira|1a|1) (parcela )?(e|fica|cai|vence|seria) (pra |para )?(quando|q dia|que dia|qual dia)\b",
     r"\bquando (vence|venceria|vai vencer|e o vencimento|eh o vencimento|tenho que pagar|preciso pagar)\b",
     r"\bqual (o|a|e o|eh o) (vencimento|data de vencimento|data pra pagar|data do boleto)\b",
     r"\b(pra|para) (quando|que dia) (fica|seria|e) o (boleto|vencimento|pagamento)\b",
@@ -1242,6 +1341,11 @@ _TO_OTHER_NUMBER = _any(
     r"(zap|whats|whatsapp|numero|celular|telefone|email|e-mail) (dela|dele|d[ao] \w+)\b",
 )
 _SELF_INTRO = re.compile(r"\b(aqui (e|eh)|sou eu|sou|quem fala (e|eh)) (a|o) [a-z]+( de novo| novamente)?\b")
+_PAST_OPT_OUT = re.compile(r"\b(eu )?(ja )?(tinha|havia) pedido (pra|para|que) [^.!?]{0,70}?\bmas\b")
+_SIGHED_YES = re.compile(
+    r"\b(vai )?(aperta|apertar|apertado|fica apertado|e puxado|fica puxado|pesa|e pesado)( um pouco| bastante)?,? "
+    r"mas (?P<yes>(eu |a gente )?(faco|fecho|topo|aceito|pago|consigo|vou fazer|vou pagar))\b"
+)
 _CLOSED_PLACE = re.compile(
     r"\b(loja|empresa|firma|fabrica|agencia|escola|faculdade|academia|banco|comercio|mercado|clinica|ela|ele)"
     r" (ja |tinha |que )?(fechou|fechado|fechada|faliu)\b"
@@ -1640,6 +1744,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     t = _SPOKEN_THOUSANDS.sub(_thousands, _words_to_numbers(_THOUSANDS.sub(_thousands, fold(text))))
     # "A loja fechou antes de entregar": a shop that closed, never a "fechou" to the terms.
     t = _CLOSED_PLACE.sub(r"\1 encerrou", t)
+    # "Eu tinha pedido pra não mandarem mais mensagem, mas agora quero resolver": the old request is past; what
+    # comes after the "mas" is what they ask now. (Without the "mas", it is a complaint and stays one.)
+    t = _PAST_OPT_OUT.sub(" ", t).strip()
+    # "Aperta, mas eu faço": a yes said with a sigh, not a yes with a condition.
+    t = _SIGHED_YES.sub(r"\g<yes>", t)
     if _has(t, _CONDITIONAL):
         # "sim, só se for dia 20; se não, não dá": the else of a condition is not a no to what was asked.
         t = _ELSE_NO.sub("", t).strip()
@@ -1662,8 +1771,10 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     weekly_cents = int(weekly_amount.group(1) or weekly_amount.group(2)) * 100 if weekly_amount else None
     two = _TWO_COUNTS.search(t)
     compare = (int(two.group(2)), int(two.group(3))) if two and two.group(2) != two.group(3) else None
+    asks_about = next((kind for kind, pattern in _TERM_QUESTIONS if _has(t, pattern)), None)
     asks = (
-        compare is not None
+        asks_about is not None
+        or compare is not None
         or asks_percent
         or asks_bureau
         or asks_options
@@ -1723,6 +1834,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             bare_cents=_cents_of(t) if re.fullmatch(r"\d{1,6}(,\d{2})?", t) else None,
             about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
             asks_interest=_has(t, _INTEREST) and (count is not None or _has(t, _INSTALL)),
+            asks_about=asks_about,
+            firm_no=_has(t, _FIRM_NO),
+            no_figures=_has(t, _NO_FIGURES),
         )
 
     if not t:
@@ -1777,6 +1891,16 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         # "É sobre a vaga de atendente?", "fala logo o assunto", "vão pedir senha?": who is writing, and that
         # no password or code is ever asked; never a hand-off to a person for the word "atendente".
         return u(Intent.identity_question).model_copy(update={"accepts": False, "plain": False}), False
+    if asks_about is not None and amount is down is None and not _has(t, _LATE_Q):
+        # "Esse valor é fixo? vai aumentar com os juros?": the question answered, never a breakdown nor a yes.
+        return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False, "day": None}), False
+    if (
+        _has(t, _FIRM_NO)
+        and count is amount is down is None
+        and not (_has(t, _LATER) or _has(t, _JUST_ASKING) or _has(t, _CRISIS_OF_ONESELF))
+    ):
+        # "Mesmo assim não cabe... não vou fazer não, obrigada pela atenção": a no with its reason, final.
+        return u(Intent.refuse).model_copy(update={"accepts": False, "plain": False}), False
     if _has(t, _LATE_Q) and amount is down is None:
         # "E se eu atrasar uma parcela, cancela tudo?": answered, never "passei pra 2x" nor a cancellation.
         return u(Intent.debt_question).model_copy(
@@ -1818,7 +1942,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             if intent is Intent.promise and down is not None:
                 # "Dou 300 agora e quito o resto quando cair o 13º": an entrada and the rest, terms to build.
                 return u(Intent.installments).model_copy(update={"day": None}), False
-            if intent is Intent.anger and _has(t, _LEGAL):
+            if intent is Intent.anger and _has(t, _APOLOGY):
+                continue  # "foi mal pelo estresse, ... 4 mil eu não tenho": sorry, then what they need
+            if intent is Intent.anger and _has(t, _PAID):
+                intent = Intent.already_paid  # "JÁ PAGUEI isso! tenho o comprovante 😤": the claim is what to act on
+            elif intent is Intent.anger and _has(t, _LEGAL):
                 intent = Intent.legal_threat  # "um absurdo, vou no juizado": recorded as the threat it is
             elif intent is Intent.third_party and _has(t, _PAY_ELSEWHERE):
                 intent = Intent.identity_question  # "posso pagar por ele (o link)?": where the money goes

@@ -95,6 +95,18 @@ _NAMED = re.compile(
     r"\bcpf\b((?:\s+(?!d[oa]\b|dele\b|dela\b|termina|final)[a-z:]+){0,3})\W*((?:\d[\s.\-]*){3,})"
 )
 
+# "Tá bom. Começa com 294. Agora me diga o CNPJ": the answer inside a longer message, named by how a CPF
+# is read out ("começa com", "os primeiros são"), even without the word CPF.
+_STARTS_WITH = re.compile(
+    r"\b(?:comeca|comecam|inicia|iniciam|primeiros(?: (?:digitos|numeros))?(?: (?:sao|e|eh))?)(?: com| por)?\W*"
+    r"((?:\d[\s.\-]*){3,})"
+)
+
+# "kkkk tava testando se vc confirmava. é 4 6 9": the answer said last, after "é" or a stop.
+_TRAILING = re.compile(r"(?:(?<!\d)[.:!,]\s*|\b(?:e|eh|sao|seria|na verdade e|o certo e)\s+)((?:\d[\s.\-]*){2}\d)\W*$")
+
+_MONEY_WORDS = re.compile(r"\b(valor|devo|deve|devia|paguei|pago|pagar|parcela|divida|conta|total|mil|boleto)\b")
+
 _LEADING = re.compile(
     r"\s*(\d{3})[\s,.;!-]+(?!x\b|vezes|parcela|reais|real|conto|pila|mil|k\b|a vista|por mes|de entrada|no mes|dias)"
     r"[a-z]"
@@ -108,12 +120,20 @@ def named_first_digits(text: str, n: int = 3) -> str | None:
     """The first `n` digits of a group the debtor names as their CPF's ("meu cpf começa com 496")."""
     # "começa com dois oito quatro": the words are digits here (the group must follow the word CPF).
     folded = re.sub(r"\b[a-z]+\b", lambda w: WORDS.get(w.group(0), w.group(0)), _fold(text))
-    m = _NAMED.search(folded)
+    m = _NAMED.search(folded) or _STARTS_WITH.search(folded)
     if m is None:
         # "438 pode fechar a vista": three digits first, then the request; an answer, unless they are money.
         lead = _LEADING.match(folded)
         if lead is not None and not _looks_like_money(lead.group(1), folded, n):
             return lead.group(1)[:n]
+        last = _TRAILING.search(folded)
+        if (
+            last is not None
+            and not _looks_like_money(last.group(1), folded, n)
+            and not _MONEY_WORDS.search(folded)
+            and not _SOMEONE_ELSES.search(folded)
+        ):
+            return re.sub(r"\D", "", last.group(1))[:n]
         # A whole CPF written as one ("o meu é 444.109.055-20") names itself, unless it is someone else's.
         whole = _FORMATTED.search(folded)
         if whole is None:
@@ -122,7 +142,7 @@ def named_first_digits(text: str, n: int = 3) -> str | None:
         if _SOMEONE_ELSES.search(before) and not _MINE_JUST_BEFORE.search(before):
             return None
         return whole.group(1)[:n]
-    digits = re.sub(r"\D", "", m.group(2))
+    digits = re.sub(r"\D", "", m.group(m.lastindex or 1))
     return digits[:n] if len(digits) >= n else None
 
 
