@@ -77,6 +77,7 @@ CONTACT_ALIASES: dict[str, set[str]] = {
     "deceased": {"deceased", "death"},
     "cancelled": {"cancelled", "canceled", "agreement_cancelled"},
     "agreement_cancelled": {"agreement_cancelled", "cancelled", "canceled"},
+    "claimed_paid": {"claimed_paid", "claimed_payment"},
 }
 
 NUMBER_WORDS = ["zero", "um", "dois", "tres", "quatro", "cinco", "seis", "sete", "oito", "nove"]

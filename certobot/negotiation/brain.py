@@ -1294,8 +1294,9 @@ class OfflineNegotiator:
 
     def _deceased(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         if heard.relative_died:
-            # After the CPF, the one writing is the debtor: a loss of their own, not the titular's death.
-            s.hardship, s.awaiting_confirmation = True, False
+            # After the CPF, the one writing is the debtor: a loss of their own, not the titular's death. No
+            # cheerful word from here on, even if they go on to settle (`upset`).
+            s.hardship, s.awaiting_confirmation, s.upset = True, False, True
             return _say(
                 s,
                 heard,

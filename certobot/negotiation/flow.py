@@ -149,6 +149,7 @@ AFTER_REPRESENTATIVE = (
 # Refusing the CPF for good, before it ("esquece então, tchau"): a goodbye, not the question again.
 _LEAVING = re.compile(
     r"\b(tchau|xau|esquece|deixa pra la|nao quero (mais|saber|nada)|nao vou (passar|dar|informar)|nem vem)\b"
+    r"|^(ah,? |entao,? |ta,? |ok,? )?deixa\b"
 )
 # After a death was told: "sou obrigado a pagar a dívida dele?" gets the rule (no debt passes to the
 # family; only what was left, in the inventário, and up to its value), never silence or a pitch.
@@ -158,6 +159,22 @@ _HEIR_Q = re.compile(
 )
 _DEATH_PAPERS = re.compile(
     r"\b(certidao|atestado)( de obito)?\b|\b(mando|mandar|envio|enviar) .{0,20}(documento|obito)"
+    r"|\bo que (eu )?(preciso|tenho que|devo) (mandar|enviar|fazer|apresentar|levar)"
+)
+# After a dispute: the papers that show the debt, asked for ("o cálculo mês a mês", "o contrato").
+_PAPERS_ASKED = re.compile(r"\b(calculo|contrato|extrato|planilha|demonstrativo|detalhamento|memoria de calculo)\b")
+# "O que vocês queriam com ele? sou a viúva": what it was about is not told even to the family.
+_WHAT_WAS_IT = re.compile(
+    r"\b(o ?que|oq|q) (voces|vcs|vc|voce)? ?(queriam|queria|querem) (com|falar com)"
+    r"|\b(do que|sobre o que|era sobre o que|e sobre o que) (se trata|era|e)\b|\bquero saber\b"
+)
+AFTER_DECEASED_WHAT = (
+    "Entendo a vontade de saber, e sinto muito. Mas, por sigilo (LGPD), não posso contar do que se tratava nem "
+    "pra família. Nada vai ser cobrado de você: dívida não passa pra viúva nem pros filhos, só pode ser tratada no "
+    "inventário, com o inventariante. Se quiser falar disso com uma pessoa da equipe, escreva *atendente*.",
+    "Sei que é difícil ficar sem saber. Por sigilo, só posso tratar desse assunto com o titular ou, no "
+    "inventário, com quem responde pelo espólio. Você não tem nada a pagar, e este número não recebe mais "
+    "cobranças. Pra falar com uma pessoa, escreva *atendente*.",
 )
 AFTER_DECEASED_HEIRS = (
     "Não: dívida não passa para os filhos nem para a família. Ela só pode ser cobrada do que a pessoa deixou (a "
@@ -182,6 +199,11 @@ AFTER_OPT_OUT = (
     "Se um dia quiser negociar, é só escrever *negociar* aqui.",
     "Está anotado: nada mais de mensagens nem ligações. Sinto muito pelo transtorno. Se mudar de ideia, "
     "é só escrever *negociar*.",
+)
+# "Isso, segunda depois das 8": the call back's day agreed once more; nothing else asked of them.
+AFTER_FOLLOW_UP_AGREED = (
+    "Combinado, anotei! Te chamo no dia que a gente marcou, uma vez só. Até lá!",
+    "Fechado o dia, então: anotado aqui. Falo com você nele, e se quiser antes é só escrever.",
 )
 # "Tá, obg" after "tira meu número": a short word back, the promise kept, nothing asked.
 AFTER_OPT_OUT_THANKS = (
@@ -524,7 +546,7 @@ class ConversationFlow:
                 outcome=self._outcome(conv, state, "no_contact", reason="third_party", notes=REPRESENTATIVE_NOTE),
                 understood=heard.intent,
             )
-        if heard.intent is Intent.refuse and _LEAVING.search(fold(text)):
+        if heard.intent in (Intent.refuse, Intent.unknown, Intent.later) and _LEAVING.search(fold(text)):
             # Asked for the digits and refused for good ("esquece então, tchau"): a kind goodbye, not the
             # question again; nothing about the debt was said, and the way back stays open.
             state.end("completed")
@@ -740,6 +762,17 @@ class ConversationFlow:
         validated = (conv.outcome or {}).get("outcome") != "no_contact" and conv.validation_attempts > 0
         if reason in RESUMABLE and validated:
             self._record_inbound(w, conv, msg, masked=False)
+            if (
+                reason == "follow_up"
+                and heard.day is not None
+                and heard.intent in (Intent.accept, Intent.later)
+                and heard.installments is heard.amount_cents is heard.down_payment_cents is None
+                and not (heard.wants_cash or heard.wants_installments or heard.closing_word)
+            ):
+                # "Isso, segunda depois das 8. valeu": the day of the call back agreed, not a yes to the terms.
+                n = conv.state_version = (conv.state_version or 0) + 1
+                self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_FOLLOW_UP_AGREED, n)])
+                return True
             if only_acknowledges(msg.text or ""):
                 # "ok", "valeu", "👍" after "depois eu vejo" or a no: a kind word, not the offer again.
                 n = conv.state_version = (conv.state_version or 0) + 1
@@ -801,12 +834,20 @@ class ConversationFlow:
         said = fold(msg.text or "")
         if _HEIR_Q.search(said):
             return [texts.pick(AFTER_DECEASED_HEIRS, conv.state_version or 0)]
+        if _WHAT_WAS_IT.search(said):
+            return [texts.pick(AFTER_DECEASED_WHAT, conv.state_version or 0)]
         if _DEATH_PAPERS.search(said):
             return [texts.pick(AFTER_DECEASED_PAPERS, conv.state_version or 0)]
         return [texts.pick(texts.AFTER_DECEASED, conv.state_version or 0)]
 
     async def _after_dispute(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         said = texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)
+        if _PAPERS_ASKED.search(fold(msg.text or "")):
+            # "Me manda o cálculo mês a mês e o contrato": asked for with the analysis, and sent with its answer.
+            said = (
+                "Anotei o pedido do cálculo detalhado e do contrato junto com a sua contestação: a "
+                f"{self._creditor} te envia os documentos por aqui com a resposta, e até lá não há cobrança."
+            )
         worry = understand(msg.text or "", today_sp()).worry
         # "E enquanto isso vão cortar a luz?": the fear answered too, the dispute unchanged.
         return [said if worry is None else f"{worries.answer(worry, self._creditor)} {said}"]

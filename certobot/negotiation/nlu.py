@@ -678,6 +678,14 @@ ANOTHERS_DEBT = (
 # A lawyer or an attorney for the debtor: a person of the team checks the power of attorney.
 REPRESENTATIVE = (r"\b(represento|procuracao|sou (o |a )?advogad|advogad[oa] (d[oa]|que representa))",)
 DISPUTE = (
+    # "O seguro prestamista quitou o saldo": paid by the insurer, so the debt is contested, never offered.
+    r"\b(seguro|seguradora)( prestamista)?\b.{0,80}\b(quitou|pagou|cobriu|quitad[oa]|assumiu)",
+    r"\b(quitad[oa]|pag[oa]|cobert[oa]) (pelo|pela) (seguro|seguradora)",
+    # "Cancelei a matrícula em fevereiro, tenho protocolo": billed for what was cancelled.
+    r"\b(eu )?(ja )?cancelei (a |o |meu |minha )?(matricula|servico|contrato|plano|assinatura|curso|linha)\b",
+    # "1870??? nunca passou de 150", "esse valor tá errado": the amount itself contested.
+    r"\b(valor|conta|cobranca|isso|esse numero)\b.{0,15}\b(ta|esta|tá|e|eh) (tudo )?errad[oa]",
+    r"\bnunca (passou|deu|chegou|veio) (de|a|mais de) (r\$ ?)?\d+",
     r"\b(essa|esta|a|tal) (divida|conta|cobranca|fatura) nao (e|eh) (minha|meu)\b",
     r"\bnao (e|eh) (minha|meu) (essa |esta |a )?(divida|conta|cobranca|fatura|cartao|emprestimo)",
     r"\bnao reconhe[cç]",
@@ -809,6 +817,9 @@ LATER = (
     r"\bdia \d{1,2} (eu )?(volto|te chamo|te procuro|falo com (voce|vc|voces|vcs))\b",
     r"\bvolto a (falar|conversar) com (voces|vcs|voce|vc)\b",
     r"\bvou juntar (o |um )?(dinheiro|grana|valor)\b",
+    r"\b(pode )?me (chama|chamar|chame|procura|procurar|liga|ligar) (daqui|em|dentro de|depois de) (uns |umas |a |de )?"
+    r"\d+ (dias|semanas|semana|mes|meses)",
+    r"\b(so )?nao (da|posso|consigo) (agora|nesse momento|no momento|por enquanto)\b",
     r"\b(prefiro|melhor|vou) nao (fechar|assumir|fazer) (nada |o acordo |acordo )?(agora|hoje|por enquanto|ainda)",
     r"\bvejo (isso |com calma )?depois\b",
     r"\bdeixa pra (depois|outro dia|amanha|semana)",
@@ -1089,7 +1100,8 @@ _PLAIN_YES_TEXT = """
     esta bien bueno vale cerrar cierra puede pagamento nessas nestas aguardo codigo copia cola texto
     desculpa desculpe demora incomodo perdao audio falei disse q entendi valor desse deste dessa nessa nesse
     falou ficou fica proposta condicao fecho net internet travou caiu sinal acepto las cuotas cierra cierre
-    essas esses estes estas aquela aquele paga pago neto neta com vencimento
+    essas esses estes estas aquela aquele paga pago neto neta com vencimento loterica banco agencia app caixa
+    fico mais segura seguro aliviada aliviado
     sao cada da consigo ahhh ahhhh concordo concordamos podi bolete boleti fecha fexa pode
     e eu a o os as no na em do da que vc voce tiver melhor esse essa este esta bem sera vou pagar eh trocar troque
     confirmar confirme confirmada novo
@@ -1894,13 +1906,6 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if asks_about is not None and amount is down is None and not _has(t, _LATE_Q):
         # "Esse valor é fixo? vai aumentar com os juros?": the question answered, never a breakdown nor a yes.
         return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False, "day": None}), False
-    if (
-        _has(t, _FIRM_NO)
-        and count is amount is down is None
-        and not (_has(t, _LATER) or _has(t, _JUST_ASKING) or _has(t, _CRISIS_OF_ONESELF))
-    ):
-        # "Mesmo assim não cabe... não vou fazer não, obrigada pela atenção": a no with its reason, final.
-        return u(Intent.refuse).model_copy(update={"accepts": False, "plain": False}), False
     if _has(t, _LATE_Q) and amount is down is None:
         # "E se eu atrasar uma parcela, cancela tudo?": answered, never "passei pra 2x" nor a cancellation.
         return u(Intent.debt_question).model_copy(
@@ -1958,6 +1963,13 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             elif intent is Intent.identity_question and _has(t, _CPF_WHY):
                 intent = Intent.cpf_why  # "pq querem meu cpf? golpista tb pede": the question is why the CPF
             return u(intent), False
+    if (
+        _has(t, _FIRM_NO)
+        and count is amount is down is None
+        and not (_has(t, _LATER) or _has(t, _JUST_ASKING) or _has(t, _CRISIS_OF_ONESELF))
+    ):
+        # "Mesmo assim não cabe... não vou fazer não, obrigada pela atenção": a no with its reason, final.
+        return u(Intent.refuse).model_copy(update={"accepts": False, "plain": False}), False
     if _has(t, _ANOTHERS_DEBT) and count is amount is down is None and not cash:
         return u(Intent.third_party), False  # "e a dívida da minha mãe?": declined, never told (`about_another`)
     if _RELATIVE_DIED.search(t):  # "perdi meu pai": a death, whose is for the flow to tell (`relative_died`)
