@@ -1355,7 +1355,8 @@ _TO_OTHER_NUMBER = _any(
 _SELF_INTRO = re.compile(r"\b(aqui (e|eh)|sou eu|sou|quem fala (e|eh)) (a|o) [a-z]+( de novo| novamente)?\b")
 _PAST_OPT_OUT = re.compile(r"\b(eu )?(ja )?(tinha|havia) pedido (pra|para|que) [^.!?]{0,70}?\bmas\b")
 _SIGHED_YES = re.compile(
-    r"\b(vai )?(aperta|apertar|apertado|fica apertado|e puxado|fica puxado|pesa|e pesado)( um pouco| bastante)?,? "
+    r"\b(vai )?(aperta|apertar|apertado|fica apertado|e puxado|fica puxado|pesa|e pesado)"
+    r"( um pouco| 1 pouco| bastante)?,? "
     r"mas (?P<yes>(eu |a gente )?(faco|fecho|topo|aceito|pago|consigo|vou fazer|vou pagar))\b"
 )
 _CLOSED_PLACE = re.compile(
