@@ -1190,6 +1190,8 @@ class ConversationFlow:
         if intent == Intent.violence:
             return Turn([texts.pick(texts.VIOLENCE, n)])
         if intent in (Intent.anger, Intent.legal_threat):
+            # Cursed at before the CPF, calm after it: the deal they may close still gets no party emoji.
+            state.negotiation.upset = True
             contact = (
                 ContactRequest(kind="legal_threat", session_id=conv.id, notes="Mencionou Procon/advogado/processo.")
                 if intent == Intent.legal_threat

@@ -81,3 +81,14 @@ class TestEndings:
         assert "sigilo" in asked[0]
         assert "R$" not in asked[0]
         assert "2.300" not in asked[0]
+
+    async def test_a_debtor_who_cursed_before_the_cpf_closes_without_a_party(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="800.00", max_discount="20.00", phone="+5511987652107")
+        p = digits(d["phone"])
+        calmed = await stack.say(p, "q porra é essa de mensagem todo dia, vcs são uns urubus")
+        assert "R$" not in calmed[0]
+        await stack.say(p, d["cpf"][:3])
+        await stack.say(p, "foi mal pelo estresse. quero em 4x")
+        done = await stack.say(p, "pode fechar", wait=15)
+        assert "Acordo" in done[0]
+        assert "🎉" not in done[0]
