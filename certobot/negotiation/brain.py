@@ -80,13 +80,20 @@ ERASURE_TEXT = (
 )
 ERASURE_NOTE = "Pediu a exclusão dos dados pessoais (LGPD, art. 18) e o fim das mensagens."
 
+BUREAU_RULE = "Com o acordo pago, o credor tem até 5 dias úteis pra pedir a retirada do seu nome do Serasa e do SPC."
 # The answers to questions about the terms before the yes (`Understanding.asks_about`); none changes the terms.
 TERM_ANSWERS: dict[str, str] = {
     "fixed": "O valor do acordo é fixo: as parcelas não aumentam, sem juros nem correção em cima, desde que cada "
     "uma seja paga até o vencimento.",
-    "early": "Pode, sim! Pagar antes do vencimento não tem problema nenhum, e o valor é o mesmo do boleto.",
+    "early": "Pode sim! Pagar adiantado, antes do vencimento, não tem problema nenhum, e o valor é o mesmo do boleto.",
     "receipt": "Sim! O comprovante do banco ou do app já prova cada pagamento, e o acordo fica registrado no seu "
     "nome. Depois que o último pagamento compensar, a equipe te envia a declaração de quitação: é só pedir por aqui.",
+    "channel": "Chega aqui mesmo, por este WhatsApp: logo depois que a gente fecha, eu mando o boleto em PDF e o "
+    "código PIX copia e cola, sem precisar de e-mail.",
+    "fee": "Não tem taxa nenhuma: o boleto e o PIX saem sem tarifa pra você, e o valor é exatamente o do acordo.",
+    "job_loss": "Se a renda apertar no meio do caminho, o que você já pagou continua abatido da dívida, nada se perde. "
+    "E se perceber que vai apertar, me chama antes do vencimento que a equipe vê uma data nova ou uma saída com você.",
+    "interest": "Não tem juros em cima: o total é o que está na proposta, e ele não muda.",
     "round": "Arredondar eu não consigo: o valor sai certinho da regra do credor, com os centavos.",
     "validity": "Essa condição vale pra fechar agora, nesta conversa, e o 1º vencimento pode ficar até {furthest}. "
     "Mais pra frente o credor pode mudar o desconto, então não consigo garantir o mesmo valor depois.",
@@ -659,6 +666,9 @@ class OfflineNegotiator:
                 "Quando quiser fechar, é só me dizer; se preferir pensar com calma, fico por aqui."
             )
             return d
+        if heard.asks_meaning and d.action == "continue" and "tudo de uma vez" not in d.reply:
+            # "Pera, à vista é tipo tudo de uma vez né? dá pra ser no pix?": the word answered, then the rest.
+            d.reply = f"Isso: à vista é pagar tudo de uma vez, num pagamento só. {d.reply}"
         if (
             d.state.awaiting_confirmation
             and d.action == "continue"
@@ -668,8 +678,13 @@ class OfflineNegotiator:
         ):
             # "E o boleto é de qual banco?" with terms waiting for a yes: answered, and the same terms put back,
             # so "pode fechar as 4 parcelas" next closes them instead of hearing them once more.
-            d.reply += (
-                f" A proposta continua: {d.state.pending_offer.describe()}, por {_method(d.state)}. Posso fechar assim?"
+            terms = f"{d.state.pending_offer.describe()}, por {_method(d.state)}"
+            d.reply += _pick(
+                (
+                    f" A proposta continua: {terms}. Posso fechar assim?",
+                    f" Seguem as mesmas condições: {terms}. Posso fechar?",
+                ),
+                d.state.turns,
             )
             return d
         if d.state.awaiting_confirmation and d.action == "continue" and not _asks_to_confirm(d.reply):
@@ -859,6 +874,8 @@ class OfflineNegotiator:
             # the table stay there to say yes to.
             furthest = ctx.policy.first_due(ctx.today + timedelta(days=366))
             answer = TERM_ANSWERS[heard.asks_about].format(furthest=f"{furthest:%d/%m/%Y}")
+            if heard.asks_bureau:
+                answer += f" {BUREAU_RULE}"
             if pending is not None:
                 return _propose(ctx, s, heard, pending, answer)
             tail = _pick((f"Hoje consigo {offers_text(ctx, s)}.", f"Dá pra fechar {offers_text(ctx, s)}."), s.turns)
@@ -967,6 +984,11 @@ class OfflineNegotiator:
                 "refúgio nem com o seu trabalho. O que pode acontecer é o nome ficar negativado, e negociando isso "
                 f"se resolve. Se quiser, vemos algo que caiba: {offers_text(ctx, s)}.",
             )
+        if heard.asks_meaning and pending is not None and (heard.wants_cash or heard.payment_method):
+            # "À vista é tudo de uma vez né? dá pra ser no pix?" over cash terms: yes, and those terms, by that means.
+            if heard.payment_method is not None:
+                s.payment_method = heard.payment_method
+            return _propose(ctx, s, heard, pending, "Isso: à vista é pagar tudo de uma vez, num pagamento só.")
         if heard.asks_meaning:
             s.awaiting_confirmation = False
             return _say(
@@ -1144,6 +1166,8 @@ class OfflineNegotiator:
                 f"{ways} E alguém de confiança pode pagar por você, pelo app dela; o acordo continua no seu "
                 f"nome. {tail}",
             )
+        if s.awaiting_confirmation and s.pending_offer is not None:
+            return _say(s, heard, f"Pode ser por {_method(s)}, sim!")  # the terms waiting are put back after it
         return _say(s, heard, f"Pode ser por {_method(s)} sim! Prefere à vista ou parcelado?")
 
     def _greeting(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:

@@ -972,11 +972,17 @@ BUREAU_Q = (
     r"\b(sai|saio|saira|sair|tira|tirar|limpa|limpar|baixa)\b.{0,25}\b(do|da|no|na|dos) (serasa|spc|scpc|boa vista)",
     r"\b(limp|tir)[a-z]* (o |meu )?nome\b.{0,40}(\?|quando|quanto tempo|demora|prazo|se eu pagar)",
     r"\b(serasa|spc|negativ)[a-z]*\b.{0,40}(\?|quando|quanto tempo|demora|prazo)",
+    # "em quanto tempo a restrição é baixada nos órgãos de proteção ao crédito?"
+    r"\b(restricao|negativacao|apontamento)\b.{0,40}\b(baixad|retirad|removid|tirad|limp)",
+    r"\borgaos de protecao ao credito\b",
     # "Meu nome vai continuar sujo?", "fico com o nome sujo até quando?"
     r"\bnome\b.{0,25}\b(sujo|negativad|limpo|restrit)\b.{0,30}(\?|ate quando|quanto tempo|quando)",
 )
 # What the words mean: "o que é à vista?" is a question about the word, answered in plain language.
 MEANING_Q = (
+    # "pera, à vista é tipo tudo de uma vez msm né?"
+    r"\ba vista (e|eh|seria|quer dizer) (tipo |tipo assim |entao )?(tudo |pagar tudo |o valor todo )?"
+    r"(de (uma|1) vez|numa vez|junto)",
     r"\b(oq|o que|oque|que) (e|eh|significa|quer dizer|seria) (esse |essa |o |a )?"
     r"(a vista|avista|parcelad|parcelamento|entrada|boleto|pix|copia e cola|linha digitavel|desconto)",
     r"\bnao (entendo|sei o que (e|significa)) (essas? )?(palavras?|palavra de banco|a vista|parcelad)",
@@ -1006,6 +1012,10 @@ SMALLEST_Q = (
 )
 # The best the creditor allows, asked straight: answered with it, never with a menu or "não entendi".
 BEST_Q = (
+    # "Esse desconto é o máximo mesmo ou dá pra melhorar um pouquinho?"
+    r"\b(e|eh) o maximo (mesmo|que (voce|vc|voces|vcs) (consegue|da|podem|pode))\b",
+    r"\b(da|dá) pra melhorar\b",
+    r"\bmelhora (um pouco|um pouquinho|mais|isso ai|esse desconto)\b",
     r"\b(maior|maximo|max|todo o|mais) (de )?(desconto|abatimento)\b",
     r"\b(desconto|abatimento) (maximo|total|maior)\b",
     r"\blimite (real|de verdade|maximo|do desconto|de desconto|do credor|de voces|de vcs)\b",
@@ -1150,14 +1160,26 @@ _ASKS_DAY = _any(
 )
 # Questions about the terms themselves, before any yes: each has its straight answer (`brain.TERM_ANSWERS`), and
 # the terms on the table stay there.
-TermQuestion = Literal["fixed", "early", "round", "validity", "receipt"]
+TermQuestion = Literal["fixed", "early", "round", "validity", "receipt", "channel", "fee", "job_loss", "interest"]
 _TERM_QUESTIONS: tuple[tuple[TermQuestion, re.Pattern[str]], ...] = (
     (
         "early",
         _any(
-            r"\b(posso|da pra|consigo|pode|tem como|e se eu quiser) (pagar|quitar|adiantar|antecipar)\b.{0,35}"
+            r"\b(posso|da pra|consigo|pode|tem como|se eu|e se eu quiser) (pagar|quitar|adiantar|antecipar)\b.{0,35}"
             r"\b(antes|adiantad|antecipad)",
             r"\b(adiantar|antecipar) (as |uma |a |alguma )?(parcela|pagamento)",
+            # "se num mês pegar uma obra boa, posso pagar 2 parcela de uma vez?"
+            r"\bpagar (2|duas|mais de uma|as|umas) parcelas? (de (uma|1) vez|juntas|junto|no mesmo mes|adiantad)",
+            r"\b(pagar|quitar) (tudo|o resto) (de uma vez )?(adiantado|antes)\b",
+        ),
+    ),
+    (
+        # "E se eu for mandado embora no meio do acordo? perco o que já paguei?"
+        "job_loss",
+        _any(
+            r"\b(mandad[oa] embora|demitid[oa]|perder o emprego|perco o emprego|ficar desempregad[oa]|lay-?off)\b"
+            r".{0,60}\b(acordo|parcela|meio|perco|como fica)",
+            r"\b(se|e se) (eu )?(for|ficar|perder|perdesse)\b.{0,30}\b(demitid|embora|emprego|desempregad)",
         ),
     ),
     (
@@ -1166,7 +1188,33 @@ _TERM_QUESTIONS: tuple[tuple[TermQuestion, re.Pattern[str]], ...] = (
             r"\b(valor|parcela|parcelas|prestacao|prestacoes|isso)\b.{0,25}\bfix[oa]s?\b",
             r"\b(vai|vao|pode) (aumentar|aumenta|subir|crescer)\b",
             r"\b(tem|vai ter|cobra|cobram|incide) (correcao|reajuste)\b",
+            # "o valor das parcela não muda no meio do caminho não, né?", "fica sempre nesse valor?"
+            r"\b(valor|parcela|parcelas|prestacao)\b.{0,30}\b(muda|mudar|altera|alterar|varia|variar)\b",
+            r"\bfica sempre (nesse|no mesmo|o mesmo|esse) valor\b",
+            r"\bvai aumentando\b",
         ),
+    ),
+    (
+        # "O boleto chega por onde? whats ou email?"
+        "channel",
+        _any(
+            r"\b(boleto|pix|codigo|parcelas?)\b.{0,25}\b(chega|vem|vai vir|manda|mandam|envia|enviam|recebo)\b.{0,25}"
+            r"(por onde|como|onde|whats|zap|e-?mail|aqui|correio|\?)",
+            r"\b(chega|vem|vai vir) (por|pelo|no) (whats|zap|e-?mail|correio)",
+        ),
+    ),
+    (
+        # "tem alguma taxa pra pagar o boleto?", "há cobrança de tarifa pela emissão?"
+        "fee",
+        _any(
+            r"\b(taxa|tarifa|custo)\b.{0,40}\b(boleto|pix|emissao|pagar|pagamento)\b",
+            r"\b(boleto|pix)\b.{0,25}\b(taxa|tarifa)\b",
+        ),
+    ),
+    (
+        # "JUROS TEM?", "essa parcela já tá com juros dentro?"
+        "interest",
+        _any(r"^(e )?juros?\b.{0,15}(\btem\b|dentro|incluso|inclus|embutid|em cima)", r"\btem juros?\b"),
     ),
     (
         "receipt",
@@ -1197,10 +1245,14 @@ _NO_FIGURES = _any(
 )
 _FIRM_NO = _any(
     r"\bnao vou (fazer|querer|pegar)(?! (agora|hoje|ainda|por enquanto|nesse momento))( (nao|nada|mesmo|acordo))?\b",
-    r"\bobrigad[oa] pela atencao\b",
     r"\bnao resolve (o )?meu problema\b",
     r"\bnao quero mais\b",
-    r"\bnao vou fechar (nada|nao|mesmo)\b",
+    r"\bnao vou fechar\b(?! (agora|hoje|ainda|por enquanto|nesse momento|com voce|contigo|antes))",
+)
+# A no to any deal at all, whatever numbers come with it ("não vou assumir parcela de 10 meses"): final too.
+_FIRM_NO_DEAL = _any(
+    r"\bnao (vou|quero) (assumir|fazer|fechar) (esse |um |nenhum |o )?(acordo|parcelamento|parcela)",
+    r"\bnao adianta (fazer|fechar) (acordo|o acordo|parcelamento)",
 )
 _EXCEPTION = _any(r"\bexce[cç](ao|oes)\b", r"\b(quebra|quebrar) (esse|um) galho\b")
 _PAY_BY_CARD = _any(
@@ -1268,6 +1320,8 @@ _WEAK_ACK = re.compile(
     r"certo entendi|sei|anotado|visto|ok obrigad[oa]|certo obrigad[oa])\W*$"
 )
 # A word that closes, said plainly: what it takes to close for someone who was only looking.
+# "Vou fechar com a outra empresa": a closing word that is not about these terms.
+_ELSEWHERE = _any(r"\b(outra|outro) (empresa|lugar|banco|loja|proposta)\b", r"\bcom (eles|a loja|o banco)\b")
 _CLOSING_WORD = _any(
     r"\b(fech\w*|fexa\w*|aceito|aceita|confirmo|confirmar|bora|pode gerar|gera|manda o boleto|quero fazer|"
     r"vamos fazer)\b"
@@ -1470,6 +1524,9 @@ def _installment_count(t: str) -> int | None:
         return int(m.group(1))
     m = _CHOSEN_COUNT.search(t)  # "a de 6", "fico com a das 10": one of the plans just shown
     if m and 1 < int(m.group(1)) <= 48:
+        return int(m.group(1))
+    m = re.search(r"\bparcela(?:s|r|do|da)? (?:em )?(\d{1,2})\b(?! ?(?:de|reais|real|mil|k|%|/|dias))", t)
+    if m and 1 < int(m.group(1)) <= 48:  # "EU QUERO PAGAR. PARCELA 5. QUANTO?"
         return int(m.group(1))
     return None
 
@@ -1760,6 +1817,11 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     # "Eu tinha pedido pra não mandarem mais mensagem, mas agora quero resolver": the old request is past; what
     # comes after the "mas" is what they ask now. (Without the "mas", it is a complaint and stays one.)
     t = _PAST_OPT_OUT.sub(" ", t).strip()
+    if re.search(r"\b[Ii]rm[ãa] [A-ZÁÉÍÓÚÂÊÔ][a-záéíóúâêôãõç]+", text) and not re.search(
+        r"\birma (d[oa]|dele|dela)\b", t
+    ):
+        # "Aqui é a Irmã Lúcia": a nun's title and name, not the titular's sister.
+        t = re.sub(r"\birma\b", "religiosa", t)
     # "Aperta, mas eu faço": a yes said with a sigh, not a yes with a condition.
     t = _SIGHED_YES.sub(r"\g<yes>", t)
     if _has(t, _CONDITIONAL):
@@ -1785,6 +1847,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     two = _TWO_COUNTS.search(t)
     compare = (int(two.group(2)), int(two.group(3))) if two and two.group(2) != two.group(3) else None
     asks_about = next((kind for kind, pattern in _TERM_QUESTIONS if _has(t, pattern)), None)
+    if asks_about == "interest" and (count is not None or _has(t, _INSTALL)):
+        asks_about = None  # "10x tem juros?": that plan's own figures answer it (`asks_interest`)
     asks = (
         asks_about is not None
         or compare is not None
@@ -1803,7 +1867,16 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         and not _NOT_CLOSING.search(t)
     )
     tokens = _TOKENS.findall(_SELF_INTRO.sub(" ", t))
-    plain = accepts and not _has(t, _LAUGHTER) and all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
+    # A yes that names the closing itself ("gloria a deus, pode fechar as 5x", "Ciente. Aceito a proposta no valor
+    # informado") is plain however many courtesies come with it; a bare "ok" with other words is asked once more.
+    plain = (
+        accepts
+        and not _has(t, _LAUGHTER)
+        and (
+            all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
+            or (_has(t, _CLOSING_WORD) and not _has(t, _CONDITIONAL) and "?" not in t and not _has(t, _ELSEWHERE))
+        )
+    )
     # "isso, as 8" with no 8 understood may change the terms; "tá bom, 2100 então" repeats the total shown.
     # Which it is, only the offer can tell (`brain.plain_yes`).
     stray = tuple(int(w) for w in tokens if w.isdigit()) if all(v is None for v in (count, amount, down, day)) else ()
@@ -1848,7 +1921,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             about_another=_has(t, _ANOTHERS_DEBT) and not _has(t, _SPEAKS_FOR),
             asks_interest=_has(t, _INTEREST) and (count is not None or _has(t, _INSTALL)),
             asks_about=asks_about,
-            firm_no=_has(t, _FIRM_NO),
+            firm_no=_has(t, _FIRM_NO) or _has(t, _FIRM_NO_DEAL),
             no_figures=_has(t, _NO_FIGURES),
         )
 
@@ -1906,7 +1979,9 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         return u(Intent.identity_question).model_copy(update={"accepts": False, "plain": False}), False
     if asks_about is not None and amount is down is None and not _has(t, _LATE_Q):
         # "Esse valor é fixo? vai aumentar com os juros?": the question answered, never a breakdown nor a yes.
-        return u(Intent.debt_question).model_copy(update={"accepts": False, "plain": False, "day": None}), False
+        return u(Intent.debt_question).model_copy(
+            update={"accepts": False, "plain": False, "day": None, "installments": None, "wants_installments": False}
+        ), False
     if _has(t, _LATE_Q) and amount is down is None:
         # "E se eu atrasar uma parcela, cancela tudo?": answered, never "passei pra 2x" nor a cancellation.
         return u(Intent.debt_question).model_copy(
@@ -1965,8 +2040,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
                 intent = Intent.cpf_why  # "pq querem meu cpf? golpista tb pede": the question is why the CPF
             return u(intent), False
     if (
-        _has(t, _FIRM_NO)
-        and count is amount is down is None
+        ((_has(t, _FIRM_NO) and count is amount is down is None) or _has(t, _FIRM_NO_DEAL))
+        and not accepts
         and not (_has(t, _LATER) or _has(t, _JUST_ASKING) or _has(t, _CRISIS_OF_ONESELF))
     ):
         # "Mesmo assim não cabe... não vou fazer não, obrigada pela atenção": a no with its reason, final.
