@@ -1265,8 +1265,15 @@ class OfflineNegotiator:
     def _distress(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
         # No number this turn, and no yes pending: whatever the person answers next is heard fresh.
         s.hardship, s.awaiting_confirmation = True, False
+        if heard.vent_sorry:
+            return _say(
+                s,
+                heard,
+                f"Imagina, {ctx.first_name}, não precisa se desculpar: pode desabafar, estou aqui pra te ouvir. Com "
+                "calma, no seu tempo. E se quiser conversar com alguém, o CVV escuta de graça no *188*.",
+            )
         if heard.illness:
-            s.unwell = True
+            s.unwell = s.upset = True  # health first; if they settle later, no party emoji over it
             return _say(
                 s,
                 heard,
@@ -1410,7 +1417,7 @@ class OfflineNegotiator:
             "Claro, pode sim. Primeiro a sua recuperação, melhoras!"
             if s.unwell
             else _pick(
-                ("Sem problema, sem pressa: respeito seu tempo.", "Combinado, sem pressa: no seu tempo."), s.turns
+                ("Combinado, sem problema: respeito seu tempo.", "Combinado, sem pressa: no seu tempo."), s.turns
             )
         )
         return _say(

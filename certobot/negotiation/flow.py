@@ -166,6 +166,7 @@ _PAPERS_ASKED = re.compile(r"\b(calculo|contrato|extrato|planilha|demonstrativo|
 # "O que vocês queriam com ele? sou a viúva": what it was about is not told even to the family.
 _WHAT_WAS_IT = re.compile(
     r"\b(o ?que|oq|q) (voces|vcs|vc|voce)? ?(queriam|queria|querem) (com|falar com)"
+    r"|\b(queriam|queria|querem) (falar )?(o ?que|oq)\b|\b(ele|ela) (devia|deve|tinha) (alguma|algum)\b"
     r"|\b(do que|sobre o que|era sobre o que|e sobre o que) (se trata|era|e)\b|\bquero saber\b"
 )
 AFTER_DECEASED_WHAT = (
@@ -204,6 +205,40 @@ AFTER_OPT_OUT = (
 AFTER_FOLLOW_UP_AGREED = (
     "Combinado, anotei! Te chamo no dia que a gente marcou, uma vez só. Até lá!",
     "Fechado o dia, então: anotado aqui. Falo com você nele, e se quiser antes é só escrever.",
+)
+# After a legal threat, more of it: the lawyer's way in, and no proposal pushed.
+AFTER_LEGAL = (
+    "Anotado: daqui pra frente, o assunto fica com o seu advogado. Ele pode falar com a equipe da {creditor} pelos "
+    "canais oficiais, com a procuração, e eu não te mando proposta por aqui.",
+    "Entendido, está registrado. Quem te representa pode procurar a {creditor} quando quiser; por aqui, sem "
+    "nenhuma cobrança até lá.",
+)
+# After a dispute: where the proof goes (the BO, the invoice, the protocols).
+_PROOF_SENT = re.compile(
+    r"\b(onde|pra onde|como|pra quem) (eu )?(mando|envio|entrego|anexo|mandar|enviar)\b"
+    r"|\b(tenho|guardei|tenho guardad[oa]s?) (o |a |os |as )?(bo|boletim|nota fiscal|nota|protocolos?|comprovantes?|"
+    r"prints?|carta)\b"
+)
+AFTER_DISPUTE_PROOF = (
+    "Guarda tudo isso, que ajuda na análise. Pra anexar o documento à sua contestação, escreva *atendente*: uma "
+    "pessoa da equipe recebe e junta ao processo. A cobrança segue suspensa enquanto isso.",
+    "Fez bem em guardar. Pra enviar o documento, escreva *atendente* que uma pessoa da equipe recebe e anexa à "
+    "sua contestação; enquanto a análise não termina, a cobrança fica suspensa.",
+)
+# After a third party: the titular's death told, the wish for no more messages, what to do for the titular.
+_STOP_HERE = re.compile(r"\b(nao|n) (manda|mande|mandem|envia|enviem)( mais)? (msg|mensage|nada)|\bpar[ae] de mandar\b")
+_WHAT_TO_DO = re.compile(r"\b(o ?que|oq) (eu )?(faco|posso fazer|devo fazer|a gente faz|a gente pode fazer)\b")
+AFTER_THIRD_PARTY_DEATH = (
+    "Sinto muito pela sua perda, de coração 🙏 Vou registrar o falecimento e este número não vai mais receber "
+    "mensagens nossas. Se a família precisar de alguma informação, a {creditor} atende quando vocês quiserem, "
+    "sem pressa.",
+)
+AFTER_THIRD_PARTY_STOP = (
+    "Entendo, e sinto muito pelo incômodo. Anotado: este número não vai mais receber nossas mensagens.",
+)
+AFTER_THIRD_PARTY_WHAT_TO_DO = (
+    "Quem pode tratar disso é a própria titular ou quem responde legalmente por ela: um curador (com a curatela) ou "
+    "um procurador, com o documento. Essa pessoa pode falar com a {creditor} pelos canais oficiais, sem pressa.",
 )
 # "Tá, obg" after "tira meu número": a short word back, the promise kept, nothing asked.
 AFTER_OPT_OUT_THANKS = (
@@ -707,6 +742,10 @@ class ConversationFlow:
     def _blocked(self, conv: Conversation, state: SessionState, debtor: DebtorInfo) -> Turn | None:
         """Paid, prescribed, disputed, deceased and opted-out apply whoever started the conversation."""
         for reason, applies, text in BLOCKS:
+            if reason == "opt_out" and conv.origin == "inbound":
+                # They asked us to stop writing; writing to us themselves ("negociar", "quanto tá essa parada?") is
+                # their own choice, and the opt-out stays for anything we would start.
+                continue
             if applies(debtor):
                 state.end("completed")
                 return Turn(
@@ -749,6 +788,12 @@ class ConversationFlow:
             n = conv.state_version = (conv.state_version or 0) + 1
             thanks = heard.intent not in STILL_OPTED_OUT
             self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_OPT_OUT_THANKS if thanks else AFTER_OPT_OUT, n)])
+            return True
+        if reason == "legal_threat" and heard.intent in (Intent.legal_threat, Intent.anger):
+            # "Daqui pra frente falem com o meu advogado": heard and recorded, never the same sentence again.
+            self._record_inbound(w, conv, msg, masked=False)
+            n = conv.state_version = (conv.state_version or 0) + 1
+            self._say(w, conv, f"reply:{msg.wamid}", [texts.pick(AFTER_LEGAL, n).format(creditor=self._creditor)])
             return True
         if reason == "wrong_number" and (
             heard.intent in (Intent.opt_out, Intent.anger, Intent.refuse, Intent.legal_threat)
@@ -828,7 +873,25 @@ class ConversationFlow:
             return None
         if str((conv.outcome or {}).get("qualitative_notes") or "") == REPRESENTATIVE_NOTE:
             return [texts.pick(AFTER_REPRESENTATIVE, conv.state_version or 0)]
+        text, n = fold(msg.text or ""), conv.state_version or 0
+        if said.intent is Intent.deceased:
+            # "Ele faleceu tem 3 semanas": the titular's death, told by family who first said who they were.
+            self._tell_crm(w, conv, msg, "deceased", "Familiar informou o falecimento do titular.")
+            return [texts.pick(AFTER_THIRD_PARTY_DEATH, n).format(creditor=self._creditor)]
+        if _WHAT_WAS_IT.search(text):
+            return [texts.pick(AFTER_DECEASED_WHAT, n)]
+        if said.intent is Intent.opt_out or _STOP_HERE.search(text):
+            self._tell_crm(w, conv, msg, "opt_out", "Pediram para não mandar mais mensagens para este número.")
+            return [texts.pick(AFTER_THIRD_PARTY_STOP, n)]
+        if _WHAT_TO_DO.search(text):
+            return [texts.pick(AFTER_THIRD_PARTY_WHAT_TO_DO, n).format(creditor=self._creditor)]
         return [texts.pick(texts.AFTER_THIRD_PARTY, conv.state_version or 0)]
+
+    def _tell_crm(self, w: TurnWork, conv: Conversation, msg: InboundMessage, kind: ContactKind, notes: str) -> None:
+        """A fact heard after the ending (a death, a stop) goes to the CRM's contact log, once per message."""
+        if conv.debtor_cpf is not None:
+            request = ContactRequest(kind=kind, session_id=conv.id, notes=notes)
+            queue_contact(w, conv.debtor_cpf, request, key=f"contact:{conv.id}:{msg.wamid}")
 
     async def _after_deceased(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         said = fold(msg.text or "")
@@ -842,6 +905,8 @@ class ConversationFlow:
 
     async def _after_dispute(self, w: TurnWork, conv: Conversation, msg: InboundMessage) -> list[str]:
         said = texts.pick(texts.AFTER_DISPUTE, conv.state_version or 0).format(creditor=self._creditor)
+        if _PROOF_SENT.search(fold(msg.text or "")):
+            return [texts.pick(AFTER_DISPUTE_PROOF, conv.state_version or 0)]
         if _PAPERS_ASKED.search(fold(msg.text or "")):
             # "Me manda o cálculo mês a mês e o contrato": asked for with the analysis, and sent with its answer.
             said = (

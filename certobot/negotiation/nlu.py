@@ -134,6 +134,7 @@ class Understanding(BaseModel):
     asks_about: TermQuestion | None = None  # "esse valor é fixo?", "posso pagar antes?": answered, terms kept
     firm_no: bool = False  # "não vou fazer não, obrigada": a no respected at once
     no_figures: bool = False  # "não fala valor agora, minha sogra tá lendo": nothing of the debt shown yet
+    vent_sorry: bool = False  # "desculpa desabafar com um robô": no need to be sorry, said first
 
     @property
     def proposes_terms(self) -> bool:
@@ -572,12 +573,19 @@ CRISIS_OF_ANOTHER = (
     r"\b(tirar|tirou|acabar com|tentou tirar) a (propria )?vida (dele|dela)\b",
 )
 # Despair that is not a wish to die: the person is heard before any number, and may stop or go on.
+_VENT_SORRY = r"\b(desculpa|desculpe|perdao) (por )?(desabafar|o desabafo|estar desabafando|chorar)\b"
 DISTRESS = (
     r"\bfundo do poco\b",
     r"\bdesesper",
     r"\bdepress",
     r"\b(crise de )?(ansiedade|panico)\b",
     r"\b(to|tou|estou|vivo|fico|fiquei) (so |aqui )?chorando\b",
+    r"\bchorando\b",
+    # "desculpa desabafar com um robô": heard as the venting it was, never "sou uma assistente" and a pitch.
+    _VENT_SORRY,
+    # "meu filho tá na UTI desde sábado": a loved one in hospital; no money talk now.
+    r"\b(meu|minha) (filh[oa]|mae|pai|marido|esposa|mulher|irma|irmao|neto|neta|avo|vo)\b.{0,30}"
+    r"\b(na uti|entubad[oa]|em coma|acidente)",
     r"\bchor(ei|o|ando) (muito|todo dia|toda noite|sem parar)\b",
     r"\bnao aguento mais\b",
     r"\b(queria|quero|vontade de|so queria|so quero) (so )?sumir\b(?! (desse|deste|do) mundo)",
@@ -684,7 +692,17 @@ DISPUTE = (
     # "Cancelei a matrícula em fevereiro, tenho protocolo": billed for what was cancelled.
     r"\b(eu )?(ja )?cancelei (a |o |meu |minha )?(matricula|servico|contrato|plano|assinatura|curso|linha)\b",
     # "1870??? nunca passou de 150", "esse valor tá errado": the amount itself contested.
-    r"\b(valor|conta|cobranca|isso|esse numero)\b.{0,15}\b(ta|esta|tá|e|eh) (tudo )?errad[oa]",
+    # ("isso tá errado" alone is a complaint, about a notice or a call, not the debt contested.)
+    r"\b(valor|conta|cobranca|esse numero|fatura|boleto)\b.{0,15}\b(ta|esta|tá|e|eh|veio) (tudo )?errad[oa]",
+    # "a compra de 389,90 veio DUAS vezes": billed twice for one purchase.
+    r"\b(veio|vieram|cobrad[oa]s?|cobraram|lancad[oa]|lancaram|apareceu|aparece)\b.{0,15}"
+    r"\b(duas vezes|2 vezes|em dobro|duplicad[oa]|repetid[oa])",
+    r"\b(compra|cobranca|lancamento|parcela) duplicad[oa]\b|\bduplicad[oa]\b.{0,20}\b(compra|cobranca|fatura)",
+    r"\btirarem a duplicad",
+    # "a loja NUNCA entregou": paying for what never came.
+    r"\b(nunca|nao) (me )?(entregou|entregaram|foi entregue|entregue)\b",
+    r"\b(produto|movel|aparelho|guarda.roupa|geladeira|tv|televisao|sofa|celular|mercadoria)\b.{0,25}\b(nunca|nao) "
+    r"(chegou|veio|foi entregue)",
     r"\bnunca (passou|deu|chegou|veio) (de|a|mais de) (r\$ ?)?\d+",
     r"\b(essa|esta|a|tal) (divida|conta|cobranca|fatura) nao (e|eh) (minha|meu)\b",
     r"\bnao (e|eh) (minha|meu) (essa |esta |a )?(divida|conta|cobranca|fatura|cartao|emprestimo)",
@@ -816,6 +834,11 @@ LATER = (
     r"\b(e (resolvo|pago|fecho|acerto|vejo)|pra (resolver|pagar|fechar|acertar)|quando (receber|cair|sair))",
     r"\bdia \d{1,2} (eu )?(volto|te chamo|te procuro|falo com (voce|vc|voces|vcs))\b",
     r"\bvolto a (falar|conversar) com (voces|vcs|voce|vc)\b",
+    # "Será que a gente pode conversar no mês que vem?", "pode me procurar no comecinho do mês que vem?"
+    r"\b(conversar|falar|ver isso|resolver isso|tratar disso) (no |na )?(mes que vem|proximo mes|semana que vem|"
+    r"proxima semana|mais pra frente|outro dia|outro mes)",
+    r"\bme (procurar|chamar|ligar|procura|chama|liga) (no |na |em |la pro |pro )?(comecinho|comeco|inicio|fim|final|"
+    r"meio) d[oa] (mes|semana|ano)",
     r"\bvou juntar (o |um )?(dinheiro|grana|valor)\b",
     r"\b(pode )?me (chama|chamar|chame|procura|procurar|liga|ligar) (daqui|em|dentro de|depois de) (uns |umas |a |de )?"
     r"\d+ (dias|semanas|semana|mes|meses)",
@@ -1833,6 +1856,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     if amount is not None and amount == down:
         amount = None  # the number was the entrada, not a monthly amount
     day = _day(t, today)
+    if day is not None and re.search(r"\bdesde\b", t) and not re.search(r"\b(dia \d|pag|vencimento|vence)", t):
+        day = None  # "na UTI desde sábado": a day gone by, never a due date
     if count == 2 and re.search(r"\bmetade (agora|hoje|ja)\b", t):
         day = None  # "metade agora e metade mês que vem": the date is the second half's, the first is now
     method: Literal["boleto", "pix"] | None = "pix" if _has(t, _PIX) else "boleto" if _has(t, _BOLETO) else None
@@ -1923,6 +1948,7 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             asks_about=asks_about,
             firm_no=_has(t, _FIRM_NO) or _has(t, _FIRM_NO_DEAL),
             no_figures=_has(t, _NO_FIGURES),
+            vent_sorry=re.search(_VENT_SORRY, t) is not None,
         )
 
     if not t:

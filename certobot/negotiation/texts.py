@@ -252,7 +252,7 @@ LATER_BEFORE_VALIDATION = Phrases(
     "later_before_validation",
     (
         "Combinado, sem problema: respeito seu tempo. Quando puder, é só me mandar um oi por aqui.",
-        "Tudo bem, sem pressa! Não vou insistir agora. Quando estiver livre, me chama aqui que a gente conversa.",
+        "Claro, sem pressa! Não vou insistir agora. Quando estiver livre, me chama aqui que a gente conversa.",
     ),
 )
 ASSISTED_BEFORE_VALIDATION = Phrases(

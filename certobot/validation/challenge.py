@@ -132,6 +132,7 @@ def named_first_digits(text: str, n: int = 3) -> str | None:
             and not _looks_like_money(last.group(1), folded, n)
             and not _MONEY_WORDS.search(folded)
             and not _SOMEONE_ELSES.search(folded)
+            and not _NOT_THE_FIRST.search(folded)
         ):
             return re.sub(r"\D", "", last.group(1))[:n]
         # A whole CPF written as one ("o meu é 444.109.055-20") names itself, unless it is someone else's.
