@@ -92,3 +92,40 @@ class TestEndings:
         done = await stack.say(p, "pode fechar", wait=15)
         assert "Acordo" in done[0]
         assert "🎉" not in done[0]
+
+    async def test_a_relative_who_then_tells_of_the_death_gets_condolences_and_the_crm_hears_it(
+        self, stack: Stack
+    ) -> None:
+        d = await create_debtor(stack.crm, debt="1200.00", phone="+5511987652108")
+        p = digits(d["phone"])
+        await stack.say(p, "oi, aqui é a filha dele. esse cel era do meu pai")
+        told = await stack.say(p, "ele faleceu tem 3 semanas. infarto.")
+        assert "Sinto muito" in told[0]
+        assert "R$" not in told[0]
+        assert await contacts(stack, d["cpf"], "deceased")
+        asked = await stack.say(p, "vcs queriam falar o que com ele? ele devia alguma coisa?")
+        assert "sigilo" in asked[0]
+        assert "1.200" not in asked[0]
+
+    async def test_a_debtor_who_opted_out_and_writes_to_negotiate_is_served(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="600.00", max_discount="20.00", phone="+5511987652109")
+        p = digits(d["phone"])
+        await stack.say(p, "para de mandar msg")
+        assert (await stack.crm.get(f"/api/debtors/{d['cpf']}")).json()["opted_out"] is True
+        await stack.say(p, "foi mal, to de cabeça quente. quanto ta essa parada?")
+        opened = await stack.say(p, d["cpf"][:3])
+        assert "R$ 600,00" in " ".join(opened)
+        offer = await stack.say(p, "da pra fazer em 3x?")
+        assert "3x de R$" in offer[0]
+
+    async def test_proof_after_a_dispute_has_a_way_in_and_collection_stays_suspended(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="2199.00", phone="+5511987652110")
+        p = digits(d["phone"])
+        await stack.say(p, "oi")
+        await stack.say(p, d["cpf"][:3])
+        disputed = await stack.say(p, "comprei um guarda roupa no crediario e a loja NUNCA entregou")
+        assert "suspensa" in disputed[0]
+        proof = await stack.say(p, "tenho a nota fiscal e os protocolos tudo guardado, pra onde eu mando?")
+        assert "atendente" in proof[0]
+        assert "suspensa" in proof[0]
+        assert "R$" not in proof[0]

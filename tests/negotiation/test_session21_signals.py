@@ -173,3 +173,106 @@ def test_no_discount_is_said_plainly_when_the_policy_gives_none() -> None:
 )
 def test_the_cpf_start_named_inside_a_sentence(text: str, digits: str | None) -> None:
     assert named_first_digits(text) == digits
+
+
+@pytest.mark.parametrize(
+    ("ask", "said"),
+    [
+        ("e o valor das parcela nao muda no meio do caminho nao ne", "fixo"),
+        ("essa parcela fica sempre nesse valor ou vai aumentando?", "fixo"),
+        ("e o boleto chega por onde? whats ou email?", "whatsapp"),
+        ("BOLETO VEM AQUI WHATSAPP?", "whatsapp"),
+        ("tem alguma taxa pra pagar o boleto?", "taxa"),
+        ("há cobrança de alguma tarifa pela emissão do boleto?", "taxa"),
+        ("E se eu for mandado embora no meio do acordo? Perco tudo que já paguei?", "nada se perde"),
+        ("JUROS TEM?", "juros"),
+        ("e se num mes eu pegar uma obra boa, posso pagar 2 parcela de uma vez?", "adiantado"),
+    ],
+)
+def test_more_questions_before_the_yes_are_answered_and_the_terms_wait(ask: str, said: str) -> None:
+    shown, answered, yes = talk(ctx(), "quero em 4x", ask, "pode fechar as 4")
+    assert said in answered.reply.lower()
+    assert answered.state.pending_offer == shown.state.pending_offer
+    assert "já paguei" not in answered.reply.lower()  # "perco o que já paguei?" is no payment claim
+    assert yes.action == "agreement"
+
+
+@pytest.mark.parametrize(
+    "yes",
+    [
+        "gloria a deus 🙏 entao pode fechar as 4x, deus abençoe vc",
+        "Ciente. Aceito a proposta de pagamento em 4 parcelas, no valor informado. Aguardo o boleto.",
+        "aiai... ta bom, pode fechar as 4 entao. fazer o que ne",
+        "Tá bom. Muito obrigada pela atenção, pode fechar nesse valor que você passou.",
+        "SIM. 4 VEZES. CERTO. OBRIGADO.",
+    ],
+)
+def test_a_yes_that_names_the_closing_closes_whatever_courtesy_comes_with_it(yes: str) -> None:
+    shown, done = talk(ctx(), "quero em 4x", yes)
+    assert done.action == "agreement"
+    assert done.agreement == shown.state.pending_offer
+
+
+@pytest.mark.parametrize(
+    "text", ["kkkk pode fechar", "pode fechar? to pensando ainda", "vou fechar com a outra empresa, obrigado"]
+)
+def test_a_closing_word_with_a_laugh_a_doubt_or_elsewhere_does_not_close(text: str) -> None:
+    _shown, heard = talk(ctx(), "quero em 4x", text)
+    assert heard.action != "agreement"
+
+
+@pytest.mark.parametrize(
+    "no",
+    [
+        "Não vou assumir parcela de 10 meses sem saber se continuo empregado, não quero fazer acordo.",
+        "Não vou fechar. O aluguel e a creche vêm primeiro e essa parcela não cabe no meu mês.",
+    ],
+)
+def test_a_no_to_any_deal_is_final_whatever_numbers_it_mentions(no: str) -> None:
+    _shown, refused = talk(ctx(), "quero em 10x", no)
+    assert refused.action == "refused"
+    assert "R$" not in refused.reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cara fui demitido ontem. to aqui no carro chorando sem coragem de contar pra minha esposa",
+        "moço agora nao. meu filho ta na UTI desde sabado, acidente de moto",
+        "desculpa desabafar com um robo kkk nem sei pq to falando isso",
+    ],
+)
+def test_a_hard_moment_gets_no_price(text: str) -> None:
+    heard = talk(ctx(), text)[0]
+    assert "R$" not in heard.reply
+    assert "desconto" not in heard.reply.lower()
+    assert heard.state.pending_offer is None or not heard.state.awaiting_confirmation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bah mas essa fatura ta errada. a compra de 389,90 veio DUAS vezes, passei o cartao uma vez so",
+        "comprei um guarda roupa no crediario, a loja NUNCA entregou e agora tão me cobrando",
+        "nao vou pagar nada ate tirarem a duplicada",
+    ],
+)
+def test_a_double_charge_or_goods_never_delivered_is_a_dispute(text: str) -> None:
+    heard = talk(ctx(), text)[0]
+    assert heard.action == "dispute"
+    assert "R$" not in heard.reply
+
+
+def test_a_complaint_about_the_notice_is_not_a_dispute_of_the_debt() -> None:
+    said = "fiquei sabendo pelo serasa. a lei manda notificar antes de negativar, isso ta errado"
+    assert understand(said, TODAY).intent is not Intent.dispute
+
+
+def test_a_nuns_title_is_not_a_sister_speaking_for_the_titular() -> None:
+    said = "Boa tarde. Aqui é a Irmã Lúcia, no registro civil Rosângela. Desejo regularizar a pendência."
+    assert understand(said, TODAY).intent is not Intent.third_party
+    assert understand("aqui é a irmã dele", TODAY).intent is Intent.third_party
+
+
+def test_the_last_three_digits_are_never_taken_for_the_first() -> None:
+    assert named_first_digits("os tres ultimos sao 972") is None
