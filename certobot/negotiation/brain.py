@@ -294,7 +294,10 @@ def held_back_after_validation(ctx: DebtContext, state: NegotiationState) -> Tur
 def changed_terms(heard: Understanding, offer: Offer, state: NegotiationState, policy: PolicyEngine) -> list[str]:
     """What an answer changes of the terms just shown; empty when it only says yes to them."""
     changes: list[str] = []
-    if heard.day is not None and policy.first_due(heard.day) != offer.due_dates[0]:
+    first = offer.due_dates[0]
+    # "pode emitir pro dia 5" after terms due on the 5th of next month: the same day named, not a new date.
+    same_day_named = heard.day is not None and heard.day.day == first.day and heard.day < first
+    if heard.day is not None and policy.first_due(heard.day) != first and not same_day_named:
         changes.append("data")
     if heard.installments is not None and heard.installments not in (
         offer.installments,
@@ -506,7 +509,11 @@ class OfflineNegotiator:
         s = deep_copy(state)
         s.turns += 1
         policy = ctx.policy
-        if heard.day is not None and heard.intent not in (Intent.already_paid, Intent.promise, Intent.later):
+        shown = s.pending_offer.due_dates[0] if s.pending_offer is not None else None
+        repeats_day = shown is not None and heard.day is not None and heard.day.day == shown.day and heard.day < shown
+        # "pode emitir pro dia 5", the 5th shown being next month's: the same date, not this month's.
+        told = heard.intent not in (Intent.already_paid, Intent.promise, Intent.later)
+        if heard.day is not None and told and not repeats_day:
             s.first_due = policy.first_due(heard.day)
         if heard.intent is Intent.crisis:  # before any offer, pending or not: no deal talk to a person in danger
             return self._crisis(ctx, s, heard)
@@ -1540,6 +1547,14 @@ class OfflineNegotiator:
         )
 
     def _identity(self, ctx: DebtContext, s: NegotiationState, heard: Understanding) -> TurnDecision:
+        if heard.how_number:
+            # "Como vocês conseguiram meu número?": from the creditor's own records, said plainly.
+            return _say(
+                s,
+                heard,
+                f"Seu número está no cadastro que você fez com {ctx.original_creditor}, que passou a cobrança dessa "
+                f"dívida pra {ctx.creditor_name}. A gente não compra lista nem passa seu número pra ninguém.",
+            )
         if heard.pay_elsewhere:
             return _say(
                 s,

@@ -240,6 +240,20 @@ AFTER_THIRD_PARTY_WHAT_TO_DO = (
     "Quem pode tratar disso é a própria titular ou quem responde legalmente por ela: um curador (com a curatela) ou "
     "um procurador, com o documento. Essa pessoa pode falar com a {creditor} pelos canais oficiais, sem pressa.",
 )
+# Before the CPF: where the number came from, and that this is no delivery; nothing about any debt.
+HOW_NUMBER_BEFORE_VALIDATION = (
+    "Seu número está no cadastro do cliente que contratou a {creditor}: foi informado lá, num contrato ou compra. "
+    "A gente não compra lista nem pega número na internet. Pra eu saber que falo com a pessoa certa, me confirma "
+    "os 3 primeiros dígitos do seu CPF?",
+    "Veio do cadastro de quem contratou a {creditor}, onde este número foi informado. Não passamos seu número pra "
+    "ninguém. Se quiser seguir, me manda só os 3 primeiros dígitos do CPF.",
+)
+NOT_A_DELIVERY = (
+    "Não é sobre entrega nem encomenda: aqui é a assistente virtual da {creditor}, com um assunto pessoal pra "
+    "tratar com o titular deste número. Pra sua segurança, me confirma os 3 primeiros dígitos do seu CPF?",
+    "Não tem a ver com pacote ou pedido, viu? É um assunto pessoal da {creditor} com o titular. Se for você, me "
+    "manda os 3 primeiros dígitos do CPF.",
+)
 # "Tá, obg" after "tira meu número": a short word back, the promise kept, nothing asked.
 AFTER_OPT_OUT_THANKS = (
     "De nada! Está anotado: não te mando mais mensagens. Se um dia quiser negociar, é só escrever *negociar*.",
@@ -571,6 +585,10 @@ class ConversationFlow:
             heard = heard.model_copy(update={"intent": Intent.unknown})
         if heard.intent is Intent.distress and heard.illness:
             return Turn([texts.pick(ILLNESS_BEFORE_VALIDATION, n)], understood=heard.intent)
+        if named is None and (heard.how_number or heard.delivery) and heard.intent not in ANSWER_YIELDS_TO:
+            # "Quem te passou meu número??", "é da entrega?": answered plainly, nothing about any debt, then the digits.
+            said = HOW_NUMBER_BEFORE_VALIDATION if heard.how_number else NOT_A_DELIVERY
+            return Turn([texts.pick(said, n).format(creditor=self._creditor)], understood=heard.intent)
         if heard.intent is Intent.third_party and heard.representative:
             # Not the debtor, as any third party (nothing said, the conversation ends), but the team is told
             # to check the power of attorney and answer them.

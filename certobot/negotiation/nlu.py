@@ -135,6 +135,8 @@ class Understanding(BaseModel):
     firm_no: bool = False  # "não vou fazer não, obrigada": a no respected at once
     no_figures: bool = False  # "não fala valor agora, minha sogra tá lendo": nothing of the debt shown yet
     vent_sorry: bool = False  # "desculpa desabafar com um robô": no need to be sorry, said first
+    how_number: bool = False  # "quem te passou meu número?": the creditor's records, said plainly
+    delivery: bool = False  # "é da entrega? meu pacote tá parado": not a delivery
 
     @property
     def proposes_terms(self) -> bool:
@@ -451,6 +453,7 @@ CASH = (
     r"\btudo de (uma|1) vez\b",
     r"\bpagamento unico\b",
     r"\bquitar (tudo|hoje|agora)\b",
+    r"\b(quanto|qnto|qto|qnt) (fica|sai|da|e) (pra|para) (quitar|liquidar|zerar)\b",
     r"\bpagar tudo\b",
     r"\bnum pagamento so\b",
     r"\bpagar (hoje|hj|agora)\b",
@@ -629,6 +632,9 @@ _OTHER_INTRO_TEXT = (
     r"(dele|dela|da senhora|do senhor)\b"
 )
 THIRD_PARTY = (
+    # "aqui é a Cida, esposa do Cláudio": a spouse or child of the titular, named.
+    r"\b(aqui (e|eh)|sou|quem (fala|escreve) (e|eh))( (a|o) [a-z]+,?)? (a |o )?(esposa|marido|mulher|irma|irmao|filha|"
+    r"filho|nora|genro|cunhad[oa]|sobrinh[oa]|neta|neto) d[oa] [a-z]+",
     rf"\bsou (a |o |tipo )?{RELATIVE}\b(?! (solo|solteir[oa]|de \d|de familia|separad[oa]|viuv[oa]|sozinh[oa]))",
     rf"\b(aqui|quem fala) (e|eh) (a |o )?{RELATIVE}\b",
     r"\b(resolver|pagar|negociar|ver|tratar|falar|acertar|quitar)( isso| a divida| essa divida)? "
@@ -1276,6 +1282,7 @@ _FIRM_NO = _any(
 _FIRM_NO_DEAL = _any(
     r"\bnao (vou|quero) (assumir|fazer|fechar) (esse |um |nenhum |o )?(acordo|parcelamento|parcela)",
     r"\bnao adianta (fazer|fechar) (acordo|o acordo|parcelamento)",
+    r"\bnao vou prometer\b",
 )
 _EXCEPTION = _any(r"\bexce[cç](ao|oes)\b", r"\b(quebra|quebrar) (esse|um) galho\b")
 _PAY_BY_CARD = _any(
@@ -1346,7 +1353,8 @@ _WEAK_ACK = re.compile(
 # "Vou fechar com a outra empresa": a closing word that is not about these terms.
 _ELSEWHERE = _any(r"\b(outra|outro) (empresa|lugar|banco|loja|proposta)\b", r"\bcom (eles|a loja|o banco)\b")
 _CLOSING_WORD = _any(
-    r"\b(fech\w*|fexa\w*|aceito|aceita|confirmo|confirmar|bora|pode gerar|gera|manda o boleto|quero fazer|"
+    r"\b(fech\w*|fexa\w*|aceito|aceita|confirmo|confirmar|bora|pode gerar|gera|pode emitir|emite|manda o boleto|"
+    r"quero fazer|"
     r"vamos fazer)\b"
 )
 # A guarantor charged for someone else's loan: the aval is why it reaches them.
@@ -1398,9 +1406,22 @@ _BACK_IN_PERSON = _any(
     r"\b(aqui (e|eh)|sou|quem fala (e|eh)) (a |o )?[a-z]+,? (mesm[oa]|de novo|agora|de volta)\b",
     rf"\b(era|foi) (o |a )?(meu |minha )?{RELATIVE}( (que|q) (escreveu|mandou|falou))?\b",
     r"\bsou eu (de novo|novamente|mesm[oa]|agora)\b",
+    # "é o Cláudio agora, parei o caminhão": the titular, by name, taking the phone back.
+    r"^(oi,? |opa,? |ola,? )?(e|eh) (o|a) [a-z]+ (agora|aqui agora|mesm[oa])\b",
     r"\b(aqui|agora) (e|eh|quem fala e) (eu|o proprio|a propria|o titular|a titular)( de novo)?\b",
 )
 # Before anything: a job seeker, "fala logo o assunto", "vão pedir senha?": who we are (and the CPF).
+# "Quem te passou meu número??", "como vcs conseguiram meu número?": where the number came from.
+_HOW_NUMBER = _any(
+    r"\b(quem|como|onde|da onde|de onde)\b.{0,25}\b(passou|deu|conseguiu|conseguiram|arrumou|arrumaram|pegou|pegaram|"
+    r"tem|tirou|tiraram)\b.{0,15}\bmeu (numero|contato|telefone|celular|zap|whats)",
+)
+# "É da entrega? meu pacote tá parado": not a delivery, said plainly, before the CPF question again.
+_DELIVERY_Q = _any(
+    r"\b(e|eh|sobre|da|do) (a |o )?(minha |meu )?(entrega|encomenda|pacote|pedido|correios|frete)\b.{0,50}\?",
+    r"\bmeu (pacote|pedido|produto|gas|botijao)\b.{0,30}\b(parad|atrasad|chega|chegou|vem|trazer)",
+    r"\bpode trazer (o |a )?(gas|botijao|agua|pedido)\b",
+)
 _NOT_A_JOB = _any(
     r"\b(sobre|e|eh|da|de|pra|para) (a|uma) (vaga|entrevista)\b.{0,40}\?",
     r"\bvaga de (atendente|emprego|trabalho|vendedor\w*|auxiliar|operador\w*|caixa|estagio)\b.{0,40}\?",
@@ -1636,7 +1657,9 @@ def _day(t: str, today: date) -> date | None:
     m = m or re.search(r"\bdia (\d{1,2})\b", t)
     if m and 1 <= int(m.group(1)) <= 31:
         day = int(m.group(1))
-        for months in (0, 1, 2):
+        # "no dia 5 do mês que vem": next month's, even when this month's is still ahead.
+        ahead = 1 if re.search(rf"\bdia {day} do (mes (que|q) vem|proximo mes)\b", t) else 0
+        for months in (ahead, ahead + 1, ahead + 2):
             base = add_months(today.replace(day=1), months)
             try:
                 when = base.replace(day=day)
@@ -1853,6 +1876,20 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     down = _down_payment_cents(t)
     count = _installment_count(t)
     amount = _amount_cents(text, t)
+    if amount is None and count is None:
+        # "1200 então, última oferta": a bare figure offered in haggling is an amount, never a stray number.
+        bid = re.match(
+            r"^(?:e |entao |ta,? |ok,? |faz |fecha |dou |pago )?(\d{3,6})(?: reais| conto)?,? (?:entao|ultima oferta|"
+            r"ultima proposta|e pronto|e fechado|final|a vista|e o maximo|e o que eu tenho)\b",
+            t,
+        )
+        amount = int(bid.group(1)) * 100 if bid else None
+    bid_total = (
+        amount is not None
+        and count is None
+        and bool(re.match(r"^(?:e |entao |ta,? |ok,? |dou |pago )?\d", t))
+        and bool(re.search(r"\b(ultima oferta|ultima proposta|e pronto|final|e o maximo|e o que eu tenho)\b", t))
+    )
     if amount is not None and amount == down:
         amount = None  # the number was the entrada, not a monthly amount
     day = _day(t, today)
@@ -1908,7 +1945,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
     monthly = _has(t, _MONTHLY)
     # An explicit count or entrada wins over "de uma vez" in the same run-on message.
     settles = amount is not None and _has(t, _SETTLE) and not _has(t, _INSTALL)
-    cash = (_has(t, _CASH) or settles) and count is None and down is None and not monthly
+    # A last bid ("1200 então, última oferta") is for the whole debt, as the haggling over the cash price was.
+    cash = (_has(t, _CASH) or settles or bid_total) and count is None and down is None and not monthly
     inst = count is not None or down is not None or monthly or (_has(t, _INSTALL) and not cash)
     pct = _discount_pct(t)
     if pct is None and _has(t, _FORGIVEN):
@@ -1949,6 +1987,8 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
             firm_no=_has(t, _FIRM_NO) or _has(t, _FIRM_NO_DEAL),
             no_figures=_has(t, _NO_FIGURES),
             vent_sorry=re.search(_VENT_SORRY, t) is not None,
+            how_number=_has(t, _HOW_NUMBER),
+            delivery=_has(t, _DELIVERY_Q),
         )
 
     if not t:

@@ -129,3 +129,23 @@ class TestEndings:
         assert "atendente" in proof[0]
         assert "suspensa" in proof[0]
         assert "R$" not in proof[0]
+
+
+class TestBeforeTheCpf:
+    async def test_who_gave_the_number_is_answered_without_a_word_of_the_debt(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="1500.00", phone="+5511987652111")
+        p = digits(d["phone"])
+        told = await stack.say(p, "QUEM TE PASSOU MEU NÚMERO??")
+        assert "cadastro" in told[0]
+        assert "CPF" in told[0]
+        assert "R$" not in told[0]
+        assert "1.500" not in told[0]
+
+    async def test_a_delivery_question_hears_it_is_no_delivery(self, stack: Stack) -> None:
+        d = await create_debtor(stack.crm, debt="1190.00", phone="+5511987652112")
+        p = digits(d["phone"])
+        told = await stack.say(p, "é da entrega? meu pacote ta parado faz 1 semana 😤")
+        assert "entrega" in told[0]
+        assert "R$" not in told[0]
+        opened = await stack.say(p, d["cpf"][:3])
+        assert "R$ 1.190,00" in " ".join(opened)

@@ -276,3 +276,47 @@ def test_a_nuns_title_is_not_a_sister_speaking_for_the_titular() -> None:
 
 def test_the_last_three_digits_are_never_taken_for_the_first() -> None:
     assert named_first_digits("os tres ultimos sao 972") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("1200 entao, ultima oferta", "amount"),
+        ("oi, aqui é a Cida, esposa do Cláudio. ele ta dirigindo, pode falar comigo", "third_party"),
+        ("moça é serio. to sem renda nenhuma. nao vou prometer o que nao posso cumprir", "refuse"),
+        ("ahh lembrei, foi a geladeira. quanto fica pra quitar?", "cash"),
+    ],
+)
+def test_what_a_second_days_debtors_mean(text: str, intent: str) -> None:
+    assert understand(text, TODAY).intent == Intent(intent)
+
+
+def test_the_fifth_of_next_month_is_next_months_even_before_this_months_fifth() -> None:
+    heard = understand("consigo pagar à vista se o boleto vencer no dia 5 do mês que vem", date(2026, 12, 2))
+    assert heard.day == date(2027, 1, 5)
+
+
+def test_a_bid_under_the_cash_floor_is_told_the_floor() -> None:
+    _shown, bid = talk(ctx(), "quero à vista", "1000 entao, ultima oferta")
+    assert "Não consigo" in bid.reply
+    assert bid.agreement is None
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("QUEM TE PASSOU MEU NÚMERO??", "how_number"),
+        ("como vcs conseguiram meu numero?", "how_number"),
+        ("é da entrega? meu pacote ta parado faz 1 semana 😤", "delivery"),
+        ("pode trazer o gás?", "delivery"),
+        ("é o Cláudio agora, parei o caminhão. pode falar", "back_in_person"),
+    ],
+)
+def test_who_wrote_and_what_they_think_this_is(text: str, flag: str) -> None:
+    assert getattr(understand(text, TODAY), flag)
+
+
+def test_where_the_number_came_from_is_told_after_the_cpf_without_a_pitch() -> None:
+    told = talk(ctx(), "como vcs conseguiram meu numero?")[0]
+    assert "Banco Aurora" in told.reply
+    assert "R$" not in told.reply
