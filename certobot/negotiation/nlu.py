@@ -1228,7 +1228,7 @@ _TERM_QUESTIONS: tuple[tuple[TermQuestion, re.Pattern[str]], ...] = (
         "channel",
         _any(
             r"\b(boleto|pix|codigo|parcelas?)\b.{0,25}\b(chega|vem|vai vir|manda|mandam|envia|enviam|recebo)\b.{0,25}"
-            r"(por onde|como|onde|whats|zap|e-?mail|aqui|correio|\?)",
+            r"(por onde|onde|whats|zap|e-?mail|correio)",
             r"\b(chega|vem|vai vir) (por|pelo|no) (whats|zap|e-?mail|correio)",
         ),
     ),
@@ -1350,6 +1350,16 @@ _WEAK_ACK = re.compile(
     r"certo entendi|sei|anotado|visto|ok obrigad[oa]|certo obrigad[oa])\W*$"
 )
 # A word that closes, said plainly: what it takes to close for someone who was only looking.
+# The closing asked for in so many words ("pode fechar as 5x", "aceito a proposta", "pode emitir"), which a yes
+# with courtesies around it must hold; a bare "fechou" with a story ("fechou, vou vender meu rim") is not one.
+_EXPLICIT_CLOSE = _any(
+    r"\bpode (fechar|gerar|emitir|mandar|fazer|enviar)\b",
+    r"\b(aceito|aceitamos|confirmo)\b",
+    r"\bfech[ae] (as|os|em|a|o|nas|nos|assim|entao|logo)\b",
+    r"\bmanda (ai|o boleto|os boleto|os boletos|pra mim)\b",
+)
+# A yes said as a joke about how to pay it: never a plain yes.
+_IRONY = _any(r"\b(vender (o |um |meu )?rim|vender um rim|assaltar|roubar (um )?banco|na mega|na loteria)\b")
 # "Vou fechar com a outra empresa": a closing word that is not about these terms.
 _ELSEWHERE = _any(r"\b(outra|outro) (empresa|lugar|banco|loja|proposta)\b", r"\bcom (eles|a loja|o banco)\b")
 _CLOSING_WORD = _any(
@@ -1936,7 +1946,13 @@ def _rules(text: str, today: date) -> tuple[Understanding, bool]:
         and not _has(t, _LAUGHTER)
         and (
             all(w in PLAIN_YES_WORDS or w.isdigit() for w in tokens)
-            or (_has(t, _CLOSING_WORD) and not _has(t, _CONDITIONAL) and "?" not in t and not _has(t, _ELSEWHERE))
+            or (
+                _has(t, _EXPLICIT_CLOSE)
+                and not _has(t, _CONDITIONAL)
+                and "?" not in t
+                and not _has(t, _ELSEWHERE)
+                and not _has(t, _IRONY)
+            )
         )
     )
     # "isso, as 8" with no 8 understood may change the terms; "tá bom, 2100 então" repeats the total shown.
