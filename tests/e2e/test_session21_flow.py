@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic_ai import models
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_sensitive import contacts, digits
+from tests.e2e.test_sensitive import contacts, digits, validated
 from tests.factories import create_debtor
 
 models.ALLOW_MODEL_REQUESTS = False
@@ -60,10 +60,7 @@ class TestEndings:
         assert len(await contacts(stack, d["cpf"], "opt_out")) == 1
 
     async def test_the_call_back_day_agreed_again_is_not_a_yes_to_the_terms(self, stack: Stack) -> None:
-        d = await create_debtor(stack.crm, debt="900.00", max_discount="20.00", phone="+5511987652105")
-        p = digits(d["phone"])
-        await stack.say(p, "oi")
-        await stack.say(p, d["cpf"][:3])
+        _d, p = await validated(stack, phone="+5511987652105", debt="900.00")
         later = await stack.say(p, "agora nao da pra ver isso nao, to no trecho. me chama segunda de manha")
         assert "segunda" in later[0]
         again = await stack.say(p, "isso, segunda depois das 8. valeu")
@@ -119,10 +116,7 @@ class TestEndings:
         assert "3x de R$" in offer[0]
 
     async def test_proof_after_a_dispute_has_a_way_in_and_collection_stays_suspended(self, stack: Stack) -> None:
-        d = await create_debtor(stack.crm, debt="2199.00", phone="+5511987652110")
-        p = digits(d["phone"])
-        await stack.say(p, "oi")
-        await stack.say(p, d["cpf"][:3])
+        _d, p = await validated(stack, phone="+5511987652110", debt="2199.00")
         disputed = await stack.say(p, "comprei um guarda roupa no crediario e a loja NUNCA entregou")
         assert "suspensa" in disputed[0]
         proof = await stack.say(p, "tenho a nota fiscal e os protocolos tudo guardado, pra onde eu mando?")
