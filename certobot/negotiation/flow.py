@@ -149,7 +149,7 @@ AFTER_REPRESENTATIVE = (
 # Refusing the CPF for good, before it ("esquece então, tchau"): a goodbye, not the question again.
 _LEAVING = re.compile(
     r"\b(tchau|xau|esquece|deixa pra la|nao quero (mais|saber|nada)|nao vou (passar|dar|informar)|nem vem)\b"
-    r"|^(ah,? |entao,? |ta,? |ok,? )?deixa\b"
+    r"|^(ah,? |entao,? |ta,? |ok,? )?deixa\b(?! (eu|que eu|ver|so|pra (amanha|depois|outro dia|semana)))"
 )
 # After a death was told: "sou obrigado a pagar a dívida dele?" gets the rule (no debt passes to the
 # family; only what was left, in the inventário, and up to its value), never silence or a pitch.
@@ -599,7 +599,7 @@ class ConversationFlow:
                 outcome=self._outcome(conv, state, "no_contact", reason="third_party", notes=REPRESENTATIVE_NOTE),
                 understood=heard.intent,
             )
-        if heard.intent in (Intent.refuse, Intent.unknown, Intent.later) and _LEAVING.search(fold(text)):
+        if heard.intent in (Intent.refuse, Intent.unknown) and _LEAVING.search(fold(text)):
             # Asked for the digits and refused for good ("esquece então, tchau"): a kind goodbye, not the
             # question again; nothing about the debt was said, and the way back stays open.
             state.end("completed")
